@@ -1,0 +1,240 @@
+// Package verdict defines the m18.verdict/v1 document: every comparison the
+// gate made, with its numbers and decision, and a summary that leads with the
+// answer. The gate writes it; the reporter and the action read it, and treat
+// it as untrusted data (Decode validates it).
+package verdict
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// SchemaVersion names the document format this package reads and writes.
+const SchemaVersion = "m18.verdict/v1"
+
+// Decisions a comparison can reach.
+const (
+	Regressed    = "regressed"
+	Improved     = "improved"
+	Unchanged    = "unchanged"
+	Inconclusive = "inconclusive"
+)
+
+// Outcomes of a whole verdict, and the exit codes m18-gate maps them to.
+const (
+	OutcomePass                  = "pass"                   // exit 0
+	OutcomeRegression            = "regression"             // exit 1
+	OutcomeCompetitiveRegression = "competitive_regression" // exit 2
+)
+
+// Verdict is one m18.verdict/v1 document.
+type Verdict struct {
+	Schema    string    `json:"schema"`
+	CreatedAt time.Time `json:"created_at"`
+	// ToolVersion is the m18-gate version that decided.
+	ToolVersion string `json:"tool_version"`
+	// Settings are the defaults in force (per-comparison overrides show in
+	// each Comparison's Threshold).
+	Alpha                float64 `json:"alpha"`
+	Threshold            float64 `json:"threshold"`
+	CompetitiveThreshold float64 `json:"competitive_threshold"`
+	Competitive          bool    `json:"competitive"`
+	// Base and Head describe the two sides.
+	Base Side `json:"base"`
+	Head Side `json:"head"`
+	// Comparisons holds every comparison made, regressions first.
+	Comparisons []Comparison `json:"comparisons"`
+	// Skipped lists what was not compared, and why.
+	Skipped []Skip `json:"skipped,omitempty"`
+	// Warnings travel with the verdict instead of being printed.
+	Warnings []string `json:"warnings,omitempty"`
+	Summary  Summary  `json:"summary"`
+	// Links to the workflow run and the dashboard, when known.
+	Links Links `json:"links,omitempty"`
+	// Markdown is the rendered table the PR comment uses, when rendered.
+	Markdown string `json:"markdown,omitempty"`
+}
+
+// Side describes the base or the head sample set.
+type Side struct {
+	Files       []string `json:"files"`
+	Commit      string   `json:"commit,omitempty"`
+	Ref         string   `json:"ref,omitempty"`
+	Fingerprint string   `json:"fingerprint,omitempty"`
+	// Hardware is a one-line description of the machine (CPU, cores, memory).
+	Hardware string `json:"hardware,omitempty"`
+}
+
+// Comparison is the decision for one (scenario, operation, metric).
+type Comparison struct {
+	Scenario  string `json:"scenario"`
+	Operation string `json:"operation"`
+	Metric    string `json:"metric"`
+	// Unit of the medians ("ms", "ops/s", "fraction", "ns/op", "s", …).
+	Unit string `json:"unit,omitempty"`
+	// HigherIsBetter is true for throughput-like metrics.
+	HigherIsBetter bool    `json:"higher_is_better"`
+	NBase          int     `json:"n_base"`
+	NHead          int     `json:"n_head"`
+	BaseMedian     float64 `json:"base_median"`
+	HeadMedian     float64 `json:"head_median"`
+	// Change is head/base − 1 of the medians (0.052 is 5.2 % higher).
+	Change float64 `json:"change"`
+	// CILow and CIHigh bound Change at confidence 1−alpha (bootstrap).
+	CILow  float64 `json:"ci_low"`
+	CIHigh float64 `json:"ci_high"`
+	// HodgesLehmann is the Hodges–Lehmann estimate of head − base, in Unit.
+	HodgesLehmann float64 `json:"hodges_lehmann"`
+	// PValue is the raw two-sided Mann-Whitney p; PAdjusted is after
+	// Benjamini–Hochberg across every comparison in this verdict.
+	PValue    float64 `json:"p_value"`
+	PAdjusted float64 `json:"p_adjusted"`
+	// Threshold is the relative change that counts (0.05 is 5 %).
+	Threshold   float64 `json:"threshold"`
+	Competitive bool    `json:"competitive,omitempty"`
+	Decision    string  `json:"decision"`
+	// Reason says why, in a sentence a reviewer can act on.
+	Reason string `json:"reason"`
+	// RunsNeeded, for inconclusive comparisons, estimates the runs per side
+	// that would settle it (0 when unknown).
+	RunsNeeded int `json:"runs_needed,omitempty"`
+	// MDE is the minimum detectable relative effect for this n and alpha,
+	// when calibration data was given.
+	MDE *float64 `json:"mde,omitempty"`
+	// Owners from the config, to mention or route to.
+	Owners []string `json:"owners,omitempty"`
+	// Source points at the config or scenario line this comparison's policy
+	// comes from, for annotations.
+	Source *Source `json:"source,omitempty"`
+}
+
+// Source is a place in a file of the user's repository.
+type Source struct {
+	Path string `json:"path"`
+	Line int    `json:"line"`
+}
+
+// Skip is a check that was not made, and why.
+type Skip struct {
+	Scenario  string `json:"scenario"`
+	Operation string `json:"operation,omitempty"`
+	Metric    string `json:"metric,omitempty"`
+	Reason    string `json:"reason"`
+}
+
+// Summary counts decisions and states the outcome.
+type Summary struct {
+	Regressed    int `json:"regressed"`
+	Improved     int `json:"improved"`
+	Unchanged    int `json:"unchanged"`
+	Inconclusive int `json:"inconclusive"`
+	Skipped      int `json:"skipped"`
+	// CompetitiveRegressed counts regressions among competitive comparisons.
+	CompetitiveRegressed int `json:"competitive_regressed"`
+	// Outcome is OutcomePass, OutcomeRegression or OutcomeCompetitiveRegression.
+	Outcome string `json:"outcome"`
+	// Answer is the one-line answer: "2 regressions · 14 unchanged · 1 inconclusive".
+	Answer string `json:"answer"`
+}
+
+// Links are URLs a report points to.
+type Links struct {
+	Run       string `json:"run,omitempty"`
+	Dashboard string `json:"dashboard,omitempty"`
+	Artifact  string `json:"artifact,omitempty"`
+}
+
+// ExitCode maps an outcome to m18-gate's exit code.
+func (s Summary) ExitCode() int {
+	switch s.Outcome {
+	case OutcomeRegression:
+		return 1
+	case OutcomeCompetitiveRegression:
+		return 2
+	}
+	return 0
+}
+
+// Decode reads and validates a verdict: the schema must be SchemaVersion, no
+// unknown fields, every decision one of the four known ones.
+func Decode(r io.Reader) (*Verdict, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	var probe struct {
+		Schema *string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	if probe.Schema == nil || *probe.Schema != SchemaVersion {
+		got := "missing"
+		if probe.Schema != nil {
+			got = fmt.Sprintf("%q", *probe.Schema)
+		}
+		return nil, fmt.Errorf("field \"schema\" is %s, want %q (is this an m18-gate verdict?)", got, SchemaVersion)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var v Verdict
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("field error: %w", err)
+	}
+	for i, c := range v.Comparisons {
+		switch c.Decision {
+		case Regressed, Improved, Unchanged, Inconclusive:
+		default:
+			return nil, fmt.Errorf("comparisons[%d].decision is %q, want regressed, improved, unchanged or inconclusive", i, c.Decision)
+		}
+	}
+	switch v.Summary.Outcome {
+	case OutcomePass, OutcomeRegression, OutcomeCompetitiveRegression:
+	default:
+		return nil, fmt.Errorf("summary.outcome is %q, want pass, regression or competitive_regression", v.Summary.Outcome)
+	}
+	return &v, nil
+}
+
+// ReadFile decodes the verdict at path; errors name the path.
+func ReadFile(path string) (*Verdict, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	v, err := Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
+}
+
+// Encode writes v as indented JSON, setting its schema.
+func Encode(w io.Writer, v *Verdict) error {
+	v.Schema = SchemaVersion
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// WriteFile writes v to path (via a temporary file and rename).
+func WriteFile(path string, v *Verdict) error {
+	var buf bytes.Buffer
+	if err := Encode(&buf, v); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,243 @@
+package result
+
+import (
+	"time"
+)
+
+// SchemaVersion names the document format this package reads and writes.
+const SchemaVersion = "m18.result/v1"
+
+// Operation names, as the Engram loadtest report keys per_operation_stats.
+// The same names key Repetition.Operations.
+const (
+	OpStore             = "Store"
+	OpRecall            = "Recall"
+	OpSearch            = "Search"
+	OpPatternCompletion = "PatternCompletion"
+	// OpOverall keys the merge of every request of a repetition, whatever its
+	// operation. It is the percentile of all requests, never the maximum of
+	// per-operation percentiles.
+	OpOverall = "overall"
+)
+
+// Operations lists the operation names in their canonical order.
+var Operations = []string{OpStore, OpRecall, OpSearch, OpPatternCompletion}
+
+// Document is one m18.result/v1 document. The fields from ConfigName to
+// PerOperationStats carry the Engram loadtest report fields with their exact
+// names and units (milliseconds at top level, microseconds per operation), so
+// that existing M17 scripts and jq one-liners keep working; they describe the
+// whole run (all repetitions merged).
+type Document struct {
+	// Schema is always SchemaVersion.
+	Schema string `json:"schema"`
+	// Run describes what was run, where and when.
+	Run Run `json:"run"`
+	// Repetitions holds one entry per independent repetition (warm-up and
+	// measured phase). Each is one sample for the statistics.
+	Repetitions []Repetition `json:"repetitions"`
+	// Preload describes the preload phase, when one ran.
+	Preload *Preload `json:"preload,omitempty"`
+	// Validation is the outcome of the scenario's [validation] checks.
+	Validation *Validation `json:"validation,omitempty"`
+	// Tasks holds the sections that the M18 tasks (001…016) add, keyed by
+	// task id ("001", …). Their content is defined by each task.
+	Tasks map[string]any `json:"tasks,omitempty"`
+
+	// Engram loadtest report fields (whole run).
+	ConfigName        string                   `json:"config_name"`
+	ElapsedSeconds    float64                  `json:"elapsed_seconds"`
+	TotalOperations   uint64                   `json:"total_operations"`
+	TotalErrors       uint64                   `json:"total_errors"`
+	OverallThroughput float64                  `json:"overall_throughput"`
+	OverallErrorRate  float64                  `json:"overall_error_rate"`
+	P50LatencyMs      float64                  `json:"p50_latency_ms"`
+	P95LatencyMs      float64                  `json:"p95_latency_ms"`
+	P99LatencyMs      float64                  `json:"p99_latency_ms"`
+	PerOperationStats map[string]EngramOpStats `json:"per_operation_stats"`
+}
+
+// Run is the metadata of one invocation.
+type Run struct {
+	// Scenario is the name the scenario was asked for by ("ci/fast_regression_check")
+	// or the path of a user's file. It is the key results are compared by.
+	Scenario string `json:"scenario"`
+	// ScenarioTitle is the scenario file's own `name` field.
+	ScenarioTitle string `json:"scenario_title,omitempty"`
+	// ScenarioSHA256 is the hex SHA-256 of the scenario file's bytes.
+	ScenarioSHA256 string `json:"scenario_sha256"`
+	// Seed is the seed every generated value derives from.
+	Seed uint64 `json:"seed"`
+	// RunID is unique per invocation (time-ordered, random suffix).
+	RunID string    `json:"run_id"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// ToolVersion is the m18-gate version that measured.
+	ToolVersion string `json:"tool_version"`
+	// Commit and Ref are the git commit and ref of the code under test, when
+	// known (GITHUB_SHA/GITHUB_REF, or the repository m18-run ran in).
+	Commit string `json:"commit,omitempty"`
+	Ref    string `json:"ref,omitempty"`
+	// CommitTime is the committer time of Commit, when known; history uses
+	// it to order baselines when the repository under test is not at hand.
+	CommitTime time.Time `json:"commit_time,omitempty"`
+	// Labels are the runner labels (m18-probe's, plus any given).
+	Labels []string `json:"labels,omitempty"`
+	// Endpoint is the base URL of the target; Target says what it was
+	// ("builtin" for the in-process reference target, else "external").
+	Endpoint string `json:"endpoint"`
+	Target   string `json:"target"`
+	// Config is the effective load configuration after flags and budget.
+	Config RunConfig `json:"config"`
+	// Hardware is the fingerprint of the machine that ran the load.
+	Hardware Fingerprint `json:"hardware"`
+}
+
+// RunConfig is the effective configuration of the load.
+type RunConfig struct {
+	Rate            float64 `json:"rate_ops_sec"`
+	Arrival         string  `json:"arrival"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	WarmupSeconds   float64 `json:"warmup_seconds"`
+	Repetitions     int     `json:"repetitions"`
+	MaxInFlight     int     `json:"max_in_flight"`
+	MaxRequests     uint64  `json:"max_requests,omitempty"`
+	TimeoutSeconds  float64 `json:"timeout_seconds"`
+	NumNodes        int     `json:"num_nodes"`
+	EmbeddingDim    int     `json:"embedding_dim"`
+	MemorySpaces    int     `json:"memory_spaces"`
+	// Weights are the normalised operation weights, keyed by operation name.
+	Weights map[string]float64 `json:"weights"`
+	Budget  string             `json:"budget,omitempty"`
+}
+
+// Fingerprint describes the hardware and software a result was measured on.
+// Hash covers only the fields that matter for comparability; results are
+// never compared across different hashes.
+type Fingerprint struct {
+	// Hash is a short stable hash (12 hex digits) of the comparable fields.
+	Hash          string   `json:"hash"`
+	CPUModel      string   `json:"cpu_model"`
+	Arch          string   `json:"arch"`
+	LogicalCores  int      `json:"logical_cores"`
+	PhysicalCores int      `json:"physical_cores"`
+	Sockets       int      `json:"sockets"`
+	NUMANodes     int      `json:"numa_nodes"`
+	MemoryBytes   uint64   `json:"memory_bytes"`
+	Kernel        string   `json:"kernel"`
+	OS            string   `json:"os"`
+	SIMD          []string `json:"simd,omitempty"`
+	// CgroupCPUQuota is the CPU limit in cores from the cgroup, 0 if none.
+	CgroupCPUQuota float64 `json:"cgroup_cpu_quota"`
+	Governor       string  `json:"governor,omitempty"`
+	SMT            string  `json:"smt,omitempty"`
+	// PerfCounters says whether hardware performance counters work here.
+	PerfCounters bool   `json:"perf_counters"`
+	GoVersion    string `json:"go_version"`
+	ToolVersion  string `json:"tool_version"`
+}
+
+// Preload describes loading num_nodes memories before measuring.
+type Preload struct {
+	Nodes           int     `json:"nodes"`
+	Errors          uint64  `json:"errors"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	RatePerSecond   float64 `json:"rate_per_sec"`
+}
+
+// Repetition is one independent repetition: a warm-up (not recorded) and a
+// measured phase.
+type Repetition struct {
+	Index           int       `json:"index"`
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	// Operations holds per-operation figures keyed by operation name.
+	Operations map[string]OpStats `json:"operations"`
+	// Overall is the merge of all requests of this repetition.
+	Overall OpStats `json:"overall"`
+	// Generator reports whether the load generator kept its schedule.
+	Generator Generator `json:"generator"`
+}
+
+// Generator describes how well the load generator kept its schedule. When it
+// could not, the figures describe the generator, not the target.
+type Generator struct {
+	Scheduled uint64 `json:"scheduled"`
+	Sent      uint64 `json:"sent"`
+	// Late counts requests sent more than the lateness tolerance after their
+	// intended time; Dropped counts those never sent (in-flight cap reached
+	// or the run ended first).
+	Late    uint64 `json:"late"`
+	Dropped uint64 `json:"dropped"`
+	// Schedule lag (actual send minus intended send), milliseconds.
+	MeanLagMs float64 `json:"mean_lag_ms"`
+	P99LagMs  float64 `json:"p99_lag_ms"`
+	MaxLagMs  float64 `json:"max_lag_ms"`
+	// MaxInFlightSeen is the largest number of requests in flight at once.
+	MaxInFlightSeen int `json:"max_in_flight_seen"`
+}
+
+// OpStats are the figures of one operation (or of all) in one repetition.
+type OpStats struct {
+	Count   uint64 `json:"count"`
+	Success uint64 `json:"success"`
+	Errors  uint64 `json:"errors"`
+	// ErrorsByKind counts errors by class: "http_4xx", "http_5xx" (or the
+	// exact "http_503" …), "timeout", "connection".
+	ErrorsByKind map[string]uint64 `json:"errors_by_kind,omitempty"`
+	ErrorRate    float64           `json:"error_rate"`
+	// Throughput is completed requests (success or error) per second of the
+	// measured phase.
+	Throughput float64 `json:"throughput_ops_sec"`
+	// Latency is measured from the intended send time (coordinated-omission
+	// free); Service from the actual send. Milliseconds.
+	Latency Latency `json:"latency_ms"`
+	Service Latency `json:"service_ms"`
+	// Histogram and ServiceHistogram are HDR histograms of latency in
+	// microseconds (1 µs – 1 h, 3 significant digits), encoded with
+	// hdrhistogram-go's Encode(V2CompressedEncodingCookieBase) (base64).
+	Histogram        string `json:"histogram,omitempty"`
+	ServiceHistogram string `json:"service_histogram,omitempty"`
+}
+
+// Latency holds the percentiles of one distribution, in milliseconds.
+type Latency struct {
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p99_9"`
+	P9999 float64 `json:"p99_99"`
+	Max   float64 `json:"max"`
+	Mean  float64 `json:"mean"`
+}
+
+// Validation is the outcome of a scenario's [validation] section.
+type Validation struct {
+	Passed bool    `json:"passed"`
+	Checks []Check `json:"checks"`
+}
+
+// Check is one validation check: what was expected and what was measured.
+type Check struct {
+	Name     string  `json:"name"`
+	Expected float64 `json:"expected"`
+	Measured float64 `json:"measured"`
+	Passed   bool    `json:"passed"`
+	Message  string  `json:"message"`
+}
+
+// EngramOpStats is one entry of the Engram loadtest report's
+// per_operation_stats, latencies in microseconds.
+type EngramOpStats struct {
+	Count         uint64  `json:"count"`
+	SuccessCount  uint64  `json:"success_count"`
+	ErrorCount    uint64  `json:"error_count"`
+	P50LatencyUs  float64 `json:"p50_latency_us"`
+	P95LatencyUs  float64 `json:"p95_latency_us"`
+	P99LatencyUs  float64 `json:"p99_latency_us"`
+	P999LatencyUs float64 `json:"p999_latency_us"`
+	MeanLatencyUs float64 `json:"mean_latency_us"`
+	MaxLatencyUs  float64 `json:"max_latency_us"`
+}
