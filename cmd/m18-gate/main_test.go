@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/runners/result"
+)
+
+// writeRuns writes an m18 result with n repetitions whose latencies have
+// median p50 (lognormal noise, 2 % CV) and returns its path.
+func writeRuns(t *testing.T, dir, name, fingerprint string, p50 float64, n int, seed uint64) string {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, seed))
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(seed) * time.Hour)
+	d := &result.Document{
+		Run: result.Run{Scenario: "ci/fast_regression_check", RunID: name, Start: start, End: start,
+			Hardware: result.Fingerprint{Hash: fingerprint}},
+		ConfigName: "ci/fast_regression_check",
+	}
+	for i := range n {
+		v := p50 * (1 + 0.02*r.NormFloat64())
+		st := result.OpStats{Count: 1000, Success: 1000, Throughput: 1000, Latency: result.Latency{P50: v, P95: 1.5 * v, P99: 2 * v, P999: 3 * v, Mean: 1.1 * v}}
+		d.Repetitions = append(d.Repetitions, result.Repetition{Index: i, Overall: st, Operations: map[string]result.OpStats{}})
+	}
+	path := filepath.Join(dir, name+".json")
+	if err := result.WriteFile(path, d); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCompareExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	base := writeRuns(t, dir, "base", "aaaaaaaaaaaa", 0.2, 10, 1)
+	same := writeRuns(t, dir, "same", "aaaaaaaaaaaa", 0.2, 10, 2)
+	slow := writeRuns(t, dir, "slow", "aaaaaaaaaaaa", 0.24, 10, 3)
+	other := writeRuns(t, dir, "other", "bbbbbbbbbbbb", 0.2, 10, 4)
+	cfg := filepath.Join(dir, "gate.toml")
+	os.WriteFile(cfg, []byte("[scenario.\"ci/fast_regression_check\"]\ncompetitive = true\n"), 0o644)
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("[defaults]\ntreshold = 5\n"), 0o644)
+	out := filepath.Join(dir, "verdict.json")
+	md := filepath.Join(dir, "comment.md")
+
+	tests := []struct {
+		name   string
+		args   []string
+		exit   int
+		stdout string
+		stderr string
+	}{
+		{"A/A passes", []string{"compare", "--base", base, "--head", same}, 0, "unchanged", ""},
+		{"slowdown regresses", []string{"compare", "--base", base, "--head", slow, "--output", out, "--markdown", md}, 1, "regressed", ""},
+		{"competitive flag", []string{"compare", "--competitive", "--base", base, "--head", slow}, 2, "regressed", ""},
+		{"competitive config", []string{"compare", "--config", cfg, "--base", base, "--head", slow}, 2, "regressed", ""},
+		{"threshold 25%", []string{"compare", "--threshold", "25%", "--base", base, "--head", slow}, 0, "", ""},
+		{"files listed after the flag", []string{"compare", "--base", base, same, "--head", slow}, 1, "regressed", ""},
+		{"fraction threshold refused", []string{"compare", "--threshold", "0.05", "--base", base, "--head", slow}, 3, "", "write 5% for 5 %"},
+		{"missing file", []string{"compare", "--base", filepath.Join(dir, "nope.json"), "--head", slow}, 3, "", "nope.json"},
+		{"no head", []string{"compare", "--base", base}, 3, "", "needs --base FILE... and --head FILE..."},
+		{"fingerprints differ", []string{"compare", "--base", base, "--head", other}, 3, "", "--allow-fingerprint-mismatch"},
+		{"fingerprints allowed", []string{"compare", "--allow-fingerprint-mismatch", "--base", base, "--head", other}, 0, "", ""},
+		{"bad config", []string{"compare", "--config", bad, "--base", base, "--head", slow}, 3, "", `bad.toml:2: [defaults] unknown key "treshold" (did you mean "threshold"?)`},
+		{"unknown command", []string{"frobnicate"}, 3, "", `unknown command "frobnicate"`},
+		{"help", []string{"help"}, 0, "Exit codes", ""},
+		{"compare help", []string{"compare", "--help"}, 0, "", "Usage: m18-gate compare"},
+		{"calibrate", []string{"calibrate", "--runs", base, same, "--output", filepath.Join(dir, "cal.json")}, 0, "MDE", ""},
+		{"calibrated compare", []string{"compare", "--calibration", filepath.Join(dir, "cal.json"), "--base", base, "--head", same, "--output", filepath.Join(dir, "v2.json")}, 0, "", ""},
+		{"changepoints", []string{"changepoints", "--series", base, same, slow, "--metric", "p50"}, 0, "E-divisive needs at least 8", ""},
+		{"changepoints json", []string{"changepoints", "--json", "--series", base, same, slow}, 0, `"change_points": []`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, &stdout, &stderr)
+			if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout.String(), stderr.String())
+			}
+		})
+	}
+
+	v, err := verdict.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Summary.Outcome != verdict.OutcomeRegression || v.Markdown == "" {
+		t.Errorf("verdict file: %+v", v.Summary)
+	}
+	if data, err := os.ReadFile(md); err != nil || !strings.Contains(string(data), "regress") {
+		t.Errorf("markdown: %v %q", err, data)
+	}
+	v2, err := verdict.ReadFile(filepath.Join(dir, "v2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range v2.Comparisons {
+		if c.MDE == nil {
+			t.Errorf("%s %s: no MDE with --calibration", c.Operation, c.Metric)
+		}
+	}
+}

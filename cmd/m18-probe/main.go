@@ -1,0 +1,126 @@
+// Command m18-probe prints the hardware fingerprint of this machine, the
+// runner labels it implies and which M18 seed tiers it can honestly run.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/engram/m18-gate/runners/hw"
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitUsage = 3
+)
+
+const usage = `m18-probe prints this machine's hardware fingerprint, the runner labels it
+implies and which M18 seed tiers (Tier 1/2/3 of the milestone's hardware
+configurations) it is eligible for, with the reason for each one it is not.
+
+Usage:
+  m18-probe [flags]
+
+Flags:
+`
+
+const usageTail = `
+Results are compared only between machines with the same fingerprint hash
+(CPU model, arch, logical cores, sockets, NUMA nodes, memory in GiB, cgroup
+CPU quota, SMT). Fields that cannot be read are left unknown and listed as
+warnings; probing never fails because of them.
+
+Exit codes:
+  0  printed (also when some fields are unknown)
+  3  bad flags, or --github-output outside GitHub Actions
+
+Examples:
+  m18-probe
+  m18-probe --json | jq -r .fingerprint.hash
+  m18-probe --github-output     # in a workflow step: sets outputs
+                                # fingerprint, fingerprint_json, labels, tiers
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("m18-probe", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	jsonOut := fs.Bool("json", false, "print JSON (fingerprint, labels, tiers, warnings) instead of text")
+	ghOut := fs.Bool("github-output", false, "also write fingerprint=, fingerprint_json=, labels=, tiers= to $GITHUB_OUTPUT")
+	root := fs.String("root", "/", "directory holding the proc and sys trees to read (another machine's snapshot)")
+	noPerf := fs.Bool("no-perf", false, "do not run \"perf stat\" to check hardware counters (perf_counters is then false)")
+	perfTimeout := fs.Duration("perf-timeout", hw.DefaultPerfTimeout, "bound on the \"perf stat\" check (a Go `duration` such as 2s)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, usageTail)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "m18-probe: unexpected argument %q (it takes flags only; see --help)\n", fs.Arg(0))
+		return exitUsage
+	}
+	if *ghOut && getenv("GITHUB_OUTPUT") == "" {
+		fmt.Fprintln(stderr, "m18-probe: --github-output: GITHUB_OUTPUT is not set; run inside a GitHub Actions step or drop the flag")
+		return exitUsage
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), *perfTimeout+10*time.Second)
+	defer cancel()
+	r, err := hw.Inspect(ctx, hw.Options{Root: *root, SkipPerf: *noPerf, PerfTimeout: *perfTimeout})
+	if err != nil {
+		fmt.Fprintf(stderr, "m18-probe: %v\n", err)
+		return exitUsage
+	}
+	s := hw.Summarize(r)
+	if *jsonOut {
+		err = s.WriteJSON(stdout)
+	} else {
+		err = s.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "m18-probe: writing output: %v\n", err)
+		return exitUsage
+	}
+	if *ghOut {
+		if err := setOutputs(s, getenv); err != nil {
+			fmt.Fprintf(stderr, "m18-probe: --github-output: %v\n", err)
+			return exitUsage
+		}
+	}
+	return exitOK
+}
+
+// setOutputs writes the step outputs; go-githubactions panics when the file
+// cannot be written, which becomes an error here.
+func setOutputs(s hw.Summary, getenv func(string) string) (err error) {
+	outs, err := s.Outputs()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("writing %s: %v", getenv("GITHUB_OUTPUT"), r)
+		}
+	}()
+	a := githubactions.New(githubactions.WithGetenv(githubactions.GetenvFunc(getenv)))
+	for _, o := range outs {
+		a.SetOutput(o.Name, o.Value)
+	}
+	return nil
+}

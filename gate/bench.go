@@ -1,0 +1,131 @@
+package gate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+)
+
+// readBench reads go test -bench output with golang.org/x/perf/benchfmt.
+// Every benchmark line is one sample; the scenario is the benchmark's full
+// name (qualified by its "pkg:" when the output names one), the operation
+// NoOperation and the metric the tidied unit ("sec/op", "B/op",
+// "allocs/op", custom units). Direction comes from "Unit … better=" metadata
+// lines, else benchfmt's defaults, else rates ("…/s") are better higher and
+// everything else lower.
+func readBench(name string, data []byte) (*Set, error) {
+	type value struct {
+		key   Key
+		unit  string
+		value float64
+	}
+	var values []value
+	r := benchfmt.NewReader(bytes.NewReader(data), name)
+	for r.Scan() {
+		switch rec := r.Result().(type) {
+		case *benchfmt.SyntaxError:
+			_, line := rec.Pos()
+			return nil, fmt.Errorf("line %d: %s", line, rec.Msg)
+		case *benchfmt.Result:
+			scenario := rec.Name.String()
+			if pkg := rec.GetConfig("pkg"); pkg != "" {
+				scenario = pkg + ":" + scenario
+			}
+			for _, v := range rec.Values {
+				if !isFinite(v.Value) {
+					_, line := rec.Pos()
+					return nil, fmt.Errorf("line %d: %s %s is %v", line, rec.Name, v.Unit, v.Value)
+				}
+				values = append(values, value{Key{scenario, NoOperation, v.Unit}, v.Unit, v.Value})
+			}
+		}
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	if len(values) == 0 {
+		return nil, errors.New(`no benchmark lines (want go test -bench output with lines like "BenchmarkX-8  1000  123 ns/op", or a JSON file of a known format)`)
+	}
+	units := r.Units()
+	s := NewSet()
+	for _, v := range values {
+		hib := higherIsBetterUnit(v.unit)
+		switch units.GetBetter(v.unit) {
+		case 1:
+			hib = true
+		case -1:
+			hib = false
+		}
+		s.Add(v.key, v.unit, hib, v.value)
+	}
+	return s, nil
+}
+
+// criterionSample is criterion's sample.json.
+type criterionSample struct {
+	SamplingMode string    `json:"sampling_mode"`
+	Iters        []float64 `json:"iters"`
+	Times        []float64 `json:"times"`
+}
+
+// readCriterion reads a criterion sample.json: each sample's time per
+// iteration (times[i]/iters[i], nanoseconds) is one value. The scenario is
+// the "full_id" of the benchmark.json beside it when there is one, else the
+// path criterion writes it under: <group>/<bench>[/<param>]/new/sample.json
+// below a "criterion" directory.
+func readCriterion(name string, data []byte) (*Set, error) {
+	var c criterionSample
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, jsonFieldError(err)
+	}
+	if len(c.Iters) == 0 {
+		return nil, errors.New(`field "iters" is missing or empty`)
+	}
+	if len(c.Times) != len(c.Iters) {
+		return nil, fmt.Errorf(`field "times" has %d entries, "iters" %d; they must match`, len(c.Times), len(c.Iters))
+	}
+	scenario := criterionScenario(name)
+	s := NewSet()
+	for i := range c.Iters {
+		if !(c.Iters[i] > 0) || !isFinite(c.Iters[i]) {
+			return nil, fmt.Errorf(`field "iters[%d]" is %v, want > 0`, i, c.Iters[i])
+		}
+		if !isFinite(c.Times[i]) || c.Times[i] < 0 {
+			return nil, fmt.Errorf(`field "times[%d]" is %v, want a finite time ≥ 0`, i, c.Times[i])
+		}
+		s.Add(Key{scenario, NoOperation, "time"}, "ns", false, c.Times[i]/c.Iters[i])
+	}
+	return s, nil
+}
+
+func criterionScenario(path string) string {
+	dir := filepath.Dir(path)
+	if data, err := os.ReadFile(filepath.Join(dir, "benchmark.json")); err == nil {
+		var b struct {
+			FullID string `json:"full_id"`
+		}
+		if json.Unmarshal(data, &b) == nil && b.FullID != "" {
+			return b.FullID
+		}
+	}
+	switch filepath.Base(dir) {
+	case "new", "base", "change":
+		dir = filepath.Dir(dir)
+	}
+	parts := strings.Split(filepath.ToSlash(filepath.Clean(dir)), "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		if parts[i] == "criterion" && i+1 < len(parts) {
+			return strings.Join(parts[i+1:], "/")
+		}
+	}
+	if len(parts) >= 2 {
+		return strings.Join(parts[len(parts)-2:], "/")
+	}
+	return parts[len(parts)-1]
+}

@@ -1,0 +1,246 @@
+package gate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/engram/m18-gate/gate/stats"
+	"github.com/engram/m18-gate/runners/result"
+)
+
+// SeriesSchema names the series file format changepoints reads besides m18
+// results.
+const SeriesSchema = "m18.series/v1"
+
+// SeriesFile is an m18.series/v1 document: time-ordered values of one or more
+// metrics, for history that does not come as m18 results.
+//
+//	{"schema": "m18.series/v1", "series": [{"scenario": "ci/fast",
+//	  "operation": "overall", "metric": "p99", "unit": "ms",
+//	  "points": [{"time": "2025-01-02T03:04:05Z", "label": "abc123", "value": 0.51}, …]}]}
+type SeriesFile struct {
+	Schema string   `json:"schema"`
+	Series []Series `json:"series"`
+}
+
+// Series is the history of one metric: one point per run (or per commit).
+type Series struct {
+	Scenario  string  `json:"scenario"`
+	Operation string  `json:"operation"`
+	Metric    string  `json:"metric"`
+	Unit      string  `json:"unit,omitempty"`
+	Points    []Point `json:"points"`
+}
+
+// Point is one value of a series.
+type Point struct {
+	Time time.Time `json:"time"`
+	// Label names the point: a commit, a run id.
+	Label string  `json:"label,omitempty"`
+	Value float64 `json:"value"`
+}
+
+// LoadSeries reads m18 result documents and m18.series/v1 files into series.
+// A result document contributes one point per scenario: the median over its
+// repetitions of metric for operation, at Run.Start, labelled by the commit
+// (or run id); metric defaults to p99 and operation to "overall" there.
+// Series files are filtered by metric and operation only when those are
+// given. Points are ordered by time.
+func LoadSeries(paths []string, metric, operation string) ([]Series, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("no series files")
+	}
+	resMetric, resOp := metric, operation
+	if resMetric == "" {
+		resMetric = result.MetricP99
+	}
+	if resOp == "" {
+		resOp = result.OpOverall
+	}
+	byKey := map[Key]*Series{}
+	add := func(s Series) {
+		k := Key{s.Scenario, s.Operation, s.Metric}
+		if cur := byKey[k]; cur != nil {
+			cur.Points = append(cur.Points, s.Points...)
+			return
+		}
+		cp := s
+		byKey[k] = &cp
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		var probe struct {
+			Schema string `json:"schema"`
+		}
+		if err := json.Unmarshal(data, &probe); err != nil {
+			return nil, fmt.Errorf("%s: not JSON (want m18 results or an %s file): %w", p, SeriesSchema, err)
+		}
+		switch probe.Schema {
+		case SeriesSchema:
+			dec := json.NewDecoder(bytes.NewReader(data))
+			dec.DisallowUnknownFields()
+			var f SeriesFile
+			if err := dec.Decode(&f); err != nil {
+				return nil, fmt.Errorf("%s: %w", p, jsonFieldError(err))
+			}
+			for i, s := range f.Series {
+				if s.Scenario == "" || s.Metric == "" {
+					return nil, fmt.Errorf("%s: series[%d]: \"scenario\" and \"metric\" must be set", p, i)
+				}
+				if s.Operation == "" {
+					s.Operation = NoOperation
+				}
+				if (metric != "" && s.Metric != metric) || (operation != "" && s.Operation != operation) {
+					continue
+				}
+				for j, pt := range s.Points {
+					if !isFinite(pt.Value) {
+						return nil, fmt.Errorf("%s: series[%d].points[%d].value is not finite", p, i, j)
+					}
+				}
+				add(s)
+			}
+		case result.SchemaVersion:
+			doc, err := result.ReadFile(p)
+			if err != nil {
+				return nil, err
+			}
+			var vals []float64
+			for _, rep := range doc.Repetitions {
+				st, ok := rep.Stats(resOp)
+				if !ok {
+					continue
+				}
+				v, err := st.Metric(resMetric)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", p, err)
+				}
+				vals = append(vals, v)
+			}
+			if len(vals) == 0 {
+				continue // this run did not measure the operation
+			}
+			label := doc.Run.Commit
+			if len(label) > 12 {
+				label = label[:12]
+			}
+			if label == "" {
+				label = doc.Run.RunID
+			}
+			unit, _ := metricInfo(resMetric)
+			add(Series{Scenario: doc.Run.Scenario, Operation: resOp, Metric: resMetric, Unit: unit,
+				Points: []Point{{Time: doc.Run.Start, Label: label, Value: stats.Median(vals)}}})
+		default:
+			return nil, fmt.Errorf("%s: field \"schema\" is %q; changepoints reads %q results or %q files", p, probe.Schema, result.SchemaVersion, SeriesSchema)
+		}
+	}
+	if len(byKey) == 0 {
+		return nil, fmt.Errorf("no series with metric %q and operation %q in the inputs", resMetric, resOp)
+	}
+	keys := make([]Key, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sortKeys(keys)
+	out := make([]Series, 0, len(keys))
+	for _, k := range keys {
+		s := byKey[k]
+		sort.SliceStable(s.Points, func(i, j int) bool { return s.Points[i].Time.Before(s.Points[j].Time) })
+		out = append(out, *s)
+	}
+	return out, nil
+}
+
+// SeriesChanges is the E-divisive analysis of one series.
+type SeriesChanges struct {
+	Scenario     string          `json:"scenario"`
+	Operation    string          `json:"operation"`
+	Metric       string          `json:"metric"`
+	Unit         string          `json:"unit,omitempty"`
+	Points       int             `json:"points"`
+	ChangePoints []ChangePointAt `json:"change_points"`
+	// Note says why a series could not be analysed (too short).
+	Note string `json:"note,omitempty"`
+}
+
+// ChangePointAt is a change point placed in its series.
+type ChangePointAt struct {
+	// Index is the first point of the new segment.
+	Index int       `json:"index"`
+	Time  time.Time `json:"time"`
+	Label string    `json:"label,omitempty"`
+	// PValue is the permutation p-value the split was accepted with.
+	PValue float64 `json:"p_value"`
+	// Before and After are the segment means either side; Change is
+	// After/Before − 1.
+	Before float64 `json:"before"`
+	After  float64 `json:"after"`
+	Change float64 `json:"change"`
+}
+
+// ChangePoints runs E-divisive means (stats.EDivisive) over every series.
+func ChangePoints(series []Series, o stats.EDivisiveOptions) []SeriesChanges {
+	out := make([]SeriesChanges, 0, len(series))
+	minSize := o.MinSize
+	if minSize <= 0 {
+		minSize = 4
+	}
+	for _, s := range series {
+		sc := SeriesChanges{Scenario: s.Scenario, Operation: s.Operation, Metric: s.Metric, Unit: s.Unit, Points: len(s.Points), ChangePoints: []ChangePointAt{}}
+		vals := make([]float64, len(s.Points))
+		for i, p := range s.Points {
+			vals[i] = p.Value
+		}
+		if len(vals) < 2*minSize {
+			sc.Note = fmt.Sprintf("%d points; E-divisive needs at least %d (two segments of %d)", len(vals), 2*minSize, minSize)
+		}
+		for _, cp := range stats.EDivisive(vals, o) {
+			at := ChangePointAt{Index: cp.Index, PValue: cp.PValue, Before: cp.Before, After: cp.After, Change: finite(cp.Change)}
+			if cp.Index >= 0 && cp.Index < len(s.Points) {
+				at.Time, at.Label = s.Points[cp.Index].Time, s.Points[cp.Index].Label
+			}
+			sc.ChangePoints = append(sc.ChangePoints, at)
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+// WriteChangePoints writes a text table of the change points.
+func WriteChangePoints(w io.Writer, all []SeriesChanges) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range all {
+		fmt.Fprintf(tw, "%s %s %s (%d points)\n", s.Scenario, s.Operation, s.Metric, s.Points)
+		if s.Note != "" {
+			fmt.Fprintf(tw, "  %s\n", s.Note)
+			continue
+		}
+		if len(s.ChangePoints) == 0 {
+			fmt.Fprintf(tw, "  no change points\n")
+			continue
+		}
+		fmt.Fprintf(tw, "  index\ttime\tlabel\tbefore\tafter\tchange\tp\n")
+		for _, c := range s.ChangePoints {
+			t := "-"
+			if !c.Time.IsZero() {
+				t = c.Time.UTC().Format(time.RFC3339)
+			}
+			label := c.Label
+			if label == "" {
+				label = "-"
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%.4g\t%.4g\t%+.1f%%\t%.3f\n", c.Index, t, label, c.Before, c.After, c.Change*100, c.PValue)
+		}
+	}
+	return tw.Flush()
+}

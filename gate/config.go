@@ -1,0 +1,698 @@
+package gate
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/engram/m18-gate/gate/verdict"
+)
+
+// DefaultConfigPath is where a repository keeps its gate policy.
+const DefaultConfigPath = ".github/m18-gate.toml"
+
+// Config is a repository's gate policy, read from its .github/m18-gate.toml:
+// defaults, scenarios per tier, and overrides per scenario, metric and
+// operation. See README.md for the format.
+type Config struct {
+	// Path is the file the config was read from, as given.
+	Path string
+	// Defaults are the [defaults] table; nil fields were not set.
+	Defaults ConfigDefaults
+	// Tiers maps a tier name ("pr", "nightly") to its scenarios.
+	Tiers map[string][]string
+	// Metrics are the [metric.<name>] tables: overrides for a metric in
+	// every scenario.
+	Metrics map[string]*Override
+	// Scenarios are the [scenario.<name>] tables.
+	Scenarios map[string]*ScenarioOverride
+}
+
+// ConfigDefaults is the [defaults] table.
+type ConfigDefaults struct {
+	Alpha                *float64
+	Threshold            *float64
+	CompetitiveThreshold *float64
+	ErrorRatePoints      *float64
+	// Repetitions is how many runs per side the workflow should make (0 if
+	// unset); m18-run reads it, the gate only reports it.
+	Repetitions int
+}
+
+// Override is one table of overrides. Unset fields inherit from the enclosing
+// scope: operation < metric < scenario < [metric.<name>] < defaults.
+type Override struct {
+	// Line is the line of the table's header, for annotations.
+	Line int
+	// Threshold and CompetitiveThreshold are relative (0.05 is 5 %),
+	// except for the error_rate metric, where Threshold is absolute
+	// points as a fraction.
+	Threshold            *float64
+	CompetitiveThreshold *float64
+	// HigherIsBetter overrides the metric's direction.
+	HigherIsBetter *bool
+	// Ignore, when not empty, skips the comparisons in scope with this
+	// reason.
+	Ignore string
+	// Owners are mentioned with the comparisons in scope.
+	Owners []string
+	// Competitive marks the comparisons in scope as competitive.
+	Competitive *bool
+}
+
+// ScenarioOverride is a [scenario.<name>] table and its metric tables.
+type ScenarioOverride struct {
+	Override
+	Metrics map[string]*MetricOverride
+}
+
+// MetricOverride is a [scenario.<name>.metric.<metric>] table and its
+// operation tables.
+type MetricOverride struct {
+	Override
+	Operations map[string]*Override
+}
+
+// LoadConfig reads and validates the config at path. Errors name the line
+// and the field: `.github/m18-gate.toml:7: [scenario."ci/fast"] unknown key
+// "treshold" (did you mean "threshold"?)`.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig parses config data; path is used in errors and Sources.
+func ParseConfig(path string, data []byte) (*Config, error) {
+	var raw map[string]any
+	md, err := toml.Decode(string(data), &raw)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s:%d: %s", path, pe.Position.Line, pe.Message)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	p := &configParser{path: path, lines: keyLines(string(data), md.Keys())}
+	c := &Config{Path: path, Tiers: map[string][]string{}, Metrics: map[string]*Override{}, Scenarios: map[string]*ScenarioOverride{}}
+	for _, k := range sortedByLine(p, nil, raw) {
+		v := raw[k]
+		key := []string{k}
+		switch k {
+		case "defaults":
+			t, err := p.table(key, v)
+			if err != nil {
+				return nil, err
+			}
+			if err := p.defaults(key, t, &c.Defaults); err != nil {
+				return nil, err
+			}
+		case "tiers":
+			t, err := p.table(key, v)
+			if err != nil {
+				return nil, err
+			}
+			for _, tier := range sortedByLine(p, key, t) {
+				list, err := p.stringList(append(key, tier), t[tier])
+				if err != nil {
+					return nil, err
+				}
+				c.Tiers[tier] = list
+			}
+		case "metric":
+			t, err := p.table(key, v)
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range sortedByLine(p, key, t) {
+				mk := append(key, m)
+				mt, err := p.table(mk, t[m])
+				if err != nil {
+					return nil, err
+				}
+				o := &Override{Line: p.line(mk)}
+				if err := p.override(mk, mt, o, nil); err != nil {
+					return nil, err
+				}
+				c.Metrics[m] = o
+			}
+		case "scenario":
+			t, err := p.table(key, v)
+			if err != nil {
+				return nil, err
+			}
+			for _, s := range sortedByLine(p, key, t) {
+				so, err := p.scenario(append(key, s), t[s])
+				if err != nil {
+					return nil, err
+				}
+				c.Scenarios[s] = so
+			}
+		default:
+			return nil, p.unknown(nil, k, []string{"defaults", "tiers", "metric", "scenario"})
+		}
+	}
+	return c, nil
+}
+
+// Apply returns p with the config's [defaults] in place of p's settings.
+func (c *Config) Apply(p Policy) Policy {
+	if c == nil {
+		return p
+	}
+	d := c.Defaults
+	if d.Alpha != nil {
+		p.Alpha = *d.Alpha
+	}
+	if d.Threshold != nil {
+		p.Threshold = *d.Threshold
+	}
+	if d.CompetitiveThreshold != nil {
+		p.CompetitiveThreshold = *d.CompetitiveThreshold
+	}
+	if d.ErrorRatePoints != nil {
+		p.ErrorRatePoints = *d.ErrorRatePoints
+	}
+	p.Config = c
+	return p
+}
+
+// Tier returns the scenarios of the named tier, and whether it exists.
+func (c *Config) Tier(name string) ([]string, bool) {
+	if c == nil {
+		return nil, false
+	}
+	s, ok := c.Tiers[name]
+	return s, ok
+}
+
+// Rule is the policy of one comparison after every override applied.
+type Rule struct {
+	// Threshold is relative, or absolute points for error rates.
+	Threshold      float64
+	Competitive    bool
+	HigherIsBetter bool
+	// Ignore, when not empty, is why the comparison is skipped.
+	Ignore string
+	Owners []string
+	// Source is the most specific config table that applies, if any.
+	Source *verdict.Source
+}
+
+// Rule resolves the policy of k. higherIsBetter is the metric's own
+// direction.
+func (p Policy) Rule(k Key, higherIsBetter bool) Rule {
+	var scopes []*Override // least specific first
+	if c := p.Config; c != nil {
+		if o := c.Metrics[k.Metric]; o != nil {
+			scopes = append(scopes, o)
+		}
+		if so := c.Scenarios[k.Scenario]; so != nil {
+			scopes = append(scopes, &so.Override)
+			if mo := so.Metrics[k.Metric]; mo != nil {
+				scopes = append(scopes, &mo.Override)
+				if oo := mo.Operations[k.Operation]; oo != nil {
+					scopes = append(scopes, oo)
+				}
+			}
+		}
+	}
+	absolute := isAbsoluteMetric(k.Metric)
+	r := Rule{Competitive: p.Competitive, HigherIsBetter: higherIsBetter}
+	var threshold, competitiveThreshold *float64
+	for _, o := range scopes {
+		if o.Competitive != nil {
+			r.Competitive = *o.Competitive || p.Competitive
+		}
+		if o.HigherIsBetter != nil {
+			r.HigherIsBetter = *o.HigherIsBetter
+		}
+		if o.Ignore != "" {
+			r.Ignore = o.Ignore
+		}
+		if len(o.Owners) > 0 {
+			r.Owners = o.Owners
+		}
+		if o.CompetitiveThreshold != nil {
+			competitiveThreshold = o.CompetitiveThreshold
+		}
+		// A scenario-wide threshold is relative; it does not reach the
+		// error rate, whose threshold is in points and set per metric.
+		if o.Threshold != nil && (!absolute || o.isMetricScope(p.Config, k)) {
+			threshold = o.Threshold
+		}
+	}
+	if len(scopes) > 0 && p.Config != nil {
+		r.Source = &verdict.Source{Path: p.Config.Path, Line: scopes[len(scopes)-1].Line}
+	}
+	switch {
+	case absolute:
+		// Error rates follow compare_m17: absolute points, and an
+		// error-rate regression is always an internal one.
+		r.Threshold = p.ErrorRatePoints
+		if threshold != nil {
+			r.Threshold = *threshold
+		}
+		r.Competitive = false
+	case r.Competitive:
+		r.Threshold = p.CompetitiveThreshold
+		if competitiveThreshold != nil {
+			r.Threshold = *competitiveThreshold
+		}
+	default:
+		r.Threshold = p.Threshold
+		if threshold != nil {
+			r.Threshold = *threshold
+		}
+	}
+	return r
+}
+
+// isMetricScope reports whether o is a metric or operation table for k (not a
+// scenario table).
+func (o *Override) isMetricScope(c *Config, k Key) bool {
+	if so := c.Scenarios[k.Scenario]; so != nil && o == &so.Override {
+		return false
+	}
+	return true
+}
+
+// configParser validates the decoded TOML with line numbers at hand.
+type configParser struct {
+	path  string
+	lines map[string]int
+}
+
+func (p *configParser) line(key []string) int {
+	for n := len(key); n > 0; n-- {
+		if l, ok := p.lines[toml.Key(key[:n]).String()]; ok {
+			return l
+		}
+	}
+	return 0
+}
+
+// errorf formats an error at key: "path:line: [table] message".
+func (p *configParser) errorf(key []string, format string, args ...any) error {
+	loc := p.path
+	if l := p.line(key); l > 0 {
+		loc = fmt.Sprintf("%s:%d", p.path, l)
+	}
+	table := ""
+	if len(key) > 1 {
+		table = "[" + toml.Key(key[:len(key)-1]).String() + "] "
+	}
+	return fmt.Errorf("%s: %s%s", loc, table, fmt.Sprintf(format, args...))
+}
+
+func (p *configParser) unknown(table []string, k string, known []string) error {
+	msg := fmt.Sprintf("unknown key %q", k)
+	if s := suggest(k, known); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	} else {
+		msg += fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
+	}
+	return p.errorf(append(append([]string(nil), table...), k), "%s", msg)
+}
+
+func (p *configParser) table(key []string, v any) (map[string]any, error) {
+	t, ok := v.(map[string]any)
+	if !ok {
+		return nil, p.errorf(key, "%s must be a table, got %s", key[len(key)-1], tomlType(v))
+	}
+	return t, nil
+}
+
+func (p *configParser) defaults(key []string, t map[string]any, d *ConfigDefaults) error {
+	known := []string{"alpha", "threshold", "competitive_threshold", "error_rate_points", "repetitions"}
+	for _, k := range sortedByLine(p, key, t) {
+		fk := append(append([]string(nil), key...), k)
+		v := t[k]
+		switch k {
+		case "alpha":
+			f, ok := toFloat(v)
+			if !ok || !(f > 0 && f < 1) {
+				return p.errorf(fk, "alpha must be a number in (0, 1), got %s", show(v))
+			}
+			d.Alpha = &f
+		case "threshold", "competitive_threshold", "error_rate_points":
+			f, err := p.percent(fk, v)
+			if err != nil {
+				return err
+			}
+			switch k {
+			case "threshold":
+				d.Threshold = &f
+			case "competitive_threshold":
+				d.CompetitiveThreshold = &f
+			default:
+				d.ErrorRatePoints = &f
+			}
+		case "repetitions":
+			n, ok := v.(int64)
+			if !ok || n < 1 || n > 10000 {
+				return p.errorf(fk, "repetitions must be an integer in [1, 10000], got %s", show(v))
+			}
+			d.Repetitions = int(n)
+		default:
+			return p.unknown(key, k, known)
+		}
+	}
+	return nil
+}
+
+var overrideKeys = []string{"threshold", "competitive_threshold", "direction", "ignore", "owners", "competitive"}
+
+// override reads the keys of an override table into o. nested names the key
+// of the nested tables allowed ("metric", "operation"), handled by the
+// caller; nested keys are returned to it.
+func (p *configParser) override(key []string, t map[string]any, o *Override, nested []string) error {
+	known := append(append([]string(nil), overrideKeys...), nested...)
+	for _, k := range sortedByLine(p, key, t) {
+		fk := append(append([]string(nil), key...), k)
+		v := t[k]
+		switch k {
+		case "threshold", "competitive_threshold":
+			f, err := p.percent(fk, v)
+			if err != nil {
+				return err
+			}
+			if k == "threshold" {
+				o.Threshold = &f
+			} else {
+				o.CompetitiveThreshold = &f
+			}
+		case "direction":
+			s, _ := v.(string)
+			var hib bool
+			switch s {
+			case "lower_is_better", "lower":
+			case "higher_is_better", "higher":
+				hib = true
+			default:
+				return p.errorf(fk, "direction must be \"lower_is_better\" or \"higher_is_better\", got %s", show(v))
+			}
+			o.HigherIsBetter = &hib
+		case "ignore":
+			s, ok := v.(string)
+			if !ok || strings.TrimSpace(s) == "" {
+				return p.errorf(fk, "ignore takes the reason, as a non-empty string (ignore = \"p99 too noisy on shared runners, see #123\"), got %s", show(v))
+			}
+			o.Ignore = strings.TrimSpace(s)
+		case "owners":
+			list, err := p.stringList(fk, v)
+			if err != nil {
+				return err
+			}
+			o.Owners = list
+		case "competitive":
+			b, ok := v.(bool)
+			if !ok {
+				return p.errorf(fk, "competitive must be true or false, got %s", show(v))
+			}
+			o.Competitive = &b
+		default:
+			isNested := false
+			for _, n := range nested {
+				if k == n {
+					isNested = true
+				}
+			}
+			if !isNested {
+				return p.unknown(key, k, known)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *configParser) scenario(key []string, v any) (*ScenarioOverride, error) {
+	t, err := p.table(key, v)
+	if err != nil {
+		return nil, err
+	}
+	so := &ScenarioOverride{Override: Override{Line: p.line(key)}, Metrics: map[string]*MetricOverride{}}
+	if err := p.override(key, t, &so.Override, []string{"metric"}); err != nil {
+		return nil, err
+	}
+	if so.HigherIsBetter != nil {
+		return nil, p.errorf(append(append([]string(nil), key...), "direction"), "direction belongs in a metric table ([%s.metric.<name>] or [metric.<name>]): a scenario's metrics do not share one", toml.Key(key).String())
+	}
+	mv, ok := t["metric"]
+	if !ok {
+		return so, nil
+	}
+	mkey := append(append([]string(nil), key...), "metric")
+	mt, err := p.table(mkey, mv)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range sortedByLine(p, mkey, mt) {
+		k := append(append([]string(nil), mkey...), m)
+		t, err := p.table(k, mt[m])
+		if err != nil {
+			return nil, err
+		}
+		mo := &MetricOverride{Override: Override{Line: p.line(k)}, Operations: map[string]*Override{}}
+		if err := p.override(k, t, &mo.Override, []string{"operation"}); err != nil {
+			return nil, err
+		}
+		if ov, ok := t["operation"]; ok {
+			okey := append(append([]string(nil), k...), "operation")
+			ot, err := p.table(okey, ov)
+			if err != nil {
+				return nil, err
+			}
+			for _, op := range sortedByLine(p, okey, ot) {
+				ok := append(append([]string(nil), okey...), op)
+				t, err := p.table(ok, ot[op])
+				if err != nil {
+					return nil, err
+				}
+				oo := &Override{Line: p.line(ok)}
+				if err := p.override(ok, t, oo, nil); err != nil {
+					return nil, err
+				}
+				mo.Operations[op] = oo
+			}
+		}
+		so.Metrics[m] = mo
+	}
+	return so, nil
+}
+
+func (p *configParser) percent(key []string, v any) (float64, error) {
+	name := key[len(key)-1]
+	switch x := v.(type) {
+	case string:
+		f, err := ParsePercent(x)
+		if err != nil {
+			return 0, p.errorf(key, "%s: %v", name, err)
+		}
+		return f, nil
+	case int64, float64:
+		f, _ := toFloat(x)
+		r, err := percentValue(f, false, show(v))
+		if err != nil {
+			return 0, p.errorf(key, "%s = %v", name, err)
+		}
+		return r, nil
+	}
+	return 0, p.errorf(key, "%s must be a percentage such as \"5%%\" or 5, got %s", name, show(v))
+}
+
+func (p *configParser) stringList(key []string, v any) ([]string, error) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, p.errorf(key, "%s must be a list of strings, got %s", key[len(key)-1], show(v))
+	}
+	out := make([]string, 0, len(list))
+	for i, e := range list {
+		s, ok := e.(string)
+		if !ok || s == "" {
+			return nil, p.errorf(key, "%s[%d] must be a non-empty string, got %s", key[len(key)-1], i, show(e))
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// sortedByLine returns the keys of t in the order they appear in the file, so
+// that the first error reported is the first in the file.
+func sortedByLine(p *configParser, prefix []string, t map[string]any) []string {
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	line := func(k string) int {
+		return p.line(append(append([]string(nil), prefix...), k))
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		li, lj := line(keys[i]), line(keys[j])
+		if li != lj {
+			return li < lj
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+func show(v any) string {
+	switch x := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", x)
+	case map[string]any:
+		return "a table"
+	case []any:
+		return "a list"
+	}
+	return fmt.Sprint(v)
+}
+
+func tomlType(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64, float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// keyLines maps every key of the document (toml.Key.String()) to the line it
+// is defined on. It walks the lines that define tables ([a.b]) and keys
+// (a.b = …), parses just the key part with the toml parser itself (so quoting
+// rules match), and aligns them in order with keys, the parser's own list, so
+// that text inside multi-line strings is never mistaken for a key.
+func keyLines(data string, keys []toml.Key) map[string]int {
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k.String()] = true
+	}
+	out := map[string]int{}
+	var table toml.Key
+	for i, line := range strings.Split(data, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || t[0] == '#' {
+			continue
+		}
+		if strings.HasPrefix(t, "[") {
+			var m map[string]any
+			md, err := toml.Decode(t, &m)
+			if err != nil || len(md.Keys()) == 0 {
+				continue
+			}
+			k := md.Keys()[0]
+			if !want[k.String()] {
+				continue
+			}
+			table = k
+			if _, seen := out[k.String()]; !seen {
+				out[k.String()] = i + 1
+			}
+			continue
+		}
+		eq := keyEnd(t)
+		if eq < 0 {
+			continue
+		}
+		var m map[string]any
+		md, err := toml.Decode(t[:eq]+"= 0", &m)
+		if err != nil || len(md.Keys()) == 0 {
+			continue
+		}
+		rel := md.Keys()[len(md.Keys())-1]
+		full := append(append(toml.Key(nil), table...), rel...)
+		if !want[full.String()] {
+			continue
+		}
+		if _, seen := out[full.String()]; !seen {
+			out[full.String()] = i + 1
+			// Dotted keys define their prefixes too.
+			for n := len(table) + 1; n < len(full); n++ {
+				if _, seen := out[full[:n].String()]; !seen {
+					out[full[:n].String()] = i + 1
+				}
+			}
+		}
+	}
+	return out
+}
+
+// keyEnd returns the index of the "=" that ends the key of a key/value line,
+// skipping quoted key parts, or -1.
+func keyEnd(s string) int {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && quote == '"' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '=':
+			return i
+		case c == '#':
+			return -1
+		}
+	}
+	return -1
+}
+
+// suggest returns the known word closest to k when it is a plausible typo.
+func suggest(k string, known []string) string {
+	best, bestD := "", 3
+	for _, w := range known {
+		if d := editDistance(k, w); d < bestD {
+			best, bestD = w, d
+		}
+	}
+	if bestD > 2 {
+		return ""
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

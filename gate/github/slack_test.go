@@ -1,0 +1,189 @@
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/engram/m18-gate/gate/verdict"
+)
+
+// slackHook answers with the given statuses in turn, then 200, and keeps
+// the texts it received.
+type slackHook struct {
+	mu       sync.Mutex
+	statuses []int
+	texts    []string
+}
+
+func (s *slackHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var p struct {
+		Text string `json:"text"`
+	}
+	json.NewDecoder(r.Body).Decode(&p)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.texts = append(s.texts, p.Text)
+	if len(s.statuses) > 0 {
+		st := s.statuses[0]
+		s.statuses = s.statuses[1:]
+		if st == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "3")
+		}
+		w.WriteHeader(st)
+		w.Write([]byte("rate_limited"))
+		return
+	}
+	w.Write([]byte("ok"))
+}
+
+func TestSlackRetriesAndSucceeds(t *testing.T) {
+	hook := &slackHook{statuses: []int{500, 429}}
+	srv := httptest.NewServer(hook)
+	defer srv.Close()
+	clock := &fakeClock{t: time.Unix(1_760_000_000, 0)}
+	v := mkVerdict(8, 7)
+	v.Comparisons[0].Scenario = "<!channel> & <@U123>"
+	v.Links.Run = "https://github.com/o/r/actions/runs/9"
+	err := PostSlack(context.Background(), nil, srv.URL+"/services/T/B/secret", AlertMessage(v, "o/r PR 1"),
+		RetryPolicy{Now: clock.Now, Sleep: clock.Sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := clock.Slept(); len(got) != 2 || got[0] != time.Second || got[1] != 3*time.Second {
+		t.Errorf("slept %v, want [1s 3s] (backoff, then Retry-After)", got)
+	}
+	text := hook.texts[len(hook.texts)-1]
+	for _, want := range []string{"REGRESSION: 7 regressions · 1 unchanged", "o/r PR 1", "<https://github.com/o/r/actions/runs/9|Workflow run>", "… and 2 more", "&lt;!channel&gt; &amp; &lt;@U123&gt;"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("message lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "<!channel>") {
+		t.Errorf("message can ping the channel")
+	}
+}
+
+func TestSlackErrorsHideTheURL(t *testing.T) {
+	// A closed port: the connection error must not name the URL.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	webhook := "http://" + addr + "/services/T000/B000/XXXXSECRET"
+	clock := &fakeClock{}
+	err = PostSlack(context.Background(), nil, webhook, SlackMessage{Headline: "x"}, RetryPolicy{Now: clock.Now, Sleep: clock.Sleep, MaxAttempts: 3})
+	if err == nil || strings.Contains(err.Error(), "XXXXSECRET") {
+		t.Errorf("error %v, want one that hides the webhook", err)
+	}
+	if n := len(clock.Slept()); n != 2 {
+		t.Errorf("%d waits, want 2 (3 attempts)", n)
+	}
+
+	// A 404 is final and its body, were it to echo the URL, is scrubbed.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(404)
+		w.Write([]byte("no_service for http://" + r.Host + r.URL.Path))
+	}))
+	defer srv.Close()
+	webhook = srv.URL + "/services/T/B/XXXXSECRET"
+	clock = &fakeClock{}
+	err = PostSlack(context.Background(), nil, webhook, SlackMessage{Headline: "x"}, RetryPolicy{Now: clock.Now, Sleep: clock.Sleep})
+	if err == nil || strings.Contains(err.Error(), "XXXXSECRET") || len(clock.Slept()) != 0 {
+		t.Errorf("404: error %v after %d waits", err, len(clock.Slept()))
+	}
+}
+
+func TestReporterSendsSlackOnRegression(t *testing.T) {
+	hook := &slackHook{}
+	srv := httptest.NewServer(hook)
+	defer srv.Close()
+	h := newHarness(t)
+	cfg := h.config("ghs_rw")
+	cfg.Slack, cfg.SlackWebhook = true, srv.URL+"/hook"
+	if o := h.run(cfg, mkVerdict(3, 0)); o.SlackSent || len(hook.texts) != 0 {
+		t.Errorf("alert sent for a passing verdict")
+	}
+	o := h.run(cfg, mkVerdict(3, 1))
+	noProblems(t, o)
+	if !o.SlackSent || len(hook.texts) != 1 {
+		t.Errorf("no alert for a regression")
+	}
+	if !strings.Contains(h.stdout.String(), "::add-mask::"+cfg.SlackWebhook) {
+		t.Errorf("webhook not masked")
+	}
+	cfg.SlackWebhook = ""
+	if o := h.run(cfg, mkVerdict(3, 1)); len(o.Problems) != 1 || !strings.Contains(o.Problems[0].String(), SlackWebhookEnv) {
+		t.Errorf("missing webhook: %v", o.Problems)
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	pr := write("pr.json", `{"action":"synchronize","pull_request":{"number":17,"head":{"sha":"headsha"}}}`)
+	wr := write("wr.json", `{"workflow_run":{"head_sha":"wrsha","html_url":"https://github.com/o/r/actions/runs/5","pull_requests":[{"number":23}]}}`)
+	fork := write("fork.json", `{"workflow_run":{"head_sha":"forksha","pull_requests":[]}}`)
+	bad := write("bad.json", `{`)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		pr      int
+		sha     string
+		run     string
+		wantErr bool
+	}{
+		{"pull_request", map[string]string{"GITHUB_EVENT_PATH": pr}, 17, "headsha", "https://github.com/o/r/actions/runs/99", false},
+		{"workflow_run", map[string]string{"GITHUB_EVENT_PATH": wr}, 23, "wrsha", "https://github.com/o/r/actions/runs/5", false},
+		{"fork workflow_run", map[string]string{"GITHUB_EVENT_PATH": fork}, 0, "forksha", "https://github.com/o/r/actions/runs/99", false},
+		{"push", map[string]string{}, 0, "envsha", "https://github.com/o/r/actions/runs/99", false},
+		{"bad payload", map[string]string{"GITHUB_EVENT_PATH": bad}, 0, "", "", true},
+		{"missing payload", map[string]string{"GITHUB_EVENT_PATH": filepath.Join(dir, "nope")}, 0, "", "", true},
+	}
+	for _, tt := range tests {
+		env := map[string]string{"GITHUB_REPOSITORY": "o/r", "GITHUB_SHA": "envsha", "GITHUB_RUN_ID": "99", "GITHUB_TOKEN": "t"}
+		for k, v := range tt.env {
+			env[k] = v
+		}
+		c, err := ConfigFromEnv(func(k string) string { return env[k] })
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: err %v", tt.name, err)
+			continue
+		}
+		if tt.wantErr {
+			continue
+		}
+		if c.PR != tt.pr || c.SHA != tt.sha || c.RunURL != tt.run || c.Owner != "o" || c.Repo != "r" || c.Token != "t" {
+			t.Errorf("%s: %+v", tt.name, c)
+		}
+	}
+	if _, err := ConfigFromEnv(func(k string) string { return map[string]string{"GITHUB_REPOSITORY": "noslash"}[k] }); err == nil {
+		t.Errorf("GITHUB_REPOSITORY without a slash accepted")
+	}
+}
+
+func TestParseCommentMode(t *testing.T) {
+	for in, want := range map[string]CommentMode{"": CommentAlways, "always": CommentAlways, "On-Change": CommentOnChange, "never": CommentNever} {
+		if got, err := ParseCommentMode(in); err != nil || got != want {
+			t.Errorf("ParseCommentMode(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseCommentMode("sometimes"); err == nil {
+		t.Errorf("sometimes accepted")
+	}
+	_ = verdict.SchemaVersion
+}

@@ -1,0 +1,330 @@
+package gate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/engram/m18-gate/runners/result"
+)
+
+// Format names an input format Load recognises.
+type Format string
+
+// The input formats, detected by content.
+const (
+	FormatResult    Format = "m18 result"              // m18.result/v1 document
+	FormatEngram    Format = "Engram loadtest report"  // loadtest --output JSON
+	FormatBench     Format = "go test -bench output"   // golang.org/x/perf/benchfmt
+	FormatCriterion Format = "criterion sample.json"   // target/criterion/<group>/<bench>/new/sample.json
+	FormatHyperfine Format = "hyperfine --export-json" // hyperfine JSON export
+)
+
+// Load reads the files of one side of a comparison and merges them into one
+// Set. Each file's format is detected from its content (see Detect); an
+// error names the file and, where it can, the field or line at fault.
+func Load(paths ...string) (*Set, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("no input files")
+	}
+	set := NewSet()
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		s, err := Read(p, data)
+		if err != nil {
+			return nil, err
+		}
+		set.Merge(s)
+	}
+	return set, nil
+}
+
+// Read parses one input. name is the file's path: errors name it, and the
+// criterion reader derives the scenario from it.
+func Read(name string, data []byte) (*Set, error) {
+	f, err := Detect(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var s *Set
+	switch f {
+	case FormatResult:
+		s, err = readResult(name, data)
+	case FormatEngram:
+		s, err = readEngram(data)
+	case FormatBench:
+		s, err = readBench(name, data)
+	case FormatCriterion:
+		s, err = readCriterion(name, data)
+	case FormatHyperfine:
+		s, err = readHyperfine(data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", name, f, err)
+	}
+	if len(s.Samples) == 0 {
+		return nil, fmt.Errorf("%s: %s holds no measurements", name, f)
+	}
+	s.Files = []string{name}
+	return s, nil
+}
+
+// Detect tells the format of an input from its content: JSON objects by
+// their fields ("schema" m18.result/v1; "config_name" for an Engram report;
+// "iters" and "times" for criterion; "results" for hyperfine), anything else
+// is read as go test -bench output.
+func Detect(data []byte) (Format, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return "", errors.New("file is empty")
+	}
+	if trimmed[0] != '{' {
+		return FormatBench, nil
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &probe); err != nil {
+		return "", fmt.Errorf("invalid JSON: %w", err)
+	}
+	if raw, ok := probe["schema"]; ok {
+		var schema string
+		if err := json.Unmarshal(raw, &schema); err != nil {
+			return "", fmt.Errorf("field \"schema\" is not a string: %s", raw)
+		}
+		if schema != result.SchemaVersion {
+			return "", fmt.Errorf("field \"schema\" is %q; m18-gate compares %q documents (a verdict or calibration file is not an input)", schema, result.SchemaVersion)
+		}
+		return FormatResult, nil
+	}
+	_, hasIters := probe["iters"]
+	_, hasTimes := probe["times"]
+	switch {
+	case hasField(probe, "config_name") || hasField(probe, "per_operation_stats") || hasField(probe, "p99_latency_ms"):
+		return FormatEngram, nil
+	case hasIters || hasTimes || hasField(probe, "sampling_mode"):
+		return FormatCriterion, nil
+	case hasField(probe, "results"):
+		return FormatHyperfine, nil
+	}
+	return "", errors.New(`unrecognised JSON: no "schema" (m18 result), "config_name" (Engram loadtest report), "iters"/"times" (criterion sample.json) or "results" (hyperfine --export-json) field`)
+}
+
+func hasField(m map[string]json.RawMessage, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// jsonFieldError rewrites encoding/json errors so they name the field.
+func jsonFieldError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "(top level)"
+		}
+		return fmt.Errorf("field %q: JSON %s cannot be a %s", field, te.Value, te.Type)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("invalid JSON at byte %d: %w", se.Offset, err)
+	}
+	return err
+}
+
+// readResult reads an m18.result/v1 document: one value per repetition, per
+// operation (and "overall"), per metric.
+func readResult(name string, data []byte) (*Set, error) {
+	doc, err := result.Unmarshal(data)
+	if err != nil {
+		return nil, err
+	}
+	if doc.Run.Scenario == "" {
+		return nil, errors.New(`field "run.scenario" is empty; results are compared by scenario`)
+	}
+	if len(doc.Repetitions) == 0 {
+		return nil, errors.New(`field "repetitions" is empty: the run measured nothing`)
+	}
+	s := NewSet()
+	s.addFingerprint(doc.Run.Hardware.Hash)
+	s.Hardware = describeHardware(doc.Run.Hardware)
+	s.addRevision(doc.Run.Commit, doc.Run.Ref)
+	for _, rep := range doc.Repetitions {
+		for _, op := range operationOrder {
+			st, ok := rep.Stats(op)
+			if !ok {
+				continue
+			}
+			for _, m := range result.Metrics {
+				v, err := st.Metric(m)
+				if err != nil {
+					return nil, err
+				}
+				if !isFinite(v) {
+					return nil, fmt.Errorf("repetitions[%d] operation %s metric %s is %v", rep.Index, op, m, v)
+				}
+				unit, hib := metricInfo(m)
+				s.Add(Key{doc.Run.Scenario, op, m}, unit, hib, v)
+			}
+		}
+	}
+	_ = name
+	return s, nil
+}
+
+// engramReport is the Engram loadtest report; pointers tell missing fields.
+type engramReport struct {
+	ConfigName        *string                   `json:"config_name"`
+	ElapsedSeconds    float64                   `json:"elapsed_seconds"`
+	OverallThroughput *float64                  `json:"overall_throughput"`
+	OverallErrorRate  *float64                  `json:"overall_error_rate"`
+	P50LatencyMs      *float64                  `json:"p50_latency_ms"`
+	P95LatencyMs      *float64                  `json:"p95_latency_ms"`
+	P99LatencyMs      *float64                  `json:"p99_latency_ms"`
+	PerOperationStats map[string]engramOpReport `json:"per_operation_stats"`
+}
+
+type engramOpReport struct {
+	Count         *float64 `json:"count"`
+	ErrorCount    *float64 `json:"error_count"`
+	P50LatencyUs  *float64 `json:"p50_latency_us"`
+	P95LatencyUs  *float64 `json:"p95_latency_us"`
+	P99LatencyUs  *float64 `json:"p99_latency_us"`
+	P999LatencyUs *float64 `json:"p999_latency_us"`
+	MeanLatencyUs *float64 `json:"mean_latency_us"`
+}
+
+// readEngram reads an Engram loadtest report: one value per file, the
+// top-level figures as operation "overall" (milliseconds), per_operation_stats
+// as their operations (microseconds converted to milliseconds).
+func readEngram(data []byte) (*Set, error) {
+	var r engramReport
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, jsonFieldError(err)
+	}
+	if r.ConfigName == nil || *r.ConfigName == "" {
+		return nil, errors.New(`field "config_name" is missing or empty; it names the scenario results are compared by`)
+	}
+	sc := *r.ConfigName
+	s := NewSet()
+	top := []struct {
+		field, metric string
+		v             *float64
+	}{
+		{"p50_latency_ms", result.MetricP50, r.P50LatencyMs},
+		{"p95_latency_ms", result.MetricP95, r.P95LatencyMs},
+		{"p99_latency_ms", result.MetricP99, r.P99LatencyMs},
+		{"overall_throughput", result.MetricThroughput, r.OverallThroughput},
+		{"overall_error_rate", result.MetricErrorRate, r.OverallErrorRate},
+	}
+	for _, t := range top {
+		if t.v == nil {
+			return nil, fmt.Errorf("field %q is missing", t.field)
+		}
+		if !isFinite(*t.v) || *t.v < 0 {
+			return nil, fmt.Errorf("field %q is %v, want a finite value ≥ 0", t.field, *t.v)
+		}
+		unit, hib := metricInfo(t.metric)
+		s.Add(Key{sc, result.OpOverall, t.metric}, unit, hib, *t.v)
+	}
+	for _, op := range sortedMapKeys(r.PerOperationStats) {
+		st := r.PerOperationStats[op]
+		if st.Count == nil {
+			return nil, fmt.Errorf("field \"per_operation_stats.%s.count\" is missing", op)
+		}
+		if *st.Count <= 0 {
+			continue // the operation did not run
+		}
+		lat := []struct {
+			field, metric string
+			v             *float64
+		}{
+			{"p50_latency_us", result.MetricP50, st.P50LatencyUs},
+			{"p95_latency_us", result.MetricP95, st.P95LatencyUs},
+			{"p99_latency_us", result.MetricP99, st.P99LatencyUs},
+			{"p999_latency_us", result.MetricP999, st.P999LatencyUs},
+			{"mean_latency_us", result.MetricMean, st.MeanLatencyUs},
+		}
+		for _, l := range lat {
+			if l.v == nil {
+				continue // older reports lack some percentiles
+			}
+			if !isFinite(*l.v) || *l.v < 0 {
+				return nil, fmt.Errorf("field \"per_operation_stats.%s.%s\" is %v, want a finite value ≥ 0", op, l.field, *l.v)
+			}
+			s.Add(Key{sc, op, l.metric}, UnitMilliseconds, false, *l.v/1000)
+		}
+		if r.ElapsedSeconds > 0 {
+			s.Add(Key{sc, op, result.MetricThroughput}, UnitOpsPerSecond, true, *st.Count/r.ElapsedSeconds)
+		}
+		if st.ErrorCount != nil {
+			s.Add(Key{sc, op, result.MetricErrorRate}, UnitFraction, false, *st.ErrorCount / *st.Count)
+		}
+	}
+	return s, nil
+}
+
+// hyperfineExport is hyperfine's --export-json output.
+type hyperfineExport struct {
+	Results []struct {
+		Command *string   `json:"command"`
+		Times   []float64 `json:"times"`
+	} `json:"results"`
+}
+
+// readHyperfine reads a hyperfine --export-json file: scenario = command,
+// metric "time" in seconds, one value per timed run.
+func readHyperfine(data []byte) (*Set, error) {
+	var h hyperfineExport
+	if err := json.Unmarshal(data, &h); err != nil {
+		return nil, jsonFieldError(err)
+	}
+	s := NewSet()
+	for i, r := range h.Results {
+		if r.Command == nil || *r.Command == "" {
+			return nil, fmt.Errorf("field \"results[%d].command\" is missing or empty", i)
+		}
+		if len(r.Times) == 0 {
+			return nil, fmt.Errorf("field \"results[%d].times\" is missing or empty (hyperfine writes it since v1.7; rerun with a newer hyperfine)", i)
+		}
+		for j, t := range r.Times {
+			if !isFinite(t) || t < 0 {
+				return nil, fmt.Errorf("field \"results[%d].times[%d]\" is %v, want a finite time ≥ 0", i, j, t)
+			}
+			s.Add(Key{*r.Command, NoOperation, "time"}, "s", false, t)
+		}
+	}
+	return s, nil
+}
+
+func sortedMapKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	// Canonical operation order first, then the rest alphabetically.
+	sortStrings(keys, result.Operations)
+	return keys
+}
+
+func sortStrings(s []string, canonical []string) {
+	less := func(a, b string) bool {
+		ra, rb := rank(canonical, a), rank(canonical, b)
+		if ra != rb {
+			return ra < rb
+		}
+		return a < b
+	}
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && less(s[j], s[j-1]); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+func isFinite(v float64) bool {
+	return v == v && v-v == 0
+}

@@ -1,0 +1,40 @@
+package gate
+
+import (
+	"strings"
+
+	"github.com/engram/m18-gate/runners/result"
+)
+
+// Units of the m18 result metrics.
+const (
+	UnitMilliseconds = "ms"
+	UnitOpsPerSecond = "ops/s"
+	UnitFraction     = "fraction"
+)
+
+// metricInfo returns the unit and direction of an m18 result metric.
+func metricInfo(metric string) (unit string, higherIsBetter bool) {
+	switch metric {
+	case result.MetricThroughput:
+		return UnitOpsPerSecond, true
+	case result.MetricErrorRate:
+		return UnitFraction, false
+	}
+	return UnitMilliseconds, false
+}
+
+// isAbsoluteMetric reports whether changes of metric are judged in absolute
+// points rather than relative to the base (error rates: 0 % → 1 % is one
+// point, not an infinite relative change).
+func isAbsoluteMetric(metric string) bool {
+	return metric == result.MetricErrorRate
+}
+
+// higherIsBetterUnit guesses the direction of a benchmark unit without
+// metadata: rates ("…/s", "…/sec") are better higher, everything else
+// (time, bytes, allocations) lower.
+func higherIsBetterUnit(unit string) bool {
+	return strings.HasSuffix(unit, "/s") || strings.HasSuffix(unit, "/sec") ||
+		strings.HasSuffix(unit, "-per-sec") || strings.HasSuffix(unit, "/second")
+}

@@ -1,0 +1,131 @@
+package gate
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of a Policy. They follow compare_m17_performance.sh where it has a
+// rule (5 % internal, 10 % competitive, 5 points of error rate) and
+// benchstat where it has one (alpha 0.01 with Mann–Whitney U).
+const (
+	DefaultAlpha                = 0.01
+	DefaultThreshold            = 0.05
+	DefaultCompetitiveThreshold = 0.10
+	DefaultErrorRatePoints      = 0.05
+	DefaultPower                = 0.80
+	DefaultResamples            = 1000
+	DefaultSeed                 = 0x6d31382d67617465 // "m18-gate"
+	DefaultRepetitions          = 10
+)
+
+// Policy is everything a verdict depends on besides the samples. Start from
+// DefaultPolicy and adjust.
+type Policy struct {
+	// Alpha is the significance level every comparison is held to, after
+	// Benjamini–Hochberg adjustment across the whole verdict. The bootstrap
+	// confidence intervals are at 1−Alpha.
+	Alpha float64
+	// Threshold is the smallest relative change that counts as a regression
+	// or improvement (0.05 is 5 %).
+	Threshold float64
+	// CompetitiveThreshold replaces Threshold for competitive comparisons.
+	CompetitiveThreshold float64
+	// ErrorRatePoints is the error-rate change, in absolute points as a
+	// fraction (0.05 is 5 points), that counts. Error rates are never
+	// compared relatively.
+	ErrorRatePoints float64
+	// Competitive makes every comparison competitive (m18-gate compare
+	// --competitive, compare_m17_performance.sh --competitive).
+	Competitive bool
+	// Power is the probability of detection that MDE and RunsNeeded are
+	// computed for.
+	Power float64
+	// Resamples and Seed drive the bootstrap confidence intervals. Each
+	// comparison derives its own seed from Seed and its key, so a verdict
+	// does not depend on the order of its comparisons.
+	Resamples int
+	Seed      uint64
+	// Config holds per-scenario and per-metric overrides and tiers, when
+	// the repository has a config file. Its [defaults] are not applied
+	// here: use Config.Apply, so that flags can still override them.
+	Config *Config
+	// Tier, when set, restricts the verdict to the scenarios the config
+	// lists under [tiers] for it; others are skipped with a reason.
+	Tier string
+	// Calibration, when set, puts the minimum detectable effect of A/A
+	// noise into every comparison it covers.
+	Calibration *Calibration
+	// AllowFingerprintMismatch lets base and head come from different
+	// hardware fingerprints (a warning instead of an error).
+	AllowFingerprintMismatch bool
+	// Now stamps the verdict; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultPolicy returns the defaults: alpha 0.01, thresholds 5 % internal and
+// 10 % competitive, 5 points of error rate, power 0.8, 1000 bootstrap
+// resamples with a fixed seed.
+func DefaultPolicy() Policy {
+	return Policy{
+		Alpha:                DefaultAlpha,
+		Threshold:            DefaultThreshold,
+		CompetitiveThreshold: DefaultCompetitiveThreshold,
+		ErrorRatePoints:      DefaultErrorRatePoints,
+		Power:                DefaultPower,
+		Resamples:            DefaultResamples,
+		Seed:                 DefaultSeed,
+	}
+}
+
+// Validate reports the first setting out of range.
+func (p Policy) Validate() error {
+	switch {
+	case !(p.Alpha > 0 && p.Alpha < 1):
+		return fmt.Errorf("alpha must be in (0, 1), got %v", p.Alpha)
+	case !(p.Threshold > 0 && p.Threshold < 10):
+		return fmt.Errorf("threshold must be in (0 %%, 1000 %%), got %s", FormatPercent(p.Threshold))
+	case !(p.CompetitiveThreshold > 0 && p.CompetitiveThreshold < 10):
+		return fmt.Errorf("competitive threshold must be in (0 %%, 1000 %%), got %s", FormatPercent(p.CompetitiveThreshold))
+	case !(p.ErrorRatePoints > 0 && p.ErrorRatePoints <= 1):
+		return fmt.Errorf("error-rate threshold must be in (0, 100] points, got %v", p.ErrorRatePoints*100)
+	case !(p.Power > 0 && p.Power < 1):
+		return fmt.Errorf("power must be in (0, 1), got %v", p.Power)
+	case p.Resamples < 100:
+		return fmt.Errorf("bootstrap resamples must be ≥ 100, got %d", p.Resamples)
+	}
+	return nil
+}
+
+// ParsePercent reads a threshold written in percent: "5" and "5%" both mean
+// 5 % and return 0.05. A bare number below 0.5 is refused, because "0.05"
+// is far more often a fraction meant as 5 % than a threshold of 0.05 %;
+// write "0.05%" to mean that.
+func ParsePercent(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	pct := strings.HasSuffix(t, "%")
+	t = strings.TrimSpace(strings.TrimSuffix(t, "%"))
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%q is not a percentage (write 5 or 5%% for five percent)", s)
+	}
+	return percentValue(v, pct, s)
+}
+
+func percentValue(v float64, pct bool, orig string) (float64, error) {
+	if !(v > 0) {
+		return 0, fmt.Errorf("%s must be > 0 %%", orig)
+	}
+	if !pct && v < 0.5 {
+		return 0, fmt.Errorf("%s is read in percent, i.e. %v %%; write %v%% for %v %%, or %s%% if you really mean %s %%", orig, v, v*100, v*100, orig, orig)
+	}
+	return v / 100, nil
+}
+
+// FormatPercent writes a fraction as a percentage: 0.05 → "5%".
+func FormatPercent(f float64) string {
+	return strconv.FormatFloat(f*100, 'g', 4, 64) + "%"
+}

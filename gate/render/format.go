@@ -1,0 +1,221 @@
+package render
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/engram/m18-gate/gate/verdict"
+)
+
+// Status words, emoji-free, that lead the answer line.
+const (
+	StatusPass                  = "PASS"
+	StatusRegression            = "REGRESSION"
+	StatusCompetitiveRegression = "COMPETITIVE REGRESSION"
+	StatusInconclusive          = "INCONCLUSIVE"
+	StatusSkipped               = "SKIPPED"
+)
+
+// Status is the one-word state of a verdict: a regression outcome wins; a
+// passing verdict that compared nothing is SKIPPED, one with inconclusive
+// comparisons is INCONCLUSIVE, otherwise PASS.
+func Status(v *verdict.Verdict) string {
+	switch v.Summary.Outcome {
+	case verdict.OutcomeCompetitiveRegression:
+		return StatusCompetitiveRegression
+	case verdict.OutcomeRegression:
+		return StatusRegression
+	}
+	if len(v.Comparisons) == 0 {
+		return StatusSkipped
+	}
+	for _, c := range v.Comparisons {
+		if c.Decision == verdict.Inconclusive {
+			return StatusInconclusive
+		}
+	}
+	return StatusPass
+}
+
+// Answer is the verdict's one-line answer in plain text: the gate's own
+// Summary.Answer when present (control characters removed), otherwise one
+// counted from the comparisons ("2 regressions · 14 unchanged · 1
+// inconclusive").
+func Answer(v *verdict.Verdict) string {
+	if a := strings.TrimSpace(Plain(v.Summary.Answer)); a != "" {
+		return clip(a, MaxNameRunes)
+	}
+	n := map[string]int{}
+	for _, c := range v.Comparisons {
+		n[c.Decision]++
+	}
+	var parts []string
+	add := func(k int, one, many string) {
+		if k == 1 {
+			parts = append(parts, "1 "+one)
+		} else if k > 1 {
+			parts = append(parts, strconv.Itoa(k)+" "+many)
+		}
+	}
+	add(n[verdict.Regressed], "regression", "regressions")
+	add(n[verdict.Improved], "improvement", "improvements")
+	add(n[verdict.Unchanged], "unchanged", "unchanged")
+	add(n[verdict.Inconclusive], "inconclusive", "inconclusive")
+	skipped := max(len(v.Skipped), v.Summary.Skipped)
+	add(skipped, "skipped", "skipped")
+	if len(parts) == 0 {
+		return "nothing compared"
+	}
+	return strings.Join(parts, " · ")
+}
+
+// Headline is the status word and the answer: "REGRESSION: 2 regressions ·
+// 14 unchanged · 1 inconclusive". It is plain text (the check-run title);
+// Markdown callers escape it.
+func Headline(v *verdict.Verdict) string {
+	return Status(v) + ": " + Answer(v)
+}
+
+// decisionRank orders comparisons for display: regressions (competitive
+// first), then inconclusive, improved, unchanged.
+func decisionRank(c verdict.Comparison) int {
+	switch c.Decision {
+	case verdict.Regressed:
+		if c.Competitive {
+			return 0
+		}
+		return 1
+	case verdict.Inconclusive:
+		return 2
+	case verdict.Improved:
+		return 3
+	}
+	return 4
+}
+
+// Sorted returns v's comparisons in display order (regressions first), stable
+// within a decision.
+func Sorted(v *verdict.Verdict) []verdict.Comparison {
+	cs := slices.Clone(v.Comparisons)
+	slices.SortStableFunc(cs, func(a, b verdict.Comparison) int {
+		return decisionRank(a) - decisionRank(b)
+	})
+	return cs
+}
+
+// Value formats a median with its unit: three significant digits, SI
+// prefixes from 10 000 up, fractions as percentages.
+func Value(x float64, unit string) string {
+	unit = Plain(unit)
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "—"
+	}
+	if unit == "fraction" {
+		return strconv.FormatFloat(x*100, 'f', 2, 64) + "%"
+	}
+	s := sig3(x)
+	if unit == "" {
+		return s
+	}
+	return s + " " + unit
+}
+
+func sig3(x float64) string {
+	a := math.Abs(x)
+	switch {
+	case a == 0:
+		return "0"
+	case a >= 1e10:
+		return strconv.FormatFloat(x/1e9, 'f', 0, 64) + "G"
+	case a >= 1e9:
+		return trim(strconv.FormatFloat(x/1e9, 'f', 2, 64)) + "G"
+	case a >= 1e7:
+		return trim(strconv.FormatFloat(x/1e6, 'f', 1, 64)) + "M"
+	case a >= 1e6:
+		return trim(strconv.FormatFloat(x/1e6, 'f', 2, 64)) + "M"
+	case a >= 1e4:
+		return trim(strconv.FormatFloat(x/1e3, 'f', 1, 64)) + "k"
+	case a >= 100:
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	case a >= 0.001:
+		digits := 2 - int(math.Floor(math.Log10(a)))
+		return trim(strconv.FormatFloat(x, 'f', digits, 64))
+	}
+	return strconv.FormatFloat(x, 'e', 2, 64)
+}
+
+func trim(s string) string {
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	return s
+}
+
+// Change formats a relative change signed with one decimal: "+5.2%".
+func Change(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "—"
+	}
+	s := strconv.FormatFloat(x*100, 'f', 1, 64)
+	if s == "-0.0" {
+		s = "0.0"
+	}
+	if !strings.HasPrefix(s, "-") && s != "0.0" {
+		s = "+" + s
+	}
+	return s + "%"
+}
+
+// CI formats a confidence interval of a relative change: "[+3.1%, +7.4%]".
+func CI(lo, hi float64) string {
+	if lo == 0 && hi == 0 {
+		return "—"
+	}
+	return "[" + Change(lo) + ", " + Change(hi) + "]"
+}
+
+// P formats a p-value: "<0.001" below a thousandth, else three decimals.
+func P(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "—"
+	case p < 0.001:
+		return "<0.001"
+	}
+	return strconv.FormatFloat(p, 'f', 3, 64)
+}
+
+// Percent formats a threshold-like fraction: 0.05 → "5%".
+func Percent(x float64) string {
+	return trim(strconv.FormatFloat(x*100, 'f', 2, 64)) + "%"
+}
+
+// shortSHA shortens a commit id for display.
+func shortSHA(s string) string {
+	s = Plain(s)
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+// decisionWord is the decision column's text; the Markdown renderer bolds
+// regressions.
+func decisionWord(c verdict.Comparison) string {
+	d := c.Decision
+	if c.Competitive && d == verdict.Regressed {
+		d = "regressed (competitive)"
+	}
+	return d
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,381 @@
+package render
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/engram/m18-gate/gate/verdict"
+)
+
+// Options shape a Markdown rendering.
+type Options struct {
+	// MaxBytes bounds the body (0: no bound). GitHub counts characters, and
+	// a character is at least one byte, so a byte bound is safe: 65535 for a
+	// check run's summary, 65536 for a comment, 1 MiB for a job summary. When
+	// the body does not fit, tables are cut at a row, later sections are
+	// dropped, and a note points at the full verdict artifact; the answer,
+	// hardware, links and marker always stay.
+	MaxBytes int
+	// Marker, when set, is embedded at the end as a hidden HTML comment
+	// (see HiddenComment) so the body can be found again.
+	Marker string
+	// Title, when set, is shown in bold before the status word, e.g.
+	// "m18-gate · pr-gate". It is escaped.
+	Title string
+	// ArtifactName names the artifact that holds the full verdict, for the
+	// truncation note; default "m18-verdict".
+	ArtifactName string
+	// Extra is trusted Markdown placed before the footer (for example the
+	// reporter's own problems). The caller escapes what it puts there.
+	Extra string
+}
+
+// DefaultArtifactName is the artifact the action uploads the verdict to.
+const DefaultArtifactName = "m18-verdict"
+
+// block is one section of the body: prefix, items and suffix. A block that
+// does not fit is cut between items, with more(n) saying how many were left
+// out.
+type block struct {
+	prefix string
+	items  []string
+	suffix string
+	more   func(n int) string
+}
+
+func (b block) String() string {
+	return b.prefix + strings.Join(b.items, "") + b.suffix
+}
+
+// Markdown renders v for a pull-request comment, a check run or a job
+// summary: first line the answer with an emoji-free status word; a table of
+// the notable comparisons (regressions first); what would settle the
+// inconclusive ones; the skipped checks with their reasons; the unchanged
+// comparisons and every comparison's details collapsed; warnings; hardware
+// fingerprint and MDE; links; and the marker. Every string from the verdict
+// passes through Escape.
+func Markdown(v *verdict.Verdict, o Options) string {
+	head := headBlock(v, o)
+	tail := tailBlock(v, o)
+	middle := middleBlocks(v, o)
+	full := head + joinBlocks(middle) + o.Extra + tail
+	if o.MaxBytes <= 0 || len(full) <= o.MaxBytes {
+		return full
+	}
+	artifact := o.ArtifactName
+	if artifact == "" {
+		artifact = DefaultArtifactName
+	}
+	notice := "> **Truncated** to fit GitHub's size limit: the full verdict is in the " +
+		link("`"+Escape(artifact)+"` artifact", v.Links.Artifact) + ".\n\n"
+	budget := o.MaxBytes - len(head) - len(notice) - len(tail) - len(o.Extra)
+	if budget < 0 {
+		// Not even the frame fits: the answer, the note and the marker.
+		s := head + notice
+		if o.Marker != "" {
+			return cutBytes(s, o.MaxBytes-len(HiddenComment(o.Marker))-1) + "\n" + HiddenComment(o.Marker)
+		}
+		return cutBytes(s, o.MaxBytes)
+	}
+	var b strings.Builder
+	for _, m := range middle {
+		s := m.String()
+		if len(s) <= budget {
+			b.WriteString(s)
+			budget -= len(s)
+			continue
+		}
+		// Cut this block between items, then stop: later sections would read
+		// as if this one were complete.
+		size := len(m.prefix) + len(m.suffix)
+		n := 0
+		for n < len(m.items) && size+len(m.items[n])+len(m.more(len(m.items)-n-1)) <= budget {
+			size += len(m.items[n])
+			n++
+		}
+		if cut := m.prefix + strings.Join(m.items[:n], "") + m.more(len(m.items)-n) + m.suffix; len(cut) <= budget {
+			b.WriteString(cut)
+		}
+		break
+	}
+	return head + notice + b.String() + o.Extra + tail
+}
+
+// cutBytes cuts s to at most n bytes at a rune boundary.
+func cutBytes(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func joinBlocks(bs []block) string {
+	var b strings.Builder
+	for _, x := range bs {
+		b.WriteString(x.String())
+	}
+	return b.String()
+}
+
+func headBlock(v *verdict.Verdict, o Options) string {
+	var b strings.Builder
+	if o.Title != "" {
+		b.WriteString("**" + Escape(o.Title) + "** · ")
+	}
+	b.WriteString("**" + Status(v) + "**: " + Escape(Answer(v)) + "\n\n")
+	var ctx []string
+	if v.Base.Commit != "" || v.Head.Commit != "" {
+		ctx = append(ctx, "base "+side(v.Base)+" → head "+side(v.Head))
+	}
+	if v.Alpha > 0 {
+		ctx = append(ctx, "α = "+trim(strconv.FormatFloat(v.Alpha, 'f', 4, 64))+" after Benjamini–Hochberg")
+	}
+	if v.Threshold > 0 {
+		t := "threshold " + Percent(v.Threshold)
+		if v.Competitive && v.CompetitiveThreshold > 0 {
+			t += " (competitive " + Percent(v.CompetitiveThreshold) + ")"
+		}
+		ctx = append(ctx, t)
+	}
+	if len(ctx) > 0 {
+		b.WriteString(strings.Join(ctx, " · ") + "\n\n")
+	}
+	return b.String()
+}
+
+func side(s verdict.Side) string {
+	name := Escape(shortSHA(s.Commit))
+	if s.Ref != "" {
+		if name != "" {
+			return name + " (" + Escape(s.Ref) + ")"
+		}
+		return Escape(s.Ref)
+	}
+	if name == "" {
+		return "?"
+	}
+	return name
+}
+
+const tableHeader = "| scenario | operation | metric | base | head | change | CI | p | decision |\n" +
+	"|---|---|---|--:|--:|--:|--:|--:|---|\n"
+
+func tableRow(c verdict.Comparison) string {
+	d := decisionWord(c)
+	if c.Decision == verdict.Regressed {
+		d = "**" + d + "**"
+	}
+	return "| " + strings.Join([]string{
+		Escape(c.Scenario), Escape(c.Operation), Escape(c.Metric),
+		Escape(Value(c.BaseMedian, c.Unit)), Escape(Value(c.HeadMedian, c.Unit)),
+		Change(c.Change), CI(c.CILow, c.CIHigh), P(c.PAdjusted), d,
+	}, " | ") + " |\n"
+}
+
+func moreRows(n int) string {
+	return "\n_… " + plural(n, "more row", "more rows") + " not shown._\n"
+}
+
+func moreItems(n int) string {
+	return "- _… " + strconv.Itoa(n) + " more not shown._\n"
+}
+
+func compName(c verdict.Comparison) string {
+	return Escape(c.Scenario) + " · " + Escape(c.Operation) + " · " + Escape(c.Metric)
+}
+
+func middleBlocks(v *verdict.Verdict, o Options) []block {
+	cs := Sorted(v)
+	var notable, unchanged, inconclusive []verdict.Comparison
+	for _, c := range cs {
+		switch c.Decision {
+		case verdict.Unchanged:
+			unchanged = append(unchanged, c)
+		case verdict.Inconclusive:
+			inconclusive = append(inconclusive, c)
+			notable = append(notable, c)
+		default:
+			notable = append(notable, c)
+		}
+	}
+	var out []block
+
+	if len(notable) > 0 {
+		bl := block{prefix: tableHeader, suffix: "\n", more: moreRows}
+		for _, c := range notable {
+			bl.items = append(bl.items, tableRow(c))
+		}
+		out = append(out, bl)
+	} else if len(unchanged) > 0 {
+		out = append(out, block{prefix: "No change beyond the thresholds in " +
+			plural(len(unchanged), "comparison", "comparisons") + ".\n\n"})
+	}
+
+	if len(inconclusive) > 0 {
+		bl := block{prefix: "**Inconclusive**, and what would settle it:\n\n", suffix: "\n", more: moreItems}
+		for _, c := range inconclusive {
+			s := "- " + compName(c) + ": "
+			if c.RunsNeeded > 0 {
+				s += "about " + plural(c.RunsNeeded, "run", "runs") + " per side would settle it"
+			} else {
+				s += "more runs per side would settle it"
+			}
+			if c.Reason != "" {
+				s += " — " + Escape(c.Reason)
+			}
+			bl.items = append(bl.items, s+"\n")
+		}
+		out = append(out, bl)
+	}
+
+	if len(v.Skipped) > 0 {
+		bl := block{
+			prefix: "<details><summary>" + plural(len(v.Skipped), "skipped check", "skipped checks") + "</summary>\n\n",
+			suffix: "\n</details>\n\n",
+			more:   moreItems,
+		}
+		for _, s := range v.Skipped {
+			bl.items = append(bl.items, "- "+skipName(s, Escape, " · ")+": "+Escape(s.Reason)+"\n")
+		}
+		out = append(out, bl)
+	}
+
+	if len(unchanged) > 0 {
+		bl := block{
+			prefix: "<details><summary>" + strconv.Itoa(len(unchanged)) + " unchanged</summary>\n\n" + tableHeader,
+			suffix: "\n</details>\n\n",
+			more:   moreRows,
+		}
+		for _, c := range unchanged {
+			bl.items = append(bl.items, tableRow(c))
+		}
+		out = append(out, bl)
+	}
+
+	if len(cs) > 0 {
+		bl := block{
+			prefix: "<details><summary>Details of every comparison</summary>\n\n" +
+				"| scenario | operation | metric | n base/head | threshold | MDE | HL estimate | reason |\n" +
+				"|---|---|---|--:|--:|--:|--:|---|\n",
+			suffix: "\n</details>\n\n",
+			more:   moreRows,
+		}
+		for _, c := range cs {
+			mde := "—"
+			if c.MDE != nil && !math.IsNaN(*c.MDE) {
+				mde = Percent(*c.MDE)
+			}
+			th := Percent(c.Threshold)
+			if c.Threshold == 0 {
+				th = "—"
+			}
+			bl.items = append(bl.items, "| "+strings.Join([]string{
+				Escape(c.Scenario), Escape(c.Operation), Escape(c.Metric),
+				fmt.Sprintf("%d/%d", c.NBase, c.NHead), th, mde,
+				Escape(Value(c.HodgesLehmann, c.Unit)), Escape(c.Reason),
+			}, " | ")+" |\n")
+		}
+		out = append(out, bl)
+	}
+
+	if len(v.Warnings) > 0 {
+		bl := block{prefix: "**Warnings**\n\n", suffix: "\n", more: moreItems}
+		for _, w := range v.Warnings {
+			bl.items = append(bl.items, "- "+Escape(w)+"\n")
+		}
+		out = append(out, bl)
+	}
+	return out
+}
+
+func tailBlock(v *verdict.Verdict, o Options) string {
+	var b strings.Builder
+	if hw := hardware(v); hw != "" {
+		b.WriteString(hw + "\n\n")
+	}
+	if m := mdeRange(v); m != "" {
+		b.WriteString(m + "\n\n")
+	}
+	var links []string
+	for _, l := range []struct{ label, url string }{
+		{"Workflow run", v.Links.Run},
+		{"Dashboard", v.Links.Dashboard},
+		{"Full verdict", v.Links.Artifact},
+	} {
+		if SafeURL(l.url) != "" {
+			links = append(links, link(l.label, l.url))
+		}
+	}
+	if len(links) > 0 {
+		b.WriteString(strings.Join(links, " · ") + "\n\n")
+	}
+	foot := "m18-gate"
+	if v.ToolVersion != "" {
+		foot += " " + Escape(v.ToolVersion)
+	}
+	if !v.CreatedAt.IsZero() {
+		foot += " · " + v.CreatedAt.UTC().Format("2006-01-02 15:04:05Z")
+	}
+	b.WriteString("<sub>" + foot + "</sub>\n")
+	if o.Marker != "" {
+		b.WriteString(HiddenComment(o.Marker) + "\n")
+	}
+	return b.String()
+}
+
+func hardware(v *verdict.Verdict) string {
+	desc := func(s verdict.Side) string {
+		var parts []string
+		if s.Fingerprint != "" {
+			parts = append(parts, "fingerprint "+Escape(s.Fingerprint))
+		}
+		if s.Hardware != "" {
+			parts = append(parts, Escape(s.Hardware))
+		}
+		return strings.Join(parts, ", ")
+	}
+	b, h := desc(v.Base), desc(v.Head)
+	switch {
+	case b == "" && h == "":
+		return ""
+	case b == h:
+		return "**Hardware**: " + h
+	}
+	return "**Hardware**: base " + or(b, "unknown") + "; head " + or(h, "unknown")
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// mdeRange states the smallest and largest minimum detectable effect among
+// the comparisons that carry one.
+func mdeRange(v *verdict.Verdict) string {
+	lo, hi, n := math.Inf(1), math.Inf(-1), 0
+	for _, c := range v.Comparisons {
+		if c.MDE == nil || math.IsNaN(*c.MDE) {
+			continue
+		}
+		lo, hi, n = min(lo, *c.MDE), max(hi, *c.MDE), n+1
+	}
+	switch {
+	case n == 0:
+		return ""
+	case Percent(lo) == Percent(hi):
+		return "**Minimum detectable effect** at these run counts: " + Percent(lo) + "."
+	}
+	return "**Minimum detectable effect** at these run counts: " + Percent(lo) + " to " + Percent(hi) +
+		" (per comparison under Details)."
+}

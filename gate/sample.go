@@ -1,0 +1,210 @@
+package gate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/engram/m18-gate/runners/result"
+)
+
+// NoOperation is the operation of samples whose format has no operations
+// (go test -bench, criterion, hyperfine).
+const NoOperation = "-"
+
+// Key identifies one comparison: a metric of an operation of a scenario.
+type Key struct {
+	Scenario  string
+	Operation string
+	Metric    string
+}
+
+func (k Key) String() string {
+	return k.Scenario + " " + k.Operation + " " + k.Metric
+}
+
+// Sample is a set of repeated measurements of one Key on one side: one value
+// per independent run (an m18 repetition, an Engram report file, a go test
+// -bench line, a criterion sample, a hyperfine run).
+type Sample struct {
+	Key
+	// Unit of Values ("ms", "ops/s", "fraction", "sec/op", "ns", "s", …).
+	Unit string
+	// HigherIsBetter is true for throughput-like metrics.
+	HigherIsBetter bool
+	// Values holds one value per run, in the order read.
+	Values []float64
+}
+
+// Set is everything read for one side of a comparison (base or head).
+type Set struct {
+	// Files are the inputs, in the order given.
+	Files []string
+	// Samples holds one Sample per Key.
+	Samples map[Key]*Sample
+	// Fingerprints lists the distinct hardware fingerprint hashes of the
+	// inputs that carry one (m18 results), sorted.
+	Fingerprints []string
+	// Hardware is a one-line description of the machine, when known.
+	Hardware string
+	// Commit and Ref of the code measured, when the inputs agree on one.
+	Commit, Ref string
+
+	commits map[string]bool
+	refs    map[string]bool
+}
+
+// NewSet returns an empty Set.
+func NewSet() *Set {
+	return &Set{Samples: map[Key]*Sample{}}
+}
+
+// Add appends value to the sample of k, creating it with unit and direction
+// when new.
+func (s *Set) Add(k Key, unit string, higherIsBetter bool, value float64) {
+	sm := s.Samples[k]
+	if sm == nil {
+		sm = &Sample{Key: k, Unit: unit, HigherIsBetter: higherIsBetter}
+		s.Samples[k] = sm
+	}
+	sm.Values = append(sm.Values, value)
+}
+
+// Keys returns the keys of s in a stable order: by scenario, then operation
+// (canonical m18 order, "overall" first), then metric (canonical order).
+func (s *Set) Keys() []Key {
+	keys := make([]Key, 0, len(s.Samples))
+	for k := range s.Samples {
+		keys = append(keys, k)
+	}
+	sortKeys(keys)
+	return keys
+}
+
+// Scenarios returns the distinct scenarios of s, sorted.
+func (s *Set) Scenarios() []string {
+	seen := map[string]bool{}
+	var out []string
+	for k := range s.Samples {
+		if !seen[k.Scenario] {
+			seen[k.Scenario] = true
+			out = append(out, k.Scenario)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *Set) addFingerprint(hash string) {
+	if hash == "" {
+		return
+	}
+	i := sort.SearchStrings(s.Fingerprints, hash)
+	if i < len(s.Fingerprints) && s.Fingerprints[i] == hash {
+		return
+	}
+	s.Fingerprints = append(s.Fingerprints, "")
+	copy(s.Fingerprints[i+1:], s.Fingerprints[i:])
+	s.Fingerprints[i] = hash
+}
+
+func (s *Set) addRevision(commit, ref string) {
+	if s.commits == nil {
+		s.commits, s.refs = map[string]bool{}, map[string]bool{}
+	}
+	if commit != "" {
+		s.commits[commit] = true
+	}
+	if ref != "" {
+		s.refs[ref] = true
+	}
+	s.Commit, s.Ref = only(s.commits), only(s.refs)
+}
+
+// only returns the single key of m, or "" when there are none or several.
+func only(m map[string]bool) string {
+	if len(m) != 1 {
+		return ""
+	}
+	for k := range m {
+		return k
+	}
+	return ""
+}
+
+// Merge adds everything of o to s.
+func (s *Set) Merge(o *Set) {
+	s.Files = append(s.Files, o.Files...)
+	for _, k := range o.Keys() {
+		sm := o.Samples[k]
+		for _, v := range sm.Values {
+			s.Add(k, sm.Unit, sm.HigherIsBetter, v)
+		}
+	}
+	for _, f := range o.Fingerprints {
+		s.addFingerprint(f)
+	}
+	if s.Hardware == "" {
+		s.Hardware = o.Hardware
+	}
+	for c := range o.commits {
+		s.addRevision(c, "")
+	}
+	for r := range o.refs {
+		s.addRevision("", r)
+	}
+}
+
+func rank(list []string, v string) int {
+	for i, x := range list {
+		if x == v {
+			return i
+		}
+	}
+	return len(list)
+}
+
+var operationOrder = append([]string{result.OpOverall}, result.Operations...)
+
+func sortKeys(keys []Key) {
+	sort.Slice(keys, func(i, j int) bool { return keyLess(keys[i], keys[j]) })
+}
+
+func keyLess(a, b Key) bool {
+	if a.Scenario != b.Scenario {
+		return a.Scenario < b.Scenario
+	}
+	if a.Operation != b.Operation {
+		ra, rb := rank(operationOrder, a.Operation), rank(operationOrder, b.Operation)
+		if ra != rb {
+			return ra < rb
+		}
+		return a.Operation < b.Operation
+	}
+	ra, rb := rank(result.Metrics, a.Metric), rank(result.Metrics, b.Metric)
+	if ra != rb {
+		return ra < rb
+	}
+	return a.Metric < b.Metric
+}
+
+// describeHardware makes the one-line machine description of a fingerprint.
+func describeHardware(f result.Fingerprint) string {
+	var parts []string
+	if f.CPUModel != "" {
+		parts = append(parts, f.CPUModel)
+	}
+	if f.LogicalCores > 0 {
+		parts = append(parts, fmt.Sprintf("%d cores", f.LogicalCores))
+	}
+	if f.MemoryBytes > 0 {
+		parts = append(parts, fmt.Sprintf("%.0f GiB", float64(f.MemoryBytes)/(1<<30)))
+	}
+	if f.Kernel != "" {
+		parts = append(parts, f.Kernel)
+	}
+	if f.Hash != "" {
+		parts = append(parts, "fingerprint "+f.Hash)
+	}
+	return strings.Join(parts, ", ")
+}
