@@ -53,7 +53,7 @@ func stepAnnotations(v *verdict.Verdict, problems []Problem) (errs, warns []step
 	for _, c := range render.Sorted(v) {
 		name := render.Plain(c.Scenario) + " · " + render.Plain(c.Operation) + " · " + render.Plain(c.Metric)
 		a := stepAnnotation{msg: fmt.Sprintf("%s %s %s (CI %s, p %s). %s", name, c.Decision,
-			render.Change(c.Change), render.CI(c.CILow, c.CIHigh), render.P(c.PAdjusted), render.Plain(c.Reason))}
+			render.ChangeOf(c), render.CIOf(c), render.P(c.PAdjusted), render.Plain(c.Reason))}
 		if c.Source != nil && safeRepoPath(c.Source.Path) && c.Source.Line > 0 {
 			a.file, a.line = c.Source.Path, c.Source.Line
 		}

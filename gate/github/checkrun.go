@@ -165,10 +165,10 @@ func annotation(c verdict.Comparison, fallback string) *gh.CheckRunAnnotation {
 		p, line = c.Source.Path, c.Source.Line
 	}
 	name := render.Plain(c.Scenario) + " · " + render.Plain(c.Operation) + " · " + render.Plain(c.Metric)
-	title := clipRunes(fmt.Sprintf("%s %s %s", name, c.Decision, render.Change(c.Change)), 255)
+	title := clipRunes(fmt.Sprintf("%s %s %s", name, c.Decision, render.ChangeOf(c)), 255)
 	msg := fmt.Sprintf("%s: %s → %s (%s, CI %s, p %s, threshold %s)",
 		name, render.Value(c.BaseMedian, c.Unit), render.Value(c.HeadMedian, c.Unit),
-		render.Change(c.Change), render.CI(c.CILow, c.CIHigh), render.P(c.PAdjusted), render.Percent(c.Threshold))
+		render.ChangeOf(c), render.CIOf(c), render.P(c.PAdjusted), render.Percent(c.Threshold))
 	if c.Reason != "" {
 		msg += "\n" + render.Plain(c.Reason)
 	}

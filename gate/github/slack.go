@@ -40,7 +40,7 @@ func AlertMessage(v *verdict.Verdict, where string) SlackMessage {
 			continue
 		}
 		m.Lines = append(m.Lines, fmt.Sprintf("%s · %s · %s %s", render.Plain(c.Scenario),
-			render.Plain(c.Operation), render.Plain(c.Metric), render.Change(c.Change)))
+			render.Plain(c.Operation), render.Plain(c.Metric), render.ChangeOf(c)))
 	}
 	if extra := v.Summary.Regressed - len(m.Lines); extra > 0 && len(m.Lines) > 0 {
 		m.Lines = append(m.Lines, fmt.Sprintf("… and %d more", extra))

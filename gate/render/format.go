@@ -178,6 +178,43 @@ func CI(lo, hi float64) string {
 	return "[" + Change(lo) + ", " + Change(hi) + "]"
 }
 
+// Points formats an absolute change of a fraction in percentage points,
+// signed with one decimal: 0.052 → "+5.2pp".
+func Points(x float64) string {
+	s := Change(x)
+	if s == "—" {
+		return s
+	}
+	return strings.TrimSuffix(s, "%") + "pp"
+}
+
+// isPoints reports whether c's change is a difference of fractions (error
+// rates) rather than a relative change: the gate compares error rates in
+// absolute points, as compare_m17 does.
+func isPoints(c verdict.Comparison) bool {
+	return c.Unit == "fraction" || c.Metric == "error_rate"
+}
+
+// ChangeOf formats c's change: relative for most metrics, in percentage
+// points for error rates.
+func ChangeOf(c verdict.Comparison) string {
+	if isPoints(c) {
+		return Points(c.Change)
+	}
+	return Change(c.Change)
+}
+
+// CIOf formats c's confidence interval in the unit ChangeOf uses.
+func CIOf(c verdict.Comparison) string {
+	if !isPoints(c) {
+		return CI(c.CILow, c.CIHigh)
+	}
+	if c.CILow == 0 && c.CIHigh == 0 {
+		return "—"
+	}
+	return "[" + Points(c.CILow) + ", " + Points(c.CIHigh) + "]"
+}
+
 // P formats a p-value: "<0.001" below a thousandth, else three decimals.
 func P(p float64) string {
 	switch {

@@ -177,7 +177,7 @@ func tableRow(c verdict.Comparison) string {
 	return "| " + strings.Join([]string{
 		Escape(c.Scenario), Escape(c.Operation), Escape(c.Metric),
 		Escape(Value(c.BaseMedian, c.Unit)), Escape(Value(c.HeadMedian, c.Unit)),
-		Change(c.Change), CI(c.CILow, c.CIHigh), P(c.PAdjusted), d,
+		ChangeOf(c), CIOf(c), P(c.PAdjusted), d,
 	}, " | ") + " |\n"
 }
 

@@ -38,6 +38,9 @@ func base() *verdict.Verdict {
 
 func comp(scn, op, metric, unit, decision string, b, h float64) verdict.Comparison {
 	ch := h/b - 1
+	if unit == "fraction" {
+		ch = h - b // error rates change in absolute points, as the gate computes them
+	}
 	c := verdict.Comparison{
 		Scenario: scn, Operation: op, Metric: metric, Unit: unit,
 		NBase: 10, NHead: 10, BaseMedian: b, HeadMedian: h,
@@ -47,7 +50,7 @@ func comp(scn, op, metric, unit, decision string, b, h float64) verdict.Comparis
 	}
 	switch decision {
 	case verdict.Regressed:
-		c.Reason = fmt.Sprintf("%s rose %s, beyond the 5%% threshold with p < 0.01", metric, Change(ch))
+		c.Reason = fmt.Sprintf("%s rose %s, beyond the 5%% threshold with p < 0.01", metric, ChangeOf(c))
 	case verdict.Unchanged:
 		c.PValue, c.PAdjusted = 0.41, 0.62
 		c.Reason = "no change larger than 5% (equivalence test)"

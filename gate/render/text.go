@@ -23,7 +23,7 @@ func Text(w io.Writer, v *verdict.Verdict) error {
 			row := []string{
 				cell(c.Scenario), cell(c.Operation), cell(c.Metric),
 				Value(c.BaseMedian, c.Unit), Value(c.HeadMedian, c.Unit),
-				Change(c.Change), CI(c.CILow, c.CIHigh), P(c.PAdjusted), decisionWord(c),
+				ChangeOf(c), CIOf(c), P(c.PAdjusted), decisionWord(c),
 			}
 			for i, s := range row {
 				io.WriteString(tw, s)

@@ -1,0 +1,119 @@
+// Command m18-target runs the reference target: an HTTP server speaking the
+// Engram API subset the workloads use, with knobs that change its
+// performance on purpose. See package runners/target.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/engram/m18-gate/internal/version"
+	"github.com/engram/m18-gate/runners/target"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the server failed while running
+	exitUsage = 3 // bad flags, non-loopback address, cannot listen
+)
+
+const usage = `m18-target runs the Engram-compatible reference target.
+
+Usage:
+  m18-target [flags]
+
+It serves GET /health, /health/alive, POST /api/v1/memories/remember,
+POST /api/v1/memories, GET /api/v1/memories/recall, /api/v1/memories/search,
+/api/v1/memories/{id}, POST /api/v1/complete, POST+GET /api/v1/spaces and
+GET /metrics/prometheus, prints its URL on stdout, and shuts down gracefully
+on SIGINT or SIGTERM. Every knob is off by default.
+
+Flags:
+`
+
+const usageTail = `
+Exit codes:
+  0  stopped by a signal after a clean shutdown
+  1  the server failed while running
+  3  bad flags, a non-loopback address without --allow-remote, or cannot listen
+
+Examples:
+  m18-target --addr 127.0.0.1:7432
+  m18-target --slowdown 50 --stall-every 10s --stall-for 500ms --seed 42
+  m18-target --capacity 800 --fail-rate 0.01 --leak 5
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("m18-target", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o target.Options
+	addr := fs.String("addr", "127.0.0.1:7432", "listen address host:port (loopback only unless --allow-remote)")
+	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr")
+	fs.Float64Var(&o.Slowdown, "slowdown", 0, "add CPU work equal to `PCT` percent of each API request's handling time (50 = ~1.5x slower)")
+	fs.DurationVar(&o.StallEvery, "stall-every", 0, "pause the whole server every `DUR` (with --stall-for)")
+	fs.DurationVar(&o.StallFor, "stall-for", 0, "length `DUR` of each pause (shorter than --stall-every)")
+	fs.Float64Var(&o.FailRate, "fail-rate", 0, "answer fraction `F` in [0,1] of API requests with 500, chosen by --seed")
+	fs.Float64Var(&o.Capacity, "capacity", 0, "admit at most `OPS` API requests per second; the rest queue (0 = unlimited)")
+	fs.Float64Var(&o.LeakMBPerMin, "leak", 0, "retain `MB_PER_MIN` MiB of memory per minute on purpose")
+	fs.Uint64Var(&o.Seed, "seed", 0, "seed `N` for injected failures and generated memory ids")
+	verbose := fs.Bool("v", false, "log start and shutdown to stderr")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, usageTail)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "m18-target: unexpected argument %q; it takes flags only (see --help)\n", fs.Arg(0))
+		return exitUsage
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "m18-target", version.String())
+		return exitOK
+	}
+	if err := o.Validate(); err != nil {
+		fmt.Fprintln(stderr, "m18-target:", err)
+		return exitUsage
+	}
+	if !*allowRemote {
+		if err := target.CheckLoopback(*addr); err != nil {
+			fmt.Fprintln(stderr, "m18-target:", err)
+			return exitUsage
+		}
+	}
+	if *verbose {
+		o.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "m18-target: cannot listen on %s: %v\n", *addr, err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(stdout, "http://%s\n", ln.Addr())
+	if err := target.Serve(ctx, ln, o); err != nil {
+		fmt.Fprintln(stderr, "m18-target:", err)
+		return exitError
+	}
+	return exitOK
+}

@@ -1,0 +1,30 @@
+// Package target is the reference target: a real HTTP server that speaks the
+// subset of Engram's API the workloads use (remember, recall, search, pattern
+// completion, memory spaces, health, Prometheus metrics), so the whole
+// toolchain can be run and tested without an Engram build.
+//
+// It is not a database. Memories live in memory, in per-space shards, each
+// shard holding its embeddings in one contiguous []float32 (unit vectors, so
+// cosine similarity is a dot product). Recall is exact brute force: one recall
+// costs O(N·768) multiply-adds for N memories in the space, with no allocation
+// per vector and a partial top-k selection (a bounded min-heap). Measured on
+// a shared 2-core VM: about 0.6 µs per memory, so ~6 ms per recall at 10 000
+// memories and ~60 ms at 100 000 (BenchmarkRecall). Pattern completion makes
+// one such pass per CA3 iteration. Text queries and search scan contents,
+// O(N · content length). A recall never blocks stores for longer than one
+// shard's scan.
+//
+// Its opinion: the target must be a system whose performance can be changed
+// on purpose, deterministically. Options carries knobs, all off by default:
+// Slowdown (proportional CPU work), StallEvery/StallFor (periodic whole-server
+// pause), FailRate (seeded injected 500s), Capacity (token bucket; excess
+// requests queue, never fail) and LeakMBPerMin (memory retained on purpose).
+// Stalls pause every route; the other knobs apply to /api/ routes only, so
+// health probes and metric scrapes stay truthful. The gate's own tests use
+// the knobs to prove that a regression is caught.
+//
+// Engram's validation and status codes are kept (201 on store, 400 with a JSON
+// body naming the field, 404 for an unknown id) and memory spaces resolve as
+// Engram resolves them: X-Memory-Space header, then ?space=, then the body's
+// memory_space_id, else "default".
+package target

@@ -1,0 +1,70 @@
+package target
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+)
+
+// Options configures a Server. The zero value is a plain, fast, correct
+// target: every knob is off.
+type Options struct {
+	// Slowdown adds CPU work to every API request in proportion to the time
+	// its handler took: the server spins for Slowdown percent of the measured
+	// handler time, so 50 makes API requests about 1.5× slower and 300 about
+	// 4×. Health and metrics routes are not slowed. 0 = off.
+	Slowdown float64
+
+	// StallEvery and StallFor make the whole server pause periodically: from
+	// start+StallEvery, for StallFor, every StallEvery. A request arriving
+	// during a stall waits until it ends before it is handled, and a request
+	// that finishes during a stall holds its response until the stall ends.
+	// Both zero = off; otherwise 0 < StallFor < StallEvery.
+	StallEvery, StallFor time.Duration
+
+	// FailRate is the fraction of API requests answered 500 on purpose, in
+	// [0, 1]. Which requests fail is a deterministic function of Seed and the
+	// request's arrival number. 0 = off.
+	FailRate float64
+
+	// Capacity is the rate, in API operations per second, that the server
+	// admits (a token bucket holding 10 ms of tokens, at least one). Requests
+	// beyond it queue until a token is free; they are never rejected.
+	// 0 = unlimited.
+	Capacity float64
+
+	// LeakMBPerMin makes the server retain this many MiB per minute on
+	// purpose, in small steps, for as long as it runs (memory is touched so
+	// it is resident). 0 = off.
+	LeakMBPerMin float64
+
+	// Seed makes injected failures and generated memory ids reproducible.
+	Seed uint64
+
+	// Logger receives start, shutdown and internal-error messages.
+	// nil = silent.
+	Logger *slog.Logger
+}
+
+// Validate reports the first bad option, naming the field and its flag.
+func (o Options) Validate() error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case !finite(o.Slowdown) || o.Slowdown < 0:
+		return fmt.Errorf("target: Slowdown (--slowdown) must be a percentage >= 0 (got %v)", o.Slowdown)
+	case o.StallEvery < 0 || o.StallFor < 0:
+		return fmt.Errorf("target: StallEvery and StallFor (--stall-every, --stall-for) must be >= 0 (got %v, %v)", o.StallEvery, o.StallFor)
+	case (o.StallEvery == 0) != (o.StallFor == 0):
+		return fmt.Errorf("target: StallEvery and StallFor (--stall-every, --stall-for) must be set together (got %v, %v)", o.StallEvery, o.StallFor)
+	case o.StallEvery > 0 && o.StallFor >= o.StallEvery:
+		return fmt.Errorf("target: StallFor (--stall-for) must be shorter than StallEvery (--stall-every) (got %v >= %v)", o.StallFor, o.StallEvery)
+	case !finite(o.FailRate) || o.FailRate < 0 || o.FailRate > 1:
+		return fmt.Errorf("target: FailRate (--fail-rate) must be in [0, 1] (got %v)", o.FailRate)
+	case !finite(o.Capacity) || o.Capacity < 0:
+		return fmt.Errorf("target: Capacity (--capacity) must be >= 0 ops/s, 0 = unlimited (got %v)", o.Capacity)
+	case !finite(o.LeakMBPerMin) || o.LeakMBPerMin < 0:
+		return fmt.Errorf("target: LeakMBPerMin (--leak) must be >= 0 MiB/min (got %v)", o.LeakMBPerMin)
+	}
+	return nil
+}

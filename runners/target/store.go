@@ -1,0 +1,320 @@
+package target
+
+import (
+	"hash/maphash"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// numShards is the number of shards per memory space. A store takes one
+// shard's write lock; a recall takes each shard's read lock in turn, so
+// stores and recalls on a space proceed concurrently.
+const numShards = 16
+
+// maxSpaces bounds how many memory spaces first use may create.
+const maxSpaces = 4096
+
+// memory is one stored memory's metadata; its unit embedding is row i of the
+// shard's vecs, where i is its index in mems.
+type memory struct {
+	ID         string
+	Content    string
+	lower      string // strings.ToLower(Content), shared with Content when equal
+	Confidence float32
+	MemoryType string
+	Tags       []string
+	StoredAt   time.Time
+}
+
+// shard holds part of a space: metadata, and all embeddings in one
+// contiguous slice (no per-vector allocation, sequential scans).
+type shard struct {
+	mu    sync.RWMutex
+	mems  []memory
+	vecs  []float32 // len(mems)*Dim
+	index map[string]int
+}
+
+// space is one memory space (tenant).
+type space struct {
+	id      string
+	created time.Time
+	count   atomic.Int64
+	shards  [numShards]shard
+}
+
+// store is the set of memory spaces. Its lock guards only the map of spaces.
+type store struct {
+	seed   maphash.Seed
+	mu     sync.RWMutex
+	spaces map[string]*space
+}
+
+func newStore() *store {
+	return &store{seed: maphash.MakeSeed(), spaces: make(map[string]*space)}
+}
+
+// lookup returns the space or nil, without creating it.
+func (st *store) lookup(id string) *space {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.spaces[id]
+}
+
+// space returns the space with this id, creating it on first use. created
+// reports whether this call created it.
+func (st *store) space(id string) (sp *space, created bool, err error) {
+	if sp := st.lookup(id); sp != nil {
+		return sp, false, nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if sp := st.spaces[id]; sp != nil {
+		return sp, false, nil
+	}
+	if len(st.spaces) >= maxSpaces {
+		return nil, false, &FieldError{Status: 507, Code: "too_many_spaces", Field: "space",
+			Message: "the target holds at most 4096 memory spaces; reuse one"}
+	}
+	sp = &space{id: id, created: time.Now().UTC()}
+	for i := range sp.shards {
+		sp.shards[i].index = make(map[string]int)
+	}
+	st.spaces[id] = sp
+	return sp, true, nil
+}
+
+// list returns the spaces sorted by id.
+func (st *store) list() []*space {
+	st.mu.RLock()
+	out := make([]*space, 0, len(st.spaces))
+	for _, sp := range st.spaces {
+		out = append(out, sp)
+	}
+	st.mu.RUnlock()
+	slices.SortFunc(out, func(a, b *space) int { return strings.Compare(a.id, b.id) })
+	return out
+}
+
+// total returns the number of memories in all spaces.
+func (st *store) total() int64 {
+	var n int64
+	for _, sp := range st.list() {
+		n += sp.count.Load()
+	}
+	return n
+}
+
+func (st *store) shardOf(sp *space, id string) *shard {
+	return &sp.shards[maphash.String(st.seed, id)%numShards]
+}
+
+// put stores m with the unit vector vec (Dim values, copied). A memory with
+// the same id in the space is replaced in place.
+func (st *store) put(sp *space, m memory, vec []float32) {
+	if m.lower = strings.ToLower(m.Content); m.lower == m.Content {
+		m.lower = m.Content
+	}
+	sh := st.shardOf(sp, m.ID)
+	sh.mu.Lock()
+	if i, ok := sh.index[m.ID]; ok {
+		sh.mems[i] = m
+		copy(sh.vecs[i*Dim:(i+1)*Dim], vec)
+	} else {
+		sh.index[m.ID] = len(sh.mems)
+		sh.mems = append(sh.mems, m)
+		sh.vecs = append(sh.vecs, vec[:Dim]...)
+		sp.count.Add(1)
+	}
+	sh.mu.Unlock()
+}
+
+// get returns the memory with this id.
+func (st *store) get(sp *space, id string) (memory, bool) {
+	sh := st.shardOf(sp, id)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	i, ok := sh.index[id]
+	if !ok {
+		return memory{}, false
+	}
+	return sh.mems[i], true
+}
+
+// hit is one recall result.
+type hit struct {
+	score float32
+	mem   memory
+}
+
+// topK is a bounded min-heap of hits: the weakest kept hit is at the root, so
+// a candidate is compared once against it and most are discarded at once.
+type topK struct {
+	k    int
+	hits []hit
+}
+
+// admits reports whether a hit with this score would be kept.
+func (t *topK) admits(score float32) bool {
+	return len(t.hits) < t.k || score > t.hits[0].score
+}
+
+// offer keeps the hit, evicting the weakest when full. Call it only when
+// admits is true.
+func (t *topK) offer(score float32, m *memory) {
+	h := t.hits
+	if len(h) < t.k {
+		h = append(h, hit{score, *m})
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if h[p].score <= h[i].score {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		t.hits = h
+		return
+	}
+	h[0] = hit{score, *m}
+	for i := 0; ; {
+		l, small := 2*i+1, i
+		if l < len(h) && h[l].score < h[small].score {
+			small = l
+		}
+		if r := l + 1; r < len(h) && h[r].score < h[small].score {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		h[i], h[small] = h[small], h[i]
+		i = small
+	}
+}
+
+// sorted returns the kept hits, best first.
+func (t *topK) sorted() []hit {
+	out := slices.Clone(t.hits)
+	slices.SortFunc(out, func(a, b hit) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return strings.Compare(a.mem.ID, b.mem.ID)
+	})
+	return out
+}
+
+// recallVector returns up to k memories whose cosine similarity to the unit
+// vector q is at least threshold, best first, and how many were searched.
+// Cost: one Dim-long dot product per stored memory.
+func (st *store) recallVector(sp *space, q []float32, threshold float32, k int) ([]hit, int) {
+	t := &topK{k: k, hits: make([]hit, 0, k)}
+	searched := 0
+	for i := range sp.shards {
+		sh := &sp.shards[i]
+		sh.mu.RLock()
+		vecs := sh.vecs
+		for r := range sh.mems {
+			s := dot(q, vecs[r*Dim:])
+			if s >= threshold && t.admits(s) {
+				t.offer(s, &sh.mems[r])
+			}
+		}
+		searched += len(sh.mems)
+		sh.mu.RUnlock()
+	}
+	return t.sorted(), searched
+}
+
+// recallMasked is recall for pattern completion: similarity is the cosine
+// over the known dimensions only (mask[i] = 1 known, 0 unknown). q must be
+// zero at unknown dimensions and of unit length over the known ones.
+func (st *store) recallMasked(sp *space, q, mask []float32, k int) ([]hit, int) {
+	t := &topK{k: k, hits: make([]hit, 0, k)}
+	searched := 0
+	q, mask = q[:Dim], mask[:Dim]
+	for i := range sp.shards {
+		sh := &sp.shards[i]
+		sh.mu.RLock()
+		for r := range sh.mems {
+			row := sh.vecs[r*Dim : r*Dim+Dim]
+			var d, nn float32
+			for j, x := range row {
+				d += q[j] * x
+				nn += mask[j] * x * x
+			}
+			s := float32(0)
+			if nn > 0 {
+				s = d / sqrt32(nn)
+			}
+			if t.admits(s) {
+				t.offer(s, &sh.mems[r])
+			}
+		}
+		searched += len(sh.mems)
+		sh.mu.RUnlock()
+	}
+	return t.sorted(), searched
+}
+
+// recallText scores memories by the fraction of query terms their content
+// contains (case-insensitive) and returns up to k with score >= threshold
+// (k <= 0: all), best first, plus the number of matches (score > 0) and of
+// memories searched.
+func (st *store) recallText(sp *space, terms []string, threshold float32, k int) (hits []hit, matched, searched int) {
+	limit := k
+	if limit <= 0 {
+		limit = int(sp.count.Load()) + 1
+	}
+	t := &topK{k: limit}
+	for i := range sp.shards {
+		sh := &sp.shards[i]
+		sh.mu.RLock()
+		for r := range sh.mems {
+			m := &sh.mems[r]
+			n := 0
+			for _, term := range terms {
+				if strings.Contains(m.lower, term) {
+					n++
+				}
+			}
+			s := float32(1)
+			if len(terms) > 0 {
+				s = float32(n) / float32(len(terms))
+			}
+			if s > 0 {
+				matched++
+			}
+			if s > 0 && s >= threshold && t.admits(s) {
+				t.offer(s, m)
+			}
+		}
+		searched += len(sh.mems)
+		sh.mu.RUnlock()
+	}
+	return t.sorted(), matched, searched
+}
+
+// vectorOf copies the stored unit vector of memory id into dst.
+func (st *store) vectorOf(sp *space, id string, dst []float32) bool {
+	sh := st.shardOf(sp, id)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	i, ok := sh.index[id]
+	if ok {
+		copy(dst, sh.vecs[i*Dim:(i+1)*Dim])
+	}
+	return ok
+}
+
+// queryTerms splits a text query into lower-case terms.
+func queryTerms(q string) []string {
+	return strings.Fields(strings.ToLower(q))
+}
