@@ -5,12 +5,16 @@
 //
 // It is not a database. Memories live in memory, in per-space shards, each
 // shard holding its embeddings in one contiguous []float32 (unit vectors, so
-// cosine similarity is a dot product). Recall is exact brute force: one recall
-// costs O(N·768) multiply-adds for N memories in the space, with no allocation
-// per vector and a partial top-k selection (a bounded min-heap). Measured on
-// a shared 2-core VM: about 0.6 µs per memory, so ~6 ms per recall at 10 000
-// memories and ~60 ms at 100 000 (BenchmarkRecall). Pattern completion makes
-// one such pass per CA3 iteration. Text queries and search scan contents,
+// cosine similarity is a dot product). Up to 4096 memories in a space recall
+// is exact brute force: O(N·768) multiply-adds, no allocation per vector, a
+// partial top-k selection (a bounded min-heap). Beyond that it is approximate,
+// as Engram's own index is: every embedding also keeps a 64-value random
+// projection (a sketch), recall scans the sketches, O(N·64), and re-ranks the
+// best 2k+16 candidates exactly. Measured on a shared, loaded 2-core VM
+// (BenchmarkRecall): about 0.6 µs per memory for the exact scan; with
+// sketches ~1.4 ms per recall at 10 000 memories and ~10 ms at 100 000, so
+// cost still grows linearly with N, as a scaling test needs. Pattern
+// completion makes one exact pass per CA3 iteration. Text queries and search scan contents,
 // O(N · content length). A recall never blocks stores for longer than one
 // shard's scan.
 //

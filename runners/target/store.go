@@ -32,10 +32,12 @@ type memory struct {
 // shard holds part of a space: metadata, and all embeddings in one
 // contiguous slice (no per-vector allocation, sequential scans).
 type shard struct {
-	mu    sync.RWMutex
-	mems  []memory
-	vecs  []float32 // len(mems)*Dim
-	index map[string]int
+	mu   sync.RWMutex
+	mems []memory
+	vecs []float32 // len(mems)*Dim
+	// sketches holds each embedding's projection, len(mems)*sketchDim.
+	sketches []float32
+	index    map[string]int
 }
 
 // space is one memory space (tenant).
@@ -48,13 +50,14 @@ type space struct {
 
 // store is the set of memory spaces. Its lock guards only the map of spaces.
 type store struct {
+	proj   *projection
 	seed   maphash.Seed
 	mu     sync.RWMutex
 	spaces map[string]*space
 }
 
 func newStore() *store {
-	return &store{seed: maphash.MakeSeed(), spaces: make(map[string]*space)}
+	return &store{proj: newProjection(0), seed: maphash.MakeSeed(), spaces: make(map[string]*space)}
 }
 
 // lookup returns the space or nil, without creating it.
@@ -118,15 +121,19 @@ func (st *store) put(sp *space, m memory, vec []float32) {
 	if m.lower = strings.ToLower(m.Content); m.lower == m.Content {
 		m.lower = m.Content
 	}
+	var sk [sketchDim]float32
+	st.proj.sketch(vec, sk[:])
 	sh := st.shardOf(sp, m.ID)
 	sh.mu.Lock()
 	if i, ok := sh.index[m.ID]; ok {
 		sh.mems[i] = m
 		copy(sh.vecs[i*Dim:(i+1)*Dim], vec)
+		copy(sh.sketches[i*sketchDim:(i+1)*sketchDim], sk[:])
 	} else {
 		sh.index[m.ID] = len(sh.mems)
 		sh.mems = append(sh.mems, m)
 		sh.vecs = append(sh.vecs, vec[:Dim]...)
+		sh.sketches = append(sh.sketches, sk[:]...)
 		sp.count.Add(1)
 	}
 	sh.mu.Unlock()
@@ -213,21 +220,61 @@ func (t *topK) sorted() []hit {
 
 // recallVector returns up to k memories whose cosine similarity to the unit
 // vector q is at least threshold, best first, and how many were searched.
-// Cost: one Dim-long dot product per stored memory.
+//
+// Up to exactRecallLimit memories in the space it is exact: one Dim-long dot
+// product per memory. Beyond that it is approximate, as Engram's own index
+// is: a first pass scans every shard's sketches (sketchDim multiply-adds per
+// memory) for the best 2k+16 candidates of the whole space, and a second
+// re-ranks just those by their exact similarity. Rows are only ever appended
+// or replaced in place, so a candidate's row is still its memory in the
+// second pass. A memory whose own embedding is the query is always found.
 func (st *store) recallVector(sp *space, q []float32, threshold float32, k int) ([]hit, int) {
 	t := &topK{k: k, hits: make([]hit, 0, k)}
 	searched := 0
+	if sp.count.Load() <= exactRecallLimit {
+		for i := range sp.shards {
+			sh := &sp.shards[i]
+			sh.mu.RLock()
+			vecs := sh.vecs
+			for r := range sh.mems {
+				s := dot(q, vecs[r*Dim:])
+				if s >= threshold && t.admits(s) {
+					t.offer(s, &sh.mems[r])
+				}
+			}
+			searched += len(sh.mems)
+			sh.mu.RUnlock()
+		}
+		return t.sorted(), searched
+	}
+	var qs [sketchDim]float32
+	st.proj.sketch(q, qs[:])
+	var cand candidates
+	cand.reset(2*k + 16)
 	for i := range sp.shards {
 		sh := &sp.shards[i]
 		sh.mu.RLock()
-		vecs := sh.vecs
+		sks := sh.sketches
 		for r := range sh.mems {
-			s := dot(q, vecs[r*Dim:])
+			// The shard's index rides in the low bits of the row number.
+			cand.offer(sketchDot(qs[:], sks[r*sketchDim:]), r*numShards+i)
+		}
+		searched += len(sh.mems)
+		sh.mu.RUnlock()
+	}
+	for i := range sp.shards {
+		sh := &sp.shards[i]
+		sh.mu.RLock()
+		for _, c := range cand.row {
+			if int(c)%numShards != i {
+				continue
+			}
+			r := int(c) / numShards
+			s := dot(q, sh.vecs[r*Dim:])
 			if s >= threshold && t.admits(s) {
 				t.offer(s, &sh.mems[r])
 			}
 		}
-		searched += len(sh.mems)
 		sh.mu.RUnlock()
 	}
 	return t.sorted(), searched

@@ -1,0 +1,472 @@
+// Command m18-history keeps m18-run results on a git branch and reads them
+// back: it appends results (safe under concurrent writers), selects the
+// baseline for a pull request, prints series for trends, and prunes or
+// compacts the branch. All work is done by package history.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/engram/m18-gate/history"
+	"github.com/engram/m18-gate/internal/version"
+	"github.com/engram/m18-gate/runners/result"
+)
+
+// Exit codes.
+const (
+	exitOK         = 0
+	exitFailed     = 1 // push refused or lost every race, internal error
+	exitBadInput   = 3 // bad flags or input, or the remote cannot be reached
+	exitNoBaseline = 4 // baseline: nothing comparable stored
+)
+
+const usage = `m18-history keeps benchmark results on a git branch (one JSON file per run).
+
+Usage:
+  m18-history push     --repo R [--branch B] RESULT.json...
+  m18-history baseline --repo R --scenario S --fingerprint F --commit SHA
+                       [--source-repo DIR] [--commit-time T] [--n K] [--head RESULT.json] --out DIR
+  m18-history series   --repo R --scenario S --fingerprint F [--op overall] [--metric p99] [--json]
+  m18-history list     --repo R [--scenario S] [--fingerprint F] [--json]
+  m18-history show     --repo R PATH
+  m18-history prune    --repo R [--keep-days 180] [--keep-latest 10] [--force] [--dry-run]
+  m18-history compact  --repo R [--older-than-days 30] [--dry-run]
+  m18-history accept   --repo R --scenario S --reason TEXT [--commit SHA] [--fingerprint F] [--by NAME]
+  m18-history version
+
+R is a path to a git repository, file:///PATH, or https://github.com/OWNER/REPO.git.
+For https, the token is read from GITHUB_TOKEN (it needs contents: write to
+push; only trusted events — push to the default branch, schedules — should
+write). The branch (default m18-results) is created on first push.
+
+Run "m18-history COMMAND -h" for a command's flags.
+
+Exit codes:
+  0  ok
+  1  the push was refused (hook, branch protection) or lost every race; internal error
+  3  bad input (flags, result files) or the remote cannot be reached
+  4  baseline: no baseline (nothing stored for this scenario and fingerprint
+     at or before the commit); the message names the fingerprints that do exist
+
+Example:
+  m18-history push --repo https://github.com/acme/engram.git results/*.json
+  m18-history baseline --repo https://github.com/acme/engram.git --source-repo . \
+      --scenario ci/fast_regression_check --fingerprint 3f2a9c1b7d4e \
+      --commit "$(git merge-base origin/main HEAD)" --out baseline/
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return exitBadInput
+		}
+		return exitOK
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "push":
+		err = push(ctx, rest, stdout, stderr)
+	case "baseline":
+		err = baseline(ctx, rest, stdout, stderr)
+	case "series":
+		err = series(ctx, rest, stdout, stderr)
+	case "list":
+		err = list(ctx, rest, stdout, stderr)
+	case "show":
+		err = show(ctx, rest, stdout, stderr)
+	case "prune":
+		err = prune(ctx, rest, stdout, stderr)
+	case "compact":
+		err = compact(ctx, rest, stdout, stderr)
+	case "accept":
+		err = accept(ctx, rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "m18-history", version.String())
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "m18-history: unknown command %q\n\n%s", cmd, usage)
+		return exitBadInput
+	}
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "m18-history %s: %v\n", cmd, err)
+	switch {
+	case errors.Is(err, history.ErrNoBaseline):
+		return exitNoBaseline
+	case errors.Is(err, history.ErrBadInput), errors.Is(err, history.ErrUnreachable), errors.Is(err, errUsage):
+		return exitBadInput
+	}
+	return exitFailed
+}
+
+var errUsage = errors.New("usage")
+
+// remoteFlags are the flags every command shares.
+type remoteFlags struct {
+	repo, branch string
+	tries        int
+	bound        time.Duration
+}
+
+func newFlags(name, synopsis string, stderr io.Writer, rf *remoteFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: m18-history %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nExit codes: 0 ok, 1 push refused or failed, 3 bad input or unreachable remote, 4 no baseline.\n")
+	}
+	fs.StringVar(&rf.repo, "repo", "", "results repository: a path, file:///PATH, or https://github.com/OWNER/REPO.git (token from GITHUB_TOKEN)")
+	fs.StringVar(&rf.branch, "branch", history.DefaultBranch, "results branch")
+	fs.IntVar(&rf.tries, "tries", history.DefaultTries, "push attempts before giving up when other writers keep moving the branch")
+	fs.DurationVar(&rf.bound, "retry-for", history.DefaultRetryBound, "give up retrying after this long")
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string, rf *remoteFlags) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if rf.repo == "" {
+		return fmt.Errorf("%w: --repo is required (a path to a git repository, file:///PATH or https://github.com/OWNER/REPO.git)", errUsage)
+	}
+	return nil
+}
+
+func (rf remoteFlags) remote(stderr io.Writer) history.Remote {
+	return history.Remote{
+		URL: rf.repo, Branch: rf.branch, Token: os.Getenv("GITHUB_TOKEN"),
+		Tries: rf.tries, RetryBound: rf.bound,
+		Author: os.Getenv("GITHUB_ACTOR"),
+		Logf: func(format string, args ...any) {
+			fmt.Fprintf(stderr, "m18-history: "+format+"\n", args...)
+		},
+	}
+}
+
+func push(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var rf remoteFlags
+	fs := newFlags("push", "push --repo R [--branch B] RESULT.json...", stderr, &rf)
+	if err := parse(fs, args, &rf); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: name at least one result file (m18-run's result.json)", errUsage)
+	}
+	var rs []history.Result
+	for _, f := range fs.Args() {
+		r, err := history.ReadResult(f)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	p, err := rf.remote(stderr).Append(ctx, rs...)
+	if err != nil {
+		return err
+	}
+	if p.Unchanged {
+		fmt.Fprintf(stdout, "already stored: %d results on %s at %.12s (tries: %d)\n", len(rs), p.Branch, p.Commit, p.Tries)
+		return nil
+	}
+	fmt.Fprintf(stdout, "stored %d results on %s in %.12s (tries: %d, %s)\n", len(p.Added), p.Branch, p.Commit, p.Tries, p.Elapsed.Round(time.Millisecond))
+	for _, a := range p.Added {
+		fmt.Fprintf(stdout, "  %s\n", a)
+	}
+	return nil
+}
+
+func baseline(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var rf remoteFlags
+	fs := newFlags("baseline", "baseline --repo R --scenario S --fingerprint F --commit SHA [--source-repo DIR] [--commit-time T] [--n K] [--head RESULT.json] --out DIR", stderr, &rf)
+	var q history.Query
+	var source, out, head, commitTime string
+	fs.StringVar(&q.Scenario, "scenario", "", "scenario (as in the result's run.scenario)")
+	fs.StringVar(&q.Fingerprint, "fingerprint", "", "hardware fingerprint hash (run.hardware.hash)")
+	fs.StringVar(&q.Commit, "commit", "", "the pull request's merge-base commit")
+	fs.StringVar(&source, "source-repo", "", "checkout of the repository under test, to walk the merge base's ancestors (full history: fetch-depth 0)")
+	fs.StringVar(&commitTime, "commit-time", "", "merge base's committer time (RFC 3339) when --source-repo is not given")
+	fs.IntVar(&q.Runs, "n", history.DefaultRuns, "at most this many runs (result files) of the chosen commit, newest first")
+	fs.StringVar(&head, "head", "", "the head's result file: fills --scenario and --fingerprint when omitted, ranks other fingerprints when none matches")
+	fs.StringVar(&out, "out", "", "directory to write the baseline result files into")
+	if err := parse(fs, args, &rf); err != nil {
+		return err
+	}
+	if head != "" {
+		d, err := result.ReadFile(head)
+		if err != nil {
+			return fmt.Errorf("%w: --head: %v", history.ErrBadInput, err)
+		}
+		q.Hardware = &d.Run.Hardware
+		if q.Scenario == "" {
+			q.Scenario = d.Run.Scenario
+		}
+		if q.Fingerprint == "" {
+			q.Fingerprint = d.Run.Hardware.Hash
+		}
+	}
+	if out == "" || q.Scenario == "" || q.Fingerprint == "" || q.Commit == "" {
+		return fmt.Errorf("%w: baseline needs --scenario, --fingerprint (or --head RESULT.json), --commit and --out", errUsage)
+	}
+	if commitTime != "" {
+		t, err := time.Parse(time.RFC3339, commitTime)
+		if err != nil {
+			return fmt.Errorf("%w: --commit-time %q: want RFC 3339 like 2026-05-14T10:15:00Z", errUsage, commitTime)
+		}
+		q.CommitTime = t
+	}
+	if source != "" {
+		repo, err := history.OpenSource(source)
+		if err != nil {
+			return err
+		}
+		q.Source = repo
+	}
+	snap, err := rf.remote(stderr).Open(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := snap.Baseline(q)
+	var none *history.NoBaselineError
+	if errors.As(err, &none) {
+		warn(stderr, none.Warnings)
+	}
+	if err != nil {
+		return err
+	}
+	warn(stderr, b.Warnings)
+	files, err := history.WriteRuns(out, b.Runs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "baseline for %s on %s: %s\n", q.Scenario, q.Fingerprint, b.Why)
+	for _, f := range files {
+		fmt.Fprintf(stdout, "  %s\n", f)
+	}
+	return nil
+}
+
+func warn(stderr io.Writer, warns []error) {
+	for _, w := range warns {
+		fmt.Fprintf(stderr, "m18-history: warning: %v\n", w)
+	}
+}
+
+func series(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var rf remoteFlags
+	fs := newFlags("series", "series --repo R --scenario S --fingerprint F [--op overall] [--metric p99] [--json]", stderr, &rf)
+	var scenario, fp, op, metric string
+	var asJSON bool
+	fs.StringVar(&scenario, "scenario", "", "scenario")
+	fs.StringVar(&fp, "fingerprint", "", "hardware fingerprint hash")
+	fs.StringVar(&op, "op", result.OpOverall, "operation ("+strings.Join(result.Operations, ", ")+", or overall)")
+	fs.StringVar(&metric, "metric", result.MetricP99, "metric ("+strings.Join(result.Metrics, ", ")+")")
+	fs.BoolVar(&asJSON, "json", false, "print JSON instead of tab-separated lines")
+	if err := parse(fs, args, &rf); err != nil {
+		return err
+	}
+	if scenario == "" || fp == "" {
+		return fmt.Errorf("%w: series needs --scenario and --fingerprint", errUsage)
+	}
+	snap, err := rf.remote(stderr).Open(ctx)
+	if err != nil {
+		return err
+	}
+	points, warns := snap.Series(scenario, fp, op, metric)
+	warn(stderr, warns)
+	if asJSON {
+		type row struct {
+			Start  time.Time `json:"start"`
+			Commit string    `json:"commit"`
+			RunID  string    `json:"run_id"`
+			Path   string    `json:"path"`
+			Values []float64 `json:"values"`
+		}
+		rows := []row{}
+		for _, p := range points {
+			rows = append(rows, row{p.Start, p.CommitFull, p.RunID, p.Path, p.Values})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	fmt.Fprintf(stdout, "# start\tcommit\trun_id\t%s %s per repetition\n", op, metric)
+	for _, p := range points {
+		vals := make([]string, len(p.Values))
+		for i, v := range p.Values {
+			vals[i] = fmt.Sprintf("%g", v)
+		}
+		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", p.Start.Format(time.RFC3339), p.Commit, p.RunID, strings.Join(vals, " "))
+	}
+	return nil
+}
+
+func list(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var rf remoteFlags
+	fs := newFlags("list", "list --repo R [--scenario S] [--fingerprint F] [--json]", stderr, &rf)
+	var f history.Filter
+	var asJSON bool
+	fs.StringVar(&f.Scenario, "scenario", "", "only this scenario")
+	fs.StringVar(&f.Fingerprint, "fingerprint", "", "only this fingerprint")
+	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	if err := parse(fs, args, &rf); err != nil {
+		return err
+	}
+	snap, err := rf.remote(stderr).Open(ctx)
+	if err != nil {
+		return err
+	}
+	entries, warns := snap.List(f)
+	warn(stderr, warns)
+	if asJSON {
+		type row struct {
+			Scenario    string    `json:"scenario"`
+			Fingerprint string    `json:"fingerprint"`
+			Start       time.Time `json:"start"`
+			Commit      string    `json:"commit"`
+			RunID       string    `json:"run_id"`
+			Path        string    `json:"path"`
+			Bundle      string    `json:"bundle,omitempty"`
+		}
+		rows := []row{}
+		for _, e := range entries {
+			rows = append(rows, row{e.Scenario, e.Fingerprint, e.Start, e.Commit, e.RunID, e.Path, e.Bundle})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	for _, e := range entries {
+		where := e.Path
+		if e.Bundle != "" {
+			where += " (in " + e.Bundle + ")"
+		}
+		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\n", e.Scenario, e.Fingerprint, e.Start.Format(time.RFC3339), e.Commit, where)
+	}
+	size, err := snap.Size()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "m18-history: %s at %.12s: %s\n", snap.Branch, snap.Tip, size)
+	return nil
+}
+
+func show(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var rf remoteFlags
+	fs := newFlags("show", "show --repo R PATH", stderr, &rf)
+	if err := parse(fs, args, &rf); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: show needs one path on the branch (see m18-history list)", errUsage)
+	}
+	snap, err := rf.remote(stderr).Open(ctx)
+	if err != nil {
+		return err
+	}
+	data, err := snap.Show(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(data)
+	return err
+}
+
+func prune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var rf remoteFlags
+	fs := newFlags("prune", "prune --repo R [--keep-days 180] [--keep-latest 10] [--force] [--dry-run]", stderr, &rf)
+	var o history.PruneOptions
+	fs.IntVar(&o.KeepDays, "keep-days", history.DefaultKeepDays, fmt.Sprintf("keep runs that started within this many days (at least %d without --force)", history.MinKeepDays))
+	fs.IntVar(&o.KeepLatest, "keep-latest", history.DefaultKeepLatest, "always keep this many newest runs of every scenario and fingerprint (-1: none)")
+	fs.BoolVar(&o.Force, "force", false, fmt.Sprintf("allow --keep-days below %d (removes points trend charts still show)", history.MinKeepDays))
+	fs.BoolVar(&o.DryRun, "dry-run", false, "report what would be removed, push nothing")
+	if err := parse(fs, args, &rf); err != nil {
+		return err
+	}
+	rep, err := rf.remote(stderr).Prune(ctx, o)
+	if err != nil {
+		return err
+	}
+	printRetention(stdout, stderr, "prune", "removed", rep)
+	return nil
+}
+
+func compact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var rf remoteFlags
+	fs := newFlags("compact", "compact --repo R [--older-than-days 30] [--dry-run]", stderr, &rf)
+	var o history.CompactOptions
+	fs.IntVar(&o.OlderThanDays, "older-than-days", history.DefaultCompactDays, "pack months that ended more than this many days ago")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "report what would be packed, push nothing")
+	if err := parse(fs, args, &rf); err != nil {
+		return err
+	}
+	rep, err := rf.remote(stderr).Compact(ctx, o)
+	if err != nil {
+		return err
+	}
+	printRetention(stdout, stderr, "compact", "packed", rep)
+	return nil
+}
+
+func printRetention(stdout, stderr io.Writer, op, verb string, rep *history.Retention) {
+	warn(stderr, rep.Warnings)
+	switch {
+	case rep.Pushed != nil:
+		fmt.Fprintf(stdout, "%s: %s %d runs (%d bundles) in %.12s (tries: %d)\n", op, verb, len(rep.Removed), len(rep.Bundles), rep.Pushed.Commit, rep.Pushed.Tries)
+	case len(rep.Removed) > 0:
+		fmt.Fprintf(stdout, "%s (dry run): would have %s %d runs (%d bundles)\n", op, verb, len(rep.Removed), len(rep.Bundles))
+		for _, p := range rep.Removed {
+			fmt.Fprintf(stdout, "  %s\n", p)
+		}
+	default:
+		fmt.Fprintf(stdout, "%s: nothing to do\n", op)
+	}
+	if rep.Kept > 0 {
+		fmt.Fprintf(stdout, "%s: kept %d older runs that are the newest of their series\n", op, rep.Kept)
+	}
+	fmt.Fprintf(stdout, "size before: %s\nsize after:  %s\n", rep.Before, rep.After)
+}
+
+func accept(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var rf remoteFlags
+	fs := newFlags("accept", "accept --repo R --scenario S --reason TEXT [--commit SHA] [--fingerprint F] [--by NAME]", stderr, &rf)
+	var m history.Marker
+	fs.StringVar(&m.Scenario, "scenario", "", "scenario whose baseline restarts")
+	fs.StringVar(&m.Reason, "reason", "", "why the change is intended (recorded)")
+	fs.StringVar(&m.Commit, "commit", "", "the commit that brought the change; runs of its ancestors stop being baselines (without it: runs started before now)")
+	fs.StringVar(&m.Fingerprint, "fingerprint", "", "only this fingerprint (default: all)")
+	fs.StringVar(&m.By, "by", os.Getenv("GITHUB_ACTOR"), "who accepts (default $GITHUB_ACTOR)")
+	if err := parse(fs, args, &rf); err != nil {
+		return err
+	}
+	p, err := rf.remote(stderr).Accept(ctx, m)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "recorded %s in %.12s (tries: %d)\n", strings.Join(p.Added, " "), p.Commit, p.Tries)
+	return nil
+}

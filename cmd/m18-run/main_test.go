@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/engram/m18-gate/runners/result"
+)
+
+// engramScenarios finds ../shared/engram-scenarios beside the repository.
+func engramScenarios(t *testing.T) []string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("repository root not found")
+		}
+		dir = parent
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "..", "shared", "engram-scenarios", "*.toml"))
+	if len(files) == 0 {
+		t.Skip("../shared/engram-scenarios/ is absent: Engram's scenario files are not available here")
+	}
+	return files
+}
+
+func TestCheckEngramScenarios(t *testing.T) {
+	var out, errb bytes.Buffer
+	files := engramScenarios(t)
+	if code := run(append([]string{"check"}, files...), &out, &errb); code != 0 {
+		t.Fatalf("check of Engram's scenarios exited %d:\n%s", code, errb.String())
+	}
+	if n := strings.Count(out.String(), ": ok"); n != len(files) {
+		t.Errorf("%d ok lines for %d files", n, len(files))
+	}
+}
+
+func TestCheckListsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("name = \"x\"\n[duration]\ntotal_seconds = -1\n[arrival]\npatern = \"constant\"\n"), 0o644)
+	var out, errb bytes.Buffer
+	code := run([]string{"check", "ci/smoke", bad}, &out, &errb)
+	if code != exitInput {
+		t.Fatalf("exit %d, want %d", code, exitInput)
+	}
+	msg := errb.String()
+	if !strings.Contains(out.String(), "ci/smoke: ok") || !strings.Contains(msg, "bad.toml") || !strings.Contains(msg, "1 of 2") {
+		t.Errorf("stdout %q stderr %q", out.String(), msg)
+	}
+}
+
+func TestListAndBadInput(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"list"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "ci/fast_regression_check") {
+		t.Errorf("list: exit %d, %q", code, out.String())
+	}
+	for _, args := range [][]string{
+		{},
+		{"--scenario", "no/such/scenario"},
+		{"--scenario", "ci/smoke", "--endpoint", "http://127.0.0.1:1", "--target-fail-rate", "0.1"},
+		{"--scenario", "ci/smoke", "--warmup", "5"},
+		{"--scenario", "ci/smoke", "--endpoint", "http://127.0.0.1:1", "--quiet"},
+	} {
+		errb.Reset()
+		if code := run(args, &out, &errb); code != exitInput || errb.Len() == 0 {
+			t.Errorf("%q: exit %d (want 3) with message %q", args, code, errb.String())
+		}
+	}
+}
+
+func TestRunBuiltinTarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the built-in target for a few seconds")
+	}
+	out := filepath.Join(t.TempDir(), "r.json")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--scenario", "ci/smoke", "--duration", "1s", "--warmup", "0s", "--nodes", "50", "--quiet", "--output", out, "--label", "mine"}, &stdout, &stderr)
+	// 4 is possible on an overloaded machine (the generator says so).
+	if code != exitOK && code != exitGenerator {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	d, err := result.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Run.Target != "builtin" || d.Run.Hardware.Hash == "" || len(d.Run.Labels) == 0 || d.Run.Labels[len(d.Run.Labels)-1] != "mine" {
+		t.Errorf("run metadata: target %q, hardware hash %q, labels %v", d.Run.Target, d.Run.Hardware.Hash, d.Run.Labels)
+	}
+	if d.Run.Commit == "" {
+		t.Logf("no commit recorded (not inside a repository with commits?)")
+	}
+	if !strings.Contains(stdout.String(), "overall") || !strings.Contains(stdout.String(), "result written to") {
+		t.Errorf("summary lacks the table:\n%s", stdout.String())
+	}
+}

@@ -1,0 +1,13 @@
+// Package load is the open-loop load engine behind m18-run: it sends
+// requests at the times an arrival process intends, whether or not earlier
+// ones have returned, and records their latency from the intended send time
+// into HDR histograms (1 µs – 1 h, 3 significant digits).
+//
+// Its opinions: a latency figure that hides queueing is wrong, so latency is
+// measured from the intended time (coordinated-omission free) and the
+// service time from the actual send is kept beside it; the overall figure is
+// the merge of every request, never the worst operation's; and a generator
+// that cannot keep its own schedule says so and fails the run rather than
+// blaming the target. It measures; it neither judges regressions nor stores
+// history.
+package load

@@ -1,0 +1,447 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/engram/m18-gate/runners/arrival"
+	"github.com/engram/m18-gate/runners/result"
+)
+
+// Workload turns scheduled sends into HTTP requests.
+type Workload interface {
+	// NewSender returns the request builder of one sender goroutine; it may
+	// keep buffers from one request to the next.
+	NewSender() Sender
+}
+
+// Sender builds the requests of one sender goroutine.
+type Sender interface {
+	// Request returns the request for send number seq, an op operation. It
+	// may reuse memory of the previous request of the same Sender: the
+	// engine calls it again only after that one's response was read. ctx
+	// is the request's context.
+	Request(ctx context.Context, op Op, seq uint64) (*http.Request, error)
+}
+
+// Limits say how much schedule slip the generator may have before a run is
+// declared invalid because the generator, not the target, was the
+// bottleneck. DefaultLimits holds the defaults.
+type Limits struct {
+	// LateAfter: a send more than this after its intended time is late.
+	LateAfter time.Duration
+	// DropAfter: a send that could not start (every sender busy, that is
+	// the in-flight cap reached) within this of its intended time is dropped.
+	DropAfter time.Duration
+	// MaxLateFraction and MaxDroppedFraction of the scheduled sends fail the
+	// run. A late fraction above 1 % is the same as a p99 schedule lag above
+	// LateAfter.
+	MaxLateFraction    float64
+	MaxDroppedFraction float64
+}
+
+// DefaultLimits: late beyond 10 ms, dropped when not started within 1 s;
+// the run fails when more than 1 % of the sends are late (p99 lag > 10 ms)
+// or more than 1 % are dropped.
+var DefaultLimits = Limits{
+	LateAfter:          10 * time.Millisecond,
+	DropAfter:          time.Second,
+	MaxLateFraction:    0.01,
+	MaxDroppedFraction: 0.01,
+}
+
+// ErrGeneratorBottleneck is wrapped by the error of a phase whose generator
+// could not keep its schedule.
+var ErrGeneratorBottleneck = errors.New("the load generator, not the target, was the bottleneck")
+
+// Engine sends the requests of phases open-loop. Its fields are its
+// configuration; set them before the first Run and leave them alone after.
+type Engine struct {
+	// Client sends the requests; NewClient makes a suitable one.
+	Client *http.Client
+	// Workload builds the requests.
+	Workload Workload
+	// MaxInFlight caps the requests in flight at once (the number of sender
+	// goroutines). Default 1000.
+	MaxInFlight int
+	// Limits on schedule slip; the zero value means DefaultLimits.
+	Limits Limits
+	// Observe, when set, is called with every sample of every phase, from
+	// the sender goroutines concurrently (a windowed recorder for soak and
+	// burst analysis hooks in here). It must be fast and safe for concurrent
+	// use.
+	Observe func(Sample)
+	// Spin is how long before an intended send the scheduler stops sleeping
+	// and spins, to send on time despite timer granularity. Default 150 µs.
+	Spin time.Duration
+}
+
+// NewClient returns an HTTP client tuned for an open-loop load: keep-alive
+// connections, one idle connection kept per possible in-flight request,
+// HTTP/1.1 only (no HTTP/2 multiplexing on loopback), no proxy, no
+// compression, and a whole-request timeout.
+func NewClient(maxInFlight int, timeout time.Duration) *http.Client {
+	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	t := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           d.DialContext,
+		MaxIdleConns:          maxInFlight,
+		MaxIdleConnsPerHost:   maxInFlight,
+		IdleConnTimeout:       90 * time.Second,
+		DisableCompression:    true,
+		Protocols:             protocols,
+		ResponseHeaderTimeout: timeout,
+		WriteBufferSize:       16 << 10,
+		ReadBufferSize:        16 << 10,
+	}
+	return &http.Client{Transport: t, Timeout: timeout}
+}
+
+// Phase is one stretch of load: the arrival process followed from its start
+// for Duration or MaxRequests sends, whichever comes first.
+type Phase struct {
+	// Name is shown in progress ("warm-up", "measure 2/3").
+	Name        string
+	Pacer       arrival.Pacer
+	Mix         *Mix
+	Duration    time.Duration
+	MaxRequests uint64
+	// FirstSeq numbers the phase's sends from FirstSeq, so that phases of one
+	// run never send the same item twice.
+	FirstSeq uint64
+	// Progress, when set, is called about once a second while the phase runs.
+	Progress func(Progress)
+}
+
+// Progress is a snapshot of a running phase.
+type Progress struct {
+	Phase     string
+	Elapsed   time.Duration
+	Duration  time.Duration
+	Completed uint64
+	Errors    uint64
+	InFlight  int64
+}
+
+// PhaseResult is what one phase measured.
+type PhaseResult struct {
+	Start, End time.Time
+	// Recorder holds every sample of the phase.
+	Recorder *Recorder
+	// Generator says how well the schedule was kept.
+	Generator result.Generator
+	// Interrupted is true when the context ended the phase early.
+	Interrupted bool
+	// NextSeq is the first sequence number the phase did not use.
+	NextSeq uint64
+}
+
+// Elapsed is the phase's length: from its start to the last response.
+func (p *PhaseResult) Elapsed() time.Duration { return p.End.Sub(p.Start) }
+
+// Check returns an error wrapping ErrGeneratorBottleneck when the generator
+// slipped beyond the limits, saying by how much and what to do.
+func (p *PhaseResult) Check(l Limits) error {
+	g := p.Generator
+	if g.Scheduled == 0 {
+		return nil
+	}
+	late := float64(g.Late) / float64(g.Scheduled)
+	dropped := float64(g.Dropped) / float64(g.Scheduled)
+	switch {
+	case dropped > l.MaxDroppedFraction:
+		return fmt.Errorf("%w: %d of %d sends (%.1f%%, limit %.1f%%) were dropped because all %d in-flight slots were busy; raise --max-in-flight, lower --rate, or give the generator more CPU (if the target itself is that slow, its latency figures are still real, but the load it got was not the scenario's)",
+			ErrGeneratorBottleneck, g.Dropped, g.Scheduled, 100*dropped, 100*l.MaxDroppedFraction, g.MaxInFlightSeen)
+	case late > l.MaxLateFraction:
+		return fmt.Errorf("%w: %d of %d sends (%.1f%%, limit %.1f%%) left more than %v after their intended time (p99 schedule lag %.1f ms, max %.1f ms); the generator's CPU or in-flight cap could not keep up: lower --rate, raise --max-in-flight, or run the generator on a less loaded machine",
+			ErrGeneratorBottleneck, g.Late, g.Scheduled, 100*late, 100*l.MaxLateFraction, l.LateAfter, g.P99LagMs, g.MaxLagMs)
+	}
+	return nil
+}
+
+type item struct {
+	op       Op
+	seq      uint64
+	intended time.Duration
+}
+
+func (e *Engine) limits() Limits {
+	if e.Limits == (Limits{}) {
+		return DefaultLimits
+	}
+	return e.Limits
+}
+
+func (e *Engine) maxInFlight() int {
+	if e.MaxInFlight <= 0 {
+		return 1000
+	}
+	return e.MaxInFlight
+}
+
+// Run runs one phase and returns what it measured. It stops by itself after
+// the phase's duration or request count, and early (with Interrupted set)
+// when ctx ends; in-flight requests are then abandoned and not recorded.
+// The error is non-nil only when the phase could not run at all; schedule
+// slip is reported by PhaseResult.Check.
+func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
+	if e.Client == nil || e.Workload == nil || ph.Pacer == nil || ph.Mix == nil {
+		return nil, errors.New("load: Engine needs a Client and a Workload, and the Phase a Pacer and a Mix")
+	}
+	if ph.Duration <= 0 {
+		return nil, fmt.Errorf("load: phase %q duration must be > 0 (got %v)", ph.Name, ph.Duration)
+	}
+	maxReq := ph.MaxRequests
+	if maxReq == 0 {
+		maxReq = ^uint64(0)
+	}
+	lim := e.limits()
+	spin := e.Spin
+	if spin <= 0 {
+		spin = 150 * time.Microsecond
+	}
+	n := e.maxInFlight()
+	nShards := 4 * runtime.GOMAXPROCS(0)
+	if nShards > n {
+		nShards = n
+	}
+	rec := newShards(nShards)
+
+	reqCtx, cancelReqs := context.WithCancel(context.Background())
+	defer cancelReqs()
+	stopReqs := context.AfterFunc(ctx, cancelReqs)
+	defer stopReqs()
+
+	var (
+		inFlight, maxSeen atomic.Int64
+		completed, failed atomic.Uint64
+		late              atomic.Uint64
+	)
+	work := make(chan item)
+	var wg sync.WaitGroup
+	start := time.Now()
+	worker := func(w int) {
+		defer wg.Done()
+		sender := e.Workload.NewSender()
+		for it := range work {
+			cur := inFlight.Add(1)
+			for {
+				m := maxSeen.Load()
+				if cur <= m || maxSeen.CompareAndSwap(m, cur) {
+					break
+				}
+			}
+			s := e.send(reqCtx, sender, it, start)
+			inFlight.Add(-1)
+			if reqCtx.Err() != nil && ctx.Err() != nil {
+				continue // interrupted: not a measurement
+			}
+			if s.Lag > lim.LateAfter {
+				late.Add(1)
+			}
+			if !s.Outcome.OK() {
+				failed.Add(1)
+			}
+			completed.Add(1)
+			rec.record(w, s)
+			if e.Observe != nil {
+				e.Observe(s)
+			}
+		}
+	}
+	// Senders start on demand, up to the in-flight cap: a fixed pool that
+	// grows only as far as the load needs.
+	spawned := 0
+	spawn := func() {
+		wg.Add(1)
+		go worker(spawned)
+		spawned++
+	}
+	for spawned < min(n, 2*runtime.GOMAXPROCS(0)) {
+		spawn()
+	}
+
+	// Progress ticker.
+	progDone := make(chan struct{})
+	if ph.Progress != nil {
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-progDone:
+					return
+				case <-t.C:
+					ph.Progress(Progress{Phase: ph.Name, Elapsed: time.Since(start), Duration: ph.Duration,
+						Completed: completed.Load(), Errors: failed.Load(), InFlight: inFlight.Load()})
+				}
+			}
+		}()
+	}
+
+	// The scheduler: this goroutine.
+	var scheduled, dropped uint64
+	var intended time.Duration
+	seq := ph.FirstSeq
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	interrupted := false
+schedule:
+	for k := uint64(0); k < maxReq; k++ {
+		wait, stop := ph.Pacer.Pace(intended, k)
+		if stop {
+			break
+		}
+		intended += wait
+		if intended >= ph.Duration {
+			break
+		}
+		if ctx.Err() != nil {
+			interrupted = true
+			break
+		}
+		if !waitUntil(ctx, start.Add(intended), spin, timer) {
+			interrupted = true
+			break
+		}
+		it := item{op: ph.Mix.Pick(), seq: seq, intended: intended}
+		seq++
+		scheduled++
+		select {
+		case work <- it:
+			continue
+		default:
+		}
+		if spawned < n {
+			spawn()
+			select {
+			case work <- it:
+				continue
+			case <-ctx.Done():
+				interrupted = true
+				break schedule
+			}
+		}
+		// Every sender is busy: the in-flight cap is reached. Wait for one
+		// to free up until the drop deadline.
+		deadline := start.Add(intended + lim.DropAfter)
+		d := time.Until(deadline)
+		if d <= 0 {
+			dropped++
+			continue
+		}
+		timer.Reset(d)
+		select {
+		case work <- it:
+			if !timer.Stop() {
+				<-timer.C
+			}
+		case <-timer.C:
+			dropped++
+		case <-ctx.Done():
+			interrupted = true
+			break schedule
+		}
+	}
+	close(work)
+	wg.Wait()
+	end := time.Now()
+	close(progDone)
+
+	all := rec.merged()
+	lag := all.Lag()
+	sent := scheduled - dropped
+	g := result.Generator{
+		Scheduled:       scheduled,
+		Sent:            sent,
+		Late:            late.Load(),
+		Dropped:         dropped,
+		MeanLagMs:       lag.Mean() / 1000,
+		P99LagMs:        float64(lag.ValueAtQuantile(99)) / 1000,
+		MaxLagMs:        float64(lag.Max()) / 1000,
+		MaxInFlightSeen: int(maxSeen.Load()),
+	}
+	if lag.TotalCount() == 0 {
+		g.MeanLagMs, g.P99LagMs, g.MaxLagMs = 0, 0, 0
+	}
+	if interrupted {
+		// Sends abandoned by the interruption are neither sent nor dropped.
+		g.Scheduled = all.Count() + dropped
+		g.Sent = all.Count()
+	}
+	return &PhaseResult{Start: start, End: end, Recorder: all, Generator: g, Interrupted: interrupted, NextSeq: seq}, nil
+}
+
+// waitUntil returns at t (never before): it sleeps with the runtime timer
+// while far from t, with a short system-call sleep when near, and spins for
+// the last stretch. It returns false when ctx ends first.
+func waitUntil(ctx context.Context, t time.Time, spin time.Duration, timer *time.Timer) bool {
+	for {
+		d := time.Until(t)
+		switch {
+		case d <= 0:
+			return true
+		case d > 2*time.Millisecond+spin:
+			timer.Reset(d - time.Millisecond - spin)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				if !timer.Stop() {
+					<-timer.C
+				}
+				return false
+			}
+		case d > spin:
+			sleepShort(d - spin)
+		default:
+			// Spin without yielding: behind a long run queue a Gosched
+			// could cost milliseconds. The spin is bounded by Spin.
+		}
+	}
+}
+
+// send performs one request and classifies it.
+func (e *Engine) send(ctx context.Context, s Sender, it item, start time.Time) Sample {
+	smp := Sample{Op: it.op, Intended: it.intended}
+	intendedAt := start.Add(it.intended)
+	req, err := s.Request(ctx, it.op, it.seq)
+	sentAt := time.Now()
+	smp.Lag = sentAt.Sub(intendedAt)
+	if err != nil {
+		smp.Outcome = OutcomeConnection
+	} else {
+		resp, err := e.Client.Do(req)
+		if err != nil {
+			smp.Outcome = classify(err)
+		} else {
+			smp.Outcome = Outcome(resp.StatusCode)
+			if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+				smp.Outcome = classify(err)
+			}
+			resp.Body.Close()
+		}
+	}
+	end := time.Now()
+	smp.Service = end.Sub(sentAt)
+	smp.Latency = end.Sub(intendedAt)
+	return smp
+}
+
+func classify(err error) Outcome {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return OutcomeTimeout
+	}
+	return OutcomeConnection
+}

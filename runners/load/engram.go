@@ -1,0 +1,245 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+)
+
+// Data is the generated data the Engram workload sends; a
+// dataset.Generator is one. Item indexes are uint64; the same index always
+// gives the same values.
+type Data interface {
+	// Embedding writes the embedding of node i into dst (len = dimension).
+	Embedding(i uint64, dst []float32)
+	// Content is node i's memory text.
+	Content(i uint64) string
+	// Space is the memory space of node i.
+	Space(i uint64) string
+	// QueryEmbedding writes the embedding of query i into dst.
+	QueryEmbedding(i uint64, dst []float32)
+	// QueryText is the text of query i.
+	QueryText(i uint64) string
+	// Node is the node that access i touches (hot-spot aware).
+	Node(i uint64) uint64
+}
+
+// Engram routes, as Engram's HTTP API names them.
+const (
+	RouteRemember = "/api/v1/memories/remember"
+	RouteRecall   = "/api/v1/memories/recall"
+	RouteSearch   = "/api/v1/memories/search"
+	RouteComplete = "/api/v1/complete"
+)
+
+// Engram is the Workload of Engram's API:
+//
+//   - Store: POST /api/v1/memories/remember with the content and the
+//     embedding of a new node (index NumNodes+seq: never a preloaded one),
+//     and its space in X-Memory-Space and memory_space_id.
+//   - Recall: GET /api/v1/memories/recall?embedding=[…]&threshold=…&max_results=…
+//   - Search: GET /api/v1/memories/search?query=…&limit=10
+//   - PatternCompletion: POST /api/v1/complete with the first half of a query
+//     embedding known (the rest null) and the query text as a known field.
+//
+// Reads go to the space of the node their access touches (Data.Node).
+type Engram struct {
+	// Base is the target's base URL ("http://127.0.0.1:7432").
+	Base *url.URL
+	Data Data
+	// Dim is the embedding dimension (Engram accepts 768).
+	Dim int
+	// NumNodes is how many nodes were preloaded (indexes 0…NumNodes-1).
+	NumNodes uint64
+	// Threshold and MaxResults parametrise recall (defaults 0.5 and 10).
+	Threshold  float64
+	MaxResults int
+	// CA1Threshold parametrises completion (default 0.3: Engram's loadtest
+	// value for a store without learned patterns).
+	CA1Threshold float64
+}
+
+// NewSender implements Workload.
+func (e *Engram) NewSender() Sender {
+	return &engramSender{e: e, vec: make([]float32, e.Dim), hdr: http.Header{}}
+}
+
+type engramSender struct {
+	e    *Engram
+	vec  []float32
+	buf  []byte
+	body *reqBody
+	hdr  http.Header
+}
+
+// reqBody is a reusable request body. The transport closes a body when it
+// has finished writing it (possibly after the response arrived); the buffer
+// is reused only if it was.
+type reqBody struct {
+	bytes.Reader
+	closed atomic.Bool
+}
+
+func (b *reqBody) Close() error { b.closed.Store(true); return nil }
+
+// Request implements Sender.
+func (s *engramSender) Request(ctx context.Context, op Op, seq uint64) (*http.Request, error) {
+	e := s.e
+	if s.body != nil && !s.body.closed.Load() {
+		// The transport may still be reading the old buffer: leave it be.
+		s.body, s.buf = nil, nil
+	}
+	switch op {
+	case Store:
+		i := e.NumNodes + seq
+		space := e.Data.Space(i)
+		s.buf = AppendRemember(s.buf[:0], e.Data, i, "", space, s.vec)
+		return s.post(ctx, RouteRemember, space)
+	case Recall:
+		space := e.Data.Space(e.Data.Node(seq))
+		e.Data.QueryEmbedding(seq, s.vec)
+		s.buf = append(s.buf[:0], "embedding="...)
+		s.buf = appendVectorQuery(s.buf, s.vec)
+		s.buf = append(s.buf, "&threshold="...)
+		s.buf = strconv.AppendFloat(s.buf, orF(e.Threshold, 0.5), 'g', -1, 64)
+		s.buf = append(s.buf, "&max_results="...)
+		s.buf = strconv.AppendInt(s.buf, int64(orI(e.MaxResults, 10)), 10)
+		return s.get(ctx, RouteRecall, string(s.buf), space)
+	case Search:
+		space := e.Data.Space(e.Data.Node(seq))
+		q := "query=" + url.QueryEscape(e.Data.QueryText(seq)) + "&limit=10"
+		return s.get(ctx, RouteSearch, q, space)
+	case PatternCompletion:
+		space := e.Data.Space(e.Data.Node(seq))
+		e.Data.QueryEmbedding(seq, s.vec)
+		s.buf = appendComplete(s.buf[:0], e.Data.QueryText(seq), s.vec, orF(e.CA1Threshold, 0.3))
+		return s.post(ctx, RouteComplete, space)
+	}
+	return nil, fmt.Errorf("load: unknown operation %v", op)
+}
+
+func (s *engramSender) post(ctx context.Context, path, space string) (*http.Request, error) {
+	if s.body == nil {
+		s.body = &reqBody{}
+	}
+	s.body.closed.Store(false)
+	s.body.Reset(s.buf)
+	s.hdr.Set("Content-Type", "application/json")
+	s.hdr.Set("X-Memory-Space", space)
+	u := *s.e.Base
+	u.Path = joinPath(u.Path, path)
+	req := &http.Request{
+		Method: http.MethodPost, URL: &u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: s.hdr, Body: s.body, ContentLength: int64(len(s.buf)), Host: u.Host,
+	}
+	return req.WithContext(ctx), nil
+}
+
+func (s *engramSender) get(ctx context.Context, path, rawQuery, space string) (*http.Request, error) {
+	s.hdr.Del("Content-Type")
+	s.hdr.Set("X-Memory-Space", space)
+	u := *s.e.Base
+	u.Path = joinPath(u.Path, path)
+	u.RawQuery = rawQuery
+	req := &http.Request{
+		Method: http.MethodGet, URL: &u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: s.hdr, Host: u.Host,
+	}
+	return req.WithContext(ctx), nil
+}
+
+func joinPath(base, p string) string {
+	for len(base) > 0 && base[len(base)-1] == '/' {
+		base = base[:len(base)-1]
+	}
+	return base + p
+}
+
+func orF(v, d float64) float64 {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+func orI(v, d int) int {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+// AppendRemember appends the JSON body of a remember request for node i
+// (its content, embedding and space; id when non-empty) to b. vec is
+// scratch space of the embedding's dimension.
+func AppendRemember(b []byte, d Data, i uint64, id, space string, vec []float32) []byte {
+	d.Embedding(i, vec)
+	b = append(b, `{"content":`...)
+	b = strconv.AppendQuote(b, d.Content(i))
+	if id != "" {
+		b = append(b, `,"id":`...)
+		b = strconv.AppendQuote(b, id)
+	}
+	b = append(b, `,"memory_space_id":`...)
+	b = strconv.AppendQuote(b, space)
+	b = append(b, `,"confidence":0.7,"embedding":`...)
+	b = appendVector(b, vec)
+	return append(b, '}')
+}
+
+func appendComplete(b []byte, text string, vec []float32, ca1 float64) []byte {
+	b = append(b, `{"partial_episode":{"known_fields":{"content":`...)
+	b = strconv.AppendQuote(b, text)
+	b = append(b, `},"partial_embedding":[`...)
+	half := len(vec) / 2
+	for i, f := range vec {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if i < half {
+			b = strconv.AppendFloat(b, float64(f), 'g', -1, 32)
+		} else {
+			b = append(b, "null"...)
+		}
+	}
+	b = append(b, `],"cue_strength":0.7},"config":{"ca1_threshold":`...)
+	b = strconv.AppendFloat(b, ca1, 'g', -1, 64)
+	return append(b, `,"num_hypotheses":3,"max_iterations":7}}`...)
+}
+
+func appendVector(b []byte, vec []float32) []byte {
+	b = append(b, '[')
+	for i, f := range vec {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendFloat(b, float64(f), 'g', -1, 32)
+	}
+	return append(b, ']')
+}
+
+// appendVectorQuery appends vec as a JSON array, query-escaped: brackets
+// and commas percent-encoded, as url.QueryEscape would.
+func appendVectorQuery(b []byte, vec []float32) []byte {
+	b = append(b, "%5B"...)
+	for i, f := range vec {
+		if i > 0 {
+			b = append(b, "%2C"...)
+		}
+		n := len(b)
+		b = strconv.AppendFloat(b, float64(f), 'g', -1, 32)
+		for j := n; j < len(b); j++ {
+			if b[j] == '+' { // only in exponents: escape it
+				b = append(b[:j], append([]byte("%2B"), b[j+1:]...)...)
+				j += 2
+			}
+		}
+	}
+	return append(b, "%5D"...)
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

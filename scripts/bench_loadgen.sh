@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# bench_loadgen.sh — the maximum sustained open-loop rate of m18-run against a
+# trivial loopback endpoint, beside wrk and vegeta against the same endpoint,
+# in one run, with the ratios.
+#
+#   scripts/bench_loadgen.sh [STEP_SECONDS]      (default 5)
+#
+# "Sustained" means: m18-run exits 0 (fewer than 1 % of sends late by more
+# than 10 ms and fewer than 1 % dropped); vegeta sends at ≥ 99 % of the asked
+# rate with ≥ 99 % successes. Both are searched by doubling then bisecting.
+# wrk is closed-loop: its figure is the requests/s it completes with 2
+# threads and 64 connections, an upper bound rather than a schedule kept.
+# Needs: go, wrk (apt-get install -y wrk), vegeta
+# (go install github.com/tsenart/vegeta/v12@v12.13.0). Loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step="${1:-5}"
+work="$(mktemp -d)"
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null || { echo "bench_loadgen: $1 not found: $2" >&2; exit 3; }; }
+need wrk "apt-get install -y wrk"
+VEGETA="${VEGETA:-$(command -v vegeta || echo "$(go env GOPATH)/bin/vegeta")}"
+[ -x "$VEGETA" ] || { echo "bench_loadgen: vegeta not found: go install github.com/tsenart/vegeta/v12@v12.13.0" >&2; exit 3; }
+
+echo "== building m18-run and the trivial endpoint"
+go build -o "$work/m18-run" ./cmd/m18-run
+go build -o "$work/trivialserver" ./scripts/internal/trivialserver
+"$work/trivialserver" >"$work/url" &
+server_pid=$!
+for _ in $(seq 50); do [ -s "$work/url" ] && break; sleep 0.1; done
+base="$(head -1 "$work/url")"
+url="$base/api/v1/memories/search?query=amber+coral&limit=10"
+echo "endpoint $base (GOMAXPROCS of every tool: $(nproc) cores, shared with the endpoint)"
+
+cat >"$work/bench.toml" <<'TOML'
+name = "loadgen benchmark"
+description = "search only, constant rate, no preload: measures the generator"
+[duration]
+total_seconds = 5
+warmup_seconds = 1
+[arrival]
+pattern = "constant"
+rate = 1000.0
+[operations]
+store_weight = 0.0
+recall_weight = 0.0
+embedding_search_weight = 1.0
+pattern_completion_weight = 0.0
+[data]
+num_nodes = 1
+embedding_dim = 768
+memory_spaces = 1
+TOML
+
+m18_ok() { # rate → 0 when m18-run kept the schedule
+  "$work/m18-run" --scenario "$work/bench.toml" --endpoint "$base" --rate "$1" \
+    --duration "${step}s" --warmup 1s --nodes 0 --quiet --output "$work/m18.json" >/dev/null 2>"$work/m18.err" && return 0
+  sed 's/^/    /' "$work/m18.err" | tail -2 >&2
+  return 1
+}
+vegeta_ok() { # rate → 0 when vegeta sent ≥ 99 % of the rate with ≥ 99 % success
+  echo "GET $url" | "$VEGETA" attack -rate="$1/s" -duration="${step}s" -timeout=10s >"$work/v.bin"
+  "$VEGETA" report -type=json <"$work/v.bin" >"$work/v.json"
+  python3 - "$1" "$work/v.json" <<'PY'
+import json, sys
+want = float(sys.argv[1]); r = json.load(open(sys.argv[2]))
+sys.exit(0 if r["rate"] >= 0.99 * want and r["success"] >= 0.99 else 1)
+PY
+}
+search() { # name fn → the highest sustained rate
+  local fn="$2" lo=0 hi=2000
+  while "$fn" "$hi"; do echo "  $1 $hi/s: kept" >&2; lo=$hi; hi=$((hi * 2)); [ "$hi" -gt 400000 ] && break; done
+  echo "  $1 $hi/s: not kept" >&2
+  for _ in 1 2 3 4; do
+    local mid=$(((lo + hi) / 2))
+    if "$fn" "$mid"; then echo "  $1 $mid/s: kept" >&2; lo=$mid; else echo "  $1 $mid/s: not kept" >&2; hi=$mid; fi
+  done
+  echo "$lo"
+}
+
+echo "== m18-run (open loop, < 1 % late by 10 ms, < 1 % dropped)"
+m18=$(search m18-run m18_ok)
+echo "== vegeta (open loop, ≥ 99 % of the rate sent)"
+veg=$(search vegeta vegeta_ok)
+echo "== wrk (closed loop, 2 threads, 64 connections, ${step}s)"
+wrk_rps=$(wrk -t2 -c64 -d"${step}s" "$url" | awk '/Requests\/sec/ {print int($2)}')
+
+echo
+printf "%-10s %12s\n" tool "max rate/s"
+printf "%-10s %12s\n" m18-run "$m18" vegeta "$veg" wrk "$wrk_rps"
+python3 - "$m18" "$veg" "$wrk_rps" <<'PY'
+import sys
+m, v, w = map(float, sys.argv[1:])
+print(f"m18-run / wrk    = {m / w:.2f}  (goal ≥ 0.8)" if w else "wrk: no figure")
+print(f"m18-run / vegeta = {m / v:.2f}  (goal ≥ 1.5)" if v else "vegeta: no figure")
+PY
