@@ -1,0 +1,142 @@
+// Package tasks is the M18 task catalogue: the milestone's workloads
+// (production traffic, soak, bursts, dataset scaling, breaking point, tail
+// latency, …) as runnable tasks, each a family of scenario files with its
+// success criteria encoded as checks and three budgets.
+//
+// Its opinion: a task states its criteria as numbers it measures and checks,
+// never as prose for a human to interpret, and a budget that does not fit
+// the machine is skipped with the reason rather than run badly.
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/engram/m18-gate/runners/result"
+	"github.com/engram/m18-gate/runners/target"
+)
+
+// Budget is how much time and size a task may take.
+type Budget string
+
+// The three budgets every task offers.
+const (
+	// BudgetPR fits a pull request's gate: well under 2 minutes on a 2-core
+	// machine (each task aims at under a minute).
+	BudgetPR Budget = "pr"
+	// BudgetNightly fits a nightly job on a tier runner: tens of minutes.
+	BudgetNightly Budget = "nightly"
+	// BudgetFull is the milestone's real sizes and durations (24 h soak,
+	// 10M nodes, …).
+	BudgetFull Budget = "full"
+)
+
+// ParseBudget parses a budget name.
+func ParseBudget(s string) (Budget, error) {
+	switch b := Budget(s); b {
+	case BudgetPR, BudgetNightly, BudgetFull:
+		return b, nil
+	}
+	return "", fmt.Errorf("unknown budget %q: want pr, nightly or full", s)
+}
+
+// Env is what a task runs with.
+type Env struct {
+	Budget Budget
+	// Endpoint is the target's base URL; empty starts the built-in reference
+	// target in-process with TargetOptions (a task that needs its own target
+	// per step, such as dataset scaling, starts its own).
+	Endpoint      string
+	TargetOptions target.Options
+	// TargetPID is the process whose resources are sampled (RSS, threads,
+	// fds, CPU); 0 = this process when the target is built in, else none.
+	TargetPID int
+	Seed      uint64
+	// Duration and Rate override the budget's defaults when non-zero.
+	Duration time.Duration
+	Rate     float64
+	// Dir is where a task writes files besides the result (checkpoints,
+	// timelines); "" = the current directory.
+	Dir string
+	// Progress receives human-readable progress; nil = none.
+	Progress io.Writer
+	// Hardware and Labels are recorded in the result.
+	Hardware result.Fingerprint
+	Labels   []string
+}
+
+// Outcome is what a task produced.
+type Outcome struct {
+	// Document is the result document; its Tasks[ID] holds the task's
+	// section.
+	Document *result.Document
+	// Checks are the task's success criteria, measured.
+	Checks []result.Check
+	// Skipped lists parts not run on this machine or budget, with reasons.
+	Skipped []string
+}
+
+// Passed reports whether every check passed.
+func (o *Outcome) Passed() bool {
+	for _, c := range o.Checks {
+		if !c.Passed {
+			return false
+		}
+	}
+	return true
+}
+
+// Task is one entry of the catalogue.
+type Task struct {
+	// ID is the milestone's task number, "001" … "016".
+	ID          string
+	Title       string
+	Description string
+	// Run runs the task.
+	Run func(ctx context.Context, env Env) (*Outcome, error)
+}
+
+// Catalogue returns every task, in ID order.
+func Catalogue() []Task {
+	var all []Task
+	all = append(all, trafficTasks()...)
+	all = append(all, resourceTasks()...)
+	slices.SortFunc(all, func(a, b Task) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return all
+}
+
+// Lookup returns the task with this ID ("1", "001" and "task001" all name
+// task 001).
+func Lookup(id string) (Task, error) {
+	want := normalizeID(id)
+	var ids []string
+	for _, t := range Catalogue() {
+		if t.ID == want {
+			return t, nil
+		}
+		ids = append(ids, t.ID)
+	}
+	return Task{}, fmt.Errorf("no task %q (known: %v)", id, ids)
+}
+
+func normalizeID(id string) string {
+	for len(id) > 0 && (id[0] < '0' || id[0] > '9') {
+		id = id[1:]
+	}
+	var n int
+	if _, err := fmt.Sscanf(id, "%d", &n); err != nil {
+		return id
+	}
+	return fmt.Sprintf("%03d", n)
+}
