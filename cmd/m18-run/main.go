@@ -43,6 +43,7 @@ Usage:
   m18-run --scenario NAME|FILE [flags]   run a scenario
   m18-run list                           list the built-in scenarios
   m18-run check FILE|NAME...             validate scenario files without running them
+  m18-run task ID|list [flags]           run an M18 task (001…) with its criteria (m18-run task --help)
 
 Without --endpoint the built-in reference target is started in-process on
 127.0.0.1; the --target-* flags set its knobs.
@@ -76,6 +77,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return list(stdout)
 		case "check":
 			return check(args[1:], stdout, stderr)
+		case "task":
+			return task(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "m18-run", version.String())
 			return exitOK
@@ -121,7 +124,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitInput
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "m18-run: unexpected argument %q (subcommands are list and check; flags start with --)\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "m18-run: unexpected argument %q (subcommands are list, check and task; flags start with --)\n", fs.Arg(0))
 		return exitInput
 	}
 	if *scen == "" {

@@ -24,7 +24,11 @@ func TestBuiltinsAllLoad(t *testing.T) {
 	}
 	var got []string
 	for _, info := range Builtins() {
-		got = append(got, info.Name)
+		// The M18 task families (tasks/…) are many and owned by their
+		// tasks; they must load like the others but are not listed here.
+		if !strings.HasPrefix(info.Name, "tasks/") {
+			got = append(got, info.Name)
+		}
 		if info.Title == "" || info.Title == "(invalid)" || info.Description == "" {
 			t.Errorf("%s: title %q description %q", info.Name, info.Title, info.Description)
 		}

@@ -50,7 +50,17 @@ var patternKeys = map[string][]string{
 	"poisson":        {"lambda"},
 	"exponential":    {"lambda", "rate"},
 	"periodic_burst": {"base_rate", "burst_rate", "burst_duration_sec", "burst_period_sec"},
+	// M18 patterns (arrival_m18.go).
+	"diurnal":        {"base_rate", "peak_multiplier", "peak_hour", "trough_hour", "cycle_sec", "spacing"},
+	"bursts":         {"base_rate", "burst_rate", "burst_duration_sec", "mean_gap_sec", "spacing"},
+	"ramp":           {"from_rate", "to_rate", "ramp_sec", "spacing"},
+	"steps":          {"from_rate", "step_rate", "step_sec", "max_rate", "spacing"},
+	"burst_sequence": {"base_rate", "multipliers", "burst_duration_sec", "gap_sec", "spacing"},
+	"composite":      {"spacing"},
 }
+
+// patternNames lists the patterns in the order messages name them.
+var patternNames = []string{"constant", "poisson", "exponential", "periodic_burst", "diurnal", "bursts", "ramp", "steps", "burst_sequence", "composite"}
 
 var distributionKeys = map[string][]string{
 	"clustered": {"num_clusters", "std_dev"},
@@ -61,9 +71,11 @@ var distributionKeys = map[string][]string{
 // schema lists every key each table accepts, for unknown-key errors and the
 // "belongs in another table" hint.
 var schema = map[string][]string{
-	"":                            {"name", "description", "duration", "arrival", "operations", "data", "validation", "chaos"},
-	"duration":                    {"total_seconds", "warmup_seconds", "max_requests"},
-	"arrival":                     {"pattern", "rate", "lambda", "base_rate", "burst_rate", "burst_duration_sec", "burst_period_sec"},
+	"":         {"name", "description", "duration", "arrival", "operations", "data", "validation", "chaos"},
+	"duration": {"total_seconds", "warmup_seconds", "max_requests"},
+	"arrival": {"pattern", "rate", "lambda", "base_rate", "burst_rate", "burst_duration_sec", "burst_period_sec",
+		"spacing", "peak_multiplier", "peak_hour", "trough_hour", "cycle_sec", "mean_gap_sec", "from_rate", "to_rate",
+		"ramp_sec", "step_rate", "step_sec", "max_rate", "multipliers", "gap_sec"},
 	"operations":                  {"store_weight", "recall_weight", "embedding_search_weight", "pattern_completion_weight"},
 	"data":                        {"num_nodes", "embedding_dim", "memory_spaces", "embedding_distribution"},
 	"data.embedding_distribution": {"type", "num_clusters", "std_dev", "center", "hot_fraction", "hot_probability"},
@@ -430,16 +442,15 @@ func (w *walker) arrival(top *table) Arrival {
 	p, ok := t.str("pattern")
 	if !ok {
 		if _, present := t.get("pattern"); !present {
-			t.required("pattern", "constant, poisson, exponential or periodic_burst")
+			t.required("pattern", strings.Join(patternNames[:len(patternNames)-1], ", ")+" or composite")
 		}
 		t.unknown(schema["arrival"], nil)
 		return a
 	}
 	keys, known := patternKeys[p]
 	if !known {
-		names := []string{"constant", "poisson", "exponential", "periodic_burst"}
-		msg := fmt.Sprintf("must be one of constant, poisson, exponential, periodic_burst (got %q)", p)
-		if s := nearest(p, names); s != "" {
+		msg := fmt.Sprintf("must be one of %s (got %q)", strings.Join(patternNames, ", "), p)
+		if s := nearest(p, patternNames); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		w.problem(t.path, "pattern", "%s", msg)
@@ -447,9 +458,19 @@ func (w *walker) arrival(top *table) Arrival {
 		return a
 	}
 	a.Pattern = p
-	t.unknown(append([]string{"pattern"}, keys...), func(k string) string {
+	allowed := append([]string{"pattern"}, keys...)
+	if p == "composite" {
+		allowed = append(allowed, compositeParts...)
+	}
+	t.unknown(allowed, func(k string) string {
 		return fmt.Sprintf("does not apply to pattern %q (it takes %s)", p, strings.Join(keys, ", "))
 	})
+	w.arrivalParams(t, p, keys, &a)
+	return a
+}
+
+// arrivalParams reads the keys of pattern p from t into a.
+func (w *walker) arrivalParams(t *table, p string, keys []string, a *Arrival) {
 	rate := func(key string) float64 {
 		f, ok := t.rangeNum(key, 0, false, maxRate)
 		if !ok {
@@ -495,8 +516,9 @@ func (w *walker) arrival(top *table) Arrival {
 		if a.BurstDurationSec > 0 && a.BurstPeriodSec > 0 && a.BurstDurationSec > a.BurstPeriodSec {
 			w.problem(t.path, "burst_duration_sec", "must be ≤ burst_period_sec (got %s > %s)", num(a.BurstDurationSec), num(a.BurstPeriodSec))
 		}
+	default:
+		w.m18Arrival(t, p, keys, a)
 	}
-	return a
 }
 
 func (w *walker) operations(top *table) Operations {

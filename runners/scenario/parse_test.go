@@ -222,7 +222,7 @@ func TestParseErrors(t *testing.T) {
 		{"key of another pattern", replace(t, "rate = 100.0", "rate = 100.0\nlambda = 3"),
 			`scenario my.toml:10: [arrival] lambda does not apply to pattern "constant" (it takes rate)`},
 		{"unknown pattern", replace(t, `pattern = "constant"`, `pattern = "constnat"`),
-			`scenario my.toml:8: [arrival] pattern must be one of constant, poisson, exponential, periodic_burst (got "constnat"); did you mean "constant"?`},
+			`scenario my.toml:8: [arrival] pattern must be one of constant, poisson, exponential, periodic_burst, diurnal, bursts, ramp, steps, burst_sequence, composite (got "constnat"); did you mean "constant"?`},
 		{"missing rate", replace(t, "rate = 100.0", ""),
 			`scenario my.toml:7: [arrival] missing required key "rate" (pattern "constant" needs rate)`},
 		{"burst longer than period", replace(t, `pattern = "constant"

@@ -66,6 +66,40 @@ type Arrival struct {
 	BurstRate        float64
 	BurstDurationSec float64
 	BurstPeriodSec   float64
+
+	// The M18 patterns (diurnal, bursts, ramp, steps, burst_sequence,
+	// composite); runners/arrival builds them and documents them.
+
+	// Spacing is how sends are spaced along the pattern's rate: "regular"
+	// (one send per unit of integrated rate, the default) or "poisson"
+	// (exponential gaps in the integrated rate).
+	Spacing string
+	// diurnal: BaseRate at TroughHour rising to BaseRate × PeakMultiplier
+	// at PeakHour, one day compressed into CycleSec seconds.
+	PeakMultiplier float64
+	PeakHour       float64
+	TroughHour     float64
+	CycleSec       float64
+	// bursts: BurstRate for BurstDurationSec, arriving as a Poisson process
+	// with quiet gaps at BaseRate of mean MeanGapSec.
+	MeanGapSec float64
+	// ramp: FromRate to ToRate linearly over RampSec, then ToRate.
+	// steps: FromRate, raised by StepRate every StepSec up to MaxRate.
+	FromRate float64
+	ToRate   float64
+	RampSec  float64
+	StepRate float64
+	StepSec  float64
+	MaxRate  float64
+	// burst_sequence: GapSec at BaseRate, then for each multiplier m a
+	// burst at BaseRate × m for BurstDurationSec followed by GapSec at
+	// BaseRate; BaseRate after the sequence.
+	Multipliers []float64
+	GapSec      float64
+	// composite: the weighted parts ([arrival.diurnal] weight = 0.8 …), in
+	// a fixed order; Weight is a part's weight.
+	Parts  []Arrival
+	Weight float64
 }
 
 // Operations are the relative weights of [operations], normalised to sum 1.
@@ -167,20 +201,26 @@ func (s *Scenario) Weights() Operations { return s.Operations.Normalized() }
 // MeanRate is the long-run requests per second of the pattern (Engram's
 // mean_rate: for periodic_burst the time-weighted mean of the two rates).
 func (a Arrival) MeanRate() float64 {
-	if a.Pattern == "periodic_burst" {
+	switch a.Pattern {
+	case "periodic_burst":
 		if a.BurstPeriodSec <= 0 {
 			return a.BaseRate
 		}
 		f := min(a.BurstDurationSec/a.BurstPeriodSec, 1)
 		return a.BurstRate*f + a.BaseRate*(1-f)
+	case "diurnal", "bursts", "ramp", "steps", "burst_sequence", "composite":
+		return a.m18MeanRate()
 	}
 	return a.Rate
 }
 
 // PeakRate is the highest rate the pattern asks for at any moment.
 func (a Arrival) PeakRate() float64 {
-	if a.Pattern == "periodic_burst" {
+	switch a.Pattern {
+	case "periodic_burst":
 		return max(a.BaseRate, a.BurstRate)
+	case "diurnal", "bursts", "ramp", "steps", "burst_sequence", "composite":
+		return a.m18PeakRate()
 	}
 	return a.Rate
 }

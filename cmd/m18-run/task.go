@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/engram/m18-gate/runners/hw"
+	"github.com/engram/m18-gate/runners/load"
+	"github.com/engram/m18-gate/runners/result"
+	"github.com/engram/m18-gate/runners/target"
+	"github.com/engram/m18-gate/runners/tasks"
+)
+
+const taskUsage = `m18-run task runs one M18 task (a family of scenarios with its criteria as
+checks) and writes an m18.result/v1 document whose tasks.ID section holds the
+task's figures.
+
+Usage:
+  m18-run task ID [flags]   run task ID (001, 1 and task001 all name task 001)
+  m18-run task list         list the catalogue
+
+Without --endpoint the built-in reference target is started in-process on
+127.0.0.1; the --target-* flags set its knobs.
+
+Flags:
+%s
+Exit codes:
+  0    every criterion passed
+  1    a criterion failed (the summary says which, measured against expected)
+  3    bad input, unknown task, target unreachable, or preload failed
+  4    the load generator, not the target, was the bottleneck: the result is
+       written but its figures do not describe the target
+  130  interrupted: the partial result is written to OUTPUT.partial
+
+Example:
+  go run ./cmd/m18-run task 003 --budget pr
+  m18-run task 005 --target-capacity 800 --output breaking.json
+`
+
+// task runs `m18-run task …`.
+func task(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "list" {
+		for _, t := range tasks.Catalogue() {
+			fmt.Fprintf(stdout, "%s  %-28s %s\n", t.ID, t.Title, t.Description)
+		}
+		return exitOK
+	}
+	fs := flag.NewFlagSet("m18-run task", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		budget   = fs.String("budget", "pr", "`BUDGET`: pr (minutes at most), nightly or full (the milestone's sizes)")
+		endpoint = fs.String("endpoint", "", "target base `URL` (default: start the built-in reference target)")
+		pid      = fs.Int("target-pid", 0, "`PID` of the target process, for resource sampling (default: this process when the target is built in)")
+		duration = fs.Duration("duration", 0, "override the budget's run or step duration")
+		rate     = fs.Float64("rate", 0, "override the budget's rate: 001 mean rate, 003 base rate, 005 start rate (ops/s)")
+		seed     = fs.Uint64("seed", 0xDEADBEEF, "seed of every generated value")
+		output   = fs.String("output", "", "result document `FILE` (default task-ID.json)")
+		dir      = fs.String("dir", "", "`DIR` for side files (timelines, checkpoints; default: beside --output)")
+		quiet    = fs.Bool("quiet", false, "no progress on stderr")
+		jsonOut  = fs.Bool("json", false, "print the task's section as JSON instead of the summary")
+		lbls     labels
+		env      tasks.Env
+	)
+	fs.Var(&lbls, "label", "runner label recorded in the result (repeatable)")
+	fs.Float64Var(&env.TargetOptions.Slowdown, "target-slowdown", 0, "built-in target: extra CPU work per request, `PCT` of its handling time")
+	fs.DurationVar(&env.TargetOptions.StallEvery, "target-stall-every", 0, "built-in target: stall the whole server every `D`")
+	fs.DurationVar(&env.TargetOptions.StallFor, "target-stall-for", 0, "built-in target: each stall lasts `D`")
+	fs.Float64Var(&env.TargetOptions.FailRate, "target-fail-rate", 0, "built-in target: fraction `F` of requests answered 500")
+	fs.Float64Var(&env.TargetOptions.Capacity, "target-capacity", 0, "built-in target: admit at most `OPS` per second (others queue)")
+	fs.Float64Var(&env.TargetOptions.LeakMBPerMin, "target-leak", 0, "built-in target: retain `MB_PER_MIN` of memory on purpose")
+	fs.Usage = func() {
+		var b strings.Builder
+		fs.SetOutput(&b)
+		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+		fmt.Fprintf(stderr, taskUsage, b.String())
+	}
+	// The task id may come before or after the flags.
+	var id string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		id, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitInput
+	}
+	if id == "" && fs.NArg() > 0 {
+		id = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "m18-run task: unexpected argument %q\n", fs.Arg(0))
+		return exitInput
+	}
+	if id == "" {
+		fmt.Fprintln(stderr, "m18-run task: give a task id (m18-run task list), e.g. m18-run task 001 --budget pr")
+		return exitInput
+	}
+	t, err := tasks.Lookup(id)
+	if err != nil {
+		fmt.Fprintf(stderr, "m18-run task: %v\n", err)
+		return exitInput
+	}
+	b, err := tasks.ParseBudget(*budget)
+	if err != nil {
+		fmt.Fprintf(stderr, "m18-run task: --budget: %v\n", err)
+		return exitInput
+	}
+	if *endpoint != "" && env.TargetOptions != (target.Options{}) {
+		fmt.Fprintln(stderr, "m18-run task: the --target-* knob flags set the built-in target; they cannot apply to --endpoint (drop one or the other)")
+		return exitInput
+	}
+	if err := env.TargetOptions.Validate(); err != nil {
+		fmt.Fprintf(stderr, "m18-run task: %v\n", err)
+		return exitInput
+	}
+	if *duration < 0 || *rate < 0 {
+		fmt.Fprintln(stderr, "m18-run task: --duration and --rate must be ≥ 0")
+		return exitInput
+	}
+	out := *output
+	if out == "" {
+		out = "task-" + t.ID + ".json"
+	}
+	env.Budget, env.Endpoint, env.TargetPID, env.Seed = b, *endpoint, *pid, *seed
+	env.Duration, env.Rate, env.Dir = *duration, *rate, *dir
+	if env.Dir == "" {
+		env.Dir = filepath.Dir(out)
+	}
+	if !*quiet {
+		env.Progress = stderr
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fp, err := hw.Probe(ctx, hw.Options{})
+	if err != nil && !*quiet {
+		fmt.Fprintf(stderr, "m18-run task: hardware probe: %v\n", err)
+	}
+	env.Hardware = fp
+	env.Labels = append(hw.Labels(fp), lbls...)
+
+	started := time.Now()
+	o, runErr := t.Run(ctx, env)
+	if o != nil && o.Document != nil {
+		path := out
+		if errors.Is(runErr, load.ErrInterrupted) {
+			path += ".partial"
+		}
+		if err := result.WriteFile(path, o.Document); err != nil {
+			fmt.Fprintf(stderr, "m18-run task: write %s: %v\n", path, err)
+			return exitInput
+		}
+		if *jsonOut {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(o.Document.Tasks[t.ID])
+		} else {
+			writeTaskSummary(stdout, t, b, o, time.Since(started))
+		}
+		fmt.Fprintf(stdout, "result written to %s\n", path)
+	}
+	switch {
+	case runErr == nil && o != nil && o.Passed():
+		return exitOK
+	case runErr == nil:
+		return exitValidation
+	case errors.Is(runErr, load.ErrInterrupted):
+		fmt.Fprintf(stderr, "m18-run task: %v (partial result, not a valid sample)\n", runErr)
+		return exitInterrupted
+	case errors.Is(runErr, load.ErrGeneratorBottleneck):
+		fmt.Fprintf(stderr, "m18-run task: %v\n", runErr)
+		return exitGenerator
+	}
+	fmt.Fprintf(stderr, "m18-run task %s: %v\n", t.ID, runErr)
+	return exitInput
+}
+
+// writeTaskSummary prints the load table and the task's checks.
+func writeTaskSummary(w io.Writer, t tasks.Task, b tasks.Budget, o *tasks.Outcome, took time.Duration) {
+	fmt.Fprintf(w, "task %s — %s (budget %s, %.0fs)\n\n", t.ID, t.Title, b, took.Seconds())
+	if d := o.Document; d != nil && d.TotalOperations > 0 {
+		cp := *d
+		cp.Validation = nil // the checks are listed below
+		_ = load.WriteSummary(w, &cp)
+		fmt.Fprintln(w)
+	}
+	verdict := "passed"
+	if !o.Passed() {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(w, "criteria %s\n", verdict)
+	for _, c := range o.Checks {
+		fmt.Fprintf(w, "  %s\n", c.Message)
+	}
+	for _, s := range o.Skipped {
+		fmt.Fprintf(w, "  skipped: %s\n", s)
+	}
+}

@@ -1,0 +1,371 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"time"
+
+	"github.com/engram/m18-gate/runners/arrival"
+	"github.com/engram/m18-gate/runners/load"
+	"github.com/engram/m18-gate/runners/procstat"
+	"github.com/engram/m18-gate/runners/result"
+	"github.com/engram/m18-gate/runners/scenario"
+	"github.com/engram/m18-gate/runners/window"
+)
+
+// BurstRun is one burst_sequence scenario of task 003, with the budget's
+// sizes (zero = the scenario's).
+type BurstRun struct {
+	Scenario string
+	BaseRate float64
+	BurstSec float64
+	GapSec   float64
+}
+
+// BurstConfig is task 003: bursts, their recovery, errors and memory.
+type BurstConfig struct {
+	Runs   []BurstRun
+	Warmup time.Duration
+	Nodes  int
+	// Window is the width of the windows recovery is read from (1 s).
+	Window time.Duration
+	// A burst has recovered at the first window after it whose p99 is at
+	// most Threshold × the baseline p99 (the p99 of the quiet lead-in
+	// before the first burst), and at least baseline + NoiseFloorMs: at
+	// sub-millisecond latencies 10 % is below a shared machine's jitter.
+	Threshold    float64
+	NoiseFloorMs float64
+	// Criteria: every burst recovers within MaxRecovery (the milestone's
+	// < 5 s after a 10× spike); errors in bursts at most MaxErrorRate (a
+	// scenario's [validation] max_error_rate wins); target RSS below
+	// MaxRSSRatio × its value before the bursts.
+	MaxRecovery  time.Duration
+	MaxErrorRate float64
+	MaxRSSRatio  float64
+	// Limits on the load generator's schedule slip; zero = load.DefaultLimits
+	// (late beyond 10 ms for more than 1 % of sends fails the run).
+	Limits load.Limits
+}
+
+// The task 003 scenario family.
+var burstScenarios = []string{"tasks/003_bursts", "tasks/003_sustained", "tasks/003_oscillating"}
+
+// BurstBudget returns task 003's configuration: pr runs the 2×/5×/10×
+// sequence at 100 ops/s with 3 s bursts and 6 s gaps (33 s); nightly every
+// variant at its scenario's sizes (200 ops/s base); full at the M17 rate
+// of 1000 ops/s (10 000 ops/s at 10×) with minute-long gaps.
+func BurstBudget(b Budget) BurstConfig {
+	c := BurstConfig{Warmup: 2 * time.Second, Nodes: 1000, Window: time.Second, Threshold: 1.1, NoiseFloorMs: 0.5,
+		MaxRecovery: 5 * time.Second, MaxErrorRate: 0.01, MaxRSSRatio: 2}
+	switch b {
+	case BudgetNightly:
+		c.Nodes, c.Warmup = 10_000, 10*time.Second
+		for _, s := range burstScenarios {
+			c.Runs = append(c.Runs, BurstRun{Scenario: s})
+		}
+	case BudgetFull:
+		c.Nodes, c.Warmup = 100_000, 30*time.Second
+		for _, s := range burstScenarios {
+			r := BurstRun{Scenario: s, BaseRate: 1000}
+			if s == "tasks/003_bursts" {
+				r.GapSec, r.BurstSec = 60, 30
+			}
+			c.Runs = append(c.Runs, r)
+		}
+	default:
+		c.Runs = []BurstRun{{Scenario: "tasks/003_bursts", BaseRate: 100, BurstSec: 3, GapSec: 6}}
+	}
+	return c
+}
+
+// BurstReport is task 003's section (Document.Tasks["003"]).
+type BurstReport struct {
+	Budget string        `json:"budget"`
+	Runs   []BurstResult `json:"runs"`
+}
+
+// BurstResult is one scenario's figures.
+type BurstResult struct {
+	Scenario      string  `json:"scenario"`
+	BaseRate      float64 `json:"base_rate_ops_sec"`
+	WindowSeconds float64 `json:"window_seconds"`
+	// BaselineP99Ms is the p99 of the quiet lead-in; ThresholdMs the p99 a
+	// window must be back under to count as recovered.
+	BaselineP99Ms float64      `json:"baseline_p99_ms"`
+	ThresholdMs   float64      `json:"threshold_ms"`
+	Bursts        []BurstFacts `json:"bursts"`
+	// MaxRecoverySeconds is the longest recovery (a lower bound when a
+	// burst never recovered before the next one).
+	MaxRecoverySeconds float64 `json:"max_recovery_s"`
+	AllRecovered       bool    `json:"all_recovered"`
+	// Error rates of the requests sent inside and outside bursts.
+	ErrorRateInBursts  float64 `json:"error_rate_in_bursts"`
+	ErrorRateOutBursts float64 `json:"error_rate_out_of_bursts"`
+	// RSS of the target before the bursts and at most during the run;
+	// RSSRatio is their ratio (0 when the target's process is unknown).
+	RSSBaselineMiB float64          `json:"rss_baseline_mib"`
+	RSSMaxMiB      float64          `json:"rss_max_mib"`
+	RSSRatio       float64          `json:"rss_ratio"`
+	Windows        []window.Window  `json:"windows"`
+	Generator      result.Generator `json:"generator"`
+	GeneratorOK    bool             `json:"generator_ok"`
+	Checks         []result.Check   `json:"checks"`
+
+	phase *load.PhaseResult
+}
+
+// BurstFacts is one burst.
+type BurstFacts struct {
+	Multiplier   float64 `json:"multiplier"`
+	StartSeconds float64 `json:"start_s"`
+	EndSeconds   float64 `json:"end_s"`
+	Rate         float64 `json:"rate_ops_sec"`
+	// PreBurstP99Ms is the p99 of the second half of the gap before it.
+	PreBurstP99Ms float64 `json:"pre_burst_p99_ms"`
+	// P99Ms is the p99 of the requests sent during the burst; PeakP99Ms
+	// the highest window p99 from its start to its recovery.
+	P99Ms     float64 `json:"p99_ms"`
+	PeakP99Ms float64 `json:"peak_window_p99_ms"`
+	// RecoverySeconds runs from the end of the burst to the start of the
+	// first window back under the threshold; Recovered is false when no
+	// window was before the next burst (RecoverySeconds is then the gap, a
+	// lower bound).
+	RecoverySeconds float64 `json:"recovery_s"`
+	Recovered       bool    `json:"recovered"`
+	ErrorRate       float64 `json:"error_rate"`
+}
+
+// burstArrival applies a run's sizes to its scenario's arrival.
+func burstArrival(sc *scenario.Scenario, r BurstRun, env Env) (scenario.Arrival, error) {
+	a := sc.Arrival
+	if a.Pattern != "burst_sequence" {
+		return a, fmt.Errorf("%w: task 003 scenario %s: [arrival] pattern must be \"burst_sequence\" (got %q)", load.ErrConfig, sc.Ref, a.Pattern)
+	}
+	if r.BaseRate > 0 {
+		a.BaseRate = r.BaseRate
+	}
+	if env.Rate > 0 {
+		a.BaseRate = env.Rate
+	}
+	if r.BurstSec > 0 {
+		a.BurstDurationSec = r.BurstSec
+	}
+	if r.GapSec > 0 {
+		a.GapSec = r.GapSec
+	}
+	if a.GapSec < 2 {
+		return a, fmt.Errorf("%w: task 003 scenario %s: [arrival] gap_sec must be ≥ 2 for a baseline and a recovery to be read (got %g)", load.ErrConfig, sc.Ref, a.GapSec)
+	}
+	return a, nil
+}
+
+// BurstTraffic runs task 003.
+func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, error) {
+	if len(cfg.Runs) == 0 {
+		return nil, fmt.Errorf("%w: task 003 has no runs", load.ErrConfig)
+	}
+	var scs []*scenario.Scenario
+	var arrs []scenario.Arrival
+	peak := 0.0
+	for _, r := range cfg.Runs {
+		sc, err := trScenario(r.Scenario)
+		if err != nil {
+			return nil, err
+		}
+		a, err := burstArrival(sc, r, env)
+		if err != nil {
+			return nil, err
+		}
+		scs, arrs = append(scs, sc), append(arrs, a)
+		peak = max(peak, a.PeakRate())
+	}
+	start := time.Now()
+	rig, err := trStart(ctx, env, scs[0], cfg.Nodes, int(min(max(peak*trRequestTimeout.Seconds(), 1000), 10000)))
+	if err != nil {
+		return nil, err
+	}
+	defer rig.Close()
+	rig.limits = cfg.Limits
+	seq, err := rig.warm(ctx, arrs[0].BaseRate, cfg.Warmup, 0)
+	if err != nil {
+		return nil, err
+	}
+	rep := &BurstReport{Budget: string(env.Budget)}
+	var phases []trPhase
+	var results []*load.PhaseResult
+	var checks []result.Check
+	var skipped []string
+	for i, sc := range scs {
+		rig.sc = sc
+		br, skip, err := burstRun(ctx, env, cfg, rig, sc, arrs[i], seq, uint64(i))
+		if err != nil {
+			return nil, err
+		}
+		skipped = append(skipped, skip...)
+		seq = br.phase.NextSeq
+		rep.Runs = append(rep.Runs, *br)
+		phases = append(phases, trPhase{res: br.phase})
+		results = append(results, br.phase)
+		checks = append(checks, br.Checks...)
+		for _, b := range br.Bursts {
+			rig.progressf("003 %s: %4.1f× burst at %5.1fs: p99 %8.2f ms (peak window %8.2f), recovered in %.0f s (%v), errors %.2f%%\n",
+				path.Base(sc.Ref), b.Multiplier, b.StartSeconds, b.P99Ms, b.PeakP99Ms, b.RecoverySeconds, b.Recovered, 100*b.ErrorRate)
+		}
+		if br.phase.Interrupted {
+			break
+		}
+	}
+	rig.sc = scs[0]
+	ref := cfg.Runs[0].Scenario
+	if len(cfg.Runs) > 1 {
+		ref = "tasks/003"
+	}
+	doc, err := rig.document(ref, result.RunConfig{Rate: arrs[0].MeanRate(), Arrival: arrs[0].Pattern,
+		DurationSeconds: rep.Runs[0].phase.Elapsed().Seconds(), WarmupSeconds: cfg.Warmup.Seconds(), Repetitions: len(rep.Runs)}, start, phases)
+	if err != nil {
+		return nil, err
+	}
+	doc.Tasks["003"] = rep
+	out := &Outcome{Document: doc, Checks: checks, Skipped: skipped}
+	doc.Validation = &result.Validation{Passed: out.Passed(), Checks: checks}
+	for _, p := range results {
+		if p.Interrupted {
+			return out, fmt.Errorf("%w: task 003", load.ErrInterrupted)
+		}
+	}
+	return out, trBottleneck(results, cfg.Limits)
+}
+
+func burstRun(ctx context.Context, env Env, cfg BurstConfig, rig *trRig, sc *scenario.Scenario, a scenario.Arrival, seq, index uint64) (*BurstResult, []string, error) {
+	seqShape := arrival.SequenceOf(a)
+	d := seqShape.Length()
+	if env.Duration > 0 {
+		d = env.Duration
+	}
+	seed := env.Seed + (index+1)*0x9e3779b97f4a7c15
+	pacer, err := arrival.New(a, seed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: scenario %s: %v", load.ErrConfig, sc.Ref, err)
+	}
+	width := cfg.Window
+	if width <= 0 {
+		width = time.Second
+	}
+	br := &BurstResult{Scenario: sc.Ref, BaseRate: a.BaseRate, WindowSeconds: width.Seconds()}
+	var skipped []string
+	var sampler *procstat.Sampler
+	if rig.pid > 0 {
+		if st, err := procstat.Read(rig.pid); err == nil {
+			br.RSSBaselineMiB = st.RSSMiB()
+			sampler = procstat.NewSampler(rig.pid, 200*time.Millisecond)
+			sampler.Start(ctx)
+		} else {
+			skipped = append(skipped, fmt.Sprintf("003 %s: target RSS not sampled: %v", sc.Ref, err))
+		}
+	} else {
+		skipped = append(skipped, fmt.Sprintf("003 %s: target RSS not sampled: an external target needs --target-pid", sc.Ref))
+	}
+	rig.progressf("003 %s: base %.0f ops/s, bursts %v× of %gs every %gs gap, %v\n", sc.Ref, a.BaseRate, a.Multipliers, a.BurstDurationSec, a.GapSec, d)
+	phaseStart := time.Now()
+	wins := window.New(width, phaseStart)
+	res, err := rig.engine(rig.workload(), wins.Observe).Run(ctx, load.Phase{Name: "003 " + path.Base(sc.Ref), Pacer: pacer,
+		Mix: rig.mix(seed), Duration: d, MaxRequests: uint64(a.PeakRate()*d.Seconds()*1.5) + 1000, FirstSeq: seq})
+	if sampler != nil {
+		for _, s := range sampler.Stop() {
+			br.RSSMaxMiB = max(br.RSSMaxMiB, s.RSSMiB())
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	br.phase = res
+	br.Generator = res.Generator
+	br.GeneratorOK = res.Check(limitsOr(cfg.Limits)) == nil
+	br.Windows = wins.Windows()
+	if br.RSSBaselineMiB > 0 {
+		br.RSSRatio = br.RSSMaxMiB / br.RSSBaselineMiB
+	}
+	analyzeBursts(br, wins, a, d, cfg)
+
+	maxErr := cfg.MaxErrorRate
+	if v := sc.Validation.MaxErrorRate; v != nil {
+		maxErr = *v
+	}
+	name := path.Base(sc.Ref)
+	rc := trCheck(name+"/recovery_max_s", br.MaxRecoverySeconds, "≤", cfg.MaxRecovery.Seconds(), " s")
+	if !br.AllRecovered {
+		rc.Passed = false
+		rc.Message = fmt.Sprintf("%s FAILED: a burst had not recovered %.4g s after it ended (before the next burst or the end of the run), expected ≤ %.4g s",
+			rc.Name, br.MaxRecoverySeconds, cfg.MaxRecovery.Seconds())
+	}
+	br.Checks = []result.Check{rc, trCheck(name+"/error_rate_in_bursts", br.ErrorRateInBursts, "≤", maxErr, "")}
+	switch {
+	case br.RSSRatio > 0 && rig.inst != nil && env.TargetPID == 0:
+		skipped = append(skipped, fmt.Sprintf("003 %s: RSS %.0f → %.0f MiB measured but not checked: the built-in target shares this process with the load generator, whose in-flight requests it would count; run the target apart (--endpoint with --target-pid) to check RSS < %g× baseline",
+			sc.Ref, br.RSSBaselineMiB, br.RSSMaxMiB, cfg.MaxRSSRatio))
+	case br.RSSRatio > 0:
+		br.Checks = append(br.Checks, trCheck(name+"/rss_ratio", br.RSSRatio, "<", cfg.MaxRSSRatio, "×"))
+	}
+	return br, skipped, nil
+}
+
+// analyzeBursts fills the baseline, per-burst figures and recovery.
+func analyzeBursts(br *BurstResult, wins *window.Recorder, a scenario.Arrival, d time.Duration, cfg BurstConfig) {
+	gap := time.Duration(a.GapSec * float64(time.Second))
+	dur := time.Duration(a.BurstDurationSec * float64(time.Second))
+	width := wins.Width()
+	// The lead-in, less its first window (connections settling).
+	from := time.Duration(0)
+	if gap >= 2*width {
+		from = width
+	}
+	br.BaselineP99Ms = wins.Span(from, gap).P99
+	thr := cfg.Threshold
+	if thr <= 0 {
+		thr = 1.1
+	}
+	br.ThresholdMs = max(thr*br.BaselineP99Ms, br.BaselineP99Ms+cfg.NoiseFloorMs)
+	ws := br.Windows
+	var inN, inE, allN, allE uint64
+	br.AllRecovered = true
+	for i, m := range a.Multipliers {
+		start := gap + time.Duration(i)*(dur+gap)
+		end := start + dur
+		if start >= d {
+			break
+		}
+		next := min(end+gap, d)
+		span := wins.Span(start, end)
+		f := BurstFacts{Multiplier: m, StartSeconds: start.Seconds(), EndSeconds: end.Seconds(), Rate: a.BaseRate * m,
+			PreBurstP99Ms: wins.Span(start-gap/2, start).P99, P99Ms: span.P99, ErrorRate: span.ErrorRate}
+		inN += span.Count
+		inE += span.Errors
+		f.RecoverySeconds = (next - end).Seconds()
+		for _, w := range ws {
+			if w.Start < start || w.Start >= next {
+				continue
+			}
+			f.PeakP99Ms = max(f.PeakP99Ms, w.P99)
+			if w.Start >= end && w.Count > 0 && w.P99 <= br.ThresholdMs {
+				f.RecoverySeconds, f.Recovered = (w.Start - end).Seconds(), true
+				break
+			}
+		}
+		if !f.Recovered {
+			br.AllRecovered = false
+		}
+		br.MaxRecoverySeconds = max(br.MaxRecoverySeconds, f.RecoverySeconds)
+		br.Bursts = append(br.Bursts, f)
+	}
+	for _, w := range ws {
+		allN += w.Count
+		allE += w.Errors
+	}
+	if inN > 0 {
+		br.ErrorRateInBursts = float64(inE) / float64(inN)
+	}
+	if out := allN - inN; out > 0 {
+		br.ErrorRateOutBursts = float64(allE-inE) / float64(out)
+	}
+}
