@@ -1,0 +1,640 @@
+package actiontest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/fakegithub"
+)
+
+// SkipE2EEnv, when set to anything, skips the end-to-end run of the action
+// (it also skips with -short).
+const SkipE2EEnv = "M18_SKIP_E2E"
+
+// e2eRepetitions is the number of runs per side in the end-to-end test: 10
+// gives an exact Mann-Whitney p of 1.1e-5 for fully separated samples, so a
+// clear slowdown survives Benjamini-Hochberg even with a few runs out of
+// order on a busy machine. M18_E2E_REPETITIONS overrides it.
+const e2eRepetitions = 10
+
+// e2eScenario is a small scenario committed in the consumer repository: a
+// user's own TOML file. Recall over 3000 memories keeps the target's handler
+// busy for most of each request, so its --slowdown knob (which scales handler
+// time only) shows in the end-to-end latency.
+const e2eScenario = `# Recall-heavy light load for the end-to-end test of the action.
+name = "e2e"
+description = "100 ops/s of recall for 2 s after 1 s warm-up over 3000 memories (768-d)"
+
+[duration]
+total_seconds = 2
+warmup_seconds = 1
+
+[arrival]
+pattern = "constant"
+rate = 100.0
+
+[operations]
+store_weight = 0.0
+recall_weight = 1.0
+embedding_search_weight = 0.0
+pattern_completion_weight = 0.0
+
+[data]
+num_nodes = 3000
+embedding_dim = 768
+memory_spaces = 1
+
+[validation]
+max_error_rate = 0.05
+`
+
+// e2eSlowdown is the --slowdown of the regressed head's target. The knob
+// scales handler time only; on this 2-core machine --slowdown 30 moved the
+// end-to-end p50 of this scenario by 9-17 %, within the run-to-run noise
+// that an unpaired test at n <= 16 can resolve, while 100 moves it by about
+// 40 %. M18_E2E_SLOWDOWN overrides it.
+const e2eSlowdown = 100
+
+// e2eConfig is the consumer's gate policy: medians and means only, because
+// the tails of 2-second runs are noise on a shared machine.
+const e2eConfig = `[defaults]
+alpha = 0.01
+threshold = "5%"
+
+[metric.p95]
+ignore = "tails of 2-second runs are noise here"
+
+[metric.p99]
+ignore = "tails of 2-second runs are noise here"
+
+[metric."p99.9"]
+ignore = "tails of 2-second runs are noise here"
+
+[metric.throughput]
+ignore = "open loop: throughput follows the schedule"
+`
+
+// e2eWorkflow is the consumer's workflow: five lines of the action plus the
+// test's settings (filled in with fmt: port, history repository, repetitions).
+const e2eWorkflow = `name: perf
+on: [pull_request, push]
+jobs:
+  perf:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - id: gate
+        uses: engram/m18-gate@v1
+        with:
+          scenarios: perf/e2e.toml
+          target-command: ./target.sh
+          endpoint: http://127.0.0.1:%d
+          repetitions: ${{ env.M18_E2E_REPS || %d }}
+          history-repo: %s
+          artifact-name: m18-e2e
+      - name: Outputs
+        if: always()
+        env:
+          VERDICT: ${{ steps.gate.outputs.verdict }}
+          REGRESSIONS: ${{ steps.gate.outputs.regressions }}
+          VERDICT_PATH: ${{ steps.gate.outputs.verdict-path }}
+        run: echo "E2E-OUTPUT verdict=$VERDICT regressions=$REGRESSIONS verdict-path=$VERDICT_PATH"
+`
+
+// The stand-ins for the two remote actions the action may use: act cannot
+// download them offline, so --local-repository maps them to these.
+const (
+	stubSetupGo = `name: setup-go stand-in
+description: fails, because the runner's Go is new enough and the action must not ask for setup-go
+inputs:
+  go-version-file: {description: x, default: ''}
+  cache: {description: x, default: ''}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: echo "::error::actions/setup-go ran although Go 1.26 is on PATH" && exit 1
+`
+	stubUploadArtifact = `name: upload-artifact stand-in
+description: copies the files to $M18_E2E_ARTIFACTS/NAME
+inputs:
+  name: {description: x, default: artifact}
+  path: {description: x, default: ''}
+  if-no-files-found: {description: x, default: warn}
+  retention-days: {description: x, default: '0'}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        NAME: ${{ inputs.name }}
+        SRC: ${{ inputs.path }}
+      run: mkdir -p "$M18_E2E_ARTIFACTS/$NAME" && cp -R "$SRC/." "$M18_E2E_ARTIFACTS/$NAME/"
+`
+)
+
+// e2e is the world of one end-to-end test: a consumer repository, a bare
+// history repository, the fake GitHub API and the act command line.
+type e2e struct {
+	t         *testing.T
+	root      string // this repository: the action
+	tmp       string
+	repo      string // the consumer repository act runs in
+	bare      string // history remote
+	api       string // fake GitHub API base URL
+	token     string
+	act       string
+	artifacts string
+	stubs     string
+	commits   map[string]string
+}
+
+// TestActionEndToEnd runs the action with nektos/act on this machine, as a
+// pull request and a push of a small consumer repository would:
+//
+//	regression: the head's target runs m18-target --slowdown → the job
+//	            fails and the PR comment names the scenario and the metrics;
+//	identical:  a head that changes nothing the target runs → the job passes
+//	            with no regression;
+//	push:       a push to main writes the result to the history branch,
+//	            which the pull requests above did not.
+//
+// act runs composite actions on the host (-P ubuntu-latest=-self-hosted),
+// copies the repository for actions/checkout, and gets engram/m18-gate@v1,
+// actions/setup-go and actions/upload-artifact from local folders.
+func TestActionEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run of the action with act: skipped with -short")
+	}
+	if os.Getenv(SkipE2EEnv) != "" {
+		t.Skipf("%s is set", SkipE2EEnv)
+	}
+	actBin, err := exec.LookPath("act")
+	if err != nil {
+		t.Skip("act is not on PATH (go install github.com/nektos/act@v0.2.89; .ci/run does): the end-to-end run of the action is skipped")
+	}
+	for _, tool := range []string{"git", "bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not on PATH", tool)
+		}
+	}
+	reps := e2eRepetitions
+	if s := os.Getenv("M18_E2E_REPETITIONS"); s != "" {
+		if reps, err = strconv.Atoi(s); err != nil || reps < 2 {
+			t.Fatalf("M18_E2E_REPETITIONS=%q: want a whole number ≥ 2", s)
+		}
+	}
+	w := &e2e{t: t, root: repoRoot(t), tmp: t.TempDir(), token: "ghs_e2eToken123", act: actBin, commits: map[string]string{}}
+	w.artifacts = filepath.Join(w.tmp, "artifacts")
+	w.startFakeGitHub()
+	w.writeStubs()
+	w.bare = filepath.Join(w.tmp, "history.git")
+	w.git(w.tmp, "init", "-q", "--bare", w.bare)
+	slowdown := e2eSlowdown
+	if v := os.Getenv("M18_E2E_SLOWDOWN"); v != "" {
+		if slowdown, err = strconv.Atoi(v); err != nil || slowdown <= 0 {
+			t.Fatalf("M18_E2E_SLOWDOWN=%q: want a whole percentage > 0", v)
+		}
+	}
+	w.makeConsumer(freePort(t), reps, slowdown)
+
+	t.Run("regression", func(t *testing.T) {
+		w.git(w.repo, "checkout", "-q", "slow")
+		// On a machine loaded by other work the gate may honestly say
+		// "inconclusive" for the slowdown at n = reps; it then gets
+		// one confirmation run with twice the repetitions, as a
+		// maintainer would rerun it.
+		pr, n := 1, reps
+		out, err := w.runAct(t, "pull_request", w.prEvent(pr, "slow"), n)
+		if err == nil && w.honestlyInconclusive(t) {
+			pr, n = 3, 2*reps
+			t.Logf("n = %d: the gate found the slowdown inconclusive on this noisy machine; confirming with n = %d", reps, n)
+			out, err = w.runAct(t, "pull_request", w.prEvent(pr, "slow"), n)
+			if err == nil && w.honestlyInconclusive(t) {
+				t.Skipf("even at n = %d this machine is too noisy to tell the slowdown (the gate said inconclusive, honestly, and the job passed); the plumbing checks above passed", n)
+			}
+		}
+		if err == nil {
+			t.Fatalf("the job passed; a %d%% slowdown of the head's target should fail it\n%s", slowdown, tail(out, 60))
+		}
+		if !strings.Contains(out, "E2E-OUTPUT verdict=regression") {
+			t.Errorf("verdict output is not regression:\n%s", tail(out, 60))
+		}
+		c := w.comment(t, pr)
+		for _, want := range []string{"perf/e2e.toml", "REGRESSION", "regressed"} {
+			if !strings.Contains(c, want) {
+				t.Errorf("the PR comment does not contain %q:\n%s", want, c)
+			}
+		}
+		if !regexp.MustCompile(`(?m)^\|.*\| (p50|mean) \|.*regressed`).MatchString(c) {
+			t.Errorf("the PR comment names no regressed metric (p50 or mean) in its table:\n%s", c)
+		}
+		if got := w.checkConclusion(t, w.commits["slow"]); got != "failure" {
+			t.Errorf("check run conclusion for the head = %q, want failure", got)
+		}
+		w.wantArtifact(t)
+		w.wantNoHistory(t)
+	})
+
+	t.Run("identical", func(t *testing.T) {
+		w.git(w.repo, "checkout", "-q", "same")
+		out, err := w.runAct(t, "pull_request", w.prEvent(2, "same"), reps)
+		if err != nil {
+			t.Fatalf("the job failed for a head identical to its base: %v\n%s", err, tail(out, 60))
+		}
+		if !strings.Contains(out, "E2E-OUTPUT verdict=pass regressions=0") {
+			t.Errorf("outputs are not verdict=pass regressions=0:\n%s", tail(out, 40))
+		}
+		c := w.comment(t, 2)
+		if strings.Contains(c, "REGRESSION") || strings.Contains(c, "**regressed**") {
+			t.Errorf("the PR comment reports a regression for an identical head:\n%s", c)
+		}
+		if !strings.Contains(c, "PASS") && !strings.Contains(c, "INCONCLUSIVE") {
+			t.Errorf("the PR comment does not lead with PASS (or an honest INCONCLUSIVE):\n%s", c)
+		}
+		if got := w.checkConclusion(t, w.commits["same"]); got == "failure" {
+			t.Errorf("check run conclusion for the identical head = %q", got)
+		}
+		w.wantNoHistory(t)
+	})
+
+	t.Run("push", func(t *testing.T) {
+		w.git(w.repo, "checkout", "-q", "main")
+		before := len(w.state(t).Comments)
+		out, err := w.runAct(t, "push", w.pushEvent(), reps)
+		if err != nil {
+			t.Fatalf("the push job failed: %v\n%s", err, tail(out, 60))
+		}
+		files := w.historyFiles(t)
+		if len(files) == 0 {
+			t.Fatalf("the push wrote nothing to the history branch\n%s", tail(out, 40))
+		}
+		found := false
+		for _, f := range files {
+			if strings.HasSuffix(f, ".json") && strings.Contains(f, "e2e") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no result file of perf/e2e.toml on the history branch: %v", files)
+		}
+		if n := len(w.state(t).Comments); n != before {
+			t.Errorf("a push created %d PR comments", n-before)
+		}
+	})
+}
+
+func (w *e2e) startFakeGitHub() {
+	t := w.t
+	bin := filepath.Join(w.tmp, "bin", "fakegithub")
+	build := exec.Command(goTool(), "build", "-o", bin, "./internal/fakegithub/cmd/fakegithub")
+	build.Dir = w.root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building fakegithub: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "--token", w.token+"=github-actions[bot]:write")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("fakegithub printed no URL: %v", err)
+	}
+	w.api = strings.TrimSpace(line)
+	if !strings.HasPrefix(w.api, "http://127.0.0.1:") {
+		t.Fatalf("fakegithub URL %q is not on loopback", w.api)
+	}
+}
+
+func (w *e2e) writeStubs() {
+	w.stubs = filepath.Join(w.tmp, "stubs")
+	for name, body := range map[string]string{"setup-go": stubSetupGo, "upload-artifact": stubUploadArtifact} {
+		writeFile(w.t, filepath.Join(w.stubs, name, "action.yml"), body)
+	}
+}
+
+// makeConsumer creates the consumer repository: main (C0: the target
+// without slowdown), branch slow (the target with --slowdown), branch
+// same (a README change only), and a later commit on main for the push.
+func (w *e2e) makeConsumer(port, reps, slowdown int) {
+	t := w.t
+	w.repo = filepath.Join(w.tmp, "widgets")
+	w.git(w.tmp, "init", "-q", "-b", "main", w.repo)
+	w.git(w.repo, "config", "user.email", "dev@example.com")
+	w.git(w.repo, "config", "user.name", "dev")
+	w.git(w.repo, "config", "commit.gpgsign", "false")
+	// act names the repository after the origin remote; nothing is fetched
+	// from it because every commit is local.
+	w.git(w.repo, "remote", "add", "origin", "https://github.com/acme/widgets.git")
+	target := "#!/usr/bin/env bash\n# Starts the system under test; m18-target is on PATH inside the action.\nexec m18-target --addr \"$M18_ADDR\" --seed 1%s\n"
+	writeFile(t, filepath.Join(w.repo, "target.sh"), fmt.Sprintf(target, ""))
+	os.Chmod(filepath.Join(w.repo, "target.sh"), 0o755)
+	writeFile(t, filepath.Join(w.repo, "perf", "e2e.toml"), e2eScenario)
+	writeFile(t, filepath.Join(w.repo, ".github", "m18-gate.toml"), e2eConfig)
+	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf.yml"), fmt.Sprintf(e2eWorkflow, port, reps, w.bare))
+	writeFile(t, filepath.Join(w.repo, "README.md"), "widgets\n")
+	w.commit("main", "base: the target as it is")
+
+	w.git(w.repo, "checkout", "-q", "-b", "slow")
+	writeFile(t, filepath.Join(w.repo, "target.sh"), fmt.Sprintf(target, fmt.Sprintf(" --slowdown %d", slowdown)))
+	w.commit("slow", fmt.Sprintf("make every request's handling %d%% slower", slowdown))
+
+	w.git(w.repo, "checkout", "-q", "main")
+	w.git(w.repo, "checkout", "-q", "-b", "same")
+	writeFile(t, filepath.Join(w.repo, "README.md"), "widgets, documented\n")
+	w.commit("same", "docs only")
+
+	w.git(w.repo, "checkout", "-q", "main")
+	w.commits["base"] = w.commits["main"]
+	writeFile(t, filepath.Join(w.repo, "CHANGELOG.md"), "- first release\n")
+	w.commit("main", "changelog")
+}
+
+func (w *e2e) commit(branch, msg string) {
+	w.git(w.repo, "add", "-A")
+	w.git(w.repo, "commit", "-q", "-m", msg)
+	w.commits[branch] = strings.TrimSpace(w.git(w.repo, "rev-parse", "HEAD"))
+}
+
+func (w *e2e) repository() map[string]any {
+	return map[string]any{
+		"name": "widgets", "full_name": "acme/widgets", "default_branch": "main",
+		"owner": map[string]any{"login": "acme"},
+	}
+}
+
+func (w *e2e) prEvent(number int, branch string) map[string]any {
+	return map[string]any{
+		"action": "synchronize",
+		"number": number,
+		"pull_request": map[string]any{
+			"number": number,
+			"head":   map[string]any{"sha": w.commits[branch], "ref": branch},
+			"base":   map[string]any{"sha": w.commits["base"], "ref": "main"},
+		},
+		"repository": w.repository(),
+	}
+}
+
+func (w *e2e) pushEvent() map[string]any {
+	return map[string]any{
+		"ref":        "refs/heads/main",
+		"before":     w.commits["base"],
+		"after":      w.commits["main"],
+		"repository": w.repository(),
+	}
+}
+
+// runAct runs the consumer's workflow for one event and returns act's log.
+func (w *e2e) runAct(t *testing.T, event string, payload map[string]any, reps int) (string, error) {
+	t.Helper()
+	data, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventFile := filepath.Join(w.tmp, event+"-"+t.Name()[strings.LastIndex(t.Name(), "/")+1:]+".json")
+	writeFile(t, eventFile, string(data))
+	os.RemoveAll(w.artifacts)
+	args := []string{event,
+		"-W", ".github/workflows/perf.yml",
+		"-e", eventFile,
+		"-P", "ubuntu-latest=-self-hosted",
+		"--action-cache-path", filepath.Join(w.tmp, "act-cache"),
+		"--no-cache-server",
+		"--local-repository", "engram/m18-gate@v1=" + w.root,
+		"--local-repository", "actions/setup-go@v5=" + filepath.Join(w.stubs, "setup-go"),
+		"--local-repository", "actions/upload-artifact@v4=" + filepath.Join(w.stubs, "upload-artifact"),
+		"-s", "GITHUB_TOKEN=" + w.token,
+		"--env", "GITHUB_API_URL=" + w.api,
+		"--env", "M18_E2E_ARTIFACTS=" + w.artifacts,
+		"--env", "M18_E2E_REPS=" + strconv.Itoa(reps),
+	}
+	// The host's Go settings, so the action's build reuses the build cache.
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GOTOOLCHAIN"} {
+		if v := goEnv(k); v != "" {
+			args = append(args, "--env", k+"="+v)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, w.act, args...)
+	cmd.Dir = w.repo
+	cmd.WaitDelay = 10 * time.Second
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	log := filepath.Join(w.tmp, "act-"+event+".log")
+	os.WriteFile(log, out, 0o644)
+	t.Logf("act %s (PR %v, %d repetitions per side): %s, exit %v", event, payload["number"], reps, time.Since(start).Round(time.Second), err)
+	if ctx.Err() != nil {
+		t.Fatalf("act did not finish in time\n%s", tail(string(out), 60))
+	}
+	return string(out), err
+}
+
+func (w *e2e) state(t *testing.T) fakegithub.State {
+	t.Helper()
+	u := w.api
+	if i := strings.Index(u[len("http://"):], "/"); i >= 0 {
+		u = u[:len("http://")+i]
+	}
+	resp, err := http.Get(u + "/_fake/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st fakegithub.State
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// comment returns the body of the one comment on pull request n.
+func (w *e2e) comment(t *testing.T, n int) string {
+	t.Helper()
+	var bodies []string
+	suffix := "/issues/" + strconv.Itoa(n)
+	for _, c := range w.state(t).Comments {
+		if strings.HasSuffix(c.IssueURL, suffix) {
+			bodies = append(bodies, c.Body)
+		}
+	}
+	if len(bodies) != 1 {
+		t.Fatalf("pull request %d has %d comments, want exactly 1", n, len(bodies))
+	}
+	return bodies[0]
+}
+
+// checkConclusion returns the conclusion of the newest completed check run
+// for sha.
+func (w *e2e) checkConclusion(t *testing.T, sha string) string {
+	t.Helper()
+	var newest *fakegithub.CheckRunState
+	st := w.state(t)
+	for i, cr := range st.CheckRuns {
+		if cr.HeadSHA == sha && cr.Conclusion != nil && (newest == nil || cr.ID > newest.ID) {
+			newest = &st.CheckRuns[i]
+		}
+	}
+	if newest == nil {
+		t.Errorf("no completed check run for %s", sha)
+		return ""
+	}
+	return *newest.Conclusion
+}
+
+func (w *e2e) wantArtifact(t *testing.T) {
+	t.Helper()
+	dir := filepath.Join(w.artifacts, "m18-e2e")
+	if _, err := os.Stat(filepath.Join(dir, "verdict.json")); err != nil {
+		t.Errorf("the artifact holds no verdict.json: %v", err)
+	}
+	heads, _ := filepath.Glob(filepath.Join(dir, "head", "*.json"))
+	bases, _ := filepath.Glob(filepath.Join(dir, "base", "*.json"))
+	if len(heads) == 0 || len(heads) != len(bases) {
+		t.Errorf("the artifact holds %d head and %d base results, want the same number > 0", len(heads), len(bases))
+	}
+}
+
+// honestlyInconclusive reads the uploaded verdict of a passing run and
+// reports whether the gate passed only because the latency comparisons were
+// inconclusive (too noisy to decide). It fails the test when the gate called
+// the slowdown unchanged or improved: that is a wrong answer, not noise.
+func (w *e2e) honestlyInconclusive(t *testing.T) bool {
+	t.Helper()
+	return honestlyInconclusive(t, filepath.Join(w.artifacts, "m18-e2e", "verdict.json"))
+}
+
+// honestlyInconclusive is the check of (*e2e).honestlyInconclusive for any
+// verdict file.
+func honestlyInconclusive(t *testing.T, path string) bool {
+	t.Helper()
+	v, err := verdict.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the passing run left no readable verdict: %v", err)
+	}
+	inconclusive := 0
+	for _, c := range v.Comparisons {
+		if c.Operation != "overall" || (c.Metric != "p50" && c.Metric != "mean") {
+			continue
+		}
+		switch c.Decision {
+		case verdict.Unchanged, verdict.Improved:
+			t.Fatalf("the gate called a slowdown %s for overall %s: %s", c.Decision, c.Metric, c.Reason)
+		case verdict.Inconclusive:
+			inconclusive++
+			t.Logf("overall %s: %s", c.Metric, c.Reason)
+		}
+	}
+	return inconclusive > 0
+}
+
+func (w *e2e) historyFiles(t *testing.T) []string {
+	t.Helper()
+	cmd := exec.Command("git", "--git-dir", w.bare, "ls-tree", "-r", "--name-only", "m18-results")
+	out, err := cmd.Output()
+	if err != nil {
+		return nil // no branch
+	}
+	return strings.Fields(string(out))
+}
+
+func (w *e2e) wantNoHistory(t *testing.T) {
+	t.Helper()
+	if files := w.historyFiles(t); len(files) > 0 {
+		t.Errorf("a pull request wrote to the history branch: %v", files)
+	}
+}
+
+func (w *e2e) git(dir string, args ...string) string {
+	w.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		w.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func writeFile(t testing.TB, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	return "go"
+}
+
+func goEnv(key string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	out, err := exec.Command(goTool(), "env", key).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

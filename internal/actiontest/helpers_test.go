@@ -1,0 +1,126 @@
+package actiontest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// repoRoot walks up from the package directory to the directory holding go.mod.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the package directory")
+		}
+		dir = parent
+	}
+}
+
+// loadYAML parses a YAML file into a node tree.
+func loadYAML(t testing.TB, path string) *yaml.Node {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return &doc
+}
+
+// workflowFiles lists the workflow files of the repository.
+func workflowFiles(t testing.TB, root string) []string {
+	t.Helper()
+	var files []string
+	for _, pat := range []string{"*.yml", "*.yaml"} {
+		m, err := filepath.Glob(filepath.Join(root, ".github", "workflows", pat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatal("no workflow files under .github/workflows")
+	}
+	return files
+}
+
+// mapping returns the value node of key in a mapping node, or nil.
+func mapping(n *yaml.Node, key string) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// keys returns the keys of a mapping node in order.
+func keys(n *yaml.Node) []string {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var ks []string
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		ks = append(ks, n.Content[i].Value)
+	}
+	return ks
+}
+
+// expressionInRun is one `run:` script that holds a ${{ }} expression.
+type expressionInRun struct {
+	Line   int
+	Script string
+}
+
+// runExpressions walks a whole YAML tree and returns every `run:` value that
+// contains "${{": such an expression is expanded into the script's text
+// before the shell sees it, so an attacker-controlled value (a branch name, a
+// PR title, a scenario name) becomes shell code.
+func runExpressions(n *yaml.Node) []expressionInRun {
+	var found []expressionInRun
+	var walk func(*yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n == nil {
+			return
+		}
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if k.Value == "run" && v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "${{") {
+					found = append(found, expressionInRun{Line: v.Line, Script: v.Value})
+				}
+				walk(v)
+			}
+			return
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(n)
+	return found
+}

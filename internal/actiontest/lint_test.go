@@ -1,0 +1,46 @@
+package actiontest
+
+import (
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestActionlint runs actionlint over every workflow (and, through
+// `uses: ./`, the action's metadata). .ci/run installs it; elsewhere the
+// test skips when it is not on PATH.
+func TestActionlint(t *testing.T) {
+	bin, err := exec.LookPath("actionlint")
+	if err != nil {
+		t.Skip("actionlint is not on PATH (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12; .ci/run does)")
+	}
+	cmd := exec.Command(bin, "-no-color")
+	cmd.Dir = repoRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("actionlint: %v\n%s", err, out)
+	}
+}
+
+// TestShellcheck checks the action's scripts and the M17-compatible scripts
+// when shellcheck is installed (Debian package shellcheck).
+func TestShellcheck(t *testing.T) {
+	bin, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Skip("shellcheck is not on PATH (apt-get install shellcheck)")
+	}
+	root := repoRoot(t)
+	files, _ := filepath.Glob(filepath.Join(root, "scripts", "*.sh"))
+	action, _ := filepath.Glob(filepath.Join(root, "scripts", "action", "*.sh"))
+	files = append(files, action...)
+	if len(files) == 0 {
+		t.Fatal("no scripts found")
+	}
+	for i, f := range files {
+		files[i], _ = filepath.Rel(root, f)
+	}
+	cmd := exec.Command(bin, append([]string{"-x"}, files...)...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("shellcheck: %v\n%s", err, out)
+	}
+}
