@@ -37,6 +37,7 @@ Usage:
   m18-gate compare --base FILE... --head FILE... [flags]
   m18-gate calibrate --runs FILE... [--output calibration.json] [flags]
   m18-gate changepoints --series FILE... [--metric M] [--operation O] [--json]
+  m18-gate scenarios --config FILE --tier T    the scenarios of a tier, one per line
   m18-gate version
 
 A sample is one value per independent run. Inputs are detected by content:
@@ -81,6 +82,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return calibrate(args[1:], stdout, stderr)
 	case "changepoints":
 		return changepoints(args[1:], stdout, stderr)
+	case "scenarios":
+		return scenarios(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "m18-gate", version.String())
 		return exitPass
@@ -386,4 +389,37 @@ func flagError(err error) int {
 func usageError(stderr io.Writer, err error) int {
 	fmt.Fprintln(stderr, "m18-gate:", err)
 	return exitUsage
+}
+
+// scenarios prints the scenarios the config's [tiers] table lists for a
+// tier, one per line, so that the action runs what the policy names.
+func scenarios(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("m18-gate scenarios", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", ".github/m18-gate.toml", "policy file with a [tiers] table")
+	tier := fs.String("tier", "pr", "tier whose scenarios to list")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: m18-gate scenarios --config FILE --tier T\n\nPrints the scenarios of tier T in the config's [tiers] table, one per line.\nExit 0 listed; 3 no such file, a bad config, or no such tier.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitPass
+		}
+		return exitUsage
+	}
+	cfg, err := gate.LoadConfig(*config)
+	if err != nil {
+		fmt.Fprintf(stderr, "m18-gate scenarios: %v\n", err)
+		return exitUsage
+	}
+	list, ok := cfg.Tier(*tier)
+	if !ok || len(list) == 0 {
+		fmt.Fprintf(stderr, "m18-gate scenarios: %s: no scenarios for tier %q (add [tiers] %s = [\"ci/fast_regression_check\"])\n", *config, *tier, *tier)
+		return exitUsage
+	}
+	for _, s := range list {
+		fmt.Fprintln(stdout, s)
+	}
+	return exitPass
 }

@@ -106,3 +106,35 @@ func TestCompareExitCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestScenariosOfTier(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "gate.toml")
+	os.WriteFile(cfg, []byte("[tiers]\npr = [\"ci/fast_regression_check\", \"ci/smoke\"]\nnightly = []\n"), 0o644)
+	tests := []struct {
+		name   string
+		args   []string
+		exit   int
+		stdout string
+		stderr string
+	}{
+		{"listed", []string{"scenarios", "--config", cfg, "--tier", "pr"}, 0, "ci/fast_regression_check\nci/smoke\n", ""},
+		{"empty tier", []string{"scenarios", "--config", cfg, "--tier", "nightly"}, 3, "", `no scenarios for tier "nightly"`},
+		{"unknown tier", []string{"scenarios", "--config", cfg, "--tier", "weekly"}, 3, "", `no scenarios for tier "weekly"`},
+		{"missing config", []string{"scenarios", "--config", filepath.Join(dir, "nope.toml")}, 3, "", "nope.toml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if got := run(tt.args, &stdout, &stderr); got != tt.exit {
+				t.Fatalf("exit %d, want %d; stderr: %s", got, tt.exit, stderr.String())
+			}
+			if stdout.String() != tt.stdout {
+				t.Errorf("stdout %q, want %q", stdout.String(), tt.stdout)
+			}
+			if !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.stderr)
+			}
+		})
+	}
+}

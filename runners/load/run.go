@@ -206,8 +206,9 @@ func resolve(c Config) (*plan, error) {
 //
 // The document is returned whenever anything was measured, also with an
 // error: wrapping ErrValidation (the run is complete, a [validation] check
-// failed), ErrGeneratorBottleneck (the figures describe the generator; the
-// run stopped after the failing repetition), or ErrInterrupted (ctx ended
+// failed), ErrGeneratorBottleneck (the first repetition whose figures
+// describe the generator rather than the target; every repetition still
+// ran, and each one's Generator section says whether it slipped), or ErrInterrupted (ctx ended
 // the run; the document holds the repetitions finished so far, the
 // interrupted one included up to the interruption). Errors wrapping
 // ErrConfig, ErrUnreachable or ErrPreload come without a document.
@@ -277,9 +278,12 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 			runErr = fmt.Errorf("%w during repetition %d of %d", ErrInterrupted, rep, p.Repetitions)
 			break
 		}
-		if err := res.Check(p.Limits); err != nil {
+		// A repetition the generator could not keep to its schedule is
+		// reported (the first one, at the end), but the others still run: a
+		// busy moment on a shared runner should not cost every later sample.
+		// Each repetition's generator figures say which ones slipped.
+		if err := res.Check(p.Limits); err != nil && runErr == nil {
 			runErr = fmt.Errorf("repetition %d of %d: %w", rep, p.Repetitions, err)
-			break
 		}
 	}
 	doc.Run.End = time.Now().UTC()

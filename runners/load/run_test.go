@@ -232,8 +232,13 @@ func TestRunGeneratorBottleneck(t *testing.T) {
 	if !errors.Is(err, ErrGeneratorBottleneck) || doc == nil {
 		t.Fatalf("err = %v; want ErrGeneratorBottleneck with a document", err)
 	}
-	if len(doc.Repetitions) != 1 || doc.Repetitions[0].Generator.Dropped == 0 {
-		t.Errorf("want the run stopped after repetition 1 with dropped sends; got %d repetitions, %+v", len(doc.Repetitions), doc.Repetitions[0].Generator)
+	if len(doc.Repetitions) != 3 {
+		t.Fatalf("want all 3 repetitions run (the error reported at the end); got %d", len(doc.Repetitions))
+	}
+	for _, r := range doc.Repetitions {
+		if r.Generator.Dropped == 0 {
+			t.Errorf("repetition %d: want dropped sends recorded, got %+v", r.Index, r.Generator)
+		}
 	}
 }
 
