@@ -507,23 +507,7 @@ func summarize(v *verdict.Verdict) verdict.Summary {
 // Answer is the one-line answer that leads a report:
 // "2 regressions · 14 unchanged · 1 inconclusive".
 func Answer(s verdict.Summary) string {
-	var parts []string
-	add := func(n int, one, many string) {
-		if n == 1 {
-			parts = append(parts, "1 "+one)
-		} else if n > 1 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, many))
-		}
-	}
-	add(s.Regressed, "regression", "regressions")
-	add(s.Improved, "improvement", "improvements")
-	add(s.Unchanged, "unchanged", "unchanged")
-	add(s.Inconclusive, "inconclusive", "inconclusive")
-	add(s.Skipped, "skipped", "skipped")
-	if len(parts) == 0 {
-		return "nothing compared"
-	}
-	return strings.Join(parts, " · ")
+	return s.AnswerLine()
 }
 
 var decisionOrder = []string{verdict.Regressed, verdict.Inconclusive, verdict.Improved, verdict.Unchanged}

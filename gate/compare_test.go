@@ -164,11 +164,11 @@ func TestOutcomes(t *testing.T) {
 		wantExit   int
 		wantAnswer string
 	}{
-		{"pass", 0, 0, 0, "2 unchanged"},
+		{"pass", 0, 0, 0, "no regression · 2 unchanged"},
 		{"internal", 0.2, 0, 1, "1 regression · 1 unchanged"},
 		{"competitive only", 0, 0.2, 2, "1 regression · 1 unchanged"},
 		{"both: internal wins", 0.2, 0.2, 1, "2 regressions"},
-		{"competitive within 10%", 0, 0.07, 0, "2 unchanged"},
+		{"competitive within 10%", 0, 0.07, 0, "no regression · 2 unchanged"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

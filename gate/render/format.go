@@ -48,28 +48,21 @@ func Answer(v *verdict.Verdict) string {
 	if a := strings.TrimSpace(Plain(v.Summary.Answer)); a != "" {
 		return clip(a, MaxNameRunes)
 	}
-	n := map[string]int{}
+	var s verdict.Summary
 	for _, c := range v.Comparisons {
-		n[c.Decision]++
-	}
-	var parts []string
-	add := func(k int, one, many string) {
-		if k == 1 {
-			parts = append(parts, "1 "+one)
-		} else if k > 1 {
-			parts = append(parts, strconv.Itoa(k)+" "+many)
+		switch c.Decision {
+		case verdict.Regressed:
+			s.Regressed++
+		case verdict.Improved:
+			s.Improved++
+		case verdict.Unchanged:
+			s.Unchanged++
+		case verdict.Inconclusive:
+			s.Inconclusive++
 		}
 	}
-	add(n[verdict.Regressed], "regression", "regressions")
-	add(n[verdict.Improved], "improvement", "improvements")
-	add(n[verdict.Unchanged], "unchanged", "unchanged")
-	add(n[verdict.Inconclusive], "inconclusive", "inconclusive")
-	skipped := max(len(v.Skipped), v.Summary.Skipped)
-	add(skipped, "skipped", "skipped")
-	if len(parts) == 0 {
-		return "nothing compared"
-	}
-	return strings.Join(parts, " · ")
+	s.Skipped = max(len(v.Skipped), v.Summary.Skipped)
+	return s.AnswerLine()
 }
 
 // Headline is the status word and the answer: "REGRESSION: 2 regressions ·

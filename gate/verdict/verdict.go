@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -146,6 +148,33 @@ type Links struct {
 	Run       string `json:"run,omitempty"`
 	Dashboard string `json:"dashboard,omitempty"`
 	Artifact  string `json:"artifact,omitempty"`
+}
+
+// AnswerLine is the one-line answer for these counts: "2 regressions ·
+// 14 unchanged · 1 inconclusive", led by "no regression" when nothing
+// regressed and something was compared.
+func (s Summary) AnswerLine() string {
+	var parts []string
+	add := func(n int, one, many string) {
+		if n == 1 {
+			parts = append(parts, "1 "+one)
+		} else if n > 1 {
+			parts = append(parts, strconv.Itoa(n)+" "+many)
+		}
+	}
+	add(s.Regressed, "regression", "regressions")
+	add(s.Improved, "improvement", "improvements")
+	add(s.Unchanged, "unchanged", "unchanged")
+	add(s.Inconclusive, "inconclusive", "inconclusive")
+	add(s.Skipped, "skipped", "skipped")
+	if len(parts) == 0 {
+		return "nothing compared"
+	}
+	if s.Regressed == 0 && s.Improved+s.Unchanged+s.Inconclusive > 0 {
+		// The words a reviewer looks for first.
+		parts = append([]string{"no regression"}, parts...)
+	}
+	return strings.Join(parts, " · ")
 }
 
 // ExitCode maps an outcome to m18-gate's exit code.
