@@ -133,14 +133,23 @@ func Compare(base, head *Set, p Policy) (*verdict.Verdict, error) {
 	for i, pr := range pairs {
 		pr.c.PAdjusted = adj[i]
 		decide(pr, p)
+		annotatePairing(pr)
 	}
 
-	tooFew := 0
+	tooFew, tooFewPaired := 0, 0
 	for _, pr := range pairs {
 		v.Comparisons = append(v.Comparisons, pr.c)
 		if pr.tooFew {
 			tooFew++
+			if pr.pairs > 0 {
+				tooFewPaired++
+			}
 		}
+	}
+	if tooFewPaired > 0 {
+		v.Warnings = append(v.Warnings, fmt.Sprintf("%d of %d comparisons have too few interleaved pairs for p < %v to be reachable with the signed-rank test: run at least %d pairs (%d recommended)",
+			tooFewPaired, len(pairs), p.Alpha, stats.MinPairsForAlpha(p.Alpha), max(DefaultRepetitions, stats.MinPairsForAlpha(p.Alpha))))
+		tooFew -= tooFewPaired
 	}
 	if tooFew > 0 {
 		v.Warnings = append(v.Warnings, fmt.Sprintf("%d of %d comparisons have too few runs for p < %v to be reachable: run at least %d per side (%d recommended)",
@@ -173,6 +182,11 @@ type pair struct {
 	// zeroBase: the base median is 0, so a relative change is undefined.
 	zeroBase bool
 	tooFew   bool
+	// pairs is the number of interleaved pairs a paired comparison used;
+	// 0 when it was compared unpaired.
+	pairs int
+	// unpairedWhy says why Policy.Paired could not pair this comparison.
+	unpairedWhy string
 }
 
 func estimateAll(pairs []*pair, p Policy) {
@@ -235,8 +249,15 @@ func estimate(pr *pair, p Policy) {
 		pr.shift = relativeShift(x, y, c.BaseMedian)
 		pr.noise = math.Sqrt((sq(nb.RobustCV) + sq(nh.RobustCV)) / 2)
 	}
+	if p.Paired && !isAbsoluteMetric(k.Metric) {
+		if d, raw, why := pairedLogRatios(pr.base, pr.head); why != "" {
+			pr.unpairedWhy = why
+		} else {
+			estimatePaired(pr, d, raw, conf, p.Resamples, seed)
+		}
+	}
 	if e, ok := p.Calibration.Lookup(k); ok {
-		if !pr.zeroBase {
+		if !pr.zeroBase && pr.pairs == 0 {
 			pr.noise = e.noise()
 		}
 		if m := e.MDEFor(min(len(x), len(y)), p.Alpha, p.Power); !math.IsNaN(m) {
@@ -277,6 +298,11 @@ func decide(pr *pair, p Policy) {
 	alpha, t := p.Alpha, c.Threshold
 	nmin := stats.MinSamplesForAlpha(alpha)
 	n := min(c.NBase, c.NHead)
+	minP := func(m int) float64 { return stats.MinPValue(m, m) }
+	if pr.pairs > 0 {
+		nmin = stats.MinPairsForAlpha(alpha)
+		minP = stats.MinPValueSignedRank
+	}
 	sig := c.PAdjusted < alpha
 	abs := isAbsoluteMetric(c.Metric)
 	// worse > 0 means the head is worse, whatever the direction.
@@ -301,7 +327,14 @@ func decide(pr *pair, p Policy) {
 		mdeText = fmt.Sprintf("; with %d runs per side this metric's calibrated noise hides changes below %s (MDE)", n, strings.TrimPrefix(pct(pr.mde), "+"))
 	}
 
-	if stats.MinPValue(c.NBase, c.NHead) >= alpha {
+	if pr.pairs > 0 && stats.MinPValueSignedRank(pr.pairs) >= alpha {
+		pr.tooFew = true
+		c.Decision = verdict.Inconclusive
+		c.RunsNeeded = nmin
+		c.Reason = fmt.Sprintf("too few pairs: with %d interleaved pairs no difference can reach p < %v; need at least %d pairs", pr.pairs, alpha, nmin)
+		return
+	}
+	if pr.pairs == 0 && stats.MinPValue(c.NBase, c.NHead) >= alpha {
 		pr.tooFew = true
 		c.Decision = verdict.Inconclusive
 		c.RunsNeeded = nmin
@@ -355,8 +388,8 @@ func decide(pr *pair, p Policy) {
 			inflation = math.Max(1, c.PAdjusted/c.PValue)
 		}
 		for m := n + 1; m <= 1000; m++ {
-			if stats.MinPValue(m, m)*inflation < alpha {
-				if m > c.RunsNeeded && stats.MinPValue(c.NBase, c.NHead)*inflation >= alpha {
+			if minP(m)*inflation < alpha {
+				if m > c.RunsNeeded && minP(n)*inflation >= alpha {
 					c.RunsNeeded = m
 				}
 				break
@@ -420,7 +453,11 @@ func runsNeeded(pr *pair, effect, halfWidth float64, p Policy) int {
 	if halfWidth > 0 && !math.IsInf(halfWidth, 0) {
 		need = math.Max(need, float64(n)*sq(halfWidth/effect))
 	}
-	need = math.Max(need, float64(stats.MinSamplesForAlpha(p.Alpha)))
+	floor := stats.MinSamplesForAlpha(p.Alpha)
+	if pr.pairs > 0 {
+		floor = stats.MinPairsForAlpha(p.Alpha)
+	}
+	need = math.Max(need, float64(floor))
 	if need <= float64(n) || math.IsNaN(need) {
 		return 0
 	}

@@ -153,6 +153,10 @@ func readResult(name string, data []byte) (*Set, error) {
 	s.Hardware = describeHardware(doc.Run.Hardware)
 	s.addRevision(doc.Run.Commit, doc.Run.Ref)
 	for _, rep := range doc.Repetitions {
+		start := rep.Start // when the repetition ran, for pairing
+		if start.IsZero() {
+			start = doc.Run.Start
+		}
 		for _, op := range operationOrder {
 			st, ok := rep.Stats(op)
 			if !ok {
@@ -167,7 +171,7 @@ func readResult(name string, data []byte) (*Set, error) {
 					return nil, fmt.Errorf("repetitions[%d] operation %s metric %s is %v", rep.Index, op, m, v)
 				}
 				unit, hib := metricInfo(m)
-				s.Add(Key{doc.Run.Scenario, op, m}, unit, hib, v)
+				s.AddAt(Key{doc.Run.Scenario, op, m}, unit, hib, v, start)
 			}
 		}
 	}

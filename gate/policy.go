@@ -62,6 +62,17 @@ type Policy struct {
 	// AllowFingerprintMismatch lets base and head come from different
 	// hardware fingerprints (a warning instead of an error).
 	AllowFingerprintMismatch bool
+	// Paired compares base and head run by run: the i-th base run with the
+	// i-th head run, each side ordered by run start time, as when they were
+	// interleaved on one machine (A B B A …, the action's ab mode), which
+	// cancels the machine's drift. Relative metrics are then decided on the
+	// log ratios d_i = ln(head_i/base_i): change exp(Walsh median of d) − 1,
+	// the bootstrap interval of the median of d, the Wilcoxon signed-rank
+	// p-value. A comparison that cannot be paired (different run counts,
+	// runs without start times, non-positive values) falls back to the
+	// unpaired test and says why in its reason; error rates are always
+	// compared unpaired, in absolute points.
+	Paired bool
 	// Now stamps the verdict; nil means time.Now.
 	Now func() time.Time
 }

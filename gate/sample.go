@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/engram/m18-gate/runners/result"
 )
@@ -34,6 +35,10 @@ type Sample struct {
 	HigherIsBetter bool
 	// Values holds one value per run, in the order read.
 	Values []float64
+	// Starts holds, for each value, when its run started; the zero time
+	// when the format does not say (only m18 results do). Paired
+	// comparisons order each side by it.
+	Starts []time.Time
 }
 
 // Set is everything read for one side of a comparison (base or head).
@@ -62,12 +67,18 @@ func NewSet() *Set {
 // Add appends value to the sample of k, creating it with unit and direction
 // when new.
 func (s *Set) Add(k Key, unit string, higherIsBetter bool, value float64) {
+	s.AddAt(k, unit, higherIsBetter, value, time.Time{})
+}
+
+// AddAt is Add for a value whose run started at start.
+func (s *Set) AddAt(k Key, unit string, higherIsBetter bool, value float64, start time.Time) {
 	sm := s.Samples[k]
 	if sm == nil {
 		sm = &Sample{Key: k, Unit: unit, HigherIsBetter: higherIsBetter}
 		s.Samples[k] = sm
 	}
 	sm.Values = append(sm.Values, value)
+	sm.Starts = append(sm.Starts, start)
 }
 
 // Keys returns the keys of s in a stable order: by scenario, then operation
@@ -137,8 +148,12 @@ func (s *Set) Merge(o *Set) {
 	s.Files = append(s.Files, o.Files...)
 	for _, k := range o.Keys() {
 		sm := o.Samples[k]
-		for _, v := range sm.Values {
-			s.Add(k, sm.Unit, sm.HigherIsBetter, v)
+		for i, v := range sm.Values {
+			var at time.Time
+			if i < len(sm.Starts) {
+				at = sm.Starts[i]
+			}
+			s.AddAt(k, sm.Unit, sm.HigherIsBetter, v, at)
 		}
 	}
 	for _, f := range o.Fingerprints {

@@ -201,6 +201,11 @@ func compare(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&compThreshold, "competitive-threshold", "competitive threshold in `PERCENT` (default 10, or the config's)")
 	tier := fs.String("tier", "", "compare only the scenarios of this config `TIER` ([tiers] in the config)")
 	calibration := fs.String("calibration", "", "calibration `FILE` from m18-gate calibrate: puts the MDE into every comparison it covers")
+	paired := fs.Bool("paired", false, "pair the i-th base run with the i-th head run (each side in start-time order) and use the\n"+
+		"Wilcoxon signed-rank test on their log ratios; use when base and head runs were interleaved\n"+
+		"on one machine (A B B A ..., as the action's ab mode runs them): pairing cancels the machine's\n"+
+		"drift. Needs m18 results (they carry run start times) and equal run counts; other comparisons\n"+
+		"fall back to Mann-Whitney and say why. Error rates are always compared unpaired")
 	allowMismatch := fs.Bool("allow-fingerprint-mismatch", false, "compare results from different hardware fingerprints (a warning instead of exit 3)")
 	output := fs.String("output", "", "write the verdict JSON to `FILE`")
 	markdown := fs.String("markdown", "", "write the Markdown table the PR comment uses to `FILE`")
@@ -249,6 +254,7 @@ func compare(args []string, stdout, stderr io.Writer) int {
 	p.Competitive = *competitive
 	p.Tier = *tier
 	p.AllowFingerprintMismatch = *allowMismatch
+	p.Paired = *paired
 	p.Resamples, p.Seed = *resamples, *seed
 	if *calibration != "" {
 		c, err := gate.ReadCalibration(*calibration)

@@ -71,6 +71,7 @@ func TestCompareExitCodes(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 3, "", `unknown command "frobnicate"`},
 		{"help", []string{"help"}, 0, "Exit codes", ""},
 		{"compare help", []string{"compare", "--help"}, 0, "", "Usage: m18-gate compare"},
+		{"paired", []string{"compare", "--paired", "--base", base, "--head", slow, "--output", filepath.Join(dir, "paired.json")}, 1, "regressed", ""},
 		{"calibrate", []string{"calibrate", "--runs", base, same, "--output", filepath.Join(dir, "cal.json")}, 0, "MDE", ""},
 		{"calibrated compare", []string{"compare", "--calibration", filepath.Join(dir, "cal.json"), "--base", base, "--head", same, "--output", filepath.Join(dir, "v2.json")}, 0, "", ""},
 		{"changepoints", []string{"changepoints", "--series", base, same, slow, "--metric", "p50"}, 0, "E-divisive needs at least 8", ""},
@@ -95,6 +96,15 @@ func TestCompareExitCodes(t *testing.T) {
 	}
 	if data, err := os.ReadFile(md); err != nil || !strings.Contains(string(data), "regress") {
 		t.Errorf("markdown: %v %q", err, data)
+	}
+	pv, err := verdict.ReadFile(filepath.Join(dir, "paired.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range pv.Comparisons {
+		if c.Metric != result.MetricErrorRate && !strings.Contains(c.Reason, "paired signed-rank over 10 interleaved pairs") {
+			t.Errorf("--paired: %s %s was not paired: %s", c.Operation, c.Metric, c.Reason)
+		}
 	}
 	v2, err := verdict.ReadFile(filepath.Join(dir, "v2.json"))
 	if err != nil {

@@ -25,6 +25,17 @@ for f in "${head[@]}"; do args+=(--head "$f"); done
 config="${M18_CONFIG:-.github/m18-gate.toml}"
 case "$config" in /*) ;; *) config="$head_dir/$config" ;; esac
 if [ -f "$config" ]; then args+=(--config "$config"); fi
+# ab mode interleaves base and head runs on this machine (measure.sh), so
+# they are compared pair by pair. The mode comes from M18_MODE when the step
+# passes it, else from the layout: history baselines sit in out/base/SCENARIO/.
+mode=${M18_MODE:-}
+if [ -z "$mode" ]; then
+	mode=ab
+	for f in "${base[@]}"; do
+		if [ "$(dirname "$f")" != "$out/base" ]; then mode=history; fi
+	done
+fi
+if [ "$mode" = ab ]; then args+=(--paired); fi
 if [ -n "${M18_ALPHA:-}" ]; then args+=(--alpha "$M18_ALPHA"); fi
 if [ -n "${M18_THRESHOLD:-}" ]; then args+=(--threshold "$M18_THRESHOLD"); fi
 if [ -n "${M18_COMPETITIVE_THRESHOLD:-}" ]; then args+=(--competitive-threshold "$M18_COMPETITIVE_THRESHOLD"); fi

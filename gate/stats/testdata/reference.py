@@ -19,6 +19,11 @@ Nothing here shares code or algorithms with the Go package:
 * Benjamini-Hochberg adjusted p-values are computed by their definition,
   min over j >= i of m p_(j) / j, capped at 1, with a quadratic loop.
 * The smallest attainable exact p is 2 / C(nx + ny, nx) from math.comb.
+* Wilcoxon signed-rank: W+ from counted mid-ranks of |d| (zeros dropped);
+  the exact p enumerates all 2^n sign assignments (n <= 20; above, the
+  generating function prod(1 + x^k) in exact integers); the normal
+  approximation is the tie-corrected formula with continuity correction 1/2;
+  the Walsh median is the median of the full list of (d_i + d_j)/2, i <= j.
 """
 
 import itertools
@@ -158,6 +163,114 @@ def mwu_case(name, x, y, source):
     return case
 
 
+# --- Wilcoxon signed-rank (paired) -------------------------------------------
+# Zeros are dropped (Wilcoxon's zero-drop, as R's wilcox.test). The exact
+# two-sided p enumerates all 2^n sign assignments of the ranks 1..n (no ties,
+# no zeros): P(|W+ - mu| >= |w - mu|). The normal approximation is the
+# formula with the tie correction and a continuity correction of 1/2.
+SIGNED_RANK_EXACT_LIMIT = 49  # the Go package's documented policy (R: n < 50)
+SIGN_ENUMERATION_LIMIT = 20  # largest n whose 2^n sign assignments are listed
+
+
+def abs_midranks(values):
+    """Mid-ranks of values (already absolute), by counting, not sorting."""
+    out = []
+    for v in values:
+        below = sum(1 for w in values if w < v)
+        equal = sum(1 for w in values if w == v)
+        out.append(Fraction(2 * below + equal + 1, 2))
+    return out
+
+
+def signed_rank_case(name, d, source):
+    nz = [v for v in d if v != 0]
+    zeros = len(d) - len(nz)
+    n = len(nz)
+    ranks = abs_midranks([abs(v) for v in nz])
+    wplus = sum((r for r, v in zip(ranks, nz) if v > 0), Fraction(0))
+    ties = len(set(abs(v) for v in nz)) < n
+    case = {"name": name, "source": source, "d": d, "n": n, "zeros": zeros, "w_plus": float(wplus)}
+    if n == 0:
+        case.update(exact=False, p=1.0)
+        return case
+    mu = Fraction(n * (n + 1), 4)
+    tie_sum = 0
+    for v in set(abs(x) for x in nz):
+        t = sum(1 for x in nz if abs(x) == v)
+        tie_sum += t ** 3 - t
+    var = Fraction(n * (n + 1) * (2 * n + 1), 24) - Fraction(tie_sum, 48)
+    z = max(0.0, float(abs(wplus - mu)) - 0.5) / math.sqrt(float(var)) if var > 0 else 0.0
+    case["p_normal"] = min(1.0, math.erfc(z / math.sqrt(2))) if var > 0 else 1.0
+    exact = not ties and zeros == 0 and n <= SIGNED_RANK_EXACT_LIMIT
+    case["exact"] = exact
+    if exact:
+        w = int(wplus)
+        if n <= SIGN_ENUMERATION_LIMIT:
+            hits = 0
+            for signs in itertools.product((0, 1), repeat=n):
+                s = sum(k + 1 for k in range(n) if signs[k])
+                if abs(2 * s - 2 * mu) >= abs(2 * w - 2 * mu):
+                    hits += 1
+            p = Fraction(hits, 2 ** n)
+        else:
+            # Too many to list: the generating function prod (1 + x^k),
+            # multiplied out with exact integers.
+            poly = {0: 1}
+            for k in range(1, n + 1):
+                nxt = dict(poly)
+                for s, c in poly.items():
+                    nxt[s + k] = nxt.get(s + k, 0) + c
+                poly = nxt
+            hits = sum(c for s, c in poly.items() if abs(2 * s - 2 * mu) >= abs(2 * w - 2 * mu))
+            p = Fraction(hits, 2 ** n)
+        case["p"] = float(p)
+    else:
+        case["p"] = case["p_normal"]
+    walsh = sorted((d[i] + d[j]) / 2 for i in range(len(d)) for j in range(i, len(d)))
+    m = len(walsh)
+    case["walsh_median"] = walsh[m // 2] if m % 2 else (walsh[m // 2 - 1] + walsh[m // 2]) / 2
+    return case
+
+
+def signed_rank_cases():
+    rng = random.Random(20261127)  # separate stream: the cases above do not move
+    dep_x = [1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30]
+    dep_y = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29]
+    pair_log = [math.log(1 + r) for r in (0.06, 0.07, 0.14, 0.15, 0.015, 0.17)]
+
+    def drift_pairs(n, shift):
+        out = []
+        for _ in range(n):
+            out.append(math.log(1 + shift) + rng.gauss(0, 0.02) - rng.gauss(0, 0.02))
+        return out
+
+    return [
+        signed_rank_case("R wilcox.test docs: depression (Hollander & Wolfe)",
+                         [a - b for a, b in zip(dep_x, dep_y)],
+                         "R ?wilcox.test, x - y paired: V = 40, p-value = 0.03906"),
+        signed_rank_case("scipy wilcoxon docs: Darwin's maize height differences",
+                         [6, 8, 14, 16, 23, 24, 28, 29, 41, -48, 49, 56, 60, -67, 75],
+                         "scipy.stats.wilcoxon docs: statistic min(W+, W-) = 24, p = 0.041259765625"),
+        signed_rank_case("this VM: six interleaved pairs, 10% slowdown", pair_log,
+                         "measured pair ratios +6, +7, +14, +15, +1.5, +17 %"),
+        signed_rank_case("all positive, n = 8: smallest p", [0.1 * k for k in range(1, 9)], "hand: 2/2^8"),
+        signed_rank_case("all positive, n = 7", [0.1 * k for k in range(1, 8)], "hand: 2/2^7"),
+        signed_rank_case("one pair", [0.3], "hand: p = 1"),
+        signed_rank_case("balanced", [1, -2, 3, -4, 5, -6, 7, -8.5], "enumeration"),
+        signed_rank_case("with zeros (dropped, normal)", [0, 0, 1.5, 2.5, -0.5, 3.5, 4.5, 0, 5.5, 6.5],
+                         "normal approximation"),
+        signed_rank_case("with ties (normal)", [1, 1, -1, 2, 2, 3, -3, 3, 4, 5, 5, 6], "normal approximation"),
+        signed_rank_case("all zero", [0, 0, 0], "hand: p = 1"),
+        signed_rank_case("drift pairs n = 10, +10%", drift_pairs(10, 0.10), "enumeration"),
+        signed_rank_case("drift pairs n = 16, +1%", drift_pairs(16, 0.01), "enumeration"),
+        signed_rank_case("drift pairs n = 30, +1% (exact, generating function)", drift_pairs(30, 0.01),
+                         "generating function"),
+        signed_rank_case("drift pairs n = 49, 0% (exact at limit)", drift_pairs(49, 0.0), "generating function"),
+        signed_rank_case("drift pairs n = 50, +0.5% (normal)", drift_pairs(50, 0.005), "normal approximation"),
+        signed_rank_case("drift pairs n = 200, +0.5% (normal)", drift_pairs(200, 0.005), "normal approximation"),
+    ]
+
+
 def main():
     rng = random.Random(20240607)
 
@@ -236,12 +349,22 @@ def main():
             n += 1
         min_n.append({"alpha": alpha, "n": n})
 
+    min_pairs = []
+    for alpha in [0.5, 0.2, 0.1, 0.05, 0.01, 0.005, 0.001, 1e-4, 1e-6]:
+        n = 1
+        while Fraction(2, 2 ** n) >= Fraction(alpha):
+            n += 1
+        min_pairs.append({"alpha": alpha, "n": n})
+
     json.dump({
         "generator": "gate/stats/testdata/reference.py",
         "mann_whitney": cases,
         "benjamini_hochberg": bh_cases,
         "min_p_value": min_p,
         "min_samples_for_alpha": min_n,
+        "signed_rank": signed_rank_cases(),
+        "min_p_value_signed_rank": [{"n": n, "p": min(1.0, float(Fraction(2, 2 ** n)))} for n in range(0, 21)],
+        "min_pairs_for_alpha": min_pairs,
     }, sys.stdout, indent=1)
     sys.stdout.write("\n")
 

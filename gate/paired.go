@@ -1,0 +1,95 @@
+package gate
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/engram/m18-gate/gate/stats"
+)
+
+// pairedLogRatios pairs the i-th base run with the i-th head run, each side
+// ordered by run start time, and returns d_i = ln(head_i) − ln(base_i) and
+// the raw differences head_i − base_i. why says, when not empty, why the two
+// samples cannot be paired (the comparison then falls back to the unpaired
+// test).
+func pairedLogRatios(b, h *Sample) (d, raw []float64, why string) {
+	if len(b.Values) != len(h.Values) {
+		return nil, nil, fmt.Sprintf("base has %d runs and head %d", len(b.Values), len(h.Values))
+	}
+	bs, bwhy := byStart(b, "base")
+	if bwhy != "" {
+		return nil, nil, bwhy
+	}
+	hs, hwhy := byStart(h, "head")
+	if hwhy != "" {
+		return nil, nil, hwhy
+	}
+	d, raw = make([]float64, len(bs)), make([]float64, len(bs))
+	for i := range bs {
+		x, y := bs[i], hs[i]
+		if !(x > 0 && y > 0) {
+			return nil, nil, fmt.Sprintf("a value is not positive (base %v, head %v), so log ratios are undefined", x, y)
+		}
+		d[i] = math.Log(y) - math.Log(x)
+		raw[i] = y - x
+	}
+	return d, raw, ""
+}
+
+// byStart returns the values of s ordered by run start time, or why it
+// cannot (a run without a start time).
+func byStart(s *Sample, side string) ([]float64, string) {
+	if len(s.Starts) != len(s.Values) {
+		return nil, side + " runs carry no start times (only m18 results do)"
+	}
+	idx := make([]int, len(s.Values))
+	for i := range idx {
+		if s.Starts[i].IsZero() {
+			return nil, side + " runs carry no start times (only m18 results do)"
+		}
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return s.Starts[idx[a]].Before(s.Starts[idx[b]]) })
+	out := make([]float64, len(idx))
+	for i, j := range idx {
+		out[i] = s.Values[j]
+	}
+	return out, ""
+}
+
+// estimatePaired replaces the unpaired estimates of a relative comparison
+// with the paired ones: the change is exp(Walsh median of d) − 1 (the
+// one-sample Hodges–Lehmann estimate of the log ratio), its interval the
+// seeded bootstrap interval of the median of d, resampling whole pairs, and
+// the p-value the Wilcoxon signed-rank test of d. HodgesLehmann becomes the
+// Walsh median of the raw differences, in Unit. The noise for RunsNeeded is
+// the robust spread of d over √2: runsNeeded's two-sample formula then gives
+// the signed-rank sample size, z²·σ_d²·π/3 / effect².
+func estimatePaired(pr *pair, d, raw []float64, conf float64, resamples int, seed uint64) {
+	c := &pr.c
+	pr.pairs = len(d)
+	pr.zeroBase = false
+	c.Change = math.Expm1(stats.WalshMedian(d))
+	lo, hi := stats.MedianCI(d, conf, resamples, seed)
+	c.CILow, c.CIHigh = clampCI(math.Expm1(lo), math.Expm1(hi))
+	pr.shift = c.Change
+	c.HodgesLehmann = finite(stats.WalshMedian(raw))
+	if sr, err := stats.SignedRank(d); err == nil && !math.IsNaN(sr.P) {
+		c.PValue = sr.P
+	} else {
+		c.PValue = 1
+	}
+	pr.noise = stats.EstimateNoise(d).MAD / math.Sqrt2
+}
+
+// annotatePairing says in the reason how a comparison was tested when the
+// policy asked for pairing.
+func annotatePairing(pr *pair) {
+	switch {
+	case pr.pairs > 0:
+		pr.c.Reason += fmt.Sprintf(" (paired signed-rank over %d interleaved pairs)", pr.pairs)
+	case pr.unpairedWhy != "":
+		pr.c.Reason += " (unpaired Mann-Whitney: cannot pair, " + pr.unpairedWhy + ")"
+	}
+}
