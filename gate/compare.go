@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/engram/m18-gate/gate/stats"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/version"
+	"github.com/engram/m18-gate/runners/result"
 )
 
 // CompareFiles loads the base and head files and compares them; see Compare.
@@ -102,6 +104,13 @@ func Compare(base, head *Set, p Policy) (*verdict.Verdict, error) {
 		case h == nil:
 			v.Skipped = append(v.Skipped, verdict.Skip{Scenario: k.Scenario, Operation: k.Operation, Metric: k.Metric, Reason: "measured in base only"})
 			continue
+		case k.Operation == result.OpOverall && sameAsSoleOperation(base, head, k) != "":
+			// With one operation, "overall" is the same requests again: a
+			// second comparison of the same numbers would only dilute the
+			// false-discovery control of every other one.
+			v.Skipped = append(v.Skipped, verdict.Skip{Scenario: k.Scenario, Operation: k.Operation, Metric: k.Metric,
+				Reason: "the same requests as " + sameAsSoleOperation(base, head, k) + " (the scenario runs one operation)"})
+			continue
 		case b.Unit != h.Unit:
 			v.Skipped = append(v.Skipped, verdict.Skip{Scenario: k.Scenario, Operation: k.Operation, Metric: k.Metric, Reason: fmt.Sprintf("units differ: base %q, head %q", b.Unit, h.Unit)})
 			continue
@@ -147,8 +156,8 @@ func Compare(base, head *Set, p Policy) (*verdict.Verdict, error) {
 		}
 	}
 	if tooFewPaired > 0 {
-		v.Warnings = append(v.Warnings, fmt.Sprintf("%d of %d comparisons have too few interleaved pairs for p < %v to be reachable with the signed-rank test: run at least %d pairs (%d recommended)",
-			tooFewPaired, len(pairs), p.Alpha, stats.MinPairsForAlpha(p.Alpha), max(DefaultRepetitions, stats.MinPairsForAlpha(p.Alpha))))
+		v.Warnings = append(v.Warnings, fmt.Sprintf("%d of %d comparisons have too few interleaved pairs to judge: run at least %d pairs (%d recommended)",
+			tooFewPaired, len(pairs), stats.MinSamplesForAlpha(p.Alpha), max(DefaultRepetitions, stats.MinSamplesForAlpha(p.Alpha))))
 		tooFew -= tooFewPaired
 	}
 	if tooFew > 0 {
@@ -300,8 +309,9 @@ func decide(pr *pair, p Policy) {
 	n := min(c.NBase, c.NHead)
 	minP := func(m int) float64 { return stats.MinPValue(m, m) }
 	if pr.pairs > 0 {
-		nmin = stats.MinPairsForAlpha(alpha)
-		minP = stats.MinPValueSignedRank
+		// The paired t test has no floor on its p-value; it wants as many
+		// pairs as the unpaired test wants runs per side.
+		minP = func(int) float64 { return 0 }
 	}
 	sig := c.PAdjusted < alpha
 	abs := isAbsoluteMetric(c.Metric)
@@ -327,11 +337,11 @@ func decide(pr *pair, p Policy) {
 		mdeText = fmt.Sprintf("; with %d runs per side this metric's calibrated noise hides changes below %s (MDE)", n, strings.TrimPrefix(pct(pr.mde), "+"))
 	}
 
-	if pr.pairs > 0 && stats.MinPValueSignedRank(pr.pairs) >= alpha {
+	if pr.pairs > 0 && pr.pairs < nmin {
 		pr.tooFew = true
 		c.Decision = verdict.Inconclusive
 		c.RunsNeeded = nmin
-		c.Reason = fmt.Sprintf("too few pairs: with %d interleaved pairs no difference can reach p < %v; need at least %d pairs", pr.pairs, alpha, nmin)
+		c.Reason = fmt.Sprintf("too few pairs: %d interleaved pairs cannot judge a change at α = %v; need at least %d pairs", pr.pairs, alpha, nmin)
 		return
 	}
 	if pr.pairs == 0 && stats.MinPValue(c.NBase, c.NHead) >= alpha {
@@ -454,9 +464,6 @@ func runsNeeded(pr *pair, effect, halfWidth float64, p Policy) int {
 		need = math.Max(need, float64(n)*sq(halfWidth/effect))
 	}
 	floor := stats.MinSamplesForAlpha(p.Alpha)
-	if pr.pairs > 0 {
-		floor = stats.MinPairsForAlpha(p.Alpha)
-	}
 	need = math.Max(need, float64(floor))
 	if need <= float64(n) || math.IsNaN(need) {
 		return 0
@@ -567,6 +574,35 @@ func side(s *Set) verdict.Side {
 		Fingerprint: strings.Join(s.Fingerprints, ","),
 		Hardware:    s.Hardware,
 	}
+}
+
+// sameAsSoleOperation returns the operation whose samples, on both sides,
+// are exactly those of k's "overall" when the scenario measured only that
+// one operation; "" otherwise.
+func sameAsSoleOperation(base, head *Set, k Key) string {
+	sole := ""
+	for _, s := range []*Set{base, head} {
+		for kk := range s.Samples {
+			if kk.Scenario != k.Scenario || kk.Metric != k.Metric || kk.Operation == k.Operation {
+				continue
+			}
+			if sole != "" && kk.Operation != sole {
+				return ""
+			}
+			sole = kk.Operation
+		}
+	}
+	if sole == "" {
+		return ""
+	}
+	op := Key{Scenario: k.Scenario, Operation: sole, Metric: k.Metric}
+	for _, s := range []*Set{base, head} {
+		a, b := s.Samples[k], s.Samples[op]
+		if a == nil || b == nil || !slices.Equal(a.Values, b.Values) {
+			return ""
+		}
+	}
+	return sole
 }
 
 func unionKeys(a, b *Set) []Key {

@@ -306,3 +306,49 @@ func TestAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestOverallOfOneOperationIsSkipped: with a single operation, "overall" is
+// the same requests again; comparing it too would double-count in the
+// Benjamini–Hochberg correction. With two operations it is its own figure.
+func TestOverallOfOneOperationIsSkipped(t *testing.T) {
+	build := func(ops []string, shift float64) *Set {
+		s := NewSet()
+		for _, v := range spread(10*shift, 0.02, 10) {
+			for _, op := range ops {
+				s.Add(Key{Scenario: "s", Operation: op, Metric: "p50"}, "ms", false, v)
+			}
+			s.Add(Key{Scenario: "s", Operation: "overall", Metric: "p50"}, "ms", false, v)
+		}
+		return s
+	}
+	tests := []struct {
+		name        string
+		ops         []string
+		wantOverall bool
+	}{
+		{"one operation", []string{"Recall"}, false},
+		{"two operations", []string{"Recall", "Store"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := DefaultPolicy()
+			p.Now = fixedNow
+			v, err := Compare(build(tt.ops, 1), build(tt.ops, 1.2), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := false
+			for _, c := range v.Comparisons {
+				if c.Operation == "overall" {
+					got = true
+				}
+			}
+			if got != tt.wantOverall {
+				t.Errorf("overall compared = %v, want %v (skipped: %+v)", got, tt.wantOverall, v.Skipped)
+			}
+			if !tt.wantOverall && (len(v.Skipped) != 1 || !strings.Contains(v.Skipped[0].Reason, "the same requests as Recall")) {
+				t.Errorf("skips = %+v, want one naming Recall", v.Skipped)
+			}
+		})
+	}
+}

@@ -62,10 +62,12 @@ func byStart(s *Sample, side string) ([]float64, string) {
 // with the paired ones: the change is exp(Walsh median of d) − 1 (the
 // one-sample Hodges–Lehmann estimate of the log ratio), its interval the
 // seeded bootstrap interval of the median of d, resampling whole pairs, and
-// the p-value the Wilcoxon signed-rank test of d. HodgesLehmann becomes the
-// Walsh median of the raw differences, in Unit. The noise for RunsNeeded is
-// the robust spread of d over √2: runsNeeded's two-sample formula then gives
-// the signed-rank sample size, z²·σ_d²·π/3 / effect².
+// the p-value Student's paired t test of d (see stats.PairedT for why not the
+// signed-rank test: its p-values are bounded below by 2/2ⁿ, too coarse for
+// false-discovery control at 10 pairs). HodgesLehmann becomes the Walsh
+// median of the raw differences, in Unit. The noise for RunsNeeded is the
+// robust spread of d scaled so that runsNeeded's two-sample formula gives the
+// paired t sample size, z²·σ_d² / effect².
 func estimatePaired(pr *pair, d, raw []float64, conf float64, resamples int, seed uint64) {
 	c := &pr.c
 	pr.pairs = len(d)
@@ -75,12 +77,12 @@ func estimatePaired(pr *pair, d, raw []float64, conf float64, resamples int, see
 	c.CILow, c.CIHigh = clampCI(math.Expm1(lo), math.Expm1(hi))
 	pr.shift = c.Change
 	c.HodgesLehmann = finite(stats.WalshMedian(raw))
-	if sr, err := stats.SignedRank(d); err == nil && !math.IsNaN(sr.P) {
-		c.PValue = sr.P
+	if tt, err := stats.PairedT(d); err == nil && !math.IsNaN(tt.P) {
+		c.PValue = tt.P
 	} else {
 		c.PValue = 1
 	}
-	pr.noise = stats.EstimateNoise(d).MAD / math.Sqrt2
+	pr.noise = stats.EstimateNoise(d).MAD / math.Sqrt2 * math.Sqrt(3/math.Pi)
 }
 
 // annotatePairing says in the reason how a comparison was tested when the
@@ -88,7 +90,7 @@ func estimatePaired(pr *pair, d, raw []float64, conf float64, resamples int, see
 func annotatePairing(pr *pair) {
 	switch {
 	case pr.pairs > 0:
-		pr.c.Reason += fmt.Sprintf(" (paired signed-rank over %d interleaved pairs)", pr.pairs)
+		pr.c.Reason += fmt.Sprintf(" (paired t test of log ratios over %d interleaved pairs)", pr.pairs)
 	case pr.unpairedWhy != "":
 		pr.c.Reason += " (unpaired Mann-Whitney: cannot pair, " + pr.unpairedWhy + ")"
 	}

@@ -54,7 +54,7 @@ func driftPairs(r *rand.Rand, n int, drift, noise, shift float64) (base, head []
 // TestPairedSimulation is the case for pairing: on a machine whose
 // run-to-run drift (15 % CV) dwarfs a real 10 % slowdown, but where both
 // runs of an interleaved pair share the drift (2 % independent noise), the
-// paired signed-rank test finds the slowdown almost every time without
+// paired t test of log ratios finds the slowdown almost every time without
 // false alarms, while the unpaired test on the same runs mostly cannot.
 func TestPairedSimulation(t *testing.T) {
 	const (
@@ -106,7 +106,7 @@ func TestPairedSimulation(t *testing.T) {
 				}
 				c := vd.Comparisons[0]
 				counts[c.Decision]++
-				if tt.paired && !strings.Contains(c.Reason, fmt.Sprintf("paired signed-rank over %d interleaved pairs", n)) {
+				if tt.paired && !strings.Contains(c.Reason, fmt.Sprintf("paired t test of log ratios over %d interleaved pairs", n)) {
 					t.Fatalf("paired reason does not say so: %s", c.Reason)
 				}
 			}
@@ -139,18 +139,18 @@ func TestPairedFallback(t *testing.T) {
 		notInReason  string
 	}{
 		{"paired", result.MetricP50, "ms", func() (*Set, *Set) { return interleaved(result.MetricP50, "ms", false, ten, slower) },
-			verdict.Regressed, "(paired signed-rank over 10 interleaved pairs)", "unpaired"},
+			verdict.Regressed, "(paired t test of log ratios over 10 interleaved pairs)", "unpaired"},
 		{"different n", result.MetricP50, "ms", func() (*Set, *Set) { return interleaved(result.MetricP50, "ms", false, ten, slower[:9]) },
-			"", "(unpaired Mann-Whitney: cannot pair, base has 10 runs and head 9)", "paired signed-rank"},
+			"", "(unpaired Mann-Whitney: cannot pair, base has 10 runs and head 9)", "paired t test"},
 		{"no start times", result.MetricP50, "ms", func() (*Set, *Set) { return one(result.MetricP50, "ms", false, ten, slower) },
-			verdict.Regressed, "cannot pair, base runs carry no start times", "paired signed-rank"},
+			verdict.Regressed, "cannot pair, base runs carry no start times", "paired t test"},
 		{"non-positive value", result.MetricP50, "ms", func() (*Set, *Set) { return interleaved(result.MetricP50, "ms", false, ten, withZero) },
-			"", "cannot pair, a value is not positive", "paired signed-rank"},
+			"", "cannot pair, a value is not positive", "paired t test"},
 		{"error rate stays unpaired", result.MetricErrorRate, UnitFraction, func() (*Set, *Set) {
 			return interleaved(result.MetricErrorRate, UnitFraction, false, constant(0.01, 10), constant(0.01, 10))
 		}, verdict.Unchanged, "", "pair"},
-		{"too few pairs", result.MetricP50, "ms", func() (*Set, *Set) { return interleaved(result.MetricP50, "ms", false, ten[:7], slower[:7]) },
-			verdict.Inconclusive, "too few pairs: with 7 interleaved pairs no difference can reach p < 0.01; need at least 8 pairs", "runs per side"},
+		{"too few pairs", result.MetricP50, "ms", func() (*Set, *Set) { return interleaved(result.MetricP50, "ms", false, ten[:4], slower[:4]) },
+			verdict.Inconclusive, "too few pairs: 4 interleaved pairs cannot judge a change at α = 0.01; need at least 5 pairs", "runs per side"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,7 +243,7 @@ func TestPairedFromResultFiles(t *testing.T) {
 	}
 	paired := 0
 	for _, c := range v.Comparisons {
-		if strings.Contains(c.Reason, "paired signed-rank over 10 interleaved pairs") {
+		if strings.Contains(c.Reason, "paired t test of log ratios over 10 interleaved pairs") {
 			paired++
 			if c.Metric == result.MetricP50 && c.Decision != verdict.Regressed {
 				t.Errorf("%s %s: %s, want regressed (%s)", c.Operation, c.Metric, c.Decision, c.Reason)

@@ -67,8 +67,8 @@ type Policy struct {
 	// interleaved on one machine (A B B A …, the action's ab mode), which
 	// cancels the machine's drift. Relative metrics are then decided on the
 	// log ratios d_i = ln(head_i/base_i): change exp(Walsh median of d) − 1,
-	// the bootstrap interval of the median of d, the Wilcoxon signed-rank
-	// p-value. A comparison that cannot be paired (different run counts,
+	// the bootstrap interval of the median of d, the p-value of Student's
+	// paired t test of d (stats.PairedT says why not the signed-rank test). A comparison that cannot be paired (different run counts,
 	// runs without start times, non-positive values) falls back to the
 	// unpaired test and says why in its reason; error rates are always
 	// compared unpaired, in absolute points.

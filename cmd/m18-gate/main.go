@@ -202,7 +202,7 @@ func compare(args []string, stdout, stderr io.Writer) int {
 	tier := fs.String("tier", "", "compare only the scenarios of this config `TIER` ([tiers] in the config)")
 	calibration := fs.String("calibration", "", "calibration `FILE` from m18-gate calibrate: puts the MDE into every comparison it covers")
 	paired := fs.Bool("paired", false, "pair the i-th base run with the i-th head run (each side in start-time order) and use the\n"+
-		"Wilcoxon signed-rank test on their log ratios; use when base and head runs were interleaved\n"+
+		"paired t test on their log ratios; use when base and head runs were interleaved\n"+
 		"on one machine (A B B A ..., as the action's ab mode runs them): pairing cancels the machine's\n"+
 		"drift. Needs m18 results (they carry run start times) and equal run counts; other comparisons\n"+
 		"fall back to Mann-Whitney and say why. Error rates are always compared unpaired")

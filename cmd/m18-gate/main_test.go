@@ -102,7 +102,7 @@ func TestCompareExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range pv.Comparisons {
-		if c.Metric != result.MetricErrorRate && !strings.Contains(c.Reason, "paired signed-rank over 10 interleaved pairs") {
+		if c.Metric != result.MetricErrorRate && !strings.Contains(c.Reason, "paired t test of log ratios over 10 interleaved pairs") {
 			t.Errorf("--paired: %s %s was not paired: %s", c.Operation, c.Metric, c.Reason)
 		}
 	}

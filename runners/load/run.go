@@ -220,6 +220,9 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 	client := p.Client
 	if client == nil {
 		client = NewClient(p.MaxInFlight, p.Timeout)
+		// Its connections end with the run: a process that runs many
+		// (tests, tasks) must not accumulate idle connections on the target.
+		defer client.CloseIdleConnections()
 	}
 	if err := checkReachable(ctx, client, p.base); err != nil {
 		return nil, err
