@@ -1,0 +1,141 @@
+package procstat
+
+import (
+	"context"
+	"errors"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func TestReadRoot(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("parsing /proc files is Linux-only")
+	}
+	now := time.Unix(1700000000, 0)
+	got, err := readRoot("testdata/proc", 4242, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Stats{
+		At:         now,
+		RSSBytes:   102400 * 1024,
+		VSZBytes:   1024000 * 1024,
+		Threads:    9,
+		FDs:        4,
+		CPUSeconds: (250 + 75) / 100.0,
+	}
+	if got != want {
+		t.Fatalf("readRoot:\n got %+v\nwant %+v", got, want)
+	}
+	if _, err := readRoot("testdata/proc", 1, now); err == nil {
+		t.Fatal("missing pid: want an error")
+	}
+}
+
+func TestReadSelf(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		if _, err := Read(os.Getpid()); !errors.Is(err, ErrUnsupported) {
+			t.Fatalf("Read on %s: err = %v, want ErrUnsupported", runtime.GOOS, err)
+		}
+		return
+	}
+	before, err := Read(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.RSSBytes == 0 || before.VSZBytes < before.RSSBytes || before.Threads < 1 || before.FDs < 3 {
+		t.Fatalf("implausible self stats: %+v", before)
+	}
+	// Touch 64 MiB and burn some CPU: both must show.
+	buf := make([]byte, 64<<20)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	deadline := time.Now().Add(300 * time.Millisecond)
+	x := 0
+	for time.Now().Before(deadline) {
+		x++
+	}
+	after, err := Read(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(buf)
+	if grew := int64(after.RSSBytes) - int64(before.RSSBytes); grew < 48<<20 {
+		t.Errorf("RSS grew by %d bytes after touching 64 MiB, want ≥ 48 MiB", grew)
+	}
+	if after.CPUSeconds <= before.CPUSeconds {
+		t.Errorf("CPU seconds did not increase: %v → %v (loop ran %d times)", before.CPUSeconds, after.CPUSeconds, x)
+	}
+}
+
+func TestSamplerThinning(t *testing.T) {
+	// A fake process whose RSS is the reading number, so the kept samples
+	// say exactly which readings survived.
+	n := uint64(0)
+	fake := func(int) (Stats, error) {
+		n++
+		return Stats{RSSBytes: n - 1}, nil
+	}
+	s := NewSampler(1, time.Second, MaxSamples(8), withReader(fake))
+	for i := 0; i < 40; i++ {
+		s.sample()
+	}
+	got := s.Samples()
+	// 8 readings fill it (stride 2: 0,2,4,6), 8 more kept at stride 2 up to
+	// 14 → stride 4: 0,4,8,12; then 16,20,24,28 → stride 8: 0,8,16,24;
+	// then 32 (36 is not a multiple of 8, 40 not reached).
+	want := []uint64{0, 8, 16, 24, 32}
+	if len(got) != len(want) {
+		t.Fatalf("kept %d samples %v, want %v", len(got), rss(got), want)
+	}
+	for i := range want {
+		if got[i].RSSBytes != want[i] {
+			t.Fatalf("kept %v, want %v", rss(got), want)
+		}
+	}
+}
+
+func TestSamplerErrors(t *testing.T) {
+	fail := errors.New("gone")
+	s := NewSampler(1, time.Second, withReader(func(int) (Stats, error) { return Stats{}, fail }))
+	s.sample()
+	s.sample()
+	if n, err := s.Failures(); n != 2 || !errors.Is(err, fail) {
+		t.Fatalf("Failures() = %d, %v; want 2, gone", n, err)
+	}
+	if _, ok := s.Last(); ok {
+		t.Fatal("Last() reported a sample after only failures")
+	}
+}
+
+func TestSamplerRuns(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs /proc")
+	}
+	s := NewSampler(os.Getpid(), 10*time.Millisecond)
+	s.Start(context.Background())
+	time.Sleep(120 * time.Millisecond)
+	got := s.Stop()
+	if len(got) < 3 {
+		t.Fatalf("sampled %d times in 120 ms at 10 ms, want ≥ 3", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].At.Before(got[i-1].At) {
+			t.Fatalf("samples out of order at %d", i)
+		}
+	}
+	if NewSampler(1, time.Second).Stop() != nil {
+		t.Fatal("Stop on an unstarted sampler: want nil")
+	}
+}
+
+func rss(ss []Stats) []uint64 {
+	out := make([]uint64, len(ss))
+	for i, s := range ss {
+		out[i] = s.RSSBytes
+	}
+	return out
+}
