@@ -175,19 +175,24 @@ func runSoak(t *testing.T, cfg SoakConfig, o target.Options) (*SoakReport, strin
 }
 
 func TestSoakLeakDetected(t *testing.T) {
+	if resRace {
+		t.Skip("asserts outcomes of real load, which the race detector's slowdown distorts")
+	}
 	if testing.Short() {
 		t.Skip("runs a 12-s soak")
 	}
 	// 200 MB/min = 12 000 MB/h, four times the pr threshold of 3000 MB/h.
-	rep, _ := runSoak(t, soakTestConfig(12*time.Second), target.Options{LeakMBPerMin: 200})
+	cfg := soakTestConfig(12 * time.Second)
+	cfg.MaxP99Ms = 0 // about leaks: a machine hiccup must not abort it
+	rep, _ := runSoak(t, cfg, target.Options{LeakMBPerMin: 200})
 	if !rep.Leak.Leak {
 		t.Fatalf("leak of 200 MB/min not detected: %s", rep.Leak.Reason)
 	}
 	// The fitted slope must be near the injected one. The built-in target
 	// runs in this process, a Go heap with GOGC=100: live memory L lets the
 	// heap grow to about 2L before a collection, so RSS can rise by up to
-	// twice the leak.
-	if got := rep.Leak.SlopeMBPerHour; got < 0.7*12000 || got > 2.5*12000 {
+	// twice the leak (measured: 18 000–20 000 MB/h for 12 000 injected).
+	if got := rep.Leak.SlopeMBPerHour; got < 0.7*12000 || got > 3*12000 {
 		t.Errorf("slope %.0f MB/h, injected 12000", got)
 	}
 }
