@@ -9,31 +9,6 @@ import (
 	"time"
 )
 
-func TestReadRoot(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("parsing /proc files is Linux-only")
-	}
-	now := time.Unix(1700000000, 0)
-	got, err := readRoot("testdata/proc", 4242, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Stats{
-		At:         now,
-		RSSBytes:   102400 * 1024,
-		VSZBytes:   1024000 * 1024,
-		Threads:    9,
-		FDs:        4,
-		CPUSeconds: (250 + 75) / 100.0,
-	}
-	if got != want {
-		t.Fatalf("readRoot:\n got %+v\nwant %+v", got, want)
-	}
-	if _, err := readRoot("testdata/proc", 1, now); err == nil {
-		t.Fatal("missing pid: want an error")
-	}
-}
-
 func TestReadSelf(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		if _, err := Read(os.Getpid()); !errors.Is(err, ErrUnsupported) {
