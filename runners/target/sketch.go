@@ -50,20 +50,7 @@ func (p *projection) sketch(v []float32, dst []float32) {
 }
 
 // sketchDot is the dot product of two sketches.
-func sketchDot(a, b []float32) float32 {
-	a = a[:sketchDim]
-	b = b[:sketchDim]
-	var s0, s1, s2, s3 float32
-	for i := 0; i < sketchDim; i += 8 {
-		x := a[i : i+8 : i+8]
-		y := b[i : i+8 : i+8]
-		s0 += x[0]*y[0] + x[4]*y[4]
-		s1 += x[1]*y[1] + x[5]*y[5]
-		s2 += x[2]*y[2] + x[6]*y[6]
-		s3 += x[3]*y[3] + x[7]*y[7]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
+func sketchDot(a, b []float32) float32 { return dot8(a[:sketchDim], b[:sketchDim]) }
 
 // candidates is a bounded min-heap of (sketch score, row) pairs: the rows of
 // one shard worth an exact look.

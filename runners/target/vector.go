@@ -140,12 +140,16 @@ func normalize(v []float32) float64 {
 }
 
 // dot returns the dot product of two Dim-long vectors. It is the inner loop
-// of recall: four independent accumulators, no bounds checks in the body.
-func dot(a, b []float32) float32 {
-	a = a[:Dim]
-	b = b[:Dim]
+// of recall.
+func dot(a, b []float32) float32 { return dot8(a[:Dim], b[:Dim]) }
+
+// dot8 returns the dot product of a and b, whose common length is a multiple
+// of 8: four independent accumulators, no bounds checks in the body. Both the
+// full embeddings and their sketches are scanned with it.
+func dot8(a, b []float32) float32 {
+	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
-	for i := 0; i < Dim; i += 8 {
+	for i := 0; i+8 <= len(a); i += 8 {
 		x := a[i : i+8 : i+8]
 		y := b[i : i+8 : i+8]
 		s0 += x[0]*y[0] + x[4]*y[4]
