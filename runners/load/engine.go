@@ -243,6 +243,7 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 				}
 			}
 			s := e.send(reqCtx, sender, it, start)
+			s.InFlight = int(cur)
 			inFlight.Add(-1)
 			if reqCtx.Err() != nil && ctx.Err() != nil {
 				continue // interrupted: not a measurement

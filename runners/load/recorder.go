@@ -62,6 +62,9 @@ type Sample struct {
 	Service  time.Duration
 	Latency  time.Duration
 	Outcome  Outcome
+	// InFlight is the number of requests in flight, this one included,
+	// when it was sent: what the generator had outstanding at that moment.
+	InFlight int
 }
 
 // opRecord holds one operation's figures.

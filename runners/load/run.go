@@ -68,6 +68,12 @@ type Config struct {
 	// Nodes overrides [data] num_nodes (the preload size); nil = the
 	// scenario's. 0 skips the preload.
 	Nodes *int
+	// PreloadedNodes says the target already holds the first PreloadedNodes
+	// nodes of this seed's dataset (a previous run of the same seed, or a
+	// task that preloaded them itself): the preload is skipped, and reads
+	// and stores are generated as if it had run. It cannot be combined with
+	// a non-zero Nodes.
+	PreloadedNodes int
 	// PreloadConcurrency is how many preload stores run at once (default 32).
 	PreloadConcurrency int
 	// Limits on the generator's schedule slip; zero = DefaultLimits.
@@ -174,6 +180,16 @@ func resolve(c Config) (*plan, error) {
 		p.nodes = *c.Nodes
 		p.data.NumNodes = max(p.nodes, 1)
 	}
+	if c.PreloadedNodes < 0 {
+		return nil, fmt.Errorf("%w: preloaded nodes must be ≥ 0 (got %d)", ErrConfig, c.PreloadedNodes)
+	}
+	if c.PreloadedNodes > 0 {
+		if c.Nodes != nil && *c.Nodes > 0 {
+			return nil, fmt.Errorf("%w: nodes (%d) and preloaded nodes (%d) both set: give one; preloaded nodes are not loaded again", ErrConfig, *c.Nodes, c.PreloadedNodes)
+		}
+		p.nodes = c.PreloadedNodes
+		p.data.NumNodes = p.nodes
+	}
 	if p.nodes < 0 {
 		return nil, fmt.Errorf("%w: nodes must be ≥ 0 (got %d)", ErrConfig, p.nodes)
 	}
@@ -231,7 +247,7 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 	doc := &result.Document{Schema: result.SchemaVersion, Run: p.runMeta()}
 	doc.Run.Start = time.Now().UTC()
 
-	if p.nodes > 0 {
+	if p.nodes > 0 && p.PreloadedNodes == 0 {
 		pl, err := preload(ctx, client, p, gen)
 		doc.Preload = pl
 		if err != nil {
