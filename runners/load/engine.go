@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"sync"
@@ -80,32 +81,21 @@ type Engine struct {
 	// burst analysis hooks in here). It must be fast and safe for concurrent
 	// use.
 	Observe func(Sample)
-	// Spin is how long before an intended send the scheduler stops sleeping
-	// and spins, to send on time despite timer granularity. Default 150 µs.
-	Spin time.Duration
+	// Early is how far ahead of its intended time a send may be handed to
+	// a sender: the scheduler sleeps between sends only when the next one is
+	// further away than this, and otherwise dispatches at once, so that it
+	// never spins and at high rates wakes once per batch of sends. A send
+	// that leaves early has its latency measured from the actual send (it
+	// never reads lower than the service time). Default 100 µs.
+	Early time.Duration
 }
 
 // NewClient returns an HTTP client tuned for an open-loop load: keep-alive
-// connections, one idle connection kept per possible in-flight request,
-// HTTP/1.1 only (no HTTP/2 multiplexing on loopback), no proxy, no
-// compression, and a whole-request timeout.
+// HTTP/1.1 connections, one kept idle per possible in-flight request, each
+// request sent and read by its sender goroutine without hand-offs (see
+// Transport), no proxy, no compression, and a whole-request timeout.
 func NewClient(maxInFlight int, timeout time.Duration) *http.Client {
-	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
-	protocols := new(http.Protocols)
-	protocols.SetHTTP1(true)
-	t := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           d.DialContext,
-		MaxIdleConns:          maxInFlight,
-		MaxIdleConnsPerHost:   maxInFlight,
-		IdleConnTimeout:       90 * time.Second,
-		DisableCompression:    true,
-		Protocols:             protocols,
-		ResponseHeaderTimeout: timeout,
-		WriteBufferSize:       16 << 10,
-		ReadBufferSize:        16 << 10,
-	}
-	return &http.Client{Transport: t, Timeout: timeout}
+	return &http.Client{Transport: NewTransport(maxInFlight, timeout)}
 }
 
 // Phase is one stretch of load: the arrival process followed from its start
@@ -207,9 +197,9 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 		maxReq = ^uint64(0)
 	}
 	lim := e.limits()
-	spin := e.Spin
-	if spin <= 0 {
-		spin = 150 * time.Microsecond
+	early := e.Early
+	if early <= 0 {
+		early = 100 * time.Microsecond
 	}
 	n := e.maxInFlight()
 	nShards := 4 * runtime.GOMAXPROCS(0)
@@ -222,9 +212,18 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	defer cancelReqs()
 	stopReqs := context.AfterFunc(ctx, cancelReqs)
 	defer stopReqs()
+	conns := &connSet{}
+	if t, ok := e.Client.Transport.(*Transport); ok {
+		conns.transport, conns.pool = t, &t.senders
+	}
+	stopConns := context.AfterFunc(ctx, conns.abort)
+	defer stopConns()
 
+	// busy counts the senders holding a send: the scheduler adds one when
+	// it hands a send over, the sender removes it when done. busy equal to
+	// the senders started means every sender is taken.
 	var (
-		inFlight, maxSeen atomic.Int64
+		busy, maxSeen     atomic.Int64
 		completed, failed atomic.Uint64
 		late              atomic.Uint64
 	)
@@ -233,18 +232,12 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	start := time.Now()
 	worker := func(w int) {
 		defer wg.Done()
-		sender := e.Workload.NewSender()
+		ws := &senderState{sender: e.Workload.NewSender(), conns: conns}
+		defer ws.close()
 		for it := range work {
-			cur := inFlight.Add(1)
-			for {
-				m := maxSeen.Load()
-				if cur <= m || maxSeen.CompareAndSwap(m, cur) {
-					break
-				}
-			}
-			s := e.send(reqCtx, sender, it, start)
-			s.InFlight = int(cur)
-			inFlight.Add(-1)
+			s := e.send(reqCtx, ws, it, start)
+			s.InFlight = int(busy.Load())
+			busy.Add(-1)
 			if reqCtx.Err() != nil && ctx.Err() != nil {
 				continue // interrupted: not a measurement
 			}
@@ -261,8 +254,10 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 			}
 		}
 	}
-	// Senders start on demand, up to the in-flight cap: a fixed pool that
-	// grows only as far as the load needs.
+	// Senders start on demand, up to the in-flight cap: a pool that grows
+	// only when every sender is taken, never because a sender that is free
+	// has not been scheduled yet (that would only add goroutines and
+	// connections to a generator short of CPU).
 	spawned := 0
 	spawn := func() {
 		wg.Add(1)
@@ -285,7 +280,7 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 					return
 				case <-t.C:
 					ph.Progress(Progress{Phase: ph.Name, Elapsed: time.Since(start), Duration: ph.Duration,
-						Completed: completed.Load(), Errors: failed.Load(), InFlight: inFlight.Load()})
+						Completed: completed.Load(), Errors: failed.Load(), InFlight: busy.Load()})
 				}
 			}
 		}()
@@ -298,6 +293,12 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	interrupted := false
+	handed := func() {
+		cur := busy.Add(1)
+		if cur > maxSeen.Load() {
+			maxSeen.Store(cur) // only this goroutine writes it
+		}
+	}
 schedule:
 	for k := uint64(0); k < maxReq; k++ {
 		wait, stop := ph.Pacer.Pace(intended, k)
@@ -312,7 +313,7 @@ schedule:
 			interrupted = true
 			break
 		}
-		if !waitUntil(ctx, start.Add(intended), spin, timer) {
+		if !waitUntil(ctx, start.Add(intended-early), timer) {
 			interrupted = true
 			break
 		}
@@ -321,21 +322,33 @@ schedule:
 		scheduled++
 		select {
 		case work <- it:
+			handed()
 			continue
 		default:
 		}
-		if spawned < n {
-			spawn()
+		if busy.Load() >= int64(spawned) && spawned < n {
+			// Every sender is taken. Give one a moment to free up, and
+			// only then add senders, an eighth more at a time: enough to
+			// follow a stalled target within tens of milliseconds, without
+			// piling goroutines and connections onto a generator that is
+			// merely short of CPU.
+			timer.Reset(spawnGrace)
 			select {
 			case work <- it:
+				handed()
+				timer.Stop()
 				continue
+			case <-timer.C:
 			case <-ctx.Done():
 				interrupted = true
 				break schedule
 			}
+			for range min(max(1, spawned/8), n-spawned) {
+				spawn()
+			}
 		}
-		// Every sender is busy: the in-flight cap is reached. Wait for one
-		// to free up until the drop deadline.
+		// A sender is about to be free (or the in-flight cap is reached):
+		// wait for one until the drop deadline.
 		deadline := start.Add(intended + lim.DropAfter)
 		d := time.Until(deadline)
 		if d <= 0 {
@@ -345,9 +358,8 @@ schedule:
 		timer.Reset(d)
 		select {
 		case work <- it:
-			if !timer.Stop() {
-				<-timer.C
-			}
+			handed()
+			timer.Stop()
 		case <-timer.C:
 			dropped++
 		case <-ctx.Done():
@@ -384,43 +396,54 @@ schedule:
 	return &PhaseResult{Start: start, End: end, Recorder: all, Generator: g, Interrupted: interrupted, NextSeq: seq}, nil
 }
 
-// waitUntil returns at t (never before): it sleeps with the runtime timer
-// while far from t, with a short system-call sleep when near, and spins for
-// the last stretch. It returns false when ctx ends first.
-func waitUntil(ctx context.Context, t time.Time, spin time.Duration, timer *time.Timer) bool {
+// spawnGrace is how long the scheduler waits for a busy sender to free up
+// before it starts more.
+const spawnGrace = time.Millisecond
+
+// waitUntil returns at about t, never before: with the runtime timer while
+// far from t (it wakes up to a millisecond late when the process is idle),
+// then with one short system-call sleep, which wakes within tens of
+// microseconds. It does not spin. It returns false when ctx ends first.
+func waitUntil(ctx context.Context, t time.Time, timer *time.Timer) bool {
 	for {
 		d := time.Until(t)
 		switch {
 		case d <= 0:
 			return true
-		case d > 2*time.Millisecond+spin:
-			timer.Reset(d - time.Millisecond - spin)
+		case d > 3*time.Millisecond:
+			timer.Reset(d - 2*time.Millisecond)
 			select {
 			case <-timer.C:
 			case <-ctx.Done():
-				if !timer.Stop() {
-					<-timer.C
-				}
+				timer.Stop()
 				return false
 			}
-		case d > spin:
-			sleepShort(d - spin)
 		default:
-			// Spin without yielding: behind a long run queue a Gosched
-			// could cost milliseconds. The spin is bounded by Spin.
+			sleepShort(d)
 		}
 	}
 }
 
 // send performs one request and classifies it.
-func (e *Engine) send(ctx context.Context, s Sender, it item, start time.Time) Sample {
+func (e *Engine) send(ctx context.Context, ws *senderState, it item, start time.Time) Sample {
 	smp := Sample{Op: it.op, Intended: it.intended}
 	intendedAt := start.Add(it.intended)
-	req, err := s.Request(ctx, it.op, it.seq)
+	req, err := ws.sender.Request(ctx, it.op, it.seq)
 	sentAt := time.Now()
 	smp.Lag = sentAt.Sub(intendedAt)
+	if smp.Lag < 0 {
+		// Sent early (see Engine.Early): measured from the actual send.
+		intendedAt, smp.Lag = sentAt, 0
+	}
 	if err != nil {
 		smp.Outcome = OutcomeConnection
+	} else if c := ws.conn(req); c != nil {
+		status, err := c.do(req)
+		if err != nil {
+			smp.Outcome = classify(err)
+		} else {
+			smp.Outcome = Outcome(status)
+		}
 	} else {
 		resp, err := e.Client.Do(req)
 		if err != nil {
@@ -437,6 +460,126 @@ func (e *Engine) send(ctx context.Context, s Sender, it item, start time.Time) S
 	smp.Service = end.Sub(sentAt)
 	smp.Latency = end.Sub(intendedAt)
 	return smp
+}
+
+// connSet is the senders' own connections of one phase, so that an
+// interruption can abort them all.
+type connSet struct {
+	transport *Transport // nil: the senders use Engine.Client
+	pool      *connPool
+	mu        sync.Mutex
+	list      []*senderConn
+	aborted   bool
+}
+
+func (s *connSet) abort() {
+	s.mu.Lock()
+	s.aborted = true
+	list := s.list
+	s.mu.Unlock()
+	for _, c := range list {
+		c.abort()
+	}
+}
+
+func (s *connSet) open(u *url.URL) *senderConn {
+	t := s.transport
+	c := s.pool.get(u.Host)
+	if c == nil {
+		c = &senderConn{addr: hostPort(u), host: u.Host, dialer: &t.dialer, timeout: t.Timeout}
+	}
+	s.mu.Lock()
+	s.list = append(s.list, c)
+	aborted := s.aborted
+	s.mu.Unlock()
+	if aborted {
+		c.abort()
+	}
+	return c
+}
+
+// connPool keeps the open connections of senders that ended, for the
+// senders of the next phase.
+type connPool struct {
+	mu   sync.Mutex
+	idle []*senderConn
+}
+
+func (p *connPool) get(host string) *senderConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := len(p.idle) - 1; i >= 0; i-- {
+		if c := p.idle[i]; c.host == host {
+			p.idle = append(p.idle[:i], p.idle[i+1:]...)
+			return c
+		}
+	}
+	return nil
+}
+
+// put keeps c when it is open and was not aborted, up to max connections.
+func (p *connPool) put(c *senderConn, max int) {
+	c.mu.Lock()
+	ok := c.nc != nil && !c.aborted
+	c.mu.Unlock()
+	if ok {
+		p.mu.Lock()
+		if len(p.idle) < max {
+			p.idle = append(p.idle, c)
+			c = nil
+		}
+		p.mu.Unlock()
+	}
+	if c != nil {
+		c.close()
+	}
+}
+
+// closeAll closes the idle connections.
+func (p *connPool) closeAll() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.close()
+	}
+}
+
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
+}
+
+// senderState is what one sender goroutine keeps: its request builder and,
+// when the Engine's client is NewClient's, its own connection.
+type senderState struct {
+	sender Sender
+	conns  *connSet
+	c      *senderConn
+}
+
+// conn returns the sender's connection for req, or nil when req goes
+// through Engine.Client (another client, or not plain http://).
+func (ws *senderState) conn(req *http.Request) *senderConn {
+	if ws.conns.transport == nil || req.URL == nil || req.URL.Scheme != "http" {
+		return nil
+	}
+	if ws.c == nil || ws.c.host != req.URL.Host {
+		ws.close()
+		ws.c = ws.conns.open(req.URL)
+	}
+	return ws.c
+}
+
+// close hands the sender's connection to the pool for the next phase.
+func (ws *senderState) close() {
+	if ws.c != nil {
+		ws.conns.pool.put(ws.c, max(ws.conns.transport.MaxIdle, 1))
+		ws.c = nil
+	}
 }
 
 func classify(err error) Outcome {

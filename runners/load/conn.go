@@ -1,0 +1,341 @@
+package load
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// senderConn is the keep-alive HTTP/1.1 connection of one sender
+// goroutine: the engine's fast path. It writes a request straight from the
+// fields of an *http.Request and reads only what it needs of the response
+// (status, framing, keep-alive) before discarding the body, so that a send
+// costs two system calls and almost no allocation. Its sender is its only
+// user; abort may be called from another goroutine.
+type senderConn struct {
+	addr    string // host:port
+	host    string // the Host header
+	dialer  *net.Dialer
+	timeout time.Duration
+
+	mu      sync.Mutex // guards nc and aborted against abort
+	nc      net.Conn
+	aborted bool
+
+	br *bufio.Reader
+	bw *bufio.Writer
+}
+
+var errAborted = errors.New("load: run interrupted")
+
+// abort makes the send in progress, and every later one, fail at once.
+func (c *senderConn) abort() {
+	c.mu.Lock()
+	c.aborted = true
+	if c.nc != nil {
+		c.nc.SetDeadline(longAgo)
+	}
+	c.mu.Unlock()
+}
+
+// close closes the connection (the sender is done with it).
+func (c *senderConn) close() {
+	c.mu.Lock()
+	if c.nc != nil {
+		c.nc.Close()
+		c.nc = nil
+	}
+	c.mu.Unlock()
+}
+
+func (c *senderConn) drop() { c.close() }
+
+// connect dials when there is no open connection.
+func (c *senderConn) connect() (reused bool, err error) {
+	c.mu.Lock()
+	aborted, nc := c.aborted, c.nc
+	c.mu.Unlock()
+	if aborted {
+		return false, errAborted
+	}
+	if nc != nil {
+		return true, nil
+	}
+	nc, err = c.dialer.Dial("tcp", c.addr)
+	if err != nil {
+		return false, err
+	}
+	c.mu.Lock()
+	if c.aborted {
+		c.mu.Unlock()
+		nc.Close()
+		return false, errAborted
+	}
+	c.nc = nc
+	c.mu.Unlock()
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(nc, 16<<10)
+		c.bw = bufio.NewWriterSize(nc, 16<<10)
+	} else {
+		c.br.Reset(nc)
+		c.bw.Reset(nc)
+	}
+	return false, nil
+}
+
+// do sends req and reads its response to the end. It returns the status
+// code, or an error for a request that got no complete response. A request
+// on a reused connection that fails before any byte of the response came
+// back (the server closed the idle connection) is sent once more on a new
+// connection, when its body can be rewound.
+func (c *senderConn) do(req *http.Request) (int, error) {
+	var mark int64 = -1
+	if s, ok := req.Body.(io.Seeker); ok && req.Body != nil {
+		if p, err := s.Seek(0, io.SeekCurrent); err == nil {
+			mark = p
+		}
+	}
+	defer func() {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+	}()
+	for attempt := 0; ; attempt++ {
+		reused, err := c.connect()
+		if err != nil {
+			return 0, err
+		}
+		status, fresh, err := c.exchange(req)
+		if err == nil {
+			return status, nil
+		}
+		c.drop()
+		if !fresh || !reused || attempt > 0 {
+			return 0, err
+		}
+		if req.Body != nil && req.Body != http.NoBody {
+			s, ok := req.Body.(io.Seeker)
+			if !ok || mark < 0 {
+				return 0, err
+			}
+			if _, serr := s.Seek(mark, io.SeekStart); serr != nil {
+				return 0, err
+			}
+		}
+	}
+}
+
+// exchange writes req and reads the response. fresh reports a failure
+// before any byte of a response was read.
+func (c *senderConn) exchange(req *http.Request) (status int, fresh bool, err error) {
+	if c.timeout > 0 {
+		c.mu.Lock()
+		if c.aborted {
+			c.mu.Unlock()
+			return 0, false, errAborted
+		}
+		c.nc.SetDeadline(time.Now().Add(c.timeout))
+		c.mu.Unlock()
+	}
+	if err := c.writeRequest(req); err != nil {
+		return 0, true, err
+	}
+	if _, err := c.br.Peek(1); err != nil {
+		return 0, errors.Is(err, io.EOF) || isReset(err), err
+	}
+	for {
+		status, keep, err := c.readResponse(req.Method == http.MethodHead)
+		if err != nil {
+			return 0, false, err
+		}
+		if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
+			continue // an informational response: the real one follows
+		}
+		if !keep {
+			c.drop()
+		}
+		return status, false, nil
+	}
+}
+
+// writeRequest writes req as HTTP/1.1 to the buffered writer and flushes.
+func (c *senderConn) writeRequest(req *http.Request) error {
+	w := c.bw
+	w.WriteString(req.Method)
+	w.WriteByte(' ')
+	if req.URL.Opaque != "" {
+		w.WriteString(req.URL.Opaque)
+	} else {
+		p := req.URL.EscapedPath()
+		if p == "" {
+			p = "/"
+		}
+		w.WriteString(p)
+	}
+	if req.URL.RawQuery != "" {
+		w.WriteByte('?')
+		w.WriteString(req.URL.RawQuery)
+	}
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	host := req.Host
+	if host == "" {
+		host = c.host
+	}
+	w.WriteString(host)
+	w.WriteString("\r\n")
+	if _, ok := req.Header["User-Agent"]; !ok {
+		w.WriteString("User-Agent: m18-run\r\n")
+	}
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			if strings.ContainsAny(v, "\r\n") || strings.ContainsAny(k, "\r\n: ") {
+				return fmt.Errorf("load: header %q has an invalid name or value", k)
+			}
+			w.WriteString(k)
+			w.WriteString(": ")
+			w.WriteString(v)
+			w.WriteString("\r\n")
+		}
+	}
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	if hasBody || req.Method == http.MethodPost || req.Method == http.MethodPut || req.Method == http.MethodPatch {
+		if hasBody && req.ContentLength <= 0 {
+			return fmt.Errorf("load: %s %s: a body needs its ContentLength", req.Method, req.URL.Path)
+		}
+		w.WriteString("Content-Length: ")
+		var num [20]byte
+		w.Write(strconv.AppendInt(num[:0], max(req.ContentLength, 0), 10))
+		w.WriteString("\r\n")
+	}
+	if req.Close {
+		w.WriteString("Connection: close\r\n")
+	}
+	w.WriteString("\r\n")
+	if hasBody {
+		n, err := io.Copy(w, req.Body)
+		if err != nil {
+			return err
+		}
+		if n != req.ContentLength {
+			return fmt.Errorf("load: %s %s: body was %d bytes, ContentLength %d", req.Method, req.URL.Path, n, req.ContentLength)
+		}
+	}
+	return w.Flush()
+}
+
+// errMalformed is returned for a response this reader cannot frame.
+var errMalformed = errors.New("malformed HTTP response")
+
+// readResponse reads one response head and discards its body. keep says
+// whether the connection may carry the next request.
+func (c *senderConn) readResponse(head bool) (status int, keep bool, err error) {
+	line, err := c.br.ReadSlice('\n')
+	if err != nil {
+		return 0, false, err
+	}
+	// "HTTP/1.1 200 OK\r\n"
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
+		return 0, false, fmt.Errorf("load: %w: status line %q", errMalformed, trimEOL(line))
+	}
+	http10 := line[7] == '0'
+	code, err := strconv.Atoi(string(line[9:12]))
+	if err != nil || code < 100 || code > 999 {
+		return 0, false, fmt.Errorf("load: %w: status line %q", errMalformed, trimEOL(line))
+	}
+	keep = !http10
+	length := int64(-1)
+	chunked := false
+	for {
+		line, err := c.br.ReadSlice('\n')
+		if err != nil {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				err = fmt.Errorf("load: %w: a header line longer than %d bytes", errMalformed, c.br.Size())
+			}
+			return 0, false, err
+		}
+		line = trimEOL(line)
+		if len(line) == 0 {
+			break
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			return 0, false, fmt.Errorf("load: %w: header line %q", errMalformed, line)
+		}
+		name, value := line[:colon], bytes.TrimSpace(line[colon+1:])
+		switch {
+		case equalFold(name, "content-length"):
+			n, err := strconv.ParseInt(string(value), 10, 64)
+			if err != nil || n < 0 {
+				return 0, false, fmt.Errorf("load: %w: Content-Length %q", errMalformed, value)
+			}
+			length = n
+		case equalFold(name, "transfer-encoding"):
+			chunked = bytes.Contains(bytes.ToLower(value), []byte("chunked"))
+		case equalFold(name, "connection"):
+			v := bytes.ToLower(value)
+			if bytes.Contains(v, []byte("close")) {
+				keep = false
+			} else if bytes.Contains(v, []byte("keep-alive")) {
+				keep = true
+			}
+		}
+	}
+	switch {
+	case head || code < 200 || code == http.StatusNoContent || code == http.StatusNotModified:
+		return code, keep, nil
+	case chunked:
+		if _, err := io.Copy(io.Discard, httputil.NewChunkedReader(c.br)); err != nil {
+			return 0, false, err
+		}
+		for { // trailers, up to the empty line
+			line, err := c.br.ReadSlice('\n')
+			if err != nil {
+				return 0, false, err
+			}
+			if len(trimEOL(line)) == 0 {
+				return code, keep, nil
+			}
+		}
+	case length >= 0:
+		if _, err := c.br.Discard(int(length)); err != nil {
+			return 0, false, err
+		}
+		return code, keep, nil
+	default: // the body runs to the end of the connection
+		if _, err := io.Copy(io.Discard, c.br); err != nil {
+			return 0, false, err
+		}
+		return code, false, nil
+	}
+}
+
+func trimEOL(b []byte) []byte {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r"))
+}
+
+// equalFold reports whether b is s (lower case ASCII) ignoring case.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
