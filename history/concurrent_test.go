@@ -8,46 +8,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sort"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
-)
 
-// moduleRoot walks up from the package directory to the one holding go.mod.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-}
+	"github.com/engram/m18-gate/internal/testenv"
+)
 
 // buildCLI builds cmd/m18-history into a temporary directory.
 func buildCLI(t testing.TB) string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
 	bin := filepath.Join(t.TempDir(), "m18-history")
-	cmd := exec.Command(goTool, "build", "-o", bin, "./cmd/m18-history")
-	cmd.Dir = moduleRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/m18-history: %v\n%s", err, out)
-	}
+	testenv.Build(t, bin, "./cmd/m18-history")
 	return bin
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/stats"
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/internal/version"
 )
 
@@ -28,7 +29,7 @@ const (
 	exitPass        = 0
 	exitRegression  = 1
 	exitCompetitive = 2
-	exitUsage       = 3
+	exitUsage       = cli.ExitUsage
 )
 
 const usage = `m18-gate decides whether a change regressed performance.
@@ -178,17 +179,12 @@ func parse(fs *flag.FlagSet, args []string, last **files) ([]string, error) {
 }
 
 func usageFor(fs *flag.FlagSet, synopsis, extra string) func() {
-	return func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: %s\n\n%s\nFlags:\n", synopsis, extra)
-		fs.PrintDefaults()
-		fmt.Fprint(w, "\nExit codes: 0 no regression, 1 internal regression, 2 competitive regression, 3 input or usage error.\n")
-	}
+	return cli.Usage(fs, "Usage: "+synopsis+"\n\n"+extra+"\nFlags:\n",
+		"\nExit codes: 0 no regression, 1 internal regression, 2 competitive regression, 3 input or usage error.\n")
 }
 
 func compare(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("compare", stderr)
 	ff, last := multiFiles(2)
 	base, head := ff[0], ff[1]
 	var threshold, compThreshold percent
@@ -219,7 +215,7 @@ func compare(args []string, stdout, stderr io.Writer) int {
 			"overrides still apply.\n")
 	rest, err := parse(fs, args, last)
 	if err != nil {
-		return flagError(err)
+		return cli.FlagExit(err)
 	}
 	if len(rest) > 0 {
 		return usageError(stderr, fmt.Errorf("unexpected argument %q (files go after --base or --head)", rest[0]))
@@ -289,8 +285,7 @@ func compare(args []string, stdout, stderr io.Writer) int {
 }
 
 func calibrate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("calibrate", stderr)
 	ff, last := multiFiles(1)
 	runs := ff[0]
 	fs.Var(runs, "runs", "A/A result `FILE` (identical builds; repeat, or list several after the flag)")
@@ -303,7 +298,7 @@ func calibrate(args []string, stdout, stderr io.Writer) int {
 			"machine (median, MAD, robust CV) and the smallest change --n runs per side can detect.\n")
 	rest, err := parse(fs, args, last)
 	if err != nil {
-		return flagError(err)
+		return cli.FlagExit(err)
 	}
 	if len(rest) > 0 {
 		return usageError(stderr, fmt.Errorf("unexpected argument %q (files go after --runs)", rest[0]))
@@ -340,8 +335,7 @@ func calibrate(args []string, stdout, stderr io.Writer) int {
 }
 
 func changepoints(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("changepoints", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("changepoints", stderr)
 	ff, last := multiFiles(1)
 	series := ff[0]
 	fs.Var(series, "series", "m18 result or m18.series/v1 `FILE` (repeat, or list several after the flag)")
@@ -358,7 +352,7 @@ func changepoints(args []string, stdout, stderr io.Writer) int {
 			"of its repetitions.\n")
 	rest, err := parse(fs, args, last)
 	if err != nil {
-		return flagError(err)
+		return cli.FlagExit(err)
 	}
 	if len(rest) > 0 {
 		return usageError(stderr, fmt.Errorf("unexpected argument %q (files go after --series)", rest[0]))
@@ -385,13 +379,6 @@ func changepoints(args []string, stdout, stderr io.Writer) int {
 	return exitPass
 }
 
-func flagError(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitPass
-	}
-	return exitUsage // the flag package has printed the error and usage
-}
-
 func usageError(stderr io.Writer, err error) int {
 	fmt.Fprintln(stderr, "m18-gate:", err)
 	return exitUsage
@@ -400,19 +387,12 @@ func usageError(stderr io.Writer, err error) int {
 // scenarios prints the scenarios the config's [tiers] table lists for a
 // tier, one per line, so that the action runs what the policy names.
 func scenarios(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("m18-gate scenarios", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("m18-gate scenarios", stderr)
 	config := fs.String("config", ".github/m18-gate.toml", "policy file with a [tiers] table")
 	tier := fs.String("tier", "pr", "tier whose scenarios to list")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: m18-gate scenarios --config FILE --tier T\n\nPrints the scenarios of tier T in the config's [tiers] table, one per line.\nExit 0 listed; 3 no such file, a bad config, or no such tier.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitPass
-		}
-		return exitUsage
+	fs.Usage = cli.Usage(fs, "Usage: m18-gate scenarios --config FILE --tier T\n\nPrints the scenarios of tier T in the config's [tiers] table, one per line.\nExit 0 listed; 3 no such file, a bad config, or no such tier.\n\nFlags:\n", "")
+	if code, done := cli.Parse(fs, args); done {
+		return code
 	}
 	cfg, err := gate.LoadConfig(*config)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/history"
+	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/internal/version"
 	"github.com/engram/m18-gate/runners/result"
 )
@@ -24,9 +25,9 @@ import (
 // Exit codes.
 const (
 	exitOK         = 0
-	exitFailed     = 1 // push refused or lost every race, internal error
-	exitBadInput   = 3 // bad flags or input, or the remote cannot be reached
-	exitNoBaseline = 4 // baseline: nothing comparable stored
+	exitFailed     = 1             // push refused or lost every race, internal error
+	exitBadInput   = cli.ExitUsage // bad flags or input, or the remote cannot be reached
+	exitNoBaseline = 4             // baseline: nothing comparable stored
 )
 
 const usage = `m18-history keeps benchmark results on a git branch (one JSON file per run).
@@ -79,35 +80,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	cmd, rest := args[0], args[1:]
-	var err error
-	switch cmd {
-	case "push":
-		err = push(ctx, rest, stdout, stderr)
-	case "baseline":
-		err = baseline(ctx, rest, stdout, stderr)
-	case "series":
-		err = series(ctx, rest, stdout, stderr)
-	case "list":
-		err = list(ctx, rest, stdout, stderr)
-	case "show":
-		err = show(ctx, rest, stdout, stderr)
-	case "prune":
-		err = prune(ctx, rest, stdout, stderr)
-	case "compact":
-		err = compact(ctx, rest, stdout, stderr)
-	case "accept":
-		err = accept(ctx, rest, stdout, stderr)
-	case "version":
+	if cmd == "version" {
 		fmt.Fprintln(stdout, "m18-history", version.String())
 		return exitOK
-	default:
+	}
+	commands := map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+		"push": push, "baseline": baseline, "series": series, "list": list,
+		"show": show, "prune": prune, "compact": compact, "accept": accept,
+	}
+	f, ok := commands[cmd]
+	if !ok {
 		fmt.Fprintf(stderr, "m18-history: unknown command %q\n\n%s", cmd, usage)
 		return exitBadInput
 	}
-	if err == nil {
-		return exitOK
-	}
-	if errors.Is(err, flag.ErrHelp) {
+	err := f(ctx, rest, stdout, stderr)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "m18-history %s: %v\n", cmd, err)
@@ -130,13 +117,9 @@ type remoteFlags struct {
 }
 
 func newFlags(name, synopsis string, stderr io.Writer, rf *remoteFlags) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: m18-history %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nExit codes: 0 ok, 1 push refused or failed, 3 bad input or unreachable remote, 4 no baseline.\n")
-	}
+	fs := cli.NewFlagSet(name, stderr)
+	fs.Usage = cli.Usage(fs, "Usage: m18-history "+synopsis+"\n\nFlags:\n",
+		"\nExit codes: 0 ok, 1 push refused or failed, 3 bad input or unreachable remote, 4 no baseline.\n")
 	fs.StringVar(&rf.repo, "repo", "", "results repository: a path, file:///PATH, or https://github.com/OWNER/REPO.git (token from GITHUB_TOKEN)")
 	fs.StringVar(&rf.branch, "branch", history.DefaultBranch, "results branch")
 	fs.IntVar(&rf.tries, "tries", history.DefaultTries, "push attempts before giving up when other writers keep moving the branch")

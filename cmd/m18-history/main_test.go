@@ -27,7 +27,7 @@ func writeResult(t *testing.T, dir, run, commit string, start time.Time) string 
 	return p
 }
 
-func cli(t *testing.T, args ...string) (int, string, string) {
+func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(args, &out, &errb)
@@ -73,7 +73,7 @@ func TestCLI(t *testing.T) {
 		{[]string{"prune", "--repo", repo, "--dry-run"}, exitOK, "nothing to do"},
 	}
 	for _, s := range steps {
-		code, stdout, stderr := cli(t, s.args...)
+		code, stdout, stderr := runCLI(t, s.args...)
 		if code != s.code || !strings.Contains(stdout+stderr, s.contains) {
 			t.Fatalf("m18-history %s: exit %d (want %d), output lacks %q?\nstdout:\n%s\nstderr:\n%s", strings.Join(s.args, " "), code, s.code, s.contains, stdout, stderr)
 		}

@@ -4,13 +4,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/runners/hw"
 	"github.com/sethvargo/go-githubactions"
 )
@@ -18,7 +17,7 @@ import (
 // Exit codes.
 const (
 	exitOK    = 0
-	exitUsage = 3
+	exitUsage = cli.ExitUsage
 )
 
 const usage = `m18-probe prints this machine's hardware fingerprint, the runner labels it
@@ -53,23 +52,15 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("m18-probe", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("m18-probe", stderr)
 	jsonOut := fs.Bool("json", false, "print JSON (fingerprint, labels, tiers, warnings) instead of text")
 	ghOut := fs.Bool("github-output", false, "also write fingerprint=, fingerprint_json=, labels=, tiers= to $GITHUB_OUTPUT")
 	root := fs.String("root", "/", "directory holding the proc and sys trees to read (another machine's snapshot)")
 	noPerf := fs.Bool("no-perf", false, "do not run \"perf stat\" to check hardware counters (perf_counters is then false)")
 	perfTimeout := fs.Duration("perf-timeout", hw.DefaultPerfTimeout, "bound on the \"perf stat\" check (a Go `duration` such as 2s)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, usageTail)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	fs.Usage = cli.Usage(fs, usage, usageTail)
+	if code, done := cli.Parse(fs, args); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "m18-probe: unexpected argument %q (it takes flags only; see --help)\n", fs.Arg(0))

@@ -6,8 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,12 +18,13 @@ import (
 	report "github.com/engram/m18-gate/gate/github"
 	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/cli"
 )
 
 // Exit codes.
 const (
 	exitOK        = 0
-	exitBadInput  = 3
+	exitBadInput  = cli.ExitUsage
 	exitReporting = 4
 )
 
@@ -71,8 +70,7 @@ Example:
 `
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("m18-report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("m18-report", stderr)
 	var (
 		verdictPath = fs.String("verdict", "", "the m18.verdict/v1 `file` to report (required unless --start)")
 		repoFlag    = fs.String("repo", "", "repository `owner/name` (default $GITHUB_REPOSITORY)")
@@ -90,16 +88,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		artifact    = fs.String("artifact", render.DefaultArtifactName, "`name` of the artifact holding the full verdict, for truncated reports")
 		timeout     = fs.Duration("timeout", 10*time.Minute, "give up reporting after this `duration`")
 	)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), footer)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitBadInput
+	fs.Usage = cli.Usage(fs, usage, footer)
+	if code, done := cli.Parse(fs, args); done {
+		return code
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "m18-report: "+format+"\n", a...)

@@ -34,13 +34,13 @@ func writeVerdict(t *testing.T, dir string, regressed bool) string {
 	return p
 }
 
-type cli struct {
+type reportCLI struct {
 	fake *fakegithub.Server
 	dir  string
 	env  map[string]string
 }
 
-func newCLI(t *testing.T) *cli {
+func newCLI(t *testing.T) *reportCLI {
 	fake := fakegithub.New(
 		fakegithub.WithToken("ghs_rw", fakegithub.ActionsToken(fakegithub.Write, fakegithub.Write)),
 		fakegithub.WithToken("ghs_ro", fakegithub.ActionsToken(fakegithub.Read, fakegithub.Read)),
@@ -49,7 +49,7 @@ func newCLI(t *testing.T) *cli {
 	dir := t.TempDir()
 	event := filepath.Join(dir, "event.json")
 	os.WriteFile(event, []byte(`{"pull_request":{"number":7,"head":{"sha":"abc123"}}}`), 0o644)
-	return &cli{fake: fake, dir: dir, env: map[string]string{
+	return &reportCLI{fake: fake, dir: dir, env: map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": "ghs_rw", "GITHUB_REPOSITORY": "o/r", "GITHUB_SHA": "merge",
 		"GITHUB_API_URL": fake.URL, "GITHUB_RUN_ID": "5", "GITHUB_WORKFLOW": "gate", "GITHUB_JOB": "perf",
 		"GITHUB_EVENT_PATH": event, "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary.md"),
@@ -57,7 +57,7 @@ func newCLI(t *testing.T) *cli {
 	}}
 }
 
-func (c *cli) run(args ...string) (int, string, string) {
+func (c *reportCLI) run(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := run(args, func(k string) string { return c.env[k] }, &out, &errb)
 	return code, out.String(), errb.String()

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/internal/version"
 	"github.com/engram/m18-gate/runners/hw"
 	"github.com/engram/m18-gate/runners/load"
@@ -30,10 +31,10 @@ import (
 // Exit codes.
 const (
 	exitOK          = 0
-	exitValidation  = 1   // the scenario's [validation] failed
-	exitInput       = 3   // bad input, target unreachable, preload failed
-	exitGenerator   = 4   // the load generator was the bottleneck: figures invalid
-	exitInterrupted = 130 // SIGINT/SIGTERM: partial result written to OUTPUT.partial
+	exitValidation  = 1             // the scenario's [validation] failed
+	exitInput       = cli.ExitUsage // bad input, target unreachable, preload failed
+	exitGenerator   = 4             // the load generator was the bottleneck: figures invalid
+	exitInterrupted = 130           // SIGINT/SIGTERM: partial result written to OUTPUT.partial
 )
 
 const usage = `m18-run runs a workload scenario open-loop against an Engram-compatible target
@@ -49,7 +50,9 @@ Without --endpoint the built-in reference target is started in-process on
 127.0.0.1; the --target-* flags set its knobs.
 
 Flags:
-%s
+`
+
+const usageTail = `
 Exit codes:
   0    ok
   1    the scenario's [validation] failed (the message says which check, by how much)
@@ -84,8 +87,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return exitOK
 		}
 	}
-	fs := flag.NewFlagSet("m18-run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("m18-run", stderr)
 	var (
 		scen        = fs.String("scenario", "", "scenario: a built-in `NAME` (m18-run list) or a TOML file path (required)")
 		endpoint    = fs.String("endpoint", "", "target base `URL`, e.g. http://127.0.0.1:7432 (default: start the built-in reference target)")
@@ -103,25 +105,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		lbls        labels
 		tOpts       target.Options
 	)
-	fs.Var(&lbls, "label", "runner label recorded in the result (repeatable)")
-	fs.Float64Var(&tOpts.Slowdown, "target-slowdown", 0, "built-in target: extra CPU work per request, `PCT` of its handling time")
-	fs.DurationVar(&tOpts.StallEvery, "target-stall-every", 0, "built-in target: stall the whole server every `D`")
-	fs.DurationVar(&tOpts.StallFor, "target-stall-for", 0, "built-in target: each stall lasts `D`")
-	fs.Float64Var(&tOpts.FailRate, "target-fail-rate", 0, "built-in target: fraction `F` of requests answered 500")
-	fs.Float64Var(&tOpts.Capacity, "target-capacity", 0, "built-in target: admit at most `OPS` per second (others queue)")
-	fs.Float64Var(&tOpts.LeakMBPerMin, "target-leak", 0, "built-in target: retain `MB_PER_MIN` of memory on purpose")
-	fs.Usage = func() {
-		var b strings.Builder
-		fs.SetOutput(&b)
-		fs.PrintDefaults()
-		fs.SetOutput(stderr)
-		fmt.Fprintf(stderr, usage, b.String())
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInput
+	builtinTargetFlags(fs, &lbls, &tOpts)
+	fs.Usage = cli.Usage(fs, usage, usageTail)
+	if code, done := cli.Parse(fs, args); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "m18-run: unexpected argument %q (subcommands are list, check and task; flags start with --)\n", fs.Arg(0))
@@ -204,12 +191,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	doc, runErr := load.Run(ctx, cfg)
 	if doc != nil {
-		path := *output
-		if errors.Is(runErr, load.ErrInterrupted) {
-			path += ".partial"
-		}
-		if err := result.WriteFile(path, doc); err != nil {
-			fmt.Fprintf(stderr, "m18-run: write %s: %v\n", path, err)
+		path, err := writeResult(*output, doc, runErr)
+		if err != nil {
+			fmt.Fprintf(stderr, "m18-run: %v\n", err)
 			return exitInput
 		}
 		if err := load.WriteSummary(stdout, doc); err != nil {
@@ -217,21 +201,58 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "\nresult written to %s\n", path)
 	}
+	if code, ok := runStopped(stderr, "m18-run", runErr); ok {
+		return code
+	}
 	switch {
 	case runErr == nil:
 		return exitOK
-	case errors.Is(runErr, load.ErrInterrupted):
-		fmt.Fprintf(stderr, "m18-run: %v (partial result, not a valid sample)\n", runErr)
-		return exitInterrupted
-	case errors.Is(runErr, load.ErrGeneratorBottleneck):
-		fmt.Fprintf(stderr, "m18-run: %v\n", runErr)
-		return exitGenerator
 	case errors.Is(runErr, load.ErrValidation):
 		fmt.Fprintf(stderr, "m18-run: scenario %s: %v\n", sc.Ref, runErr)
 		return exitValidation
 	}
 	fmt.Fprintf(stderr, "m18-run: %v\n", runErr)
 	return exitInput
+}
+
+// builtinTargetFlags defines --label and the --target-* flags that set the
+// knobs of the built-in reference target.
+func builtinTargetFlags(fs *flag.FlagSet, lbls *labels, o *target.Options) {
+	fs.Var(lbls, "label", "runner label recorded in the result (repeatable)")
+	fs.Float64Var(&o.Slowdown, "target-slowdown", 0, "built-in target: extra CPU work per request, `PCT` of its handling time")
+	fs.DurationVar(&o.StallEvery, "target-stall-every", 0, "built-in target: stall the whole server every `D`")
+	fs.DurationVar(&o.StallFor, "target-stall-for", 0, "built-in target: each stall lasts `D`")
+	fs.Float64Var(&o.FailRate, "target-fail-rate", 0, "built-in target: fraction `F` of requests answered 500")
+	fs.Float64Var(&o.Capacity, "target-capacity", 0, "built-in target: admit at most `OPS` per second (others queue)")
+	fs.Float64Var(&o.LeakMBPerMin, "target-leak", 0, "built-in target: retain `MB_PER_MIN` of memory on purpose")
+}
+
+// writeResult writes doc to output, or to output.partial when the run was
+// interrupted, and returns the path written.
+func writeResult(output string, doc *result.Document, runErr error) (string, error) {
+	path := output
+	if errors.Is(runErr, load.ErrInterrupted) {
+		path += ".partial"
+	}
+	if err := result.WriteFile(path, doc); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return path, nil
+}
+
+// runStopped reports a run that was interrupted (exit 130) or whose load
+// generator was the bottleneck (exit 4), prefixing the message with prog.
+// ok is false for any other outcome.
+func runStopped(stderr io.Writer, prog string, runErr error) (code int, ok bool) {
+	switch {
+	case errors.Is(runErr, load.ErrInterrupted):
+		fmt.Fprintf(stderr, "%s: %v (partial result, not a valid sample)\n", prog, runErr)
+		return exitInterrupted, true
+	case errors.Is(runErr, load.ErrGeneratorBottleneck):
+		fmt.Fprintf(stderr, "%s: %v\n", prog, runErr)
+		return exitGenerator, true
+	}
+	return 0, false
 }
 
 func list(w io.Writer) int {

@@ -7,26 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
 
-// engramScenarios finds ../shared/engram-scenarios beside the repository.
+// engramScenarios lists Engram's scenario files beside the repository.
 func engramScenarios(t *testing.T) []string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root not found")
-		}
-		dir = parent
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "..", "shared", "engram-scenarios", "*.toml"))
+	files, _ := filepath.Glob(filepath.Join(testenv.EngramScenarios(t), "*.toml"))
 	if len(files) == 0 {
-		t.Skip("../shared/engram-scenarios/ is absent: Engram's scenario files are not available here")
+		t.Skip("../shared/engram-scenarios/ holds no .toml files: Engram's scenario files are not available here")
 	}
 	return files
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,9 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/runners/hw"
 	"github.com/engram/m18-gate/runners/load"
-	"github.com/engram/m18-gate/runners/result"
 	"github.com/engram/m18-gate/runners/target"
 	"github.com/engram/m18-gate/runners/tasks"
 )
@@ -33,7 +31,9 @@ Without --endpoint the built-in reference target is started in-process on
 127.0.0.1; the --target-* flags set its knobs.
 
 Flags:
-%s
+`
+
+const taskUsageTail = `
 Exit codes:
   0    every criterion passed
   1    a criterion failed (the summary says which, measured against expected)
@@ -55,8 +55,7 @@ func task(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	fs := flag.NewFlagSet("m18-run task", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("m18-run task", stderr)
 	var (
 		budget   = fs.String("budget", "pr", "`BUDGET`: pr (minutes at most), nightly or full (the milestone's sizes)")
 		endpoint = fs.String("endpoint", "", "target base `URL` (default: start the built-in reference target)")
@@ -71,30 +70,15 @@ func task(args []string, stdout, stderr io.Writer) int {
 		lbls     labels
 		env      tasks.Env
 	)
-	fs.Var(&lbls, "label", "runner label recorded in the result (repeatable)")
-	fs.Float64Var(&env.TargetOptions.Slowdown, "target-slowdown", 0, "built-in target: extra CPU work per request, `PCT` of its handling time")
-	fs.DurationVar(&env.TargetOptions.StallEvery, "target-stall-every", 0, "built-in target: stall the whole server every `D`")
-	fs.DurationVar(&env.TargetOptions.StallFor, "target-stall-for", 0, "built-in target: each stall lasts `D`")
-	fs.Float64Var(&env.TargetOptions.FailRate, "target-fail-rate", 0, "built-in target: fraction `F` of requests answered 500")
-	fs.Float64Var(&env.TargetOptions.Capacity, "target-capacity", 0, "built-in target: admit at most `OPS` per second (others queue)")
-	fs.Float64Var(&env.TargetOptions.LeakMBPerMin, "target-leak", 0, "built-in target: retain `MB_PER_MIN` of memory on purpose")
-	fs.Usage = func() {
-		var b strings.Builder
-		fs.SetOutput(&b)
-		fs.PrintDefaults()
-		fs.SetOutput(stderr)
-		fmt.Fprintf(stderr, taskUsage, b.String())
-	}
+	builtinTargetFlags(fs, &lbls, &env.TargetOptions)
+	fs.Usage = cli.Usage(fs, taskUsage, taskUsageTail)
 	// The task id may come before or after the flags.
 	var id string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		id, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInput
+	if code, done := cli.Parse(fs, args); done {
+		return code
 	}
 	if id == "" && fs.NArg() > 0 {
 		id = fs.Arg(0)
@@ -153,12 +137,9 @@ func task(args []string, stdout, stderr io.Writer) int {
 	started := time.Now()
 	o, runErr := t.Run(ctx, env)
 	if o != nil && o.Document != nil {
-		path := out
-		if errors.Is(runErr, load.ErrInterrupted) {
-			path += ".partial"
-		}
-		if err := result.WriteFile(path, o.Document); err != nil {
-			fmt.Fprintf(stderr, "m18-run task: write %s: %v\n", path, err)
+		path, err := writeResult(out, o.Document, runErr)
+		if err != nil {
+			fmt.Fprintf(stderr, "m18-run task: %v\n", err)
 			return exitInput
 		}
 		if *jsonOut {
@@ -175,12 +156,9 @@ func task(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case runErr == nil:
 		return exitValidation
-	case errors.Is(runErr, load.ErrInterrupted):
-		fmt.Fprintf(stderr, "m18-run task: %v (partial result, not a valid sample)\n", runErr)
-		return exitInterrupted
-	case errors.Is(runErr, load.ErrGeneratorBottleneck):
-		fmt.Fprintf(stderr, "m18-run task: %v\n", runErr)
-		return exitGenerator
+	}
+	if code, ok := runStopped(stderr, "m18-run task", runErr); ok {
+		return code
 	}
 	fmt.Fprintf(stderr, "m18-run task %s: %v\n", t.ID, runErr)
 	return exitInput

@@ -5,8 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/internal/version"
 	"github.com/engram/m18-gate/runners/target"
 )
@@ -22,8 +21,8 @@ import (
 // Exit codes.
 const (
 	exitOK    = 0
-	exitError = 1 // the server failed while running
-	exitUsage = 3 // bad flags, non-loopback address, cannot listen
+	exitError = 1             // the server failed while running
+	exitUsage = cli.ExitUsage // bad flags, non-loopback address, cannot listen
 )
 
 const usage = `m18-target runs the Engram-compatible reference target.
@@ -57,8 +56,7 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("m18-target", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("m18-target", stderr)
 	var o target.Options
 	addr := fs.String("addr", "127.0.0.1:7432", "listen address host:port (loopback only unless --allow-remote)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr")
@@ -71,16 +69,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed `N` for injected failures and generated memory ids")
 	verbose := fs.Bool("v", false, "log start and shutdown to stderr")
 	showVersion := fs.Bool("version", false, "print the version and exit")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, usageTail)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	fs.Usage = cli.Usage(fs, usage, usageTail)
+	if code, done := cli.Parse(fs, args); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "m18-target: unexpected argument %q; it takes flags only (see --help)\n", fs.Arg(0))

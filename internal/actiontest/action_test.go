@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/engram/m18-gate/gate"
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 // TestRunExpressionsDetector shows the detector used below can fail.
@@ -43,7 +44,7 @@ func TestRunExpressionsDetector(t *testing.T) {
 // of a workflow holds a ${{ }} expression: inputs must reach scripts through
 // env:.
 func TestNoExpressionInRunScripts(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.ModuleRoot(t)
 	files := append([]string{filepath.Join(root, "action.yml")}, workflowFiles(t, root)...)
 	for _, f := range files {
 		for _, e := range runExpressions(loadYAML(t, f)) {
@@ -69,7 +70,7 @@ var kebab = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 // that states the default, a default value (so none is required), and the
 // defaults the issue fixes.
 func TestActionInputsDocumented(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.ModuleRoot(t)
 	doc := loadYAML(t, filepath.Join(root, "action.yml"))
 	inputs := mapping(doc, "inputs")
 	if inputs == nil {
@@ -124,7 +125,7 @@ func TestActionInputsDocumented(t *testing.T) {
 // TestActionOutputs checks the outputs the issue names are declared,
 // described, and bound to a step.
 func TestActionOutputs(t *testing.T) {
-	doc := loadYAML(t, filepath.Join(repoRoot(t), "action.yml"))
+	doc := loadYAML(t, filepath.Join(testenv.ModuleRoot(t), "action.yml"))
 	outputs := mapping(doc, "outputs")
 	for _, name := range []string{"verdict", "regressions", "result-path", "verdict-path"} {
 		o := mapping(outputs, name)
@@ -147,7 +148,7 @@ func TestActionOutputs(t *testing.T) {
 // missing or old) and upload-artifact, and the binaries run in the order
 // probe → run (with the history baseline) → gate → report → history push.
 func TestActionSteps(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.ModuleRoot(t)
 	doc := loadYAML(t, filepath.Join(root, "action.yml"))
 	if u := mapping(mapping(doc, "runs"), "using"); u == nil || u.Value != "composite" {
 		t.Fatalf("runs.using = %v, want composite", u)
@@ -230,7 +231,7 @@ func TestActionSteps(t *testing.T) {
 // pull request can trigger has a job on a self-hosted runner: fork pull
 // requests must never reach self-hosted hardware.
 func TestSelfHostedRunnersOnlyOnTrustedEvents(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.ModuleRoot(t)
 	sawSelfHosted := false
 	for _, f := range workflowFiles(t, root) {
 		doc := loadYAML(t, f)
@@ -282,7 +283,7 @@ func triggerNames(on *yaml.Node) []string {
 // TestWorkflowsDoWhatTheIssueSays checks the few promises of each workflow
 // that a linter cannot.
 func TestWorkflowsDoWhatTheIssueSays(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.ModuleRoot(t)
 	read := func(name string) string {
 		data, err := os.ReadFile(filepath.Join(root, ".github", "workflows", name))
 		if err != nil {
@@ -308,7 +309,7 @@ func TestWorkflowsDoWhatTheIssueSays(t *testing.T) {
 // TestExampleConfigIsValid loads .github/m18-gate.toml with the gate's own
 // parser, so the example never drifts from the format.
 func TestExampleConfigIsValid(t *testing.T) {
-	c, err := gate.LoadConfig(filepath.Join(repoRoot(t), ".github", "m18-gate.toml"))
+	c, err := gate.LoadConfig(filepath.Join(testenv.ModuleRoot(t), ".github", "m18-gate.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +321,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 // TestReadmeSectionListsEveryInput keeps .github/ACTION.md's table in step
 // with action.yml.
 func TestReadmeSectionListsEveryInput(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.ModuleRoot(t)
 	data, err := os.ReadFile(filepath.Join(root, ".github", "ACTION.md"))
 	if err != nil {
 		t.Fatal(err)

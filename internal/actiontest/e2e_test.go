@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/fakegithub"
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 // SkipE2EEnv, when set to anything, skips the end-to-end run of the action
@@ -198,7 +198,7 @@ func TestActionEndToEnd(t *testing.T) {
 			t.Fatalf("M18_E2E_REPETITIONS=%q: want a whole number ≥ 2", s)
 		}
 	}
-	w := &e2e{t: t, root: repoRoot(t), tmp: t.TempDir(), token: "ghs_e2eToken123", act: actBin, commits: map[string]string{}}
+	w := &e2e{t: t, root: testenv.ModuleRoot(t), tmp: t.TempDir(), token: "ghs_e2eToken123", act: actBin, commits: map[string]string{}}
 	w.artifacts = filepath.Join(w.tmp, "artifacts")
 	w.startFakeGitHub()
 	w.writeStubs()
@@ -301,11 +301,7 @@ func TestActionEndToEnd(t *testing.T) {
 func (w *e2e) startFakeGitHub() {
 	t := w.t
 	bin := filepath.Join(w.tmp, "bin", "fakegithub")
-	build := exec.Command(goTool(), "build", "-o", bin, "./internal/fakegithub/cmd/fakegithub")
-	build.Dir = w.root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building fakegithub: %v\n%s", err, out)
-	}
+	testenv.Build(t, bin, "./internal/fakegithub/cmd/fakegithub")
 	cmd := exec.Command(bin, "--token", w.token+"=github-actions[bot]:write")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -609,27 +605,15 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	return "go"
-}
-
 func goEnv(key string) string {
 	if v := os.Getenv(key); v != "" {
 		return v
 	}
-	out, err := exec.Command(goTool(), "env", key).Output()
+	out, err := exec.Command(testenv.GoTool(), "env", key).Output()
 	if err != nil {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // tail returns the last n lines of s.

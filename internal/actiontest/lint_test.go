@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 // TestActionlint runs actionlint over every workflow (and, through
@@ -15,7 +17,7 @@ func TestActionlint(t *testing.T) {
 		t.Skip("actionlint is not on PATH (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12; .ci/run does)")
 	}
 	cmd := exec.Command(bin, "-no-color")
-	cmd.Dir = repoRoot(t)
+	cmd.Dir = testenv.ModuleRoot(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("actionlint: %v\n%s", err, out)
 	}
@@ -28,7 +30,7 @@ func TestShellcheck(t *testing.T) {
 	if err != nil {
 		t.Skip("shellcheck is not on PATH (apt-get install shellcheck)")
 	}
-	root := repoRoot(t)
+	root := testenv.ModuleRoot(t)
 	files, _ := filepath.Glob(filepath.Join(root, "scripts", "*.sh"))
 	action, _ := filepath.Glob(filepath.Join(root, "scripts", "action", "*.sh"))
 	files = append(files, action...)

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 // TestM17CompatibleScripts runs scripts/m18_performance_check.sh and
@@ -28,14 +30,10 @@ func TestM17CompatibleScripts(t *testing.T) {
 			t.Skipf("%s is not on PATH", tool)
 		}
 	}
-	root := repoRoot(t)
+	root := testenv.ModuleRoot(t)
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin")
-	build := exec.Command(goTool(), "build", "-o", bin+"/", "./cmd/...")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/...: %v\n%s", err, out)
-	}
+	testenv.Build(t, bin+"/", "./cmd/...")
 	work := filepath.Join(tmp, "engram") // the developer's checkout
 	scenario := filepath.Join(work, "small.toml")
 	writeFile(t, scenario, e2eScenario)

@@ -176,7 +176,7 @@ func validate(c *ctxResponse, req *checkRunRequest, create bool, doc string) boo
 	return true
 }
 
-func (s *Server) createCheckRun(c *ctxResponse, owner, repo string) {
+func (s *Server) createCheckRun(c *ctxResponse, owner, repo string, _ int64) {
 	if !c.id.Installation {
 		c.fail(http.StatusForbidden, "You must authenticate via a GitHub App.", docCreateCheckRun)
 		return
@@ -260,6 +260,27 @@ func (s *Server) findRun(owner, repo string, id int64) *CheckRun {
 	return nil
 }
 
+// withRun calls f (when not nil) under the lock with check run id of
+// owner/repo, and returns a copy of the run and its annotations as f left
+// them; false when there is no such run.
+func (s *Server) withRun(owner, repo string, id int64, f func(*CheckRun)) (CheckRunState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.findRun(owner, repo, id)
+	if r == nil {
+		return CheckRunState{}, false
+	}
+	if f != nil {
+		f(r)
+	}
+	return r.state(), true
+}
+
+// state copies the run and its annotations; the caller holds s.mu.
+func (r *CheckRun) state() CheckRunState {
+	return CheckRunState{CheckRun: *r, Annotations: append([]Annotation(nil), r.annotations...)}
+}
+
 func (s *Server) updateCheckRun(c *ctxResponse, owner, repo string, id int64) {
 	if denied(c, c.id.Checks, Write, docUpdateCheckRun) {
 		return
@@ -268,54 +289,34 @@ func (s *Server) updateCheckRun(c *ctxResponse, owner, repo string, id int64) {
 	if !decode(c, &req) || !validate(c, &req, false, docUpdateCheckRun) {
 		return
 	}
-	s.mu.Lock()
-	run := s.findRun(owner, repo, id)
-	if run == nil {
-		s.mu.Unlock()
-		c.fail(http.StatusNotFound, "Not Found", docUpdateCheckRun)
+	run, ok := s.withRun(owner, repo, id, func(r *CheckRun) { s.apply(r, &req) })
+	if c.notFound(!ok, docUpdateCheckRun) {
 		return
 	}
-	s.apply(run, &req)
-	out := *run
-	s.mu.Unlock()
-	c.json(http.StatusOK, out)
+	c.json(http.StatusOK, run.CheckRun)
 }
 
 func (s *Server) getCheckRun(c *ctxResponse, owner, repo string, id int64) {
 	if denied(c, c.id.Checks, Read, "https://docs.github.com/rest/checks/runs#get-a-check-run") {
 		return
 	}
-	s.mu.Lock()
-	run := s.findRun(owner, repo, id)
-	var out CheckRun
-	if run != nil {
-		out = *run
-	}
-	s.mu.Unlock()
-	if run == nil {
-		c.fail(http.StatusNotFound, "Not Found", docs)
+	run, ok := s.withRun(owner, repo, id, nil)
+	if c.notFound(!ok, docs) {
 		return
 	}
-	c.json(http.StatusOK, out)
+	c.json(http.StatusOK, run.CheckRun)
 }
 
 func (s *Server) listAnnotations(c *ctxResponse, owner, repo string, id int64) {
 	if denied(c, c.id.Checks, Read, "https://docs.github.com/rest/checks/runs#list-check-run-annotations") {
 		return
 	}
-	s.mu.Lock()
-	run := s.findRun(owner, repo, id)
-	var all []Annotation
-	if run != nil {
-		all = append(all, run.annotations...)
-	}
-	s.mu.Unlock()
-	if run == nil {
-		c.fail(http.StatusNotFound, "Not Found", docs)
+	run, ok := s.withRun(owner, repo, id, nil)
+	if c.notFound(!ok, docs) {
 		return
 	}
-	lo, hi := s.paginate(c, len(all))
-	c.json(http.StatusOK, append([]Annotation{}, all[lo:hi]...))
+	lo, hi := s.paginate(c, len(run.Annotations))
+	c.json(http.StatusOK, append([]Annotation{}, run.Annotations[lo:hi]...))
 }
 
 // CheckRuns returns the check runs of owner/repo, oldest first.
@@ -325,7 +326,7 @@ func (s *Server) CheckRuns(owner, repo string) []CheckRunState {
 	var out []CheckRunState
 	for _, r := range s.checkRuns {
 		if strings.EqualFold(r.Owner, owner) && strings.EqualFold(r.Repo, repo) {
-			out = append(out, CheckRunState{CheckRun: *r, Annotations: append([]Annotation(nil), r.annotations...)})
+			out = append(out, r.state())
 		}
 	}
 	return out

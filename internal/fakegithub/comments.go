@@ -74,11 +74,11 @@ func (s *Server) Comments(owner, repo string, issue int) []Comment {
 	return out
 }
 
-func (s *Server) listComments(c *ctxResponse, owner, repo string, issue int) {
+func (s *Server) listComments(c *ctxResponse, owner, repo string, issue int64) {
 	if denied(c, c.id.PullRequests, Read, docListComments) {
 		return
 	}
-	all := s.Comments(owner, repo, issue)
+	all := s.Comments(owner, repo, int(issue))
 	lo, hi := s.paginate(c, len(all))
 	c.json(http.StatusOK, append([]Comment{}, all[lo:hi]...))
 }
@@ -103,7 +103,7 @@ func validBody(c *ctxResponse, req commentRequest, doc string) bool {
 	return true
 }
 
-func (s *Server) createComment(c *ctxResponse, owner, repo string, issue int) {
+func (s *Server) createComment(c *ctxResponse, owner, repo string, issue int64) {
 	if denied(c, c.id.PullRequests, Write, docCreateComment) {
 		return
 	}
@@ -112,7 +112,7 @@ func (s *Server) createComment(c *ctxResponse, owner, repo string, issue int) {
 		return
 	}
 	s.mu.Lock()
-	cm := *s.addComment(owner, repo, issue, c.id.Login, *req.Body)
+	cm := *s.addComment(owner, repo, int(issue), c.id.Login, *req.Body)
 	s.mu.Unlock()
 	c.w.Header().Set("Location", cm.URL)
 	c.json(http.StatusCreated, cm)
@@ -127,22 +127,31 @@ func (s *Server) findComment(owner, repo string, id int64) (int, *Comment) {
 	return -1, nil
 }
 
+// withComment calls f (when not nil) under the lock with comment id of
+// owner/repo and its index in s.comments, and returns a copy of the comment
+// as f left it; false when there is no such comment.
+func (s *Server) withComment(owner, repo string, id int64, f func(i int, cm *Comment)) (Comment, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, cm := s.findComment(owner, repo, id)
+	if cm == nil {
+		return Comment{}, false
+	}
+	if f != nil {
+		f(i, cm)
+	}
+	return *cm, true
+}
+
 func (s *Server) getComment(c *ctxResponse, owner, repo string, id int64) {
 	if denied(c, c.id.PullRequests, Read, docs) {
 		return
 	}
-	s.mu.Lock()
-	_, cm := s.findComment(owner, repo, id)
-	var out Comment
-	if cm != nil {
-		out = *cm
-	}
-	s.mu.Unlock()
-	if cm == nil {
-		c.fail(http.StatusNotFound, "Not Found", docs)
+	cm, ok := s.withComment(owner, repo, id, nil)
+	if c.notFound(!ok, docs) {
 		return
 	}
-	c.json(http.StatusOK, out)
+	c.json(http.StatusOK, cm)
 }
 
 func (s *Server) updateComment(c *ctxResponse, owner, repo string, id int64) {
@@ -153,34 +162,24 @@ func (s *Server) updateComment(c *ctxResponse, owner, repo string, id int64) {
 	if !decode(c, &req) || !validBody(c, req, docUpdateComment) {
 		return
 	}
-	s.mu.Lock()
-	_, cm := s.findComment(owner, repo, id)
-	var out Comment
-	if cm != nil {
+	cm, ok := s.withComment(owner, repo, id, func(_ int, cm *Comment) {
 		cm.Body = *req.Body
 		cm.UpdatedAt = s.stamp()
-		out = *cm
-	}
-	s.mu.Unlock()
-	if cm == nil {
-		c.fail(http.StatusNotFound, "Not Found", docUpdateComment)
+	})
+	if c.notFound(!ok, docUpdateComment) {
 		return
 	}
-	c.json(http.StatusOK, out)
+	c.json(http.StatusOK, cm)
 }
 
 func (s *Server) deleteComment(c *ctxResponse, owner, repo string, id int64) {
 	if denied(c, c.id.PullRequests, Write, docDeleteComment) {
 		return
 	}
-	s.mu.Lock()
-	i, cm := s.findComment(owner, repo, id)
-	if cm != nil {
+	_, ok := s.withComment(owner, repo, id, func(i int, _ *Comment) {
 		s.comments = append(s.comments[:i], s.comments[i+1:]...)
-	}
-	s.mu.Unlock()
-	if cm == nil {
-		c.fail(http.StatusNotFound, "Not Found", docDeleteComment)
+	})
+	if c.notFound(!ok, docDeleteComment) {
 		return
 	}
 	c.writeHeader(http.StatusNoContent)

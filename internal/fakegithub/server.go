@@ -128,6 +128,7 @@ type Server struct {
 	checkRuns []*CheckRun
 	faults    []*Fault
 	requests  []Request
+	routes    map[string]repoHandler
 }
 
 type bucket struct {
@@ -154,6 +155,7 @@ func newServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
+	s.routes = s.repoRoutes()
 	return s
 }
 
@@ -328,68 +330,44 @@ func ceilUnix(t time.Time) int64 {
 	return u
 }
 
+// repoHandler answers a request under /repos/OWNER/REPO/; id is the path's
+// numeric segment (a check run, issue or comment number), 0 when it has none.
+type repoHandler func(c *ctxResponse, owner, repo string, id int64)
+
+// repoRoutes are the endpoints under /repos/OWNER/REPO/, keyed by method and
+// the rest of the path with its numeric segment written {id}.
+func (s *Server) repoRoutes() map[string]repoHandler {
+	return map[string]repoHandler{
+		"POST check-runs":                 s.createCheckRun,
+		"PATCH check-runs/{id}":           s.updateCheckRun,
+		"GET check-runs/{id}":             s.getCheckRun,
+		"GET check-runs/{id}/annotations": s.listAnnotations,
+		"GET issues/{id}/comments":        s.listComments,
+		"POST issues/{id}/comments":       s.createComment,
+		"GET issues/comments/{id}":        s.getComment,
+		"PATCH issues/comments/{id}":      s.updateComment,
+		"DELETE issues/comments/{id}":     s.deleteComment,
+	}
+}
+
 func (s *Server) route(c *ctxResponse) {
 	parts := strings.Split(strings.Trim(c.path, "/"), "/")
 	m := c.r.Method
-	switch {
-	case len(parts) == 1 && parts[0] == "user" && m == http.MethodGet:
+	if len(parts) == 1 && parts[0] == "user" && m == http.MethodGet {
 		s.getUser(c)
 		return
-	case len(parts) >= 3 && parts[0] == "repos":
-		owner, repo, rest := parts[1], parts[2], parts[3:]
-		switch {
-		case len(rest) == 1 && rest[0] == "check-runs" && m == http.MethodPost:
-			s.createCheckRun(c, owner, repo)
+	}
+	if len(parts) >= 3 && parts[0] == "repos" {
+		rest := parts[3:]
+		var id int64
+		for i, p := range rest {
+			if n, err := strconv.ParseInt(p, 10, 64); err == nil {
+				id, rest[i] = n, "{id}"
+			}
+		}
+		if h, ok := s.routes[m+" "+strings.Join(rest, "/")]; ok {
+			h(c, parts[1], parts[2], id)
 			return
-		case len(rest) == 2 && rest[0] == "check-runs":
-			id, err := strconv.ParseInt(rest[1], 10, 64)
-			if err != nil {
-				break
-			}
-			switch m {
-			case http.MethodPatch:
-				s.updateCheckRun(c, owner, repo, id)
-				return
-			case http.MethodGet:
-				s.getCheckRun(c, owner, repo, id)
-				return
-			}
-		case len(rest) == 3 && rest[0] == "check-runs" && rest[2] == "annotations" && m == http.MethodGet:
-			id, err := strconv.ParseInt(rest[1], 10, 64)
-			if err != nil {
-				break
-			}
-			s.listAnnotations(c, owner, repo, id)
-			return
-		case len(rest) == 3 && rest[0] == "issues" && rest[2] == "comments":
-			n, err := strconv.Atoi(rest[1])
-			if err != nil {
-				break
-			}
-			switch m {
-			case http.MethodGet:
-				s.listComments(c, owner, repo, n)
-				return
-			case http.MethodPost:
-				s.createComment(c, owner, repo, n)
-				return
-			}
-		case len(rest) == 3 && rest[0] == "issues" && rest[1] == "comments":
-			id, err := strconv.ParseInt(rest[2], 10, 64)
-			if err != nil {
-				break
-			}
-			switch m {
-			case http.MethodGet:
-				s.getComment(c, owner, repo, id)
-				return
-			case http.MethodPatch:
-				s.updateComment(c, owner, repo, id)
-				return
-			case http.MethodDelete:
-				s.deleteComment(c, owner, repo, id)
-				return
-			}
 		}
 	}
 	c.fail(http.StatusNotFound, "Not Found", docs)
@@ -447,6 +425,15 @@ func denied(c *ctxResponse, have, need Access, doc string) bool {
 	}
 	c.fail(http.StatusForbidden, msg, doc)
 	return true
+}
+
+// notFound answers 404 Not Found (with doc) when missing, and reports
+// whether it did.
+func (c *ctxResponse) notFound(missing bool, doc string) bool {
+	if missing {
+		c.fail(http.StatusNotFound, "Not Found", doc)
+	}
+	return missing
 }
 
 // decode reads a JSON request body into v, answering 400 on bad JSON.
@@ -530,7 +517,7 @@ func (s *Server) serveState(w http.ResponseWriter) {
 		st.Comments = append(st.Comments, *c)
 	}
 	for _, r := range s.checkRuns {
-		st.CheckRuns = append(st.CheckRuns, CheckRunState{CheckRun: *r, Annotations: append([]Annotation(nil), r.annotations...)})
+		st.CheckRuns = append(st.CheckRuns, r.state())
 	}
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")

@@ -156,13 +156,8 @@ func (w *walker) numbers(t *table, key string, max float64) []float64 {
 	}
 	out := make([]float64, 0, len(arr))
 	for i, e := range arr {
-		var f float64
-		switch x := e.(type) {
-		case int64:
-			f = float64(x)
-		case float64:
-			f = x
-		default:
+		f, isNum := asNumber(e)
+		if !isNum {
 			w.problem(t.path, key, "value %d must be a number (got %s)", i+1, describe(e))
 			return nil
 		}
@@ -234,15 +229,7 @@ func (a Arrival) m18MeanRate() float64 {
 		}
 		return sends / total
 	case "composite":
-		var w, r float64
-		for _, p := range a.Parts {
-			w += p.Weight
-			r += p.Weight * p.MeanRate()
-		}
-		if w <= 0 {
-			return 0
-		}
-		return r / w
+		return weighted(a.Parts, Arrival.MeanRate)
 	}
 	return a.Rate
 }
@@ -266,15 +253,21 @@ func (a Arrival) m18PeakRate() float64 {
 		}
 		return a.BaseRate * m
 	case "composite":
-		var w, r float64
-		for _, p := range a.Parts {
-			w += p.Weight
-			r += p.Weight * p.PeakRate()
-		}
-		if w <= 0 {
-			return 0
-		}
-		return r / w
+		return weighted(a.Parts, Arrival.PeakRate)
 	}
 	return a.Rate
+}
+
+// weighted is the weighted mean of rate over a composite's parts; 0 when
+// the weights do not sum to more than 0.
+func weighted(parts []Arrival, rate func(Arrival) float64) float64 {
+	var w, r float64
+	for _, p := range parts {
+		w += p.Weight
+		r += p.Weight * rate(p)
+	}
+	if w <= 0 {
+		return 0
+	}
+	return r / w
 }

@@ -1,40 +1,16 @@
 package scenario
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-// engramScenarios finds ../shared/engram-scenarios beside the repository
-// (the directory holding go.mod), or skips the test.
-func engramScenarios(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the package directory; cannot locate ../shared/engram-scenarios")
-		}
-		dir = parent
-	}
-	d := filepath.Join(filepath.Dir(dir), "shared", "engram-scenarios")
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("Engram's scenario files are not at %s (they sit beside the checkout in CI): %v", d, err)
-	}
-	return d
-}
+	"github.com/engram/m18-gate/internal/testenv"
+)
 
 // TestEngramScenarios loads Engram's own files and checks that every value
 // comes out as Engram's loadtest reads it.
 func TestEngramScenarios(t *testing.T) {
-	dir := engramScenarios(t)
+	dir := testenv.EngramScenarios(t)
 	type want struct {
 		name              string
 		rate              float64

@@ -202,13 +202,8 @@ func (t *table) number(key string) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	var f float64
-	switch x := v.(type) {
-	case int64:
-		f = float64(x)
-	case float64:
-		f = x
-	default:
+	f, isNum := asNumber(v)
+	if !isNum {
 		t.w.problem(t.path, key, "must be a number (got %s)", describe(v))
 		return 0, false
 	}
@@ -219,45 +214,39 @@ func (t *table) number(key string) (float64, bool) {
 	return f, true
 }
 
-// integer reads an int (a float such as 1e6 is rejected, as Engram does).
-func (t *table) integer(key string) (int64, bool) {
+// asNumber returns a TOML integer or float as a float64.
+func asNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+// typed reads a value of Go type T (as the TOML decoder gives it); a value
+// of another type is a problem: key "must be <want>".
+func typed[T any](t *table, key, want string) (T, bool) {
+	var zero T
 	v, ok := t.m[key]
 	if !ok {
-		return 0, false
+		return zero, false
 	}
-	x, isInt := v.(int64)
-	if !isInt {
-		t.w.problem(t.path, key, "must be an integer (got %s)", describe(v))
-		return 0, false
+	x, isT := v.(T)
+	if !isT {
+		t.w.problem(t.path, key, "must be %s (got %s)", want, describe(v))
+		return zero, false
 	}
 	return x, true
 }
 
-func (t *table) str(key string) (string, bool) {
-	v, ok := t.m[key]
-	if !ok {
-		return "", false
-	}
-	s, isStr := v.(string)
-	if !isStr {
-		t.w.problem(t.path, key, "must be a string (got %s)", describe(v))
-		return "", false
-	}
-	return s, true
-}
+// integer reads an int (a float such as 1e6 is rejected, as Engram does).
+func (t *table) integer(key string) (int64, bool) { return typed[int64](t, key, "an integer") }
 
-func (t *table) boolean(key string) (bool, bool) {
-	v, ok := t.m[key]
-	if !ok {
-		return false, false
-	}
-	b, isBool := v.(bool)
-	if !isBool {
-		t.w.problem(t.path, key, "must be true or false (got %s)", describe(v))
-		return false, false
-	}
-	return b, true
-}
+func (t *table) str(key string) (string, bool) { return typed[string](t, key, "a string") }
+
+func (t *table) boolean(key string) (bool, bool) { return typed[bool](t, key, "true or false") }
 
 // rangeNum reads a number and checks lo < v (or lo ≤ v when loIncl) and
 // v ≤ hi.
@@ -654,13 +643,8 @@ func (w *walker) distribution(data *table, dim int) Distribution {
 			}
 			center := make([]float64, 0, len(arr))
 			for i, e := range arr {
-				var f float64
-				switch x := e.(type) {
-				case int64:
-					f = float64(x)
-				case float64:
-					f = x
-				default:
+				f, isNum := asNumber(e)
+				if !isNum {
 					w.problem(t.path, "center", "value %d must be a number (got %s)", i+1, describe(e))
 					return d
 				}

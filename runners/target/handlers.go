@@ -45,6 +45,42 @@ func resolveSpace(r *http.Request, body string) (string, error) {
 	return defaultSpace, nil
 }
 
+// openSpace resolves the request's memory space (see resolveSpace) and
+// returns its id and the space, creating it on first use.
+func (s *Server) openSpace(r *http.Request, bodySpace string) (string, *space, error) {
+	id, err := resolveSpace(r, bodySpace)
+	if err != nil {
+		return "", nil, err
+	}
+	sp, _, err := s.store.space(id)
+	return id, sp, err
+}
+
+// decodeRequest reads the request body (at most MaxBodyBytes) and decodes and
+// validates it with decode.
+func decodeRequest[T any](w http.ResponseWriter, r *http.Request, decode func([]byte) (T, error)) (T, error) {
+	body, err := readBody(w, r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return decode(body)
+}
+
+// apiHandler is a handler that reports a rejected or failed request as an
+// error; serveAPI writes that error as the JSON error response.
+type apiHandler func(w http.ResponseWriter, r *http.Request) error
+
+// serveAPI adapts h to http.HandlerFunc: a non-nil error from h is written
+// with writeError (a *FieldError as itself, anything else as a 500).
+func serveAPI(h apiHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(w, err)
+		}
+	}
+}
+
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"status":    "healthy",
@@ -70,44 +106,26 @@ type rememberResponse struct {
 	MemorySpaceID      string         `json:"memory_space_id"`
 }
 
-func (s *Server) remember(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(w, r)
+func (s *Server) remember(w http.ResponseWriter, r *http.Request) error {
+	in, err := decodeRequest(w, r, decodeRemember)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
-	in, err := decodeRemember(body)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	s.storeAndReply(w, r, in)
+	return s.storeAndReply(w, r, in)
 }
 
-func (s *Server) simpleStore(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(w, r)
+func (s *Server) simpleStore(w http.ResponseWriter, r *http.Request) error {
+	in, err := decodeRequest(w, r, decodeSimpleStore)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
-	in, err := decodeSimpleStore(body)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	s.storeAndReply(w, r, in)
+	return s.storeAndReply(w, r, in)
 }
 
-func (s *Server) storeAndReply(w http.ResponseWriter, r *http.Request, in remember) {
-	spaceID, err := resolveSpace(r, in.Space)
+func (s *Server) storeAndReply(w http.ResponseWriter, r *http.Request, in remember) error {
+	spaceID, sp, err := s.openSpace(r, in.Space)
 	if err != nil {
-		writeError(w, err)
-		return
-	}
-	sp, _, err := s.store.space(spaceID)
-	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if in.ID == "" {
 		in.ID = fmt.Sprintf("mem_%016x", splitmix64(s.opts.Seed^splitmix64(s.ids.Add(1))))
@@ -131,6 +149,7 @@ func (s *Server) storeAndReply(w http.ResponseWriter, r *http.Request, in rememb
 		SystemMessage:      "Memory stored by the m18 reference target.",
 		MemorySpaceID:      spaceID,
 	})
+	return nil
 }
 
 // memoryResult is Engram's MemoryResult.
@@ -176,48 +195,41 @@ type recallResponse struct {
 // similarity over the space) or by query text (fraction of terms matched).
 // Results at similarity >= 0.9 are vivid, >= 0.7 associated, the rest
 // reconstructed.
-func (s *Server) recall(w http.ResponseWriter, r *http.Request) {
+func (s *Server) recall(w http.ResponseWriter, r *http.Request) error {
 	began := time.Now()
 	q := r.URL.Query()
 	threshold := float32(0.5)
 	if v := q.Get("threshold"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
-			writeError(w, fieldErrorf("threshold", "must be a number in [0, 1] (got %q)", clip(v, 24)))
-			return
+			return fieldErrorf("threshold", "must be a number in [0, 1] (got %q)", clip(v, 24))
 		}
 		if threshold, err = checkUnit("threshold", f); err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 	}
 	k, err := intParam(q.Get("max_results"), "max_results", 10, maxResultsLimit)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	spaceID, err := resolveSpace(r, "")
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	emb, text := q.Get("embedding"), q.Get("query")
 	var vec []float32
 	switch {
 	case emb != "":
 		if vec, _, err = parseVector("embedding", emb, false); err != nil {
-			writeError(w, err)
-			return
+			return err
 		}
 		normalize(vec)
 	case strings.TrimSpace(text) == "":
-		writeError(w, fieldErrorf("query", "recall needs query=<text> or embedding=<JSON array of %d numbers>", Dim))
-		return
+		return fieldErrorf("query", "recall needs query=<text> or embedding=<JSON array of %d numbers>", Dim)
 	}
 	sp, _, err := s.store.space(spaceID)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var hits []hit
 	var searched int
@@ -267,6 +279,7 @@ func (s *Server) recall(w http.ResponseWriter, r *http.Request) {
 	resp.Metadata.MemorySpaceID = spaceID
 	resp.SystemMessage = "Recall by the m18 reference target."
 	writeJSON(w, http.StatusOK, resp)
+	return nil
 }
 
 // searchResult is one entry of GET /api/v1/memories/search.
@@ -280,22 +293,15 @@ type searchResult struct {
 
 // search serves GET /api/v1/memories/search?query=&limit=: memories holding
 // any query term, most terms first; an empty query matches every memory.
-func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	limit, err := intParam(q.Get("limit"), "limit", 10, maxResultsLimit)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
-	spaceID, err := resolveSpace(r, "")
+	_, sp, err := s.openSpace(r, "")
 	if err != nil {
-		writeError(w, err)
-		return
-	}
-	sp, _, err := s.store.space(spaceID)
-	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	hits, matched, _ := s.store.recallText(sp, queryTerms(q.Get("query")), 0, limit)
 	out := make([]searchResult, len(hits))
@@ -304,14 +310,14 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 			MemoryType: h.mem.MemoryType, Timestamp: h.mem.StoredAt}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"memories": out, "total": matched})
+	return nil
 }
 
-func (s *Server) getMemory(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getMemory(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	spaceID, err := resolveSpace(r, "")
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var m memory
 	found := false
@@ -319,9 +325,8 @@ func (s *Server) getMemory(w http.ResponseWriter, r *http.Request) {
 		m, found = s.store.get(sp, id)
 	}
 	if !found {
-		writeError(w, &FieldError{Status: http.StatusNotFound, Code: "not_found", Field: "id",
-			Message: fmt.Sprintf("no memory %q in memory space %q; check the id and the X-Memory-Space header or ?space=", clip(id, 80), spaceID)})
-		return
+		return &FieldError{Status: http.StatusNotFound, Code: "not_found", Field: "id",
+			Message: fmt.Sprintf("no memory %q in memory space %q; check the id and the X-Memory-Space header or ?space=", clip(id, 80), spaceID)}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id": m.ID, "content": m.Content,
@@ -329,6 +334,7 @@ func (s *Server) getMemory(w http.ResponseWriter, r *http.Request) {
 		"memory_type": m.MemoryType, "tags": nonNil(m.Tags), "timestamp": m.StoredAt,
 		"memory_space_id": spaceID,
 	})
+	return nil
 }
 
 type episode struct {
@@ -373,26 +379,14 @@ type completeResponse struct {
 // hypothesis is stable or config.max_iterations passes have run. With only
 // known_fields it ranks by the terms of their values. Each pass is a full
 // O(N·768) scan.
-func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(w, r)
+func (s *Server) complete(w http.ResponseWriter, r *http.Request) error {
+	in, err := decodeRequest(w, r, decodeComplete)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
-	in, err := decodeComplete(body)
+	spaceID, sp, err := s.openSpace(r, in.Space)
 	if err != nil {
-		writeError(w, err)
-		return
-	}
-	spaceID, err := resolveSpace(r, in.Space)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	sp, _, err := s.store.space(spaceID)
-	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	k := in.NumHypotheses
 	var hits []hit
@@ -447,9 +441,8 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 		hits, _, searched = s.store.recallText(sp, terms, 0, k)
 	}
 	if len(hits) == 0 {
-		writeError(w, &FieldError{Status: http.StatusUnprocessableEntity, Code: "insufficient_evidence", Field: "partial_episode",
-			Message: fmt.Sprintf("memory space %q holds no memory to complete from (%d searched); store memories first or send a partial_embedding", spaceID, searched)})
-		return
+		return &FieldError{Status: http.StatusUnprocessableEntity, Code: "insufficient_evidence", Field: "partial_episode",
+			Message: fmt.Sprintf("memory space %q holds no memory to complete from (%d searched); store memories first or send a partial_embedding", spaceID, searched)}
 	}
 	best := hits[0]
 	conf := clamp01(best.score)
@@ -481,6 +474,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 	resp.MemoriesSearched = searched
 	resp.MemorySpaceID = spaceID
 	writeJSON(w, http.StatusOK, resp)
+	return nil
 }
 
 func toEpisode(m memory, known map[string]string) episode {
@@ -502,27 +496,21 @@ type spaceInfo struct {
 
 // createSpace serves POST /api/v1/spaces: 201 when created, 200 when it
 // already existed.
-func (s *Server) createSpace(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(w, r)
+func (s *Server) createSpace(w http.ResponseWriter, r *http.Request) error {
+	id, err := decodeRequest(w, r, decodeSpace)
 	if err != nil {
-		writeError(w, err)
-		return
-	}
-	id, err := decodeSpace(body)
-	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	sp, created, err := s.store.space(id)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
 	writeJSON(w, status, spaceInfo{ID: sp.id, MemoryCount: sp.count.Load(), CreatedAt: sp.created})
+	return nil
 }
 
 func (s *Server) listSpaces(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		done     bool
+		wantErr  string // in the output
+		wantHelp bool   // usage printed
+	}{
+		{[]string{"-n", "2"}, 0, false, "", false},
+		{[]string{"-h"}, 0, true, "", true},
+		{[]string{"--help"}, 0, true, "", true},
+		{[]string{"--nope"}, ExitUsage, true, "flag provided but not defined: -nope", true},
+		{[]string{"-n", "x"}, ExitUsage, true, `invalid value "x" for flag -n`, true},
+	}
+	for _, tt := range tests {
+		var out strings.Builder
+		fs := NewFlagSet("cmd", &out)
+		n := fs.Int("n", 1, "a `number`")
+		fs.Usage = Usage(fs, "HEAD\n", "TAIL\n")
+		code, done := Parse(fs, tt.args)
+		if code != tt.code || done != tt.done {
+			t.Errorf("Parse(%q) = %d, %v; want %d, %v", tt.args, code, done, tt.code, tt.done)
+		}
+		got := out.String()
+		if tt.wantErr != "" && !strings.Contains(got, tt.wantErr) {
+			t.Errorf("Parse(%q) printed %q; want it to hold %q", tt.args, got, tt.wantErr)
+		}
+		const usage = "HEAD\n  -n number\n    \ta number (default 1)\nTAIL\n"
+		if tt.wantHelp != strings.Contains(got, usage) {
+			t.Errorf("Parse(%q) printed %q; usage %q printed: want %v", tt.args, got, usage, tt.wantHelp)
+		}
+		if !done && *n != 2 {
+			t.Errorf("Parse(%q): n = %d, want 2", tt.args, *n)
+		}
+	}
+}

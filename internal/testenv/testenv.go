@@ -1,0 +1,84 @@
+// Package testenv is what tests need of the checkout they run in: the
+// module root, the go command, this module's commands built for a test to
+// run as processes, and Engram's scenario files beside the checkout. It is
+// for tests only: its functions take a testing.TB and fail or skip the test
+// instead of returning errors.
+package testenv
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// ModuleRoot returns the directory holding go.mod, walking up from the
+// working directory (a test's package directory); it fails t when there is
+// none.
+func ModuleRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the package directory")
+		}
+		dir = parent
+	}
+}
+
+// GoTool returns the go command of the toolchain that built the test
+// ($GOROOT/bin/go), or "go" from PATH when that does not exist.
+func GoTool() string {
+	p := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return "go"
+}
+
+// Build runs "go build -o out pkg" in the module root and fails t, with the
+// compiler's output, when it fails. pkg is relative to the module root
+// ("./cmd/m18-history", or "./cmd/..." with out a directory ending in a
+// path separator).
+func Build(t testing.TB, out, pkg string) {
+	t.Helper()
+	cmd := exec.Command(GoTool(), "build", "-o", out, pkg)
+	cmd.Dir = ModuleRoot(t)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build -o %s %s: %v\n%s", out, pkg, err, b)
+	}
+}
+
+// EngramScenarios returns Engram's scenario directory, shared/engram-scenarios
+// beside the checkout (../shared/engram-scenarios from the module root), or
+// skips t when it is absent: the files sit there in CI, not in every
+// checkout.
+func EngramScenarios(t testing.TB) string {
+	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Skipf("cannot locate ../shared/engram-scenarios: %v", err)
+	}
+	d := filepath.Join(filepath.Dir(root), "shared", "engram-scenarios")
+	if _, err := os.Stat(d); err != nil {
+		t.Skipf("Engram's scenario files are not at %s (they sit beside the checkout in CI): %v", d, err)
+	}
+	return d
+}
