@@ -80,6 +80,7 @@ func Compare(base, head *Set, p Policy) (*verdict.Verdict, error) {
 	var pairs []*pair
 	baseScen, headScen := scenarioSet(base), scenarioSet(head)
 	skippedScenario := map[string]bool{}
+	ops := operationsByMetric(base, head)
 	for _, k := range unionKeys(base, head) {
 		if skippedScenario[k.Scenario] {
 			continue
@@ -104,12 +105,12 @@ func Compare(base, head *Set, p Policy) (*verdict.Verdict, error) {
 		case h == nil:
 			v.Skipped = append(v.Skipped, verdict.Skip{Scenario: k.Scenario, Operation: k.Operation, Metric: k.Metric, Reason: "measured in base only"})
 			continue
-		case k.Operation == result.OpOverall && sameAsSoleOperation(base, head, k) != "":
+		case k.Operation == result.OpOverall && sameAsSoleOperation(base, head, k, ops) != "":
 			// With one operation, "overall" is the same requests again: a
 			// second comparison of the same numbers would only dilute the
 			// false-discovery control of every other one.
 			v.Skipped = append(v.Skipped, verdict.Skip{Scenario: k.Scenario, Operation: k.Operation, Metric: k.Metric,
-				Reason: "the same requests as " + sameAsSoleOperation(base, head, k) + " (the scenario runs one operation)"})
+				Reason: "the same requests as " + sameAsSoleOperation(base, head, k, ops) + " (the scenario runs one operation)"})
 			continue
 		case b.Unit != h.Unit:
 			v.Skipped = append(v.Skipped, verdict.Skip{Scenario: k.Scenario, Operation: k.Operation, Metric: k.Metric, Reason: fmt.Sprintf("units differ: base %q, head %q", b.Unit, h.Unit)})
@@ -206,8 +207,9 @@ func estimateAll(pairs []*pair, p Policy) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var bs stats.MedianBootstrap // scratch space, one per worker
 			for pr := range next {
-				estimate(pr, p)
+				estimate(pr, p, &bs)
 			}
 		}()
 	}
@@ -219,8 +221,9 @@ func estimateAll(pairs []*pair, p Policy) {
 }
 
 // estimate fills the numbers of a comparison: medians, change and its
-// bootstrap interval, Hodges–Lehmann, the raw p-value, noise and MDE.
-func estimate(pr *pair, p Policy) {
+// bootstrap interval, Hodges–Lehmann, the raw p-value, noise and MDE. bs is
+// the calling worker's bootstrap scratch space.
+func estimate(pr *pair, p Policy, bs *stats.MedianBootstrap) {
 	k, x, y := pr.key, pr.base.Values, pr.head.Values
 	c := &pr.c
 	*c = verdict.Comparison{
@@ -246,14 +249,14 @@ func estimate(pr *pair, p Policy) {
 	switch {
 	case isAbsoluteMetric(k.Metric):
 		c.Change = c.HeadMedian - c.BaseMedian
-		c.CILow, c.CIHigh = diffOfMediansCI(x, y, conf, p.Resamples, seed)
+		c.CILow, c.CIHigh = bs.DiffCI(x, y, conf, p.Resamples, seed)
 		pr.shift = c.HodgesLehmann
 		pr.noise = math.Sqrt((nb.MAD*nb.MAD + nh.MAD*nh.MAD) / 2)
 	case c.BaseMedian == 0:
 		pr.zeroBase = true
 	default:
 		c.Change = c.HeadMedian/c.BaseMedian - 1
-		lo, hi := stats.RatioOfMediansCI(x, y, conf, p.Resamples, seed)
+		lo, hi := bs.RatioCI(x, y, conf, p.Resamples, seed)
 		c.CILow, c.CIHigh = clampCI(lo, hi)
 		pr.shift = relativeShift(x, y, c.BaseMedian)
 		pr.noise = math.Sqrt((sq(nb.RobustCV) + sq(nh.RobustCV)) / 2)
@@ -262,7 +265,7 @@ func estimate(pr *pair, p Policy) {
 		if d, raw, why := pairedLogRatios(pr.base, pr.head); why != "" {
 			pr.unpairedWhy = why
 		} else {
-			estimatePaired(pr, d, raw, conf, p.Resamples, seed)
+			estimatePaired(pr, d, raw, conf, p.Resamples, seed, bs)
 		}
 	}
 	if e, ok := p.Calibration.Lookup(k); ok {
@@ -578,19 +581,17 @@ func side(s *Set) verdict.Side {
 
 // sameAsSoleOperation returns the operation whose samples, on both sides,
 // are exactly those of k's "overall" when the scenario measured only that
-// one operation; "" otherwise.
-func sameAsSoleOperation(base, head *Set, k Key) string {
+// one operation; "" otherwise. ops is operationsByMetric(base, head).
+func sameAsSoleOperation(base, head *Set, k Key, ops map[scenarioMetric][]string) string {
 	sole := ""
-	for _, s := range []*Set{base, head} {
-		for kk := range s.Samples {
-			if kk.Scenario != k.Scenario || kk.Metric != k.Metric || kk.Operation == k.Operation {
-				continue
-			}
-			if sole != "" && kk.Operation != sole {
-				return ""
-			}
-			sole = kk.Operation
+	for _, op := range ops[scenarioMetric{k.Scenario, k.Metric}] {
+		if op == k.Operation {
+			continue
 		}
+		if sole != "" {
+			return ""
+		}
+		sole = op
 	}
 	if sole == "" {
 		return ""
@@ -603,6 +604,24 @@ func sameAsSoleOperation(base, head *Set, k Key) string {
 		}
 	}
 	return sole
+}
+
+type scenarioMetric struct{ scenario, metric string }
+
+// operationsByMetric lists, for each scenario and metric, the distinct
+// operations that base or head measured it for: one pass, so that checking
+// every key stays linear in the number of keys.
+func operationsByMetric(base, head *Set) map[scenarioMetric][]string {
+	ops := map[scenarioMetric][]string{}
+	for _, s := range []*Set{base, head} {
+		for k := range s.Samples {
+			sm := scenarioMetric{k.Scenario, k.Metric}
+			if !slices.Contains(ops[sm], k.Operation) {
+				ops[sm] = append(ops[sm], k.Operation)
+			}
+		}
+	}
+	return ops
 }
 
 func unionKeys(a, b *Set) []Key {

@@ -68,12 +68,12 @@ func byStart(s *Sample, side string) ([]float64, string) {
 // median of the raw differences, in Unit. The noise for RunsNeeded is the
 // robust spread of d scaled so that runsNeeded's two-sample formula gives the
 // paired t sample size, z²·σ_d² / effect².
-func estimatePaired(pr *pair, d, raw []float64, conf float64, resamples int, seed uint64) {
+func estimatePaired(pr *pair, d, raw []float64, conf float64, resamples int, seed uint64, bs *stats.MedianBootstrap) {
 	c := &pr.c
 	pr.pairs = len(d)
 	pr.zeroBase = false
 	c.Change = math.Expm1(stats.WalshMedian(d))
-	lo, hi := stats.MedianCI(d, conf, resamples, seed)
+	lo, hi := bs.MedianCI(d, conf, resamples, seed)
 	c.CILow, c.CIHigh = clampCI(math.Expm1(lo), math.Expm1(hi))
 	pr.shift = c.Change
 	c.HodgesLehmann = finite(stats.WalshMedian(raw))

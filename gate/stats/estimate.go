@@ -36,7 +36,7 @@ const hlBruteForceLimit = 1 << 16
 // outliers in either sample, and in the same unit as the data. It returns NaN
 // if a side is empty. The inputs are not modified.
 //
-// Small inputs (up to 65536 pairs) sort all differences. Larger inputs never
+// Small inputs (up to 65536 pairs) select the median of all differences. Larger inputs never
 // materialise them: the k-th smallest difference is found exactly by
 // bisection over the float64 values, counting the differences ≤ a candidate
 // with a two-pointer sweep over the sorted samples, so the cost is
@@ -54,8 +54,7 @@ func HodgesLehmann(x, y []float64) float64 {
 				d = append(d, yj-xi)
 			}
 		}
-		slices.Sort(d)
-		return sortedMedian(d)
+		return selectMedian(d)
 	}
 	xs, ys := slices.Clone(x), slices.Clone(y)
 	sortFloats(xs)
@@ -143,39 +142,36 @@ func unordered(b int64) float64 {
 // (the runs of the two sides are independent), and lo and hi are the
 // (1−confidence)/2 and (1+confidence)/2 quantiles of the resampled ratios
 // (linear interpolation between order statistics). resamples ≤ 0 means
-// 2000. The generator is math/rand/v2's PCG seeded with seed, so the same
-// inputs and seed always give the same interval.
+// 2000. The generator is SplitMix64 seeded with seed, so the same inputs and
+// seed always give the same interval. Each resampled median is drawn from
+// its exact law (see MedianBootstrap), which is the same bootstrap as
+// drawing the runs themselves at a fraction of the cost. For 1000 resamples
+// of 20 runs per side it takes about 40 µs of CPU, most of it building the
+// tables of that law; a caller computing many intervals should reuse one
+// MedianBootstrap, which keeps its tables, takes about 10 µs and does not
+// allocate.
 //
 // With few runs per side its coverage is only approximately nominal (the
 // bootstrap median takes few distinct values; a seeded simulation with 15
 // and 30 lognormal runs per side covers 93 % and 91 % for a 90 % interval),
 // which is why the gate pairs it with the Mann–Whitney test instead of
-// trusting it alone. Cost: O(resamples·n), about 0.5 ms of CPU for 1000
-// resamples of 20 runs.
+// trusting it alone.
 //
 // It returns NaN, NaN if a side is empty or confidence is not in (0, 1). A
 // resampled base median of 0 yields ±Inf ratios, which sort to the ends.
 func RatioOfMediansCI(base, head []float64, confidence float64, resamples int, seed uint64) (lo, hi float64) {
-	if len(base) == 0 || len(head) == 0 || !(confidence > 0 && confidence < 1) {
-		return math.NaN(), math.NaN()
+	var b MedianBootstrap
+	return b.RatioCI(base, head, confidence, resamples, seed)
+}
+
+// selectMedian returns sortedMedian(sorted(s)) by selection, reordering s.
+func selectMedian(s []float64) float64 {
+	n := len(s)
+	lo := selectKth(s, (n-1)/2)
+	if n%2 == 1 {
+		return lo
 	}
-	if resamples <= 0 {
-		resamples = 2000
-	}
-	rng := &splitMix{state: seed}
-	sb, sh := slices.Clone(base), slices.Clone(head)
-	slices.Sort(sb)
-	slices.Sort(sh)
-	bcount := make([]int32, len(base))
-	hcount := make([]int32, len(head))
-	ratios := make([]float64, resamples)
-	for r := range ratios {
-		mb := resampledMedian(rng, sb, bcount)
-		mh := resampledMedian(rng, sh, hcount)
-		ratios[r] = mh/mb - 1
-	}
-	tail := (1 - confidence) / 2
-	return quantileSelect(ratios, tail), quantileSelect(ratios, 1-tail)
+	return lo/2 + slices.Min(s[n/2:])/2
 }
 
 // quantileSelect returns the same value as quantileSorted(sorted(s), p) but

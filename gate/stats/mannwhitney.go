@@ -171,6 +171,9 @@ func exactTwoSided(u float64, nx, ny int, ties []int, hasTies bool) float64 {
 	}
 	if !hasTies {
 		// The distribution is symmetric: twice the lower tail.
+		if p, ok := uLowerTail(int(math.Floor(mn/2-d)), nx, ny); ok {
+			return min(1, 2*p)
+		}
 		return min(1, 2*moremath.UDist{N1: nx, N2: ny}.CDF(mn/2-d))
 	}
 	// P(U ≤ μ−d), and P(U ≥ μ+d) = P(U' ≤ μ−d) where U' = NX·NY − U is the
@@ -180,6 +183,51 @@ func exactTwoSided(u float64, nx, ny int, ties []int, hasTies bool) float64 {
 	rev := slices.Clone(ties)
 	slices.Reverse(rev)
 	return min(1, tiesLowerTail(cut, nx, ny, ties)+tiesLowerTail(cut, nx, ny, rev))
+}
+
+// uLowerTail returns P(U ≤ u) for the U statistic of samples of sizes nx
+// and ny without ties, exactly, or false when C(nx+ny, nx) ≥ 2⁶³ (beyond
+// 33 runs per side), where its counts would not fit in a uint64.
+//
+// The number of assignments with U = v is the coefficient of q^v in the
+// Gaussian binomial [nx+ny choose m]_q = Π_{i=1..m} (1 − q^(M+i))/(1 − q^i),
+// m = min(nx, ny), M = max(nx, ny). uLowerTail builds it up to degree u one
+// factor at a time — multiplying by 1 − q^(M+i) and dividing by 1 − q^i are
+// each one pass over the coefficients — in uint64 arithmetic: the
+// intermediate coefficients may be negative or wrap around, but the ring
+// operations are exact modulo 2⁶⁴ and every coefficient of the final
+// polynomial (and their sum) lies in [0, C(nx+ny, nx)) ⊂ [0, 2⁶³), so the
+// result is exact. Cost O(m·u) and one allocation, against the
+// memoised recursion of go-moremath's UDist, which allocates megabytes for 20
+// runs per side.
+func uLowerTail(u, nx, ny int) (float64, bool) {
+	total := binomial(nx+ny, nx)
+	if !(total < 1<<63) {
+		return 0, false
+	}
+	if u < 0 {
+		return 0, true
+	}
+	m, big := min(nx, ny), max(nx, ny)
+	u = min(u, nx*ny)
+	c := make([]uint64, u+1)
+	c[0] = 1
+	for i := 1; i <= m; i++ {
+		// × (1 − q^(big+i)): descending, so c[v−a] is still the old value.
+		for v, a := u, big+i; v >= a; v-- {
+			c[v] -= c[v-a]
+		}
+		// ÷ (1 − q^i) = × (1 + q^i + q^2i + …): ascending, so c[v−i]
+		// already holds the new value.
+		for v := i; v <= u; v++ {
+			c[v] += c[v-i]
+		}
+	}
+	var hits uint64
+	for _, v := range c {
+		hits += v
+	}
+	return float64(hits) / total, true
 }
 
 // tiesLowerTail returns P(2U ≤ cut) for the U of a sample of nx among nx+ny

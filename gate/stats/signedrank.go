@@ -202,24 +202,11 @@ func WalshMedian(d []float64) float64 {
 // rounds draws len(d) values of d with replacement — whole pairs, so the
 // pairing is kept — and lo and hi are the (1−confidence)/2 and
 // (1+confidence)/2 quantiles of the resampled medians. It uses the same
-// seeded generator and O(n) resampled median as RatioOfMediansCI, so the
-// same inputs and seed give the same interval. resamples ≤ 0 means 2000.
-// NaN, NaN for an empty d or confidence outside (0, 1).
+// seeded generator and exact draw of the resampled median as
+// RatioOfMediansCI (see MedianBootstrap), so the same inputs and seed give
+// the same interval. resamples ≤ 0 means 2000. NaN, NaN for an empty d or
+// confidence outside (0, 1).
 func MedianCI(d []float64, confidence float64, resamples int, seed uint64) (lo, hi float64) {
-	if len(d) == 0 || !(confidence > 0 && confidence < 1) {
-		return math.NaN(), math.NaN()
-	}
-	if resamples <= 0 {
-		resamples = 2000
-	}
-	rng := &splitMix{state: seed}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	count := make([]int32, len(s))
-	meds := make([]float64, resamples)
-	for r := range meds {
-		meds[r] = resampledMedian(rng, s, count)
-	}
-	tail := (1 - confidence) / 2
-	return quantileSelect(meds, tail), quantileSelect(meds, 1-tail)
+	var b MedianBootstrap
+	return b.MedianCI(d, confidence, resamples, seed)
 }
