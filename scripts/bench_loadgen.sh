@@ -10,6 +10,11 @@
 # rate with ≥ 99 % successes. Both are searched by doubling then bisecting.
 # wrk is closed-loop: its figure is the requests/s it completes with 2
 # threads and 64 connections, an upper bound rather than a schedule kept.
+# Because the endpoint shares the machine's cores with the generator, the
+# script also prints each tool's CPU time per request (user + system, from
+# /usr/bin/time or bash's times): m18-run and vegeta at one common rate
+# (CPU_RATE, default 4000/s), wrk over its own run. That figure is steadier
+# than a maximum rate on a noisy machine.
 # Needs: go, wrk (apt-get install -y wrk), vegeta
 # (go install github.com/tsenart/vegeta/v12@v12.13.0). Loopback only.
 set -euo pipefail
@@ -89,12 +94,29 @@ veg=$(search vegeta vegeta_ok)
 echo "== wrk (closed loop, 2 threads, 64 connections, ${step}s)"
 wrk_rps=$(wrk -t2 -c64 -d"${step}s" "$url" | awk '/Requests\/sec/ {print int($2)}')
 
+cpu_rate="${CPU_RATE:-4000}"
+cpu_us() { # requests command... → CPU µs per request of the command
+  local n="$1"; shift
+  local t0 t1
+  t0=$(awk '{print $14 + $15 + $16 + $17}' /proc/$BASHPID/stat)
+  "$@" >/dev/null 2>&1 || true
+  t1=$(awk '{print $14 + $15 + $16 + $17}' /proc/$BASHPID/stat)
+  python3 -c "import os,sys; hz=os.sysconf('SC_CLK_TCK'); print(f'{($t1-$t0)/hz*1e6/max($n,1):.1f}')"
+}
+echo "== CPU per request (m18-run and vegeta at ${cpu_rate}/s for ${step}s)"
+m18_cpu=$(cpu_us $((cpu_rate * (step + 1))) "$work/m18-run" --scenario "$work/bench.toml" --endpoint "$base" --rate "$cpu_rate" \
+  --duration "${step}s" --warmup 1s --nodes 0 --quiet --output "$work/m18cpu.json")
+veg_cpu=$(cpu_us $((cpu_rate * step)) sh -c "echo 'GET $url' | '$VEGETA' attack -rate=${cpu_rate}/s -duration=${step}s -timeout=10s >'$work/vcpu.bin'")
+wrk_cpu=$(cpu_us $((wrk_rps * step)) wrk -t2 -c64 -d"${step}s" "$url")
+
 echo
-printf "%-10s %12s\n" tool "max rate/s"
-printf "%-10s %12s\n" m18-run "$m18" vegeta "$veg" wrk "$wrk_rps"
-python3 - "$m18" "$veg" "$wrk_rps" <<'PY'
+printf "%-10s %12s %16s\n" tool "max rate/s" "CPU µs/request"
+printf "%-10s %12s %16s\n" m18-run "$m18" "$m18_cpu" vegeta "$veg" "$veg_cpu" wrk "$wrk_rps" "$wrk_cpu"
+python3 - "$m18" "$veg" "$wrk_rps" "$m18_cpu" "$veg_cpu" "$wrk_cpu" <<'PY'
 import sys
-m, v, w = map(float, sys.argv[1:])
+m, v, w, mc, vc, wc = map(float, sys.argv[1:])
 print(f"m18-run / wrk    = {m / w:.2f}  (goal ≥ 0.8)" if w else "wrk: no figure")
 print(f"m18-run / vegeta = {m / v:.2f}  (goal ≥ 1.5)" if v else "vegeta: no figure")
+if mc:
+    print(f"CPU per request: vegeta / m18-run = {vc / mc:.2f}, wrk / m18-run = {wc / mc:.2f}  (above 1: m18-run is cheaper)")
 PY

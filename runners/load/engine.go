@@ -83,10 +83,11 @@ type Engine struct {
 	Observe func(Sample)
 	// Early is how far ahead of its intended time a send may be handed to
 	// a sender: the scheduler sleeps between sends only when the next one is
-	// further away than this, and otherwise dispatches at once, so that it
-	// never spins and at high rates wakes once per batch of sends. A send
-	// that leaves early has its latency measured from the actual send (it
-	// never reads lower than the service time). Default 100 µs.
+	// further away than this (plus the 50 µs a system-call sleep cannot
+	// resolve), and otherwise dispatches at once, so that it never spins
+	// and at high rates wakes once per batch of sends. A send that leaves
+	// early has its latency measured from the actual send (it never reads
+	// lower than the service time). Default 100 µs.
 	Early time.Duration
 }
 
@@ -327,25 +328,13 @@ schedule:
 		default:
 		}
 		if busy.Load() >= int64(spawned) && spawned < n {
-			// Every sender is taken. Give one a moment to free up, and
-			// only then add senders, an eighth more at a time: enough to
-			// follow a stalled target within tens of milliseconds, without
-			// piling goroutines and connections onto a generator that is
-			// merely short of CPU.
-			timer.Reset(spawnGrace)
-			select {
-			case work <- it:
-				handed()
-				timer.Stop()
-				continue
-			case <-timer.C:
-			case <-ctx.Done():
-				interrupted = true
-				break schedule
-			}
-			for range min(max(1, spawned/8), n-spawned) {
-				spawn()
-			}
+			// Every sender is taken: start one more, which takes this send
+			// at once (a new goroutine runs next on this P). When a sender
+			// is merely between sends, wait for it instead: more goroutines
+			// and connections would not help a generator short of CPU.
+			// Nothing here waits on a timer: behind a long run queue a
+			// timer wake-up costs milliseconds.
+			spawn()
 		}
 		// A sender is about to be free (or the in-flight cap is reached):
 		// wait for one until the drop deadline.
@@ -396,11 +385,11 @@ schedule:
 	return &PhaseResult{Start: start, End: end, Recorder: all, Generator: g, Interrupted: interrupted, NextSeq: seq}, nil
 }
 
-// spawnGrace is how long the scheduler waits for a busy sender to free up
-// before it starts more.
-const spawnGrace = time.Millisecond
+// minSleep is the shortest wait worth a system-call sleep, which wakes
+// about 50 µs late anyway.
+const minSleep = 50 * time.Microsecond
 
-// waitUntil returns at about t, never before: with the runtime timer while
+// waitUntil returns at about t, never more than minSleep before: with the runtime timer while
 // far from t (it wakes up to a millisecond late when the process is idle),
 // then with one short system-call sleep, which wakes within tens of
 // microseconds. It does not spin. It returns false when ctx ends first.
@@ -408,7 +397,9 @@ func waitUntil(ctx context.Context, t time.Time, timer *time.Timer) bool {
 	for {
 		d := time.Until(t)
 		switch {
-		case d <= 0:
+		case d <= minSleep:
+			// Closer than a system-call sleep can resolve: go now. At high
+			// rates this is what batches the sends between sleeps.
 			return true
 		case d > 3*time.Millisecond:
 			timer.Reset(d - 2*time.Millisecond)
