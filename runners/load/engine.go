@@ -328,12 +328,25 @@ schedule:
 		default:
 		}
 		if busy.Load() >= int64(spawned) && spawned < n {
-			// Every sender is taken: start one more, which takes this send
-			// at once (a new goroutine runs next on this P). When a sender
-			// is merely between sends, wait for it instead: more goroutines
-			// and connections would not help a generator short of CPU.
-			// Nothing here waits on a timer: behind a long run queue a
-			// timer wake-up costs milliseconds.
+			// Every sender is taken. Unless this send is late already,
+			// give one of them until spawnLag after its time to free up
+			// (one usually does, in microseconds); then, or at once when
+			// late, start one more, which takes it (a new goroutine runs
+			// next on this P). A burst of sends handed out at once must
+			// not leave a connection per send behind it.
+			if wait := time.Until(start.Add(it.intended + spawnLag)); wait > 0 {
+				timer.Reset(wait)
+				select {
+				case work <- it:
+					handed()
+					timer.Stop()
+					continue
+				case <-timer.C:
+				case <-ctx.Done():
+					interrupted = true
+					break schedule
+				}
+			}
 			spawn()
 		}
 		// A sender is about to be free (or the in-flight cap is reached):
@@ -388,6 +401,10 @@ schedule:
 // minSleep is the shortest wait worth a system-call sleep, which wakes
 // about 50 µs late anyway.
 const minSleep = 50 * time.Microsecond
+
+// spawnLag is how late a send may get waiting for a busy sender to free
+// up before the scheduler starts another one.
+const spawnLag = time.Millisecond
 
 // waitUntil returns at about t, never more than minSleep before: with the runtime timer while
 // far from t (it wakes up to a millisecond late when the process is idle),
