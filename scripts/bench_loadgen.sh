@@ -97,10 +97,12 @@ wrk_rps=$(wrk -t2 -c64 -d"${step}s" "$url" | awk '/Requests\/sec/ {print int($2)
 cpu_rate="${CPU_RATE:-4000}"
 cpu_us() { # requests command... → CPU µs per request of the command
   local n="$1"; shift
-  local t0 t1
-  t0=$(awk '{print $14 + $15 + $16 + $17}' /proc/$BASHPID/stat)
+  local st t0 t1 # this (sub)shell's own and its waited-for children's CPU ticks
+  read -r -a st </proc/"$BASHPID"/stat
+  t0=$((st[13] + st[14] + st[15] + st[16]))
   "$@" >/dev/null 2>&1 || true
-  t1=$(awk '{print $14 + $15 + $16 + $17}' /proc/$BASHPID/stat)
+  read -r -a st </proc/"$BASHPID"/stat
+  t1=$((st[13] + st[14] + st[15] + st[16]))
   python3 -c "import os,sys; hz=os.sysconf('SC_CLK_TCK'); print(f'{($t1-$t0)/hz*1e6/max($n,1):.1f}')"
 }
 echo "== CPU per request (m18-run and vegeta at ${cpu_rate}/s for ${step}s)"

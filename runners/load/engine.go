@@ -165,6 +165,7 @@ type item struct {
 	op       Op
 	seq      uint64
 	intended time.Duration
+	inFlight int // sends in flight, this one included, when it was offered
 }
 
 func (e *Engine) limits() Limits {
@@ -236,8 +237,15 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 		ws := &senderState{sender: e.Workload.NewSender(), conns: conns}
 		defer ws.close()
 		for it := range work {
+			cur := busy.Load()
+			for {
+				m := maxSeen.Load()
+				if cur <= m || maxSeen.CompareAndSwap(m, cur) {
+					break
+				}
+			}
 			s := e.send(reqCtx, ws, it, start)
-			s.InFlight = int(busy.Load())
+			s.InFlight = int(cur)
 			busy.Add(-1)
 			if reqCtx.Err() != nil && ctx.Err() != nil {
 				continue // interrupted: not a measurement
@@ -294,12 +302,6 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	interrupted := false
-	handed := func() {
-		cur := busy.Add(1)
-		if cur > maxSeen.Load() {
-			maxSeen.Store(cur) // only this goroutine writes it
-		}
-	}
 schedule:
 	for k := uint64(0); k < maxReq; k++ {
 		wait, stop := ph.Pacer.Pace(intended, k)
@@ -321,28 +323,34 @@ schedule:
 		it := item{op: ph.Mix.Pick(), seq: seq, intended: intended}
 		seq++
 		scheduled++
+		// A send counts as busy from just before it is offered to the
+		// senders (an offer that fails gives it back), so a sender that
+		// takes one reads the sends in flight, its own included, without
+		// a race.
+		it.inFlight = int(busy.Add(1))
 		select {
 		case work <- it:
-			handed()
 			continue
 		default:
 		}
-		if busy.Load() >= int64(spawned) && spawned < n {
+		if it.inFlight-1 >= spawned && spawned < n {
 			// Every sender is taken. Unless this send is late already,
 			// give one of them until spawnLag after its time to free up
 			// (one usually does, in microseconds); then, or at once when
 			// late, start one more, which takes it (a new goroutine runs
 			// next on this P). A burst of sends handed out at once must
-			// not leave a connection per send behind it.
+			// not leave a connection per send behind it. Nothing else here
+			// waits on a timer: behind a long run queue a timer wake-up
+			// costs milliseconds.
 			if wait := time.Until(start.Add(it.intended + spawnLag)); wait > 0 {
 				timer.Reset(wait)
 				select {
 				case work <- it:
-					handed()
 					timer.Stop()
 					continue
 				case <-timer.C:
 				case <-ctx.Done():
+					busy.Add(-1)
 					interrupted = true
 					break schedule
 				}
@@ -351,20 +359,21 @@ schedule:
 		}
 		// A sender is about to be free (or the in-flight cap is reached):
 		// wait for one until the drop deadline.
-		deadline := start.Add(intended + lim.DropAfter)
-		d := time.Until(deadline)
+		d := time.Until(start.Add(intended + lim.DropAfter))
 		if d <= 0 {
+			busy.Add(-1)
 			dropped++
 			continue
 		}
 		timer.Reset(d)
 		select {
 		case work <- it:
-			handed()
 			timer.Stop()
 		case <-timer.C:
+			busy.Add(-1)
 			dropped++
 		case <-ctx.Done():
+			busy.Add(-1)
 			interrupted = true
 			break schedule
 		}

@@ -1,12 +1,15 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -101,6 +104,35 @@ func TestSaturatedGeneratorReportsItself(t *testing.T) {
 	err = res.Check(e.Limits)
 	if !errors.Is(err, ErrGeneratorBottleneck) || !strings.Contains(err.Error(), "generator, not the target") || !strings.Contains(err.Error(), "--max-in-flight") {
 		t.Errorf("Check = %v; want ErrGeneratorBottleneck naming the generator and the fix", err)
+	}
+}
+
+// Sample.InFlight is what was outstanding when the request was sent: while
+// the target holds every request, each send finds one more in flight than
+// the send before it (counted at the send, not at completion, when the
+// backlog has long drained).
+func TestInFlightIsCountedAtTheSend(t *testing.T) {
+	release := make(chan struct{})
+	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }), 500, 10*time.Second)
+	time.AfterFunc(500*time.Millisecond, func() { close(release) })
+	var mu sync.Mutex
+	var got []Sample
+	e.Observe = func(s Sample) { mu.Lock(); got = append(got, s); mu.Unlock() }
+	res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(100)}, Mix: mix(t, [numOps]float64{1}), Duration: 400 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Generator.Scheduled != 40 || len(got) != 40 {
+		t.Fatalf("scheduled %d, observed %d; want 40 and 40", res.Generator.Scheduled, len(got))
+	}
+	slices.SortFunc(got, func(a, b Sample) int { return cmp.Compare(a.Intended, b.Intended) })
+	for i, s := range got {
+		if s.InFlight != i+1 {
+			t.Errorf("send %d (at %v) saw %d in flight, want %d: nothing had returned yet", i, s.Intended, s.InFlight, i+1)
+		}
+	}
+	if res.Generator.MaxInFlightSeen != 40 {
+		t.Errorf("max in flight seen %d, want 40", res.Generator.MaxInFlightSeen)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"time"
 
 	"github.com/engram/m18-gate/runners/load"
 	"github.com/engram/m18-gate/runners/result"
@@ -26,27 +27,21 @@ func resourceTasks() []Task {
 			Description: "Sustained read load for minutes (pr) to 24 h (full) with the target's RSS, threads, fds and CPU sampled from /proc; " +
 				"a leak is an RSS slope above the threshold with R² > 0.8, drift a per-window p99 slope above 2 %/h with R² > 0.7; " +
 				"checkpoints in --dir; aborts early on max RSS, p99 or error rate.",
-			Run: func(ctx context.Context, env Env) (*Outcome, error) {
-				return Soak(ctx, env, SoakBudget(env.Budget))
-			},
+			Run: budgeted(Soak, SoakBudget),
 		},
 		{
 			ID:    "004",
 			Title: "Dataset scaling: latency, throughput and memory against N",
 			Description: "Preloads a fresh target to each size (pr 1K/5K/10K, nightly 10K/100K/1M, full 100K/1M/10M; sizes that do not fit this machine are skipped with the reason), " +
 				"measures saturation throughput and p99 at each, fits memory against N and against N·(768·4+128) bytes, and reports throughput degradation.",
-			Run: func(ctx context.Context, env Env) (*Outcome, error) {
-				return Scaling(ctx, env, ScalingBudget(env.Budget))
-			},
+			Run: budgeted(Scaling, ScalingBudget),
 		},
 		{
 			ID:    "006",
 			Title: "Tail latency: p99.9, p99.99, p99.999 and the slowest requests",
 			Description: "Open-loop load long enough for the budget's deepest quantile; each tail quantile is marked unreliable below 10/(1−q) samples; " +
 				"the slowest requests are kept with their operation, intended send time, schedule lag and the requests in flight when they were sent.",
-			Run: func(ctx context.Context, env Env) (*Outcome, error) {
-				return Tails(ctx, env, TailsBudget(env.Budget))
-			},
+			Run: budgeted(Tails, TailsBudget),
 		},
 	}
 }
@@ -111,10 +106,14 @@ func resScenario(name string) (*scenario.Scenario, error) {
 // carries one HTTP client for all of the task's runs, so the connections a
 // warm-up opens are the ones the measurement uses (a new client per run
 // would open new connections mid-measurement, and their buffers would
-// show as memory growth of an in-process target).
-func resLoadConfig(env Env, sc *scenario.Scenario, t *resTarget) load.Config {
-	peak := max(sc.Arrival.PeakRate(), env.Rate)
-	maxInFlight := int(min(max(peak*load.DefaultTimeout.Seconds(), 1000), 10000))
+// show as memory growth of an in-process target). maxInFlight caps the
+// requests in flight, and so the connections; 0 = peak rate × the request
+// timeout, within [1000, 10000].
+func resLoadConfig(env Env, sc *scenario.Scenario, t *resTarget, maxInFlight int) load.Config {
+	if maxInFlight <= 0 {
+		peak := max(sc.Arrival.PeakRate(), env.Rate)
+		maxInFlight = int(min(max(peak*load.DefaultTimeout.Seconds(), 1000), 10000))
+	}
 	return load.Config{
 		Client:      load.NewClient(maxInFlight, load.DefaultTimeout),
 		MaxInFlight: maxInFlight,
@@ -125,6 +124,57 @@ func resLoadConfig(env Env, sc *scenario.Scenario, t *resTarget) load.Config {
 		Hardware:    env.Hardware,
 		Labels:      env.Labels,
 	}
+}
+
+// resLoad is how a resource task loads its target: the measured run's
+// rate (0 = the scenario's) and in-flight cap (0 = resLoadConfig's
+// default), and the unrecorded warm-up before it.
+type resLoad struct {
+	Rate        float64
+	MaxInFlight int
+	Warmup      time.Duration
+}
+
+// resPrepare makes a resource task ready to measure: it starts the target
+// (unless env names one), builds the load configuration l asks for and runs
+// the unrecorded warm-up at its rate. The warm-up preloads the scenario's nodes, so the returned configuration
+// says they are there (load.Config.PreloadedNodes): the measured run sends
+// the same reads and stores without preloading again, and leaves no
+// preload garbage in the target's memory. The caller closes the target.
+//
+// With the built-in target this process is the target: memory freed by
+// earlier work (and by the warm-up) is returned to the OS first, or the
+// background scavenger returns it during the measurement and RSS falls for
+// reasons that are not the target's.
+func resPrepare(ctx context.Context, env Env, sc *scenario.Scenario, id, label string, l resLoad) (*resTarget, load.Config, error) {
+	builtin := env.Endpoint == ""
+	if builtin {
+		resReleaseMemory()
+	}
+	tgt, err := resStartTarget(env, env.TargetOptions)
+	if err != nil {
+		return nil, load.Config{}, fmt.Errorf("task %s: %w", id, err)
+	}
+	base := resLoadConfig(env, sc, tgt, l.MaxInFlight)
+	base.Rate = l.Rate
+	noWarmup := time.Duration(0)
+	base.Warmup = &noWarmup
+	if l.Warmup <= 0 {
+		return tgt, base, nil
+	}
+	resProgressf(env, "%s %s: warm-up %v (not recorded)\n", id, label, l.Warmup)
+	wc := base
+	wc.Duration = l.Warmup
+	wdoc, err := load.Run(ctx, wc)
+	if _, fatal := resRunErr(wdoc, err); fatal != nil {
+		tgt.Close()
+		return nil, load.Config{}, fmt.Errorf("task %s warm-up: %w", id, fatal)
+	}
+	if builtin {
+		resReleaseMemory()
+	}
+	base.PreloadedNodes = max(sc.Data.NumNodes, 0)
+	return tgt, base, nil
 }
 
 // resRunErr sorts load.Run's error: a document with a failed [validation]

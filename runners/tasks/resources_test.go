@@ -64,6 +64,10 @@ func TestSoakPR(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a 12-s soak")
 	}
+	// In parallel with the other soak tests: it asserts what was sampled
+	// and written, not timings, and no other test judges this process's
+	// memory.
+	t.Parallel()
 	dir := t.TempDir()
 	env := Env{Budget: BudgetPR, Seed: 42, Dir: dir, Duration: 12 * time.Second}
 	if testing.Verbose() {
@@ -101,6 +105,7 @@ func TestSoakAborts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a soak")
 	}
+	t.Parallel() // with the other soak tests, as TestSoakPR
 	cfg := soakTestConfig(30 * time.Second)
 	cfg.Warmup, cfg.MaxRSSMB = 0, 1
 	env := Env{Budget: BudgetPR, Seed: 1, Dir: t.TempDir()}

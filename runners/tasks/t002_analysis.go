@@ -64,22 +64,49 @@ func AnalyzeLeak(samples []procstat.Stats, thresholdMBPerHour, minR2 float64) Le
 	f.LastHalfSlopeMBPerHour = fit.Linear(x[h:], y[h:]).Slope
 	f.StartMB, f.EndMB = y[0], y[len(y)-1]
 	f.GrowthMB = l.Slope * x[len(x)-1]
+	trend := classifyTrend(l.Slope, l.R2, thresholdMBPerHour, minR2)
 	switch {
 	case len(samples) < minLeakSamples:
 		f.Reason = fmt.Sprintf("too few samples (%d < %d) for a verdict", len(samples), minLeakSamples)
-	case l.Slope > thresholdMBPerHour && l.R2 > minR2 && f.LastHalfSlopeMBPerHour > thresholdMBPerHour:
+	case trend == trendSteady && f.LastHalfSlopeMBPerHour > thresholdMBPerHour:
 		f.Leak = true
 		f.Reason = fmt.Sprintf("RSS grows %.1f MB/h (threshold %.1f) with R² %.2f > %.2f, and %.1f MB/h over the second half: a steady leak",
 			l.Slope, thresholdMBPerHour, l.R2, minR2, f.LastHalfSlopeMBPerHour)
-	case l.Slope > thresholdMBPerHour && l.R2 > minR2:
+	case trend == trendSteady:
 		f.Reason = fmt.Sprintf("RSS slope %.1f MB/h with R² %.2f, but only %.1f MB/h over the second half: growth that stopped (settling, a step), no leak claimed",
 			l.Slope, l.R2, f.LastHalfSlopeMBPerHour)
-	case l.Slope > thresholdMBPerHour:
+	case trend == trendNoisy:
 		f.Reason = fmt.Sprintf("RSS slope %.1f MB/h is above %.1f but R² %.2f ≤ %.2f: growth is not steady, no leak claimed", l.Slope, thresholdMBPerHour, l.R2, minR2)
 	default:
 		f.Reason = fmt.Sprintf("RSS slope %.1f MB/h ≤ %.1f MB/h: no leak", l.Slope, thresholdMBPerHour)
 	}
 	return f
+}
+
+// trend is how a fitted line compares with a threshold on its slope.
+type trend int
+
+const (
+	// trendBelow: the slope is at most the threshold.
+	trendBelow trend = iota
+	// trendNoisy: the slope is above the threshold, but the line explains
+	// too little of the variance (R² ≤ the minimum) to call it a trend.
+	trendNoisy
+	// trendSteady: the slope is above the threshold with R² above the
+	// minimum.
+	trendSteady
+)
+
+// classifyTrend applies the soak's rule, shared by leak and drift: a slope
+// above threshold counts when its fit's R² is above minR2.
+func classifyTrend(slope, r2, threshold, minR2 float64) trend {
+	switch {
+	case slope <= threshold:
+		return trendBelow
+	case r2 > minR2:
+		return trendSteady
+	}
+	return trendNoisy
 }
 
 // DriftFinding is the soak's verdict on latency: the least-squares line of
@@ -145,11 +172,11 @@ func AnalyzeDrift(ws []window.Window, end, last time.Duration, minCount uint64, 
 	}
 	f.OverRunPct = f.SlopePctPerHour * (x[len(x)-1] - x[0])
 	f.Projected24hPct = f.SlopePctPerHour * 24
-	switch {
-	case f.SlopePctPerHour > thresholdPctPerHour && l.R2 > minR2:
+	switch classifyTrend(f.SlopePctPerHour, l.R2, thresholdPctPerHour, minR2) {
+	case trendSteady:
 		f.Drift = true
 		f.Reason = fmt.Sprintf("p99 rises %.2f %%/h (threshold %.2f) with R² %.2f > %.2f: latency drifts", f.SlopePctPerHour, thresholdPctPerHour, l.R2, minR2)
-	case f.SlopePctPerHour > thresholdPctPerHour:
+	case trendNoisy:
 		f.Reason = fmt.Sprintf("p99 slope %.2f %%/h is above %.2f but R² %.2f ≤ %.2f: noise, not a trend", f.SlopePctPerHour, thresholdPctPerHour, l.R2, minR2)
 	default:
 		f.Reason = fmt.Sprintf("p99 slope %.2f %%/h ≤ %.2f %%/h: no drift", f.SlopePctPerHour, thresholdPctPerHour)

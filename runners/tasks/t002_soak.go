@@ -26,12 +26,21 @@ type SoakConfig struct {
 	// the heap's growth to its working size is not mistaken for a leak.
 	Duration, Warmup time.Duration
 	// Settle is the start of the measured soak left out of the leak fit
-	// (its samples are still reported): load.Run preloads before it
-	// measures, and the heap regrows from that garbage to its steady size
-	// in the first seconds.
+	// (its samples are still reported): the run's first seconds allocate
+	// its recorders and may open connections. (The warm-up preloads, so
+	// the measured run does not; without a warm-up it does, and its
+	// garbage is returned to the OS within the settle period.)
 	Settle time.Duration
 	// Rate overrides the scenario's mean rate when > 0.
 	Rate float64
+	// MaxInFlight caps the requests in flight, and with them the
+	// connections the load holds open (0 = the load's default, thousands).
+	// Each connection costs the target memory, and an uncapped pool grows
+	// in steps whenever latency spikes (a shared machine's hiccup, a
+	// collector pause): steps that a short soak would fit as a leak. The
+	// cap keeps that growth to the first spikes; a longer spike makes the
+	// generator late, which its check reports.
+	MaxInFlight int
 	// SampleEvery is the resource sampling interval; Window the width of the
 	// latency windows whose p99s the drift is fitted to; CheckpointEvery the
 	// interval of checkpoint files; DriftWindow how much of the end of the
@@ -74,17 +83,17 @@ func SoakBudget(b Budget) SoakConfig {
 		c.Scenario = "002_soak_nightly"
 		c.Duration, c.Warmup, c.Settle = 30*time.Minute, time.Minute, time.Minute
 		c.SampleEvery, c.Window, c.CheckpointEvery = time.Second, 10*time.Second, time.Minute
-		c.DriftWindow, c.MinWindowCount = 30*time.Minute, 500
+		c.DriftWindow, c.MinWindowCount, c.MaxInFlight = 30*time.Minute, 500, 128
 	case BudgetFull:
 		c.Scenario = "002_soak_full"
 		c.Duration, c.Warmup, c.Settle = 24*time.Hour, 5*time.Minute, 5*time.Minute
 		c.SampleEvery, c.Window, c.CheckpointEvery = 5*time.Second, time.Minute, 5*time.Minute
-		c.DriftWindow, c.MinWindowCount = 4*time.Hour, 1000
+		c.DriftWindow, c.MinWindowCount, c.MaxInFlight = 4*time.Hour, 1000, 256
 	default:
 		c.Scenario = "002_soak_pr"
 		c.Duration, c.Warmup, c.Settle = 30*time.Second, 5*time.Second, 3*time.Second
 		c.SampleEvery, c.Window, c.CheckpointEvery = 200*time.Millisecond, 2*time.Second, 5*time.Second
-		c.DriftWindow, c.MinWindowCount = 30*time.Second, 200
+		c.DriftWindow, c.MinWindowCount, c.MaxInFlight = 30*time.Second, 200, 64
 		c.LeakMBPerHour = 3000
 	}
 	return c
@@ -178,8 +187,10 @@ const (
 // soakRun is the live state of a soak, shared by the load's Observe hook
 // and the monitor.
 type soakRun struct {
-	cfg     SoakConfig
-	builtin bool
+	cfg SoakConfig
+	// release: return the preload's garbage to the OS at the first sample
+	// (the measured run preloaded into this process, the built-in target's).
+	release bool
 	rec     *window.Recorder
 	sampler *procstat.Sampler
 	started sync.Once
@@ -198,7 +209,7 @@ func (r *soakRun) observe(s load.Sample) {
 	r.started.Do(func() {
 		// A sample completes at phase start + Intended + Latency.
 		r.phase.Store(time.Now().Add(-s.Intended - s.Latency).UnixNano())
-		if r.builtin {
+		if r.release {
 			// load.Run's preload just left garbage in this process, the
 			// target's. Return it to the OS now, within the settle period;
 			// left alone, the background scavenger returns it over minutes
@@ -289,36 +300,15 @@ func Soak(ctx context.Context, env Env, cfg SoakConfig) (*Outcome, error) {
 		return nil, err
 	}
 	builtin := env.Endpoint == ""
-	if builtin {
-		// This process is the target: return memory freed by earlier work
-		// to the OS now, or the background scavenger returns it during the
-		// soak and RSS falls for reasons that are not the target's.
-		resReleaseMemory()
-	}
-	tgt, err := resStartTarget(env, env.TargetOptions)
+	tgt, base, err := resPrepare(ctx, env, sc, "002", "soak", resLoad{Rate: cfg.Rate, MaxInFlight: cfg.MaxInFlight, Warmup: cfg.Warmup})
 	if err != nil {
-		return nil, fmt.Errorf("task 002: %w", err)
+		return nil, err
 	}
 	defer tgt.Close()
 
-	base := resLoadConfig(env, sc, tgt)
-	base.Rate = cfg.Rate
-	noWarmup := time.Duration(0)
-	base.Warmup = &noWarmup
-	if cfg.Warmup > 0 {
-		resProgressf(env, "002 soak: warm-up %v (not sampled)\n", cfg.Warmup)
-		wc := base
-		wc.Duration = cfg.Warmup
-		wdoc, err := load.Run(ctx, wc)
-		if _, fatal := resRunErr(wdoc, err); fatal != nil {
-			return nil, fmt.Errorf("task 002 warm-up: %w", fatal)
-		}
-		if builtin {
-			resReleaseMemory() // the warm-up's garbage, likewise
-		}
-	}
-
-	run := &soakRun{cfg: cfg, builtin: builtin, rec: window.New(cfg.Window, time.Now())}
+	// Without a warm-up the measured run preloads, and leaves the preload's
+	// garbage in the built-in target's process.
+	run := &soakRun{cfg: cfg, release: builtin && base.PreloadedNodes == 0, rec: window.New(cfg.Window, time.Now())}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	run.cancel = cancel

@@ -151,71 +151,167 @@ func soakTestConfig(d time.Duration) SoakConfig {
 	return c
 }
 
-func runSoak(t *testing.T, cfg SoakConfig, o target.Options) (*SoakReport, string) {
+// leakProofThreshold is the leak threshold of the CI-sized leak proof,
+// MB/h. A 30-s soak cannot resolve the milestone's 10 MB/h (0.08 MB in
+// 30 s). A clean reference target's RSS rises by a few hundred KB in its
+// first minute of load as its heap settles, in steps (measured here, in a
+// child process with the load capped at 16 in flight, other jobs
+// running: 39–190 MB/h, R² up to 0.86), and by about 100 KB per
+// connection whenever a latency spike of the shared machine grows the
+// load's pool (with pr's cap of 64: 189–371 MB/h, R² up to 0.89). 1000
+// MB/h is five times the worst clean slope measured with the cap of 16;
+// the injected leak, 3600 MB/h, fits at 6300–6600 MB/h.
+const leakProofThreshold = 1000
+
+// leakProofConfig is the soak of the leak proof: pr's scenario (200 ops/s
+// of reads over 2 000 memories), at most 16 requests in flight (so at most
+// 16 connections: about 80 ms of a stall absorbed before the generator
+// runs late, which this proof does not judge), 1-s settle, RSS every
+// 250 ms, for d, judged against leakProofThreshold with the milestone's
+// R² > 0.8.
+func leakProofConfig(d time.Duration) SoakConfig {
+	c := SoakBudget(BudgetPR)
+	c.LeakMBPerHour, c.LeakMinR2, c.MaxInFlight = leakProofThreshold, 0.8, 16
+	c.Duration, c.DriftWindow = d, d
+	c.Warmup, c.Settle = 5*time.Second, time.Second
+	c.SampleEvery, c.Window, c.CheckpointEvery = 250*time.Millisecond, 2*time.Second, d/3
+	c.MaxP99Ms = 0 // about memory: a hiccup of the shared machine must not abort it
+	return c
+}
+
+// runChildSoak soaks the reference target with options o, run in a child
+// process so that the RSS sampled is the target's alone (no load
+// generator, no garbage of this package's other tests), as with an
+// external target and --target-pid.
+func runChildSoak(t *testing.T, cfg SoakConfig, o target.Options) *SoakReport {
 	t.Helper()
-	dir := t.TempDir()
-	env := Env{Budget: BudgetPR, Seed: 42, Dir: dir, TargetOptions: o}
-	if testing.Verbose() {
-		env.Progress = os.Stderr
-	}
+	url, pid := startChildTarget(t, o)
+	env := Env{Budget: BudgetPR, Seed: 42, Dir: t.TempDir(), Endpoint: url, TargetPID: pid}
 	out, err := Soak(context.Background(), env, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, ok := out.Document.Tasks["002"].(*SoakReport)
-	if !ok {
-		t.Fatalf("Tasks[002] is %T", out.Document.Tasks["002"])
-	}
-	t.Logf("leak: %s; RSS %.1f → %.1f MB over %d samples; drift: %s; checkpoints %d",
-		rep.Leak.Reason, rep.Leak.StartMB, rep.Leak.EndMB, rep.Leak.Samples, rep.Drift.Reason, rep.Checkpoints)
+	rep := out.Document.Tasks["002"].(*SoakReport)
+	t.Logf("leak: %s; RSS %.1f → %.1f MB over %d samples", rep.Leak.Reason, rep.Leak.StartMB, rep.Leak.EndMB, rep.Leak.Samples)
+	t.Logf("drift: %s (%d windows, mean p99 %.2f ms)", rep.Drift.Reason, rep.Drift.Windows, rep.Drift.MeanP99Ms)
 	if rep.Aborted {
 		t.Fatalf("soak aborted after %.1f s: %s", rep.RanSeconds, rep.AbortReason)
 	}
-	return rep, dir
+	if !rep.Leak.Measured || rep.TargetPID != pid || rep.Target != "external" {
+		t.Fatalf("the child target %d was not sampled: %+v", pid, rep.Leak)
+	}
+	return rep
 }
 
-func TestSoakLeakDetected(t *testing.T) {
+// settledSamples returns the resource samples the soak's leak verdict was
+// fitted to (those after the settle period), for judging them against
+// another threshold.
+func settledSamples(t *testing.T, rep *SoakReport) []procstat.Stats {
+	t.Helper()
+	if len(rep.Samples) < rep.Leak.Samples || len(rep.Samples) == 512 {
+		t.Fatalf("%d samples reported, %d fitted: thinned, the fitted ones are not known", len(rep.Samples), rep.Leak.Samples)
+	}
+	return rep.Samples[len(rep.Samples)-rep.Leak.Samples:]
+}
+
+// TestSoakLeakProof is the proof at CI size, each target in its
+// own process and both soaks at once: the reference target leaking
+// 60 MB/min is caught by a 30-s soak — "within 5 minutes" — both by the
+// milestone's criterion (slope above 10 MB/h with R² > 0.8) and by
+// leakProofThreshold; the clean target is not flagged by the latter. The
+// clean target's verdict at 10 MB/h is logged, not asserted: 30 s cannot
+// resolve it (see leakProofThreshold; TestSoakLeakFiveMinutes does, with
+// M18_LONG=1).
+//
+// Drift is computed and logged, not asserted: over 30 s any p99 trend is
+// thousands of %/h, so the verdict rests on R² alone, and on a shared
+// 2-core machine another job starting mid-soak makes a steady trend. What
+// is asserted is that it was measured (enough windows).
+func TestSoakLeakProof(t *testing.T) {
 	if resRace {
 		t.Skip("asserts outcomes of real load, which the race detector's slowdown distorts")
 	}
+	// In parallel with the other soak tests: each target is its own
+	// process, and only memory is judged.
+	t.Parallel()
+	d := 30 * time.Second
 	if testing.Short() {
-		t.Skip("runs a 12-s soak")
+		d = 15 * time.Second
 	}
-	// 200 MB/min = 12 000 MB/h, four times the pr threshold of 3000 MB/h.
-	cfg := soakTestConfig(12 * time.Second)
-	cfg.MaxP99Ms = 0 // about leaks: a machine hiccup must not abort it
-	rep, _ := runSoak(t, cfg, target.Options{LeakMBPerMin: 200})
-	if !rep.Leak.Leak {
-		t.Fatalf("leak of 200 MB/min not detected: %s", rep.Leak.Reason)
+	cfg := leakProofConfig(d)
+	const leakMBPerMin = 60
+	milestone := SoakBudget(BudgetNightly)
+	t.Run("clean", func(t *testing.T) {
+		t.Parallel()
+		rep := runChildSoak(t, cfg, target.Options{})
+		if rep.Leak.Leak {
+			t.Errorf("clean target flagged as leaking: %s", rep.Leak.Reason)
+		}
+		m := AnalyzeLeak(settledSamples(t, rep), milestone.LeakMBPerHour, milestone.LeakMinR2)
+		t.Logf("at the milestone's %.0f MB/h (not asserted over %v): %s", milestone.LeakMBPerHour, d, m.Reason)
+		checkSoakFigures(t, rep, cfg)
+	})
+	t.Run("leaking", func(t *testing.T) {
+		t.Parallel()
+		rep := runChildSoak(t, cfg, target.Options{LeakMBPerMin: leakMBPerMin})
+		if !rep.Leak.Leak {
+			t.Errorf("a leak of %d MB/min not caught in %v at %.0f MB/h: %s", leakMBPerMin, d, cfg.LeakMBPerHour, rep.Leak.Reason)
+		}
+		if m := AnalyzeLeak(settledSamples(t, rep), milestone.LeakMBPerHour, milestone.LeakMinR2); !m.Leak {
+			t.Errorf("a leak of %d MB/min not caught in %v by the milestone's criterion: %s", leakMBPerMin, d, m.Reason)
+		}
+		// The leak is live heap in a Go process with GOGC=100, whose heap
+		// grows to about twice its live data before a collection: RSS rises
+		// by one to two times the leak.
+		injected := leakMBPerMin * 60.0
+		if got := rep.Leak.SlopeMBPerHour; got < 0.7*injected || got > 3*injected {
+			t.Errorf("slope %.0f MB/h, injected %.0f MB/h", got, injected)
+		}
+		checkSoakFigures(t, rep, cfg)
+	})
+}
+
+// checkSoakFigures checks what a soak must have measured whatever the
+// target did: RSS samples through the run (at least 80 % of those
+// planned), and enough latency windows for a drift verdict.
+func checkSoakFigures(t *testing.T, rep *SoakReport, cfg SoakConfig) {
+	t.Helper()
+	want := int(0.8 * float64(cfg.Duration-cfg.Settle) / float64(cfg.SampleEvery))
+	if rep.Leak.Samples < want {
+		t.Errorf("RSS fitted over %d samples, want ≥ %d", rep.Leak.Samples, want)
 	}
-	// The fitted slope must be near the injected one. The built-in target
-	// runs in this process, a Go heap with GOGC=100: live memory L lets the
-	// heap grow to about 2L before a collection, so RSS can rise by up to
-	// twice the leak (measured: 18 000–20 000 MB/h for 12 000 injected).
-	if got := rep.Leak.SlopeMBPerHour; got < 0.7*12000 || got > 3*12000 {
-		t.Errorf("slope %.0f MB/h, injected 12000", got)
+	if rep.Drift.Windows < minDriftWindows || rep.Drift.MeanP99Ms <= 0 {
+		t.Errorf("drift fitted over %d windows (mean p99 %.2f ms), want ≥ %d", rep.Drift.Windows, rep.Drift.MeanP99Ms, minDriftWindows)
+	}
+	if rep.Resources.ThreadsMax == 0 || rep.Resources.FDsMax == 0 || rep.Resources.CPUSeconds <= 0 {
+		t.Errorf("resources not sampled: %+v", rep.Resources)
 	}
 }
 
-// TestSoakLeakFiveMinutes is the proof at the milestone's
-// threshold: a 5-minute soak catches a 1 MB/min leak (60 MB/h against
-// 10 MB/h) and does not flag a clean target. It takes 11 minutes: run it
-// with M18_LONG=1 go test -run FiveMinutes -v -timeout 20m ./runners/tasks/
+// TestSoakLeakFiveMinutes is the proof at the milestone's size: a
+// 5-minute soak catches a 1 MB/min leak (60 MB/h against 10 MB/h) and does
+// not flag a clean target. It takes about 6 minutes (both soaks at once):
+// run it with M18_LONG=1 go test -run FiveMinutes -v -timeout 20m ./runners/tasks/
 func TestSoakLeakFiveMinutes(t *testing.T) {
 	if os.Getenv("M18_LONG") != "1" {
-		t.Skip("set M18_LONG=1 to run the 5-minute soaks (about 11 minutes)")
+		t.Skip("set M18_LONG=1 to run the 5-minute soaks (about 6 minutes)")
 	}
 	cfg := SoakBudget(BudgetNightly)
 	cfg.Duration, cfg.Warmup, cfg.DriftWindow = 5*time.Minute, 30*time.Second, 5*time.Minute
 	cfg.Window, cfg.MinWindowCount, cfg.CheckpointEvery = 10*time.Second, 500, 30*time.Second
-	clean, _ := runSoak(t, cfg, target.Options{})
-	if clean.Leak.Leak {
-		t.Errorf("clean 5-min soak flagged: %s", clean.Leak.Reason)
-	}
-	leaky, _ := runSoak(t, cfg, target.Options{LeakMBPerMin: 1})
-	if !leaky.Leak.Leak {
-		t.Errorf("1 MB/min leak not caught in 5 min: %s", leaky.Leak.Reason)
-	}
+	cfg.MaxP99Ms, cfg.MaxInFlight = 0, 16 // as leakProofConfig
+	t.Run("clean", func(t *testing.T) {
+		t.Parallel()
+		if rep := runChildSoak(t, cfg, target.Options{}); rep.Leak.Leak {
+			t.Errorf("clean 5-min soak flagged: %s", rep.Leak.Reason)
+		}
+	})
+	t.Run("leaking", func(t *testing.T) {
+		t.Parallel()
+		if rep := runChildSoak(t, cfg, target.Options{LeakMBPerMin: 1}); !rep.Leak.Leak {
+			t.Errorf("1 MB/min leak not caught in 5 min: %s", rep.Leak.Reason)
+		}
+	})
 }
 
 func checkCheckpoints(t *testing.T, dir string, rep *SoakReport) {

@@ -64,25 +64,30 @@ func TestAnalyzeBursts(t *testing.T) {
 }
 
 // TestBurstRecoveryFollowsQueue: a 10× burst against a target admitting
-// 200 ops/s builds a queue of (500 − 200) × 2 s = 600 requests, which
-// drains at 200 − 50 = 150 ops/s: about 4 s. The measured recovery must be
-// in line with that (within a factor of 2; the windows are 1 s wide).
+// 200 ops/s builds a queue of the burst's excess requests, (500 − 200) ×
+// 2 s = 600 when the generator sends on time, which drains at 200 − 50 =
+// 150 ops/s: about 4 s. The expected drain is computed from the requests
+// actually counted in the burst's windows, and the measured recovery must
+// be in line with it: within 0.3× to 3× the drain, plus a window (1 s) of
+// resolution. The queue shows in the burst's peak p99 (the last request
+// of the burst waits for the excess ahead of it), and the target never
+// rejects: no errors in or out of the burst.
 func TestBurstRecoveryFollowsQueue(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs a 24 s burst against a capacity-limited target")
+		t.Skip("runs an 18-s burst against a capacity-limited target")
 	}
-	const base, mult, burst, gap, capacity = 50.0, 10.0, 2.0, 12.0, 200.0
+	const base, burstSec, capacity = 50.0, 2.0, 200.0
 	file := filepath.Join(t.TempDir(), "burst.toml")
 	os.WriteFile(file, []byte(`# test
 name = "capacity burst"
 [duration]
-total_seconds = 26
+total_seconds = 18
 [arrival]
 pattern = "burst_sequence"
 base_rate = 50.0
 multipliers = [10.0]
 burst_duration_sec = 2
-gap_sec = 12
+gap_sec = 8
 [operations]
 recall_weight = 1
 embedding_search_weight = 1
@@ -93,10 +98,15 @@ embedding_dim = 768
 	cfg := BurstBudget(BudgetPR)
 	cfg.Runs = []BurstRun{{Scenario: file}}
 	cfg.Nodes, cfg.Warmup = 500, time.Second
-	// The queue's latencies are seconds; a generator late by tens of
-	// milliseconds on a shared 2-core machine does not change them.
+	// The queue's latencies are seconds, falling by 0.75 s a second as it
+	// drains: a window counts as recovered 100 ms above the baseline p99,
+	// which moves the recovery by about 0.13 s and keeps a shared
+	// machine's hiccups (tens of milliseconds, in any window after the
+	// drain) from hiding it. Likewise a generator late by tens of
+	// milliseconds does not change the queue.
+	cfg.NoiseFloorMs = 100
 	cfg.Limits = load.Limits{LateAfter: 50 * time.Millisecond, DropAfter: time.Second, MaxLateFraction: 0.05, MaxDroppedFraction: 0.01}
-	env := Env{Budget: BudgetPR, Seed: 3, Dir: t.TempDir(), Duration: 24 * time.Second}
+	env := Env{Budget: BudgetPR, Seed: 3, Dir: t.TempDir(), Duration: 18 * time.Second}
 	env.TargetOptions.Capacity = capacity
 	o, err := BurstTraffic(context.Background(), env, cfg)
 	if err != nil && !errors.Is(err, load.ErrGeneratorBottleneck) {
@@ -104,20 +114,35 @@ embedding_dim = 768
 	}
 	var rep BurstReport
 	trSection(t, trRoundTrip(t, o.Document), "003", &rep)
-	b := rep.Runs[0].Bursts[0]
-	drain := (base*mult - capacity) * burst / (capacity - base)
-	t.Logf("burst p99 %.0f ms, peak window p99 %.0f ms; recovery %.0f s (recovered %v), queue drain %.1f s; baseline p99 %.2f ms",
-		b.P99Ms, b.PeakP99Ms, b.RecoverySeconds, b.Recovered, drain, rep.Runs[0].BaselineP99Ms)
+	run := rep.Runs[0]
+	b := run.Bursts[0]
+	// Requests intended in the burst, counted by window (by intended send
+	// time), less what the target admits meanwhile.
+	var sent uint64
+	for _, w := range run.Windows {
+		if w.StartSeconds >= b.StartSeconds && w.EndSeconds <= b.EndSeconds {
+			sent += w.Count
+		}
+	}
+	excess := float64(sent) - capacity*burstSec
+	drain := excess / (capacity - base)
+	wait := excess / capacity // of the burst's last request, seconds
+	t.Logf("burst: %d requests in %g s, excess %.0f; drain %.2f s, recovery %.0f s (recovered %v); last request's wait %.2f s, burst p99 %.0f ms, peak window p99 %.0f ms; baseline p99 %.2f ms; errors in %.4f out %.4f; generator lag p99 %.1f ms",
+		sent, burstSec, excess, drain, b.RecoverySeconds, b.Recovered, wait, b.P99Ms, b.PeakP99Ms, run.BaselineP99Ms, run.ErrorRateInBursts, run.ErrorRateOutBursts, run.Generator.P99LagMs)
 	if err != nil {
-		t.Skipf("the generator could not keep a 500 ops/s schedule on this machine: %v", err)
+		t.Logf("the generator slipped (asserted anyway: the drain is computed from the requests it sent): %v", err)
 	}
-	if !b.Recovered || b.RecoverySeconds < drain/2 || b.RecoverySeconds > 2*drain {
-		t.Errorf("recovery %.1f s (recovered %v), want within a factor 2 of the %.1f s drain", b.RecoverySeconds, b.Recovered, drain)
+	if excess < 0.5*(base*10-capacity)*burstSec {
+		t.Fatalf("only %d requests in the burst: the generator could not send it, no queue to measure", sent)
 	}
-	// The queue shows: p99 during the burst is hundreds of milliseconds
-	// (the last burst request waits about drain + burst seconds).
-	if b.PeakP99Ms < 1000 {
-		t.Errorf("peak window p99 %.0f ms: no queue built?", b.PeakP99Ms)
+	if !b.Recovered || b.RecoverySeconds < 0.3*drain || b.RecoverySeconds > 3*drain+1 {
+		t.Errorf("recovery %.1f s (recovered %v), want within 0.3×–3× of the %.2f s drain, plus 1 s", b.RecoverySeconds, b.Recovered, drain)
+	}
+	if p := b.PeakP99Ms / 1000; p < 0.3*wait || p > 3*wait+1 {
+		t.Errorf("peak window p99 %.2f s, want within 0.3×–3× of the %.2f s the queue makes the last request wait", p, wait)
+	}
+	if run.ErrorRateInBursts > 0.01 || run.ErrorRateOutBursts > 0.01 {
+		t.Errorf("error rates %.4f in and %.4f out of the burst; a capacity limit queues, it does not fail", run.ErrorRateInBursts, run.ErrorRateOutBursts)
 	}
 }
 
@@ -143,8 +168,19 @@ func TestBurstsPR(t *testing.T) {
 			t.Errorf("window at %.0f s has %d requests, want about 1000", w.StartSeconds, w.Count)
 		}
 	}
+	// The reference target answers every request (no capacity, no failure
+	// knob): its error rates, in and out of the bursts, are computed from
+	// the windows and near zero. (A 10× burst on a shared machine queues
+	// for seconds, well within the 10-s request timeout.)
+	var n, e uint64
+	for _, w := range r.Windows {
+		n, e = n+w.Count, e+w.Errors
+	}
+	if n == 0 || r.ErrorRateInBursts > 0.01 || r.ErrorRateOutBursts > 0.01 {
+		t.Errorf("error rates %.4f in and %.4f out of bursts over %d requests (%d errors): the reference target does not fail", r.ErrorRateInBursts, r.ErrorRateOutBursts, n, e)
+	}
 	if err != nil {
-		t.Logf("the generator slipped on this machine; recovery not asserted: %v", err)
+		t.Logf("the generator slipped on this machine; recovery not judged: %v", err)
 		return
 	}
 	// The criteria judge the target on this machine (the in-process

@@ -337,7 +337,7 @@ func scalingSize(ctx context.Context, env Env, cfg ScalingConfig, sc *scenario.S
 		}
 		defer tgt.Close()
 	}
-	lc := resLoadConfig(env, sc, tgt)
+	lc := resLoadConfig(env, sc, tgt, 0)
 	lc.Nodes = &n
 	lc.Rate = rate
 	lc.Duration = cfg.Measure

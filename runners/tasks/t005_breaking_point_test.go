@@ -9,36 +9,70 @@ import (
 	"github.com/engram/m18-gate/runners/load"
 )
 
+func TestStepVerdict(t *testing.T) {
+	const limit, maxErr = 100, 0.05
+	for _, tt := range []struct {
+		name    string
+		s       StepResult
+		slipped bool
+		want    string
+	}{
+		{"fine", StepResult{P99Ms: 20, ServiceP99Ms: 15}, false, "ok"},
+		{"slow", StepResult{P99Ms: 150, ServiceP99Ms: 140}, false, "p99"},
+		{"failing", StepResult{P99Ms: 150, ErrorRate: 0.1}, false, "errors"},
+		// The generator slipped: its lag explains the p99.
+		{"slipped", StepResult{P99Ms: 150, ServiceP99Ms: 60, LagP99Ms: 90}, true, "generator"},
+		// Slipped by 30 ms, but the target alone took 250 ms at p99.
+		{"broke anyway", StepResult{P99Ms: 280, ServiceP99Ms: 250, LagP99Ms: 30}, true, "p99"},
+		// Service p99 over the limit by less than the lag: not decided.
+		{"too close", StepResult{P99Ms: 180, ServiceP99Ms: 120, LagP99Ms: 30}, true, "generator"},
+	} {
+		if got := stepVerdict(tt.s, tt.slipped, limit, maxErr); got != tt.want {
+			t.Errorf("%s: verdict %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
 // TestBreakingPointCapacity800: against a target admitting 800 ops/s, the
-// climb (+100 ops/s per 2 s step) must break within one step of 800: the
-// last good rate 700 or 800, the first bad 800 or 900, by p99 (a queue
-// growing 100 requests a second passes 100 ms within the step).
+// climb (+100 ops/s per 2 s step from 600) must break within one step of
+// 800: the last good rate 700 or 800, the first bad 800 or 900, by p99 (a
+// queue growing 100 requests a second passes 100 ms within the step).
+//
+// A climb the load generator ended before the target broke says nothing
+// about the target; it is repeated, up to three climbs, and the test skips
+// only when all three were the generator's.
 func TestBreakingPointCapacity800(t *testing.T) {
 	if testing.Short() {
-		t.Skip("climbs 500 → 900 ops/s against a capacity-limited target")
+		t.Skip("climbs 600 → 1000 ops/s against a capacity-limited target")
 	}
 	cfg := BreakingBudget(BudgetPR)
-	cfg.From, cfg.Max, cfg.StepDuration, cfg.Runs, cfg.Nodes, cfg.Warmup = 500, 1200, 2*time.Second, 1, 500, time.Second
+	cfg.From, cfg.Max, cfg.StepDuration, cfg.Runs, cfg.Nodes, cfg.Warmup = 600, 1000, 2*time.Second, 1, 500, time.Second
 	// A shared 2-core machine delays some sends by 10–20 ms; against a
 	// 100 ms p99 limit that does not move the breaking point, so the
 	// generator may be late by up to 25 ms on 5 % of sends here.
 	cfg.Limits = load.Limits{LateAfter: 25 * time.Millisecond, DropAfter: time.Second, MaxLateFraction: 0.05, MaxDroppedFraction: 0.01}
 	env := Env{Budget: BudgetPR, Seed: 5, Dir: t.TempDir()}
 	env.TargetOptions.Capacity = 800
-	o, err := BreakingPoint(context.Background(), env, cfg)
 	var rep BreakingReport
-	if o != nil {
+	var r BreakingRunResult
+	for attempt := 1; attempt <= 3; attempt++ {
+		env.Seed = uint64(5 + attempt)
+		o, err := BreakingPoint(context.Background(), env, cfg)
+		if err != nil && !errors.Is(err, load.ErrGeneratorBottleneck) {
+			t.Fatal(err)
+		}
+		rep = BreakingReport{}
 		trSection(t, trRoundTrip(t, o.Document), "005", &rep)
-	}
-	if err != nil && !errors.Is(err, load.ErrGeneratorBottleneck) {
-		t.Fatal(err)
-	}
-	r := rep.Runs[0]
-	for _, s := range r.Steps {
-		t.Logf("%5.0f ops/s: achieved %5.0f, p99 %8.2f ms, lag p99 %.2f ms: %s", s.Rate, s.Achieved, s.P99Ms, s.LagP99Ms, s.Verdict)
+		r = rep.Runs[0]
+		for _, s := range r.Steps {
+			t.Logf("climb %d: %5.0f ops/s: achieved %5.0f, p99 %8.2f ms (service %8.2f), lag p99 %.2f ms: %s", attempt, s.Rate, s.Achieved, s.P99Ms, s.ServiceP99Ms, s.LagP99Ms, s.Verdict)
+		}
+		if r.Reason != "generator" {
+			break
+		}
 	}
 	if r.Reason == "generator" {
-		t.Skipf("the generator slipped at %g ops/s before the target broke", r.FirstBad)
+		t.Skipf("in three climbs the generator slipped before the target broke (last at %g ops/s)", r.FirstBad)
 	}
 	if r.LastGood < 700 || r.LastGood > 800 || r.FirstBad < 800 || r.FirstBad > 900 || r.Reason != "p99" {
 		t.Errorf("breaking point: last good %g, first bad %g (%s); want 700–800 and 800–900 by p99", r.LastGood, r.FirstBad, r.Reason)

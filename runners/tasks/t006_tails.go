@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"fmt"
@@ -122,8 +123,8 @@ type TailRequest struct {
 	LagMs     float64 `json:"lag_ms"`
 	// Outcome is "ok" or the error class ("http_503", "timeout", …).
 	Outcome string `json:"outcome"`
-	// InFlightAtSend is the number of requests in flight when it was sent,
-	// itself included, at the recorder's time resolution.
+	// InFlightAtSend is the number of requests the generator had in flight
+	// when it was sent, itself included (load.Sample.InFlight).
 	InFlightAtSend int `json:"in_flight_at_send"`
 }
 
@@ -151,10 +152,8 @@ type TailReport struct {
 	// Slowest are the slowest requests, slowest first.
 	Slowest []TailRequest `json:"slowest"`
 	// Clusters groups the slowest requests by send time.
-	Clusters []TailCluster `json:"clusters"`
-	// InFlightResolutionMs is the time resolution of InFlightAtSend.
-	InFlightResolutionMs float64        `json:"in_flight_resolution_ms"`
-	Checks               []result.Check `json:"checks"`
+	Clusters []TailCluster  `json:"clusters"`
+	Checks   []result.Check `json:"checks"`
 }
 
 // Quantile returns the named tail figure.
@@ -168,58 +167,32 @@ func (r *TailReport) Quantile(name string) (TailQuantile, bool) {
 }
 
 // TailRecorder keeps what task 006 needs of every sample: an HDR histogram
-// of latency, the slowest requests, and a timeline of requests in flight
-// (a difference array at a fixed resolution: +1 at each send, −1 at each
-// completion). Its Observe has the signature of load.Engine.Observe and is
-// safe for concurrent use.
+// of latency and the slowest requests, each with the requests the
+// generator had in flight when it was sent (load.Sample.InFlight). Its
+// Observe has the signature of load.Engine.Observe and is safe for
+// concurrent use.
 type TailRecorder struct {
 	keep int
-	res  time.Duration
 
-	mu      sync.Mutex
-	hist    *hdr.Histogram
-	slow    slowHeap
-	delta   []int32
-	maxSlot int
+	mu   sync.Mutex
+	hist *hdr.Histogram
+	slow slowHeap
 }
 
-// NewTailRecorder keeps the keep slowest requests and counts requests in
-// flight at resolution res (at least 1 ms; choose it so that the run's
-// length over res stays in the millions).
-func NewTailRecorder(keep int, res time.Duration) *TailRecorder {
+// NewTailRecorder keeps the keep slowest requests (keep ≤ 0 = 100).
+func NewTailRecorder(keep int) *TailRecorder {
 	if keep <= 0 {
 		keep = 100
 	}
-	if res < time.Millisecond {
-		res = time.Millisecond
-	}
-	return &TailRecorder{keep: keep, res: res, hist: load.NewHistogram()}
-}
-
-// maxTimelineSlots bounds the in-flight timeline (16 MB of int32).
-const maxTimelineSlots = 4 << 20
-
-func (t *TailRecorder) slot(d time.Duration) int {
-	s := int(d / t.res)
-	return min(max(s, 0), maxTimelineSlots-1)
+	return &TailRecorder{keep: keep, hist: load.NewHistogram()}
 }
 
 // Observe records one sample.
 func (t *TailRecorder) Observe(s load.Sample) {
-	sent := s.Intended + max(s.Lag, 0)
-	done := sent + s.Service
 	us := min(max(int64(s.Latency/time.Microsecond), 1), int64(time.Hour/time.Microsecond))
-	a, b := t.slot(sent), t.slot(done)
-
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	_ = t.hist.RecordValue(us)
-	if need := b + 1; need > len(t.delta) {
-		t.delta = slices.Grow(t.delta, need-len(t.delta))[:need]
-	}
-	t.delta[a]++
-	t.delta[b]--
-	t.maxSlot = max(t.maxSlot, b)
 	if len(t.slow) < t.keep || s.Latency > t.slow[0].Latency {
 		if len(t.slow) == t.keep {
 			heap.Pop(&t.slow)
@@ -235,49 +208,23 @@ func (t *TailRecorder) Histogram() *hdr.Histogram {
 	return hdr.Import(t.hist.Export())
 }
 
-// Slowest returns the kept slowest requests, slowest first, with the
-// requests in flight at each one's send.
+// Slowest returns the kept slowest requests, slowest first.
 func (t *TailRecorder) Slowest() []TailRequest {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	// prefix[i] = Σ delta[0..i]: the requests sent in slot i or before
-	// that had not completed by the end of slot i.
-	prefix := make([]int32, len(t.delta))
-	var run int32
-	for i, d := range t.delta {
-		run += d
-		prefix[i] = run
-	}
 	out := make([]TailRequest, 0, len(t.slow))
 	for _, s := range t.slow {
-		sent := s.Intended + max(s.Lag, 0)
 		r := TailRequest{
-			Op: s.Op.String(), IntendedS: s.Intended.Seconds(), SentS: sent.Seconds(),
+			Op: s.Op.String(), IntendedS: s.Intended.Seconds(), SentS: (s.Intended + max(s.Lag, 0)).Seconds(),
 			LatencyMs: ms(s.Latency), ServiceMs: ms(s.Service), LagMs: ms(s.Lag),
-			Outcome: s.Outcome.Kind(),
+			Outcome: s.Outcome.Kind(), InFlightAtSend: s.InFlight,
 		}
 		if r.Outcome == "" {
 			r.Outcome = "ok"
 		}
-		if i := t.slot(sent); i < len(prefix) {
-			r.InFlightAtSend = int(prefix[i])
-			if t.slot(sent+s.Service) == i {
-				// It began and ended within the slot, so the prefix sum
-				// does not hold it: count itself.
-				r.InFlightAtSend++
-			}
-		}
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b TailRequest) int {
-		switch {
-		case a.LatencyMs > b.LatencyMs:
-			return -1
-		case a.LatencyMs < b.LatencyMs:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b TailRequest) int { return cmp.Compare(b.LatencyMs, a.LatencyMs) })
 	return out
 }
 
@@ -288,15 +235,7 @@ func ClusterSlowest(rs []TailRequest, gap time.Duration) []TailCluster {
 		return nil
 	}
 	byTime := slices.Clone(rs)
-	slices.SortFunc(byTime, func(a, b TailRequest) int {
-		switch {
-		case a.SentS < b.SentS:
-			return -1
-		case a.SentS > b.SentS:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(byTime, func(a, b TailRequest) int { return cmp.Compare(a.SentS, b.SentS) })
 	var out []TailCluster
 	cur := TailCluster{StartS: byTime[0].SentS, EndS: byTime[0].SentS}
 	for _, r := range byTime {
@@ -329,8 +268,8 @@ func (h *slowHeap) Pop() any {
 }
 
 // Tails runs task 006: a warm-up, then an open-loop run long enough for the
-// budget's deepest quantile, recording every request's latency, the
-// slowest requests and the requests in flight over time.
+// budget's deepest quantile, recording every request's latency and the
+// slowest requests with the requests in flight at each one's send.
 func Tails(ctx context.Context, env Env, cfg TailsConfig) (*Outcome, error) {
 	if env.Duration > 0 {
 		cfg.Duration = env.Duration
@@ -345,27 +284,12 @@ func Tails(ctx context.Context, env Env, cfg TailsConfig) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	tgt, err := resStartTarget(env, env.TargetOptions)
+	tgt, base, err := resPrepare(ctx, env, sc, "006", "tails", resLoad{Rate: cfg.Rate, Warmup: cfg.Warmup})
 	if err != nil {
-		return nil, fmt.Errorf("task 006: %w", err)
+		return nil, err
 	}
 	defer tgt.Close()
-	base := resLoadConfig(env, sc, tgt)
-	base.Rate = cfg.Rate
-	noWarmup := time.Duration(0)
-	base.Warmup = &noWarmup
-	if cfg.Warmup > 0 {
-		resProgressf(env, "006 tails: warm-up %v\n", cfg.Warmup)
-		wc := base
-		wc.Duration = cfg.Warmup
-		wdoc, err := load.Run(ctx, wc)
-		if _, fatal := resRunErr(wdoc, err); fatal != nil {
-			return nil, fmt.Errorf("task 006 warm-up: %w", fatal)
-		}
-	}
-	timeout := load.DefaultTimeout
-	res := max(time.Millisecond, (cfg.Duration+timeout)/maxTimelineSlots+1)
-	rec := NewTailRecorder(cfg.Keep, res)
+	rec := NewTailRecorder(cfg.Keep)
 	mc := base
 	mc.Duration = cfg.Duration
 	mc.Observe = rec.Observe
@@ -380,7 +304,7 @@ func Tails(ctx context.Context, env Env, cfg TailsConfig) (*Outcome, error) {
 		Budget: string(env.Budget), DurationS: doc.ElapsedSeconds, RateOpsSec: doc.Run.Config.Rate,
 		Samples: uint64(h.TotalCount()), Errors: doc.TotalErrors,
 		P50Ms: float64(h.ValueAtQuantile(50)) / 1000, P99Ms: float64(h.ValueAtQuantile(99)) / 1000,
-		Quantiles: EstimateTails(h), Slowest: rec.Slowest(), InFlightResolutionMs: ms(res),
+		Quantiles: EstimateTails(h), Slowest: rec.Slowest(),
 	}
 	rep.Clusters = ClusterSlowest(rep.Slowest, cfg.ClusterGap)
 	rep.Checks = tailChecks(cfg, rep, doc.OverallErrorRate, generatorOK)

@@ -1,9 +1,11 @@
 package tasks
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,38 +69,44 @@ func TestEstimateTailsReliability(t *testing.T) {
 }
 
 func TestTailRecorder(t *testing.T) {
-	rec := NewTailRecorder(3, time.Millisecond)
+	rec := NewTailRecorder(3)
 	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
-	// Ten requests sent at 100 ms, lasting 500 ms.
+	// Ten requests sent at 100 ms, lasting 500 ms: the engine saw 1…10 in
+	// flight as it sent them.
 	for i := 0; i < 10; i++ {
-		rec.Observe(load.Sample{Op: load.Recall, Intended: ms(100), Service: ms(500), Latency: ms(500), Outcome: 200})
+		rec.Observe(load.Sample{Op: load.Recall, Intended: ms(100), Service: ms(500), Latency: ms(500), Outcome: 200, InFlight: i + 1})
 	}
-	// One sent at 300 ms (intended 290, lag 10) lasting 1 s: 11 in flight
-	// when it was sent, itself included.
-	rec.Observe(load.Sample{Op: load.Store, Intended: ms(290), Lag: ms(10), Service: ms(1000), Latency: ms(1010), Outcome: 503})
-	// One sent at 2 s lasting 0.2 ms: alone, counts itself.
-	rec.Observe(load.Sample{Op: load.Search, Intended: ms(2000), Service: ms(0.2), Latency: ms(0.2), Outcome: 200})
-	// One sent at 1.2 s lasting 700 ms, while the 300-ms one still runs: 2.
-	rec.Observe(load.Sample{Op: load.Search, Intended: ms(1200), Service: ms(700), Latency: ms(700), Outcome: 200})
+	// One sent at 300 ms (intended 290, lag 10) lasting 1 s, with 11 in
+	// flight, itself included.
+	rec.Observe(load.Sample{Op: load.Store, Intended: ms(290), Lag: ms(10), Service: ms(1000), Latency: ms(1010), Outcome: 503, InFlight: 11})
+	// One sent at 2 s lasting 0.2 ms: fast, not kept.
+	rec.Observe(load.Sample{Op: load.Search, Intended: ms(2000), Service: ms(0.2), Latency: ms(0.2), Outcome: 200, InFlight: 1})
+	// One sent at 1.2 s lasting 700 ms, while the 300-ms one still ran.
+	rec.Observe(load.Sample{Op: load.Search, Intended: ms(1200), Service: ms(700), Latency: ms(700), Outcome: 200, InFlight: 2})
 
 	got := rec.Slowest()
 	if len(got) != 3 {
 		t.Fatalf("kept %d, want 3", len(got))
 	}
+	// The third slowest is one of the ten 500-ms recalls, whichever the
+	// heap kept: its in-flight count is the engine's for that one.
 	want := []struct {
 		op       string
 		lat      float64
 		inFlight int
 		outcome  string
-	}{{"Store", 1010, 11, "http_503"}, {"Search", 700, 2, "ok"}, {"Recall", 500, 10, "ok"}}
+	}{{"Store", 1010, 11, "http_503"}, {"Search", 700, 2, "ok"}, {"Recall", 500, -1, "ok"}}
 	for i, w := range want {
 		g := got[i]
-		if g.Op != w.op || g.LatencyMs != w.lat || g.InFlightAtSend != w.inFlight || g.Outcome != w.outcome {
+		if g.Op != w.op || g.LatencyMs != w.lat || (w.inFlight >= 0 && g.InFlightAtSend != w.inFlight) || g.Outcome != w.outcome {
 			t.Errorf("slowest[%d] = %+v, want op %s latency %v in flight %d outcome %s", i, g, w.op, w.lat, w.inFlight, w.outcome)
 		}
 	}
-	if got[0].SentS != 0.3 || got[0].LagMs != 10 {
-		t.Errorf("sent %v s lag %v ms, want 0.3 and 10", got[0].SentS, got[0].LagMs)
+	if r := got[2].InFlightAtSend; r < 1 || r > 10 {
+		t.Errorf("recall kept with %d in flight, want one of the 1…10 it was sent with", r)
+	}
+	if got[0].SentS != 0.3 || got[0].LagMs != 10 || got[0].IntendedS != 0.29 {
+		t.Errorf("intended %v s sent %v s lag %v ms, want 0.29, 0.3 and 10", got[0].IntendedS, got[0].SentS, got[0].LagMs)
 	}
 	if n := rec.Histogram().TotalCount(); n != 13 {
 		t.Errorf("histogram holds %d, want 13", n)
@@ -123,8 +131,8 @@ func TestClusterSlowest(t *testing.T) {
 }
 
 // TestTailsShowStall: a target that pauses for 300 ms every 2 s must show
-// the pauses in its tail: slowest requests of ≥ 200 ms, sent into a queue
-// of requests in flight, in clusters about 2 s apart.
+// the pauses in its tail: a maximum of at least the stall, slowest requests
+// that carry the generator's in-flight counts, in clusters 2 s apart.
 func TestTailsShowStall(t *testing.T) {
 	if resRace {
 		t.Skip("asserts outcomes of real load, which the race detector's slowdown distorts")
@@ -132,9 +140,10 @@ func TestTailsShowStall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs an 8-s load")
 	}
+	const stall = 300 * time.Millisecond
 	cfg := TailsBudget(BudgetPR)
 	cfg.Duration, cfg.Warmup = 7*time.Second, time.Second
-	env := Env{Budget: BudgetPR, Seed: 7, Rate: 300, TargetOptions: target.Options{StallEvery: 2 * time.Second, StallFor: 300 * time.Millisecond}}
+	env := Env{Budget: BudgetPR, Seed: 7, Rate: 300, TargetOptions: target.Options{StallEvery: 2 * time.Second, StallFor: stall}}
 	if testing.Verbose() {
 		env.Progress = os.Stderr
 	}
@@ -143,26 +152,52 @@ func TestTailsShowStall(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := out.Document.Tasks["006"].(*TailReport)
+	// A request intended in a stall completes no earlier than its end,
+	// whenever the generator sent it (latency runs from the intended
+	// send), and at 300 ops/s one is intended within a few milliseconds of
+	// the stall's start: the maximum is at least the stall, less 10 %.
 	mx, _ := rep.Quantile("max")
-	if mx.ValueMs < 200 {
-		t.Errorf("max %.1f ms; a 300-ms stall should show ≥ 200 ms", mx.ValueMs)
+	if mx.ValueMs < 0.9*ms(stall) {
+		t.Errorf("max %.1f ms; a %v stall must show ≥ %.0f ms", mx.ValueMs, stall, 0.9*ms(stall))
 	}
-	if len(rep.Slowest) == 0 || rep.Slowest[0].LatencyMs < 200 {
-		t.Fatalf("slowest %+v", rep.Slowest)
+	if len(rep.Slowest) != cfg.Keep || math.Abs(rep.Slowest[0].LatencyMs-mx.ValueMs) > 0.01*mx.ValueMs {
+		t.Fatalf("%d slowest kept (want %d), slowest %.1f ms against max %.1f ms", len(rep.Slowest), cfg.Keep, rep.Slowest[0].LatencyMs, mx.ValueMs)
 	}
-	// 300 ops/s into a 300-ms stall: about 90 requests pile up. The very
-	// slowest was sent as the stall began, into an empty queue; those sent
-	// later in the stall wait less but find the queue.
+	// Every kept request carries the engine's count (itself included), and
+	// 300 ops/s into a 300-ms stall piles up about 90: the counts of the
+	// slowest requests show that queue.
 	most := 0
 	for _, r := range rep.Slowest {
+		if r.InFlightAtSend < 1 {
+			t.Errorf("slowest request %+v: in flight %d, want ≥ 1 (itself)", r, r.InFlightAtSend)
+		}
 		most = max(most, r.InFlightAtSend)
 	}
 	if most < 20 {
 		t.Errorf("at most %d in flight at the send of a slowest request; a stall queues dozens", most)
 	}
-	// Most of the slowest requests were sent in the 400 ms after a stall
-	// began, stalls recurring every 2 s from the largest cluster's phase.
-	// (On a loaded machine a few slow requests come from elsewhere.)
+	// At the send, the queue grows through the stall while the wait
+	// shrinks: the count should fall with latency (Spearman ρ near −1).
+	// Logged, not asserted: load.Sample.InFlight is read when the request
+	// completes in the engine as of this writing (see the task's report).
+	lat := make([]float64, len(rep.Slowest))
+	inf := make([]float64, len(rep.Slowest))
+	for i, r := range rep.Slowest {
+		lat[i], inf[i] = r.LatencyMs, float64(r.InFlightAtSend)
+	}
+	t.Logf("slowest requests: max %d in flight; Spearman ρ(latency, in flight) = %.2f (−1 if counted at the send)", most, spearman(lat, inf))
+	// Three whole stalls fall in any 7 s; requests intended in the first
+	// half of each wait at least half the stall: about 3 × 45 of 2 100
+	// requests, 6 %, so the p99 is at least half the stall whatever else
+	// the machine did (noise only adds latency).
+	if rep.P99Ms < 0.5*ms(stall) {
+		t.Errorf("p99 %.1f ms; three %v stalls in 7 s at 300 ops/s must put it ≥ %.0f ms", rep.P99Ms, stall, 0.5*ms(stall))
+	}
+	// The stalls' period shows in the slowest requests: most were sent in
+	// the 400 ms after a stall began, stalls recurring every 2 s from the
+	// largest cluster's phase. Unless the machine itself froze for longer
+	// than a stall (the slowest request waited over twice the stall):
+	// then its freeze fills the tail, and the period is logged only.
 	var big TailCluster
 	stalls := 0
 	for _, c := range rep.Clusters {
@@ -170,12 +205,9 @@ func TestTailsShowStall(t *testing.T) {
 		if c.Count > big.Count {
 			big = c
 		}
-		if c.Count >= 5 && c.MaxLatencyMs >= 150 {
+		if c.Count >= 5 && c.MaxLatencyMs >= 0.5*ms(stall) {
 			stalls++
 		}
-	}
-	if stalls < 2 {
-		t.Errorf("%d stall clusters in 7 s of a 2-s stall period, want ≥ 2", stalls)
 	}
 	phase := math.Mod(big.StartS, 2)
 	in := 0
@@ -184,10 +216,59 @@ func TestTailsShowStall(t *testing.T) {
 			in++
 		}
 	}
-	if frac := float64(in) / float64(len(rep.Slowest)); frac < 0.6 {
-		t.Errorf("%.0f%% of the slowest requests were sent in the 400 ms after a stall began, want ≥ 60%%", 100*frac)
+	frac := float64(in) / float64(len(rep.Slowest))
+	t.Logf("%d stall clusters; %.0f%% of the slowest requests sent in the 400 ms after a stall began", stalls, 100*frac)
+	if froze := mx.ValueMs > 2*ms(stall); froze {
+		t.Logf("the machine froze for longer than the stall (max %.0f ms): period not asserted", mx.ValueMs)
+	} else {
+		if stalls < 2 {
+			t.Errorf("%d stall clusters in 7 s of a 2-s stall period, want ≥ 2", stalls)
+		}
+		if frac < 0.6 {
+			t.Errorf("%.0f%% of the slowest requests were sent in the 400 ms after a stall began, want ≥ 60%%", 100*frac)
+		}
 	}
 	if q, _ := rep.Quantile("p99.99"); q.Reliable {
 		t.Errorf("p99.99 marked reliable with %d samples", q.Samples)
+	}
+}
+
+// spearman returns the rank correlation of x and y (ties ranked in order).
+func spearman(x, y []float64) float64 {
+	rank := func(v []float64) []float64 {
+		idx := make([]int, len(v))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(v[a], v[b]) })
+		r := make([]float64, len(v))
+		for k, i := range idx {
+			r[i] = float64(k)
+		}
+		return r
+	}
+	rx, ry := rank(x), rank(y)
+	n := float64(len(x))
+	var d2 float64
+	for i := range rx {
+		d := rx[i] - ry[i]
+		d2 += d * d
+	}
+	return 1 - 6*d2/(n*(n*n-1))
+}
+
+func TestSpearman(t *testing.T) {
+	for _, tt := range []struct {
+		x, y []float64
+		want float64
+	}{
+		{[]float64{1, 2, 3, 4}, []float64{10, 20, 30, 40}, 1},
+		{[]float64{1, 2, 3, 4}, []float64{4, 3, 2, 1}, -1},
+		// Ranks 0 1 2 3 against 1 0 3 2: Σd² = 4, 1 − 6·4/(4·15) = 0.6.
+		{[]float64{1, 2, 3, 4}, []float64{2, 1, 4, 3}, 0.6},
+	} {
+		if got := spearman(tt.x, tt.y); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("spearman(%v, %v) = %v, want %v", tt.x, tt.y, got, tt.want)
+		}
 	}
 }

@@ -9,6 +9,7 @@
 package tasks
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -99,20 +100,21 @@ type Task struct {
 	Run func(ctx context.Context, env Env) (*Outcome, error)
 }
 
+// budgeted makes a catalogue entry's Run from a task's function and its
+// budget's configuration: the task runs with the configuration of
+// env.Budget.
+func budgeted[C any](run func(context.Context, Env, C) (*Outcome, error), budget func(Budget) C) func(context.Context, Env) (*Outcome, error) {
+	return func(ctx context.Context, env Env) (*Outcome, error) {
+		return run(ctx, env, budget(env.Budget))
+	}
+}
+
 // Catalogue returns every task, in ID order.
 func Catalogue() []Task {
 	var all []Task
 	all = append(all, trafficTasks()...)
 	all = append(all, resourceTasks()...)
-	slices.SortFunc(all, func(a, b Task) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(all, func(a, b Task) int { return cmp.Compare(a.ID, b.ID) })
 	return all
 }
 

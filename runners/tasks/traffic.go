@@ -30,19 +30,13 @@ func trafficTasks() []Task {
 	return []Task{
 		{ID: "001", Title: "Production workload",
 			Description: "diurnal, bursty, ramping and composite arrivals followed window by window, with correlated operations (store→recall, recall→search, search→recall) and a CSV timeline",
-			Run: func(ctx context.Context, env Env) (*Outcome, error) {
-				return Production(ctx, env, ProductionBudget(env.Budget))
-			}},
+			Run:         budgeted(Production, ProductionBudget)},
 		{ID: "003", Title: "Burst traffic",
 			Description: "2×, 5× and 10× bursts, sustained and oscillating: per-second p99, recovery time after each burst, errors in and out of bursts, target RSS",
-			Run: func(ctx context.Context, env Env) (*Outcome, error) {
-				return BurstTraffic(ctx, env, BurstBudget(env.Budget))
-			}},
+			Run:         budgeted(BurstTraffic, BurstBudget)},
 		{ID: "005", Title: "Throughput breaking point",
 			Description: "the rate raised step by step (+100 ops/s) until p99 passes its limit or errors pass 5 %: breaking point, headroom over the expected rate, spread across runs",
-			Run: func(ctx context.Context, env Env) (*Outcome, error) {
-				return BreakingPoint(ctx, env, BreakingBudget(env.Budget))
-			}},
+			Run:         budgeted(BreakingPoint, BreakingBudget)},
 	}
 }
 
