@@ -3,9 +3,9 @@ package gate
 import (
 	"fmt"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 // BenchmarkCompare times a verdict over 100 scenarios × 6 metrics × 20 runs
@@ -38,7 +38,7 @@ func BenchmarkCompare(b *testing.B) {
 	}
 	p := DefaultPolicy()
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := testenv.CPUTime()
 	for b.Loop() {
 		if _, err := Compare(base, head, p); err != nil {
 			b.Fatal(err)
@@ -46,14 +46,5 @@ func BenchmarkCompare(b *testing.B) {
 	}
 	// CPU time per verdict, which a loaded machine inflates far less than
 	// wall time (ns/op); on an idle machine wall ≈ cpu / GOMAXPROCS.
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
-}
-
-// cpuTime is the process's user + system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	testenv.ReportCPU(b, cpu0)
 }

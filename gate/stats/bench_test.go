@@ -3,9 +3,9 @@ package stats
 import (
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 func lognormalSample(rng *rand.Rand, n int, median, cv float64) []float64 {
@@ -100,11 +100,11 @@ func BenchmarkRatioOfMediansCI(b *testing.B) {
 		x := lognormalSample(rng, 20, 100, 0.03)
 		y := lognormalSample(rng, 20, 103, 0.03)
 		b.Run("n=20/resamples="+itoa(resamples), func(b *testing.B) {
-			cpu0 := cpuTime()
+			cpu0 := testenv.CPUTime()
 			for b.Loop() {
 				RatioOfMediansCI(x, y, 0.99, resamples, 1)
 			}
-			reportCPU(b, cpu0)
+			testenv.ReportCPU(b, cpu0)
 		})
 	}
 }
@@ -145,24 +145,9 @@ func BenchmarkMedianBootstrapRatioCI(b *testing.B) {
 	y := lognormalSample(rng, 20, 103, 0.03)
 	var mb MedianBootstrap
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := testenv.CPUTime()
 	for b.Loop() {
 		mb.RatioCI(x, y, 0.99, 1000, 1)
 	}
-	reportCPU(b, cpu0)
-}
-
-// reportCPU reports the process CPU time per op since cpu0, which a loaded
-// machine inflates far less than wall time.
-func reportCPU(b *testing.B, cpu0 time.Duration) {
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
-}
-
-// cpuTime is the process's user + system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	testenv.ReportCPU(b, cpu0)
 }

@@ -214,10 +214,7 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	defer cancelReqs()
 	stopReqs := context.AfterFunc(ctx, cancelReqs)
 	defer stopReqs()
-	conns := &connSet{}
-	if t, ok := e.Client.Transport.(*Transport); ok {
-		conns.transport, conns.pool = t, &t.senders
-	}
+	conns := newConnSet(e.Client)
 	stopConns := context.AfterFunc(ctx, conns.abort)
 	defer stopConns()
 
@@ -487,6 +484,17 @@ type connSet struct {
 	mu        sync.Mutex
 	list      []*senderConn
 	aborted   bool
+}
+
+// newConnSet returns the connection set of a phase whose requests go
+// through c: the senders' own connections when c's transport is a
+// Transport, else none (every request through c).
+func newConnSet(c *http.Client) *connSet {
+	s := &connSet{}
+	if t, ok := c.Transport.(*Transport); ok {
+		s.transport, s.pool = t, &t.senders
+	}
+	return s
 }
 
 func (s *connSet) abort() {
