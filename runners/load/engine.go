@@ -331,26 +331,26 @@ schedule:
 		default:
 		}
 		if it.inFlight-1 >= spawned && spawned < n {
-			// Every sender is taken. Unless this send is late already,
-			// give one of them until spawnLag after its time to free up
-			// (one usually does, in microseconds); then, or at once when
-			// late, start one more, which takes it (a new goroutine runs
-			// next on this P). A burst of sends handed out at once must
-			// not leave a connection per send behind it. Nothing else here
-			// waits on a timer: behind a long run queue a timer wake-up
-			// costs milliseconds.
-			if wait := time.Until(start.Add(it.intended + spawnLag)); wait > 0 {
-				timer.Reset(wait)
-				select {
-				case work <- it:
-					timer.Stop()
-					continue
-				case <-timer.C:
-				case <-ctx.Done():
-					busy.Add(-1)
-					interrupted = true
-					break schedule
-				}
+			// Every sender is taken. Give one of them until spawnLag after
+			// this send's time, and at least spawnLag/4, to free up (one
+			// usually does, in microseconds); only then start one more,
+			// which takes it (a new goroutine runs next on this P). So a
+			// backlog left by a pause of the generator itself (a GC, the
+			// OS running something else) drains through the senders there
+			// are instead of opening a connection per late send, while a
+			// stalled target still gets a sender per send after a quarter
+			// of a millisecond (or the few a timer wake-up costs behind a
+			// long run queue).
+			timer.Reset(max(time.Until(start.Add(it.intended+spawnLag)), spawnLag/4))
+			select {
+			case work <- it:
+				timer.Stop()
+				continue
+			case <-timer.C:
+			case <-ctx.Done():
+				busy.Add(-1)
+				interrupted = true
+				break schedule
 			}
 			spawn()
 		}
