@@ -165,7 +165,6 @@ type item struct {
 	op       Op
 	seq      uint64
 	intended time.Duration
-	inFlight int // sends in flight, this one included, when it was offered
 }
 
 func (e *Engine) limits() Limits {
@@ -218,9 +217,10 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	stopConns := context.AfterFunc(ctx, conns.abort)
 	defer stopConns()
 
-	// busy counts the senders holding a send: the scheduler adds one when
-	// it hands a send over, the sender removes it when done. busy equal to
-	// the senders started means every sender is taken.
+	// busy counts the senders holding a send: a sender adds one when it
+	// takes a send (the count it reads is the sends in flight at the send,
+	// its own included) and removes it when done. busy equal to the senders
+	// started means every sender is taken.
 	var (
 		busy, maxSeen     atomic.Int64
 		completed, failed atomic.Uint64
@@ -234,7 +234,7 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 		ws := &senderState{sender: e.Workload.NewSender(), conns: conns}
 		defer ws.close()
 		for it := range work {
-			cur := busy.Load()
+			cur := busy.Add(1)
 			for {
 				m := maxSeen.Load()
 				if cur <= m || maxSeen.CompareAndSwap(m, cur) {
@@ -320,59 +320,47 @@ schedule:
 		it := item{op: ph.Mix.Pick(), seq: seq, intended: intended}
 		seq++
 		scheduled++
-		// A send counts as busy from just before it is offered to the
-		// senders (an offer that fails gives it back), so a sender that
-		// takes one reads the sends in flight, its own included, without
-		// a race.
-		it.inFlight = int(busy.Add(1))
 		select {
 		case work <- it:
 			continue
 		default:
 		}
-		if it.inFlight-1 >= spawned && spawned < n {
-			// Every sender is taken. Give one of them until spawnLag after
-			// this send's time, and at least spawnLag/4, to free up (one
-			// usually does, in microseconds); only then start one more,
-			// which takes it (a new goroutine runs next on this P). So a
-			// backlog left by a pause of the generator itself (a GC, the
-			// OS running something else) drains through the senders there
-			// are instead of opening a connection per late send, while a
-			// stalled target still gets a sender per send after a quarter
-			// of a millisecond (or the few a timer wake-up costs behind a
-			// long run queue).
-			timer.Reset(max(time.Until(start.Add(it.intended+spawnLag)), spawnLag/4))
+		// No sender is idle. Wait for one to free up until the drop
+		// deadline. When every sender is taken, start one more, but only
+		// after a grace: until spawnLag after this send's time and at
+		// least spawnLag/4 (one usually frees up in microseconds), then
+		// every spawnLag/4. So a backlog left by a pause of the generator
+		// itself (a GC, the OS running something else) drains through the
+		// senders there are instead of opening a connection per late send,
+		// while a stalled target still gets a sender per send within a
+		// quarter of a millisecond (or the few a timer wake-up costs
+		// behind a long run queue). A new goroutine runs next on this P
+		// and takes the send.
+		deadline := start.Add(it.intended + lim.DropAfter)
+		grace := max(time.Until(start.Add(it.intended+spawnLag)), spawnLag/4)
+		for {
+			wait := time.Until(deadline)
+			if wait <= 0 {
+				dropped++
+				continue schedule
+			}
+			if spawned < n {
+				wait = min(wait, grace)
+			}
+			timer.Reset(wait)
 			select {
 			case work <- it:
 				timer.Stop()
-				continue
+				continue schedule
 			case <-timer.C:
 			case <-ctx.Done():
-				busy.Add(-1)
 				interrupted = true
 				break schedule
 			}
-			spawn()
-		}
-		// A sender is about to be free (or the in-flight cap is reached):
-		// wait for one until the drop deadline.
-		d := time.Until(start.Add(intended + lim.DropAfter))
-		if d <= 0 {
-			busy.Add(-1)
-			dropped++
-			continue
-		}
-		timer.Reset(d)
-		select {
-		case work <- it:
-			timer.Stop()
-		case <-timer.C:
-			busy.Add(-1)
-			dropped++
-		case <-ctx.Done():
-			busy.Add(-1)
-			interrupted = true
-			break schedule
+			if spawned < n && busy.Load() >= int64(spawned) {
+				spawn()
+			}
+			grace = spawnLag / 4
 		}
 	}
 	close(work)
