@@ -74,6 +74,13 @@ type engramSender struct {
 	buf  []byte
 	body *reqBody
 	hdr  http.Header
+
+	// One request, bound once to the context of the phase, reset for each
+	// send (the engine reads a response to its end before asking again).
+	req   *http.Request
+	ctx   context.Context
+	url   url.URL
+	paths map[string]string // route → base path + route
 }
 
 // reqBody is a reusable request body. The transport closes a body when it
@@ -130,26 +137,36 @@ func (s *engramSender) post(ctx context.Context, path, space string) (*http.Requ
 	s.body.Reset(s.buf)
 	s.hdr.Set("Content-Type", "application/json")
 	s.hdr.Set("X-Memory-Space", space)
-	u := *s.e.Base
-	u.Path = joinPath(u.Path, path)
-	req := &http.Request{
-		Method: http.MethodPost, URL: &u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: s.hdr, Body: s.body, ContentLength: int64(len(s.buf)), Host: u.Host,
-	}
-	return req.WithContext(ctx), nil
+	req := s.request(ctx, http.MethodPost, path, "")
+	req.Body, req.ContentLength = s.body, int64(len(s.buf))
+	return req, nil
 }
 
 func (s *engramSender) get(ctx context.Context, path, rawQuery, space string) (*http.Request, error) {
 	s.hdr.Del("Content-Type")
 	s.hdr.Set("X-Memory-Space", space)
-	u := *s.e.Base
-	u.Path = joinPath(u.Path, path)
-	u.RawQuery = rawQuery
-	req := &http.Request{
-		Method: http.MethodGet, URL: &u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: s.hdr, Host: u.Host,
+	return s.request(ctx, http.MethodGet, path, rawQuery), nil
+}
+
+// request returns the sender's request for method, route path and query,
+// without a body.
+func (s *engramSender) request(ctx context.Context, method, path, rawQuery string) *http.Request {
+	if s.req == nil || s.ctx != ctx {
+		s.url = *s.e.Base
+		r := &http.Request{Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: s.hdr, URL: &s.url, Host: s.url.Host}
+		s.req, s.ctx = r.WithContext(ctx), ctx
+		s.req.URL = &s.url
+		s.paths = map[string]string{}
 	}
-	return req.WithContext(ctx), nil
+	full, ok := s.paths[path]
+	if !ok {
+		full = joinPath(s.e.Base.Path, path)
+		s.paths[path] = full
+	}
+	r := s.req
+	r.Method, r.Body, r.ContentLength = method, nil, 0
+	s.url.Path, s.url.RawPath, s.url.RawQuery = full, "", rawQuery
+	return r
 }
 
 func joinPath(base, p string) string {
