@@ -23,7 +23,7 @@ func resourceTasks() []Task {
 	return []Task{
 		{
 			ID:    "002",
-			Title: "Soak: leaks and latency drift under sustained load",
+			Title: "Soak: leaks and drift",
 			Description: "Sustained read load for minutes (pr) to 24 h (full) with the target's RSS, threads, fds and CPU sampled from /proc; " +
 				"a leak is an RSS slope above the threshold with R² > 0.8, drift a per-window p99 slope above 2 %/h with R² > 0.7; " +
 				"checkpoints in --dir; aborts early on max RSS, p99 or error rate.",
@@ -31,14 +31,14 @@ func resourceTasks() []Task {
 		},
 		{
 			ID:    "004",
-			Title: "Dataset scaling: latency, throughput and memory against N",
+			Title: "Dataset scaling",
 			Description: "Preloads a fresh target to each size (pr 1K/5K/10K, nightly 10K/100K/1M, full 100K/1M/10M; sizes that do not fit this machine are skipped with the reason), " +
 				"measures saturation throughput and p99 at each, fits memory against N and against N·(768·4+128) bytes, and reports throughput degradation.",
 			Run: budgeted(Scaling, ScalingBudget),
 		},
 		{
 			ID:    "006",
-			Title: "Tail latency: p99.9, p99.99, p99.999 and the slowest requests",
+			Title: "Tail latency",
 			Description: "Open-loop load long enough for the budget's deepest quantile; each tail quantile is marked unreliable below 10/(1−q) samples; " +
 				"the slowest requests are kept with their operation, intended send time, schedule lag and the requests in flight when they were sent.",
 			Run: budgeted(Tails, TailsBudget),
