@@ -47,7 +47,7 @@ func (c *senderConn) abort() {
 	c.mu.Unlock()
 }
 
-// close closes the connection (the sender is done with it).
+// close closes the connection; the next send dials a new one.
 func (c *senderConn) close() {
 	c.mu.Lock()
 	if c.nc != nil {
@@ -56,8 +56,6 @@ func (c *senderConn) close() {
 	}
 	c.mu.Unlock()
 }
-
-func (c *senderConn) drop() { c.close() }
 
 // connect dials when there is no open connection.
 func (c *senderConn) connect() (reused bool, err error) {
@@ -118,7 +116,7 @@ func (c *senderConn) do(req *http.Request) (int, error) {
 		if err == nil {
 			return status, nil
 		}
-		c.drop()
+		c.close()
 		if !fresh || !reused || attempt > 0 {
 			return 0, err
 		}
@@ -161,7 +159,7 @@ func (c *senderConn) exchange(req *http.Request) (status int, fresh bool, err er
 			continue // an informational response: the real one follows
 		}
 		if !keep {
-			c.drop()
+			c.close()
 		}
 		return status, false, nil
 	}

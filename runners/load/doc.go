@@ -10,4 +10,10 @@
 // that cannot keep its own schedule says so and fails the run rather than
 // blaming the target. It measures; it neither judges regressions nor stores
 // history.
+//
+// A generator must cost little per request, or its own pauses become the
+// target's latency: each sender goroutine owns one keep-alive HTTP/1.1
+// connection and writes and reads it itself (conn.go), with no transport
+// goroutines or channel hand-offs between it and the socket, and the
+// scheduler never spins.
 package load
