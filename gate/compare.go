@@ -519,26 +519,8 @@ func nothingComparable(base, head *Set, skipped []verdict.Skip) error {
 }
 
 func summarize(v *verdict.Verdict) verdict.Summary {
-	var s verdict.Summary
-	internal := 0
-	for _, c := range v.Comparisons {
-		switch c.Decision {
-		case verdict.Regressed:
-			s.Regressed++
-			if c.Competitive {
-				s.CompetitiveRegressed++
-			} else {
-				internal++
-			}
-		case verdict.Improved:
-			s.Improved++
-		case verdict.Unchanged:
-			s.Unchanged++
-		case verdict.Inconclusive:
-			s.Inconclusive++
-		}
-	}
-	s.Skipped = len(v.Skipped)
+	s := verdict.Tally(v.Comparisons, len(v.Skipped))
+	internal := s.Regressed - s.CompetitiveRegressed
 	switch {
 	case internal > 0:
 		s.Outcome = verdict.OutcomeRegression

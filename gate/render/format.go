@@ -48,20 +48,7 @@ func Answer(v *verdict.Verdict) string {
 	if a := strings.TrimSpace(Plain(v.Summary.Answer)); a != "" {
 		return clip(a, MaxNameRunes)
 	}
-	var s verdict.Summary
-	for _, c := range v.Comparisons {
-		switch c.Decision {
-		case verdict.Regressed:
-			s.Regressed++
-		case verdict.Improved:
-			s.Improved++
-		case verdict.Unchanged:
-			s.Unchanged++
-		case verdict.Inconclusive:
-			s.Inconclusive++
-		}
-	}
-	s.Skipped = max(len(v.Skipped), v.Summary.Skipped)
+	s := verdict.Tally(v.Comparisons, max(len(v.Skipped), v.Summary.Skipped))
 	return s.AnswerLine()
 }
 

@@ -150,6 +150,28 @@ type Links struct {
 	Artifact  string `json:"artifact,omitempty"`
 }
 
+// Tally counts the comparisons by decision (and the competitive ones among
+// the regressions) and the skips; Outcome and Answer are left empty.
+func Tally(cs []Comparison, skipped int) Summary {
+	s := Summary{Skipped: skipped}
+	for _, c := range cs {
+		switch c.Decision {
+		case Regressed:
+			s.Regressed++
+			if c.Competitive {
+				s.CompetitiveRegressed++
+			}
+		case Improved:
+			s.Improved++
+		case Unchanged:
+			s.Unchanged++
+		case Inconclusive:
+			s.Inconclusive++
+		}
+	}
+	return s
+}
+
 // AnswerLine is the one-line answer for these counts: "2 regressions ·
 // 14 unchanged · 1 inconclusive", led by "no regression" when nothing
 // regressed and something was compared.
