@@ -277,12 +277,11 @@ func (c *senderConn) readResponse(head bool) (status int, keep bool, err error) 
 			}
 			length = n
 		case equalFold(name, "transfer-encoding"):
-			chunked = bytes.Contains(bytes.ToLower(value), []byte("chunked"))
+			chunked = containsFold(value, "chunked")
 		case equalFold(name, "connection"):
-			v := bytes.ToLower(value)
-			if bytes.Contains(v, []byte("close")) {
+			if containsFold(value, "close") {
 				keep = false
-			} else if bytes.Contains(v, []byte("keep-alive")) {
+			} else if containsFold(value, "keep-alive") {
 				keep = true
 			}
 		}
@@ -319,6 +318,17 @@ func (c *senderConn) readResponse(head bool) (status int, keep bool, err error) 
 func trimEOL(b []byte) []byte {
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	return bytes.TrimSuffix(b, []byte("\r"))
+}
+
+// containsFold reports whether b contains s (lower case ASCII) ignoring
+// case, without the copy bytes.ToLower would make on every response.
+func containsFold(b []byte, s string) bool {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if equalFold(b[i:i+len(s)], s) {
+			return true
+		}
+	}
+	return false
 }
 
 // equalFold reports whether b is s (lower case ASCII) ignoring case.
