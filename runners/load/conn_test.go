@@ -2,7 +2,6 @@ package load
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"net"
 	"net/http"
@@ -234,7 +233,7 @@ func TestTransportRoundTrip(t *testing.T) {
 		resp.Body.Close()
 		got = append(got, string(b))
 	}
-	if !bytes.Equal([]byte(strings.Join(got, " ")), []byte("hello world")) {
+	if strings.Join(got, " ") != "hello world" {
 		t.Errorf("bodies %q", got)
 	}
 	if a := srv.accepted.Load(); a != 1 {
