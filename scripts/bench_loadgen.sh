@@ -34,11 +34,19 @@ VEGETA="${VEGETA:-$(command -v vegeta || echo "$(go env GOPATH)/bin/vegeta")}"
 echo "== building m18-run and the trivial endpoint"
 go build -o "$work/m18-run" ./cmd/m18-run
 go build -o "$work/trivialserver" ./scripts/internal/trivialserver
-"$work/trivialserver" >"$work/url" &
-server_pid=$!
-for _ in $(seq 50); do [ -s "$work/url" ] && break; sleep 0.1; done
-base="$(head -1 "$work/url")"
-url="$base/api/v1/memories/search?query=amber+coral&limit=10"
+# Every measurement gets a freshly started endpoint: a step that overloads it
+# leaves thousands of connections and a grown heap behind, which would
+# otherwise weigh on whichever step or tool comes next.
+fresh_endpoint() {
+  [ -n "$server_pid" ] && { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; }
+  : >"$work/url"
+  "$work/trivialserver" >"$work/url" &
+  server_pid=$!
+  for _ in $(seq 50); do [ -s "$work/url" ] && break; sleep 0.1; done
+  base="$(head -1 "$work/url")"
+  url="$base/api/v1/memories/search?query=amber+coral&limit=10"
+}
+fresh_endpoint
 echo "endpoint $base (GOMAXPROCS of every tool: $(nproc) cores, shared with the endpoint)"
 
 cat >"$work/bench.toml" <<'TOML'
@@ -62,12 +70,14 @@ memory_spaces = 1
 TOML
 
 m18_ok() { # rate → 0 when m18-run kept the schedule
+  fresh_endpoint
   "$work/m18-run" --scenario "$work/bench.toml" --endpoint "$base" --rate "$1" \
     --duration "${step}s" --warmup 1s --nodes 0 --quiet --output "$work/m18.json" >/dev/null 2>"$work/m18.err" && return 0
   sed 's/^/    /' "$work/m18.err" | tail -2 >&2
   return 1
 }
 vegeta_ok() { # rate → 0 when vegeta sent ≥ 99 % of the rate with ≥ 99 % success
+  fresh_endpoint
   echo "GET $url" | "$VEGETA" attack -rate="$1/s" -duration="${step}s" -timeout=10s >"$work/v.bin"
   "$VEGETA" report -type=json <"$work/v.bin" >"$work/v.json"
   python3 - "$1" "$work/v.json" <<'PY'
@@ -76,7 +86,7 @@ want = float(sys.argv[1]); r = json.load(open(sys.argv[2]))
 sys.exit(0 if r["rate"] >= 0.99 * want and r["success"] >= 0.99 else 1)
 PY
 }
-search() { # name fn → the highest sustained rate
+search() { # name fn → found: the highest sustained rate (no subshell: the endpoint it starts stays this shell's)
   local fn="$2" lo=0 hi=2000
   while "$fn" "$hi"; do echo "  $1 $hi/s: kept" >&2; lo=$hi; hi=$((hi * 2)); [ "$hi" -gt 400000 ] && break; done
   echo "  $1 $hi/s: not kept" >&2
@@ -84,14 +94,15 @@ search() { # name fn → the highest sustained rate
     local mid=$(((lo + hi) / 2))
     if "$fn" "$mid"; then echo "  $1 $mid/s: kept" >&2; lo=$mid; else echo "  $1 $mid/s: not kept" >&2; hi=$mid; fi
   done
-  echo "$lo"
+  found=$lo
 }
 
 echo "== m18-run (open loop, < 1 % late by 10 ms, < 1 % dropped)"
-m18=$(search m18-run m18_ok)
+search m18-run m18_ok; m18=$found
 echo "== vegeta (open loop, ≥ 99 % of the rate sent)"
-veg=$(search vegeta vegeta_ok)
+search vegeta vegeta_ok; veg=$found
 echo "== wrk (closed loop, 2 threads, 64 connections, ${step}s)"
+fresh_endpoint
 wrk_rps=$(wrk -t2 -c64 -d"${step}s" "$url" | awk '/Requests\/sec/ {print int($2)}')
 
 cpu_rate="${CPU_RATE:-4000}"
@@ -106,9 +117,12 @@ cpu_us() { # requests command... → CPU µs per request of the command
   python3 -c "import os,sys; hz=os.sysconf('SC_CLK_TCK'); print(f'{($t1-$t0)/hz*1e6/max($n,1):.1f}')"
 }
 echo "== CPU per request (m18-run and vegeta at ${cpu_rate}/s for ${step}s)"
+fresh_endpoint
 m18_cpu=$(cpu_us $((cpu_rate * (step + 1))) "$work/m18-run" --scenario "$work/bench.toml" --endpoint "$base" --rate "$cpu_rate" \
   --duration "${step}s" --warmup 1s --nodes 0 --quiet --output "$work/m18cpu.json")
+fresh_endpoint
 veg_cpu=$(cpu_us $((cpu_rate * step)) sh -c "echo 'GET $url' | '$VEGETA' attack -rate=${cpu_rate}/s -duration=${step}s -timeout=10s >'$work/vcpu.bin'")
+fresh_endpoint
 wrk_cpu=$(cpu_us $((wrk_rps * step)) wrk -t2 -c64 -d"${step}s" "$url")
 
 echo

@@ -31,8 +31,9 @@ type senderConn struct {
 	nc      net.Conn
 	aborted bool
 
-	br *bufio.Reader
-	bw *bufio.Writer
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	wbuf []byte // the request being written
 }
 
 var errAborted = errors.New("load: run interrupted")
@@ -167,67 +168,84 @@ func (c *senderConn) exchange(req *http.Request) (status int, fresh bool, err er
 
 // writeRequest writes req as HTTP/1.1 to the buffered writer and flushes.
 func (c *senderConn) writeRequest(req *http.Request) error {
-	w := c.bw
-	w.WriteString(req.Method)
-	w.WriteByte(' ')
+	b, err := appendRequest(c.wbuf[:0], req, c.host)
+	c.wbuf = b
+	if err != nil {
+		return err
+	}
+	if _, err := c.bw.Write(b); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+// appendRequest appends req, written as HTTP/1.1, to dst: the request line,
+// Host (req.Host, else host), User-Agent unless req sets one, req's
+// headers, Content-Length for a body or a POST, PUT or PATCH, Connection:
+// close when req.Close, and the body read to its end. The body must have
+// its ContentLength.
+func appendRequest(dst []byte, req *http.Request, host string) ([]byte, error) {
+	dst = append(dst, req.Method...)
+	dst = append(dst, ' ')
 	if req.URL.Opaque != "" {
-		w.WriteString(req.URL.Opaque)
+		dst = append(dst, req.URL.Opaque...)
 	} else {
 		p := req.URL.EscapedPath()
 		if p == "" {
 			p = "/"
 		}
-		w.WriteString(p)
+		dst = append(dst, p...)
 	}
 	if req.URL.RawQuery != "" {
-		w.WriteByte('?')
-		w.WriteString(req.URL.RawQuery)
+		dst = append(dst, '?')
+		dst = append(dst, req.URL.RawQuery...)
 	}
-	w.WriteString(" HTTP/1.1\r\nHost: ")
-	host := req.Host
-	if host == "" {
-		host = c.host
+	dst = append(dst, " HTTP/1.1\r\nHost: "...)
+	if req.Host != "" {
+		host = req.Host
 	}
-	w.WriteString(host)
-	w.WriteString("\r\n")
+	dst = append(dst, host...)
+	dst = append(dst, "\r\n"...)
 	if _, ok := req.Header["User-Agent"]; !ok {
-		w.WriteString("User-Agent: m18-run\r\n")
+		dst = append(dst, "User-Agent: m18-run\r\n"...)
 	}
 	for k, vs := range req.Header {
 		for _, v := range vs {
 			if strings.ContainsAny(v, "\r\n") || strings.ContainsAny(k, "\r\n: ") {
-				return fmt.Errorf("load: header %q has an invalid name or value", k)
+				return dst, fmt.Errorf("load: header %q has an invalid name or value", k)
 			}
-			w.WriteString(k)
-			w.WriteString(": ")
-			w.WriteString(v)
-			w.WriteString("\r\n")
+			dst = append(dst, k...)
+			dst = append(dst, ": "...)
+			dst = append(dst, v...)
+			dst = append(dst, "\r\n"...)
 		}
 	}
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	if hasBody || req.Method == http.MethodPost || req.Method == http.MethodPut || req.Method == http.MethodPatch {
 		if hasBody && req.ContentLength <= 0 {
-			return fmt.Errorf("load: %s %s: a body needs its ContentLength", req.Method, req.URL.Path)
+			return dst, fmt.Errorf("load: %s %s: a body needs its ContentLength", req.Method, req.URL.Path)
 		}
-		w.WriteString("Content-Length: ")
-		var num [20]byte
-		w.Write(strconv.AppendInt(num[:0], max(req.ContentLength, 0), 10))
-		w.WriteString("\r\n")
+		dst = append(dst, "Content-Length: "...)
+		dst = strconv.AppendInt(dst, max(req.ContentLength, 0), 10)
+		dst = append(dst, "\r\n"...)
 	}
 	if req.Close {
-		w.WriteString("Connection: close\r\n")
+		dst = append(dst, "Connection: close\r\n"...)
 	}
-	w.WriteString("\r\n")
+	dst = append(dst, "\r\n"...)
 	if hasBody {
-		n, err := io.Copy(w, req.Body)
+		head := len(dst)
+		buf := bytes.NewBuffer(dst)
+		_, err := buf.ReadFrom(req.Body)
+		dst = buf.Bytes()
 		if err != nil {
-			return err
+			return dst, err
 		}
-		if n != req.ContentLength {
-			return fmt.Errorf("load: %s %s: body was %d bytes, ContentLength %d", req.Method, req.URL.Path, n, req.ContentLength)
+		if n := int64(len(dst) - head); n != req.ContentLength {
+			return dst, fmt.Errorf("load: %s %s: body was %d bytes, ContentLength %d", req.Method, req.URL.Path, n, req.ContentLength)
 		}
 	}
-	return w.Flush()
+	return dst, nil
 }
 
 // errMalformed is returned for a response this reader cannot frame.

@@ -193,22 +193,163 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	if ph.Duration <= 0 {
 		return nil, fmt.Errorf("load: phase %q duration must be > 0 (got %v)", ph.Name, ph.Duration)
 	}
-	maxReq := ph.MaxRequests
-	if maxReq == 0 {
-		maxReq = ^uint64(0)
+	p := &phase{e: e, ph: ph, ctx: ctx, lim: e.limits(), early: e.Early, n: e.maxInFlight(), maxReq: ph.MaxRequests}
+	if p.maxReq == 0 {
+		p.maxReq = ^uint64(0)
 	}
-	lim := e.limits()
-	early := e.Early
-	if early <= 0 {
-		early = 100 * time.Microsecond
+	if p.early <= 0 {
+		p.early = 100 * time.Microsecond
 	}
-	n := e.maxInFlight()
 	nShards := 4 * runtime.GOMAXPROCS(0)
-	if nShards > n {
-		nShards = n
+	if nShards > p.n {
+		nShards = p.n
 	}
-	rec := newShards(nShards)
+	p.rec = newShards(nShards)
 
+	loop, err := e.newLoop(p)
+	if err != nil {
+		loop = nil // no event loop here: sender goroutines do the same job
+	}
+	p.start = time.Now()
+
+	// Progress ticker.
+	progDone := make(chan struct{})
+	if ph.Progress != nil {
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-progDone:
+					return
+				case <-t.C:
+					ph.Progress(Progress{Phase: ph.Name, Elapsed: time.Since(p.start), Duration: ph.Duration,
+						Completed: p.completed.Load(), Errors: p.failed.Load(), InFlight: p.busy.Load()})
+				}
+			}
+		}()
+	}
+
+	if loop != nil {
+		loop.run()
+	} else {
+		p.runSenders()
+	}
+	end := time.Now()
+	close(progDone)
+
+	all := p.rec.merged()
+	lag := all.Lag()
+	g := result.Generator{
+		Scheduled:       p.scheduled,
+		Sent:            p.scheduled - p.dropped,
+		Late:            p.late.Load(),
+		Dropped:         p.dropped,
+		MeanLagMs:       lag.Mean() / 1000,
+		P99LagMs:        float64(lag.ValueAtQuantile(99)) / 1000,
+		MaxLagMs:        float64(lag.Max()) / 1000,
+		MaxInFlightSeen: int(p.maxSeen.Load()),
+	}
+	if lag.TotalCount() == 0 {
+		g.MeanLagMs, g.P99LagMs, g.MaxLagMs = 0, 0, 0
+	}
+	if p.interrupted {
+		// Sends abandoned by the interruption are neither sent nor dropped.
+		g.Scheduled = all.Count() + p.dropped
+		g.Sent = all.Count()
+	}
+	return &PhaseResult{Start: p.start, End: end, Recorder: all, Generator: g, Interrupted: p.interrupted, NextSeq: p.seq}, nil
+}
+
+// phase is the state of one Engine.Run, shared by whichever sends its
+// requests: the event loop or the sender goroutines.
+type phase struct {
+	e      *Engine
+	ph     Phase
+	ctx    context.Context
+	lim    Limits
+	early  time.Duration
+	n      int // the in-flight cap
+	maxReq uint64
+	rec    *shards
+	start  time.Time
+
+	// busy counts the requests in flight; maxSeen is its maximum.
+	busy, maxSeen     atomic.Int64
+	completed, failed atomic.Uint64
+	late              atomic.Uint64
+
+	// Owned by the scheduler.
+	k           uint64        // sends paced so far
+	intended    time.Duration // the last paced send's intended time
+	seq         uint64
+	scheduled   uint64
+	dropped     uint64
+	interrupted bool
+}
+
+// next paces the next send. ok is false when the phase has no more sends
+// (its duration or request count reached, or the pacer stopped).
+func (p *phase) next() (it item, ok bool) {
+	if p.k >= p.maxReq {
+		return item{}, false
+	}
+	wait, stop := p.ph.Pacer.Pace(p.intended, p.k)
+	if stop {
+		return item{}, false
+	}
+	p.k++
+	p.intended += wait
+	if p.intended >= p.ph.Duration {
+		return item{}, false
+	}
+	return item{intended: p.intended}, true
+}
+
+// take numbers a send that is due, picking its operation.
+func (p *phase) take(it *item) {
+	it.op = p.ph.Mix.Pick()
+	it.seq = p.seq
+	p.seq++
+	p.scheduled++
+}
+
+// taken counts one more request in flight and returns how many are.
+func (p *phase) taken() int64 {
+	cur := p.busy.Add(1)
+	for {
+		m := p.maxSeen.Load()
+		if cur <= m || p.maxSeen.CompareAndSwap(m, cur) {
+			return cur
+		}
+	}
+}
+
+// done accounts for a finished request: shard w records it. An
+// interrupted phase's requests are not measurements and are dropped.
+func (p *phase) done(w int, s Sample) {
+	p.busy.Add(-1)
+	if p.ctx.Err() != nil {
+		return
+	}
+	if s.Lag > p.lim.LateAfter {
+		p.late.Add(1)
+	}
+	if !s.Outcome.OK() {
+		p.failed.Add(1)
+	}
+	p.completed.Add(1)
+	p.rec.record(w, s)
+	if p.e.Observe != nil {
+		p.e.Observe(s)
+	}
+}
+
+// runSenders sends the phase's requests from sender goroutines, one
+// request at a time each, fed by this goroutine as the scheduler.
+func (p *phase) runSenders() {
+	e, lim, n := p.e, p.lim, p.n
+	ctx := p.ctx
 	reqCtx, cancelReqs := context.WithCancel(context.Background())
 	defer cancelReqs()
 	stopReqs := context.AfterFunc(ctx, cancelReqs)
@@ -217,47 +358,17 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	stopConns := context.AfterFunc(ctx, conns.abort)
 	defer stopConns()
 
-	// busy counts the senders holding a send: a sender adds one when it
-	// takes a send (the count it reads is the sends in flight at the send,
-	// its own included) and removes it when done. busy equal to the senders
-	// started means every sender is taken.
-	var (
-		busy, maxSeen     atomic.Int64
-		completed, failed atomic.Uint64
-		late              atomic.Uint64
-	)
 	work := make(chan item)
 	var wg sync.WaitGroup
-	start := time.Now()
 	worker := func(w int) {
 		defer wg.Done()
 		ws := &senderState{sender: e.Workload.NewSender(), conns: conns}
 		defer ws.close()
 		for it := range work {
-			cur := busy.Add(1)
-			for {
-				m := maxSeen.Load()
-				if cur <= m || maxSeen.CompareAndSwap(m, cur) {
-					break
-				}
-			}
-			s := e.send(reqCtx, ws, it, start)
+			cur := p.taken()
+			s := e.send(reqCtx, ws, it, p.start)
 			s.InFlight = int(cur)
-			busy.Add(-1)
-			if reqCtx.Err() != nil && ctx.Err() != nil {
-				continue // interrupted: not a measurement
-			}
-			if s.Lag > lim.LateAfter {
-				late.Add(1)
-			}
-			if !s.Outcome.OK() {
-				failed.Add(1)
-			}
-			completed.Add(1)
-			rec.record(w, s)
-			if e.Observe != nil {
-				e.Observe(s)
-			}
+			p.done(w, s)
 		}
 	}
 	// Senders start on demand, up to the in-flight cap: a pool that grows
@@ -274,52 +385,24 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 		spawn()
 	}
 
-	// Progress ticker.
-	progDone := make(chan struct{})
-	if ph.Progress != nil {
-		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-progDone:
-					return
-				case <-t.C:
-					ph.Progress(Progress{Phase: ph.Name, Elapsed: time.Since(start), Duration: ph.Duration,
-						Completed: completed.Load(), Errors: failed.Load(), InFlight: busy.Load()})
-				}
-			}
-		}()
-	}
-
-	// The scheduler: this goroutine.
-	var scheduled, dropped uint64
-	var intended time.Duration
-	seq := ph.FirstSeq
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	interrupted := false
+	start := p.start
 schedule:
-	for k := uint64(0); k < maxReq; k++ {
-		wait, stop := ph.Pacer.Pace(intended, k)
-		if stop {
-			break
-		}
-		intended += wait
-		if intended >= ph.Duration {
+	for {
+		it, ok := p.next()
+		if !ok {
 			break
 		}
 		if ctx.Err() != nil {
-			interrupted = true
+			p.interrupted = true
 			break
 		}
-		if !waitUntil(ctx, start.Add(intended-early), timer) {
-			interrupted = true
+		if !waitUntil(ctx, start.Add(it.intended-p.early), timer) {
+			p.interrupted = true
 			break
 		}
-		it := item{op: ph.Mix.Pick(), seq: seq, intended: intended}
-		seq++
-		scheduled++
+		p.take(&it)
 		select {
 		case work <- it:
 			continue
@@ -341,7 +424,7 @@ schedule:
 		for {
 			wait := time.Until(deadline)
 			if wait <= 0 {
-				dropped++
+				p.dropped++
 				continue schedule
 			}
 			if spawned < n {
@@ -354,10 +437,10 @@ schedule:
 				continue schedule
 			case <-timer.C:
 			case <-ctx.Done():
-				interrupted = true
+				p.interrupted = true
 				break schedule
 			}
-			if spawned < n && busy.Load() >= int64(spawned) {
+			if spawned < n && p.busy.Load() >= int64(spawned) {
 				spawn()
 			}
 			grace = spawnLag / 4
@@ -365,31 +448,6 @@ schedule:
 	}
 	close(work)
 	wg.Wait()
-	end := time.Now()
-	close(progDone)
-
-	all := rec.merged()
-	lag := all.Lag()
-	sent := scheduled - dropped
-	g := result.Generator{
-		Scheduled:       scheduled,
-		Sent:            sent,
-		Late:            late.Load(),
-		Dropped:         dropped,
-		MeanLagMs:       lag.Mean() / 1000,
-		P99LagMs:        float64(lag.ValueAtQuantile(99)) / 1000,
-		MaxLagMs:        float64(lag.Max()) / 1000,
-		MaxInFlightSeen: int(maxSeen.Load()),
-	}
-	if lag.TotalCount() == 0 {
-		g.MeanLagMs, g.P99LagMs, g.MaxLagMs = 0, 0, 0
-	}
-	if interrupted {
-		// Sends abandoned by the interruption are neither sent nor dropped.
-		g.Scheduled = all.Count() + dropped
-		g.Sent = all.Count()
-	}
-	return &PhaseResult{Start: start, End: end, Recorder: all, Generator: g, Interrupted: interrupted, NextSeq: seq}, nil
 }
 
 // minSleep is the shortest wait worth a system-call sleep, which wakes

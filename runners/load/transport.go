@@ -50,6 +50,8 @@ type Transport struct {
 	// senders keeps the connections of the Engine's senders from one
 	// phase to the next.
 	senders connPool
+	// loopConns keeps the connections of the Engine's event loops.
+	loopConns loopPool
 }
 
 // NewTransport returns a Transport for up to maxConns concurrent requests
@@ -244,6 +246,7 @@ func (t *Transport) CloseIdleConnections() {
 		}
 	}
 	t.senders.closeAll()
+	t.loopConns.closeAll()
 	if ci, ok := t.TLS.(interface{ CloseIdleConnections() }); ok {
 		ci.CloseIdleConnections()
 	}

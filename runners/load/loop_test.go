@@ -1,0 +1,152 @@
+package load
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/engram/m18-gate/runners/arrival"
+)
+
+// The engine's own connections (the event loop on Linux, the sender
+// goroutines elsewhere) through whole phases: framing, keep-alive, retries,
+// large bodies and requests that are not plain http.
+
+// rawWorkload sends what req makes for every send.
+type rawWorkload struct {
+	req func(ctx context.Context, seq uint64) *http.Request
+}
+
+func (w rawWorkload) NewSender() Sender { return w }
+
+func (w rawWorkload) Request(ctx context.Context, op Op, seq uint64) (*http.Request, error) {
+	return w.req(ctx, seq), nil
+}
+
+func getEach(u *url.URL) rawWorkload {
+	return rawWorkload{func(ctx context.Context, seq uint64) *http.Request {
+		return getReq(u, "/x").WithContext(ctx)
+	}}
+}
+
+// runN runs n sends 5 ms apart and returns the successes (2xx) and the
+// errors by outcome.
+func runN(t *testing.T, e *Engine, n uint64) (ok uint64, errs map[Outcome]uint64) {
+	t.Helper()
+	res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(200)}, Mix: mix(t, [numOps]float64{1}),
+		Duration: 20 * time.Second, MaxRequests: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := res.Recorder.ops[Store]
+	if o.count != n {
+		t.Errorf("%d samples, want %d", o.count, n)
+	}
+	return o.success, o.errors
+}
+
+func TestEngineFramesResponses(t *testing.T) {
+	const ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+	big := strings.Repeat("x", 300<<10)
+	for _, tc := range []struct {
+		name     string
+		reply    string
+		status   Outcome
+		accepted int32 // connections for the three requests
+	}{
+		{"content-length keeps the connection", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 200, 1},
+		{"a large body", "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(big)) + "\r\n\r\n" + big, 200, 1},
+		{"chunked with a trailer keeps it", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n4\r\n abc\r\n0\r\nX-Trailer: 1\r\n\r\n", 200, 1},
+		{"chunked, upper case", "HTTP/1.1 404 Not Found\r\nTRANSFER-ENCODING: Chunked\r\n\r\n2\r\nno\r\n0\r\n\r\n", 404, 1},
+		{"Connection: close drops it", "HTTP/1.1 503 Busy\r\nConnection: close\r\nContent-Length: 4\r\n\r\nbusy\x00close", 503, 2},
+		{"HTTP/1.0 reads to the end", "HTTP/1.0 200 OK\r\n\r\nall of it\x00close", 200, 2},
+		{"204 has no body", "HTTP/1.1 204 No Content\r\n\r\n", 204, 1},
+		{"100 Continue is skipped", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 201, 1},
+		{"a stale connection is retried", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n\x00close", 200, 2},
+		{"garbage is a connection error", "garbage\r\n\r\n", OutcomeConnection, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newRawServer(t, tc.reply, ok, ok)
+			e := &Engine{Client: NewClient(1, 5*time.Second), Workload: getEach(srv.url), MaxInFlight: 1}
+			defer e.Client.CloseIdleConnections()
+			ok, errs := runN(t, e, 3)
+			if tc.status.OK() && (ok != 3 || len(errs) != 0) || !tc.status.OK() && (ok != 2 || errs[tc.status] != 1) {
+				t.Errorf("%d successes, errors %v; want the first outcome %v, then 2 × 200", ok, errs, tc.status)
+			}
+			if a := srv.accepted.Load(); a != tc.accepted {
+				t.Errorf("connections: %d, want %d", a, tc.accepted)
+			}
+		})
+	}
+}
+
+// A body larger than a socket buffer goes out whole, request after
+// request, with the headers the workload set.
+func TestEngineSendsLargeBodies(t *testing.T) {
+	body := strings.Repeat("0123456789", 200<<10) // 2 MB
+	const n = 4
+	replies := make([]string, n)
+	for i := range replies {
+		replies[i] = "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
+	}
+	srv := newRawServer(t, replies...)
+	w := rawWorkload{func(ctx context.Context, seq uint64) *http.Request {
+		u := *srv.url
+		u.Path = "/api/v1/memories/remember"
+		return (&http.Request{Method: http.MethodPost, URL: &u, Header: http.Header{"X-Memory-Space": {"s1"}},
+			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}).WithContext(ctx)
+	}}
+	e := &Engine{Client: NewClient(2, 10*time.Second), Workload: w, MaxInFlight: 2}
+	defer e.Client.CloseIdleConnections()
+	if ok, errs := runN(t, e, n); ok != n {
+		t.Errorf("%d successes, errors %v; want %d", ok, errs, n)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for i, b := range srv.bodies {
+		if b != body || srv.got[i].Header.Get("X-Memory-Space") != "s1" {
+			t.Errorf("request %d: body of %d bytes (want %d), headers %v", i, len(b), len(body), srv.got[i].Header)
+		}
+	}
+}
+
+// Connections outlive a phase: the next phase of the same client sends on
+// them instead of opening new ones.
+func TestEngineKeepsConnectionsAcrossPhases(t *testing.T) {
+	replies := make([]string, 40)
+	for i := range replies {
+		replies[i] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+	}
+	srv := newRawServer(t, replies...)
+	e := &Engine{Client: NewClient(4, 5*time.Second), Workload: getEach(srv.url), MaxInFlight: 4}
+	defer e.Client.CloseIdleConnections()
+	for phase := 0; phase < 4; phase++ {
+		if ok, errs := runN(t, e, 10); ok != 10 {
+			t.Fatalf("phase %d: %d successes, errors %v", phase, ok, errs)
+		}
+	}
+	// One at a time, 5 ms apart: one connection carries them all, but a
+	// slow start may open a second; never one per phase.
+	if a := srv.accepted.Load(); a > 2 {
+		t.Errorf("%d connections for 4 phases, want them kept", a)
+	}
+}
+
+// Requests that are not plain http go through Engine.Client.
+func TestEngineSendsHTTPSThroughTheClient(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
+	defer srv.Close()
+	tr := NewTransport(4, 5*time.Second)
+	tr.TLS = srv.Client().Transport
+	e := &Engine{Client: &http.Client{Transport: tr}, Workload: getWorkload{srv.URL}, MaxInFlight: 4}
+	defer tr.CloseIdleConnections()
+	if ok, errs := runN(t, e, 6); ok != 6 {
+		t.Errorf("%d successes, errors %v; want 6", ok, errs)
+	}
+}
