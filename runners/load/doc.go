@@ -12,8 +12,11 @@
 // history.
 //
 // A generator must cost little per request, or its own pauses become the
-// target's latency: each sender goroutine owns one keep-alive HTTP/1.1
-// connection and writes and reads it itself (conn.go), with no transport
-// goroutines or channel hand-offs between it and the socket, and the
-// scheduler never spins.
+// target's latency. On Linux one goroutine sends a whole phase: an event
+// loop over non-blocking sockets and epoll keeps the schedule and every
+// keep-alive HTTP/1.1 connection (loop_linux.go), framing responses as
+// they stream in (respframe.go), so no goroutine is woken per request.
+// Elsewhere, and for https, sender goroutines each own one connection and
+// write and read it themselves (conn.go), fed by a scheduler goroutine.
+// Neither spins.
 package load

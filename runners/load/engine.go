@@ -20,12 +20,13 @@ import (
 
 // Workload turns scheduled sends into HTTP requests.
 type Workload interface {
-	// NewSender returns the request builder of one sender goroutine; it may
-	// keep buffers from one request to the next.
+	// NewSender returns the request builder of one connection (one sender
+	// goroutine, or one of the event loop's connections); it may keep
+	// buffers from one request to the next.
 	NewSender() Sender
 }
 
-// Sender builds the requests of one sender goroutine.
+// Sender builds the requests of one connection, one at a time.
 type Sender interface {
 	// Request returns the request for send number seq, an op operation. It
 	// may reuse memory of the previous request of the same Sender: the
@@ -77,9 +78,10 @@ type Engine struct {
 	// Limits on schedule slip; the zero value means DefaultLimits.
 	Limits Limits
 	// Observe, when set, is called with every sample of every phase, from
-	// the sender goroutines concurrently (a windowed recorder for soak and
-	// burst analysis hooks in here). It must be fast and safe for concurrent
-	// use.
+	// the goroutines that send: the event loop, or sender goroutines
+	// concurrently (a windowed recorder for soak and burst analysis hooks
+	// in here). It must be fast, since the event loop sends nothing while
+	// it runs, and safe for concurrent use.
 	Observe func(Sample)
 	// Early is how far ahead of its intended time a send may be handed to
 	// a sender: the scheduler sleeps between sends only when the next one is
@@ -89,6 +91,10 @@ type Engine struct {
 	// early has its latency measured from the actual send (it never reads
 	// lower than the service time). Default 100 µs.
 	Early time.Duration
+
+	// noLoop makes the sender goroutines send even where the event loop
+	// could (for benchmarks and tests comparing the two).
+	noLoop bool
 }
 
 // NewClient returns an HTTP client tuned for an open-loop load: keep-alive
@@ -206,9 +212,12 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	}
 	p.rec = newShards(nShards)
 
-	loop, err := e.newLoop(p)
-	if err != nil {
-		loop = nil // no event loop here: sender goroutines do the same job
+	var loop *eventLoop
+	if !e.noLoop {
+		var err error
+		if loop, err = e.newLoop(p); err != nil {
+			loop = nil // no event loop here: sender goroutines do the same job
+		}
 	}
 	p.start = time.Now()
 

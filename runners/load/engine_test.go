@@ -41,8 +41,11 @@ func mix(t *testing.T, w [numOps]float64) *Mix {
 	return m
 }
 
-func TestEngineSendsTheSchedule(t *testing.T) {
+func TestEngineSendsTheSchedule(t *testing.T) { forEachPath(t, testEngineSendsTheSchedule) }
+
+func testEngineSendsTheSchedule(t *testing.T, noLoop bool) {
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), 50, 5*time.Second)
+	e.noLoop = noLoop
 	res, err := e.Run(context.Background(), Phase{
 		Name: "t", Pacer: arrival.Regular{Shape: arrival.Flat(400)}, Mix: mix(t, [numOps]float64{1, 1, 1, 1}),
 		Duration: time.Second, MaxRequests: 10000,
@@ -76,8 +79,11 @@ func TestEngineSendsTheSchedule(t *testing.T) {
 	t.Logf("generator: %+v", g)
 }
 
-func TestEngineStopsAtMaxRequests(t *testing.T) {
+func TestEngineStopsAtMaxRequests(t *testing.T) { forEachPath(t, testEngineStopsAtMaxRequests) }
+
+func testEngineStopsAtMaxRequests(t *testing.T, noLoop bool) {
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), 10, 5*time.Second)
+	e.noLoop = noLoop
 	res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(1000)}, Mix: mix(t, [numOps]float64{1}), Duration: time.Minute, MaxRequests: 50})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +96,12 @@ func TestEngineStopsAtMaxRequests(t *testing.T) {
 // A saturated generator reports itself: two in-flight slots against a slow
 // handler cannot keep 100 sends a second.
 func TestSaturatedGeneratorReportsItself(t *testing.T) {
+	forEachPath(t, testSaturatedGeneratorReportsItself)
+}
+
+func testSaturatedGeneratorReportsItself(t *testing.T, noLoop bool) {
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(50 * time.Millisecond) }), 2, 5*time.Second)
+	e.noLoop = noLoop
 	e.Limits = DefaultLimits
 	e.Limits.DropAfter = 100 * time.Millisecond
 	res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(100)}, Mix: mix(t, [numOps]float64{1}), Duration: time.Second})
@@ -111,9 +122,12 @@ func TestSaturatedGeneratorReportsItself(t *testing.T) {
 // the target holds every request, each send finds one more in flight than
 // the send before it (counted at the send, not at completion, when the
 // backlog has long drained).
-func TestInFlightIsCountedAtTheSend(t *testing.T) {
+func TestInFlightIsCountedAtTheSend(t *testing.T) { forEachPath(t, testInFlightIsCountedAtTheSend) }
+
+func testInFlightIsCountedAtTheSend(t *testing.T, noLoop bool) {
 	release := make(chan struct{})
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }), 500, 10*time.Second)
+	e.noLoop = noLoop
 	time.AfterFunc(500*time.Millisecond, func() { close(release) })
 	var mu sync.Mutex
 	var got []Sample
@@ -136,7 +150,9 @@ func TestInFlightIsCountedAtTheSend(t *testing.T) {
 	}
 }
 
-func TestErrorsAreClassified(t *testing.T) {
+func TestErrorsAreClassified(t *testing.T) { forEachPath(t, testErrorsAreClassified) }
+
+func testErrorsAreClassified(t *testing.T, noLoop bool) {
 	var n atomic.Int64
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Query().Get("op") {
@@ -152,6 +168,7 @@ func TestErrorsAreClassified(t *testing.T) {
 			}
 		}
 	}), 50, time.Second)
+	e.noLoop = noLoop
 	res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(200)}, Mix: mix(t, [numOps]float64{1, 1, 1, 1}), Duration: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +198,7 @@ func TestErrorsAreClassified(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	u := srv.URL
 	srv.Close()
-	e2 := &Engine{Client: NewClient(4, time.Second), Workload: getWorkload{u}, MaxInFlight: 4}
+	e2 := &Engine{Client: NewClient(4, time.Second), Workload: getWorkload{u}, MaxInFlight: 4, noLoop: noLoop}
 	res, err = e2.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(100)}, Mix: mix(t, [numOps]float64{1}), Duration: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -192,8 +209,11 @@ func TestErrorsAreClassified(t *testing.T) {
 	}
 }
 
-func TestInterruptStopsCleanly(t *testing.T) {
+func TestInterruptStopsCleanly(t *testing.T) { forEachPath(t, testInterruptStopsCleanly) }
+
+func testInterruptStopsCleanly(t *testing.T, noLoop bool) {
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), 10, time.Second)
+	e.noLoop = noLoop
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -3,6 +3,7 @@ package load
 import (
 	"encoding/json"
 	"fmt"
+	"testing"
 )
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
@@ -25,3 +26,10 @@ func (fakeData) QueryEmbedding(i uint64, dst []float32) {
 }
 func (fakeData) QueryText(i uint64) string { return fmt.Sprintf("query %d & more", i) }
 func (fakeData) Node(i uint64) uint64      { return 2 * i }
+
+// forEachPath runs f with the engine's event loop (where the system has
+// one) and with its sender goroutines.
+func forEachPath(t *testing.T, f func(t *testing.T, noLoop bool)) {
+	t.Run("loop", func(t *testing.T) { f(t, false) })
+	t.Run("senders", func(t *testing.T) { f(t, true) })
+}

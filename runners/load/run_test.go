@@ -249,7 +249,9 @@ func TestRunGeneratorBottleneck(t *testing.T) {
 // times hide the stalls; the intended-time latency of the same closed-loop
 // run still shows them, because every delayed send counts from when it
 // should have gone.
-func TestStallsAreMeasured(t *testing.T) {
+func TestStallsAreMeasured(t *testing.T) { forEachPath(t, testStallsAreMeasured) }
+
+func testStallsAreMeasured(t *testing.T, noLoop bool) {
 	stall := target.Options{StallEvery: 400 * time.Millisecond, StallFor: 150 * time.Millisecond}
 	ep := startTarget(t, stall)
 	base, _ := url.Parse(ep)
@@ -257,7 +259,7 @@ func TestStallsAreMeasured(t *testing.T) {
 	work := &Engram{Base: base, Data: dataset.New(d, 1), Dim: 768, NumNodes: 100}
 	run := func(inFlight int) (*PhaseResult, float64) {
 		var slow, all atomic.Int64
-		e := &Engine{Client: NewClient(inFlight, 5*time.Second), Workload: work, MaxInFlight: inFlight,
+		e := &Engine{Client: NewClient(inFlight, 5*time.Second), Workload: work, MaxInFlight: inFlight, noLoop: noLoop,
 			Limits: Limits{LateAfter: time.Hour, DropAfter: time.Hour, MaxLateFraction: 1, MaxDroppedFraction: 1},
 			Observe: func(s Sample) {
 				all.Add(1)

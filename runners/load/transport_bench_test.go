@@ -7,10 +7,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/engram/m18-gate/internal/testenv"
+	"github.com/engram/m18-gate/runners/arrival"
 	"github.com/engram/m18-gate/runners/dataset"
 	"github.com/engram/m18-gate/runners/scenario"
 )
@@ -101,6 +105,62 @@ func BenchmarkSend(b *testing.B) {
 			// Both ends are in this process: CPU per send counts the
 			// server's (small) share too.
 			testenv.ReportCPU(b, cpu0)
+		})
+	}
+}
+
+// BenchmarkPhase is the generator's cost of a request inside a whole
+// phase, scheduler included, against scripts/internal/trivialserver run as
+// a separate process (in one process the target's goroutines would share
+// the generator's Go scheduler, which flatters sender goroutines): b.N
+// search requests due at once (1 000 000/s) with at most 8 in flight, sent
+// by the event loop ("loop", the engine's path on Linux) or by sender
+// goroutines ("senders", its path elsewhere). cpu-ns/op is this process's
+// CPU only.
+func BenchmarkPhase(b *testing.B) {
+	srv := filepath.Join(b.TempDir(), "trivialserver")
+	testenv.Build(b, srv, "./scripts/internal/trivialserver")
+	cmd := exec.Command(srv)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		b.Fatalf("trivialserver: %v", err)
+	}
+	base, _ := url.Parse(strings.TrimSpace(line))
+	data := dataset.New(scenario.Data{NumNodes: 1000, EmbeddingDim: 768, MemorySpaces: 1}, 1)
+	never := Limits{LateAfter: time.Hour, DropAfter: time.Hour, MaxLateFraction: 1, MaxDroppedFraction: 1}
+	for _, bc := range []struct {
+		name   string
+		noLoop bool
+	}{{"loop", false}, {"senders", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			client := NewClient(8, 10*time.Second)
+			defer client.CloseIdleConnections()
+			e := &Engine{Client: client, Workload: &Engram{Base: base, Data: data, Dim: 768, NumNodes: 1000},
+				MaxInFlight: 8, Limits: never, noLoop: bc.noLoop}
+			m, err := NewMix([numOps]float64{Search: 1}, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := testenv.CPUTime()
+			res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(1e6)}, Mix: m,
+				Duration: time.Hour, MaxRequests: uint64(b.N)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			testenv.ReportCPU(b, cpu0)
+			if res.Recorder.Errors() != 0 || res.Recorder.Count() != uint64(b.N) {
+				b.Fatalf("%d samples, %d errors; want %d, none", res.Recorder.Count(), res.Recorder.Errors(), b.N)
+			}
 		})
 	}
 }
