@@ -487,6 +487,13 @@ func (l *eventLoop) ready(s *slot, events uint32) {
 		s.state = slotWriting
 		l.write(s)
 	case slotWriting:
+		if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+			// The server answers (or hangs up) before it has read the
+			// whole request, a 413 say: take the answer, or writing would
+			// wait on a peer that no longer reads.
+			l.read(s)
+			return
+		}
 		l.write(s)
 	case slotReading:
 		l.read(s)
@@ -554,8 +561,9 @@ func (l *eventLoop) read(s *slot) {
 		return
 	}
 	s.used = true
-	if !s.fr.keep() || used < n {
-		// Closed by the server, or bytes no request asked for.
+	if !s.fr.keep() || used < n || s.wrote < len(s.req) {
+		// Closed by the server, bytes no request asked for, or an
+		// answer before the whole request was written.
 		l.closeConn(s)
 	}
 	l.finish(s, Outcome(s.fr.status()))

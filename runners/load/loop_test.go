@@ -1,8 +1,10 @@
 package load
 
 import (
+	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -165,5 +167,67 @@ func testEngineSendsHTTPSThroughTheClient(t *testing.T, noLoop bool) {
 	defer tr.CloseIdleConnections()
 	if ok, errs := runN(t, e, 6); ok != 6 {
 		t.Errorf("%d successes, errors %v; want 6", ok, errs)
+	}
+}
+
+// A server that answers before it has read the whole request (a 413 to a
+// body too large) gets its answer recorded, not a request stuck writing:
+// whether it goes on reading the body ("drains") or not ("stops reading").
+// A sender goroutine writes the whole body before it reads, so only the
+// event loop is asked to handle a server that stops reading.
+func TestEngineTakesAnAnswerBeforeTheBodyIsOut(t *testing.T) {
+	for _, drain := range []bool{true, false} {
+		name := map[bool]string{true: "drains", false: "stops reading"}[drain]
+		t.Run(name, func(t *testing.T) {
+			forEachPath(t, func(t *testing.T, noLoop bool) {
+				if noLoop && !drain {
+					t.Skip("a sender goroutine writes the whole body before it reads")
+				}
+				answerEarly(t, noLoop, drain)
+			})
+		})
+	}
+}
+
+func answerEarly(t *testing.T, noLoop, drain bool) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				if _, err := http.ReadRequest(br); err != nil {
+					return
+				}
+				io.WriteString(c, "HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+				if drain {
+					io.Copy(io.Discard, br) // the rest, until the client closes
+				} else {
+					<-done // holds the connection open, reading nothing
+				}
+			}()
+		}
+	}()
+	body := strings.Repeat("x", 32<<20)
+	u, _ := url.Parse("http://" + ln.Addr().String() + "/api/v1/memories/remember")
+	w := rawWorkload{func(ctx context.Context, seq uint64) *http.Request {
+		return (&http.Request{Method: http.MethodPost, URL: u, Header: http.Header{},
+			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}).WithContext(ctx)
+	}}
+	e := &Engine{Client: NewClient(1, 20*time.Second), Workload: w, MaxInFlight: 1, noLoop: noLoop}
+	defer e.Client.CloseIdleConnections()
+	ok, errs := runN(t, e, 2)
+	if ok != 0 || errs[413] != 2 {
+		t.Errorf("%d successes, errors %v; want 2 × 413", ok, errs)
 	}
 }
