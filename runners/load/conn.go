@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +33,7 @@ type senderConn struct {
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	wbuf []byte // the request being written
+	fr   respFramer
 }
 
 var errAborted = errors.New("load: run interrupted")
@@ -151,19 +151,14 @@ func (c *senderConn) exchange(req *http.Request) (status int, fresh bool, err er
 	if _, err := c.br.Peek(1); err != nil {
 		return 0, errors.Is(err, io.EOF) || isReset(err), err
 	}
-	for {
-		status, keep, err := c.readResponse(req.Method == http.MethodHead)
-		if err != nil {
-			return 0, false, err
-		}
-		if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
-			continue // an informational response: the real one follows
-		}
-		if !keep {
-			c.close()
-		}
-		return status, false, nil
+	status, keep, err := c.readResponse(req.Method == http.MethodHead)
+	if err != nil {
+		return 0, false, err
 	}
+	if !keep {
+		c.close()
+	}
+	return status, false, nil
 }
 
 // writeRequest writes req as HTTP/1.1 to the buffered writer and flushes.
@@ -251,85 +246,31 @@ func appendRequest(dst []byte, req *http.Request, host string) ([]byte, error) {
 // errMalformed is returned for a response this reader cannot frame.
 var errMalformed = errors.New("malformed HTTP response")
 
-// readResponse reads one response head and discards its body. keep says
+// readResponse reads one response to its end (informational ones skipped)
+// through the connection's framer, keeping none of the body. keep says
 // whether the connection may carry the next request.
 func (c *senderConn) readResponse(head bool) (status int, keep bool, err error) {
-	line, err := c.br.ReadSlice('\n')
-	if err != nil {
-		return 0, false, err
-	}
-	// "HTTP/1.1 200 OK\r\n"
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
-		return 0, false, fmt.Errorf("load: %w: status line %q", errMalformed, trimEOL(line))
-	}
-	http10 := line[7] == '0'
-	code, err := strconv.Atoi(string(line[9:12]))
-	if err != nil || code < 100 || code > 999 {
-		return 0, false, fmt.Errorf("load: %w: status line %q", errMalformed, trimEOL(line))
-	}
-	keep = !http10
-	length := int64(-1)
-	chunked := false
+	c.fr.reset(head)
 	for {
-		line, err := c.br.ReadSlice('\n')
-		if err != nil {
-			if errors.Is(err, bufio.ErrBufferFull) {
-				err = fmt.Errorf("load: %w: a header line longer than %d bytes", errMalformed, c.br.Size())
+		if _, err := c.br.Peek(1); err != nil {
+			if err == io.EOF {
+				if done, ferr := c.fr.eof(); !done {
+					return 0, false, ferr
+				}
+				return c.fr.status(), false, nil
 			}
 			return 0, false, err
 		}
-		line = trimEOL(line)
-		if len(line) == 0 {
-			break
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
-			return 0, false, fmt.Errorf("load: %w: header line %q", errMalformed, line)
-		}
-		name, value := line[:colon], bytes.TrimSpace(line[colon+1:])
+		b, _ := c.br.Peek(c.br.Buffered())
+		n, done, err := c.fr.feed(b)
+		c.br.Discard(n)
 		switch {
-		case equalFold(name, "content-length"):
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 {
-				return 0, false, fmt.Errorf("load: %w: Content-Length %q", errMalformed, value)
-			}
-			length = n
-		case equalFold(name, "transfer-encoding"):
-			chunked = containsFold(value, "chunked")
-		case equalFold(name, "connection"):
-			if containsFold(value, "close") {
-				keep = false
-			} else if containsFold(value, "keep-alive") {
-				keep = true
-			}
-		}
-	}
-	switch {
-	case head || code < 200 || code == http.StatusNoContent || code == http.StatusNotModified:
-		return code, keep, nil
-	case chunked:
-		if _, err := io.Copy(io.Discard, httputil.NewChunkedReader(c.br)); err != nil {
+		case err != nil:
 			return 0, false, err
+		case done:
+			// Bytes beyond the response are none a request asked for.
+			return c.fr.status(), c.fr.keep() && c.br.Buffered() == 0, nil
 		}
-		for { // trailers, up to the empty line
-			line, err := c.br.ReadSlice('\n')
-			if err != nil {
-				return 0, false, err
-			}
-			if len(trimEOL(line)) == 0 {
-				return code, keep, nil
-			}
-		}
-	case length >= 0:
-		if _, err := c.br.Discard(int(length)); err != nil {
-			return 0, false, err
-		}
-		return code, keep, nil
-	default: // the body runs to the end of the connection
-		if _, err := io.Copy(io.Discard, c.br); err != nil {
-			return 0, false, err
-		}
-		return code, false, nil
 	}
 }
 

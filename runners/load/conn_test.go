@@ -81,23 +81,28 @@ func getReq(u *url.URL, path string) *http.Request {
 	return &http.Request{Method: http.MethodGet, URL: &v, Header: http.Header{"X-Memory-Space": {"s1"}}}
 }
 
+// framingCases are responses each reader must frame: the status it must
+// report and how many connections two or three requests take when the
+// others are answered "200, Content-Length: 2".
+var framingCases = []struct {
+	name     string
+	reply    string
+	status   int
+	accepted int32
+}{
+	{"content-length keeps the connection", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\nhello", 200, 1},
+	{"chunked with a trailer keeps it", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n4\r\n abc\r\n0\r\nX-Trailer: 1\r\n\r\n", 200, 1},
+	{"chunked, upper case header names", "HTTP/1.1 404 Not Found\r\nTRANSFER-ENCODING: Chunked\r\n\r\n2\r\nno\r\n0\r\n\r\n", 404, 1},
+	{"Connection: close drops it", "HTTP/1.1 503 Busy\r\nConnection: close\r\nContent-Length: 4\r\n\r\nbusy\x00close", 503, 2},
+	{"HTTP/1.0 without a length reads to the end", "HTTP/1.0 200 OK\r\n\r\nall of it\x00close", 200, 2},
+	{"HTTP/1.0 keep-alive keeps it", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n{}", 200, 1},
+	{"204 has no body", "HTTP/1.1 204 No Content\r\n\r\n", 204, 1},
+	{"100 Continue is skipped", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 201, 1},
+}
+
 func TestSenderConnFramesResponses(t *testing.T) {
 	const ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
-	for _, tc := range []struct {
-		name     string
-		reply    string
-		status   int
-		accepted int32 // connections after two requests
-	}{
-		{"content-length keeps the connection", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\nhello", 200, 1},
-		{"chunked with a trailer keeps it", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n4\r\n abc\r\n0\r\nX-Trailer: 1\r\n\r\n", 200, 1},
-		{"chunked, upper case header names", "HTTP/1.1 404 Not Found\r\nTRANSFER-ENCODING: Chunked\r\n\r\n2\r\nno\r\n0\r\n\r\n", 404, 1},
-		{"Connection: close drops it", "HTTP/1.1 503 Busy\r\nConnection: close\r\nContent-Length: 4\r\n\r\nbusy\x00close", 503, 2},
-		{"HTTP/1.0 without a length reads to the end", "HTTP/1.0 200 OK\r\n\r\nall of it\x00close", 200, 2},
-		{"HTTP/1.0 keep-alive keeps it", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n{}", 200, 1},
-		{"204 has no body", "HTTP/1.1 204 No Content\r\n\r\n", 204, 1},
-		{"100 Continue is skipped", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 201, 1},
-	} {
+	for _, tc := range framingCases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newRawServer(t, tc.reply, ok)
 			c := srv.conn(5 * time.Second)

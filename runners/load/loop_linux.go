@@ -602,17 +602,23 @@ func (l *eventLoop) expire(now time.Time) {
 
 // finish records s's request with outcome o and makes s idle.
 func (l *eventLoop) finish(s *slot, o Outcome) {
+	smp := s.sample(l.p.start, o)
+	l.release(s)
+	l.p.done(s.id, smp)
+}
+
+// sample is the slot's request, ending now with outcome o, in a phase
+// that started at start.
+func (s *slot) sample(start time.Time, o Outcome) Sample {
 	end := time.Now()
-	smp := Sample{
+	return Sample{
 		Op: s.it.op, Intended: s.it.intended,
-		Lag:      max(s.sentAt.Sub(l.p.start.Add(s.it.intended)), 0),
+		Lag:      max(s.sentAt.Sub(start.Add(s.it.intended)), 0),
 		Service:  end.Sub(s.sentAt),
 		Latency:  end.Sub(s.from),
 		Outcome:  o,
 		InFlight: s.inFlight,
 	}
-	l.release(s)
-	l.p.done(s.id, smp)
 }
 
 // release makes s idle.
@@ -647,15 +653,7 @@ func (l *eventLoop) sendAway(s *slot, req *http.Request) {
 			}
 			resp.Body.Close()
 		}
-		end := time.Now()
-		s.smp = Sample{
-			Op: s.it.op, Intended: s.it.intended,
-			Lag:      max(s.sentAt.Sub(l.p.start.Add(s.it.intended)), 0),
-			Service:  end.Sub(s.sentAt),
-			Latency:  end.Sub(s.from),
-			Outcome:  o,
-			InFlight: s.inFlight,
-		}
+		s.smp = s.sample(l.p.start, o)
 		l.back <- s
 		l.signal()
 	}()
