@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -83,17 +82,6 @@ func EngramScenarios(t testing.TB) string {
 		t.Skipf("Engram's scenario files are not at %s (they sit beside the checkout in CI): %v", d, err)
 	}
 	return d
-}
-
-// CPUTime is the process's user + system CPU time so far. Benchmarks report
-// CPU per operation with it (ReportCPU), which a loaded machine inflates
-// far less than wall time.
-func CPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // ReportCPU reports the CPU time per operation since cpu0 (a CPUTime) as
