@@ -102,6 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		timeout     = fs.Duration("timeout", load.DefaultTimeout, "timeout of one request")
 		nodes       = fs.Int("nodes", -1, "preload this many nodes instead of [data] num_nodes (0 = no preload)")
 		cpuprofile  = fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
+		senders     = fs.Bool("senders", false, "send from goroutines spread over every core instead of the one-core event loop (Linux): for rates beyond what one core sends")
 		lbls        labels
 		tOpts       target.Options
 	)
@@ -139,7 +140,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cfg := load.Config{
 		Scenario: sc, Endpoint: *endpoint, Target: "external", Duration: *duration, Rate: *rate,
 		Repetitions: *reps, Seed: *seed, MaxInFlight: *maxInFlight, Timeout: *timeout,
-		Progress: progress, Labels: lbls,
+		Progress: progress, Labels: lbls, Senders: *senders,
 	}
 	if *warmup != "" {
 		w, err := time.ParseDuration(*warmup)

@@ -70,24 +70,32 @@ func TestRunBuiltinTarget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the built-in target for a few seconds")
 	}
-	out := filepath.Join(t.TempDir(), "r.json")
-	var stdout, stderr bytes.Buffer
-	code := run([]string{"--scenario", "ci/smoke", "--duration", "1s", "--warmup", "0s", "--nodes", "50", "--quiet", "--output", out, "--label", "mine"}, &stdout, &stderr)
-	// 4 is possible on an overloaded machine (the generator says so).
-	if code != exitOK && code != exitGenerator {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
-	}
-	d, err := result.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Run.Target != "builtin" || d.Run.Hardware.Hash == "" || len(d.Run.Labels) == 0 || d.Run.Labels[len(d.Run.Labels)-1] != "mine" {
-		t.Errorf("run metadata: target %q, hardware hash %q, labels %v", d.Run.Target, d.Run.Hardware.Hash, d.Run.Labels)
-	}
-	if d.Run.Commit == "" {
-		t.Logf("no commit recorded (not inside a repository with commits?)")
-	}
-	if !strings.Contains(stdout.String(), "overall") || !strings.Contains(stdout.String(), "result written to") {
-		t.Errorf("summary lacks the table:\n%s", stdout.String())
+	for _, engine := range [][]string{nil, {"--senders"}} {
+		t.Run(strings.Join(append([]string{"default"}, engine...), " "), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "r.json")
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"--scenario", "ci/smoke", "--duration", "1s", "--warmup", "0s", "--nodes", "50", "--quiet", "--output", out, "--label", "mine"}, engine...)
+			code := run(args, &stdout, &stderr)
+			// 4 is possible on an overloaded machine (the generator says so).
+			if code != exitOK && code != exitGenerator {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+			}
+			d, err := result.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Run.Target != "builtin" || d.Run.Hardware.Hash == "" || len(d.Run.Labels) == 0 || d.Run.Labels[len(d.Run.Labels)-1] != "mine" {
+				t.Errorf("run metadata: target %q, hardware hash %q, labels %v", d.Run.Target, d.Run.Hardware.Hash, d.Run.Labels)
+			}
+			if d.Run.Commit == "" {
+				t.Logf("no commit recorded (not inside a repository with commits?)")
+			}
+			if d.TotalOperations == 0 || d.TotalErrors != 0 {
+				t.Errorf("%d operations, %d errors; want some, none", d.TotalOperations, d.TotalErrors)
+			}
+			if !strings.Contains(stdout.String(), "overall") || !strings.Contains(stdout.String(), "result written to") {
+				t.Errorf("summary lacks the table:\n%s", stdout.String())
+			}
+		})
 	}
 }

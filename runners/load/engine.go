@@ -92,9 +92,12 @@ type Engine struct {
 	// lower than the service time). Default 100 µs.
 	Early time.Duration
 
-	// noLoop makes the sender goroutines send even where the event loop
-	// could (for benchmarks and tests comparing the two).
-	noLoop bool
+	// Senders makes sender goroutines send even where the event loop
+	// could (Linux, NewClient's Transport). The loop is cheaper per
+	// request but runs on one core, building every request too; sender
+	// goroutines spread over every core, for rates beyond what one core
+	// sends on a large machine.
+	Senders bool
 }
 
 // NewClient returns an HTTP client tuned for an open-loop load: keep-alive
@@ -161,7 +164,7 @@ func (p *PhaseResult) Check(l Limits) error {
 		return fmt.Errorf("%w: %d of %d sends (%.1f%%, limit %.1f%%) were dropped because all %d in-flight slots were busy; raise --max-in-flight, lower --rate, or give the generator more CPU (if the target itself is that slow, its latency figures are still real, but the load it got was not the scenario's)",
 			ErrGeneratorBottleneck, g.Dropped, g.Scheduled, 100*dropped, 100*l.MaxDroppedFraction, g.MaxInFlightSeen)
 	case late > l.MaxLateFraction:
-		return fmt.Errorf("%w: %d of %d sends (%.1f%%, limit %.1f%%) left more than %v after their intended time (p99 schedule lag %.1f ms, max %.1f ms); the generator's CPU or in-flight cap could not keep up: lower --rate, raise --max-in-flight, or run the generator on a less loaded machine",
+		return fmt.Errorf("%w: %d of %d sends (%.1f%%, limit %.1f%%) left more than %v after their intended time (p99 schedule lag %.1f ms, max %.1f ms); the generator's CPU or in-flight cap could not keep up: lower --rate, raise --max-in-flight, run the generator on a less loaded machine, or on a many-core one spread it over the cores with --senders",
 			ErrGeneratorBottleneck, g.Late, g.Scheduled, 100*late, 100*l.MaxLateFraction, l.LateAfter, g.P99LagMs, g.MaxLagMs)
 	}
 	return nil
@@ -213,7 +216,7 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	p.rec = newShards(nShards)
 
 	var loop *eventLoop
-	if !e.noLoop {
+	if !e.Senders {
 		var err error
 		if loop, err = e.newLoop(p); err != nil {
 			loop = nil // no event loop here: sender goroutines do the same job

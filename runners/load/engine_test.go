@@ -43,9 +43,9 @@ func mix(t *testing.T, w [numOps]float64) *Mix {
 
 func TestEngineSendsTheSchedule(t *testing.T) { forEachPath(t, testEngineSendsTheSchedule) }
 
-func testEngineSendsTheSchedule(t *testing.T, noLoop bool) {
+func testEngineSendsTheSchedule(t *testing.T, senders bool) {
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), 50, 5*time.Second)
-	e.noLoop = noLoop
+	e.Senders = senders
 	res, err := e.Run(context.Background(), Phase{
 		Name: "t", Pacer: arrival.Regular{Shape: arrival.Flat(400)}, Mix: mix(t, [numOps]float64{1, 1, 1, 1}),
 		Duration: time.Second, MaxRequests: 10000,
@@ -81,9 +81,9 @@ func testEngineSendsTheSchedule(t *testing.T, noLoop bool) {
 
 func TestEngineStopsAtMaxRequests(t *testing.T) { forEachPath(t, testEngineStopsAtMaxRequests) }
 
-func testEngineStopsAtMaxRequests(t *testing.T, noLoop bool) {
+func testEngineStopsAtMaxRequests(t *testing.T, senders bool) {
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), 10, 5*time.Second)
-	e.noLoop = noLoop
+	e.Senders = senders
 	res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(1000)}, Mix: mix(t, [numOps]float64{1}), Duration: time.Minute, MaxRequests: 50})
 	if err != nil {
 		t.Fatal(err)
@@ -99,9 +99,9 @@ func TestSaturatedGeneratorReportsItself(t *testing.T) {
 	forEachPath(t, testSaturatedGeneratorReportsItself)
 }
 
-func testSaturatedGeneratorReportsItself(t *testing.T, noLoop bool) {
+func testSaturatedGeneratorReportsItself(t *testing.T, senders bool) {
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(50 * time.Millisecond) }), 2, 5*time.Second)
-	e.noLoop = noLoop
+	e.Senders = senders
 	e.Limits = DefaultLimits
 	e.Limits.DropAfter = 100 * time.Millisecond
 	res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(100)}, Mix: mix(t, [numOps]float64{1}), Duration: time.Second})
@@ -124,10 +124,10 @@ func testSaturatedGeneratorReportsItself(t *testing.T, noLoop bool) {
 // backlog has long drained).
 func TestInFlightIsCountedAtTheSend(t *testing.T) { forEachPath(t, testInFlightIsCountedAtTheSend) }
 
-func testInFlightIsCountedAtTheSend(t *testing.T, noLoop bool) {
+func testInFlightIsCountedAtTheSend(t *testing.T, senders bool) {
 	release := make(chan struct{})
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }), 500, 10*time.Second)
-	e.noLoop = noLoop
+	e.Senders = senders
 	time.AfterFunc(500*time.Millisecond, func() { close(release) })
 	var mu sync.Mutex
 	var got []Sample
@@ -152,7 +152,7 @@ func testInFlightIsCountedAtTheSend(t *testing.T, noLoop bool) {
 
 func TestErrorsAreClassified(t *testing.T) { forEachPath(t, testErrorsAreClassified) }
 
-func testErrorsAreClassified(t *testing.T, noLoop bool) {
+func testErrorsAreClassified(t *testing.T, senders bool) {
 	var n atomic.Int64
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Query().Get("op") {
@@ -168,7 +168,7 @@ func testErrorsAreClassified(t *testing.T, noLoop bool) {
 			}
 		}
 	}), 50, time.Second)
-	e.noLoop = noLoop
+	e.Senders = senders
 	res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(200)}, Mix: mix(t, [numOps]float64{1, 1, 1, 1}), Duration: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ func testErrorsAreClassified(t *testing.T, noLoop bool) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	u := srv.URL
 	srv.Close()
-	e2 := &Engine{Client: NewClient(4, time.Second), Workload: getWorkload{u}, MaxInFlight: 4, noLoop: noLoop}
+	e2 := &Engine{Client: NewClient(4, time.Second), Workload: getWorkload{u}, MaxInFlight: 4, Senders: senders}
 	res, err = e2.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(100)}, Mix: mix(t, [numOps]float64{1}), Duration: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -211,9 +211,9 @@ func testErrorsAreClassified(t *testing.T, noLoop bool) {
 
 func TestInterruptStopsCleanly(t *testing.T) { forEachPath(t, testInterruptStopsCleanly) }
 
-func testInterruptStopsCleanly(t *testing.T, noLoop bool) {
+func testInterruptStopsCleanly(t *testing.T, senders bool) {
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), 10, time.Second)
-	e.noLoop = noLoop
+	e.Senders = senders
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()

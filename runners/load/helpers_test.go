@@ -29,7 +29,7 @@ func (fakeData) Node(i uint64) uint64      { return 2 * i }
 
 // forEachPath runs f with the engine's event loop (where the system has
 // one) and with its sender goroutines.
-func forEachPath(t *testing.T, f func(t *testing.T, noLoop bool)) {
+func forEachPath(t *testing.T, f func(t *testing.T, senders bool)) {
 	t.Run("loop", func(t *testing.T) { f(t, false) })
 	t.Run("senders", func(t *testing.T) { f(t, true) })
 }

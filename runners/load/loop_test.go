@@ -55,7 +55,7 @@ func runN(t *testing.T, e *Engine, n uint64) (ok uint64, errs map[Outcome]uint64
 
 func TestEngineFramesResponses(t *testing.T) { forEachPath(t, testEngineFramesResponses) }
 
-func testEngineFramesResponses(t *testing.T, noLoop bool) {
+func testEngineFramesResponses(t *testing.T, senders bool) {
 	const ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
 	big := strings.Repeat("x", 300<<10)
 	cases := append(framingCases[:len(framingCases):len(framingCases)], []struct {
@@ -71,7 +71,7 @@ func testEngineFramesResponses(t *testing.T, noLoop bool) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newRawServer(t, tc.reply, ok, ok)
-			e := &Engine{Client: NewClient(1, 5*time.Second), Workload: getEach(srv.url), MaxInFlight: 1, noLoop: noLoop}
+			e := &Engine{Client: NewClient(1, 5*time.Second), Workload: getEach(srv.url), MaxInFlight: 1, Senders: senders}
 			defer e.Client.CloseIdleConnections()
 			ok, errs := runN(t, e, 3)
 			st := Outcome(tc.status)
@@ -89,7 +89,7 @@ func testEngineFramesResponses(t *testing.T, noLoop bool) {
 // request, with the headers the workload set.
 func TestEngineSendsLargeBodies(t *testing.T) { forEachPath(t, testEngineSendsLargeBodies) }
 
-func testEngineSendsLargeBodies(t *testing.T, noLoop bool) {
+func testEngineSendsLargeBodies(t *testing.T, senders bool) {
 	body := strings.Repeat("0123456789", 200<<10) // 2 MB
 	const n = 4
 	replies := make([]string, n)
@@ -103,7 +103,7 @@ func testEngineSendsLargeBodies(t *testing.T, noLoop bool) {
 		return (&http.Request{Method: http.MethodPost, URL: &u, Header: http.Header{"X-Memory-Space": {"s1"}},
 			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}).WithContext(ctx)
 	}}
-	e := &Engine{Client: NewClient(2, 10*time.Second), Workload: w, MaxInFlight: 2, noLoop: noLoop}
+	e := &Engine{Client: NewClient(2, 10*time.Second), Workload: w, MaxInFlight: 2, Senders: senders}
 	defer e.Client.CloseIdleConnections()
 	if ok, errs := runN(t, e, n); ok != n {
 		t.Errorf("%d successes, errors %v; want %d", ok, errs, n)
@@ -123,13 +123,13 @@ func TestEngineKeepsConnectionsAcrossPhases(t *testing.T) {
 	forEachPath(t, testEngineKeepsConnectionsAcrossPhases)
 }
 
-func testEngineKeepsConnectionsAcrossPhases(t *testing.T, noLoop bool) {
+func testEngineKeepsConnectionsAcrossPhases(t *testing.T, senders bool) {
 	replies := make([]string, 40)
 	for i := range replies {
 		replies[i] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
 	}
 	srv := newRawServer(t, replies...)
-	e := &Engine{Client: NewClient(4, 5*time.Second), Workload: getEach(srv.url), MaxInFlight: 4, noLoop: noLoop}
+	e := &Engine{Client: NewClient(4, 5*time.Second), Workload: getEach(srv.url), MaxInFlight: 4, Senders: senders}
 	defer e.Client.CloseIdleConnections()
 	var first int32
 	for phase := 0; phase < 4; phase++ {
@@ -153,12 +153,12 @@ func TestEngineSendsHTTPSThroughTheClient(t *testing.T) {
 	forEachPath(t, testEngineSendsHTTPSThroughTheClient)
 }
 
-func testEngineSendsHTTPSThroughTheClient(t *testing.T, noLoop bool) {
+func testEngineSendsHTTPSThroughTheClient(t *testing.T, senders bool) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
 	defer srv.Close()
 	tr := NewTransport(4, 5*time.Second)
 	tr.TLS = srv.Client().Transport
-	e := &Engine{Client: &http.Client{Transport: tr}, Workload: getWorkload{srv.URL}, MaxInFlight: 4, noLoop: noLoop}
+	e := &Engine{Client: &http.Client{Transport: tr}, Workload: getWorkload{srv.URL}, MaxInFlight: 4, Senders: senders}
 	defer tr.CloseIdleConnections()
 	if ok, errs := runN(t, e, 6); ok != 6 {
 		t.Errorf("%d successes, errors %v; want 6", ok, errs)
@@ -174,17 +174,17 @@ func TestEngineTakesAnAnswerBeforeTheBodyIsOut(t *testing.T) {
 	for _, drain := range []bool{true, false} {
 		name := map[bool]string{true: "drains", false: "stops reading"}[drain]
 		t.Run(name, func(t *testing.T) {
-			forEachPath(t, func(t *testing.T, noLoop bool) {
-				if noLoop && !drain {
+			forEachPath(t, func(t *testing.T, senders bool) {
+				if senders && !drain {
 					t.Skip("a sender goroutine writes the whole body before it reads")
 				}
-				answerEarly(t, noLoop, drain)
+				answerEarly(t, senders, drain)
 			})
 		})
 	}
 }
 
-func answerEarly(t *testing.T, noLoop, drain bool) {
+func answerEarly(t *testing.T, senders, drain bool) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +219,7 @@ func answerEarly(t *testing.T, noLoop, drain bool) {
 		return (&http.Request{Method: http.MethodPost, URL: u, Header: http.Header{},
 			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}).WithContext(ctx)
 	}}
-	e := &Engine{Client: NewClient(1, 20*time.Second), Workload: w, MaxInFlight: 1, noLoop: noLoop}
+	e := &Engine{Client: NewClient(1, 20*time.Second), Workload: w, MaxInFlight: 1, Senders: senders}
 	defer e.Client.CloseIdleConnections()
 	ok, errs := runN(t, e, 2)
 	if ok != 0 || errs[413] != 2 {

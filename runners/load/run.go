@@ -90,6 +90,9 @@ type Config struct {
 	CommitTime time.Time
 	// Client overrides the HTTP client (default NewClient).
 	Client *http.Client
+	// Senders sends from goroutines spread over every core instead of the
+	// single-core event loop (see Engine.Senders).
+	Senders bool
 }
 
 // DefaultTimeout is the per-request timeout when Config.Timeout is 0.
@@ -261,6 +264,7 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 		MaxInFlight: p.MaxInFlight,
 		Limits:      p.Limits,
 		Observe:     p.Observe,
+		Senders:     p.Senders,
 	}
 	total := NewRecorder()
 	var elapsed time.Duration

@@ -251,7 +251,7 @@ func TestRunGeneratorBottleneck(t *testing.T) {
 // should have gone.
 func TestStallsAreMeasured(t *testing.T) { forEachPath(t, testStallsAreMeasured) }
 
-func testStallsAreMeasured(t *testing.T, noLoop bool) {
+func testStallsAreMeasured(t *testing.T, senders bool) {
 	stall := target.Options{StallEvery: 400 * time.Millisecond, StallFor: 150 * time.Millisecond}
 	ep := startTarget(t, stall)
 	base, _ := url.Parse(ep)
@@ -259,7 +259,7 @@ func testStallsAreMeasured(t *testing.T, noLoop bool) {
 	work := &Engram{Base: base, Data: dataset.New(d, 1), Dim: 768, NumNodes: 100}
 	run := func(inFlight int) (*PhaseResult, float64) {
 		var slow, all atomic.Int64
-		e := &Engine{Client: NewClient(inFlight, 5*time.Second), Workload: work, MaxInFlight: inFlight, noLoop: noLoop,
+		e := &Engine{Client: NewClient(inFlight, 5*time.Second), Workload: work, MaxInFlight: inFlight, Senders: senders,
 			Limits: Limits{LateAfter: time.Hour, DropAfter: time.Hour, MaxLateFraction: 1, MaxDroppedFraction: 1},
 			Observe: func(s Sample) {
 				all.Add(1)

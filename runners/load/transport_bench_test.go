@@ -137,14 +137,14 @@ func BenchmarkPhase(b *testing.B) {
 	data := dataset.New(scenario.Data{NumNodes: 1000, EmbeddingDim: 768, MemorySpaces: 1}, 1)
 	never := Limits{LateAfter: time.Hour, DropAfter: time.Hour, MaxLateFraction: 1, MaxDroppedFraction: 1}
 	for _, bc := range []struct {
-		name   string
-		noLoop bool
+		name    string
+		senders bool
 	}{{"loop", false}, {"senders", true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			client := NewClient(8, 10*time.Second)
 			defer client.CloseIdleConnections()
 			e := &Engine{Client: client, Workload: &Engram{Base: base, Data: data, Dim: 768, NumNodes: 1000},
-				MaxInFlight: 8, Limits: never, noLoop: bc.noLoop}
+				MaxInFlight: 8, Limits: never, Senders: bc.senders}
 			m, err := NewMix([numOps]float64{Search: 1}, 1)
 			if err != nil {
 				b.Fatal(err)
