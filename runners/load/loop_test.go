@@ -226,3 +226,23 @@ func answerEarly(t *testing.T, senders, drain bool) {
 		t.Errorf("%d successes, errors %v; want 2 × 413", ok, errs)
 	}
 }
+
+// An IPv6 loopback endpoint is reached as well as an IPv4 one.
+func TestEngineReachesIPv6Loopback(t *testing.T) { forEachPath(t, testEngineReachesIPv6Loopback) }
+
+func testEngineReachesIPv6Loopback(t *testing.T, senders bool) {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+	e := &Engine{Client: NewClient(2, 5*time.Second), Workload: getWorkload{srv.URL}, MaxInFlight: 2, Senders: senders}
+	defer e.Client.CloseIdleConnections()
+	if ok, errs := runN(t, e, 5); ok != 5 {
+		t.Errorf("%d successes, errors %v; want 5", ok, errs)
+	}
+}
