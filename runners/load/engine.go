@@ -202,7 +202,7 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	if ph.Duration <= 0 {
 		return nil, fmt.Errorf("load: phase %q duration must be > 0 (got %v)", ph.Name, ph.Duration)
 	}
-	p := &phase{e: e, ph: ph, ctx: ctx, lim: e.limits(), early: e.Early, n: e.maxInFlight(), maxReq: ph.MaxRequests}
+	p := &phase{e: e, ph: ph, ctx: ctx, lim: e.limits(), early: e.Early, n: e.maxInFlight(), maxReq: ph.MaxRequests, seq: ph.FirstSeq}
 	if p.maxReq == 0 {
 		p.maxReq = ^uint64(0)
 	}

@@ -93,6 +93,44 @@ func testEngineStopsAtMaxRequests(t *testing.T, senders bool) {
 	}
 }
 
+// Phases of one run never send the same item twice: a phase numbers its
+// sends from FirstSeq, and NextSeq is where the next phase starts.
+func TestPhasesNumberTheirSends(t *testing.T) { forEachPath(t, testPhasesNumberTheirSends) }
+
+func testPhasesNumberTheirSends(t *testing.T, senders bool) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	var mu sync.Mutex
+	var seqs []uint64
+	w := rawWorkload{func(ctx context.Context, seq uint64) *http.Request {
+		mu.Lock()
+		seqs = append(seqs, seq)
+		mu.Unlock()
+		r, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/x", nil)
+		return r
+	}}
+	e := &Engine{Client: NewClient(4, 5*time.Second), Workload: w, MaxInFlight: 4, Senders: senders}
+	defer e.Client.CloseIdleConnections()
+	next := uint64(1000)
+	for phase := 0; phase < 2; phase++ {
+		res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(1000)}, Mix: mix(t, [numOps]float64{1}),
+			Duration: time.Minute, MaxRequests: 5, FirstSeq: next})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := next + 5; res.NextSeq != want {
+			t.Errorf("phase %d from %d: NextSeq %d, want %d", phase, next, res.NextSeq, want)
+		}
+		next = res.NextSeq
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(seqs)
+	if want := []uint64{1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009}; !slices.Equal(seqs, want) {
+		t.Errorf("sends numbered %v, want %v", seqs, want)
+	}
+}
+
 // A saturated generator reports itself: two in-flight slots against a slow
 // handler cannot keep 100 sends a second.
 func TestSaturatedGeneratorReportsItself(t *testing.T) {
