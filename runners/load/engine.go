@@ -498,40 +498,47 @@ func waitUntil(ctx context.Context, t time.Time, timer *time.Timer) bool {
 
 // send performs one request and classifies it.
 func (e *Engine) send(ctx context.Context, ws *senderState, it item, start time.Time) Sample {
-	smp := Sample{Op: it.op, Intended: it.intended}
-	intendedAt := start.Add(it.intended)
 	req, err := ws.sender.Request(ctx, it.op, it.seq)
 	sentAt := time.Now()
-	smp.Lag = sentAt.Sub(intendedAt)
-	if smp.Lag < 0 {
-		// Sent early (see Engine.Early): measured from the actual send.
-		intendedAt, smp.Lag = sentAt, 0
-	}
-	if err != nil {
-		smp.Outcome = OutcomeConnection
-	} else if c := ws.conn(req); c != nil {
-		status, err := c.do(req)
-		if err != nil {
-			smp.Outcome = classify(err)
-		} else {
-			smp.Outcome = Outcome(status)
-		}
-	} else {
-		resp, err := e.Client.Do(req)
-		if err != nil {
-			smp.Outcome = classify(err)
-		} else {
-			smp.Outcome = Outcome(resp.StatusCode)
-			if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-				smp.Outcome = classify(err)
+	o := OutcomeConnection
+	if err == nil {
+		if c := ws.conn(req); c != nil {
+			status, err := c.do(req)
+			if o = Outcome(status); err != nil {
+				o = classify(err)
 			}
-			resp.Body.Close()
+		} else {
+			o = e.do(req)
 		}
 	}
+	return measured(it, start, sentAt, o)
+}
+
+// do sends req through e.Client and reads its response to the end.
+func (e *Engine) do(req *http.Request) Outcome {
+	resp, err := e.Client.Do(req)
+	if err != nil {
+		return classify(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return classify(err)
+	}
+	return Outcome(resp.StatusCode)
+}
+
+// measured is the sample of send it of a phase that started at start, sent
+// at sentAt and ending now with outcome o. Latency runs from the intended
+// time, or from sentAt for a send that left early (see Engine.Early), so
+// that it never reads below the service time.
+func measured(it item, start, sentAt time.Time, o Outcome) Sample {
 	end := time.Now()
-	smp.Service = end.Sub(sentAt)
-	smp.Latency = end.Sub(intendedAt)
-	return smp
+	from := start.Add(it.intended)
+	lag := sentAt.Sub(from)
+	if lag < 0 {
+		from, lag = sentAt, 0
+	}
+	return Sample{Op: it.op, Intended: it.intended, Lag: lag, Service: end.Sub(sentAt), Latency: end.Sub(from), Outcome: o}
 }
 
 // connSet is the senders' own connections of one phase, so that an
