@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/engram/m18-gate/gate/input"
+	"github.com/engram/m18-gate/gate/internal/gatetest"
 	"github.com/engram/m18-gate/internal/testenv"
 )
 
@@ -13,12 +15,12 @@ import (
 // 4 % (inconclusive), the rest identical in distribution.
 func BenchmarkCompare(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	base, head := NewSet(), NewSet()
+	base, head := input.NewSet(), input.NewSet()
 	metrics := []string{"p50", "p95", "p99", "p99.9", "mean", "throughput"}
 	i := 0
 	for s := range 100 {
 		for _, m := range metrics {
-			unit, hib := metricInfo(m)
+			unit, hib := input.MetricInfo(m)
 			shift := 0.0
 			switch i % 10 {
 			case 3:
@@ -27,11 +29,11 @@ func BenchmarkCompare(b *testing.B) {
 				shift = 0.04
 			}
 			i++
-			k := Key{fmt.Sprintf("scenario-%03d", s), "overall", m}
-			for _, v := range lognormal(r, 100, 0.03, 20) {
+			k := key(fmt.Sprintf("scenario-%03d", s), "overall", m)
+			for _, v := range gatetest.Lognormal(r, 100, 0.03, 20) {
 				base.Add(k, unit, hib, v)
 			}
-			for _, v := range lognormal(r, 100*(1+shift), 0.03, 20) {
+			for _, v := range gatetest.Lognormal(r, 100*(1+shift), 0.03, 20) {
 				head.Add(k, unit, hib, v)
 			}
 		}

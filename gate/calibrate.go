@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/engram/m18-gate/gate/input"
 	"github.com/engram/m18-gate/gate/stats"
 	"github.com/engram/m18-gate/internal/version"
 )
@@ -59,7 +60,7 @@ type CalibrationEntry struct {
 }
 
 // Key returns the entry's key.
-func (e CalibrationEntry) Key() Key { return Key{e.Scenario, e.Operation, e.Metric} }
+func (e CalibrationEntry) Key() input.Key { return key(e.Scenario, e.Operation, e.Metric) }
 
 // noise is the spread MinDetectableEffect takes: relative, or absolute for
 // absolute metrics.
@@ -82,7 +83,7 @@ func (e CalibrationEntry) MDEFor(n int, alpha, power float64) float64 {
 
 // Calibrate measures the noise of every sample in aa (A/A runs pooled) and the
 // MDE for n runs per side at alpha and power.
-func Calibrate(aa *Set, n int, alpha, power float64) (*Calibration, error) {
+func Calibrate(aa *input.Set, n int, alpha, power float64) (*Calibration, error) {
 	if min := stats.MinSamplesForAlpha(alpha); n < min {
 		return nil, fmt.Errorf("n = %d runs per side cannot reach p < %v at all; use at least %d", n, alpha, min)
 	}
@@ -134,7 +135,7 @@ func Calibrate(aa *Set, n int, alpha, power float64) (*Calibration, error) {
 }
 
 // Lookup returns the entry of k.
-func (c *Calibration) Lookup(k Key) (CalibrationEntry, bool) {
+func (c *Calibration) Lookup(k input.Key) (CalibrationEntry, bool) {
 	if c == nil {
 		return CalibrationEntry{}, false
 	}
@@ -156,7 +157,7 @@ func ReadCalibration(path string) (*Calibration, error) {
 	dec.DisallowUnknownFields()
 	var c Calibration
 	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, jsonFieldError(err))
+		return nil, fmt.Errorf("%s: %w", path, input.JSONError(err))
 	}
 	if c.Schema != CalibrationSchema {
 		return nil, fmt.Errorf("%s: field \"schema\" is %q, want %q (make one with m18-gate calibrate)", path, c.Schema, CalibrationSchema)

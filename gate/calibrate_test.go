@@ -6,28 +6,27 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/engram/m18-gate/gate/stats"
+	"github.com/engram/m18-gate/gate/input"
+	"github.com/engram/m18-gate/gate/internal/gatetest"
 	"github.com/engram/m18-gate/gate/verdict"
-	"github.com/engram/m18-gate/runners/result"
 )
 
 func TestCalibrate(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
-	aa := NewSet()
+	aa := input.NewSet()
 	aa.Files = []string{"aa.json"}
-	aa.addFingerprint("f00000000000")
-	for _, v := range lognormal(r, 100, 0.03, 30) {
-		aa.Add(Key{"s", "overall", "p50"}, "ms", false, v)
+	aa.Fingerprints = []string{"f00000000000"}
+	for _, v := range gatetest.Lognormal(r, 100, 0.03, 30) {
+		aa.Add(key("s", "overall", "p50"), "ms", false, v)
 	}
-	for _, v := range lognormal(r, 100, 0.40, 30) {
-		aa.Add(Key{"s", "overall", "p99"}, "ms", false, v)
+	for _, v := range gatetest.Lognormal(r, 100, 0.40, 30) {
+		aa.Add(key("s", "overall", "p99"), "ms", false, v)
 	}
 	for _, v := range spread(0.02, 0.5, 30) {
-		aa.Add(Key{"s", "overall", "error_rate"}, "fraction", false, v)
+		aa.Add(key("s", "overall", "error_rate"), "fraction", false, v)
 	}
-	aa.Add(Key{"s", "overall", "p95"}, "ms", false, 1) // too few runs
+	aa.Add(key("s", "overall", "p95"), "ms", false, 1) // too few runs
 	c, err := Calibrate(aa, 10, 0.01, 0.8)
 	if err != nil {
 		t.Fatal(err)
@@ -35,9 +34,9 @@ func TestCalibrate(t *testing.T) {
 	if len(c.Entries) != 3 || len(c.Notes) != 1 || !strings.Contains(c.Notes[0], "only 1 run") {
 		t.Fatalf("entries %+v notes %v", c.Entries, c.Notes)
 	}
-	p50, _ := c.Lookup(Key{"s", "overall", "p50"})
-	p99, _ := c.Lookup(Key{"s", "overall", "p99"})
-	er, _ := c.Lookup(Key{"s", "overall", "error_rate"})
+	p50, _ := c.Lookup(key("s", "overall", "p50"))
+	p99, _ := c.Lookup(key("s", "overall", "p99"))
+	er, _ := c.Lookup(key("s", "overall", "error_rate"))
 	t.Logf("p50 cv %.4f mde %.4f; p99 cv %.4f mde %.4f; error rate mad %.4f mde %.4f points", p50.RobustCV, p50.MDE, p99.RobustCV, p99.MDE, er.MAD, er.MDE)
 	if p50.RobustCV < 0.015 || p50.RobustCV > 0.05 || p50.MDE <= p50.RobustCV || p50.MDE > 0.1 {
 		t.Errorf("p50: %+v", p50)
@@ -64,21 +63,21 @@ func TestCalibrate(t *testing.T) {
 
 	// A comparison the calibration covers reports its MDE; a noisy p99
 	// that cannot be settled says so with the MDE.
-	b, h := NewSet(), NewSet()
-	for _, v := range lognormal(r, 100, 0.03, 10) {
-		b.Add(Key{"s", "overall", "p50"}, "ms", false, v)
+	b, h := input.NewSet(), input.NewSet()
+	for _, v := range gatetest.Lognormal(r, 100, 0.03, 10) {
+		b.Add(key("s", "overall", "p50"), "ms", false, v)
 	}
-	for _, v := range lognormal(r, 110, 0.03, 10) {
-		h.Add(Key{"s", "overall", "p50"}, "ms", false, v)
+	for _, v := range gatetest.Lognormal(r, 110, 0.03, 10) {
+		h.Add(key("s", "overall", "p50"), "ms", false, v)
 	}
-	for _, v := range lognormal(r, 100, 0.40, 10) {
-		b.Add(Key{"s", "overall", "p99"}, "ms", false, v)
+	for _, v := range gatetest.Lognormal(r, 100, 0.40, 10) {
+		b.Add(key("s", "overall", "p99"), "ms", false, v)
 	}
-	for _, v := range lognormal(r, 110, 0.40, 10) {
-		h.Add(Key{"s", "overall", "p99"}, "ms", false, v)
+	for _, v := range gatetest.Lognormal(r, 110, 0.40, 10) {
+		h.Add(key("s", "overall", "p99"), "ms", false, v)
 	}
-	b.addFingerprint("f00000000000")
-	h.addFingerprint("f00000000000")
+	b.Fingerprints = []string{"f00000000000"}
+	h.Fingerprints = []string{"f00000000000"}
 	p := testPolicy()
 	p.Calibration = c2
 	v, err := Compare(b, h, p)
@@ -90,7 +89,7 @@ func TestCalibrate(t *testing.T) {
 			t.Errorf("%s: no MDE", cmp.Metric)
 			continue
 		}
-		want, _ := c2.Lookup(Key{cmp.Scenario, cmp.Operation, cmp.Metric})
+		want, _ := c2.Lookup(key(cmp.Scenario, cmp.Operation, cmp.Metric))
 		if math.Abs(*cmp.MDE-want.MDE) > 1e-12 {
 			t.Errorf("%s: MDE %v, want the calibration's %v for n = 10", cmp.Metric, *cmp.MDE, want.MDE)
 		}
@@ -107,45 +106,3 @@ func TestCalibrate(t *testing.T) {
 		t.Errorf("calibration fingerprint: %v %v", err, v.Warnings)
 	}
 }
-
-func TestChangePoints(t *testing.T) {
-	dir := t.TempDir()
-	r := rand.New(rand.NewPCG(9, 9))
-	var files []string
-	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 40 {
-		level := 0.20
-		if i >= 25 {
-			level = 0.26 // a 30 % step at index 25
-		}
-		d := resultDoc("nightly/soak", "f00000000000", start.Add(time.Duration(i)*24*time.Hour), lognormal(r, level, 0.02, 3), 0)
-		path := filepath.Join(dir, strings.Replace(d.Run.Start.Format("20060102"), "/", "", -1)+".json")
-		if err := result.WriteFile(path, d); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, path)
-	}
-	// Given out of order: LoadSeries orders by Run.Start.
-	files[0], files[39] = files[39], files[0]
-	series, err := LoadSeries(files, "p50", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(series) != 1 || len(series[0].Points) != 40 || series[0].Operation != "overall" {
-		t.Fatalf("series: %+v", series)
-	}
-	got := ChangePoints(series, statsOptions())
-	if len(got[0].ChangePoints) != 1 || got[0].ChangePoints[0].Index != 25 || !got[0].ChangePoints[0].Time.Equal(start.Add(25*24*time.Hour)) {
-		t.Errorf("change points: %+v", got[0].ChangePoints)
-	}
-	var buf strings.Builder
-	if err := WriteChangePoints(&buf, got); err != nil || !strings.Contains(buf.String(), "2025-01-26") {
-		t.Errorf("text: %v\n%s", err, buf.String())
-	}
-	t.Log("\n" + buf.String())
-	if _, err := LoadSeries(files, "p42", ""); err == nil || !strings.Contains(err.Error(), "unknown metric") {
-		t.Errorf("bad metric: %v", err)
-	}
-}
-
-func statsOptions() stats.EDivisiveOptions { return stats.EDivisiveOptions{Seed: 1} }

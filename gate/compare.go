@@ -1,19 +1,23 @@
 package gate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/engram/m18-gate/gate/config"
+	"github.com/engram/m18-gate/gate/input"
+	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/stats"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/version"
@@ -22,11 +26,11 @@ import (
 
 // CompareFiles loads the base and head files and compares them; see Compare.
 func CompareFiles(base, head []string, p Policy) (*verdict.Verdict, error) {
-	b, err := Load(base...)
+	b, err := input.Load(base...)
 	if err != nil {
 		return nil, fmt.Errorf("base: %w", err)
 	}
-	h, err := Load(head...)
+	h, err := input.Load(head...)
 	if err != nil {
 		return nil, fmt.Errorf("head: %w", err)
 	}
@@ -41,7 +45,7 @@ func CompareFiles(base, head []string, p Policy) (*verdict.Verdict, error) {
 // is invalid, when base and head come from different hardware fingerprints
 // (unless p.AllowFingerprintMismatch), or when nothing at all is comparable.
 // A regression is not an error: it is the verdict's Summary.Outcome.
-func Compare(base, head *Set, p Policy) (*verdict.Verdict, error) {
+func Compare(base, head *input.Set, p Policy) (*verdict.Verdict, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -166,9 +170,8 @@ func Compare(base, head *Set, p Policy) (*verdict.Verdict, error) {
 			tooFew, len(pairs), p.Alpha, stats.MinSamplesForAlpha(p.Alpha), max(DefaultRepetitions, stats.MinSamplesForAlpha(p.Alpha))))
 	}
 	sortComparisons(v.Comparisons)
-	sort.SliceStable(v.Skipped, func(i, j int) bool {
-		a, b := v.Skipped[i], v.Skipped[j]
-		return keyLess(Key{a.Scenario, a.Operation, a.Metric}, Key{b.Scenario, b.Operation, b.Metric})
+	slices.SortStableFunc(v.Skipped, func(a, b verdict.Skip) int {
+		return key(a.Scenario, a.Operation, a.Metric).Compare(key(b.Scenario, b.Operation, b.Metric))
 	})
 	v.Summary = summarize(v)
 	return v, nil
@@ -176,8 +179,8 @@ func Compare(base, head *Set, p Policy) (*verdict.Verdict, error) {
 
 // pair is one comparison in the making.
 type pair struct {
-	key        Key
-	base, head *Sample
+	key        input.Key
+	base, head *input.Sample
 	unit       string
 	rule       Rule
 	c          verdict.Comparison
@@ -328,12 +331,12 @@ func decide(pr *pair, p Policy) {
 	if wlo > whi {
 		wlo, whi = whi, wlo
 	}
-	pct := func(f float64) string { return signedPct(f, abs) }
+	pct := func(f float64) string { return render.SignedChange(f, abs) }
 	ci := fmt.Sprintf("%d%% CI %s … %s", int(math.Round((1-alpha)*100)), pct(c.CILow), pct(c.CIHigh))
 	thr := "±" + strings.TrimPrefix(pct(t), "+")
-	ptext := fmt.Sprintf("p = %s", fmtP(c.PAdjusted))
+	ptext := fmt.Sprintf("p = %s", render.ReasonP(c.PAdjusted))
 	if c.PAdjusted != c.PValue {
-		ptext = fmt.Sprintf("p = %s adjusted (%s raw)", fmtP(c.PAdjusted), fmtP(c.PValue))
+		ptext = fmt.Sprintf("p = %s adjusted (%s raw)", render.ReasonP(c.PAdjusted), render.ReasonP(c.PValue))
 	}
 	mdeText := ""
 	if !math.IsNaN(pr.mde) {
@@ -364,7 +367,7 @@ func decide(pr *pair, p Policy) {
 		c.Decision = verdict.Regressed
 		c.Reason = fmt.Sprintf("%s worse (%s), %s < %v, beyond the %s threshold", strings.TrimPrefix(pct(worse), "+"), ci, ptext, alpha, thr)
 		if abs {
-			c.Reason = fmt.Sprintf("error rate %s → %s, %s worse (%s), %s < %v: more than %s worse is a regression (compare_m17's error-rate rule)", pctOf(c.BaseMedian), pctOf(c.HeadMedian), strings.TrimPrefix(pct(worse), "+"), ci, ptext, alpha, strings.TrimPrefix(pct(t), "+"))
+			c.Reason = fmt.Sprintf("error rate %s → %s, %s worse (%s), %s < %v: more than %s worse is a regression (compare_m17's error-rate rule)", render.Fraction(c.BaseMedian), render.Fraction(c.HeadMedian), strings.TrimPrefix(pct(worse), "+"), ci, ptext, alpha, strings.TrimPrefix(pct(t), "+"))
 		}
 		return
 	case sig && beyond(-worse, -shift):
@@ -428,7 +431,7 @@ func zeroBaseDecision(pr *pair, sig bool, ptext string) {
 	if c.HigherIsBetter {
 		worse = -worse
 	}
-	from := fmt.Sprintf("median %s → %s %s (relative change undefined from 0)", fmtNum(c.BaseMedian), fmtNum(c.HeadMedian), c.Unit)
+	from := fmt.Sprintf("median %s → %s %s (relative change undefined from 0)", render.Number(c.BaseMedian), render.Number(c.HeadMedian), c.Unit)
 	switch {
 	case sig && worse > 0:
 		c.Decision = verdict.Regressed
@@ -477,7 +480,7 @@ func runsNeeded(pr *pair, effect, halfWidth float64, p Policy) int {
 	return int(math.Ceil(need))
 }
 
-func checkFingerprints(base, head *Set, p Policy, v *verdict.Verdict) error {
+func checkFingerprints(base, head *input.Set, p Policy, v *verdict.Verdict) error {
 	all := map[string]bool{}
 	for _, f := range base.Fingerprints {
 		all[f] = true
@@ -510,8 +513,8 @@ func checkFingerprints(base, head *Set, p Policy, v *verdict.Verdict) error {
 	return nil
 }
 
-func nothingComparable(base, head *Set, skipped []verdict.Skip) error {
-	msg := fmt.Sprintf("nothing to compare: base has scenarios %s, head has %s", quoteList(base.Scenarios()), quoteList(head.Scenarios()))
+func nothingComparable(base, head *input.Set, skipped []verdict.Skip) error {
+	msg := fmt.Sprintf("nothing to compare: base has scenarios %s, head has %s", render.QuoteList(base.Scenarios()), render.QuoteList(head.Scenarios()))
 	if len(skipped) > 0 {
 		msg += fmt.Sprintf("; %d skipped, first: %s: %s", len(skipped), skipped[0].Scenario, skipped[0].Reason)
 	}
@@ -539,19 +542,15 @@ func Answer(s verdict.Summary) string {
 	return s.AnswerLine()
 }
 
-var decisionOrder = []string{verdict.Regressed, verdict.Inconclusive, verdict.Improved, verdict.Unchanged}
-
+// sortComparisons lists regressions first (render.DecisionRank), then by key.
 func sortComparisons(cs []verdict.Comparison) {
-	sort.SliceStable(cs, func(i, j int) bool {
-		a, b := cs[i], cs[j]
-		if ra, rb := rank(decisionOrder, a.Decision), rank(decisionOrder, b.Decision); ra != rb {
-			return ra < rb
-		}
-		return keyLess(Key{a.Scenario, a.Operation, a.Metric}, Key{b.Scenario, b.Operation, b.Metric})
+	slices.SortStableFunc(cs, func(a, b verdict.Comparison) int {
+		return cmp.Or(cmp.Compare(render.DecisionRank(a.Decision), render.DecisionRank(b.Decision)),
+			key(a.Scenario, a.Operation, a.Metric).Compare(key(b.Scenario, b.Operation, b.Metric)))
 	})
 }
 
-func side(s *Set) verdict.Side {
+func side(s *input.Set) verdict.Side {
 	return verdict.Side{
 		Files:       s.Files,
 		Commit:      s.Commit,
@@ -564,7 +563,7 @@ func side(s *Set) verdict.Side {
 // sameAsSoleOperation returns the operation whose samples, on both sides,
 // are exactly those of k's "overall" when the scenario measured only that
 // one operation; "" otherwise. ops is operationsByMetric(base, head).
-func sameAsSoleOperation(base, head *Set, k Key, ops map[scenarioMetric][]string) string {
+func sameAsSoleOperation(base, head *input.Set, k input.Key, ops map[scenarioMetric][]string) string {
 	sole := ""
 	for _, op := range ops[scenarioMetric{k.Scenario, k.Metric}] {
 		if op == k.Operation {
@@ -578,8 +577,8 @@ func sameAsSoleOperation(base, head *Set, k Key, ops map[scenarioMetric][]string
 	if sole == "" {
 		return ""
 	}
-	op := Key{Scenario: k.Scenario, Operation: sole, Metric: k.Metric}
-	for _, s := range []*Set{base, head} {
+	op := input.Key{Scenario: k.Scenario, Operation: sole, Metric: k.Metric}
+	for _, s := range []*input.Set{base, head} {
 		a, b := s.Samples[k], s.Samples[op]
 		if a == nil || b == nil || !slices.Equal(a.Values, b.Values) {
 			return ""
@@ -593,9 +592,9 @@ type scenarioMetric struct{ scenario, metric string }
 // operationsByMetric lists, for each scenario and metric, the distinct
 // operations that base or head measured it for: one pass, so that checking
 // every key stays linear in the number of keys.
-func operationsByMetric(base, head *Set) map[scenarioMetric][]string {
+func operationsByMetric(base, head *input.Set) map[scenarioMetric][]string {
 	ops := map[scenarioMetric][]string{}
-	for _, s := range []*Set{base, head} {
+	for _, s := range []*input.Set{base, head} {
 		for k := range s.Samples {
 			sm := scenarioMetric{k.Scenario, k.Metric}
 			if !slices.Contains(ops[sm], k.Operation) {
@@ -606,22 +605,17 @@ func operationsByMetric(base, head *Set) map[scenarioMetric][]string {
 	return ops
 }
 
-func unionKeys(a, b *Set) []Key {
-	seen := map[Key]bool{}
-	var keys []Key
-	for _, s := range []*Set{a, b} {
+func unionKeys(a, b *input.Set) []input.Key {
+	seen := map[input.Key]bool{}
+	for _, s := range []*input.Set{a, b} {
 		for k := range s.Samples {
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
+			seen[k] = true
 		}
 	}
-	sortKeys(keys)
-	return keys
+	return slices.SortedFunc(maps.Keys(seen), input.Key.Compare)
 }
 
-func scenarioSet(s *Set) map[string]bool {
+func scenarioSet(s *input.Set) map[string]bool {
 	m := map[string]bool{}
 	for k := range s.Samples {
 		m[k.Scenario] = true
@@ -629,19 +623,19 @@ func scenarioSet(s *Set) map[string]bool {
 	return m
 }
 
-func tierNames(c *Config) []string {
+func tierNames(c *config.Config) []string {
 	if c == nil {
 		return []string{"none: no config"}
 	}
-	var names []string
-	for n := range c.Tiers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(c.Tiers))
 }
 
-func keyHash(k Key) uint64 {
+// key is the input.Key of a comparison or a skip.
+func key(scenario, operation, metric string) input.Key {
+	return input.Key{Scenario: scenario, Operation: operation, Metric: metric}
+}
+
+func keyHash(k input.Key) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(k.Scenario + "\x00" + k.Operation + "\x00" + k.Metric))
 	return h.Sum64()
@@ -684,41 +678,4 @@ func orNone(list []string) string {
 		return "(none)"
 	}
 	return strings.Join(list, ", ")
-}
-
-func quoteList(list []string) string {
-	if len(list) == 0 {
-		return "(none)"
-	}
-	q := make([]string, len(list))
-	for i, s := range list {
-		q[i] = fmt.Sprintf("%q", s)
-	}
-	if len(q) > 8 {
-		q = append(q[:8], fmt.Sprintf("… (%d more)", len(list)-8))
-	}
-	return "[" + strings.Join(q, " ") + "]"
-}
-
-// signedPct formats a change: relative as "+5.2%", absolute points (error
-// rate, as a fraction) as "+5.2pp".
-func signedPct(f float64, points bool) string {
-	unit := "%"
-	if points {
-		unit = "pp"
-	}
-	return fmt.Sprintf("%+.1f%s", f*100, unit)
-}
-
-func pctOf(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }
-
-func fmtP(p float64) string {
-	if p < 0.0001 {
-		return fmt.Sprintf("%.1e", p)
-	}
-	return fmt.Sprintf("%.4f", p)
-}
-
-func fmtNum(f float64) string {
-	return fmt.Sprintf("%.4g", f)
 }

@@ -6,13 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/engram/m18-gate/gate/config"
+	"github.com/engram/m18-gate/gate/input"
 	"github.com/engram/m18-gate/gate/verdict"
 )
 
 // one builds base and head sets holding a single comparison.
-func one(metric, unit string, higherIsBetter bool, base, head []float64) (*Set, *Set) {
-	b, h := NewSet(), NewSet()
-	k := Key{"s", "overall", metric}
+func one(metric, unit string, higherIsBetter bool, base, head []float64) (*input.Set, *input.Set) {
+	b, h := input.NewSet(), input.NewSet()
+	k := key("s", "overall", metric)
 	for _, v := range base {
 		b.Add(k, unit, higherIsBetter, v)
 	}
@@ -66,7 +68,7 @@ func TestDecisions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			unit, _ := metricInfo(tt.metric)
+			unit, _ := input.MetricInfo(tt.metric)
 			b, h := one(tt.metric, unit, tt.hib, tt.base, tt.head)
 			p := testPolicy()
 			p.Competitive = tt.competitive
@@ -117,7 +119,7 @@ func TestBenjaminiHochbergChangesOutcome(t *testing.T) {
 		t.Errorf("alone: p = %v, adjusted %v; want 2/252 unadjusted", alone.PValue, alone.PAdjusted)
 	}
 	for _, m := range []string{"p95", "p99", "mean"} {
-		k := Key{"s", "overall", m}
+		k := key("s", "overall", m)
 		for _, x := range spread(100, 0.01, 5) {
 			b.Add(k, "ms", false, x)
 			h.Add(k, "ms", false, x)
@@ -145,15 +147,15 @@ func TestBenjaminiHochbergChangesOutcome(t *testing.T) {
 }
 
 func TestOutcomes(t *testing.T) {
-	reg := func(b, h *Set, scenario string, shift float64) {
+	reg := func(b, h *input.Set, scenario string, shift float64) {
 		for _, x := range spread(100, 0.01, 10) {
-			b.Add(Key{scenario, "overall", "p99"}, "ms", false, x)
+			b.Add(key(scenario, "overall", "p99"), "ms", false, x)
 		}
 		for _, x := range spread(100*(1+shift), 0.01, 10) {
-			h.Add(Key{scenario, "overall", "p99"}, "ms", false, x)
+			h.Add(key(scenario, "overall", "p99"), "ms", false, x)
 		}
 	}
-	cfg, err := ParseConfig("m18-gate.toml", []byte("[scenario.comp]\ncompetitive = true\n"))
+	cfg, err := config.Parse("m18-gate.toml", []byte("[scenario.comp]\ncompetitive = true\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,10 +174,10 @@ func TestOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, h := NewSet(), NewSet()
+			b, h := input.NewSet(), input.NewSet()
 			reg(b, h, "internal", tt.internal)
 			reg(b, h, "comp", tt.comp)
-			p := cfg.Apply(testPolicy())
+			p := testPolicy().WithConfig(cfg)
 			v, err := Compare(b, h, p)
 			if err != nil {
 				t.Fatal(err)
@@ -191,18 +193,18 @@ func TestOutcomes(t *testing.T) {
 }
 
 func TestSkipsAndErrors(t *testing.T) {
-	add := func(s *Set, scenario, metric string) {
+	add := func(s *input.Set, scenario, metric string) {
 		for _, x := range spread(100, 0.01, 10) {
-			s.Add(Key{scenario, "overall", metric}, "ms", false, x)
+			s.Add(key(scenario, "overall", metric), "ms", false, x)
 		}
 	}
-	b, h := NewSet(), NewSet()
+	b, h := input.NewSet(), input.NewSet()
 	add(b, "both", "p50")
 	add(h, "both", "p50")
 	add(b, "both", "p99") // base only
 	add(b, "gone", "p50") // scenario missing in head
 	add(h, "new", "p50")  // scenario missing in base
-	cfg, err := ParseConfig("cfg.toml", []byte(`
+	cfg, err := config.Parse("cfg.toml", []byte(`
 [scenario.both.metric.p50]
 ignore = "too noisy, see #1"
 `))
@@ -228,17 +230,17 @@ ignore = "too noisy, see #1"
 	}
 
 	// Ignoring the only common comparison leaves nothing: a usage error.
-	_, err = Compare(b, h, cfg.Apply(p))
+	_, err = Compare(b, h, p.WithConfig(cfg))
 	if err == nil || !strings.Contains(err.Error(), "nothing to compare") || !strings.Contains(err.Error(), "ignored by config (cfg.toml:2): too noisy") {
 		t.Errorf("err = %v, want nothing to compare naming the ignore", err)
 	}
 
 	// Fingerprints.
-	fb, fh := NewSet(), NewSet()
+	fb, fh := input.NewSet(), input.NewSet()
 	add(fb, "x", "p50")
 	add(fh, "x", "p50")
-	fb.addFingerprint("aaaaaaaaaaaa")
-	fh.addFingerprint("bbbbbbbbbbbb")
+	fb.Fingerprints = []string{"aaaaaaaaaaaa"}
+	fh.Fingerprints = []string{"bbbbbbbbbbbb"}
 	if _, err := Compare(fb, fh, p); err == nil || !strings.Contains(err.Error(), "--allow-fingerprint-mismatch") {
 		t.Errorf("fingerprint mismatch: err = %v", err)
 	}
@@ -249,8 +251,8 @@ ignore = "too noisy, see #1"
 	}
 
 	// Tiers.
-	tc, _ := ParseConfig("cfg.toml", []byte("[tiers]\npr = [\"both\"]\n"))
-	p = tc.Apply(testPolicy())
+	tc, _ := config.Parse("cfg.toml", []byte("[tiers]\npr = [\"both\"]\n"))
+	p = testPolicy().WithConfig(tc)
 	p.Tier = "nightly"
 	if _, err := Compare(b, h, p); err == nil || !strings.Contains(err.Error(), `tier "nightly" is not defined`) {
 		t.Errorf("unknown tier: %v", err)
@@ -311,13 +313,13 @@ func TestAnswer(t *testing.T) {
 // the same requests again; comparing it too would double-count in the
 // Benjamini–Hochberg correction. With two operations it is its own figure.
 func TestOverallOfOneOperationIsSkipped(t *testing.T) {
-	build := func(ops []string, shift float64) *Set {
-		s := NewSet()
+	build := func(ops []string, shift float64) *input.Set {
+		s := input.NewSet()
 		for _, v := range spread(10*shift, 0.02, 10) {
 			for _, op := range ops {
-				s.Add(Key{Scenario: "s", Operation: op, Metric: "p50"}, "ms", false, v)
+				s.Add(input.Key{Scenario: "s", Operation: op, Metric: "p50"}, "ms", false, v)
 			}
-			s.Add(Key{Scenario: "s", Operation: "overall", Metric: "p50"}, "ms", false, v)
+			s.Add(input.Key{Scenario: "s", Operation: "overall", Metric: "p50"}, "ms", false, v)
 		}
 		return s
 	}

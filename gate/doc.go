@@ -14,7 +14,8 @@
 // A sample is one value per independent run — an m18 repetition, an Engram
 // loadtest report file, a go test -bench line, a criterion sample, a
 // hyperfine run — never one value per request, whose latencies are
-// autocorrelated. Load detects each input's format by its content.
+// autocorrelated. Package input reads them, detecting each input's format
+// by its content; package config reads the policy file.
 //
 // # The decision
 //

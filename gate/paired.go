@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/engram/m18-gate/gate/input"
 	"github.com/engram/m18-gate/gate/stats"
 )
 
@@ -13,7 +14,7 @@ import (
 // the raw differences head_i − base_i. why says, when not empty, why the two
 // samples cannot be paired (the comparison then falls back to the unpaired
 // test).
-func pairedLogRatios(b, h *Sample) (d, raw []float64, why string) {
+func pairedLogRatios(b, h *input.Sample) (d, raw []float64, why string) {
 	if len(b.Values) != len(h.Values) {
 		return nil, nil, fmt.Sprintf("base has %d runs and head %d", len(b.Values), len(h.Values))
 	}
@@ -39,7 +40,7 @@ func pairedLogRatios(b, h *Sample) (d, raw []float64, why string) {
 
 // byStart returns the values of s ordered by run start time, or why it
 // cannot (a run without a start time).
-func byStart(s *Sample, side string) ([]float64, string) {
+func byStart(s *input.Sample, side string) ([]float64, string) {
 	if len(s.Starts) != len(s.Values) {
 		return nil, side + " runs carry no start times (only m18 results do)"
 	}

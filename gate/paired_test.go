@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/engram/m18-gate/gate/input"
+	"github.com/engram/m18-gate/gate/internal/gatetest"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/runners/result"
 )
@@ -16,9 +18,9 @@ import (
 // interleaved builds base and head sets as the action's ab mode measures
 // them: pair i runs A B for even i and B A for odd i, one second apart, so
 // each value carries its run's start time.
-func interleaved(metric, unit string, hib bool, base, head []float64) (*Set, *Set) {
-	b, h := NewSet(), NewSet()
-	k := Key{"s", "overall", metric}
+func interleaved(metric, unit string, hib bool, base, head []float64) (*input.Set, *input.Set) {
+	b, h := input.NewSet(), input.NewSet()
+	k := key("s", "overall", metric)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range base {
 		tb, th := t0.Add(time.Duration(2*i)*time.Second), t0.Add(time.Duration(2*i+1)*time.Second)
@@ -133,23 +135,25 @@ func TestPairedFallback(t *testing.T) {
 	tests := []struct {
 		name         string
 		metric, unit string
-		sets         func() (*Set, *Set)
+		sets         func() (*input.Set, *input.Set)
 		decision     string
 		reason       string // must appear in the reason
 		notInReason  string
 	}{
-		{"paired", result.MetricP50, "ms", func() (*Set, *Set) { return interleaved(result.MetricP50, "ms", false, ten, slower) },
+		{"paired", result.MetricP50, "ms", func() (*input.Set, *input.Set) { return interleaved(result.MetricP50, "ms", false, ten, slower) },
 			verdict.Regressed, "(paired t test of log ratios over 10 interleaved pairs)", "unpaired"},
-		{"different n", result.MetricP50, "ms", func() (*Set, *Set) { return interleaved(result.MetricP50, "ms", false, ten, slower[:9]) },
+		{"different n", result.MetricP50, "ms", func() (*input.Set, *input.Set) { return interleaved(result.MetricP50, "ms", false, ten, slower[:9]) },
 			"", "(unpaired Mann-Whitney: cannot pair, base has 10 runs and head 9)", "paired t test"},
-		{"no start times", result.MetricP50, "ms", func() (*Set, *Set) { return one(result.MetricP50, "ms", false, ten, slower) },
+		{"no start times", result.MetricP50, "ms", func() (*input.Set, *input.Set) { return one(result.MetricP50, "ms", false, ten, slower) },
 			verdict.Regressed, "cannot pair, base runs carry no start times", "paired t test"},
-		{"non-positive value", result.MetricP50, "ms", func() (*Set, *Set) { return interleaved(result.MetricP50, "ms", false, ten, withZero) },
+		{"non-positive value", result.MetricP50, "ms", func() (*input.Set, *input.Set) { return interleaved(result.MetricP50, "ms", false, ten, withZero) },
 			"", "cannot pair, a value is not positive", "paired t test"},
-		{"error rate stays unpaired", result.MetricErrorRate, UnitFraction, func() (*Set, *Set) {
-			return interleaved(result.MetricErrorRate, UnitFraction, false, constant(0.01, 10), constant(0.01, 10))
+		{"error rate stays unpaired", result.MetricErrorRate, input.UnitFraction, func() (*input.Set, *input.Set) {
+			return interleaved(result.MetricErrorRate, input.UnitFraction, false, constant(0.01, 10), constant(0.01, 10))
 		}, verdict.Unchanged, "", "pair"},
-		{"too few pairs", result.MetricP50, "ms", func() (*Set, *Set) { return interleaved(result.MetricP50, "ms", false, ten[:4], slower[:4]) },
+		{"too few pairs", result.MetricP50, "ms", func() (*input.Set, *input.Set) {
+			return interleaved(result.MetricP50, "ms", false, ten[:4], slower[:4])
+		},
 			verdict.Inconclusive, "too few pairs: 4 interleaved pairs cannot judge a change at α = 0.01; need at least 5 pairs", "runs per side"},
 	}
 	for _, tt := range tests {
@@ -178,8 +182,8 @@ func TestPairedFallback(t *testing.T) {
 // TestPairedOrdersByStartTime: runs are paired by start time, not by the
 // order they were read, and the drift between pairs cancels.
 func TestPairedOrdersByStartTime(t *testing.T) {
-	k := Key{"s", "overall", result.MetricP50}
-	b, h := NewSet(), NewSet()
+	k := key("s", "overall", result.MetricP50)
+	b, h := input.NewSet(), input.NewSet()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	const n = 10
 	// The machine slows down 8 % per pair; head is 10 % slower than base
@@ -227,7 +231,7 @@ func TestPairedFromResultFiles(t *testing.T) {
 			p50   float64
 			list  *[]string
 		}{{"base", tb, 0.2 * drift * (1 + 0.003*float64(i%4)), &base}, {"head", th, 0.2 * drift * 1.10, &head}} {
-			d := resultDoc("ci/x", "fp", s.start, []float64{s.p50}, 0)
+			d := gatetest.ResultDoc("ci/x", "fp", s.start, []float64{s.p50}, 0)
 			name := filepath.Join(dir, fmt.Sprintf("%s-%d.json", s.side, i))
 			if err := result.WriteFile(name, d); err != nil {
 				t.Fatal(err)

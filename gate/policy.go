@@ -2,9 +2,7 @@ package gate
 
 import (
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
+	"github.com/engram/m18-gate/gate/config"
 	"time"
 )
 
@@ -52,7 +50,7 @@ type Policy struct {
 	// Config holds per-scenario and per-metric overrides and tiers, when
 	// the repository has a config file. Its [defaults] are not applied
 	// here: use Config.Apply, so that flags can still override them.
-	Config *Config
+	Config *config.Config
 	// Tier, when set, restricts the verdict to the scenarios the config
 	// lists under [tiers] for it; others are skipped with a reason.
 	Tier string
@@ -98,9 +96,9 @@ func (p Policy) Validate() error {
 	case !(p.Alpha > 0 && p.Alpha < 1):
 		return fmt.Errorf("alpha must be in (0, 1), got %v", p.Alpha)
 	case !(p.Threshold > 0 && p.Threshold < 10):
-		return fmt.Errorf("threshold must be in (0 %%, 1000 %%), got %s", FormatPercent(p.Threshold))
+		return fmt.Errorf("threshold must be in (0 %%, 1000 %%), got %s", config.FormatPercent(p.Threshold))
 	case !(p.CompetitiveThreshold > 0 && p.CompetitiveThreshold < 10):
-		return fmt.Errorf("competitive threshold must be in (0 %%, 1000 %%), got %s", FormatPercent(p.CompetitiveThreshold))
+		return fmt.Errorf("competitive threshold must be in (0 %%, 1000 %%), got %s", config.FormatPercent(p.CompetitiveThreshold))
 	case !(p.ErrorRatePoints > 0 && p.ErrorRatePoints <= 1):
 		return fmt.Errorf("error-rate threshold must be in (0, 100] points, got %v", p.ErrorRatePoints*100)
 	case !(p.Power > 0 && p.Power < 1):
@@ -109,34 +107,4 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("bootstrap resamples must be ≥ 100, got %d", p.Resamples)
 	}
 	return nil
-}
-
-// ParsePercent reads a threshold written in percent: "5" and "5%" both mean
-// 5 % and return 0.05. A bare number below 0.5 is refused, because "0.05"
-// is far more often a fraction meant as 5 % than a threshold of 0.05 %;
-// write "0.05%" to mean that.
-func ParsePercent(s string) (float64, error) {
-	t := strings.TrimSpace(s)
-	pct := strings.HasSuffix(t, "%")
-	t = strings.TrimSpace(strings.TrimSuffix(t, "%"))
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("%q is not a percentage (write 5 or 5%% for five percent)", s)
-	}
-	return percentValue(v, pct, s)
-}
-
-func percentValue(v float64, pct bool, orig string) (float64, error) {
-	if !(v > 0) {
-		return 0, fmt.Errorf("%s must be > 0 %%", orig)
-	}
-	if !pct && v < 0.5 {
-		return 0, fmt.Errorf("%s is read in percent, i.e. %v %%; write %v%% for %v %%, or %s%% if you really mean %s %%", orig, v, v*100, v*100, orig, orig)
-	}
-	return v / 100, nil
-}
-
-// FormatPercent writes a fraction as a percentage: 0.05 → "5%".
-func FormatPercent(f float64) string {
-	return strconv.FormatFloat(f*100, 'g', 4, 64) + "%"
 }

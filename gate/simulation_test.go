@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/engram/m18-gate/gate/internal/gatetest"
 	"github.com/engram/m18-gate/gate/verdict"
 )
 
@@ -33,7 +34,7 @@ func TestSimulatedRates(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(i)+1, 0x5eed))
 			blocked, decisions := 0, map[string]int{}
 			for v := range verdicts {
-				b, h := one("p50", "ms", false, lognormal(r, 100, cv, n), lognormal(r, 100*(1+tt.shift), cv, n))
+				b, h := one("p50", "ms", false, gatetest.Lognormal(r, 100, cv, n), gatetest.Lognormal(r, 100*(1+tt.shift), cv, n))
 				p := testPolicy()
 				p.Seed = uint64(v) // independent bootstrap per verdict
 				vd, err := Compare(b, h, p)

@@ -17,7 +17,10 @@ import (
 	"strings"
 
 	"github.com/engram/m18-gate/gate"
+	"github.com/engram/m18-gate/gate/config"
+	"github.com/engram/m18-gate/gate/input"
 	"github.com/engram/m18-gate/gate/render"
+	"github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/gate/stats"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/cli"
@@ -139,11 +142,11 @@ func (p *percent) String() string {
 	if !p.set {
 		return ""
 	}
-	return gate.FormatPercent(p.v)
+	return config.FormatPercent(p.v)
 }
 
 func (p *percent) Set(s string) error {
-	v, err := gate.ParsePercent(s)
+	v, err := config.ParsePercent(s)
 	if err != nil {
 		return err
 	}
@@ -190,7 +193,7 @@ func compare(args []string, stdout, stderr io.Writer) int {
 	var threshold, compThreshold percent
 	fs.Var(base, "base", "base `FILE` (repeat, or list several after the flag)")
 	fs.Var(head, "head", "head `FILE` (repeat, or list several after the flag)")
-	config := fs.String("config", "", "policy `FILE` (default "+gate.DefaultConfigPath+" when it exists)")
+	configPath := fs.String("config", "", "policy `FILE` (default "+config.DefaultPath+" when it exists)")
 	competitive := fs.Bool("competitive", false, "treat every comparison as competitive (10% threshold, exit 2)")
 	alpha := fs.Float64("alpha", 0, "significance level after Benjamini-Hochberg (default 0.01, or the config's)")
 	fs.Var(&threshold, "threshold", "internal threshold in `PERCENT`: 5 and 5% both mean five percent (default 5, or the config's)")
@@ -225,18 +228,18 @@ func compare(args []string, stdout, stderr io.Writer) int {
 	}
 
 	p := gate.DefaultPolicy()
-	cfgPath := *config
+	cfgPath := *configPath
 	if cfgPath == "" {
-		if _, err := os.Stat(gate.DefaultConfigPath); err == nil {
-			cfgPath = gate.DefaultConfigPath
+		if _, err := os.Stat(config.DefaultPath); err == nil {
+			cfgPath = config.DefaultPath
 		}
 	}
 	if cfgPath != "" {
-		cfg, err := gate.LoadConfig(cfgPath)
+		cfg, err := config.Load(cfgPath)
 		if err != nil {
 			return usageError(stderr, err)
 		}
-		p = cfg.Apply(p)
+		p = p.WithConfig(cfg)
 	}
 	if *alpha != 0 {
 		p.Alpha = *alpha
@@ -306,7 +309,7 @@ func calibrate(args []string, stdout, stderr io.Writer) int {
 	if len(runs.names) == 0 {
 		return usageError(stderr, errors.New("calibrate needs --runs FILE..."))
 	}
-	set, err := gate.Load(runs.names...)
+	set, err := input.Load(runs.names...)
 	if err != nil {
 		return usageError(stderr, err)
 	}
@@ -322,7 +325,7 @@ func calibrate(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "noise floor of %d A/A file(s); MDE for %d runs per side, alpha %v, power %v\n", len(c.Files), c.N, c.Alpha, c.Power)
 	fmt.Fprintf(stdout, "%-40s %-18s %-10s %6s %12s %10s %8s\n", "scenario", "operation", "metric", "runs", "median", "noise", "MDE")
 	for _, e := range c.Entries {
-		noise, mde := gate.FormatPercent(e.RobustCV), gate.FormatPercent(e.MDE)
+		noise, mde := config.FormatPercent(e.RobustCV), config.FormatPercent(e.MDE)
 		if e.Absolute {
 			noise, mde = strconv.FormatFloat(e.MAD*100, 'g', 3, 64)+"pp", strconv.FormatFloat(e.MDE*100, 'g', 3, 64)+"pp"
 		}
@@ -337,8 +340,8 @@ func calibrate(args []string, stdout, stderr io.Writer) int {
 func changepoints(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("changepoints", stderr)
 	ff, last := multiFiles(1)
-	series := ff[0]
-	fs.Var(series, "series", "m18 result or m18.series/v1 `FILE` (repeat, or list several after the flag)")
+	seriesFiles := ff[0]
+	fs.Var(seriesFiles, "series", "m18 result or m18.series/v1 `FILE` (repeat, or list several after the flag)")
 	metric := fs.String("metric", "", "metric of m18 results (default p99); filters series files when set")
 	operation := fs.String("operation", "", "operation of m18 results (default overall); filters series files when set")
 	alpha := fs.Float64("alpha", 0.05, "significance level of each split (permutation test)")
@@ -357,14 +360,14 @@ func changepoints(args []string, stdout, stderr io.Writer) int {
 	if len(rest) > 0 {
 		return usageError(stderr, fmt.Errorf("unexpected argument %q (files go after --series)", rest[0]))
 	}
-	if len(series.names) == 0 {
+	if len(seriesFiles.names) == 0 {
 		return usageError(stderr, errors.New("changepoints needs --series FILE..."))
 	}
-	s, err := gate.LoadSeries(series.names, *metric, *operation)
+	s, err := series.Load(seriesFiles.names, *metric, *operation)
 	if err != nil {
 		return usageError(stderr, err)
 	}
-	res := gate.ChangePoints(s, stats.EDivisiveOptions{Alpha: *alpha, Permutations: *permutations, MinSize: *minSize, Seed: *seed})
+	res := series.ChangePoints(s, stats.EDivisiveOptions{Alpha: *alpha, Permutations: *permutations, MinSize: *minSize, Seed: *seed})
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -373,7 +376,7 @@ func changepoints(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitPass
 	}
-	if err := gate.WriteChangePoints(stdout, res); err != nil {
+	if err := series.WriteText(stdout, res); err != nil {
 		return usageError(stderr, err)
 	}
 	return exitPass
@@ -388,20 +391,20 @@ func usageError(stderr io.Writer, err error) int {
 // tier, one per line, so that the action runs what the policy names.
 func scenarios(args []string, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet("m18-gate scenarios", stderr)
-	config := fs.String("config", ".github/m18-gate.toml", "policy file with a [tiers] table")
+	configPath := fs.String("config", config.DefaultPath, "policy file with a [tiers] table")
 	tier := fs.String("tier", "pr", "tier whose scenarios to list")
 	fs.Usage = cli.Usage(fs, "Usage: m18-gate scenarios --config FILE --tier T\n\nPrints the scenarios of tier T in the config's [tiers] table, one per line.\nExit 0 listed; 3 no such file, a bad config, or no such tier.\n\nFlags:\n", "")
 	if code, done := cli.Parse(fs, args); done {
 		return code
 	}
-	cfg, err := gate.LoadConfig(*config)
+	cfg, err := config.Load(*configPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "m18-gate scenarios: %v\n", err)
 		return exitUsage
 	}
 	list, ok := cfg.Tier(*tier)
 	if !ok || len(list) == 0 {
-		fmt.Fprintf(stderr, "m18-gate scenarios: %s: no scenarios for tier %q (add [tiers] %s = [\"ci/fast_regression_check\"])\n", *config, *tier, *tier)
+		fmt.Fprintf(stderr, "m18-gate scenarios: %s: no scenarios for tier %q (add [tiers] %s = [\"ci/fast_regression_check\"])\n", *configPath, *tier, *tier)
 		return exitUsage
 	}
 	for _, s := range list {

@@ -59,21 +59,31 @@ func Headline(v *verdict.Verdict) string {
 	return Status(v) + ": " + Answer(v)
 }
 
-// decisionRank orders comparisons for display: regressions (competitive
-// first), then inconclusive, improved, unchanged.
-func decisionRank(c verdict.Comparison) int {
-	switch c.Decision {
+// DecisionRank is the order decisions are listed in, in a verdict and in
+// every report: regressed 0, inconclusive 1, improved 2, unchanged 3, and
+// anything else after them.
+func DecisionRank(decision string) int {
+	switch decision {
 	case verdict.Regressed:
-		if c.Competitive {
-			return 0
-		}
-		return 1
+		return 0
 	case verdict.Inconclusive:
-		return 2
+		return 1
 	case verdict.Improved:
+		return 2
+	case verdict.Unchanged:
 		return 3
 	}
 	return 4
+}
+
+// decisionRank orders comparisons for display: in DecisionRank order, with
+// competitive regressions before the other regressions (and an unknown
+// decision beside unchanged).
+func decisionRank(c verdict.Comparison) int {
+	if c.Decision == verdict.Regressed && c.Competitive {
+		return 0
+	}
+	return min(DecisionRank(c.Decision)+1, 4)
 }
 
 // Sorted returns v's comparisons in display order (regressions first), stable
@@ -235,4 +245,51 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// The formats of a comparison's reason, which the gate writes: more precise
+// than the table columns, so that a reason explains its decision.
+
+// SignedChange formats a change in a reason: relative as "+5.2%", absolute
+// points (an error rate, as a fraction) as "+5.2pp".
+func SignedChange(f float64, points bool) string {
+	unit := "%"
+	if points {
+		unit = "pp"
+	}
+	return fmt.Sprintf("%+.1f%s", f*100, unit)
+}
+
+// Fraction formats a fraction as a percentage with one decimal: 0.052 →
+// "5.2%".
+func Fraction(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }
+
+// ReasonP formats a p-value in a reason: four decimals, or scientific
+// notation below 0.0001.
+func ReasonP(p float64) string {
+	if p < 0.0001 {
+		return fmt.Sprintf("%.1e", p)
+	}
+	return fmt.Sprintf("%.4f", p)
+}
+
+// Number formats a plain value with four significant digits.
+func Number(f float64) string {
+	return fmt.Sprintf("%.4g", f)
+}
+
+// QuoteList quotes the names of a list, ["a" "b"], at most eight of
+// them; "(none)" when it is empty.
+func QuoteList(list []string) string {
+	if len(list) == 0 {
+		return "(none)"
+	}
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	if len(q) > 8 {
+		q = append(q[:8], fmt.Sprintf("… (%d more)", len(list)-8))
+	}
+	return "[" + strings.Join(q, " ") + "]"
 }

@@ -10,7 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/engram/m18-gate/gate"
+	"github.com/engram/m18-gate/gate/config"
 	"github.com/engram/m18-gate/internal/testenv"
 )
 
@@ -309,7 +309,7 @@ func TestWorkflowsDoWhatTheIssueSays(t *testing.T) {
 // TestExampleConfigIsValid loads .github/m18-gate.toml with the gate's own
 // parser, so the example never drifts from the format.
 func TestExampleConfigIsValid(t *testing.T) {
-	c, err := gate.LoadConfig(filepath.Join(testenv.ModuleRoot(t), ".github", "m18-gate.toml"))
+	c, err := config.Load(filepath.Join(testenv.ModuleRoot(t), ".github", "m18-gate.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/gate"
+	"github.com/engram/m18-gate/gate/input"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/runners/load"
 	"github.com/engram/m18-gate/runners/result"
@@ -99,7 +100,7 @@ func compare(t *testing.T, b, h *side) *verdict.Verdict {
 	p.Paired = true
 	// The base runs are repeated runs of one build, that is A/A runs: they
 	// calibrate the noise, so that every verdict states its MDE.
-	aa, err := gate.Load(b.files...)
+	aa, err := input.Load(b.files...)
 	if err != nil {
 		t.Fatal(err)
 	}

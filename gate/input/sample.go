@@ -1,7 +1,10 @@
-package gate
+package input
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -84,26 +87,16 @@ func (s *Set) AddAt(k Key, unit string, higherIsBetter bool, value float64, star
 // Keys returns the keys of s in a stable order: by scenario, then operation
 // (canonical m18 order, "overall" first), then metric (canonical order).
 func (s *Set) Keys() []Key {
-	keys := make([]Key, 0, len(s.Samples))
-	for k := range s.Samples {
-		keys = append(keys, k)
-	}
-	sortKeys(keys)
-	return keys
+	return slices.SortedFunc(maps.Keys(s.Samples), Key.Compare)
 }
 
 // Scenarios returns the distinct scenarios of s, sorted.
 func (s *Set) Scenarios() []string {
 	seen := map[string]bool{}
-	var out []string
 	for k := range s.Samples {
-		if !seen[k.Scenario] {
-			seen[k.Scenario] = true
-			out = append(out, k.Scenario)
-		}
+		seen[k.Scenario] = true
 	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func (s *Set) addFingerprint(hash string) {
@@ -170,37 +163,27 @@ func (s *Set) Merge(o *Set) {
 	}
 }
 
+// rank is v's place in list; values not in it come after all that are.
 func rank(list []string, v string) int {
-	for i, x := range list {
-		if x == v {
-			return i
-		}
+	if i := slices.Index(list, v); i >= 0 {
+		return i
 	}
 	return len(list)
 }
 
 var operationOrder = append([]string{result.OpOverall}, result.Operations...)
 
-func sortKeys(keys []Key) {
-	sort.Slice(keys, func(i, j int) bool { return keyLess(keys[i], keys[j]) })
-}
-
-func keyLess(a, b Key) bool {
-	if a.Scenario != b.Scenario {
-		return a.Scenario < b.Scenario
-	}
-	if a.Operation != b.Operation {
-		ra, rb := rank(operationOrder, a.Operation), rank(operationOrder, b.Operation)
-		if ra != rb {
-			return ra < rb
-		}
-		return a.Operation < b.Operation
-	}
-	ra, rb := rank(result.Metrics, a.Metric), rank(result.Metrics, b.Metric)
-	if ra != rb {
-		return ra < rb
-	}
-	return a.Metric < b.Metric
+// Compare orders keys by scenario, then operation (canonical m18 order,
+// "overall" first, then the rest alphabetically), then metric (canonical
+// order, then alphabetically), for slices.SortFunc.
+func (k Key) Compare(o Key) int {
+	return cmp.Or(
+		strings.Compare(k.Scenario, o.Scenario),
+		cmp.Compare(rank(operationOrder, k.Operation), rank(operationOrder, o.Operation)),
+		strings.Compare(k.Operation, o.Operation),
+		cmp.Compare(rank(result.Metrics, k.Metric), rank(result.Metrics, o.Metric)),
+		strings.Compare(k.Metric, o.Metric),
+	)
 }
 
 // describeHardware makes the one-line machine description of a fingerprint.

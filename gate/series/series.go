@@ -1,4 +1,7 @@
-package gate
+// Package series reads the history of a metric — one point per run, from m18
+// results or m18.series/v1 files — and finds its change points with
+// E-divisive means (stats.EDivisive).
+package series
 
 import (
 	"bytes"
@@ -6,26 +9,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"os"
+	"slices"
 	"sort"
 	"text/tabwriter"
 	"time"
 
+	"github.com/engram/m18-gate/gate/input"
 	"github.com/engram/m18-gate/gate/stats"
 	"github.com/engram/m18-gate/runners/result"
 )
 
-// SeriesSchema names the series file format changepoints reads besides m18
-// results.
-const SeriesSchema = "m18.series/v1"
+// Schema names the series file format Load reads besides m18 results.
+const Schema = "m18.series/v1"
 
-// SeriesFile is an m18.series/v1 document: time-ordered values of one or more
+// File is an m18.series/v1 document: time-ordered values of one or more
 // metrics, for history that does not come as m18 results.
 //
 //	{"schema": "m18.series/v1", "series": [{"scenario": "ci/fast",
 //	  "operation": "overall", "metric": "p99", "unit": "ms",
 //	  "points": [{"time": "2025-01-02T03:04:05Z", "label": "abc123", "value": 0.51}, …]}]}
-type SeriesFile struct {
+type File struct {
 	Schema string   `json:"schema"`
 	Series []Series `json:"series"`
 }
@@ -47,13 +53,13 @@ type Point struct {
 	Value float64 `json:"value"`
 }
 
-// LoadSeries reads m18 result documents and m18.series/v1 files into series.
+// Load reads m18 result documents and m18.series/v1 files into series.
 // A result document contributes one point per scenario: the median over its
 // repetitions of metric for operation, at Run.Start, labelled by the commit
 // (or run id); metric defaults to p99 and operation to "overall" there.
 // Series files are filtered by metric and operation only when those are
 // given. Points are ordered by time.
-func LoadSeries(paths []string, metric, operation string) ([]Series, error) {
+func Load(paths []string, metric, operation string) ([]Series, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no series files")
 	}
@@ -64,9 +70,9 @@ func LoadSeries(paths []string, metric, operation string) ([]Series, error) {
 	if resOp == "" {
 		resOp = result.OpOverall
 	}
-	byKey := map[Key]*Series{}
+	byKey := map[input.Key]*Series{}
 	add := func(s Series) {
-		k := Key{s.Scenario, s.Operation, s.Metric}
+		k := input.Key{Scenario: s.Scenario, Operation: s.Operation, Metric: s.Metric}
 		if cur := byKey[k]; cur != nil {
 			cur.Points = append(cur.Points, s.Points...)
 			return
@@ -83,28 +89,28 @@ func LoadSeries(paths []string, metric, operation string) ([]Series, error) {
 			Schema string `json:"schema"`
 		}
 		if err := json.Unmarshal(data, &probe); err != nil {
-			return nil, fmt.Errorf("%s: not JSON (want m18 results or an %s file): %w", p, SeriesSchema, err)
+			return nil, fmt.Errorf("%s: not JSON (want m18 results or an %s file): %w", p, Schema, err)
 		}
 		switch probe.Schema {
-		case SeriesSchema:
+		case Schema:
 			dec := json.NewDecoder(bytes.NewReader(data))
 			dec.DisallowUnknownFields()
-			var f SeriesFile
+			var f File
 			if err := dec.Decode(&f); err != nil {
-				return nil, fmt.Errorf("%s: %w", p, jsonFieldError(err))
+				return nil, fmt.Errorf("%s: %w", p, input.JSONError(err))
 			}
 			for i, s := range f.Series {
 				if s.Scenario == "" || s.Metric == "" {
 					return nil, fmt.Errorf("%s: series[%d]: \"scenario\" and \"metric\" must be set", p, i)
 				}
 				if s.Operation == "" {
-					s.Operation = NoOperation
+					s.Operation = input.NoOperation
 				}
 				if (metric != "" && s.Metric != metric) || (operation != "" && s.Operation != operation) {
 					continue
 				}
 				for j, pt := range s.Points {
-					if !isFinite(pt.Value) {
+					if math.IsNaN(pt.Value) || math.IsInf(pt.Value, 0) {
 						return nil, fmt.Errorf("%s: series[%d].points[%d].value is not finite", p, i, j)
 					}
 				}
@@ -137,23 +143,18 @@ func LoadSeries(paths []string, metric, operation string) ([]Series, error) {
 			if label == "" {
 				label = doc.Run.RunID
 			}
-			unit, _ := metricInfo(resMetric)
+			unit, _ := input.MetricInfo(resMetric)
 			add(Series{Scenario: doc.Run.Scenario, Operation: resOp, Metric: resMetric, Unit: unit,
 				Points: []Point{{Time: doc.Run.Start, Label: label, Value: stats.Median(vals)}}})
 		default:
-			return nil, fmt.Errorf("%s: field \"schema\" is %q; changepoints reads %q results or %q files", p, probe.Schema, result.SchemaVersion, SeriesSchema)
+			return nil, fmt.Errorf("%s: field \"schema\" is %q; changepoints reads %q results or %q files", p, probe.Schema, result.SchemaVersion, Schema)
 		}
 	}
 	if len(byKey) == 0 {
 		return nil, fmt.Errorf("no series with metric %q and operation %q in the inputs", resMetric, resOp)
 	}
-	keys := make([]Key, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	sortKeys(keys)
-	out := make([]Series, 0, len(keys))
-	for _, k := range keys {
+	out := make([]Series, 0, len(byKey))
+	for _, k := range slices.SortedFunc(maps.Keys(byKey), input.Key.Compare) {
 		s := byKey[k]
 		sort.SliceStable(s.Points, func(i, j int) bool { return s.Points[i].Time.Before(s.Points[j].Time) })
 		out = append(out, *s)
@@ -161,8 +162,8 @@ func LoadSeries(paths []string, metric, operation string) ([]Series, error) {
 	return out, nil
 }
 
-// SeriesChanges is the E-divisive analysis of one series.
-type SeriesChanges struct {
+// Changes is the E-divisive analysis of one series.
+type Changes struct {
 	Scenario     string          `json:"scenario"`
 	Operation    string          `json:"operation"`
 	Metric       string          `json:"metric"`
@@ -189,14 +190,14 @@ type ChangePointAt struct {
 }
 
 // ChangePoints runs E-divisive means (stats.EDivisive) over every series.
-func ChangePoints(series []Series, o stats.EDivisiveOptions) []SeriesChanges {
-	out := make([]SeriesChanges, 0, len(series))
+func ChangePoints(series []Series, o stats.EDivisiveOptions) []Changes {
+	out := make([]Changes, 0, len(series))
 	minSize := o.MinSize
 	if minSize <= 0 {
 		minSize = 4
 	}
 	for _, s := range series {
-		sc := SeriesChanges{Scenario: s.Scenario, Operation: s.Operation, Metric: s.Metric, Unit: s.Unit, Points: len(s.Points), ChangePoints: []ChangePointAt{}}
+		sc := Changes{Scenario: s.Scenario, Operation: s.Operation, Metric: s.Metric, Unit: s.Unit, Points: len(s.Points), ChangePoints: []ChangePointAt{}}
 		vals := make([]float64, len(s.Points))
 		for i, p := range s.Points {
 			vals[i] = p.Value
@@ -205,7 +206,10 @@ func ChangePoints(series []Series, o stats.EDivisiveOptions) []SeriesChanges {
 			sc.Note = fmt.Sprintf("%d points; E-divisive needs at least %d (two segments of %d)", len(vals), 2*minSize, minSize)
 		}
 		for _, cp := range stats.EDivisive(vals, o) {
-			at := ChangePointAt{Index: cp.Index, PValue: cp.PValue, Before: cp.Before, After: cp.After, Change: finite(cp.Change)}
+			at := ChangePointAt{Index: cp.Index, PValue: cp.PValue, Before: cp.Before, After: cp.After, Change: cp.Change}
+			if math.IsNaN(at.Change) || math.IsInf(at.Change, 0) {
+				at.Change = 0 // JSON cannot hold it
+			}
 			if cp.Index >= 0 && cp.Index < len(s.Points) {
 				at.Time, at.Label = s.Points[cp.Index].Time, s.Points[cp.Index].Label
 			}
@@ -216,8 +220,8 @@ func ChangePoints(series []Series, o stats.EDivisiveOptions) []SeriesChanges {
 	return out
 }
 
-// WriteChangePoints writes a text table of the change points.
-func WriteChangePoints(w io.Writer, all []SeriesChanges) error {
+// WriteText writes a text table of the change points.
+func WriteText(w io.Writer, all []Changes) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, s := range all {
 		fmt.Fprintf(tw, "%s %s %s (%d points)\n", s.Scenario, s.Operation, s.Metric, s.Points)

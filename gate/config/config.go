@@ -1,4 +1,8 @@
-package gate
+// Package config reads a repository's gate policy, .github/m18-gate.toml:
+// defaults, the scenarios of each tier, and overrides per metric, scenario
+// and operation. Errors name the file, the line and the key, and suggest the
+// known key a typo was meant to be.
+package config
 
 import (
 	"errors"
@@ -8,12 +12,10 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
-
-	"github.com/engram/m18-gate/gate/verdict"
 )
 
-// DefaultConfigPath is where a repository keeps its gate policy.
-const DefaultConfigPath = ".github/m18-gate.toml"
+// DefaultPath is where a repository keeps its gate policy.
+const DefaultPath = ".github/m18-gate.toml"
 
 // Config is a repository's gate policy, read from its .github/m18-gate.toml:
 // defaults, scenarios per tier, and overrides per scenario, metric and
@@ -22,7 +24,7 @@ type Config struct {
 	// Path is the file the config was read from, as given.
 	Path string
 	// Defaults are the [defaults] table; nil fields were not set.
-	Defaults ConfigDefaults
+	Defaults Defaults
 	// Tiers maps a tier name ("pr", "nightly") to its scenarios.
 	Tiers map[string][]string
 	// Metrics are the [metric.<name>] tables: overrides for a metric in
@@ -32,8 +34,8 @@ type Config struct {
 	Scenarios map[string]*ScenarioOverride
 }
 
-// ConfigDefaults is the [defaults] table.
-type ConfigDefaults struct {
+// Defaults is the [defaults] table.
+type Defaults struct {
 	Alpha                *float64
 	Threshold            *float64
 	CompetitiveThreshold *float64
@@ -77,19 +79,19 @@ type MetricOverride struct {
 	Operations map[string]*Override
 }
 
-// LoadConfig reads and validates the config at path. Errors name the line
+// Load reads and validates the config at path. Errors name the line
 // and the field: `.github/m18-gate.toml:7: [scenario."ci/fast"] unknown key
 // "treshold" (did you mean "threshold"?)`.
-func LoadConfig(path string) (*Config, error) {
+func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfig(path, data)
+	return Parse(path, data)
 }
 
-// ParseConfig parses config data; path is used in errors and Sources.
-func ParseConfig(path string, data []byte) (*Config, error) {
+// Parse parses config data; path is used in errors and Sources.
+func Parse(path string, data []byte) (*Config, error) {
 	var raw map[string]any
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
@@ -161,28 +163,6 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-// Apply returns p with the config's [defaults] in place of p's settings.
-func (c *Config) Apply(p Policy) Policy {
-	if c == nil {
-		return p
-	}
-	d := c.Defaults
-	if d.Alpha != nil {
-		p.Alpha = *d.Alpha
-	}
-	if d.Threshold != nil {
-		p.Threshold = *d.Threshold
-	}
-	if d.CompetitiveThreshold != nil {
-		p.CompetitiveThreshold = *d.CompetitiveThreshold
-	}
-	if d.ErrorRatePoints != nil {
-		p.ErrorRatePoints = *d.ErrorRatePoints
-	}
-	p.Config = c
-	return p
-}
-
 // Tier returns the scenarios of the named tier, and whether it exists.
 func (c *Config) Tier(name string) ([]string, bool) {
 	if c == nil {
@@ -192,95 +172,35 @@ func (c *Config) Tier(name string) ([]string, bool) {
 	return s, ok
 }
 
-// Rule is the policy of one comparison after every override applied.
-type Rule struct {
-	// Threshold is relative, or absolute points for error rates.
-	Threshold      float64
-	Competitive    bool
-	HigherIsBetter bool
-	// Ignore, when not empty, is why the comparison is skipped.
-	Ignore string
-	Owners []string
-	// Source is the most specific config table that applies, if any.
-	Source *verdict.Source
+// Scope is one table of the config that applies to a comparison.
+type Scope struct {
+	*Override
+	// Scenario is true for a [scenario.<name>] table itself: its threshold
+	// is relative and does not reach metrics judged in absolute points.
+	Scenario bool
 }
 
-// Rule resolves the policy of k. higherIsBetter is the metric's own
-// direction.
-func (p Policy) Rule(k Key, higherIsBetter bool) Rule {
-	var scopes []*Override // least specific first
-	if c := p.Config; c != nil {
-		if o := c.Metrics[k.Metric]; o != nil {
-			scopes = append(scopes, o)
-		}
-		if so := c.Scenarios[k.Scenario]; so != nil {
-			scopes = append(scopes, &so.Override)
-			if mo := so.Metrics[k.Metric]; mo != nil {
-				scopes = append(scopes, &mo.Override)
-				if oo := mo.Operations[k.Operation]; oo != nil {
-					scopes = append(scopes, oo)
-				}
+// Scopes returns the tables that apply to a comparison of metric for
+// operation in scenario, least specific first: [metric.<metric>],
+// [scenario.<scenario>], its metric table, that table's operation table.
+func (c *Config) Scopes(scenario, operation, metric string) []Scope {
+	if c == nil {
+		return nil
+	}
+	var scopes []Scope
+	if o := c.Metrics[metric]; o != nil {
+		scopes = append(scopes, Scope{Override: o})
+	}
+	if so := c.Scenarios[scenario]; so != nil {
+		scopes = append(scopes, Scope{Override: &so.Override, Scenario: true})
+		if mo := so.Metrics[metric]; mo != nil {
+			scopes = append(scopes, Scope{Override: &mo.Override})
+			if oo := mo.Operations[operation]; oo != nil {
+				scopes = append(scopes, Scope{Override: oo})
 			}
 		}
 	}
-	absolute := isAbsoluteMetric(k.Metric)
-	r := Rule{Competitive: p.Competitive, HigherIsBetter: higherIsBetter}
-	var threshold, competitiveThreshold *float64
-	for _, o := range scopes {
-		if o.Competitive != nil {
-			r.Competitive = *o.Competitive || p.Competitive
-		}
-		if o.HigherIsBetter != nil {
-			r.HigherIsBetter = *o.HigherIsBetter
-		}
-		if o.Ignore != "" {
-			r.Ignore = o.Ignore
-		}
-		if len(o.Owners) > 0 {
-			r.Owners = o.Owners
-		}
-		if o.CompetitiveThreshold != nil {
-			competitiveThreshold = o.CompetitiveThreshold
-		}
-		// A scenario-wide threshold is relative; it does not reach the
-		// error rate, whose threshold is in points and set per metric.
-		if o.Threshold != nil && (!absolute || o.isMetricScope(p.Config, k)) {
-			threshold = o.Threshold
-		}
-	}
-	if len(scopes) > 0 && p.Config != nil {
-		r.Source = &verdict.Source{Path: p.Config.Path, Line: scopes[len(scopes)-1].Line}
-	}
-	switch {
-	case absolute:
-		// Error rates follow compare_m17: absolute points, and an
-		// error-rate regression is always an internal one.
-		r.Threshold = p.ErrorRatePoints
-		if threshold != nil {
-			r.Threshold = *threshold
-		}
-		r.Competitive = false
-	case r.Competitive:
-		r.Threshold = p.CompetitiveThreshold
-		if competitiveThreshold != nil {
-			r.Threshold = *competitiveThreshold
-		}
-	default:
-		r.Threshold = p.Threshold
-		if threshold != nil {
-			r.Threshold = *threshold
-		}
-	}
-	return r
-}
-
-// isMetricScope reports whether o is a metric or operation table for k (not a
-// scenario table).
-func (o *Override) isMetricScope(c *Config, k Key) bool {
-	if so := c.Scenarios[k.Scenario]; so != nil && o == &so.Override {
-		return false
-	}
-	return true
+	return scopes
 }
 
 // configParser validates the decoded TOML with line numbers at hand.
@@ -329,7 +249,7 @@ func (p *configParser) table(key []string, v any) (map[string]any, error) {
 	return t, nil
 }
 
-func (p *configParser) defaults(key []string, t map[string]any, d *ConfigDefaults) error {
+func (p *configParser) defaults(key []string, t map[string]any, d *Defaults) error {
 	known := []string{"alpha", "threshold", "competitive_threshold", "error_rate_points", "repetitions"}
 	for _, k := range sortedByLine(p, key, t) {
 		fk := append(append([]string(nil), key...), k)

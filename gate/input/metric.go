@@ -1,4 +1,4 @@
-package gate
+package input
 
 import (
 	"strings"
@@ -13,8 +13,8 @@ const (
 	UnitFraction     = "fraction"
 )
 
-// metricInfo returns the unit and direction of an m18 result metric.
-func metricInfo(metric string) (unit string, higherIsBetter bool) {
+// MetricInfo returns the unit and direction of an m18 result metric.
+func MetricInfo(metric string) (unit string, higherIsBetter bool) {
 	switch metric {
 	case result.MetricThroughput:
 		return UnitOpsPerSecond, true
@@ -22,13 +22,6 @@ func metricInfo(metric string) (unit string, higherIsBetter bool) {
 		return UnitFraction, false
 	}
 	return UnitMilliseconds, false
-}
-
-// isAbsoluteMetric reports whether changes of metric are judged in absolute
-// points rather than relative to the base (error rates: 0 % → 1 % is one
-// point, not an infinite relative change).
-func isAbsoluteMetric(metric string) bool {
-	return metric == result.MetricErrorRate
 }
 
 // higherIsBetterUnit guesses the direction of a benchmark unit without

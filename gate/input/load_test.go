@@ -1,6 +1,7 @@
-package gate
+package input
 
 import (
+	"flag"
 	"math"
 	"os"
 	"path/filepath"
@@ -8,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/engram/m18-gate/gate/internal/gatetest"
 	"github.com/engram/m18-gate/runners/result"
 )
+
+var update = flag.Bool("update", false, "rewrite testdata/result_{base,head}.json")
 
 // TestWriteResultFixture regenerates testdata/result_{base,head}.json with
 // -update; the reader test reads them like any user file.
@@ -18,8 +22,8 @@ func TestWriteResultFixture(t *testing.T) {
 		t.Skip("run with -update to regenerate testdata/result_*.json")
 	}
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	base := resultDoc("ci/fast_regression_check", "abcdef012345", start, []float64{0.20, 0.21, 0.19, 0.20, 0.22}, 0)
-	head := resultDoc("ci/fast_regression_check", "abcdef012345", start.Add(time.Hour), []float64{0.24, 0.25, 0.23, 0.24, 0.26}, 0)
+	base := gatetest.ResultDoc("ci/fast_regression_check", "abcdef012345", start, []float64{0.20, 0.21, 0.19, 0.20, 0.22}, 0)
+	head := gatetest.ResultDoc("ci/fast_regression_check", "abcdef012345", start.Add(time.Hour), []float64{0.24, 0.25, 0.23, 0.24, 0.26}, 0)
 	for name, d := range map[string]*result.Document{"result_base.json": base, "result_head.json": head} {
 		if err := result.WriteFile(filepath.Join("testdata", name), d); err != nil {
 			t.Fatal(err)
@@ -156,51 +160,5 @@ func TestReaderErrors(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "missing.json")); err == nil || !strings.Contains(err.Error(), "missing.json") {
 		t.Errorf("missing file: %v", err)
-	}
-}
-
-// TestCompareFormats runs real-format fixtures through CompareFiles.
-func TestCompareFormats(t *testing.T) {
-	p := testPolicy()
-	v, err := CompareFiles([]string{"testdata/bench/base.txt"}, []string{"testdata/bench/head.txt"}, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, c := range v.Comparisons {
-		got[c.Scenario+" "+c.Metric] = c.Decision
-	}
-	// Deterministic units: B/op grew on both benchmarks (n = 6, p = 2/924),
-	// allocs/op stayed at 1.
-	for k, want := range map[string]string{
-		"example.com/sortbench:Sort/n=100-2 B/op":       "regressed",
-		"example.com/sortbench:Sort/n=1000-2 B/op":      "regressed",
-		"example.com/sortbench:Sort/n=100-2 allocs/op":  "unchanged",
-		"example.com/sortbench:Sort/n=1000-2 allocs/op": "unchanged",
-		"example.com/sortbench:Sort/n=100-2 sec/op":     "regressed",
-	} {
-		if got[k] != want {
-			t.Errorf("%s: %s, want %s", k, got[k], want)
-		}
-	}
-
-	v, err = CompareFiles([]string{"testdata/result_base.json"}, []string{"testdata/result_head.json"}, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Latencies +20 % on every repetition, n = 5: fully separated, p =
-	// 2/252 raw, but BH across 21 comparisons (12 with p < 0.01) keeps
-	// them significant only if their adjusted p stays below 0.01.
-	if v.Base.Fingerprint != "abcdef012345" || v.Head.Commit == "" {
-		t.Errorf("sides: %+v %+v", v.Base, v.Head)
-	}
-	if v.Summary.Regressed+v.Summary.Inconclusive+v.Summary.Unchanged != len(v.Comparisons) {
-		t.Errorf("summary does not add up: %+v", v.Summary)
-	}
-	t.Logf("%s; first: %s", v.Summary.Answer, v.Comparisons[0].Reason)
-
-	// Scenario mismatch between formats: nothing to compare, exit 3.
-	if _, err := CompareFiles([]string{"testdata/hyperfine.json"}, []string{"testdata/engram_report.json"}, p); err == nil || !strings.Contains(err.Error(), "nothing to compare") {
-		t.Errorf("mismatch: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package gate
+package input
 
 import (
 	"bytes"
@@ -82,7 +82,7 @@ type criterionSample struct {
 func readCriterion(name string, data []byte) (*Set, error) {
 	var c criterionSample
 	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, jsonFieldError(err)
+		return nil, JSONError(err)
 	}
 	if len(c.Iters) == 0 {
 		return nil, errors.New(`field "iters" is missing or empty`)

@@ -1,11 +1,15 @@
-package gate
+package input
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/engram/m18-gate/runners/result"
 )
@@ -118,8 +122,9 @@ func hasField(m map[string]json.RawMessage, k string) bool {
 	return ok
 }
 
-// jsonFieldError rewrites encoding/json errors so they name the field.
-func jsonFieldError(err error) error {
+// JSONError rewrites an encoding/json error so that it names the field (or
+// the byte offset of a syntax error).
+func JSONError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		field := te.Field
@@ -170,7 +175,7 @@ func readResult(name string, data []byte) (*Set, error) {
 				if !isFinite(v) {
 					return nil, fmt.Errorf("repetitions[%d] operation %s metric %s is %v", rep.Index, op, m, v)
 				}
-				unit, hib := metricInfo(m)
+				unit, hib := MetricInfo(m)
 				s.AddAt(Key{doc.Run.Scenario, op, m}, unit, hib, v, start)
 			}
 		}
@@ -207,7 +212,7 @@ type engramOpReport struct {
 func readEngram(data []byte) (*Set, error) {
 	var r engramReport
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, jsonFieldError(err)
+		return nil, JSONError(err)
 	}
 	if r.ConfigName == nil || *r.ConfigName == "" {
 		return nil, errors.New(`field "config_name" is missing or empty; it names the scenario results are compared by`)
@@ -231,7 +236,7 @@ func readEngram(data []byte) (*Set, error) {
 		if !isFinite(*t.v) || *t.v < 0 {
 			return nil, fmt.Errorf("field %q is %v, want a finite value ≥ 0", t.field, *t.v)
 		}
-		unit, hib := metricInfo(t.metric)
+		unit, hib := MetricInfo(t.metric)
 		s.Add(Key{sc, result.OpOverall, t.metric}, unit, hib, *t.v)
 	}
 	for _, op := range sortedMapKeys(r.PerOperationStats) {
@@ -284,7 +289,7 @@ type hyperfineExport struct {
 func readHyperfine(data []byte) (*Set, error) {
 	var h hyperfineExport
 	if err := json.Unmarshal(data, &h); err != nil {
-		return nil, jsonFieldError(err)
+		return nil, JSONError(err)
 	}
 	s := NewSet()
 	for i, r := range h.Results {
@@ -304,29 +309,12 @@ func readHyperfine(data []byte) (*Set, error) {
 	return s, nil
 }
 
+// sortedMapKeys returns the keys of m in canonical operation order first,
+// then the rest alphabetically.
 func sortedMapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// Canonical operation order first, then the rest alphabetically.
-	sortStrings(keys, result.Operations)
-	return keys
-}
-
-func sortStrings(s []string, canonical []string) {
-	less := func(a, b string) bool {
-		ra, rb := rank(canonical, a), rank(canonical, b)
-		if ra != rb {
-			return ra < rb
-		}
-		return a < b
-	}
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && less(s[j], s[j-1]); j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
+	return slices.SortedFunc(maps.Keys(m), func(a, b string) int {
+		return cmp.Or(cmp.Compare(rank(result.Operations, a), rank(result.Operations, b)), strings.Compare(a, b))
+	})
 }
 
 func isFinite(v float64) bool {

@@ -1,0 +1,68 @@
+package config
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name, config, want string
+	}{
+		{"typo", "[defaults]\nalpha = 0.01\n\n[scenario.\"ci/fast\"]\nowners = [\"@a\"]\n\ntreshold = 5\n",
+			`.github/m18-gate.toml:7: [scenario."ci/fast"] unknown key "treshold" (did you mean "threshold"?)`},
+		{"unknown top", "[defualts]\n", `.github/m18-gate.toml:1: unknown key "defualts" (did you mean "defaults"?)`},
+		{"unknown nested", "[scenario.a.metric.p99.operation.Store]\nignor = \"x\"\n", `.github/m18-gate.toml:2: [scenario.a.metric.p99.operation.Store] unknown key "ignor" (did you mean "ignore"?)`},
+		{"fraction threshold", "[defaults]\nthreshold = 0.05\n", `.github/m18-gate.toml:2: [defaults] threshold = 0.05 is read in percent, i.e. 0.05 %; write 5% for 5 %`},
+		{"bad percent", "[scenario.a]\nthreshold = \"five\"\n", `.github/m18-gate.toml:2: [scenario.a] threshold: "five" is not a percentage`},
+		{"alpha", "[defaults]\nalpha = 5\n", `.github/m18-gate.toml:2: [defaults] alpha must be a number in (0, 1), got 5`},
+		{"direction", "[scenario.a.metric.p50]\ndirection = \"up\"\n", `:2: [scenario.a.metric.p50] direction must be "lower_is_better" or "higher_is_better"`},
+		{"ignore needs reason", "[scenario.a]\nignore = true\n", `:2: [scenario.a] ignore takes the reason`},
+		{"owners", "[scenario.a]\nowners = \"@me\"\n", `:2: [scenario.a] owners must be a list of strings`},
+		{"tier", "[tiers]\npr = [1]\n", `:2: [tiers] pr[0] must be a non-empty string`},
+		{"syntax", "[defaults]\nalpha = \n", `.github/m18-gate.toml:2: expected value`},
+		{"duplicate", "[defaults]\nalpha = 0.01\nalpha = 0.02\n", `.github/m18-gate.toml`},
+		{"scenario not a table", "scenario = 3\n", `:1: scenario must be a table, got a number`},
+		{"repetitions", "[defaults]\nrepetitions = 2.5\n", `:2: [defaults] repetitions must be an integer`},
+		{"competitive", "[scenario.a]\ncompetitive = \"yes\"\n", `:2: [scenario.a] competitive must be true or false`},
+		{"scenario direction", "[scenario.a]\ndirection = \"higher_is_better\"\n", `:2: [scenario.a] direction belongs in a metric table`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(".github/m18-gate.toml", []byte(tt.config))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v\nwant it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParsePercent(t *testing.T) {
+	tests := []struct {
+		in   string
+		want float64
+		err  string
+	}{
+		{"5", 0.05, ""},
+		{"5%", 0.05, ""},
+		{" 7.5 % ", 0.075, ""},
+		{"0.05%", 0.0005, ""},
+		{"0.05", 0, "read in percent"},
+		{"-5", 0, "must be > 0"},
+		{"x", 0, "not a percentage"},
+		{"NaN", 0, "not a percentage"},
+	}
+	for _, tt := range tests {
+		got, err := ParsePercent(tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParsePercent(%q) = %v, %v; want error %q", tt.in, got, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("ParsePercent(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
