@@ -5,17 +5,26 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/engram/m18-gate/internal/tomlcheck"
 )
 
 // DefaultPath is where a repository keeps its gate policy.
 const DefaultPath = ".github/m18-gate.toml"
+
+// MaxSize is the largest policy file Load reads, 1 MiB: a policy is a few
+// hundred lines, so a larger file is the wrong file.
+const MaxSize = 1 << 20
 
 // Config is a repository's gate policy, read from its .github/m18-gate.toml:
 // defaults, scenarios per tier, and overrides per scenario, metric and
@@ -83,9 +92,21 @@ type MetricOverride struct {
 // and the field: `.github/m18-gate.toml:7: [scenario."ci/fast"] unknown key
 // "treshold" (did you mean "threshold"?)`.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > MaxSize {
+		size := "more than 1 MiB"
+		if fi, err := f.Stat(); err == nil {
+			size = fmt.Sprintf("%d bytes", fi.Size())
+		}
+		return nil, fmt.Errorf("%s: the file is %s, over the %d-byte (1 MiB) limit of a policy file: is it the right file?", path, size, MaxSize)
 	}
 	return Parse(path, data)
 }
@@ -93,7 +114,7 @@ func Load(path string) (*Config, error) {
 // Parse parses config data; path is used in errors and Sources.
 func Parse(path string, data []byte) (*Config, error) {
 	var raw map[string]any
-	md, err := toml.Decode(string(data), &raw)
+	_, err := toml.Decode(string(data), &raw)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -101,7 +122,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	p := &configParser{path: path, lines: keyLines(string(data), md.Keys())}
+	p := &configParser{path: path, lines: tomlcheck.Lines(string(data))}
 	c := &Config{Path: path, Tiers: map[string][]string{}, Metrics: map[string]*Override{}, Scenarios: map[string]*ScenarioOverride{}}
 	for _, k := range sortedByLine(p, nil, raw) {
 		v := raw[k]
@@ -233,7 +254,7 @@ func (p *configParser) errorf(key []string, format string, args ...any) error {
 
 func (p *configParser) unknown(table []string, k string, known []string) error {
 	msg := fmt.Sprintf("unknown key %q", k)
-	if s := suggest(k, known); s != "" {
+	if s := tomlcheck.Suggest(k, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	} else {
 		msg += fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
@@ -256,7 +277,7 @@ func (p *configParser) defaults(key []string, t map[string]any, d *Defaults) err
 		v := t[k]
 		switch k {
 		case "alpha":
-			f, ok := toFloat(v)
+			f, ok := tomlcheck.Number(v)
 			if !ok || !(f > 0 && f < 1) {
 				return p.errorf(fk, "alpha must be a number in (0, 1), got %s", show(v))
 			}
@@ -338,13 +359,7 @@ func (p *configParser) override(key []string, t map[string]any, o *Override, nes
 			}
 			o.Competitive = &b
 		default:
-			isNested := false
-			for _, n := range nested {
-				if k == n {
-					isNested = true
-				}
-			}
-			if !isNested {
+			if !slices.Contains(nested, k) {
 				return p.unknown(key, k, known)
 			}
 		}
@@ -417,7 +432,7 @@ func (p *configParser) percent(key []string, v any) (float64, error) {
 		}
 		return f, nil
 	case int64, float64:
-		f, _ := toFloat(x)
+		f, _ := tomlcheck.Number(x)
 		r, err := percentValue(f, false, show(v))
 		if err != nil {
 			return 0, p.errorf(key, "%s = %v", name, err)
@@ -446,31 +461,12 @@ func (p *configParser) stringList(key []string, v any) ([]string, error) {
 // sortedByLine returns the keys of t in the order they appear in the file, so
 // that the first error reported is the first in the file.
 func sortedByLine(p *configParser, prefix []string, t map[string]any) []string {
-	keys := make([]string, 0, len(t))
-	for k := range t {
-		keys = append(keys, k)
-	}
 	line := func(k string) int {
 		return p.line(append(append([]string(nil), prefix...), k))
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		li, lj := line(keys[i]), line(keys[j])
-		if li != lj {
-			return li < lj
-		}
-		return keys[i] < keys[j]
+	return slices.SortedFunc(maps.Keys(t), func(a, b string) int {
+		return cmp.Or(cmp.Compare(line(a), line(b)), strings.Compare(a, b))
 	})
-	return keys
-}
-
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
 }
 
 func show(v any) string {
@@ -497,122 +493,4 @@ func tomlType(v any) string {
 		return "a list"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-// keyLines maps every key of the document (toml.Key.String()) to the line it
-// is defined on. It walks the lines that define tables ([a.b]) and keys
-// (a.b = …), parses just the key part with the toml parser itself (so quoting
-// rules match), and aligns them in order with keys, the parser's own list, so
-// that text inside multi-line strings is never mistaken for a key.
-func keyLines(data string, keys []toml.Key) map[string]int {
-	want := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		want[k.String()] = true
-	}
-	out := map[string]int{}
-	var table toml.Key
-	for i, line := range strings.Split(data, "\n") {
-		t := strings.TrimSpace(line)
-		if t == "" || t[0] == '#' {
-			continue
-		}
-		if strings.HasPrefix(t, "[") {
-			var m map[string]any
-			md, err := toml.Decode(t, &m)
-			if err != nil || len(md.Keys()) == 0 {
-				continue
-			}
-			k := md.Keys()[0]
-			if !want[k.String()] {
-				continue
-			}
-			table = k
-			if _, seen := out[k.String()]; !seen {
-				out[k.String()] = i + 1
-			}
-			continue
-		}
-		eq := keyEnd(t)
-		if eq < 0 {
-			continue
-		}
-		var m map[string]any
-		md, err := toml.Decode(t[:eq]+"= 0", &m)
-		if err != nil || len(md.Keys()) == 0 {
-			continue
-		}
-		rel := md.Keys()[len(md.Keys())-1]
-		full := append(append(toml.Key(nil), table...), rel...)
-		if !want[full.String()] {
-			continue
-		}
-		if _, seen := out[full.String()]; !seen {
-			out[full.String()] = i + 1
-			// Dotted keys define their prefixes too.
-			for n := len(table) + 1; n < len(full); n++ {
-				if _, seen := out[full[:n].String()]; !seen {
-					out[full[:n].String()] = i + 1
-				}
-			}
-		}
-	}
-	return out
-}
-
-// keyEnd returns the index of the "=" that ends the key of a key/value line,
-// skipping quoted key parts, or -1.
-func keyEnd(s string) int {
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' && quote == '"' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '=':
-			return i
-		case c == '#':
-			return -1
-		}
-	}
-	return -1
-}
-
-// suggest returns the known word closest to k when it is a plausible typo.
-func suggest(k string, known []string) string {
-	best, bestD := "", 3
-	for _, w := range known {
-		if d := editDistance(k, w); d < bestD {
-			best, bestD = w, d
-		}
-	}
-	if bestD > 2 {
-		return ""
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -1,7 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -65,4 +68,69 @@ func TestParsePercent(t *testing.T) {
 			t.Errorf("ParsePercent(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 		}
 	}
+}
+
+func TestLoadSizeLimit(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.toml")
+	// Valid TOML, but far larger than any policy.
+	data := []byte("[defaults]\n" + strings.Repeat("# padding padding padding padding\n", MaxSize/32))
+	if err := os.WriteFile(big, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(big)
+	want := fmt.Sprintf("%s: the file is %d bytes, over the %d-byte (1 MiB) limit of a policy file", big, len(data), MaxSize)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v\nwant it to contain %q", err, want)
+	}
+	small := filepath.Join(dir, "small.toml")
+	if err := os.WriteFile(small, []byte("[tiers]\npr = [\"a\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Load(small); err != nil || c.Path != small {
+		t.Errorf("Load(small) = %+v, %v", c, err)
+	}
+}
+
+// FuzzParse feeds arbitrary bytes to Parse: it must never panic or hang,
+// every error must name the file, and every key of an accepted file that
+// the TOML parser sees must have a line.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(""))
+	f.Add([]byte("[defaults]\nalpha = 0.01\nthreshold = \"5%\"\ncompetitive_threshold = 10\nrepetitions = 10\n"))
+	f.Add([]byte("[tiers]\npr = [\"ci/fast\"]\n\n[metric.\"p99.9\"]\nthreshold = \"25%\"\n"))
+	f.Add([]byte("[scenario.\"ci/fast\".metric.p99.operation.Search]\nignore = \"GC-bound\"\nowners = [\"@a\"]\n"))
+	f.Add([]byte("[scenario.a]\ncompetitive = true\ncompetitive_threshold = \"12%\"\n[scenario.a.metric.custom]\ndirection = \"higher\"\n"))
+	f.Add([]byte("scenario.a.metric.p50 = { threshold = 7 }\n"))
+	f.Add([]byte("[defualts]\ntreshold = 0.05\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("fuzz.toml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.toml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if c.Path != "fuzz.toml" || c.Tiers == nil || c.Metrics == nil || c.Scenarios == nil {
+			t.Fatalf("accepted config is incomplete: %+v", c)
+		}
+		for _, v := range []*float64{c.Defaults.Threshold, c.Defaults.CompetitiveThreshold, c.Defaults.ErrorRatePoints} {
+			if v != nil && !(*v > 0) {
+				t.Fatalf("accepted threshold %v", *v)
+			}
+		}
+		if a := c.Defaults.Alpha; a != nil && !(*a > 0 && *a < 1) {
+			t.Fatalf("accepted alpha %v", *a)
+		}
+		for name, so := range c.Scenarios {
+			for _, s := range c.Scopes(name, "overall", "p99") {
+				if s.Override == nil {
+					t.Fatalf("nil scope for %s", name)
+				}
+			}
+			if so.HigherIsBetter != nil {
+				t.Fatalf("scenario %s accepted a direction", name)
+			}
+		}
+	})
 }

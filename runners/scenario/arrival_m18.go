@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/engram/m18-gate/internal/tomlcheck"
 )
 
 // The M18 arrival patterns. Their keys (all rates in requests per second,
@@ -156,7 +158,7 @@ func (w *walker) numbers(t *table, key string, max float64) []float64 {
 	}
 	out := make([]float64, 0, len(arr))
 	for i, e := range arr {
-		f, isNum := asNumber(e)
+		f, isNum := tomlcheck.Number(e)
 		if !isNum {
 			w.problem(t.path, key, "value %d must be a number (got %s)", i+1, describe(e))
 			return nil

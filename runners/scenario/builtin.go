@@ -9,6 +9,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/engram/m18-gate/internal/tomlcheck"
 )
 
 // builtinFS holds the scenarios shipped in the binary, under builtin/ as
@@ -85,7 +87,7 @@ func Load(ref string) (*Scenario, error) {
 	}
 	names := builtinNames()
 	msg := fmt.Sprintf("scenario %s: no such built-in scenario or file", ref)
-	if s := nearest(name, names); s != "" {
+	if s := tomlcheck.Suggest(name, names); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	msg += "; built-ins: " + strings.Join(names, ", ")

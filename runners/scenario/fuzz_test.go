@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/engram/m18-gate/internal/tomlcheck"
 )
 
 // FuzzParse feeds arbitrary bytes to Parse. It must never panic or hang;
@@ -26,10 +28,10 @@ func FuzzParse(f *testing.F) {
 		// Every key the real parser sees, the line scanner must place.
 		var doc map[string]any
 		if md, err := toml.Decode(string(data), &doc); err == nil {
-			lines := keyLines(string(data))
+			lines := tomlcheck.Lines(string(data))
 			for _, k := range md.Keys() {
 				if lines[k.String()] < 1 {
-					t.Fatalf("keyLines has no line for key %s", k)
+					t.Fatalf("tomlcheck.Lines has no line for key %s", k)
 				}
 			}
 		}

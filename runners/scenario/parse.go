@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/engram/m18-gate/internal/tomlcheck"
 )
 
 // Defaults that a scenario file may leave out.
@@ -105,7 +107,7 @@ func parse(ref, display string, data []byte) (*Scenario, error) {
 		}
 		return nil, Errors{{Ref: display, Msg: "TOML error: " + err.Error()}}
 	}
-	w := &walker{ref: display, lines: keyLines(string(data))}
+	w := &walker{ref: display, lines: tomlcheck.Lines(string(data))}
 	sc := w.scenario(doc)
 	if len(w.errs) > 0 {
 		sort.SliceStable(w.errs, func(i, j int) bool {
@@ -202,7 +204,7 @@ func (t *table) number(key string) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	f, isNum := asNumber(v)
+	f, isNum := tomlcheck.Number(v)
 	if !isNum {
 		t.w.problem(t.path, key, "must be a number (got %s)", describe(v))
 		return 0, false
@@ -212,17 +214,6 @@ func (t *table) number(key string) (float64, bool) {
 		return 0, false
 	}
 	return f, true
-}
-
-// asNumber returns a TOML integer or float as a float64.
-func asNumber(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
 }
 
 // typed reads a value of Go type T (as the TOML decoder gives it); a value
@@ -316,9 +307,9 @@ func (t *table) unknown(allowed []string, why func(key string) string) {
 			continue
 		}
 		msg := "unknown key"
-		if s := nearest(k, allowed); s != "" {
+		if s := tomlcheck.Suggest(k, allowed); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
-		} else if s := nearest(k, schema[tableName]); s != "" && why != nil {
+		} else if s := tomlcheck.Suggest(k, schema[tableName]); s != "" && why != nil {
 			msg += fmt.Sprintf(" (the nearest key, %q, %s)", s, why(s))
 		} else if other := elsewhere(k, tableName); other != "" {
 			msg += fmt.Sprintf(" (%q belongs in %s)", k, other)
@@ -439,7 +430,7 @@ func (w *walker) arrival(top *table) Arrival {
 	keys, known := patternKeys[p]
 	if !known {
 		msg := fmt.Sprintf("must be one of %s (got %q)", strings.Join(patternNames, ", "), p)
-		if s := nearest(p, patternNames); s != "" {
+		if s := tomlcheck.Suggest(p, patternNames); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		w.problem(t.path, "pattern", "%s", msg)
@@ -596,7 +587,7 @@ func (w *walker) distribution(data *table, dim int) Distribution {
 	if !known {
 		names := []string{"clustered", "uniform", "hot_spot"}
 		msg := fmt.Sprintf("must be one of clustered, uniform, hot_spot (got %q)", typ)
-		if s := nearest(typ, names); s != "" {
+		if s := tomlcheck.Suggest(typ, names); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		w.problem(t.path, "type", "%s", msg)
@@ -643,7 +634,7 @@ func (w *walker) distribution(data *table, dim int) Distribution {
 			}
 			center := make([]float64, 0, len(arr))
 			for i, e := range arr {
-				f, isNum := asNumber(e)
+				f, isNum := tomlcheck.Number(e)
 				if !isNum {
 					w.problem(t.path, "center", "value %d must be a number (got %s)", i+1, describe(e))
 					return d
@@ -688,4 +679,10 @@ func (w *walker) chaos(top *table) Chaos {
 	t.unknown(schema["chaos"], nil)
 	c.Enabled, _ = t.boolean("enabled")
 	return c
+}
+
+// join returns the path a followed by b, in a new slice.
+func join(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	return append(append(out, a...), b...)
 }

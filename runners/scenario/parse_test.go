@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/engram/m18-gate/internal/tomlcheck"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -330,16 +332,8 @@ func TestNearest(t *testing.T) {
 		{"pattern_completion_weigh", "pattern_completion_weight"},
 		{"xyz", ""},
 	} {
-		if got := nearest(tc.word, keys); got != tc.want {
-			t.Errorf("nearest(%q) = %q, want %q", tc.word, got, tc.want)
-		}
-	}
-	for _, tc := range []struct {
-		a, b string
-		d    int
-	}{{"", "", 0}, {"abc", "", 3}, {"kitten", "sitting", 3}, {"weigth", "weight", 1}, {"ab", "ba", 1}} {
-		if got := editDistance(tc.a, tc.b); got != tc.d {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.d)
+		if got := tomlcheck.Suggest(tc.word, keys); got != tc.want {
+			t.Errorf("tomlcheck.Suggest(%q) = %q, want %q", tc.word, got, tc.want)
 		}
 	}
 }

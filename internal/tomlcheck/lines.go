@@ -1,4 +1,4 @@
-package scenario
+package tomlcheck
 
 import (
 	"strconv"
@@ -7,7 +7,7 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// keyLines maps every key and table of a TOML document (as
+// Lines maps every key and table of a TOML document (as
 // toml.Key.String()) to the 1-based line where it first appears.
 //
 // BurntSushi/toml keeps key positions private, so this is a small scanner
@@ -16,7 +16,7 @@ import (
 // and all four string forms (so '#', '=' or '[' inside a value never look
 // like structure). It is only run on text the real parser accepted; on
 // anything stranger it returns fewer entries, never panics, and always ends.
-func keyLines(src string) map[string]int {
+func Lines(src string) map[string]int {
 	s := &lineScanner{src: src, line: 1, out: map[string]int{}}
 	s.document()
 	return s.out

@@ -1,11 +1,11 @@
-package scenario
+package tomlcheck
 
 import (
 	"reflect"
 	"testing"
 )
 
-func TestKeyLines(t *testing.T) {
+func TestLines(t *testing.T) {
 	src := `# comment with a = 1 and [fake]
 name = "x # not a comment" # comment [nope]
 description = """
@@ -35,7 +35,7 @@ e = "esc \" [x] = 1"
 [[arr_of_tables]]
 f = 1
 `
-	got := keyLines(src)
+	got := Lines(src)
 	want := map[string]int{
 		"name": 2, "description": 3, "literal": 7, "arr": 10, "arr.in_array": 12,
 		"a": 16, "a.b": 17, `a."quoted key"`: 18, "a.dotted": 19, "a.dotted.key": 19,
@@ -57,9 +57,9 @@ f = 1
 	}
 }
 
-func TestKeyLinesNeverHangs(t *testing.T) {
+func TestLinesNeverHangs(t *testing.T) {
 	// Not valid TOML, but the scanner must still end.
 	for _, src := range []string{"", "[", "[[", "a", "a =", `a = "`, `a = """`, "a = [", "a = {", "a = {b", "= = =", "\"\\", "'''", "a.b.", "[a.]\n"} {
-		keyLines(src)
+		Lines(src)
 	}
 }
