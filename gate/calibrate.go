@@ -10,6 +10,7 @@ import (
 
 	"github.com/engram/m18-gate/gate/input"
 	"github.com/engram/m18-gate/gate/stats"
+	"github.com/engram/m18-gate/internal/atomicfile"
 	"github.com/engram/m18-gate/internal/version"
 )
 
@@ -173,12 +174,12 @@ func ReadCalibration(path string) (*Calibration, error) {
 	return &c, nil
 }
 
-// WriteCalibration writes c to path as indented JSON.
+// WriteCalibration writes c to path as indented JSON, atomically.
 func WriteCalibration(path string, c *Calibration) error {
 	c.Schema = CalibrationSchema
 	data, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	return atomicfile.Write(path, append(data, '\n'), 0o644)
 }

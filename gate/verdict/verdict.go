@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/engram/m18-gate/internal/atomicfile"
 )
 
 // SchemaVersion names the document format this package reads and writes.
@@ -273,19 +275,11 @@ func Encode(w io.Writer, v *Verdict) error {
 	return enc.Encode(v)
 }
 
-// WriteFile writes v to path (via a temporary file and rename).
+// WriteFile writes v to path atomically (atomicfile.Write), readable by all.
 func WriteFile(path string, v *Verdict) error {
 	var buf bytes.Buffer
 	if err := Encode(&buf, v); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return atomicfile.Write(path, buf.Bytes(), 0o644)
 }

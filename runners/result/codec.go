@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/engram/m18-gate/internal/atomicfile"
 )
 
 // ErrUnknownSchema is wrapped by Decode when a document names a schema
@@ -72,30 +73,12 @@ func ReadFile(path string) (*Document, error) {
 	return d, nil
 }
 
-// WriteFile writes d to path atomically: to a temporary file in the same
-// directory, synced, then renamed, so a crash never leaves half a document.
+// WriteFile writes d to path atomically (atomicfile.Write), so a crash never
+// leaves half a document; the file is readable by its owner only.
 func WriteFile(path string, d *Document) error {
 	var buf bytes.Buffer
 	if err := Encode(&buf, d); err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".result-*.json.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, buf.Bytes(), 0o600)
 }
