@@ -282,11 +282,11 @@ func TestMedianBootstrapReuse(t *testing.T) {
 			got, want func() (float64, float64)
 		}{
 			{"RatioCI", func() (float64, float64) { return b.RatioCI(base, head, 0.95, 500, seed) },
-				func() (float64, float64) { return RatioOfMediansCI(base, head, 0.95, 500, seed) }},
+				func() (float64, float64) { return new(MedianBootstrap).RatioCI(base, head, 0.95, 500, seed) }},
 			{"DiffCI", func() (float64, float64) { return b.DiffCI(base, head, 0.99, 300, seed) },
-				func() (float64, float64) { return DiffOfMediansCI(base, head, 0.99, 300, seed) }},
+				func() (float64, float64) { return new(MedianBootstrap).DiffCI(base, head, 0.99, 300, seed) }},
 			{"MedianCI", func() (float64, float64) { return b.MedianCI(base, 0.8, 200, seed) },
-				func() (float64, float64) { return MedianCI(base, 0.8, 200, seed) }},
+				func() (float64, float64) { return new(MedianBootstrap).MedianCI(base, 0.8, 200, seed) }},
 		} {
 			l1, h1 := c.got()
 			l2, h2 := c.want()
@@ -307,11 +307,11 @@ func TestMedianBootstrapReuse(t *testing.T) {
 func TestDiffCI(t *testing.T) {
 	base := []float64{0, 0, 0, 0.01, 0, 0, 0.02, 0, 0, 0}
 	head := []float64{0.1, 0.12, 0.09, 0.11, 0.1, 0.1, 0.13, 0.08, 0.1, 0.11}
-	lo, hi := DiffOfMediansCI(base, head, 0.99, 2000, 3)
+	lo, hi := new(MedianBootstrap).DiffCI(base, head, 0.99, 2000, 3)
 	if !(0.08 <= lo && lo <= 0.1 && 0.1 <= hi && hi <= 0.12) {
-		t.Errorf("DiffOfMediansCI = [%v, %v]; want within [0.08, 0.12] around 0.1", lo, hi)
+		t.Errorf("DiffCI = [%v, %v]; want within [0.08, 0.12] around 0.1", lo, hi)
 	}
-	if lo, hi := DiffOfMediansCI(base, nil, 0.99, 10, 1); !math.IsNaN(lo) || !math.IsNaN(hi) {
+	if lo, hi := new(MedianBootstrap).DiffCI(base, nil, 0.99, 10, 1); !math.IsNaN(lo) || !math.IsNaN(hi) {
 		t.Error("empty head: want NaN, NaN")
 	}
 }

@@ -14,6 +14,6 @@
 //
 // The package also says what it cannot do: MinPValue and MinSamplesForAlpha
 // tell a caller when n is too small for any result to be significant, and
-// MinDetectableEffect and RunsNeeded turn a noise estimate into the smallest
-// change a given number of runs can detect.
+// MinDetectableEffect turns a noise estimate into the smallest change a
+// given number of runs can detect.
 package stats

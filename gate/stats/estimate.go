@@ -134,36 +134,6 @@ func unordered(b int64) float64 {
 	return math.Float64frombits(uint64(b))
 }
 
-// RatioOfMediansCI returns a percentile-bootstrap confidence interval for the
-// relative change of the median, median(head)/median(base) − 1, at the given
-// confidence (for example 0.99).
-//
-// Each of resamples rounds draws base and head independently with replacement
-// (the runs of the two sides are independent), and lo and hi are the
-// (1−confidence)/2 and (1+confidence)/2 quantiles of the resampled ratios
-// (linear interpolation between order statistics). resamples ≤ 0 means
-// 2000. The generator is SplitMix64 seeded with seed, so the same inputs and
-// seed always give the same interval. Each resampled median is drawn from
-// its exact law (see MedianBootstrap), which is the same bootstrap as
-// drawing the runs themselves at a fraction of the cost. For 1000 resamples
-// of 20 runs per side it takes about 40 µs of CPU, most of it building the
-// tables of that law; a caller computing many intervals should reuse one
-// MedianBootstrap, which keeps its tables, takes about 10 µs and does not
-// allocate.
-//
-// With few runs per side its coverage is only approximately nominal (the
-// bootstrap median takes few distinct values; a seeded simulation with 15
-// and 30 lognormal runs per side covers 93 % and 91 % for a 90 % interval),
-// which is why the gate pairs it with the Mann–Whitney test instead of
-// trusting it alone.
-//
-// It returns NaN, NaN if a side is empty or confidence is not in (0, 1). A
-// resampled base median of 0 yields ±Inf ratios, which sort to the ends.
-func RatioOfMediansCI(base, head []float64, confidence float64, resamples int, seed uint64) (lo, hi float64) {
-	var b MedianBootstrap
-	return b.RatioCI(base, head, confidence, resamples, seed)
-}
-
 // selectMedian returns sortedMedian(sorted(s)) by selection, reordering s.
 func selectMedian(s []float64) float64 {
 	n := len(s)

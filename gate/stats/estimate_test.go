@@ -105,15 +105,15 @@ func TestResampledMedian(t *testing.T) {
 	}
 }
 
-func TestRatioOfMediansCIDeterministic(t *testing.T) {
+func TestRatioCIDeterministic(t *testing.T) {
 	base := []float64{100, 102, 99, 101, 98, 103, 100, 97, 101, 100}
 	head := []float64{110, 108, 112, 109, 111, 107, 110, 113, 109, 110}
-	lo1, hi1 := RatioOfMediansCI(base, head, 0.99, 2000, 42)
-	lo2, hi2 := RatioOfMediansCI(base, head, 0.99, 2000, 42)
+	lo1, hi1 := new(MedianBootstrap).RatioCI(base, head, 0.99, 2000, 42)
+	lo2, hi2 := new(MedianBootstrap).RatioCI(base, head, 0.99, 2000, 42)
 	if lo1 != lo2 || hi1 != hi2 {
 		t.Errorf("same seed gave [%v, %v] and [%v, %v]", lo1, hi1, lo2, hi2)
 	}
-	lo3, hi3 := RatioOfMediansCI(base, head, 0.99, 2000, 43)
+	lo3, hi3 := new(MedianBootstrap).RatioCI(base, head, 0.99, 2000, 43)
 	if lo1 == lo3 && hi1 == hi3 {
 		t.Errorf("different seeds gave the same interval [%v, %v]", lo1, hi1)
 	}
@@ -121,18 +121,18 @@ func TestRatioOfMediansCIDeterministic(t *testing.T) {
 	if !(lo1 <= point && point <= hi1) || !(lo1 > 0.05 && hi1 < 0.16) {
 		t.Errorf("interval [%v, %v] around %v is implausible", lo1, hi1, point)
 	}
-	if lo, hi := RatioOfMediansCI(nil, head, 0.99, 10, 1); !math.IsNaN(lo) || !math.IsNaN(hi) {
+	if lo, hi := new(MedianBootstrap).RatioCI(nil, head, 0.99, 10, 1); !math.IsNaN(lo) || !math.IsNaN(hi) {
 		t.Error("empty base: want NaN, NaN")
 	}
-	if lo, hi := RatioOfMediansCI(base, head, 1, 10, 1); !math.IsNaN(lo) || !math.IsNaN(hi) {
+	if lo, hi := new(MedianBootstrap).RatioCI(base, head, 1, 10, 1); !math.IsNaN(lo) || !math.IsNaN(hi) {
 		t.Error("confidence 1: want NaN, NaN")
 	}
 }
 
-// TestRatioOfMediansCICoverage checks, by seeded simulation, that the 90 %
+// TestRatioCICoverage checks, by seeded simulation, that the 90 %
 // interval covers the true ratio of medians at about the nominal rate.
 // Lognormal samples have median exactly m, so the true ratio is known.
-func TestRatioOfMediansCICoverage(t *testing.T) {
+func TestRatioCICoverage(t *testing.T) {
 	const conf = 0.90
 	trials := 500
 	if testing.Short() {
@@ -148,7 +148,7 @@ func TestRatioOfMediansCICoverage(t *testing.T) {
 				base[i] = 100 * math.Exp(0.05*rng.NormFloat64())
 				head[i] = 100 * (1 + trueChange) * math.Exp(0.05*rng.NormFloat64())
 			}
-			lo, hi := RatioOfMediansCI(base, head, conf, 1000, uint64(trial))
+			lo, hi := new(MedianBootstrap).RatioCI(base, head, conf, 1000, uint64(trial))
 			if lo <= trueChange && trueChange <= hi {
 				covered++
 			}

@@ -22,7 +22,7 @@ type Noise struct {
 	// so that it estimates the standard deviation of normal data.
 	MAD float64
 	// RobustCV is MAD/|Median|: the noise relative to the level, the
-	// quantity MinDetectableEffect and RunsNeeded take. It is NaN when
+	// quantity MinDetectableEffect takes. It is NaN when
 	// Median is 0.
 	RobustCV float64
 	// N is the number of runs.
@@ -167,45 +167,4 @@ func simpson(f func(float64) float64, a, b float64, k int) float64 {
 		s += w * f(a+float64(i)*h)
 	}
 	return s * h / 3
-}
-
-// RunsNeeded returns the number of runs per side for which
-// MinDetectableEffect(robustCV, n, alpha, power) ≤ effect: how many runs the
-// gate needs to tell an effect of that relative size from noise. It is at
-// least MinSamplesForAlpha(alpha). It returns 0 when no number of runs
-// suffices or the arguments are invalid (effect ≤ 0, cv < 0, alpha or power
-// outside (0, 1)).
-func RunsNeeded(robustCV, effect, alpha, power float64) int {
-	if !(effect > 0) || !(robustCV >= 0) || !(alpha > 0 && alpha < 1) || !(power > 0 && power < 1) {
-		return 0
-	}
-	nmin := MinSamplesForAlpha(alpha)
-	if robustCV == 0 {
-		return nmin
-	}
-	fits := func(n int) bool { return MinDetectableEffect(robustCV, n, alpha, power) <= effect }
-	// Within the exact range the critical values are discrete and the MDE
-	// is not strictly monotone in n, so scan; beyond it, bisect.
-	for n := nmin; n <= ExactLimit; n++ {
-		if fits(n) {
-			return n
-		}
-	}
-	const nmax = 1 << 30
-	lo, hi := ExactLimit+1, 2*ExactLimit
-	for !fits(hi) {
-		if hi >= nmax {
-			return 0
-		}
-		lo, hi = hi+1, hi*2
-	}
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		if fits(mid) {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	return hi
 }

@@ -10,12 +10,10 @@
 // partial top-k selection (a bounded min-heap). Beyond that it is approximate,
 // as Engram's own index is: every embedding also keeps a 64-value random
 // projection (a sketch), recall scans the sketches, O(N·64), and re-ranks the
-// best 2k+16 candidates exactly. Measured on a shared, loaded 2-core VM
-// (BenchmarkRecall): about 0.6 µs per memory for the exact scan; with
-// sketches ~1.4 ms per recall at 10 000 memories and ~10 ms at 100 000, so
-// cost still grows linearly with N, as a scaling test needs. Pattern
-// completion makes one exact pass per CA3 iteration. Text queries and search scan contents,
-// O(N · content length). A recall never blocks stores for longer than one
+// best 2k+16 candidates exactly, so the cost still grows linearly with N, as
+// a scaling test needs (runners/README.md has BenchmarkRecall's figures).
+// Pattern completion makes one exact pass per CA3 iteration. Text queries
+// and search scan contents, O(N · content length). A recall never blocks stores for longer than one
 // shard's scan.
 //
 // Its opinion: the target must be a system whose performance can be changed
