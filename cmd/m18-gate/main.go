@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -24,7 +25,6 @@ import (
 	"github.com/engram/m18-gate/gate/stats"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/cli"
-	"github.com/engram/m18-gate/internal/version"
 )
 
 // Exit codes, as compare_m17_performance.sh.
@@ -75,27 +75,33 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
+	p := &cli.Program{
+		Name:  "m18-gate",
+		Usage: usage,
+		Commands: map[string]cli.Command{
+			"compare": compare, "calibrate": calibrate, "changepoints": changepoints, "scenarios": scenarios,
+		},
+		Exit: exitCode,
 	}
-	switch args[0] {
-	case "compare":
-		return compare(args[1:], stdout, stderr)
-	case "calibrate":
-		return calibrate(args[1:], stdout, stderr)
-	case "changepoints":
-		return changepoints(args[1:], stdout, stderr)
-	case "scenarios":
-		return scenarios(args[1:], stdout, stderr)
-	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "m18-gate", version.String())
-		return exitPass
-	case "help", "-h", "--help", "-help":
-		fmt.Fprint(stdout, usage)
-		return exitPass
+	return p.Run(context.Background(), args, stdout, stderr)
+}
+
+// A verdict with a regression is not a failure of the command but its
+// answer; compare returns these so that exitCode maps them.
+var (
+	errRegression  = errors.New("internal regression")
+	errCompetitive = errors.New("competitive regression")
+)
+
+// exitCode maps the error of a command to the exit code: every error but a
+// regression is an input or usage error.
+func exitCode(err error) int {
+	switch {
+	case errors.Is(err, errRegression):
+		return exitRegression
+	case errors.Is(err, errCompetitive):
+		return exitCompetitive
 	}
-	fmt.Fprintf(stderr, "m18-gate: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage
 }
 
@@ -186,7 +192,7 @@ func usageFor(fs *flag.FlagSet, synopsis, extra string) func() {
 		"\nExit codes: 0 no regression, 1 internal regression, 2 competitive regression, 3 input or usage error.\n")
 }
 
-func compare(args []string, stdout, stderr io.Writer) int {
+func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("compare", stderr)
 	ff, last := multiFiles(2)
 	base, head := ff[0], ff[1]
@@ -218,13 +224,13 @@ func compare(args []string, stdout, stderr io.Writer) int {
 			"overrides still apply.\n")
 	rest, err := parse(fs, args, last)
 	if err != nil {
-		return cli.FlagExit(err)
+		return cli.FlagError(err)
 	}
 	if len(rest) > 0 {
-		return usageError(stderr, fmt.Errorf("unexpected argument %q (files go after --base or --head)", rest[0]))
+		return cli.Usagef("unexpected argument %q (files go after --base or --head)", rest[0])
 	}
 	if len(base.names) == 0 || len(head.names) == 0 {
-		return usageError(stderr, errors.New("compare needs --base FILE... and --head FILE..."))
+		return cli.Usagef("compare needs --base FILE... and --head FILE...")
 	}
 
 	p := gate.DefaultPolicy()
@@ -237,7 +243,7 @@ func compare(args []string, stdout, stderr io.Writer) int {
 	if cfgPath != "" {
 		cfg, err := config.Load(cfgPath)
 		if err != nil {
-			return usageError(stderr, err)
+			return err
 		}
 		p = p.WithConfig(cfg)
 	}
@@ -258,36 +264,42 @@ func compare(args []string, stdout, stderr io.Writer) int {
 	if *calibration != "" {
 		c, err := gate.ReadCalibration(*calibration)
 		if err != nil {
-			return usageError(stderr, err)
+			return err
 		}
 		p.Calibration = c
 	}
 
 	v, err := gate.CompareFiles(base.names, head.names, p)
 	if err != nil {
-		return usageError(stderr, err)
+		return err
 	}
 	if *markdown != "" {
 		md := render.Markdown(v, render.Options{})
 		v.Markdown = md
 		if err := os.WriteFile(*markdown, []byte(md), 0o644); err != nil {
-			return usageError(stderr, err)
+			return err
 		}
 	}
 	if *output != "" {
 		if err := verdict.WriteFile(*output, v); err != nil {
-			return usageError(stderr, err)
+			return err
 		}
 	}
 	if !*quiet {
 		if err := render.Text(stdout, v); err != nil {
-			return usageError(stderr, err)
+			return err
 		}
 	}
-	return v.Summary.ExitCode()
+	switch v.Summary.Outcome {
+	case verdict.OutcomeRegression:
+		return fmt.Errorf("%w: %s", errRegression, v.Summary.Answer)
+	case verdict.OutcomeCompetitiveRegression:
+		return fmt.Errorf("%w: %s", errCompetitive, v.Summary.Answer)
+	}
+	return nil
 }
 
-func calibrate(args []string, stdout, stderr io.Writer) int {
+func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("calibrate", stderr)
 	ff, last := multiFiles(1)
 	runs := ff[0]
@@ -301,25 +313,25 @@ func calibrate(args []string, stdout, stderr io.Writer) int {
 			"machine (median, MAD, robust CV) and the smallest change --n runs per side can detect.\n")
 	rest, err := parse(fs, args, last)
 	if err != nil {
-		return cli.FlagExit(err)
+		return cli.FlagError(err)
 	}
 	if len(rest) > 0 {
-		return usageError(stderr, fmt.Errorf("unexpected argument %q (files go after --runs)", rest[0]))
+		return cli.Usagef("unexpected argument %q (files go after --runs)", rest[0])
 	}
 	if len(runs.names) == 0 {
-		return usageError(stderr, errors.New("calibrate needs --runs FILE..."))
+		return cli.Usagef("calibrate needs --runs FILE...")
 	}
 	set, err := input.Load(runs.names...)
 	if err != nil {
-		return usageError(stderr, err)
+		return err
 	}
 	c, err := gate.Calibrate(set, *n, *alpha, *power)
 	if err != nil {
-		return usageError(stderr, err)
+		return err
 	}
 	if *output != "" {
 		if err := gate.WriteCalibration(*output, c); err != nil {
-			return usageError(stderr, err)
+			return err
 		}
 	}
 	fmt.Fprintf(stdout, "noise floor of %d A/A file(s); MDE for %d runs per side, alpha %v, power %v\n", len(c.Files), c.N, c.Alpha, c.Power)
@@ -334,10 +346,10 @@ func calibrate(args []string, stdout, stderr io.Writer) int {
 	for _, note := range c.Notes {
 		fmt.Fprintln(stdout, "note:", note)
 	}
-	return exitPass
+	return nil
 }
 
-func changepoints(args []string, stdout, stderr io.Writer) int {
+func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("changepoints", stderr)
 	ff, last := multiFiles(1)
 	seriesFiles := ff[0]
@@ -355,60 +367,53 @@ func changepoints(args []string, stdout, stderr io.Writer) int {
 			"of its repetitions.\n")
 	rest, err := parse(fs, args, last)
 	if err != nil {
-		return cli.FlagExit(err)
+		return cli.FlagError(err)
 	}
 	if len(rest) > 0 {
-		return usageError(stderr, fmt.Errorf("unexpected argument %q (files go after --series)", rest[0]))
+		return cli.Usagef("unexpected argument %q (files go after --series)", rest[0])
 	}
 	if len(seriesFiles.names) == 0 {
-		return usageError(stderr, errors.New("changepoints needs --series FILE..."))
+		return cli.Usagef("changepoints needs --series FILE...")
 	}
 	s, err := series.Load(seriesFiles.names, *metric, *operation)
 	if err != nil {
-		return usageError(stderr, err)
+		return err
 	}
 	res := series.ChangePoints(s, stats.EDivisiveOptions{Alpha: *alpha, Permutations: *permutations, MinSize: *minSize, Seed: *seed})
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
-			return usageError(stderr, err)
+			return err
 		}
-		return exitPass
+		return nil
 	}
 	if err := series.WriteText(stdout, res); err != nil {
-		return usageError(stderr, err)
+		return err
 	}
-	return exitPass
-}
-
-func usageError(stderr io.Writer, err error) int {
-	fmt.Fprintln(stderr, "m18-gate:", err)
-	return exitUsage
+	return nil
 }
 
 // scenarios prints the scenarios the config's [tiers] table lists for a
 // tier, one per line, so that the action runs what the policy names.
-func scenarios(args []string, stdout, stderr io.Writer) int {
+func scenarios(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("m18-gate scenarios", stderr)
 	configPath := fs.String("config", config.DefaultPath, "policy file with a [tiers] table")
 	tier := fs.String("tier", "pr", "tier whose scenarios to list")
 	fs.Usage = cli.Usage(fs, "Usage: m18-gate scenarios --config FILE --tier T\n\nPrints the scenarios of tier T in the config's [tiers] table, one per line.\nExit 0 listed; 3 no such file, a bad config, or no such tier.\n\nFlags:\n", "")
-	if code, done := cli.Parse(fs, args); done {
-		return code
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
 	}
 	cfg, err := config.Load(*configPath)
 	if err != nil {
-		fmt.Fprintf(stderr, "m18-gate scenarios: %v\n", err)
-		return exitUsage
+		return err
 	}
 	list, ok := cfg.Tier(*tier)
 	if !ok || len(list) == 0 {
-		fmt.Fprintf(stderr, "m18-gate scenarios: %s: no scenarios for tier %q (add [tiers] %s = [\"ci/fast_regression_check\"])\n", *configPath, *tier, *tier)
-		return exitUsage
+		return cli.Usagef("%s: no scenarios for tier %q (add [tiers] %s = [\"ci/fast_regression_check\"])", *configPath, *tier, *tier)
 	}
 	for _, s := range list {
 		fmt.Fprintln(stdout, s)
 	}
-	return exitPass
+	return nil
 }

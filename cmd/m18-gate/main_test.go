@@ -57,8 +57,8 @@ func TestCompareExitCodes(t *testing.T) {
 		stderr string
 	}{
 		{"A/A passes", []string{"compare", "--base", base, "--head", same}, 0, "unchanged", ""},
-		{"slowdown regresses", []string{"compare", "--base", base, "--head", slow, "--output", out, "--markdown", md}, 1, "regressed", ""},
-		{"competitive flag", []string{"compare", "--competitive", "--base", base, "--head", slow}, 2, "regressed", ""},
+		{"slowdown regresses", []string{"compare", "--base", base, "--head", slow, "--output", out, "--markdown", md}, 1, "regressed", "m18-gate compare: internal regression: "},
+		{"competitive flag", []string{"compare", "--competitive", "--base", base, "--head", slow}, 2, "regressed", "m18-gate compare: competitive regression: "},
 		{"competitive config", []string{"compare", "--config", cfg, "--base", base, "--head", slow}, 2, "regressed", ""},
 		{"threshold 25%", []string{"compare", "--threshold", "25%", "--base", base, "--head", slow}, 0, "", ""},
 		{"files listed after the flag", []string{"compare", "--base", base, same, "--head", slow}, 1, "regressed", ""},
@@ -70,6 +70,8 @@ func TestCompareExitCodes(t *testing.T) {
 		{"bad config", []string{"compare", "--config", bad, "--base", base, "--head", slow}, 3, "", `bad.toml:2: [defaults] unknown key "treshold" (did you mean "threshold"?)`},
 		{"unknown command", []string{"frobnicate"}, 3, "", `unknown command "frobnicate"`},
 		{"help", []string{"help"}, 0, "Exit codes", ""},
+		{"version", []string{"--version"}, 0, "m18-gate ", ""},
+		{"bad flag", []string{"compare", "--nope"}, 3, "", "flag provided but not defined: -nope"},
 		{"compare help", []string{"compare", "--help"}, 0, "", "Usage: m18-gate compare"},
 		{"paired", []string{"compare", "--paired", "--base", base, "--head", slow, "--output", filepath.Join(dir, "paired.json")}, 1, "regressed", ""},
 		{"calibrate", []string{"calibrate", "--runs", base, same, "--output", filepath.Join(dir, "cal.json")}, 0, "MDE", ""},

@@ -18,7 +18,6 @@ import (
 
 	"github.com/engram/m18-gate/history"
 	"github.com/engram/m18-gate/internal/cli"
-	"github.com/engram/m18-gate/internal/version"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -70,44 +69,30 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return exitBadInput
-		}
-		return exitOK
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	cmd, rest := args[0], args[1:]
-	if cmd == "version" {
-		fmt.Fprintln(stdout, "m18-history", version.String())
-		return exitOK
+	p := &cli.Program{
+		Name:  "m18-history",
+		Usage: usage,
+		Commands: map[string]cli.Command{
+			"push": push, "baseline": baseline, "series": series, "list": list,
+			"show": show, "prune": prune, "compact": compact, "accept": accept,
+		},
+		Exit: exitCode,
 	}
-	commands := map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-		"push": push, "baseline": baseline, "series": series, "list": list,
-		"show": show, "prune": prune, "compact": compact, "accept": accept,
-	}
-	f, ok := commands[cmd]
-	if !ok {
-		fmt.Fprintf(stderr, "m18-history: unknown command %q\n\n%s", cmd, usage)
-		return exitBadInput
-	}
-	err := f(ctx, rest, stdout, stderr)
-	if err == nil || errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "m18-history %s: %v\n", cmd, err)
+	return p.Run(ctx, args, stdout, stderr)
+}
+
+// exitCode maps the error of a command to the exit code.
+func exitCode(err error) int {
 	switch {
 	case errors.Is(err, history.ErrNoBaseline):
 		return exitNoBaseline
-	case errors.Is(err, history.ErrBadInput), errors.Is(err, history.ErrUnreachable), errors.Is(err, errUsage):
+	case errors.Is(err, history.ErrBadInput), errors.Is(err, history.ErrUnreachable), errors.Is(err, cli.ErrUsage):
 		return exitBadInput
 	}
 	return exitFailed
 }
-
-var errUsage = errors.New("usage")
 
 // remoteFlags are the flags every command shares.
 type remoteFlags struct {
@@ -128,14 +113,11 @@ func newFlags(name, synopsis string, stderr io.Writer, rf *remoteFlags) *flag.Fl
 }
 
 func parse(fs *flag.FlagSet, args []string, rf *remoteFlags) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
 	}
 	if rf.repo == "" {
-		return fmt.Errorf("%w: --repo is required (a path to a git repository, file:///PATH or https://github.com/OWNER/REPO.git)", errUsage)
+		return cli.Usagef("--repo is required (a path to a git repository, file:///PATH or https://github.com/OWNER/REPO.git)")
 	}
 	return nil
 }
@@ -158,7 +140,7 @@ func push(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("%w: name at least one result file (m18-run's result.json)", errUsage)
+		return cli.Usagef("name at least one result file (m18-run's result.json)")
 	}
 	var rs []history.Result
 	for _, f := range fs.Args() {
@@ -213,12 +195,12 @@ func baseline(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if out == "" || q.Scenario == "" || q.Fingerprint == "" || q.Commit == "" {
-		return fmt.Errorf("%w: baseline needs --scenario, --fingerprint (or --head RESULT.json), --commit and --out", errUsage)
+		return cli.Usagef("baseline needs --scenario, --fingerprint (or --head RESULT.json), --commit and --out")
 	}
 	if commitTime != "" {
 		t, err := time.Parse(time.RFC3339, commitTime)
 		if err != nil {
-			return fmt.Errorf("%w: --commit-time %q: want RFC 3339 like 2026-05-14T10:15:00Z", errUsage, commitTime)
+			return cli.Usagef("--commit-time %q: want RFC 3339 like 2026-05-14T10:15:00Z", commitTime)
 		}
 		q.CommitTime = t
 	}
@@ -273,7 +255,7 @@ func series(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if scenario == "" || fp == "" {
-		return fmt.Errorf("%w: series needs --scenario and --fingerprint", errUsage)
+		return cli.Usagef("series needs --scenario and --fingerprint")
 	}
 	snap, err := rf.remote(stderr).Open(ctx)
 	if err != nil {
@@ -365,7 +347,7 @@ func show(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: show needs one path on the branch (see m18-history list)", errUsage)
+		return cli.Usagef("show needs one path on the branch (see m18-history list)")
 	}
 	snap, err := rf.remote(stderr).Open(ctx)
 	if err != nil {

@@ -53,6 +53,7 @@ func TestCLI(t *testing.T) {
 		contains string
 	}{
 		{[]string{"--help"}, exitOK, ""},
+		{[]string{"--version"}, exitOK, "m18-history "},
 		{nil, exitBadInput, ""},
 		{[]string{"frobnicate"}, exitBadInput, "unknown command"},
 		{[]string{"push", f1}, exitBadInput, "--repo is required"},

@@ -14,12 +14,6 @@ import (
 	"github.com/sethvargo/go-githubactions"
 )
 
-// Exit codes.
-const (
-	exitOK    = 0
-	exitUsage = cli.ExitUsage
-)
-
 const usage = `m18-probe prints this machine's hardware fingerprint, the runner labels it
 implies and which M18 seed tiers (Tier 1/2/3 of the milestone's hardware
 configurations) it is eligible for, with the reason for each one it is not.
@@ -37,7 +31,7 @@ CPU quota, SMT). Fields that cannot be read are left unknown and listed as
 warnings; probing never fails because of them.
 
 Exit codes:
-  0  printed (also when some fields are unknown)
+  0  printed (also when some fields are unknown), or --version
   3  bad flags, or --github-output outside GitHub Actions
 
 Examples:
@@ -52,31 +46,38 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	// Every failure of m18-probe is a usage or environment error (exit 3).
+	return cli.Finish("m18-probe", probe(args, stdout, stderr, getenv), stderr, nil)
+}
+
+func probe(args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := cli.NewFlagSet("m18-probe", stderr)
 	jsonOut := fs.Bool("json", false, "print JSON (fingerprint, labels, tiers, warnings) instead of text")
 	ghOut := fs.Bool("github-output", false, "also write fingerprint=, fingerprint_json=, labels=, tiers= to $GITHUB_OUTPUT")
 	root := fs.String("root", "/", "directory holding the proc and sys trees to read (another machine's snapshot)")
 	noPerf := fs.Bool("no-perf", false, "do not run \"perf stat\" to check hardware counters (perf_counters is then false)")
 	perfTimeout := fs.Duration("perf-timeout", hw.DefaultPerfTimeout, "bound on the \"perf stat\" check (a Go `duration` such as 2s)")
+	showVersion := cli.VersionFlag(fs)
 	fs.Usage = cli.Usage(fs, usage, usageTail)
-	if code, done := cli.Parse(fs, args); done {
-		return code
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "m18-probe: unexpected argument %q (it takes flags only; see --help)\n", fs.Arg(0))
-		return exitUsage
+		return cli.Usagef("unexpected argument %q (it takes flags only; see --help)", fs.Arg(0))
+	}
+	if *showVersion {
+		cli.PrintVersion(stdout, "m18-probe")
+		return nil
 	}
 	if *ghOut && getenv("GITHUB_OUTPUT") == "" {
-		fmt.Fprintln(stderr, "m18-probe: --github-output: GITHUB_OUTPUT is not set; run inside a GitHub Actions step or drop the flag")
-		return exitUsage
+		return cli.Usagef("--github-output: GITHUB_OUTPUT is not set; run inside a GitHub Actions step or drop the flag")
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *perfTimeout+10*time.Second)
 	defer cancel()
 	r, err := hw.Inspect(ctx, hw.Options{Root: *root, SkipPerf: *noPerf, PerfTimeout: *perfTimeout})
 	if err != nil {
-		fmt.Fprintf(stderr, "m18-probe: %v\n", err)
-		return exitUsage
+		return err
 	}
 	s := hw.Summarize(r)
 	if *jsonOut {
@@ -85,16 +86,14 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		err = s.WriteText(stdout)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "m18-probe: writing output: %v\n", err)
-		return exitUsage
+		return fmt.Errorf("writing output: %w", err)
 	}
 	if *ghOut {
 		if err := setOutputs(s, getenv); err != nil {
-			fmt.Fprintf(stderr, "m18-probe: --github-output: %v\n", err)
-			return exitUsage
+			return fmt.Errorf("--github-output: %w", err)
 		}
 	}
-	return exitOK
+	return nil
 }
 
 // setOutputs writes the step outputs; go-githubactions panics when the file

@@ -37,6 +37,7 @@ func TestRun(t *testing.T) {
 		{"json", []string{"--root", tree, "--no-perf", "--json"}, none, 0, []string{`"hash": "` + want.Hash + `"`}, nil},
 		{"help", []string{"--help"}, none, 0, nil, []string{"Usage:", "--github-output", "Exit codes:", "Examples:"}},
 		{"bad flag", []string{"--nope"}, none, 3, nil, []string{"flag provided but not defined: -nope"}},
+		{"version", []string{"--version"}, none, 0, []string{"m18-probe "}, nil},
 		{"bad duration", []string{"--perf-timeout", "5"}, none, 3, nil, []string{"invalid value"}},
 		{"argument", []string{"extra"}, none, 3, nil, []string{`unexpected argument "extra"`}},
 		{"github output without env", []string{"--github-output", "--no-perf"}, none, 3, nil, []string{"GITHUB_OUTPUT is not set"}},

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +15,6 @@ import (
 	"syscall"
 
 	"github.com/engram/m18-gate/internal/cli"
-	"github.com/engram/m18-gate/internal/version"
 	"github.com/engram/m18-gate/runners/target"
 )
 
@@ -56,39 +56,47 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	return cli.Finish("m18-target", serve(args, stdout, stderr), stderr, exitCode)
+}
+
+// errFailed marks a failure of the running server, as opposed to bad
+// flags or an address it cannot listen on.
+var errFailed = errors.New("server failed")
+
+// exitCode maps the error of serve to the exit code.
+func exitCode(err error) int {
+	if errors.Is(err, errFailed) {
+		return exitError
+	}
+	return exitUsage
+}
+
+func serve(args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("m18-target", stderr)
 	var o target.Options
 	addr := fs.String("addr", "127.0.0.1:7432", "listen address host:port (loopback only unless --allow-remote)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr")
-	fs.Float64Var(&o.Slowdown, "slowdown", 0, "add CPU work equal to `PCT` percent of each API request's handling time (50 = ~1.5x slower)")
-	fs.DurationVar(&o.StallEvery, "stall-every", 0, "pause the whole server every `DUR` (with --stall-for)")
-	fs.DurationVar(&o.StallFor, "stall-for", 0, "length `DUR` of each pause (shorter than --stall-every)")
-	fs.Float64Var(&o.FailRate, "fail-rate", 0, "answer fraction `F` in [0,1] of API requests with 500, chosen by --seed")
-	fs.Float64Var(&o.Capacity, "capacity", 0, "admit at most `OPS` API requests per second; the rest queue (0 = unlimited)")
-	fs.Float64Var(&o.LeakMBPerMin, "leak", 0, "retain `MB_PER_MIN` MiB of memory per minute on purpose")
+	target.KnobFlags(fs, "", &o)
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed `N` for injected failures and generated memory ids")
 	verbose := fs.Bool("v", false, "log start and shutdown to stderr")
-	showVersion := fs.Bool("version", false, "print the version and exit")
+	showVersion := cli.VersionFlag(fs)
 	fs.Usage = cli.Usage(fs, usage, usageTail)
-	if code, done := cli.Parse(fs, args); done {
-		return code
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "m18-target: unexpected argument %q; it takes flags only (see --help)\n", fs.Arg(0))
-		return exitUsage
+		return cli.Usagef("unexpected argument %q; it takes flags only (see --help)", fs.Arg(0))
 	}
 	if *showVersion {
-		fmt.Fprintln(stdout, "m18-target", version.String())
-		return exitOK
+		cli.PrintVersion(stdout, "m18-target")
+		return nil
 	}
 	if err := o.Validate(); err != nil {
-		fmt.Fprintln(stderr, "m18-target:", err)
-		return exitUsage
+		return err
 	}
 	if !*allowRemote {
 		if err := target.CheckLoopback(*addr); err != nil {
-			fmt.Fprintln(stderr, "m18-target:", err)
-			return exitUsage
+			return err
 		}
 	}
 	if *verbose {
@@ -96,15 +104,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "m18-target: cannot listen on %s: %v\n", *addr, err)
-		return exitUsage
+		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(stdout, "http://%s\n", ln.Addr())
 	if err := target.Serve(ctx, ln, o); err != nil {
-		fmt.Fprintln(stderr, "m18-target:", err)
-		return exitError
+		return fmt.Errorf("%w: %w", errFailed, err)
 	}
-	return exitOK
+	return nil
 }

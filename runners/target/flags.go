@@ -1,0 +1,22 @@
+package target
+
+import "flag"
+
+// KnobFlags defines the flags of the knobs of o on fs — slowdown,
+// stall-every, stall-for, fail-rate, capacity and leak, each named with
+// prefix in front — so that every command that starts a target offers them
+// alike: m18-target with prefix "", m18-run, whose built-in target they
+// set, with "target-". Seed is left to the caller, whose seed may serve more
+// than the target.
+func KnobFlags(fs *flag.FlagSet, prefix string, o *Options) {
+	about := ""
+	if prefix != "" {
+		about = "built-in target: "
+	}
+	fs.Float64Var(&o.Slowdown, prefix+"slowdown", 0, about+"add CPU work equal to `PCT` percent of each API request's handling time (50 = ~1.5x slower)")
+	fs.DurationVar(&o.StallEvery, prefix+"stall-every", 0, about+"pause the whole server every `DUR` (with --"+prefix+"stall-for)")
+	fs.DurationVar(&o.StallFor, prefix+"stall-for", 0, about+"length `DUR` of each pause (shorter than --"+prefix+"stall-every)")
+	fs.Float64Var(&o.FailRate, prefix+"fail-rate", 0, about+"answer fraction `F` in [0,1] of API requests with 500, chosen by the seed")
+	fs.Float64Var(&o.Capacity, prefix+"capacity", 0, about+"admit at most `OPS` API requests per second; the rest queue (0 = unlimited)")
+	fs.Float64Var(&o.LeakMBPerMin, prefix+"leak", 0, about+"retain `MB_PER_MIN` MiB of memory per minute on purpose")
+}

@@ -1,0 +1,36 @@
+package target
+
+import (
+	"flag"
+	"io"
+	"testing"
+	"time"
+)
+
+func TestKnobFlags(t *testing.T) {
+	for _, prefix := range []string{"", "target-"} {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var o Options
+		KnobFlags(fs, prefix, &o)
+		args := []string{
+			"--" + prefix + "slowdown", "50", "--" + prefix + "stall-every", "2s", "--" + prefix + "stall-for", "100ms",
+			"--" + prefix + "fail-rate", "0.01", "--" + prefix + "capacity", "800", "--" + prefix + "leak", "5",
+		}
+		if err := fs.Parse(args); err != nil {
+			t.Fatalf("prefix %q: %v", prefix, err)
+		}
+		want := Options{Slowdown: 50, StallEvery: 2 * time.Second, StallFor: 100 * time.Millisecond, FailRate: 0.01, Capacity: 800, LeakMBPerMin: 5}
+		if o != want {
+			t.Errorf("prefix %q: %+v, want %+v", prefix, o, want)
+		}
+		if err := o.Validate(); err != nil {
+			t.Errorf("prefix %q: %v", prefix, err)
+		}
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n != 6 {
+			t.Errorf("prefix %q: %d flags, want the 6 knobs", prefix, n)
+		}
+	}
+}
