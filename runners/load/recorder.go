@@ -4,12 +4,12 @@ import (
 	"encoding/base64"
 	"fmt"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/engram/m18-gate/runners/load/client"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -25,32 +25,14 @@ const (
 // NewHistogram returns an empty histogram with the engine's range.
 func NewHistogram() *hdr.Histogram { return hdr.New(histMinUs, histMaxUs, histDigits) }
 
-// Outcome classifies a completed (or failed) request.
-type Outcome int
+// Outcome classifies a completed (or failed) request (see client.Outcome).
+type Outcome = client.Outcome
 
-// Outcomes other than an HTTP status: a request either got a status (any
-// value ≥ 100, 2xx is success) or failed with one of these.
+// Outcomes other than an HTTP status.
 const (
-	OutcomeTimeout    Outcome = -1
-	OutcomeConnection Outcome = -2
+	OutcomeTimeout    = client.OutcomeTimeout
+	OutcomeConnection = client.OutcomeConnection
 )
-
-// Kind is the result document's name of an error class ("timeout",
-// "connection", "http_503"), or "" for success.
-func (o Outcome) Kind() string {
-	switch {
-	case o == OutcomeTimeout:
-		return "timeout"
-	case o == OutcomeConnection:
-		return "connection"
-	case o >= 200 && o < 300:
-		return ""
-	}
-	return "http_" + strconv.Itoa(int(o))
-}
-
-// OK reports a success (a 2xx status).
-func (o Outcome) OK() bool { return o >= 200 && o < 300 }
 
 // Sample is one request as the engine saw it. Latency runs from the
 // intended send time, Service from the actual send; Lag is actual minus
