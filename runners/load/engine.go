@@ -98,6 +98,16 @@ type Phase struct {
 	FirstSeq uint64
 	// Progress, when set, is called about once a second while the phase runs.
 	Progress func(Progress)
+	// Shard, when it is a part (Count > 1), sends only this generator's
+	// slice of the phase's schedule (see Shard); MaxRequests and Duration
+	// bound the whole schedule.
+	Shard Shard
+	// StartAt, when set, is the phase's start: the engine waits for it, and
+	// intended times count from it, so that generators on several machines
+	// follow one timeline. A phase that begins more than Limits.LateAfter
+	// after StartAt skips the sends already due (PhaseResult.Missed)
+	// instead of sending them in a burst.
+	StartAt time.Time
 }
 
 // Progress is a snapshot of a running phase.
@@ -121,6 +131,11 @@ type PhaseResult struct {
 	Interrupted bool
 	// NextSeq is the first sequence number the phase did not use.
 	NextSeq uint64
+	// StartLag is how long after Phase.StartAt the phase began (0 without
+	// one); Missed counts this shard's sends skipped because they were
+	// due before that (also in Generator).
+	StartLag time.Duration
+	Missed   uint64
 }
 
 // Elapsed is the phase's length: from its start to the last response.
@@ -189,6 +204,25 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	}
 	p.rec = newShards(nShards)
 	p.start = time.Now()
+	if !ph.StartAt.IsZero() {
+		timer := time.NewTimer(time.Hour)
+		if !waitUntil(ctx, ph.StartAt, timer) {
+			return &PhaseResult{Start: ph.StartAt, End: time.Now(), Recorder: NewRecorder(), Interrupted: true, NextSeq: ph.FirstSeq}, nil
+		}
+		timer.Stop()
+		// A send left within MinSleep of its time: wait it out so that
+		// the first send is not early.
+		if d := time.Until(ph.StartAt); d > 0 {
+			client.SleepShort(d)
+		}
+		p.start = ph.StartAt
+		if lag := time.Since(ph.StartAt); lag > 0 {
+			p.startLag = lag
+			if lag > p.lim.LateAfter {
+				p.skipUntil = lag
+			}
+		}
+	}
 
 	// Progress ticker.
 	progDone := make(chan struct{})
@@ -235,12 +269,15 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	if lag.TotalCount() == 0 {
 		g.MeanLagMs, g.P99LagMs, g.MaxLagMs = 0, 0, 0
 	}
+	g.StartLagMs = float64(p.startLag) / float64(time.Millisecond)
+	g.Missed = p.missed
 	if p.interrupted {
 		// Sends abandoned by the interruption are neither sent nor dropped.
 		g.Scheduled = all.Count() + p.dropped
 		g.Sent = all.Count()
 	}
-	return &PhaseResult{Start: p.start, End: end, Recorder: all, Generator: g, Interrupted: p.interrupted, NextSeq: p.seq}, nil
+	return &PhaseResult{Start: p.start, End: end, Recorder: all, Generator: g, Interrupted: p.interrupted, NextSeq: p.seq,
+		StartLag: p.startLag, Missed: p.missed}, nil
 }
 
 // phase is the state of one Engine.Run, shared by whichever sends its
@@ -269,6 +306,10 @@ type phase struct {
 	scheduled   uint64
 	dropped     uint64
 	interrupted bool
+	// startLag is how late the phase began; sends due before skipUntil
+	// are skipped (missed) rather than sent late.
+	startLag, skipUntil time.Duration
+	missed              uint64
 }
 
 // Context implements client.Schedule.
@@ -286,23 +327,37 @@ func (p *phase) MaxInFlight() int { return p.n }
 // DropAfter implements client.Schedule.
 func (p *phase) DropAfter() time.Duration { return p.lim.DropAfter }
 
-// Next implements client.Schedule: it paces the next send. ok is false
-// when the phase has no more sends (its duration or request count
-// reached, or the pacer stopped).
+// Next implements client.Schedule: it paces the next send of this
+// shard. ok is false when the phase has no more sends (its duration or
+// request count reached, or the pacer stopped). The sends of other shards,
+// and this shard's sends missed by a late start, are paced and numbered
+// as they would be if sent, so that every shard follows one global
+// sequence.
 func (p *phase) Next() (it client.Send, ok bool) {
-	if p.k >= p.maxReq {
-		return client.Send{}, false
+	for {
+		if p.k >= p.maxReq {
+			return client.Send{}, false
+		}
+		wait, stop := p.ph.Pacer.Pace(p.intended, p.k)
+		if stop {
+			return client.Send{}, false
+		}
+		k := p.k
+		p.k++
+		p.intended += wait
+		if p.intended >= p.ph.Duration {
+			return client.Send{}, false
+		}
+		own := p.ph.Shard.owns(k)
+		if own && p.intended >= p.skipUntil {
+			return client.Send{Intended: p.intended}, true
+		}
+		p.ph.Mix.Pick()
+		p.seq++
+		if own {
+			p.missed++
+		}
 	}
-	wait, stop := p.ph.Pacer.Pace(p.intended, p.k)
-	if stop {
-		return client.Send{}, false
-	}
-	p.k++
-	p.intended += wait
-	if p.intended >= p.ph.Duration {
-		return client.Send{}, false
-	}
-	return client.Send{Intended: p.intended}, true
 }
 
 // Due implements client.Schedule: it numbers a send that is due, picking
@@ -374,11 +429,7 @@ func (p *phase) runSenders(cl client.Client) {
 		defer c.Close()
 		for it := range work {
 			cur := p.Begin()
-			called := time.Now()
 			sentAt, o := c.Do(reqCtx, it.Op, it.Seq)
-			if sentAt.IsZero() {
-				sentAt = called
-			}
 			p.Done(w, it, sentAt, cur, o)
 		}
 	}

@@ -125,7 +125,7 @@ type Conn interface {
 	// its answer was read to its end (a response body, every row), with
 	// the time the operation left (after it was encoded, so that encoding
 	// counts as the generator's schedule lag, not as the target's service
-	// time; the zero time means when Do was called) and its outcome. ctx
+	// time; time.Now() just before sending it) and its outcome. ctx
 	// is the phase's: when it ends Do must return promptly, with any
 	// outcome (an interrupted phase's operations are not recorded). Do
 	// bounds the operation by the client's own timeout and reports
