@@ -104,9 +104,10 @@ type Phase struct {
 	Shard Shard
 	// StartAt, when set, is the phase's start: the engine waits for it, and
 	// intended times count from it, so that generators on several machines
-	// follow one timeline. A phase that begins more than Limits.LateAfter
-	// after StartAt skips the sends already due (PhaseResult.Missed)
-	// instead of sending them in a burst.
+	// follow one timeline. A phase that begins a little late sends its
+	// first sends late (schedule lag, as any slip); one that begins more
+	// than Limits.DropAfter after StartAt skips the sends already due
+	// (PhaseResult.Missed) instead of sending them in a burst.
 	StartAt time.Time
 }
 
@@ -218,7 +219,7 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 		p.start = ph.StartAt
 		if lag := time.Since(ph.StartAt); lag > 0 {
 			p.startLag = lag
-			if lag > p.lim.LateAfter {
+			if lag > p.lim.DropAfter {
 				p.skipUntil = lag
 			}
 		}
