@@ -27,7 +27,7 @@ type window struct {
 // windowWidth is the window of a phase of duration d: whole seconds, at
 // least one, at most about 120 windows a phase (each holds a histogram).
 func windowWidth(d time.Duration) time.Duration {
-	return max(time.Second, (d/120).Truncate(time.Second))
+	return max(time.Second, (d / 120).Truncate(time.Second))
 }
 
 func newWindows(d time.Duration) *windows { return &windows{width: windowWidth(d)} }
