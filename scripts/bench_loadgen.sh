@@ -4,6 +4,7 @@
 # in one run, with the ratios.
 #
 #   scripts/bench_loadgen.sh [STEP_SECONDS]      (default 5)
+#   BASE=REV scripts/bench_loadgen.sh             (also m18-run built at git REV)
 #
 # "Sustained" means: m18-run exits 0 (fewer than 1 % of sends late by more
 # than 10 ms and fewer than 1 % dropped); vegeta sends at ≥ 99 % of the asked
@@ -18,6 +19,9 @@
 # /usr/bin/time or bash's times): m18-run and vegeta at one common rate
 # (CPU_RATE, default 4000/s), wrk over its own run. That figure is steadier
 # than a maximum rate on a noisy machine.
+# With BASE set, m18-run as of that git revision is searched too, right after
+# this checkout's, and the ratio of the two printed: a change's effect on the
+# generator measured side by side on the same machine minute.
 # Needs: go, wrk (apt-get install -y wrk), vegeta
 # (go install github.com/tsenart/vegeta/v12@v12.13.0). Loopback only.
 set -euo pipefail
@@ -37,6 +41,11 @@ VEGETA="${VEGETA:-$(command -v vegeta || echo "$(go env GOPATH)/bin/vegeta")}"
 
 echo "== building m18-run and the trivial endpoint"
 go build -o "$work/m18-run" ./cmd/m18-run
+if [ -n "${BASE:-}" ]; then
+  git worktree add --detach "$work/base" "$BASE" >/dev/null
+  (cd "$work/base" && go build -o "$work/m18-run-base" ./cmd/m18-run)
+  git worktree remove --force "$work/base"
+fi
 go build -o "$work/trivialserver" ./scripts/internal/trivialserver
 # Every measurement gets a freshly started endpoint: a step that overloads it
 # leaves thousands of connections and a grown heap behind, which would
@@ -73,9 +82,10 @@ embedding_dim = 768
 memory_spaces = 1
 TOML
 
+m18_bin="$work/m18-run"
 m18_ok() { # rate → 0 when m18-run kept the schedule
   fresh_endpoint
-  "$work/m18-run" --scenario "$work/bench.toml" --endpoint "$base" --rate "$1" \
+  "$m18_bin" --scenario "$work/bench.toml" --endpoint "$base" --rate "$1" \
     --duration "${step}s" --warmup 1s --nodes 0 --quiet --output "$work/m18.json" >/dev/null 2>"$work/m18.err" && return 0
   sed 's/^/    /' "$work/m18.err" | tail -2 >&2
   return 1
@@ -120,6 +130,11 @@ echo "== wrk (closed loop, 2 threads, 64 connections, ${step}s; $trials runs spr
 [ "$trials" -ge 3 ] && wrk_once
 echo "== m18-run (open loop, < 1 % late by 10 ms, < 1 % dropped)"
 search m18-run m18_ok; m18=$found
+base_m18=""
+if [ -n "${BASE:-}" ]; then
+  echo "== m18-run at $BASE (the same search)"
+  m18_bin="$work/m18-run-base"; search "m18-run@$BASE" m18_ok; base_m18=$found; m18_bin="$work/m18-run"
+fi
 [ "$trials" -ge 2 ] && wrk_once
 echo "== vegeta (open loop, ≥ 99 % of the rate sent)"
 search vegeta vegeta_ok; veg=$found
@@ -150,6 +165,7 @@ wrk_cpu=$(cpu_us $((wrk_rps * step)) wrk -t2 -c64 -d"${step}s" "$url")
 echo
 printf "%-10s %12s %16s\n" tool "max rate/s" "CPU µs/request"
 printf "%-10s %12s %16s\n" m18-run "$m18" "$m18_cpu" vegeta "$veg" "$veg_cpu" wrk "$wrk_rps" "$wrk_cpu"
+[ -n "$base_m18" ] && printf "%-10s %12s   (m18-run / base = %s)\n" "base" "$base_m18" "$(python3 -c "print(f'{$m18 / max($base_m18, 1):.2f}')")"
 python3 - "$m18" "$veg" "$wrk_rps" "$m18_cpu" "$veg_cpu" "$wrk_cpu" <<'PY'
 import sys
 m, v, w, mc, vc, wc = map(float, sys.argv[1:])

@@ -45,6 +45,7 @@ Usage:
   m18-run list                           list the built-in scenarios
   m18-run check FILE|NAME...             validate scenario files without running them
   m18-run task ID|list [flags]           run an M18 task (001…) with its criteria (m18-run task --help)
+  m18-run merge SHARD.json...            merge the documents of a sharded run (m18-run merge --help)
 
 Without --endpoint the built-in reference target is started in-process on
 127.0.0.1; the --target-* flags set its knobs.
@@ -64,6 +65,7 @@ Exit codes:
 Example:
   go run ./cmd/m18-run --scenario ci/fast_regression_check
   m18-run --scenario ci/smoke --endpoint http://127.0.0.1:7432 --repetitions 5 --output smoke.json
+  m18-run --scenario ci/smoke --endpoint http://10.0.0.1:7432 --shard 0/2 --start-at 2026-12-06T08:00:00Z --output shard-0.json
 `
 
 type labels []string
@@ -82,6 +84,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return check(args[1:], stdout, stderr)
 		case "task":
 			return task(args[1:], stdout, stderr)
+		case "merge":
+			return mergeCmd(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "m18-run", version.String())
 			return exitOK
@@ -107,6 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		tOpts       target.Options
 	)
 	builtinTargetFlags(fs, &lbls, &tOpts)
+	applyShard := shardFlags(fs)
 	fs.Usage = cli.Usage(fs, usage, usageTail)
 	if code, done := cli.Parse(fs, args); done {
 		return code
@@ -141,6 +146,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Scenario: sc, Endpoint: *endpoint, Target: "external", Duration: *duration, Rate: *rate,
 		Repetitions: *reps, Seed: *seed, MaxInFlight: *maxInFlight, Timeout: *timeout,
 		Progress: progress, Labels: lbls, Senders: *senders,
+	}
+	if err := applyShard(&cfg); err != nil {
+		fmt.Fprintf(stderr, "m18-run: %v\n", err)
+		return exitInput
 	}
 	if *warmup != "" {
 		w, err := time.ParseDuration(*warmup)

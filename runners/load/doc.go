@@ -1,7 +1,7 @@
 // Package load is the open-loop load engine behind m18-run: it sends
-// requests at the times an arrival process intends, whether or not earlier
-// ones have returned, and records their latency from the intended send time
-// into HDR histograms (1 µs – 1 h, 3 significant digits).
+// operations at the times an arrival process intends, whether or not
+// earlier ones have returned, and records their latency from the intended
+// send time into HDR histograms (1 µs – 1 h, 3 significant digits).
 //
 // Its opinions: a latency figure that hides queueing is wrong, so latency is
 // measured from the intended time (coordinated-omission free) and the
@@ -11,12 +11,22 @@
 // blaming the target. It measures; it neither judges regressions nor stores
 // history.
 //
+// The engine (Engine: schedule, phases, recorder) knows no protocol: it
+// sends through a client.Client (package client is the contract), on the
+// client's own event loop when the client is a client.Driver, otherwise
+// from sender goroutines of its own, one client.Conn each. Package http1 is
+// the HTTP/1.1 client (its epoll event loop, sender connections, response
+// framer and connection pools); package engram encodes Engram's operations
+// as HTTP requests for it. Run wires the three together for an Engram
+// scenario; Engine.Client and Engine.Workload are the HTTP shorthand for
+// Engine.Transport = http1.New(Client, Workload).
+//
 // A generator must cost little per request, or its own pauses become the
-// target's latency. On Linux one goroutine sends a whole phase: an event
-// loop over non-blocking sockets and epoll keeps the schedule and every
-// keep-alive HTTP/1.1 connection (loop_linux.go), framing responses as
-// they stream in (respframe.go), so no goroutine is woken per request.
-// Elsewhere, and for https, sender goroutines each own one connection and
-// write and read it themselves (conn.go), fed by a scheduler goroutine.
-// Neither spins.
+// target's latency. On Linux one goroutine sends a whole phase: http1's
+// event loop over non-blocking sockets and epoll keeps the schedule and
+// every keep-alive HTTP/1.1 connection, framing responses as they stream
+// in, so no goroutine is woken per request. Elsewhere, for https, and with
+// Engine.Senders, sender goroutines each own one connection and write and
+// read it themselves, fed by the engine's scheduler goroutine. Neither
+// spins.
 package load

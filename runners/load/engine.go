@@ -4,36 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/engram/m18-gate/runners/arrival"
+	"github.com/engram/m18-gate/runners/load/client"
 	"github.com/engram/m18-gate/runners/result"
 )
-
-// Workload turns scheduled sends into HTTP requests.
-type Workload interface {
-	// NewSender returns the request builder of one connection (one sender
-	// goroutine, or one of the event loop's connections); it may keep
-	// buffers from one request to the next.
-	NewSender() Sender
-}
-
-// Sender builds the requests of one connection, one at a time.
-type Sender interface {
-	// Request returns the request for send number seq, an op operation. It
-	// may reuse memory of the previous request of the same Sender: the
-	// engine calls it again only after that one's response was read. ctx
-	// is the request's context.
-	Request(ctx context.Context, op Op, seq uint64) (*http.Request, error)
-}
 
 // Limits say how much schedule slip the generator may have before a run is
 // declared invalid because the generator, not the target, was the
@@ -68,9 +48,13 @@ var ErrGeneratorBottleneck = errors.New("the load generator, not the target, was
 // Engine sends the requests of phases open-loop. Its fields are its
 // configuration; set them before the first Run and leave them alone after.
 type Engine struct {
-	// Client sends the requests; NewClient makes a suitable one.
-	Client *http.Client
-	// Workload builds the requests.
+	// Transport does the operations: any client.Client, on its fast path
+	// when it is also a client.Driver (see package client). When nil, the
+	// engine sends HTTP through http1.New(Client, Workload).
+	Transport client.Client
+	// Client and Workload are the HTTP shorthand for Transport: the client
+	// that sends (NewClient makes a suitable one) and what it sends.
+	Client   *http.Client
 	Workload Workload
 	// MaxInFlight caps the requests in flight at once (the number of sender
 	// goroutines). Default 1000.
@@ -92,20 +76,12 @@ type Engine struct {
 	// lower than the service time). Default 100 µs.
 	Early time.Duration
 
-	// Senders makes sender goroutines send even where the event loop
-	// could (Linux, NewClient's Transport). The loop is cheaper per
-	// request but runs on one core, building every request too; sender
-	// goroutines spread over every core, for rates beyond what one core
-	// sends on a large machine.
+	// Senders makes sender goroutines send even where the Transport's
+	// event loop could (a client.Driver: http1's on Linux). The loop is
+	// cheaper per request but runs on one core, building every request
+	// too; sender goroutines spread over every core, for rates beyond what
+	// one core sends on a large machine.
 	Senders bool
-}
-
-// NewClient returns an HTTP client tuned for an open-loop load: keep-alive
-// HTTP/1.1 connections, one kept idle per possible in-flight request, each
-// request sent and read by its sender goroutine without hand-offs (see
-// Transport), no proxy, no compression, and a whole-request timeout.
-func NewClient(maxInFlight int, timeout time.Duration) *http.Client {
-	return &http.Client{Transport: NewTransport(maxInFlight, timeout)}
 }
 
 // Phase is one stretch of load: the arrival process followed from its start
@@ -122,6 +98,17 @@ type Phase struct {
 	FirstSeq uint64
 	// Progress, when set, is called about once a second while the phase runs.
 	Progress func(Progress)
+	// Shard, when it is a part (Count > 1), sends only this generator's
+	// slice of the phase's schedule (see Shard); MaxRequests and Duration
+	// bound the whole schedule.
+	Shard Shard
+	// StartAt, when set, is the phase's start: the engine waits for it, and
+	// intended times count from it, so that generators on several machines
+	// follow one timeline. A phase that begins a little late sends its
+	// first sends late (schedule lag, as any slip); one that begins more
+	// than Limits.DropAfter after StartAt skips the sends already due
+	// (PhaseResult.Missed) instead of sending them in a burst.
+	StartAt time.Time
 }
 
 // Progress is a snapshot of a running phase.
@@ -145,6 +132,11 @@ type PhaseResult struct {
 	Interrupted bool
 	// NextSeq is the first sequence number the phase did not use.
 	NextSeq uint64
+	// StartLag is how long after Phase.StartAt the phase began (0 without
+	// one); Missed counts this shard's sends skipped because they were
+	// due before that (also in Generator).
+	StartLag time.Duration
+	Missed   uint64
 }
 
 // Elapsed is the phase's length: from its start to the last response.
@@ -170,12 +162,6 @@ func (p *PhaseResult) Check(l Limits) error {
 	return nil
 }
 
-type item struct {
-	op       Op
-	seq      uint64
-	intended time.Duration
-}
-
 func (e *Engine) limits() Limits {
 	if e.Limits == (Limits{}) {
 		return DefaultLimits
@@ -196,8 +182,12 @@ func (e *Engine) maxInFlight() int {
 // The error is non-nil only when the phase could not run at all; schedule
 // slip is reported by PhaseResult.Check.
 func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
-	if e.Client == nil || e.Workload == nil || ph.Pacer == nil || ph.Mix == nil {
-		return nil, errors.New("load: Engine needs a Client and a Workload, and the Phase a Pacer and a Mix")
+	cl, err := e.transport()
+	if err != nil {
+		return nil, err
+	}
+	if ph.Pacer == nil || ph.Mix == nil {
+		return nil, errors.New("load: the Phase needs a Pacer and a Mix")
 	}
 	if ph.Duration <= 0 {
 		return nil, fmt.Errorf("load: phase %q duration must be > 0 (got %v)", ph.Name, ph.Duration)
@@ -214,15 +204,26 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 		nShards = p.n
 	}
 	p.rec = newShards(nShards)
-
-	var loop *eventLoop
-	if !e.Senders {
-		var err error
-		if loop, err = e.newLoop(p); err != nil {
-			loop = nil // no event loop here: sender goroutines do the same job
+	p.start = time.Now()
+	if !ph.StartAt.IsZero() {
+		timer := time.NewTimer(time.Hour)
+		if !waitUntil(ctx, ph.StartAt, timer) {
+			return &PhaseResult{Start: ph.StartAt, End: time.Now(), Recorder: NewRecorder(), Interrupted: true, NextSeq: ph.FirstSeq}, nil
+		}
+		timer.Stop()
+		// A send left within MinSleep of its time: wait it out so that
+		// the first send is not early.
+		if d := time.Until(ph.StartAt); d > 0 {
+			client.SleepShort(d)
+		}
+		p.start = ph.StartAt
+		if lag := time.Since(ph.StartAt); lag > 0 {
+			p.startLag = lag
+			if lag > p.lim.DropAfter {
+				p.skipUntil = lag
+			}
 		}
 	}
-	p.start = time.Now()
 
 	// Progress ticker.
 	progDone := make(chan struct{})
@@ -242,10 +243,14 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 		}()
 	}
 
-	if loop != nil {
-		loop.run()
-	} else {
-		p.runSenders()
+	driven := false
+	if d, ok := cl.(client.Driver); ok && !e.Senders {
+		// A Driver that cannot run here has sent nothing: the sender
+		// goroutines do the same job.
+		driven = d.Drive(p) == nil
+	}
+	if !driven {
+		p.runSenders(cl)
 	}
 	end := time.Now()
 	close(progDone)
@@ -265,16 +270,20 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 	if lag.TotalCount() == 0 {
 		g.MeanLagMs, g.P99LagMs, g.MaxLagMs = 0, 0, 0
 	}
+	g.StartLagMs = float64(p.startLag) / float64(time.Millisecond)
+	g.Missed = p.missed
 	if p.interrupted {
 		// Sends abandoned by the interruption are neither sent nor dropped.
 		g.Scheduled = all.Count() + p.dropped
 		g.Sent = all.Count()
 	}
-	return &PhaseResult{Start: p.start, End: end, Recorder: all, Generator: g, Interrupted: p.interrupted, NextSeq: p.seq}, nil
+	return &PhaseResult{Start: p.start, End: end, Recorder: all, Generator: g, Interrupted: p.interrupted, NextSeq: p.seq,
+		StartLag: p.startLag, Missed: p.missed}, nil
 }
 
 // phase is the state of one Engine.Run, shared by whichever sends its
-// requests: the event loop or the sender goroutines.
+// requests: the Transport's event loop (it is the client.Schedule the
+// loop follows) or the engine's sender goroutines.
 type phase struct {
 	e      *Engine
 	ph     Phase
@@ -298,52 +307,97 @@ type phase struct {
 	scheduled   uint64
 	dropped     uint64
 	interrupted bool
+	// startLag is how late the phase began; sends due before skipUntil
+	// are skipped (missed) rather than sent late.
+	startLag, skipUntil time.Duration
+	missed              uint64
 }
 
-// next paces the next send. ok is false when the phase has no more sends
-// (its duration or request count reached, or the pacer stopped).
-func (p *phase) next() (it item, ok bool) {
-	if p.k >= p.maxReq {
-		return item{}, false
-	}
-	wait, stop := p.ph.Pacer.Pace(p.intended, p.k)
-	if stop {
-		return item{}, false
-	}
-	p.k++
-	p.intended += wait
-	if p.intended >= p.ph.Duration {
-		return item{}, false
-	}
-	return item{intended: p.intended}, true
-}
+// Context implements client.Schedule.
+func (p *phase) Context() context.Context { return p.ctx }
 
-// take numbers a send that is due, picking its operation.
-func (p *phase) take(it *item) {
-	it.op = p.ph.Mix.Pick()
-	it.seq = p.seq
-	p.seq++
-	p.scheduled++
-}
+// Start implements client.Schedule.
+func (p *phase) Start() time.Time { return p.start }
 
-// taken counts one more request in flight and returns how many are.
-func (p *phase) taken() int64 {
-	cur := p.busy.Add(1)
+// Early implements client.Schedule.
+func (p *phase) Early() time.Duration { return p.early }
+
+// MaxInFlight implements client.Schedule.
+func (p *phase) MaxInFlight() int { return p.n }
+
+// DropAfter implements client.Schedule.
+func (p *phase) DropAfter() time.Duration { return p.lim.DropAfter }
+
+// Next implements client.Schedule: it paces the next send of this
+// shard. ok is false when the phase has no more sends (its duration or
+// request count reached, or the pacer stopped). The sends of other shards,
+// and this shard's sends missed by a late start, are paced and numbered
+// as they would be if sent, so that every shard follows one global
+// sequence.
+func (p *phase) Next() (it client.Send, ok bool) {
 	for {
-		m := p.maxSeen.Load()
-		if cur <= m || p.maxSeen.CompareAndSwap(m, cur) {
-			return cur
+		if p.k >= p.maxReq {
+			return client.Send{}, false
+		}
+		wait, stop := p.ph.Pacer.Pace(p.intended, p.k)
+		if stop {
+			return client.Send{}, false
+		}
+		k := p.k
+		p.k++
+		p.intended += wait
+		if p.intended >= p.ph.Duration {
+			return client.Send{}, false
+		}
+		own := p.ph.Shard.owns(k)
+		if own && p.intended >= p.skipUntil {
+			return client.Send{Intended: p.intended}, true
+		}
+		p.ph.Mix.Pick()
+		p.seq++
+		if own {
+			p.missed++
 		}
 	}
 }
 
-// done accounts for a finished request: shard w records it. An
-// interrupted phase's requests are not measurements and are dropped.
-func (p *phase) done(w int, s Sample) {
+// Due implements client.Schedule: it numbers a send that is due, picking
+// its operation.
+func (p *phase) Due(it *client.Send) {
+	it.Op = p.ph.Mix.Pick()
+	it.Seq = p.seq
+	p.seq++
+	p.scheduled++
+}
+
+// Drop implements client.Schedule.
+func (p *phase) Drop() { p.dropped++ }
+
+// Interrupt implements client.Schedule.
+func (p *phase) Interrupt() { p.interrupted = true }
+
+// Begin implements client.Schedule: it counts one more request in flight
+// and returns how many are.
+func (p *phase) Begin() int {
+	cur := p.busy.Add(1)
+	for {
+		m := p.maxSeen.Load()
+		if cur <= m || p.maxSeen.CompareAndSwap(m, cur) {
+			return int(cur)
+		}
+	}
+}
+
+// Done implements client.Schedule: sender w's request finished; shard w
+// records it. An interrupted phase's requests are not measurements and are
+// dropped.
+func (p *phase) Done(w int, it client.Send, sentAt time.Time, inFlight int, o Outcome) {
 	p.busy.Add(-1)
 	if p.ctx.Err() != nil {
 		return
 	}
+	s := measured(it, p.start, sentAt, o)
+	s.InFlight = inFlight
 	if s.Lag > p.lim.LateAfter {
 		p.late.Add(1)
 	}
@@ -358,29 +412,26 @@ func (p *phase) done(w int, s Sample) {
 }
 
 // runSenders sends the phase's requests from sender goroutines, one
-// request at a time each, fed by this goroutine as the scheduler.
-func (p *phase) runSenders() {
-	e, lim, n := p.e, p.lim, p.n
+// request at a time each, each through a client.Conn of its own, fed by
+// this goroutine as the scheduler.
+func (p *phase) runSenders(cl client.Client) {
+	lim, n := p.lim, p.n
 	ctx := p.ctx
 	reqCtx, cancelReqs := context.WithCancel(context.Background())
 	defer cancelReqs()
 	stopReqs := context.AfterFunc(ctx, cancelReqs)
 	defer stopReqs()
-	conns := newConnSet(e.Client)
-	stopConns := context.AfterFunc(ctx, conns.abort)
-	defer stopConns()
 
-	work := make(chan item)
+	work := make(chan client.Send)
 	var wg sync.WaitGroup
 	worker := func(w int) {
 		defer wg.Done()
-		ws := &senderState{sender: e.Workload.NewSender(), conns: conns}
-		defer ws.close()
+		c := cl.NewConn()
+		defer c.Close()
 		for it := range work {
-			cur := p.taken()
-			s := e.send(reqCtx, ws, it, p.start)
-			s.InFlight = int(cur)
-			p.done(w, s)
+			cur := p.Begin()
+			sentAt, o := c.Do(reqCtx, it.Op, it.Seq)
+			p.Done(w, it, sentAt, cur, o)
 		}
 	}
 	// Senders start on demand, up to the in-flight cap: a pool that grows
@@ -402,7 +453,7 @@ func (p *phase) runSenders() {
 	start := p.start
 schedule:
 	for {
-		it, ok := p.next()
+		it, ok := p.Next()
 		if !ok {
 			break
 		}
@@ -410,11 +461,11 @@ schedule:
 			p.interrupted = true
 			break
 		}
-		if !waitUntil(ctx, start.Add(it.intended-p.early), timer) {
+		if !waitUntil(ctx, start.Add(it.Intended-p.early), timer) {
 			p.interrupted = true
 			break
 		}
-		p.take(&it)
+		p.Due(&it)
 		select {
 		case work <- it:
 			continue
@@ -422,17 +473,17 @@ schedule:
 		}
 		// No sender is idle. Wait for one to free up until the drop
 		// deadline. When every sender is taken, start one more, but only
-		// after a grace: until spawnLag after this send's time and at
-		// least spawnLag/4 (one usually frees up in microseconds), then
-		// every spawnLag/4. So a backlog left by a pause of the generator
+		// after a grace: until SpawnLag after this send's time and at
+		// least SpawnLag/4 (one usually frees up in microseconds), then
+		// every SpawnLag/4. So a backlog left by a pause of the generator
 		// itself (a GC, the OS running something else) drains through the
 		// senders there are instead of opening a connection per late send,
 		// while a stalled target still gets a sender per send within a
 		// quarter of a millisecond (or the few a timer wake-up costs
 		// behind a long run queue). A new goroutine runs next on this P
 		// and takes the send.
-		deadline := start.Add(it.intended + lim.DropAfter)
-		grace := max(time.Until(start.Add(it.intended+spawnLag)), spawnLag/4)
+		deadline := start.Add(it.Intended + lim.DropAfter)
+		grace := max(time.Until(start.Add(it.Intended+client.SpawnLag)), client.SpawnLag/4)
 		for {
 			wait := time.Until(deadline)
 			if wait <= 0 {
@@ -455,30 +506,23 @@ schedule:
 			if spawned < n && p.busy.Load() >= int64(spawned) {
 				spawn()
 			}
-			grace = spawnLag / 4
+			grace = client.SpawnLag / 4
 		}
 	}
 	close(work)
 	wg.Wait()
 }
 
-// minSleep is the shortest wait worth a system-call sleep, which wakes
-// about 50 µs late anyway.
-const minSleep = 50 * time.Microsecond
-
-// spawnLag is how late a send may get waiting for a busy sender to free
-// up before the scheduler starts another one.
-const spawnLag = time.Millisecond
-
-// waitUntil returns at about t, never more than minSleep before: with the runtime timer while
-// far from t (it wakes up to a millisecond late when the process is idle),
-// then with one short system-call sleep, which wakes within tens of
-// microseconds. It does not spin. It returns false when ctx ends first.
+// waitUntil returns at about t, never more than client.MinSleep before:
+// with the runtime timer while far from t (it wakes up to a millisecond
+// late when the process is idle), then with one short system-call sleep,
+// which wakes within tens of microseconds. It does not spin. It returns
+// false when ctx ends first.
 func waitUntil(ctx context.Context, t time.Time, timer *time.Timer) bool {
 	for {
 		d := time.Until(t)
 		switch {
-		case d <= minSleep:
+		case d <= client.MinSleep:
 			// Closer than a system-call sleep can resolve: go now. At high
 			// rates this is what batches the sends between sleeps.
 			return true
@@ -491,191 +535,21 @@ func waitUntil(ctx context.Context, t time.Time, timer *time.Timer) bool {
 				return false
 			}
 		default:
-			sleepShort(d)
+			client.SleepShort(d)
 		}
 	}
-}
-
-// send performs one request and classifies it.
-func (e *Engine) send(ctx context.Context, ws *senderState, it item, start time.Time) Sample {
-	req, err := ws.sender.Request(ctx, it.op, it.seq)
-	sentAt := time.Now()
-	o := OutcomeConnection
-	if err == nil {
-		if c := ws.conn(req); c != nil {
-			status, err := c.do(req)
-			if o = Outcome(status); err != nil {
-				o = classify(err)
-			}
-		} else {
-			o = e.do(req)
-		}
-	}
-	return measured(it, start, sentAt, o)
-}
-
-// do sends req through e.Client and reads its response to the end.
-func (e *Engine) do(req *http.Request) Outcome {
-	resp, err := e.Client.Do(req)
-	if err != nil {
-		return classify(err)
-	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return classify(err)
-	}
-	return Outcome(resp.StatusCode)
 }
 
 // measured is the sample of send it of a phase that started at start, sent
 // at sentAt and ending now with outcome o. Latency runs from the intended
 // time, or from sentAt for a send that left early (see Engine.Early), so
 // that it never reads below the service time.
-func measured(it item, start, sentAt time.Time, o Outcome) Sample {
+func measured(it client.Send, start, sentAt time.Time, o Outcome) Sample {
 	end := time.Now()
-	from := start.Add(it.intended)
+	from := start.Add(it.Intended)
 	lag := sentAt.Sub(from)
 	if lag < 0 {
 		from, lag = sentAt, 0
 	}
-	return Sample{Op: it.op, Intended: it.intended, Lag: lag, Service: end.Sub(sentAt), Latency: end.Sub(from), Outcome: o}
-}
-
-// connSet is the senders' own connections of one phase, so that an
-// interruption can abort them all.
-type connSet struct {
-	transport *Transport // nil: the senders use Engine.Client
-	pool      *connPool
-	mu        sync.Mutex
-	list      []*senderConn
-	aborted   bool
-}
-
-// newConnSet returns the connection set of a phase whose requests go
-// through c: the senders' own connections when c's transport is a
-// Transport, else none (every request through c).
-func newConnSet(c *http.Client) *connSet {
-	s := &connSet{}
-	if t, ok := c.Transport.(*Transport); ok {
-		s.transport, s.pool = t, &t.senders
-	}
-	return s
-}
-
-func (s *connSet) abort() {
-	s.mu.Lock()
-	s.aborted = true
-	list := s.list
-	s.mu.Unlock()
-	for _, c := range list {
-		c.abort()
-	}
-}
-
-func (s *connSet) open(u *url.URL) *senderConn {
-	t := s.transport
-	c := s.pool.get(u.Host)
-	if c == nil {
-		c = &senderConn{addr: hostPort(u), host: u.Host, dialer: &t.dialer, timeout: t.Timeout}
-	}
-	s.mu.Lock()
-	s.list = append(s.list, c)
-	aborted := s.aborted
-	s.mu.Unlock()
-	if aborted {
-		c.abort()
-	}
-	return c
-}
-
-// connPool keeps the open connections of senders that ended, for the
-// senders of the next phase.
-type connPool struct {
-	mu   sync.Mutex
-	idle []*senderConn
-}
-
-func (p *connPool) get(host string) *senderConn {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i := len(p.idle) - 1; i >= 0; i-- {
-		if c := p.idle[i]; c.host == host {
-			p.idle = append(p.idle[:i], p.idle[i+1:]...)
-			return c
-		}
-	}
-	return nil
-}
-
-// put keeps c when it is open and was not aborted, up to max connections.
-func (p *connPool) put(c *senderConn, max int) {
-	c.mu.Lock()
-	ok := c.nc != nil && !c.aborted
-	c.mu.Unlock()
-	if ok {
-		p.mu.Lock()
-		if len(p.idle) < max {
-			p.idle = append(p.idle, c)
-			c = nil
-		}
-		p.mu.Unlock()
-	}
-	if c != nil {
-		c.close()
-	}
-}
-
-// closeAll closes the idle connections.
-func (p *connPool) closeAll() {
-	p.mu.Lock()
-	idle := p.idle
-	p.idle = nil
-	p.mu.Unlock()
-	for _, c := range idle {
-		c.close()
-	}
-}
-
-func hostPort(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	return net.JoinHostPort(u.Hostname(), "80")
-}
-
-// senderState is what one sender goroutine keeps: its request builder and,
-// when the Engine's client is NewClient's, its own connection.
-type senderState struct {
-	sender Sender
-	conns  *connSet
-	c      *senderConn
-}
-
-// conn returns the sender's connection for req, or nil when req goes
-// through Engine.Client (another client, or not plain http://).
-func (ws *senderState) conn(req *http.Request) *senderConn {
-	if ws.conns.transport == nil || req.URL == nil || req.URL.Scheme != "http" {
-		return nil
-	}
-	if ws.c == nil || ws.c.host != req.URL.Host {
-		ws.close()
-		ws.c = ws.conns.open(req.URL)
-	}
-	return ws.c
-}
-
-// close hands the sender's connection to the pool for the next phase.
-func (ws *senderState) close() {
-	if ws.c != nil {
-		ws.conns.pool.put(ws.c, max(ws.conns.transport.MaxIdle, 1))
-		ws.c = nil
-	}
-}
-
-func classify(err error) Outcome {
-	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return OutcomeTimeout
-	}
-	return OutcomeConnection
+	return Sample{Op: it.Op, Intended: it.Intended, Lag: lag, Service: end.Sub(sentAt), Latency: end.Sub(from), Outcome: o}
 }

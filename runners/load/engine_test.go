@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -41,11 +40,11 @@ func mix(t *testing.T, w [numOps]float64) *Mix {
 	return m
 }
 
-func TestEngineSendsTheSchedule(t *testing.T) { forEachPath(t, testEngineSendsTheSchedule) }
+func TestEngineSendsTheSchedule(t *testing.T) { forEachClient(t, testEngineSendsTheSchedule) }
 
-func testEngineSendsTheSchedule(t *testing.T, senders bool) {
+func testEngineSendsTheSchedule(t *testing.T, p path) {
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), 50, 5*time.Second)
-	e.Senders = senders
+	p.use(e)
 	res, err := e.Run(context.Background(), Phase{
 		Name: "t", Pacer: arrival.Regular{Shape: arrival.Flat(400)}, Mix: mix(t, [numOps]float64{1, 1, 1, 1}),
 		Duration: time.Second, MaxRequests: 10000,
@@ -79,11 +78,11 @@ func testEngineSendsTheSchedule(t *testing.T, senders bool) {
 	t.Logf("generator: %+v", g)
 }
 
-func TestEngineStopsAtMaxRequests(t *testing.T) { forEachPath(t, testEngineStopsAtMaxRequests) }
+func TestEngineStopsAtMaxRequests(t *testing.T) { forEachClient(t, testEngineStopsAtMaxRequests) }
 
-func testEngineStopsAtMaxRequests(t *testing.T, senders bool) {
+func testEngineStopsAtMaxRequests(t *testing.T, p path) {
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), 10, 5*time.Second)
-	e.Senders = senders
+	p.use(e)
 	res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(1000)}, Mix: mix(t, [numOps]float64{1}), Duration: time.Minute, MaxRequests: 50})
 	if err != nil {
 		t.Fatal(err)
@@ -95,9 +94,9 @@ func testEngineStopsAtMaxRequests(t *testing.T, senders bool) {
 
 // Phases of one run never send the same item twice: a phase numbers its
 // sends from FirstSeq, and NextSeq is where the next phase starts.
-func TestPhasesNumberTheirSends(t *testing.T) { forEachPath(t, testPhasesNumberTheirSends) }
+func TestPhasesNumberTheirSends(t *testing.T) { forEachClient(t, testPhasesNumberTheirSends) }
 
-func testPhasesNumberTheirSends(t *testing.T, senders bool) {
+func testPhasesNumberTheirSends(t *testing.T, p path) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	var mu sync.Mutex
@@ -109,7 +108,7 @@ func testPhasesNumberTheirSends(t *testing.T, senders bool) {
 		r, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/x", nil)
 		return r
 	}}
-	e := &Engine{Client: NewClient(4, 5*time.Second), Workload: w, MaxInFlight: 4, Senders: senders}
+	e := p.use(&Engine{Client: NewClient(4, 5*time.Second), Workload: w, MaxInFlight: 4})
 	defer e.Client.CloseIdleConnections()
 	next := uint64(1000)
 	for phase := 0; phase < 2; phase++ {
@@ -134,12 +133,12 @@ func testPhasesNumberTheirSends(t *testing.T, senders bool) {
 // A saturated generator reports itself: two in-flight slots against a slow
 // handler cannot keep 100 sends a second.
 func TestSaturatedGeneratorReportsItself(t *testing.T) {
-	forEachPath(t, testSaturatedGeneratorReportsItself)
+	forEachClient(t, testSaturatedGeneratorReportsItself)
 }
 
-func testSaturatedGeneratorReportsItself(t *testing.T, senders bool) {
+func testSaturatedGeneratorReportsItself(t *testing.T, p path) {
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(50 * time.Millisecond) }), 2, 5*time.Second)
-	e.Senders = senders
+	p.use(e)
 	e.Limits = DefaultLimits
 	e.Limits.DropAfter = 100 * time.Millisecond
 	res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(100)}, Mix: mix(t, [numOps]float64{1}), Duration: time.Second})
@@ -160,12 +159,12 @@ func testSaturatedGeneratorReportsItself(t *testing.T, senders bool) {
 // the target holds every request, each send finds one more in flight than
 // the send before it (counted at the send, not at completion, when the
 // backlog has long drained).
-func TestInFlightIsCountedAtTheSend(t *testing.T) { forEachPath(t, testInFlightIsCountedAtTheSend) }
+func TestInFlightIsCountedAtTheSend(t *testing.T) { forEachClient(t, testInFlightIsCountedAtTheSend) }
 
-func testInFlightIsCountedAtTheSend(t *testing.T, senders bool) {
+func testInFlightIsCountedAtTheSend(t *testing.T, p path) {
 	release := make(chan struct{})
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }), 500, 10*time.Second)
-	e.Senders = senders
+	p.use(e)
 	time.AfterFunc(500*time.Millisecond, func() { close(release) })
 	var mu sync.Mutex
 	var got []Sample
@@ -180,7 +179,7 @@ func testInFlightIsCountedAtTheSend(t *testing.T, senders bool) {
 	slices.SortFunc(got, func(a, b Sample) int { return cmp.Compare(a.Intended, b.Intended) })
 	for i, s := range got {
 		if s.InFlight != i+1 {
-			t.Errorf("send %d (at %v) saw %d in flight, want %d: nothing had returned yet", i, s.Intended, s.InFlight, i+1)
+			t.Errorf("send %d (at %v) saw %d in flight, want %d: nothing had returned yet (%v %v)", i, s.Intended, s.InFlight, i+1, s.Outcome, s.Latency)
 		}
 	}
 	if res.Generator.MaxInFlightSeen != 40 {
@@ -188,9 +187,9 @@ func testInFlightIsCountedAtTheSend(t *testing.T, senders bool) {
 	}
 }
 
-func TestErrorsAreClassified(t *testing.T) { forEachPath(t, testErrorsAreClassified) }
+func TestErrorsAreClassified(t *testing.T) { forEachClient(t, testErrorsAreClassified) }
 
-func testErrorsAreClassified(t *testing.T, senders bool) {
+func testErrorsAreClassified(t *testing.T, p path) {
 	var n atomic.Int64
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Query().Get("op") {
@@ -206,7 +205,7 @@ func testErrorsAreClassified(t *testing.T, senders bool) {
 			}
 		}
 	}), 50, time.Second)
-	e.Senders = senders
+	p.use(e)
 	res, err := e.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(200)}, Mix: mix(t, [numOps]float64{1, 1, 1, 1}), Duration: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +235,7 @@ func testErrorsAreClassified(t *testing.T, senders bool) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	u := srv.URL
 	srv.Close()
-	e2 := &Engine{Client: NewClient(4, time.Second), Workload: getWorkload{u}, MaxInFlight: 4, Senders: senders}
+	e2 := p.use(&Engine{Client: NewClient(4, time.Second), Workload: getWorkload{u}, MaxInFlight: 4})
 	res, err = e2.Run(context.Background(), Phase{Pacer: arrival.Regular{Shape: arrival.Flat(100)}, Mix: mix(t, [numOps]float64{1}), Duration: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -247,11 +246,11 @@ func testErrorsAreClassified(t *testing.T, senders bool) {
 	}
 }
 
-func TestInterruptStopsCleanly(t *testing.T) { forEachPath(t, testInterruptStopsCleanly) }
+func TestInterruptStopsCleanly(t *testing.T) { forEachClient(t, testInterruptStopsCleanly) }
 
-func testInterruptStopsCleanly(t *testing.T, senders bool) {
+func testInterruptStopsCleanly(t *testing.T, p path) {
 	e, _ := testEngine(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), 10, time.Second)
-	e.Senders = senders
+	p.use(e)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -261,38 +260,5 @@ func testInterruptStopsCleanly(t *testing.T, senders bool) {
 	}
 	if !res.Interrupted || time.Since(start) > 10*time.Second || res.Recorder.Count() == 0 {
 		t.Errorf("interrupted=%v after %v with %d samples; want an early, clean stop with what was measured", res.Interrupted, time.Since(start), res.Recorder.Count())
-	}
-}
-
-func TestEngramURLs(t *testing.T) {
-	var got []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got = append(got, r.Method+" "+r.URL.Path+" "+r.Header.Get("X-Memory-Space"))
-		if r.URL.Path == RouteRecall {
-			var v []float64
-			if err := jsonUnmarshal(r.URL.Query().Get("embedding"), &v); err != nil || len(v) != 8 {
-				t.Errorf("recall embedding %q: %v (len %d)", r.URL.Query().Get("embedding"), err, len(v))
-			}
-		}
-	}))
-	defer srv.Close()
-	base, _ := url.Parse(srv.URL)
-	w := &Engram{Base: base, Data: fakeData{}, Dim: 8, NumNodes: 10}
-	s := w.NewSender()
-	client := NewClient(1, time.Second)
-	for op := Op(0); op < numOps; op++ {
-		req, err := s.Request(context.Background(), op, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-	}
-	want := []string{"POST /api/v1/memories/remember space-13", "GET /api/v1/memories/recall space-6", "GET /api/v1/memories/search space-6", "POST /api/v1/complete space-6"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("requests\n%q\nwant\n%q", got, want)
 	}
 }

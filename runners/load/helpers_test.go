@@ -1,35 +1,41 @@
 package load
 
 import (
-	"encoding/json"
-	"fmt"
+	"net/http"
 	"testing"
 )
 
-func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
-
-// fakeData is a tiny deterministic Data for request-shape tests only; the
-// engine's end-to-end tests use the real dataset generator.
-type fakeData struct{}
-
-func (fakeData) Embedding(i uint64, dst []float32) {
-	for j := range dst {
-		dst[j] = float32(i+uint64(j)) / 1e6
-	}
+// path is one way the engine sends, every one through the client.Client
+// interface (Engine.Transport): the HTTP client's event loop (its
+// client.Driver), its sender connections (client.Conn on the package's
+// own HTTP/1.1 connections), and client.Conn over a standard net/http
+// client, the generic path any other client takes.
+type path struct {
+	name    string
+	senders bool // the engine's sender goroutines, not the client's Driver
+	std     bool // a standard net/http client instead of NewClient's
 }
-func (fakeData) Content(i uint64) string { return fmt.Sprintf("memory %d \"quoted\"", i) }
-func (fakeData) Space(i uint64) string   { return fmt.Sprintf("space-%d", i) }
-func (fakeData) QueryEmbedding(i uint64, dst []float32) {
-	for j := range dst {
-		dst[j] = -float32(i+uint64(j)) * 1e-25
-	}
-}
-func (fakeData) QueryText(i uint64) string { return fmt.Sprintf("query %d & more", i) }
-func (fakeData) Node(i uint64) uint64      { return 2 * i }
 
-// forEachPath runs f with the engine's event loop (where the system has
-// one) and with its sender goroutines.
+// use makes e send on path p and returns e.
+func (p path) use(e *Engine) *Engine {
+	e.Senders = p.senders
+	if p.std && e.Client != nil {
+		tr := e.Client.Transport.(*Transport)
+		e.Client = &http.Client{Timeout: tr.Timeout, Transport: &http.Transport{MaxIdleConnsPerHost: e.maxInFlight(), DisableCompression: true}}
+	}
+	return e
+}
+
+// forEachPath runs f with the HTTP client's event loop (where the system
+// has one) and with its sender connections.
 func forEachPath(t *testing.T, f func(t *testing.T, senders bool)) {
 	t.Run("loop", func(t *testing.T) { f(t, false) })
 	t.Run("senders", func(t *testing.T) { f(t, true) })
+}
+
+// forEachClient runs f on every path.
+func forEachClient(t *testing.T, f func(t *testing.T, p path)) {
+	for _, p := range []path{{name: "loop"}, {name: "senders", senders: true}, {name: "std", senders: true, std: true}} {
+		t.Run(p.name, func(t *testing.T) { f(t, p) })
+	}
 }

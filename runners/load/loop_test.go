@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/runners/arrival"
+	"github.com/engram/m18-gate/runners/load/internal/rawserver"
 )
 
 // The engine's own connections (the event loop on Linux, the sender
@@ -33,7 +34,7 @@ func (w rawWorkload) Request(ctx context.Context, op Op, seq uint64) (*http.Requ
 
 func getEach(u *url.URL) rawWorkload {
 	return rawWorkload{func(ctx context.Context, seq uint64) *http.Request {
-		return getReq(u, "/x").WithContext(ctx)
+		return rawserver.Get(u, "/x").WithContext(ctx)
 	}}
 }
 
@@ -58,28 +59,28 @@ func TestEngineFramesResponses(t *testing.T) { forEachPath(t, testEngineFramesRe
 func testEngineFramesResponses(t *testing.T, senders bool) {
 	const ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
 	big := strings.Repeat("x", 300<<10)
-	cases := append(framingCases[:len(framingCases):len(framingCases)], []struct {
-		name     string
-		reply    string
-		status   int
-		accepted int32
+	cases := append(rawserver.Framing[:len(rawserver.Framing):len(rawserver.Framing)], []struct {
+		Name     string
+		Reply    string
+		Status   int
+		Accepted int32
 	}{
 		{"a large body", "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(big)) + "\r\n\r\n" + big, 200, 1},
 		{"a stale connection is retried", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n\x00close", 200, 2},
 		{"garbage is a connection error", "garbage\r\n\r\n", int(OutcomeConnection), 2},
 	}...)
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := newRawServer(t, tc.reply, ok, ok)
-			e := &Engine{Client: NewClient(1, 5*time.Second), Workload: getEach(srv.url), MaxInFlight: 1, Senders: senders}
+		t.Run(tc.Name, func(t *testing.T) {
+			srv := rawserver.New(t, tc.Reply, ok, ok)
+			e := &Engine{Client: NewClient(1, 5*time.Second), Workload: getEach(srv.URL), MaxInFlight: 1, Senders: senders}
 			defer e.Client.CloseIdleConnections()
 			ok, errs := runN(t, e, 3)
-			st := Outcome(tc.status)
+			st := Outcome(tc.Status)
 			if st.OK() && (ok != 3 || len(errs) != 0) || !st.OK() && (ok != 2 || errs[st] != 1) {
-				t.Errorf("%d successes, errors %v; want the first outcome %v, then 2 × 200", ok, errs, tc.status)
+				t.Errorf("%d successes, errors %v; want the first outcome %v, then 2 × 200", ok, errs, tc.Status)
 			}
-			if a := srv.accepted.Load(); a != tc.accepted {
-				t.Errorf("connections: %d, want %d", a, tc.accepted)
+			if a := srv.Accepted.Load(); a != tc.Accepted {
+				t.Errorf("connections: %d, want %d", a, tc.Accepted)
 			}
 		})
 	}
@@ -96,9 +97,9 @@ func testEngineSendsLargeBodies(t *testing.T, senders bool) {
 	for i := range replies {
 		replies[i] = "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
 	}
-	srv := newRawServer(t, replies...)
+	srv := rawserver.New(t, replies...)
 	w := rawWorkload{func(ctx context.Context, seq uint64) *http.Request {
-		u := *srv.url
+		u := *srv.URL
 		u.Path = "/api/v1/memories/remember"
 		return (&http.Request{Method: http.MethodPost, URL: &u, Header: http.Header{"X-Memory-Space": {"s1"}},
 			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}).WithContext(ctx)
@@ -108,11 +109,11 @@ func testEngineSendsLargeBodies(t *testing.T, senders bool) {
 	if ok, errs := runN(t, e, n); ok != n {
 		t.Errorf("%d successes, errors %v; want %d", ok, errs, n)
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	for i, b := range srv.bodies {
-		if b != body || srv.got[i].Header.Get("X-Memory-Space") != "s1" {
-			t.Errorf("request %d: body of %d bytes (want %d), headers %v", i, len(b), len(body), srv.got[i].Header)
+	srv.Mu.Lock()
+	defer srv.Mu.Unlock()
+	for i, b := range srv.Bodies {
+		if b != body || srv.Got[i].Header.Get("X-Memory-Space") != "s1" {
+			t.Errorf("request %d: body of %d bytes (want %d), headers %v", i, len(b), len(body), srv.Got[i].Header)
 		}
 	}
 }
@@ -128,8 +129,8 @@ func testEngineKeepsConnectionsAcrossPhases(t *testing.T, senders bool) {
 	for i := range replies {
 		replies[i] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
 	}
-	srv := newRawServer(t, replies...)
-	e := &Engine{Client: NewClient(4, 5*time.Second), Workload: getEach(srv.url), MaxInFlight: 4, Senders: senders}
+	srv := rawserver.New(t, replies...)
+	e := &Engine{Client: NewClient(4, 5*time.Second), Workload: getEach(srv.URL), MaxInFlight: 4, Senders: senders}
 	defer e.Client.CloseIdleConnections()
 	var first int32
 	for phase := 0; phase < 4; phase++ {
@@ -137,13 +138,13 @@ func testEngineKeepsConnectionsAcrossPhases(t *testing.T, senders bool) {
 			t.Fatalf("phase %d: %d successes, errors %v", phase, ok, errs)
 		}
 		if phase == 0 {
-			first = srv.accepted.Load()
+			first = srv.Accepted.Load()
 		}
 	}
 	// The first phase opens what it needs (one connection, one at a time
 	// 5 ms apart, for the loop; one per started sender for the senders);
 	// the later phases open none.
-	if a := srv.accepted.Load(); a != first || first > 4 {
+	if a := srv.Accepted.Load(); a != first || first > 4 {
 		t.Errorf("%d connections after the first phase, %d after the fourth; want them kept", first, a)
 	}
 }

@@ -4,29 +4,21 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/engram/m18-gate/runners/result"
+	"github.com/engram/m18-gate/runners/load/client"
 	"github.com/engram/m18-gate/runners/scenario"
 )
 
-// Op is one kind of operation, named as the Engram loadtest report names it.
-type Op uint8
+// Op is one kind of operation (see client.Op).
+type Op = client.Op
 
 // The operations, in result.Operations order.
 const (
-	Store Op = iota
-	Recall
-	Search
-	PatternCompletion
-	numOps
+	Store             = client.Store
+	Recall            = client.Recall
+	Search            = client.Search
+	PatternCompletion = client.PatternCompletion
+	numOps            = client.NumOps
 )
-
-// String returns the report name (result.OpStore, …).
-func (o Op) String() string {
-	if int(o) < len(result.Operations) {
-		return result.Operations[o]
-	}
-	return fmt.Sprintf("Op(%d)", o)
-}
 
 // Mix picks operations by relative weight from a seeded source. It is used
 // by the scheduler alone, so the sequence of operations is a function of the

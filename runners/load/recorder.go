@@ -1,15 +1,13 @@
 package load
 
 import (
-	"encoding/base64"
-	"fmt"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/engram/m18-gate/runners/load/client"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -17,40 +15,22 @@ import (
 // in microseconds; values beyond the range are clamped to it and counted
 // (Recorder.Clamped), never dropped.
 const (
-	histMinUs  = 1
-	histMaxUs  = int64(time.Hour / time.Microsecond)
-	histDigits = 3
+	histMinUs  = result.HistogramMinUs
+	histMaxUs  = result.HistogramMaxUs
+	histDigits = result.HistogramDigits
 )
 
 // NewHistogram returns an empty histogram with the engine's range.
 func NewHistogram() *hdr.Histogram { return hdr.New(histMinUs, histMaxUs, histDigits) }
 
-// Outcome classifies a completed (or failed) request.
-type Outcome int
+// Outcome classifies a completed (or failed) request (see client.Outcome).
+type Outcome = client.Outcome
 
-// Outcomes other than an HTTP status: a request either got a status (any
-// value ≥ 100, 2xx is success) or failed with one of these.
+// Outcomes other than an HTTP status.
 const (
-	OutcomeTimeout    Outcome = -1
-	OutcomeConnection Outcome = -2
+	OutcomeTimeout    = client.OutcomeTimeout
+	OutcomeConnection = client.OutcomeConnection
 )
-
-// Kind is the result document's name of an error class ("timeout",
-// "connection", "http_503"), or "" for success.
-func (o Outcome) Kind() string {
-	switch {
-	case o == OutcomeTimeout:
-		return "timeout"
-	case o == OutcomeConnection:
-		return "connection"
-	case o >= 200 && o < 300:
-		return ""
-	}
-	return "http_" + strconv.Itoa(int(o))
-}
-
-// OK reports a success (a 2xx status).
-func (o Outcome) OK() bool { return o >= 200 && o < 300 }
 
 // Sample is one request as the engine saw it. Latency runs from the
 // intended send time, Service from the actual send; Lag is actual minus
@@ -235,37 +215,15 @@ func (r *opRecord) stats(elapsed time.Duration) (result.OpStats, error) {
 }
 
 // LatencyOf returns the percentiles of a microsecond histogram in
-// milliseconds.
-func LatencyOf(h *hdr.Histogram) result.Latency {
-	if h.TotalCount() == 0 {
-		return result.Latency{}
-	}
-	ms := func(q float64) float64 { return float64(h.ValueAtQuantile(q)) / 1000 }
-	return result.Latency{
-		P50: ms(50), P90: ms(90), P95: ms(95), P99: ms(99), P999: ms(99.9), P9999: ms(99.99),
-		Max:  float64(h.Max()) / 1000,
-		Mean: h.Mean() / 1000,
-	}
-}
+// milliseconds (result.LatencyOf).
+func LatencyOf(h *hdr.Histogram) result.Latency { return result.LatencyOf(h) }
 
-// EncodeHistogram encodes h as the result document stores it: V2 compressed,
-// base64.
-func EncodeHistogram(h *hdr.Histogram) (string, error) {
-	b, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
-	if err != nil {
-		return "", fmt.Errorf("encode histogram: %w", err)
-	}
-	return base64.StdEncoding.EncodeToString(b), nil
-}
+// EncodeHistogram encodes h as the result document stores it
+// (result.EncodeHistogram).
+func EncodeHistogram(h *hdr.Histogram) (string, error) { return result.EncodeHistogram(h) }
 
-// DecodeHistogram is the inverse of EncodeHistogram.
-func DecodeHistogram(s string) (*hdr.Histogram, error) {
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("decode histogram: %w", err)
-	}
-	return hdr.Decode(b)
-}
+// DecodeHistogram is the inverse of EncodeHistogram (result.DecodeHistogram).
+func DecodeHistogram(s string) (*hdr.Histogram, error) { return result.DecodeHistogram(s) }
 
 // shards is a set of Recorders, each behind its own lock; sender i records
 // into shard i mod len. Contention is rare and no lock is global.

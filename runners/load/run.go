@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/engram/m18-gate/internal/version"
@@ -93,6 +94,21 @@ type Config struct {
 	// Senders sends from goroutines spread over every core instead of the
 	// single-core event loop (see Engine.Senders).
 	Senders bool
+	// Shard makes this run one generator of several (see Shard): each
+	// phase sends its slice of one global schedule, the document records
+	// the shard (Run.Sharding) and the measured phases' windows, and
+	// m18-run merge combines the shards' documents. Needs StartAt.
+	Shard Shard
+	// StartAt is when the first phase starts (after the preload, which
+	// must be done by then or the phase starts late and skips what was
+	// due); every later phase starts at a planned time, the previous
+	// phase's planned start plus its duration plus PhaseGap, the same on
+	// every shard. Zero: each phase starts when the previous one ended.
+	StartAt time.Time
+	// PhaseGap is the time planned between a phase's scheduled end and
+	// the next phase's start, for the last responses to come in (default
+	// 1 s). A phase whose responses take longer starts late.
+	PhaseGap time.Duration
 }
 
 // DefaultTimeout is the per-request timeout when Config.Timeout is 0.
@@ -216,6 +232,18 @@ func resolve(c Config) (*plan, error) {
 	if p.Target == "" {
 		p.Target = "external"
 	}
+	if c.Shard.Count < 0 || c.Shard.Index < 0 || (c.Shard.Count > 0 && c.Shard.Index >= c.Shard.Count) {
+		return nil, fmt.Errorf("%w: shard %v: want 0 ≤ index < count", ErrConfig, c.Shard)
+	}
+	if c.Shard.sharded() && c.StartAt.IsZero() {
+		return nil, fmt.Errorf("%w: shard %v needs a shared start time (--start-at) so that the shards' phases line up", ErrConfig, c.Shard)
+	}
+	if p.PhaseGap == 0 {
+		p.PhaseGap = time.Second
+	}
+	if p.PhaseGap < 0 {
+		return nil, fmt.Errorf("%w: phase gap must be ≥ 0 (got %v)", ErrConfig, p.PhaseGap)
+	}
 	return p, nil
 }
 
@@ -243,7 +271,8 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 		// (tests, tasks) must not accumulate idle connections on the target.
 		defer client.CloseIdleConnections()
 	}
-	if err := checkReachable(ctx, client, p.base); err != nil {
+	targetOffset, err := checkReachable(ctx, client, p.base)
+	if err != nil {
 		return nil, err
 	}
 	gen := dataset.New(p.data, p.Seed)
@@ -258,13 +287,43 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 		}
 	}
 
+	var shard *result.Shard
+	if p.Shard.sharded() {
+		shard = &result.Shard{Index: p.Shard.Index, RunID: doc.Run.RunID, Hardware: p.Hardware.Hash, Clock: kernelClock()}
+		shard.Clock.TargetOffsetMs = targetOffset
+		doc.Run.Sharding = &result.Sharding{Count: p.Shard.Count, StartAt: p.StartAt.UTC()}
+	}
+	// The measured phase's windows, when sharded: the observer records
+	// into the current phase's, none during a warm-up.
+	var win atomic.Pointer[windows]
+	observe := p.Observe
+	if shard != nil {
+		observe = func(s Sample) {
+			if w := win.Load(); w != nil {
+				w.observe(s)
+			}
+			if p.Observe != nil {
+				p.Observe(s)
+			}
+		}
+	}
 	eng := &Engine{
 		Client:      client,
 		Workload:    &Engram{Base: p.base, Data: gen, Dim: p.data.EmbeddingDim, NumNodes: uint64(p.nodes)},
 		MaxInFlight: p.MaxInFlight,
 		Limits:      p.Limits,
-		Observe:     p.Observe,
+		Observe:     observe,
 		Senders:     p.Senders,
+	}
+	// planned is the next phase's start when the run follows StartAt.
+	planned := p.StartAt
+	onTimeline := func(ph Phase) Phase {
+		if !planned.IsZero() {
+			ph.StartAt = planned
+			planned = planned.Add(ph.Duration + p.PhaseGap)
+		}
+		ph.Shard = p.Shard
+		return ph
 	}
 	total := NewRecorder()
 	var elapsed time.Duration
@@ -273,7 +332,7 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 	for rep := 1; rep <= p.Repetitions; rep++ {
 		repSeed := p.Seed + uint64(rep)*0x9e3779b97f4a7c15
 		if p.warmup > 0 {
-			res, err := eng.Run(ctx, p.phase(fmt.Sprintf("warm-up %d/%d", rep, p.Repetitions), p.warmup, 0, seq, repSeed^0xa5a5))
+			res, err := eng.Run(ctx, onTimeline(p.phase(fmt.Sprintf("warm-up %d/%d", rep, p.Repetitions), p.warmup, 0, seq, repSeed^0xa5a5)))
 			if err != nil {
 				return nil, err
 			}
@@ -283,14 +342,39 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 				break
 			}
 		}
-		res, err := eng.Run(ctx, p.phase(fmt.Sprintf("measure %d/%d", rep, p.Repetitions), p.duration, p.maxRequests, seq, repSeed))
+		var w *windows
+		if shard != nil {
+			w = newWindows(p.duration)
+			win.Store(w)
+		}
+		res, err := eng.Run(ctx, onTimeline(p.phase(fmt.Sprintf("measure %d/%d", rep, p.Repetitions), p.duration, p.maxRequests, seq, repSeed)))
+		win.Store(nil)
 		if err != nil {
 			return nil, err
 		}
 		seq = res.NextSeq
+		// A repetition the generator could not keep to its schedule says
+		// so in its figures (and the run's error, below).
+		slip := res.Check(p.Limits)
+		if slip != nil {
+			res.Generator.Bottleneck = slip.Error()
+		}
 		r, err := repetition(rep, res)
 		if err != nil {
 			return nil, err
+		}
+		if w != nil {
+			if r.Windows, err = w.series(); err != nil {
+				return nil, err
+			}
+		}
+		if shard != nil {
+			shard.Generators = append(shard.Generators, r.Generator)
+			shard.Missed += res.Missed
+			shard.MaxStartLagMs = max(shard.MaxStartLagMs, r.Generator.StartLagMs)
+		}
+		if res.StartLag > p.Limits.LateAfter {
+			p.progressf("%s started %.0f ms after its planned start: %d sends due before then were skipped\n", fmt.Sprintf("measure %d/%d", rep, p.Repetitions), float64(res.StartLag)/float64(time.Millisecond), res.Missed)
 		}
 		doc.Repetitions = append(doc.Repetitions, r)
 		total.Merge(res.Recorder)
@@ -305,11 +389,14 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 		// reported (the first one, at the end), but the others still run: a
 		// busy moment on a shared runner should not cost every later sample.
 		// Each repetition's generator figures say which ones slipped.
-		if err := res.Check(p.Limits); err != nil && runErr == nil {
-			runErr = fmt.Errorf("repetition %d of %d: %w", rep, p.Repetitions, err)
+		if slip != nil && runErr == nil {
+			runErr = fmt.Errorf("repetition %d of %d: %w", rep, p.Repetitions, slip)
 		}
 	}
 	doc.Run.End = time.Now().UTC()
+	if shard != nil {
+		doc.Run.Sharding.Shards = []result.Shard{*shard}
+	}
 	if len(doc.Repetitions) == 0 {
 		if runErr == nil {
 			runErr = fmt.Errorf("%w: nothing measured", ErrInterrupted)
@@ -320,7 +407,9 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 		return nil, err
 	}
 	doc.Validation = validate(p.sc.Validation, doc)
-	if runErr == nil && !doc.Validation.Passed {
+	// A shard's figures are a slice of the load: its [validation] is
+	// recorded for the merge to re-check on the whole, never failed here.
+	if runErr == nil && !doc.Validation.Passed && !p.Shard.sharded() {
 		var failed []string
 		for _, c := range doc.Validation.Checks {
 			if !c.Passed {
@@ -479,21 +568,31 @@ func validate(v scenario.Validation, doc *result.Document) *result.Validation {
 }
 
 // checkReachable asks GET /health/alive (any answer will do, a 404 of a
-// server without that route included) before anything else is sent.
-func checkReachable(ctx context.Context, client *http.Client, base *url.URL) error {
+// server without that route included) before anything else is sent. It
+// returns this clock minus the target's, from the answer's Date header
+// (whole seconds) against the request's midpoint, or nil without one.
+func checkReachable(ctx context.Context, client *http.Client, base *url.URL) (*float64, error) {
 	u := *base
 	u.Path = joinPath(u.Path, "/health/alive")
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
+	sent := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %s did not answer (%v): start the target (e.g. engram start --port 7432), fix --endpoint, or leave --endpoint out to use the built-in reference target", ErrUnreachable, base, err)
+		return nil, fmt.Errorf("%w: %s did not answer (%v): start the target (e.g. engram start --port 7432), fix --endpoint, or leave --endpoint out to use the built-in reference target", ErrUnreachable, base, err)
 	}
+	mid := sent.Add(time.Since(sent) / 2)
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return nil
+	theirs, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		return nil, nil
+	}
+	// Date truncates to the second: its clock read theirs + [0, 1) s.
+	off := float64(mid.Sub(theirs.Add(500*time.Millisecond))) / float64(time.Millisecond)
+	return &off, nil
 }

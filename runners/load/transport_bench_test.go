@@ -16,6 +16,7 @@ import (
 	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/arrival"
 	"github.com/engram/m18-gate/runners/dataset"
+	"github.com/engram/m18-gate/runners/load/http1"
 	"github.com/engram/m18-gate/runners/scenario"
 )
 
@@ -77,29 +78,23 @@ func BenchmarkSend(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		client *http.Client
-		fast   bool
 	}{
-		{"conn", NewClient(10, 10*time.Second), true},
-		{"client", NewClient(10, 10*time.Second), false},
-		{"std", &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 10, DisableCompression: true}, Timeout: 10 * time.Second}, false},
+		// A sender's own connection (http1's Conn on its Transport).
+		{"conn", NewClient(10, 10*time.Second)},
+		// The Transport as an http.RoundTripper under http.Client.
+		{"client", &http.Client{Transport: struct{ http.RoundTripper }{NewTransport(10, 10*time.Second)}}},
+		{"std", &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 10, DisableCompression: true}, Timeout: 10 * time.Second}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			e := &Engine{Client: bc.client, Workload: &Engram{Base: base, Data: data, Dim: 768, NumNodes: 1000}}
-			conns := &connSet{}
-			if bc.fast {
-				conns = newConnSet(bc.client)
-			}
-			ws := &senderState{sender: e.Workload.NewSender(), conns: conns}
-			defer ws.close()
+			c := http1.New(bc.client, &Engram{Base: base, Data: data, Dim: 768, NumNodes: 1000}).NewConn()
+			defer c.Close()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			start := time.Now()
 			b.ReportAllocs()
 			cpu0 := testenv.CPUTime()
 			for i := 0; b.Loop(); i++ {
-				smp := e.send(ctx, ws, item{op: Search, seq: uint64(i), intended: time.Since(start)}, start)
-				if !smp.Outcome.OK() {
-					b.Fatalf("outcome %v", smp.Outcome)
+				if _, o := c.Do(ctx, Search, uint64(i)); !o.OK() {
+					b.Fatalf("outcome %v", o)
 				}
 			}
 			// Both ends are in this process: CPU per send counts the

@@ -91,6 +91,58 @@ type Run struct {
 	Config RunConfig `json:"config"`
 	// Hardware is the fingerprint of the machine that ran the load.
 	Hardware Fingerprint `json:"hardware"`
+	// Sharding is set when the load was one shard of several generators
+	// (m18-run --shard), or the merge of them (m18-run merge).
+	Sharding *Sharding `json:"sharding,omitempty"`
+}
+
+// Sharding describes a load sent by several generators, each its
+// deterministic slice of one schedule, all starting at StartAt.
+type Sharding struct {
+	// Count is how many shards the schedule was split into.
+	Count int `json:"count"`
+	// StartAt is the shared start of the first phase; each later phase
+	// starts at a planned time derived from it, the same on every shard.
+	StartAt time.Time `json:"start_at"`
+	// Shards holds one entry in a shard's own document, every merged
+	// shard's in a merged one (by index).
+	Shards []Shard `json:"shards"`
+	// Problems says why a merged document is not one complete, valid
+	// measurement: a shard missing, started late, or whose generator
+	// slipped. Empty when it is.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Shard is what one generator of a sharded run reports about itself.
+type Shard struct {
+	Index int `json:"index"`
+	// RunID is the shard's own run id; Hardware its fingerprint hash.
+	RunID    string `json:"run_id"`
+	Hardware string `json:"hardware,omitempty"`
+	// Clock is the shard's clock as it knew it at the start.
+	Clock Clock `json:"clock"`
+	// MaxStartLagMs is the latest any of its phases began after its
+	// planned start, milliseconds; Missed counts the sends of its slice
+	// skipped because they were due before their phase began.
+	MaxStartLagMs float64 `json:"max_start_lag_ms"`
+	Missed        uint64  `json:"missed"`
+	// Generators is the shard's generator figures, one per repetition.
+	Generators []Generator `json:"generators"`
+}
+
+// Clock is a generator's estimate of its clock's offset from true time,
+// which bounds how well the shards' phases line up.
+type Clock struct {
+	// Synchronized says the kernel's clock is disciplined (NTP, PTP).
+	Synchronized bool `json:"synchronized"`
+	// EstErrorMs and MaxErrorMs are the kernel's estimated and maximum
+	// error of the clock (adjtimex), milliseconds; 0 when unknown.
+	EstErrorMs float64 `json:"est_error_ms"`
+	MaxErrorMs float64 `json:"max_error_ms"`
+	// TargetOffsetMs is this clock minus the target's (from its HTTP Date
+	// header at the midpoint of a request, so to within about a second):
+	// a gross check, nil when the target sent no Date.
+	TargetOffsetMs *float64 `json:"target_offset_ms,omitempty"`
 }
 
 // RunConfig is the effective configuration of the load.
@@ -158,6 +210,28 @@ type Repetition struct {
 	Overall OpStats `json:"overall"`
 	// Generator reports whether the load generator kept its schedule.
 	Generator Generator `json:"generator"`
+	// Windows is the measured phase in windows of its schedule, aligned
+	// to the phase's start (in a sharded run, the planned start every
+	// shard shares); recorded for sharded runs.
+	Windows []Window `json:"windows,omitempty"`
+}
+
+// Window is the requests of a repetition whose intended send fell in
+// [StartSeconds, EndSeconds) of the measured phase.
+type Window struct {
+	StartSeconds float64 `json:"start_s"`
+	EndSeconds   float64 `json:"end_s"`
+	Count        uint64  `json:"count"`
+	Errors       uint64  `json:"errors"`
+	// Rate is Count per second of window.
+	Rate float64 `json:"rate"`
+	// P50, P99 and Max latency, milliseconds, from Histogram: latency in
+	// µs, 2 significant digits (see WindowHistogram), encoded as
+	// OpStats.Histogram is.
+	P50       float64 `json:"p50_ms"`
+	P99       float64 `json:"p99_ms"`
+	Max       float64 `json:"max_ms"`
+	Histogram string  `json:"histogram"`
 }
 
 // Generator describes how well the load generator kept its schedule. When it
@@ -176,6 +250,15 @@ type Generator struct {
 	MaxLagMs  float64 `json:"max_lag_ms"`
 	// MaxInFlightSeen is the largest number of requests in flight at once.
 	MaxInFlightSeen int `json:"max_in_flight_seen"`
+	// StartLagMs is how long after its planned start (a sharded run's
+	// shared time) the phase began; Missed counts the sends due before
+	// that, skipped rather than sent in a burst.
+	StartLagMs float64 `json:"start_lag_ms,omitempty"`
+	Missed     uint64  `json:"missed,omitempty"`
+	// Bottleneck, when set, says the generator slipped beyond its limits
+	// (too many sends late or dropped): these figures describe the
+	// generator, not the target.
+	Bottleneck string `json:"bottleneck,omitempty"`
 }
 
 // OpStats are the figures of one operation (or of all) in one repetition.

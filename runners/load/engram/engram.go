@@ -1,4 +1,8 @@
-package load
+// Package engram is the load client of Engram's HTTP API: it encodes each
+// scenario operation as the request Engram's routes take (an
+// http1.Workload), and the bodies the preload stores. It sends nothing
+// itself; package http1 does, driven by the engine in package load.
+package engram
 
 import (
 	"bytes"
@@ -8,6 +12,9 @@ import (
 	"net/url"
 	"strconv"
 	"sync/atomic"
+
+	"github.com/engram/m18-gate/runners/load/client"
+	"github.com/engram/m18-gate/runners/load/http1"
 )
 
 // Data is the generated data the Engram workload sends; a
@@ -36,7 +43,7 @@ const (
 	RouteComplete = "/api/v1/complete"
 )
 
-// Engram is the Workload of Engram's API:
+// Engram is the http1.Workload of Engram's API:
 //
 //   - Store: POST /api/v1/memories/remember with the content and the
 //     embedding of a new node (index NumNodes+seq: never a preloaded one),
@@ -63,8 +70,8 @@ type Engram struct {
 	CA1Threshold float64
 }
 
-// NewSender implements Workload.
-func (e *Engram) NewSender() Sender {
+// NewSender implements http1.Workload.
+func (e *Engram) NewSender() http1.Sender {
 	return &engramSender{e: e, vec: make([]float32, e.Dim), hdr: http.Header{}}
 }
 
@@ -93,20 +100,20 @@ type reqBody struct {
 
 func (b *reqBody) Close() error { b.closed.Store(true); return nil }
 
-// Request implements Sender.
-func (s *engramSender) Request(ctx context.Context, op Op, seq uint64) (*http.Request, error) {
+// Request implements http1.Sender.
+func (s *engramSender) Request(ctx context.Context, op client.Op, seq uint64) (*http.Request, error) {
 	e := s.e
 	if s.body != nil && !s.body.closed.Load() {
 		// The transport may still be reading the old buffer: leave it be.
 		s.body, s.buf = nil, nil
 	}
 	switch op {
-	case Store:
+	case client.Store:
 		i := e.NumNodes + seq
 		space := e.Data.Space(i)
 		s.buf = AppendRemember(s.buf[:0], e.Data, i, "", space, s.vec)
 		return s.post(ctx, RouteRemember, space)
-	case Recall:
+	case client.Recall:
 		space := e.Data.Space(e.Data.Node(seq))
 		e.Data.QueryEmbedding(seq, s.vec)
 		s.buf = append(s.buf[:0], "embedding="...)
@@ -116,17 +123,17 @@ func (s *engramSender) Request(ctx context.Context, op Op, seq uint64) (*http.Re
 		s.buf = append(s.buf, "&max_results="...)
 		s.buf = strconv.AppendInt(s.buf, int64(orI(e.MaxResults, 10)), 10)
 		return s.get(ctx, RouteRecall, string(s.buf), space)
-	case Search:
+	case client.Search:
 		space := e.Data.Space(e.Data.Node(seq))
 		q := "query=" + url.QueryEscape(e.Data.QueryText(seq)) + "&limit=10"
 		return s.get(ctx, RouteSearch, q, space)
-	case PatternCompletion:
+	case client.PatternCompletion:
 		space := e.Data.Space(e.Data.Node(seq))
 		e.Data.QueryEmbedding(seq, s.vec)
 		s.buf = appendComplete(s.buf[:0], e.Data.QueryText(seq), s.vec, orF(e.CA1Threshold, 0.3))
 		return s.post(ctx, RouteComplete, space)
 	}
-	return nil, fmt.Errorf("load: unknown operation %v", op)
+	return nil, fmt.Errorf("engram: unknown operation %v", op)
 }
 
 func (s *engramSender) post(ctx context.Context, path, space string) (*http.Request, error) {
@@ -160,7 +167,7 @@ func (s *engramSender) request(ctx context.Context, method, path, rawQuery strin
 	}
 	full, ok := s.paths[path]
 	if !ok {
-		full = joinPath(s.e.Base.Path, path)
+		full = JoinPath(s.e.Base.Path, path)
 		s.paths[path] = full
 	}
 	r := s.req
@@ -169,7 +176,8 @@ func (s *engramSender) request(ctx context.Context, method, path, rawQuery strin
 	return r
 }
 
-func joinPath(base, p string) string {
+// JoinPath joins a base URL's path and a route, with one slash between.
+func JoinPath(base, p string) string {
 	for len(base) > 0 && base[len(base)-1] == '/' {
 		base = base[:len(base)-1]
 	}
@@ -258,5 +266,3 @@ func appendVectorQuery(b []byte, vec []float32) []byte {
 	}
 	return append(b, "%5D"...)
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -1,4 +1,4 @@
-package load
+package http1
 
 import (
 	"bufio"
@@ -91,19 +91,19 @@ var longAgo = time.Unix(1, 0)
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		closeBody(req)
-		return nil, errors.New("load: request has no URL")
+		return nil, errors.New("http1: request has no URL")
 	}
 	switch req.URL.Scheme {
 	case "http":
 	case "https":
 		if t.TLS == nil {
 			closeBody(req)
-			return nil, errors.New("load: no TLS transport for " + req.URL.Redacted())
+			return nil, errors.New("http1: no TLS transport for " + req.URL.Redacted())
 		}
 		return t.TLS.RoundTrip(req)
 	default:
 		closeBody(req)
-		return nil, fmt.Errorf("load: unsupported scheme %q in %s", req.URL.Scheme, req.URL.Redacted())
+		return nil, fmt.Errorf("http1: unsupported scheme %q in %s", req.URL.Scheme, req.URL.Redacted())
 	}
 	ctx := req.Context()
 	key := req.URL.Host
@@ -266,7 +266,7 @@ type body struct {
 
 func (b *body) Read(p []byte) (int, error) {
 	if b.done {
-		return 0, errors.New("load: read on closed response body")
+		return 0, errors.New("http1: read on closed response body")
 	}
 	n, err := b.ReadCloser.Read(p)
 	if err == io.EOF {

@@ -1,10 +1,9 @@
 //go:build linux
 
-package load
+package http1
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,6 +14,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/engram/m18-gate/runners/load/client"
 )
 
 // eventLoop sends the requests of one phase from a single goroutine over
@@ -28,14 +29,16 @@ import (
 // fast the generator is").
 //
 // It speaks HTTP/1.1 over keep-alive connections to http:// endpoints;
-// requests for anything else go through Engine.Client from a goroutine
+// requests for anything else go through the http.Client from a goroutine
 // each, and come back to the loop when done. Connections follow the
 // sender-goroutine rules: one per request in flight, opened only when every
 // connection is busy and the due send has waited its grace, kept from one
 // phase to the next in the Transport.
 type eventLoop struct {
-	p *phase
-	t *Transport
+	c     *Client
+	sch   client.Schedule
+	t     *Transport
+	start time.Time
 
 	ep     int // the epoll instance
 	events []unix.EpollEvent
@@ -48,11 +51,11 @@ type eventLoop struct {
 
 	reqCtx     context.Context // the requests' context: ends with the phase
 	cancelReqs context.CancelFunc
-	away       sync.WaitGroup // requests sent through Engine.Client
+	away       sync.WaitGroup // requests sent through the http.Client
 	back       chan *slot     // their slots, when they are done
 
 	// wake is an eventfd in the epoll set: written when the phase's
-	// context ends or a request through Engine.Client finishes.
+	// context ends or a request through the http.Client finishes.
 	wakeMu  sync.Mutex
 	wake    int
 	closed  bool
@@ -69,7 +72,7 @@ const (
 	slotConnecting                  // a request waits for its connection to open
 	slotWriting                     // a request is being written
 	slotReading                     // the response is being read
-	slotAway                        // the request went through Engine.Client
+	slotAway                        // the request went through the http.Client
 )
 
 // slot is what a sender goroutine is to runSenders: a request builder and
@@ -90,49 +93,61 @@ type slot struct {
 	head     bool // the request is a HEAD
 	fr       respFramer
 	retried  bool // sent again after its reused connection failed
-	it       item
+	it       client.Send
 	inFlight int
 	busyAt   int // s's index in eventLoop.busy while it has a request
 	sentAt   time.Time
 	deadline time.Time // the request timeout, zero for none
 
-	smp Sample // the finished request, when it went through Engine.Client
+	o client.Outcome // the finished request's, when it went through the http.Client
 }
 
-// newLoop returns the event loop for phase p, or an error when there is
-// none: e.Client is not a Transport, or the system refuses epoll.
-func (e *Engine) newLoop(p *phase) (*eventLoop, error) {
-	t, ok := e.Client.Transport.(*Transport)
-	if !ok {
-		return nil, errors.New("load: the event loop needs the engine's Transport")
+// Drive implements client.Driver: it sends the phase from an event loop
+// when the Client has a Transport and the system has epoll.
+func (c *Client) Drive(sch client.Schedule) error {
+	if c.t == nil {
+		return fmt.Errorf("%w: the event loop needs the package's Transport", client.ErrNoDriver)
 	}
+	l, err := newLoop(c, sch)
+	if err != nil {
+		return fmt.Errorf("%w: %v", client.ErrNoDriver, err)
+	}
+	l.run()
+	return nil
+}
+
+// newLoop returns the event loop for a phase, or an error when the
+// system refuses epoll.
+func newLoop(c *Client, sch client.Schedule) (*eventLoop, error) {
+	t := c.t
+	n := sch.MaxInFlight()
 	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("load: epoll: %w", err)
+		return nil, fmt.Errorf("http1: epoll: %w", err)
 	}
 	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
 		unix.Close(ep)
-		return nil, fmt.Errorf("load: eventfd: %w", err)
+		return nil, fmt.Errorf("http1: eventfd: %w", err)
 	}
 	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: wakeID}); err != nil {
 		unix.Close(ep)
 		unix.Close(wake)
-		return nil, fmt.Errorf("load: epoll: %w", err)
+		return nil, fmt.Errorf("http1: epoll: %w", err)
 	}
 	l := &eventLoop{
-		p: p, t: t, ep: ep, wake: wake,
+		c: c, sch: sch, t: t, start: sch.Start(), ep: ep, wake: wake,
 		events: make([]unix.EpollEvent, 256),
 		rbuf:   make([]byte, 64<<10),
 		addrs:  map[string]unix.Sockaddr{},
-		back:   make(chan *slot, p.n),
+		back:   make(chan *slot, n),
 	}
 	l.reqCtx, l.cancelReqs = context.WithCancel(context.Background())
-	// Slots up to twice the cores, as runSenders starts senders, and one
+	// Slots up to twice the cores, as the engine starts senders, and one
 	// for each connection the last phase left, those on top of the idle
 	// stack so that they are used first.
-	kept := t.loopConns.take(p.n)
-	for range min(p.n, 2*runtime.GOMAXPROCS(0)) - len(kept) {
+	kept := t.loopConns.take(n)
+	for range min(n, 2*runtime.GOMAXPROCS(0)) - len(kept) {
 		l.idle = append(l.idle, l.newSlot())
 	}
 	for _, c := range kept {
@@ -148,7 +163,7 @@ func (e *Engine) newLoop(p *phase) (*eventLoop, error) {
 }
 
 func (l *eventLoop) newSlot() *slot {
-	s := &slot{id: len(l.slots), sender: l.p.e.Workload.NewSender(), fd: -1}
+	s := &slot{id: len(l.slots), sender: l.c.w.NewSender(), fd: -1}
 	l.slots = append(l.slots, s)
 	return s
 }
@@ -166,8 +181,9 @@ func (l *eventLoop) signal() {
 // run sends the phase's requests and returns when the last response is in
 // or the phase's context ended.
 func (l *eventLoop) run() {
-	p := l.p
-	stop := context.AfterFunc(p.ctx, func() {
+	sch := l.sch
+	early, dropAfter, maxIn := sch.Early(), sch.DropAfter(), sch.MaxInFlight()
+	stop := context.AfterFunc(sch.Context(), func() {
 		l.aborted.Store(true)
 		l.cancelReqs()
 		l.signal()
@@ -176,7 +192,7 @@ func (l *eventLoop) run() {
 	defer l.close()
 
 	var (
-		head     item
+		head     client.Send
 		haveHead bool // head is the next send, paced
 		due      bool // head is due and numbered, waiting for a slot
 		finished bool // no sends left to pace
@@ -187,51 +203,51 @@ func (l *eventLoop) run() {
 	timeout := l.t.Timeout
 	for {
 		if l.aborted.Load() {
-			p.interrupted = true
+			sch.Interrupt()
 			return
 		}
-		now := time.Since(p.start)
+		now := time.Since(l.start)
 		for !finished {
 			if !haveHead {
-				if head, haveHead = p.next(); !haveHead {
+				if head, haveHead = sch.Next(); !haveHead {
 					finished = true
 					break
 				}
 			}
 			if !due {
-				if head.intended-p.early-now > minSleep {
+				if head.Intended-early-now > client.MinSleep {
 					break // not yet: the epoll wait below sleeps until then
 				}
-				p.take(&head)
+				sch.Due(&head)
 				due = true
 				// No connection free: wait for one until spawnLag after
 				// the send's time (at least spawnLag/4), then open one more
-				// every spawnLag/4, as runSenders starts senders. Opening
+				// every spawnLag/4, as the engine starts senders. Opening
 				// one per send as soon as none is free is faster to react
 				// but ruinous: on a cold start or a hiccup of the target it
 				// opened thousands of connections, whose cost to both sides
 				// made most sends late (measured at 26 000/s: 7 600–8 800 in
 				// flight against 27–45 with the grace; runners/README.md).
-				spawnAt = max(head.intended+spawnLag, now+spawnLag/4)
-				dropAt = head.intended + p.lim.DropAfter
+				spawnAt = max(head.Intended+client.SpawnLag, now+client.SpawnLag/4)
+				dropAt = head.Intended + dropAfter
 			}
 			var s *slot
 			if n := len(l.idle); n > 0 {
 				s = l.idle[n-1]
 				l.idle = l.idle[:n-1]
 			} else if now >= dropAt {
-				p.dropped++
+				sch.Drop()
 				haveHead, due = false, false
 				continue
-			} else if len(l.slots) < p.n && now >= spawnAt {
+			} else if len(l.slots) < maxIn && now >= spawnAt {
 				s = l.newSlot()
-				spawnAt = now + spawnLag/4
+				spawnAt = now + client.SpawnLag/4
 			} else {
 				break // wait for a response, a new slot, or the drop
 			}
 			l.send(s, head)
 			haveHead, due = false, false
-			now = time.Since(p.start)
+			now = time.Since(l.start)
 		}
 		if finished && len(l.busy) == 0 {
 			return
@@ -242,11 +258,11 @@ func (l *eventLoop) run() {
 		case finished:
 		case due:
 			wait = dropAt - now
-			if len(l.slots) < p.n {
+			if len(l.slots) < maxIn {
 				wait = min(wait, spawnAt-now)
 			}
 		default:
-			wait = head.intended - p.early - now
+			wait = head.Intended - early - now
 		}
 		if timeout > 0 && len(l.busy) > 0 {
 			if checkAt <= now {
@@ -260,7 +276,7 @@ func (l *eventLoop) run() {
 		n, err := l.wait(max(wait, 0), wait < 0)
 		if err != nil {
 			// epoll itself failed: nothing more can be sent or read.
-			p.interrupted = true
+			sch.Interrupt()
 			return
 		}
 		for _, ev := range l.events[:n] {
@@ -297,7 +313,7 @@ func (l *eventLoop) wait(d time.Duration, forever bool) (int, error) {
 	case unix.ENOSYS:
 		return l.waitMs(d, forever)
 	}
-	return 0, fmt.Errorf("load: epoll_pwait2: %w", errno)
+	return 0, fmt.Errorf("http1: epoll_pwait2: %w", errno)
 }
 
 // waitMs is wait for kernels before Linux 5.11, without epoll_pwait2:
@@ -308,7 +324,7 @@ func (l *eventLoop) waitMs(d time.Duration, forever bool) (int, error) {
 	if !forever {
 		ms = int(d / time.Millisecond)
 		if ms == 0 && d > 0 {
-			sleepShort(d)
+			client.SleepShort(d)
 		}
 	}
 	n, err := unix.EpollWait(l.ep, l.events, ms)
@@ -319,7 +335,7 @@ func (l *eventLoop) waitMs(d time.Duration, forever bool) (int, error) {
 }
 
 // woken drains the wake eventfd and takes back the slots whose requests
-// went through Engine.Client.
+// went through the http.Client.
 func (l *eventLoop) woken() {
 	var b [8]byte
 	unix.Read(l.wake, b[:])
@@ -327,7 +343,7 @@ func (l *eventLoop) woken() {
 		select {
 		case s := <-l.back:
 			l.release(s)
-			l.p.done(s.id, s.smp)
+			l.sch.Done(s.id, s.it, s.sentAt, s.inFlight, s.o)
 		default:
 			return
 		}
@@ -335,17 +351,16 @@ func (l *eventLoop) woken() {
 }
 
 // send starts the request for it on slot s.
-func (l *eventLoop) send(s *slot, it item) {
-	p := l.p
+func (l *eventLoop) send(s *slot, it client.Send) {
 	s.it = it
-	s.inFlight = int(p.taken())
+	s.inFlight = l.sch.Begin()
 	s.retried = false
 	s.busyAt = len(l.busy)
 	l.busy = append(l.busy, s)
-	req, err := s.sender.Request(l.reqCtx, it.op, it.seq)
+	req, err := s.sender.Request(l.reqCtx, it.Op, it.Seq)
 	s.sentAt = time.Now()
 	if err != nil {
-		l.finish(s, OutcomeConnection)
+		l.finish(s, client.OutcomeConnection)
 		return
 	}
 	if req.URL == nil || req.URL.Scheme != "http" {
@@ -358,7 +373,7 @@ func (l *eventLoop) send(s *slot, it item) {
 		req.Body.Close()
 	}
 	if err != nil {
-		l.finish(s, OutcomeConnection)
+		l.finish(s, client.OutcomeConnection)
 		return
 	}
 	s.head = req.Method == http.MethodHead
@@ -401,7 +416,7 @@ func (l *eventLoop) connect(s *slot) error {
 	}
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("load: socket: %w", err)
+		return fmt.Errorf("http1: socket: %w", err)
 	}
 	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	err = unix.Connect(fd, sa)
@@ -453,7 +468,7 @@ func (l *eventLoop) watch(s *slot, op int) error {
 		ev.Events |= unix.EPOLLOUT
 	}
 	if err := unix.EpollCtl(l.ep, op, s.fd, &ev); err != nil {
-		return fmt.Errorf("load: epoll: %w", err)
+		return fmt.Errorf("http1: epoll: %w", err)
 	}
 	return nil
 }
@@ -541,7 +556,7 @@ func (l *eventLoop) read(s *slot) {
 			return
 		}
 		l.closeConn(s)
-		l.finish(s, Outcome(s.fr.status()))
+		l.finish(s, client.Outcome(s.fr.status()))
 		return
 	}
 	used, done, ferr := s.fr.feed(l.rbuf[:n])
@@ -558,7 +573,7 @@ func (l *eventLoop) read(s *slot) {
 		// answer before the whole request was written.
 		l.closeConn(s)
 	}
-	l.finish(s, Outcome(s.fr.status()))
+	l.finish(s, client.Outcome(s.fr.status()))
 }
 
 // fail ends s's request on an error and closes its connection. fresh says
@@ -574,7 +589,7 @@ func (l *eventLoop) fail(s *slot, err error, fresh bool) {
 		l.transmit(s)
 		return
 	}
-	l.finish(s, classify(err))
+	l.finish(s, client.OutcomeOf(err))
 }
 
 // expire ends the requests past their timeout.
@@ -583,17 +598,15 @@ func (l *eventLoop) expire(now time.Time) {
 		s := l.busy[i]
 		if s.state != slotAway && !s.deadline.IsZero() && now.After(s.deadline) {
 			l.closeConn(s)
-			l.finish(s, OutcomeTimeout)
+			l.finish(s, client.OutcomeTimeout)
 		}
 	}
 }
 
 // finish records s's request with outcome o and makes s idle.
-func (l *eventLoop) finish(s *slot, o Outcome) {
-	smp := measured(s.it, l.p.start, s.sentAt, o)
-	smp.InFlight = s.inFlight
+func (l *eventLoop) finish(s *slot, o client.Outcome) {
 	l.release(s)
-	l.p.done(s.id, smp)
+	l.sch.Done(s.id, s.it, s.sentAt, s.inFlight, o)
 }
 
 // release makes s idle.
@@ -607,14 +620,13 @@ func (l *eventLoop) release(s *slot) {
 	l.idle = append(l.idle, s)
 }
 
-// sendAway sends req through Engine.Client from a goroutine of its own.
+// sendAway sends req through the http.Client from a goroutine of its own.
 func (l *eventLoop) sendAway(s *slot, req *http.Request) {
 	s.state = slotAway
 	l.away.Add(1)
 	go func() {
 		defer l.away.Done()
-		s.smp = measured(s.it, l.p.start, s.sentAt, l.p.e.do(req))
-		s.smp.InFlight = s.inFlight
+		s.o = do(l.c.hc, req)
 		l.back <- s
 		l.signal()
 	}()

@@ -1,4 +1,4 @@
-package load
+package http1
 
 import (
 	"bufio"
@@ -36,7 +36,7 @@ type senderConn struct {
 	fr   respFramer
 }
 
-var errAborted = errors.New("load: run interrupted")
+var errAborted = errors.New("http1: run interrupted")
 
 // abort makes the send in progress, and every later one, fail at once.
 func (c *senderConn) abort() {
@@ -207,7 +207,7 @@ func appendRequest(dst []byte, req *http.Request, host string) ([]byte, error) {
 	for k, vs := range req.Header {
 		for _, v := range vs {
 			if strings.ContainsAny(v, "\r\n") || strings.ContainsAny(k, "\r\n: ") {
-				return dst, fmt.Errorf("load: header %q has an invalid name or value", k)
+				return dst, fmt.Errorf("http1: header %q has an invalid name or value", k)
 			}
 			dst = append(dst, k...)
 			dst = append(dst, ": "...)
@@ -218,7 +218,7 @@ func appendRequest(dst []byte, req *http.Request, host string) ([]byte, error) {
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	if hasBody || req.Method == http.MethodPost || req.Method == http.MethodPut || req.Method == http.MethodPatch {
 		if hasBody && req.ContentLength <= 0 {
-			return dst, fmt.Errorf("load: %s %s: a body needs its ContentLength", req.Method, req.URL.Path)
+			return dst, fmt.Errorf("http1: %s %s: a body needs its ContentLength", req.Method, req.URL.Path)
 		}
 		dst = append(dst, "Content-Length: "...)
 		dst = strconv.AppendInt(dst, max(req.ContentLength, 0), 10)
@@ -237,7 +237,7 @@ func appendRequest(dst []byte, req *http.Request, host string) ([]byte, error) {
 			return dst, err
 		}
 		if n := int64(len(dst) - head); n != req.ContentLength {
-			return dst, fmt.Errorf("load: %s %s: body was %d bytes, ContentLength %d", req.Method, req.URL.Path, n, req.ContentLength)
+			return dst, fmt.Errorf("http1: %s %s: body was %d bytes, ContentLength %d", req.Method, req.URL.Path, n, req.ContentLength)
 		}
 	}
 	return dst, nil

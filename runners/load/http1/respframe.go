@@ -1,4 +1,4 @@
-package load
+package http1
 
 import (
 	"bytes"
@@ -355,7 +355,7 @@ func (f *respFramer) chunkSize(line []byte) error {
 // fail records that the response cannot be framed and returns the error,
 // which wraps errMalformed.
 func (f *respFramer) fail(format string, args ...any) error {
-	f.err = fmt.Errorf("load: %w: "+format, append([]any{errMalformed}, args...)...)
+	f.err = fmt.Errorf("http1: %w: "+format, append([]any{errMalformed}, args...)...)
 	return f.err
 }
 

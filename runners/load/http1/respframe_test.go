@@ -1,4 +1,4 @@
-package load
+package http1
 
 import (
 	"bufio"
