@@ -114,7 +114,7 @@ type StepResult struct {
 
 // BreakingPoint runs task 005.
 func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, error) {
-	sc, err := trScenario(cfg.Scenario)
+	sc, err := taskScenario(cfg.Scenario)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 	runs := max(cfg.Runs, 1)
 
 	start := time.Now()
-	rig, err := trStart(ctx, env, sc, cfg.Nodes, int(min(max(top*trRequestTimeout.Seconds(), 1000), 10000)))
+	rig, err := startRig(ctx, env, ServerParams{}, sc, cfg.Nodes, inFlightFor(top, requestTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 	if err != nil {
 		return nil, err
 	}
-	var phases []trPhase
+	var phases []measuredPhase
 	var bottleneck error
 	for run := 0; run < runs; run++ {
 		if run > 0 && cfg.Pause > 0 {
@@ -190,7 +190,7 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 			if res.Interrupted {
 				break
 			}
-			phases = append(phases, trPhase{res: res})
+			phases = append(phases, measuredPhase{res: res})
 			_, all, err := res.Recorder.Stats(res.Elapsed())
 			if err != nil {
 				return nil, err
@@ -255,7 +255,7 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 	var checks []result.Check
 	var skipped []string
 	if rep.ExpectedRate > 0 && len(points) > 0 {
-		c := trCheck("005/breaking_point_ops_sec", rep.BreakingPoint, "≥", rep.ExpectedRate, " ops/s")
+		c := check("005/breaking_point_ops_sec", rep.BreakingPoint, "≥", rep.ExpectedRate, " ops/s")
 		c.Message += fmt.Sprintf(" (headroom %+.0f%%)", 100*rep.Headroom)
 		if rep.Censored {
 			c.Message += fmt.Sprintf("; no climb broke the target up to %g ops/s, so this is a lower bound", top)
@@ -263,7 +263,7 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 		checks = append(checks, c)
 	}
 	if len(points) >= 2 {
-		checks = append(checks, trCheck("005/spread", rep.Spread, "<", cfg.MaxSpread, ""))
+		checks = append(checks, check("005/spread", rep.Spread, "<", cfg.MaxSpread, ""))
 	} else {
 		skipped = append(skipped, fmt.Sprintf("005: spread needs at least 2 runs that the target (not the generator) ended; had %d", len(points)))
 	}

@@ -169,7 +169,7 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 	var arrs []scenario.Arrival
 	peak := 0.0
 	for _, r := range cfg.Runs {
-		sc, err := trScenario(r.Scenario)
+		sc, err := taskScenario(r.Scenario)
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +181,7 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 		peak = max(peak, a.PeakRate())
 	}
 	start := time.Now()
-	rig, err := trStart(ctx, env, scs[0], cfg.Nodes, int(min(max(peak*trRequestTimeout.Seconds(), 1000), 10000)))
+	rig, err := startRig(ctx, env, ServerParams{}, scs[0], cfg.Nodes, inFlightFor(peak, requestTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 		return nil, err
 	}
 	rep := &BurstReport{Budget: string(env.Budget)}
-	var phases []trPhase
+	var phases []measuredPhase
 	var results []*load.PhaseResult
 	var checks []result.Check
 	var skipped []string
@@ -205,7 +205,7 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 		skipped = append(skipped, skip...)
 		seq = br.phase.NextSeq
 		rep.Runs = append(rep.Runs, *br)
-		phases = append(phases, trPhase{res: br.phase})
+		phases = append(phases, measuredPhase{res: br.phase})
 		results = append(results, br.phase)
 		checks = append(checks, br.Checks...)
 		for _, b := range br.Bursts {
@@ -234,10 +234,10 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 			return out, fmt.Errorf("%w: task 003", load.ErrInterrupted)
 		}
 	}
-	return out, trBottleneck(results, cfg.Limits)
+	return out, bottleneck(results, cfg.Limits)
 }
 
-func burstRun(ctx context.Context, env Env, cfg BurstConfig, rig *trRig, sc *scenario.Scenario, a scenario.Arrival, seq, index uint64) (*BurstResult, []string, error) {
+func burstRun(ctx context.Context, env Env, cfg BurstConfig, rig *rig, sc *scenario.Scenario, a scenario.Arrival, seq, index uint64) (*BurstResult, []string, error) {
 	seqShape := arrival.SequenceOf(a)
 	d := seqShape.Length()
 	if env.Duration > 0 {
@@ -293,19 +293,19 @@ func burstRun(ctx context.Context, env Env, cfg BurstConfig, rig *trRig, sc *sce
 		maxErr = *v
 	}
 	name := path.Base(sc.Ref)
-	rc := trCheck(name+"/recovery_max_s", br.MaxRecoverySeconds, "≤", cfg.MaxRecovery.Seconds(), " s")
+	rc := check(name+"/recovery_max_s", br.MaxRecoverySeconds, "≤", cfg.MaxRecovery.Seconds(), " s")
 	if !br.AllRecovered {
 		rc.Passed = false
 		rc.Message = fmt.Sprintf("%s FAILED: a burst had not recovered %.4g s after it ended (before the next burst or the end of the run), expected ≤ %.4g s",
 			rc.Name, br.MaxRecoverySeconds, cfg.MaxRecovery.Seconds())
 	}
-	br.Checks = []result.Check{rc, trCheck(name+"/error_rate_in_bursts", br.ErrorRateInBursts, "≤", maxErr, "")}
+	br.Checks = []result.Check{rc, check(name+"/error_rate_in_bursts", br.ErrorRateInBursts, "≤", maxErr, "")}
 	switch {
-	case br.RSSRatio > 0 && rig.inst != nil && env.TargetPID == 0:
+	case br.RSSRatio > 0 && rig.kind() == "builtin" && env.TargetPID == 0:
 		skipped = append(skipped, fmt.Sprintf("003 %s: RSS %.0f → %.0f MiB measured but not checked: the built-in target shares this process with the load generator, whose in-flight requests it would count; run the target apart (--endpoint with --target-pid) to check RSS < %g× baseline",
 			sc.Ref, br.RSSBaselineMiB, br.RSSMaxMiB, cfg.MaxRSSRatio))
 	case br.RSSRatio > 0:
-		br.Checks = append(br.Checks, trCheck(name+"/rss_ratio", br.RSSRatio, "<", cfg.MaxRSSRatio, "×"))
+		br.Checks = append(br.Checks, check(name+"/rss_ratio", br.RSSRatio, "<", cfg.MaxRSSRatio, "×"))
 	}
 	return br, skipped, nil
 }
