@@ -28,7 +28,11 @@ Usage:
   m18-run task list         list the catalogue
 
 Without --endpoint the built-in reference target is started in-process on
-127.0.0.1; the --target-* flags set its knobs.
+127.0.0.1; the --target-* flags set its knobs. --target-command starts your
+own server instead, once per target a task needs, through sh -c with the
+step's parameters filled in: {port} and {addr} (a free loopback port),
+{seed}, {dir}, and per task {threads} (007), {nodes} (004). It must answer
+GET /health/alive within 30 s; it is stopped with SIGTERM after the step.
 
 Flags:
 `
@@ -45,6 +49,7 @@ Exit codes:
 Example:
   go run ./cmd/m18-run task 003 --budget pr
   m18-run task 005 --target-capacity 800 --output breaking.json
+  m18-run task 007 --target-command 'engram start --port {port} --threads {threads}'
 `
 
 // task runs `m18-run task …`.
@@ -59,6 +64,7 @@ func task(args []string, stdout, stderr io.Writer) int {
 	var (
 		budget   = fs.String("budget", "pr", "`BUDGET`: pr (minutes at most), nightly or full (the milestone's sizes)")
 		endpoint = fs.String("endpoint", "", "target base `URL` (default: start the built-in reference target)")
+		command  = fs.String("target-command", "", "start the target with shell `COMMAND` per step, e.g. 'engram start --port {port} --threads {threads}'")
 		pid      = fs.Int("target-pid", 0, "`PID` of the target process, for resource sampling (default: this process when the target is built in)")
 		duration = fs.Duration("duration", 0, "override the budget's run or step duration")
 		rate     = fs.Float64("rate", 0, "override the budget's rate: 001 mean rate, 003 base rate, 005 start rate (ops/s)")
@@ -100,8 +106,8 @@ func task(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "m18-run task: --budget: %v\n", err)
 		return exitInput
 	}
-	if *endpoint != "" && env.TargetOptions != (target.Options{}) {
-		fmt.Fprintln(stderr, "m18-run task: the --target-* knob flags set the built-in target; they cannot apply to --endpoint (drop one or the other)")
+	if (*endpoint != "" || *command != "") && env.TargetOptions != (target.Options{}) {
+		fmt.Fprintln(stderr, "m18-run task: the --target-* knob flags set the built-in target; they cannot apply to --endpoint or --target-command (drop one or the other)")
 		return exitInput
 	}
 	if err := env.TargetOptions.Validate(); err != nil {
@@ -117,6 +123,7 @@ func task(args []string, stdout, stderr io.Writer) int {
 		out = "task-" + t.ID + ".json"
 	}
 	env.Budget, env.Endpoint, env.TargetPID, env.Seed = b, *endpoint, *pid, *seed
+	env.TargetCommand = *command
 	env.Duration, env.Rate, env.Dir = *duration, *rate, *dir
 	if env.Dir == "" {
 		env.Dir = filepath.Dir(out)

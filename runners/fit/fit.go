@@ -1,8 +1,11 @@
-// Package fit fits straight lines to measurements by ordinary least squares.
+// Package fit fits models to measurements: straight lines by ordinary least
+// squares, and Gunther's Universal Scalability Law to throughput against
+// concurrency (usl.go).
 //
 // It exists so that the soak and scaling tasks state trends the same way: a
 // slope with an intercept and an R² that says how much of the variation the
-// line explains. Its opinion: a slope is only evidence of a trend when R² is
+// line explains; and the thread-scaling task its contention and coherency
+// with their standard errors. Its opinion: a slope is only evidence of a trend when R² is
 // high and there are enough points; callers decide the thresholds, this
 // package never hides a poor fit. The arithmetic is gonum's stat package.
 package fit

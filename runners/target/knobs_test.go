@@ -29,6 +29,14 @@ func TestOptionsValidate(t *testing.T) {
 		{"fail-rate > 1", Options{FailRate: 1.5}, "--fail-rate"},
 		{"negative capacity", Options{Capacity: -1}, "--capacity"},
 		{"negative leak", Options{LeakMBPerMin: -1}, "--leak"},
+		// Concurrency knobs.
+		{"concurrency on", Options{Work: time.Millisecond, Workers: 4, SharedWorkers: true, Serial: 0.5, KeyLock: true}, ""},
+		{"negative work", Options{Work: -1}, "--work"},
+		{"negative workers", Options{Workers: -1}, "--workers"},
+		{"shared without pool", Options{SharedWorkers: true}, "--workers"},
+		{"serial > 1", Options{Work: time.Millisecond, Serial: 1.5}, "--serial"},
+		{"serial without work", Options{Serial: 0.5}, "--work"},
+		{"key lock without work", Options{KeyLock: true}, "--work"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

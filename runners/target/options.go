@@ -42,6 +42,29 @@ type Options struct {
 	// Seed makes injected failures and generated memory ids reproducible.
 	Seed uint64
 
+	// --- Concurrency knobs (tasks 007–009: scalability, contention,
+	// tenant isolation). See concurrency.go.
+
+	// Work is the time every API request spends waiting on its worker, as
+	// on a disk or a downstream call (it sleeps, so it uses no CPU and
+	// scales past the machine's cores). 0 = off.
+	Work time.Duration
+	// Workers is how many API requests handle at once, per memory space
+	// (each space its own pool), the rest waiting in arrival order; with
+	// SharedWorkers one pool serves every space, so a busy space delays
+	// the others. 0 = unlimited.
+	Workers       int
+	SharedWorkers bool
+	// Serial is the fraction of Work, in [0, 1], done under one global
+	// lock: the part of every request that serialises (Amdahl's and the
+	// USL's σ). 0 = off.
+	Serial float64
+	// KeyLock makes the requests of one memory space do their Work one at
+	// a time (a lock per space), so a popular space is a hot spot.
+	KeyLock bool
+
+	// --- end of the concurrency knobs.
+
 	// Logger receives start, shutdown and internal-error messages.
 	// nil = silent.
 	Logger *slog.Logger
@@ -65,6 +88,17 @@ func (o Options) Validate() error {
 		return fmt.Errorf("target: Capacity (--capacity) must be >= 0 ops/s, 0 = unlimited (got %v)", o.Capacity)
 	case !finite(o.LeakMBPerMin) || o.LeakMBPerMin < 0:
 		return fmt.Errorf("target: LeakMBPerMin (--leak) must be >= 0 MiB/min (got %v)", o.LeakMBPerMin)
+	// Concurrency knobs.
+	case o.Work < 0:
+		return fmt.Errorf("target: Work (--work) must be >= 0 (got %v)", o.Work)
+	case o.Workers < 0:
+		return fmt.Errorf("target: Workers (--workers) must be >= 0, 0 = unlimited (got %d)", o.Workers)
+	case o.SharedWorkers && o.Workers == 0:
+		return fmt.Errorf("target: SharedWorkers (--shared-workers) needs a pool size, Workers (--workers) > 0")
+	case !finite(o.Serial) || o.Serial < 0 || o.Serial > 1:
+		return fmt.Errorf("target: Serial (--serial) must be a fraction in [0, 1] (got %v)", o.Serial)
+	case (o.Serial > 0 || o.KeyLock) && o.Work == 0:
+		return fmt.Errorf("target: Serial and KeyLock (--serial, --key-lock) act on the simulated work: set Work (--work) > 0")
 	}
 	return nil
 }

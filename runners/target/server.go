@@ -29,6 +29,7 @@ type Server struct {
 	fail    failer
 	bucket  *bucket
 	leak    *leaker
+	conc    *concurrency // concurrency knobs; nil = off
 	ids     atomic.Uint64
 	spun    atomic.Uint64 // result of slowdown work, kept so it is not optimised away
 	bufPool sync.Pool
@@ -54,6 +55,7 @@ func NewServer(o Options) (*Server, error) {
 		store:  newStore(),
 		fail:   failer{rate: o.FailRate, seed: o.Seed},
 		bucket: newBucket(o.Capacity),
+		conc:   newConcurrency(o),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -145,8 +147,8 @@ func (s *Server) routes() {
 }
 
 // ServeHTTP routes the request and applies the knobs, in order: stall
-// (arrival), capacity queue, injected failure, handler, slowdown, stall
-// (response). Health and metrics routes are subject only to stalls, so that
+// (arrival), capacity queue, injected failure, worker and work (the
+// concurrency knobs), handler, slowdown, stall (response). Health and metrics routes are subject only to stalls, so that
 // probes and scrapes stay truthful; the others apply to /api/ routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	arrived := time.Now()
@@ -178,6 +180,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(bw, http.StatusInternalServerError, errorBody{Error: "injected_failure",
 			Message: "failure injected on purpose (fail-rate " + strconv.FormatFloat(s.opts.FailRate, 'g', -1, 64) + ")"})
 	} else {
+		if api && s.conc != nil { // concurrency knobs: a worker, then the work
+			space := knobSpace(r)
+			release := s.conc.acquire(ctx, s.done, space)
+			s.conc.do(ctx, s.done, space)
+			defer release()
+		}
 		began := time.Now()
 		s.mux.ServeHTTP(bw, r)
 		if pattern == "" && (bw.status == http.StatusNotFound || bw.status == http.StatusMethodNotAllowed) {

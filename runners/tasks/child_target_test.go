@@ -2,12 +2,15 @@ package tasks
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,8 +21,15 @@ import (
 // binary into a reference target: its value is the target.Options as JSON.
 const childTargetEnv = "M18_TASKS_TEST_CHILD_TARGET"
 
+// childAddrEnv, with childTargetEnv, makes the child serve on this
+// address until SIGTERM (the shape of a --target-command server).
+const childAddrEnv = "M18_TASKS_TEST_CHILD_ADDR"
+
 func TestMain(m *testing.M) {
 	if spec, ok := os.LookupEnv(childTargetEnv); ok {
+		if addr, ok := os.LookupEnv(childAddrEnv); ok {
+			os.Exit(serveChildTarget(spec, addr))
+		}
 		os.Exit(runChildTarget(spec))
 	}
 	os.Exit(m.Run())
@@ -46,6 +56,34 @@ func runChildTarget(spec string) int {
 		return 1
 	}
 	return 0
+}
+
+// serveChildTarget serves the reference target with the options in spec
+// on addr until SIGTERM.
+func serveChildTarget(spec, addr string) int {
+	var o target.Options
+	if err := json.Unmarshal([]byte(spec), &o); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", childTargetEnv, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	if err := target.ListenAndServe(ctx, addr, o); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// childCommand is a --target-command that serves the reference target
+// with options o from this test binary on {addr}.
+func childCommand(t *testing.T, o target.Options) string {
+	t.Helper()
+	spec, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s='%s' %s={addr} exec %s -test.run='^$'", childTargetEnv, spec, childAddrEnv, os.Args[0])
 }
 
 // startChildTarget starts the reference target with options o in a child

@@ -9,11 +9,9 @@
 package tasks
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/engram/m18-gate/runners/result"
@@ -52,6 +50,12 @@ type Env struct {
 	// per step, such as dataset scaling, starts its own).
 	Endpoint      string
 	TargetOptions target.Options
+	// TargetCommand, when set, starts the target as a process for each
+	// target a task needs: a shell command line whose {name} placeholders
+	// are filled with the step's parameters ({port}, {addr}, {seed}, {dir},
+	// and per task {threads}, {nodes}, …; see ExpandCommand). It must serve
+	// on {port} or {addr}, or on Endpoint when that is given.
+	TargetCommand string
 	// TargetPID is the process whose resources are sampled (RSS, threads,
 	// fds, CPU); 0 = this process when the target is built in, else none.
 	TargetPID int
@@ -109,13 +113,33 @@ func budgeted[C any](run func(context.Context, Env, C) (*Outcome, error), budget
 	}
 }
 
-// Catalogue returns every task, in ID order.
+// Catalogue returns every task, in ID order. The IDs are the milestone's
+// task numbers; the code is named for what each task measures.
 func Catalogue() []Task {
-	var all []Task
-	all = append(all, trafficTasks()...)
-	all = append(all, resourceTasks()...)
-	slices.SortFunc(all, func(a, b Task) int { return cmp.Compare(a.ID, b.ID) })
-	return all
+	return []Task{
+		{ID: "001", Title: "Production workload",
+			Description: "diurnal, bursty, ramping and composite arrivals followed window by window, with correlated operations (store→recall, recall→search, search→recall) and a CSV timeline",
+			Run:         budgeted(Production, ProductionBudget)},
+		{ID: "002", Title: "Soak: leaks and drift",
+			Description: "Sustained read load for minutes (pr) to 24 h (full) with the target's RSS, threads, fds and CPU sampled from /proc; " +
+				"a leak is an RSS slope above the threshold with R² > 0.8, drift a per-window p99 slope above 2 %/h with R² > 0.7; " +
+				"checkpoints in --dir; aborts early on max RSS, p99 or error rate.",
+			Run: budgeted(Soak, SoakBudget)},
+		{ID: "003", Title: "Burst traffic",
+			Description: "2×, 5× and 10× bursts, sustained and oscillating: per-second p99, recovery time after each burst, errors in and out of bursts, target RSS",
+			Run:         budgeted(BurstTraffic, BurstBudget)},
+		{ID: "004", Title: "Dataset scaling",
+			Description: "Preloads a fresh target to each size (pr 1K/5K/10K, nightly 10K/100K/1M, full 100K/1M/10M; sizes that do not fit this machine are skipped with the reason), " +
+				"measures saturation throughput and p99 at each, fits memory against N and against N·(768·4+128) bytes, and reports throughput degradation.",
+			Run: budgeted(Scaling, ScalingBudget)},
+		{ID: "005", Title: "Throughput breaking point",
+			Description: "the rate raised step by step (+100 ops/s) until p99 passes its limit or errors pass 5 %: breaking point, headroom over the expected rate, spread across runs",
+			Run:         budgeted(BreakingPoint, BreakingBudget)},
+		{ID: "006", Title: "Tail latency",
+			Description: "Open-loop load long enough for the budget's deepest quantile; each tail quantile is marked unreliable below 10/(1−q) samples; " +
+				"the slowest requests are kept with their operation, intended send time, schedule lag and the requests in flight when they were sent.",
+			Run: budgeted(Tails, TailsBudget)},
+	}
 }
 
 // Lookup returns the task with this ID ("1", "001" and "task001" all name

@@ -164,7 +164,7 @@ func Production(ctx context.Context, env Env, cfg ProductionConfig) (*Outcome, e
 	}
 	var scs []*scenario.Scenario
 	for _, r := range cfg.Runs {
-		sc, err := trScenario(r.Scenario)
+		sc, err := taskScenario(r.Scenario)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +179,7 @@ func Production(ctx context.Context, env Env, cfg ProductionConfig) (*Outcome, e
 		peak = max(peak, Compress(a, cfg.Runs[i].Duration).PeakRate())
 	}
 	start := time.Now()
-	rig, err := trStart(ctx, env, scs[0], cfg.Nodes, int(min(max(peak*trRequestTimeout.Seconds(), 1000), 10000)))
+	rig, err := startRig(ctx, env, ServerParams{}, scs[0], cfg.Nodes, inFlightFor(peak, requestTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func Production(ctx context.Context, env Env, cfg ProductionConfig) (*Outcome, e
 		return nil, err
 	}
 	rep := &ProductionReport{Budget: string(env.Budget), Correlation: cfg.Correlation}
-	var phases []trPhase
+	var phases []measuredPhase
 	var results []*load.PhaseResult
 	var checks []result.Check
 	for i, r := range cfg.Runs {
@@ -205,7 +205,7 @@ func Production(ctx context.Context, env Env, cfg ProductionConfig) (*Outcome, e
 		}
 		seq = pr.phase.NextSeq
 		rep.Runs = append(rep.Runs, *pr)
-		phases = append(phases, trPhase{rec: pr.rec, res: pr.phase})
+		phases = append(phases, measuredPhase{rec: pr.rec, res: pr.phase})
 		results = append(results, pr.phase)
 		checks = append(checks, pr.Checks...)
 		rig.progressf("001 %s: %d sent (shape %.0f, %+.2f%%), χ²/dof %.2f (flat %.1f), correlation %.3f of %.2f, p99 %.2f ms\n",
@@ -235,11 +235,11 @@ func Production(ctx context.Context, env Env, cfg ProductionConfig) (*Outcome, e
 			return out, fmt.Errorf("%w: task 001", load.ErrInterrupted)
 		}
 	}
-	return out, trBottleneck(results, cfg.Limits)
+	return out, bottleneck(results, cfg.Limits)
 }
 
 // productionRun runs one scenario of task 001.
-func productionRun(ctx context.Context, env Env, cfg ProductionConfig, rig *trRig, sc *scenario.Scenario, d time.Duration, seq, index uint64) (*ProductionResult, error) {
+func productionRun(ctx context.Context, env Env, cfg ProductionConfig, rig *rig, sc *scenario.Scenario, d time.Duration, seq, index uint64) (*ProductionResult, error) {
 	a := sc.Arrival
 	if env.Rate > 0 {
 		a = arrival.WithMeanRate(a, env.Rate)
@@ -274,7 +274,7 @@ func productionRun(ctx context.Context, env Env, cfg ProductionConfig, rig *trRi
 		pr.Spacing = map[bool]string{true: "poisson", false: "regular"}[a.Pattern == "poisson" || a.Pattern == "exponential"]
 	}
 	if cfg.Timeline {
-		name, err := trFile(env, "001-"+path.Base(sc.Ref)+"-timeline.csv")
+		name, err := sideFile(env, "001-"+path.Base(sc.Ref)+"-timeline.csv")
 		if err != nil {
 			return nil, err
 		}
@@ -355,10 +355,10 @@ func productionRun(ctx context.Context, env Env, cfg ProductionConfig, rig *trRi
 	}
 	name := path.Base(sc.Ref)
 	pr.Checks = []result.Check{
-		trCheck(name+"/shape_chi2_per_dof", pr.ShapeChi2PerDOF, "≤", cfg.MaxShapeChi2, ""),
-		trCheck(name+"/rate_deviation", pr.RateDeviation, "≤", cfg.MaxRateDeviation, ""),
-		trCheck(name+"/correlation_ratio", pr.Correlation.Ratio, "≥", cfg.MinCorrelationRatio, ""),
-		trCheck(name+"/error_rate", pr.ErrorRate, "≤", maxErr, ""),
+		check(name+"/shape_chi2_per_dof", pr.ShapeChi2PerDOF, "≤", cfg.MaxShapeChi2, ""),
+		check(name+"/rate_deviation", pr.RateDeviation, "≤", cfg.MaxRateDeviation, ""),
+		check(name+"/correlation_ratio", pr.Correlation.Ratio, "≥", cfg.MinCorrelationRatio, ""),
+		check(name+"/error_rate", pr.ErrorRate, "≤", maxErr, ""),
 	}
 	return pr, nil
 }

@@ -3,7 +3,10 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"math"
 	"path"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/engram/m18-gate/runners/arrival"
@@ -12,6 +15,7 @@ import (
 	"github.com/engram/m18-gate/runners/result"
 	"github.com/engram/m18-gate/runners/scenario"
 	"github.com/engram/m18-gate/runners/window"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // BurstRun is one burst_sequence scenario of task 003, with the budget's
@@ -30,12 +34,15 @@ type BurstConfig struct {
 	Nodes  int
 	// Window is the width of the windows recovery is read from (1 s).
 	Window time.Duration
-	// A burst has recovered at the first window after it whose p99 is at
-	// most Threshold × the baseline p99 (the p99 of the quiet lead-in
-	// before the first burst), and at least baseline + NoiseFloorMs: at
+	// A burst has recovered at the first window after it whose requests
+	// are, but for sampling error, back under max(Threshold × the
+	// reference p99, reference p99 + NoiseFloorMs) (see analyzeBursts): at
 	// sub-millisecond latencies 10 % is below a shared machine's jitter.
 	Threshold    float64
 	NoiseFloorMs float64
+	// RecoveryAlpha is the chance that a recovered window is taken for
+	// one still recovering (see analyzeBursts); 0 = 0.001.
+	RecoveryAlpha float64
 	// Criteria: every burst recovers within MaxRecovery (the milestone's
 	// < 5 s after a 10× spike); errors in bursts at most MaxErrorRate (a
 	// scenario's [validation] max_error_rate wins); target RSS below
@@ -90,8 +97,9 @@ type BurstResult struct {
 	Scenario      string  `json:"scenario"`
 	BaseRate      float64 `json:"base_rate_ops_sec"`
 	WindowSeconds float64 `json:"window_seconds"`
-	// BaselineP99Ms is the p99 of the quiet lead-in; ThresholdMs the p99 a
-	// window must be back under to count as recovered.
+	// BaselineP99Ms is the p99 of the quiet lead-in; ThresholdMs the
+	// latency derived from it (each burst's own threshold, from its
+	// reference, is in BurstFacts).
 	BaselineP99Ms float64      `json:"baseline_p99_ms"`
 	ThresholdMs   float64      `json:"threshold_ms"`
 	Bursts        []BurstFacts `json:"bursts"`
@@ -99,6 +107,9 @@ type BurstResult struct {
 	// burst never recovered before the next one).
 	MaxRecoverySeconds float64 `json:"max_recovery_s"`
 	AllRecovered       bool    `json:"all_recovered"`
+	// RecoveryAlpha is the chance a recovered window was judged not yet
+	// recovered by sampling error alone.
+	RecoveryAlpha float64 `json:"recovery_alpha"`
 	// Error rates of the requests sent inside and outside bursts.
 	ErrorRateInBursts  float64 `json:"error_rate_in_bursts"`
 	ErrorRateOutBursts float64 `json:"error_rate_out_of_bursts"`
@@ -134,6 +145,34 @@ type BurstFacts struct {
 	RecoverySeconds float64 `json:"recovery_s"`
 	Recovered       bool    `json:"recovered"`
 	ErrorRate       float64 `json:"error_rate"`
+	// ReferenceP99Ms is the p99 of the burst's reference (the lead-in, and
+	// the second half of the gap before it when the previous burst had
+	// recovered), ReferenceSeconds its length; ThresholdMs the latency a
+	// request must be back under. SlowFraction is the share of reference
+	// requests above it (at least 0.01); LeadInSpread the largest share
+	// in one lead-in window. A window recovers when its slow requests are
+	// at most the Binomial(n, SlowFraction) critical count at
+	// BurstResult.RecoveryAlpha, or LeadInSpread × n if more: the sampling
+	// error tolerated.
+	ReferenceP99Ms   float64 `json:"reference_p99_ms"`
+	ReferenceSeconds float64 `json:"reference_s"`
+	ThresholdMs      float64 `json:"threshold_ms"`
+	SlowFraction     float64 `json:"slow_fraction"`
+	LeadInSpread     float64 `json:"lead_in_spread"`
+	// RecoveryWindow is the first window judged recovered (nil when none).
+	RecoveryWindow *RecoveryWindow `json:"recovery_window,omitempty"`
+}
+
+// RecoveryWindow is the window a burst was judged recovered in: its
+// requests, how many were slower than the threshold, how many slow ones
+// were tolerated as sampling error, and its p99 (for reading, not the
+// criterion).
+type RecoveryWindow struct {
+	StartSeconds float64 `json:"start_s"`
+	Requests     uint64  `json:"requests"`
+	Slow         uint64  `json:"slow"`
+	Tolerated    uint64  `json:"tolerated"`
+	P99Ms        float64 `json:"p99_ms"`
 }
 
 // burstArrival applies a run's sizes to its scenario's arrival.
@@ -169,7 +208,7 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 	var arrs []scenario.Arrival
 	peak := 0.0
 	for _, r := range cfg.Runs {
-		sc, err := trScenario(r.Scenario)
+		sc, err := taskScenario(r.Scenario)
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +220,7 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 		peak = max(peak, a.PeakRate())
 	}
 	start := time.Now()
-	rig, err := trStart(ctx, env, scs[0], cfg.Nodes, int(min(max(peak*trRequestTimeout.Seconds(), 1000), 10000)))
+	rig, err := startRig(ctx, env, ServerParams{}, scs[0], cfg.Nodes, inFlightFor(peak, requestTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +231,7 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 		return nil, err
 	}
 	rep := &BurstReport{Budget: string(env.Budget)}
-	var phases []trPhase
+	var phases []measuredPhase
 	var results []*load.PhaseResult
 	var checks []result.Check
 	var skipped []string
@@ -205,12 +244,16 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 		skipped = append(skipped, skip...)
 		seq = br.phase.NextSeq
 		rep.Runs = append(rep.Runs, *br)
-		phases = append(phases, trPhase{res: br.phase})
+		phases = append(phases, measuredPhase{res: br.phase})
 		results = append(results, br.phase)
 		checks = append(checks, br.Checks...)
 		for _, b := range br.Bursts {
-			rig.progressf("003 %s: %4.1f× burst at %5.1fs: p99 %8.2f ms (peak window %8.2f), recovered in %.0f s (%v), errors %.2f%%\n",
-				path.Base(sc.Ref), b.Multiplier, b.StartSeconds, b.P99Ms, b.PeakP99Ms, b.RecoverySeconds, b.Recovered, 100*b.ErrorRate)
+			how := "not recovered"
+			if w := b.RecoveryWindow; w != nil {
+				how = fmt.Sprintf("%d of %d requests over %.2f ms, %d tolerated", w.Slow, w.Requests, b.ThresholdMs, w.Tolerated)
+			}
+			rig.progressf("003 %s: %4.1f× burst at %5.1fs: p99 %8.2f ms (peak window %8.2f), recovered in %.0f s (%s), errors %.2f%%\n",
+				path.Base(sc.Ref), b.Multiplier, b.StartSeconds, b.P99Ms, b.PeakP99Ms, b.RecoverySeconds, how, 100*b.ErrorRate)
 		}
 		if br.phase.Interrupted {
 			break
@@ -234,10 +277,10 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 			return out, fmt.Errorf("%w: task 003", load.ErrInterrupted)
 		}
 	}
-	return out, trBottleneck(results, cfg.Limits)
+	return out, bottleneck(results, cfg.Limits)
 }
 
-func burstRun(ctx context.Context, env Env, cfg BurstConfig, rig *trRig, sc *scenario.Scenario, a scenario.Arrival, seq, index uint64) (*BurstResult, []string, error) {
+func burstRun(ctx context.Context, env Env, cfg BurstConfig, rig *rig, sc *scenario.Scenario, a scenario.Arrival, seq, index uint64) (*BurstResult, []string, error) {
 	seqShape := arrival.SequenceOf(a)
 	d := seqShape.Length()
 	if env.Duration > 0 {
@@ -269,7 +312,9 @@ func burstRun(ctx context.Context, env Env, cfg BurstConfig, rig *trRig, sc *sce
 	rig.progressf("003 %s: base %.0f ops/s, bursts %v× of %gs every %gs gap, %v\n", sc.Ref, a.BaseRate, a.Multipliers, a.BurstDurationSec, a.GapSec, d)
 	phaseStart := time.Now()
 	wins := window.New(width, phaseStart)
-	res, err := rig.engine(rig.workload(), wins.Observe).Run(ctx, load.Phase{Name: "003 " + path.Base(sc.Ref), Pacer: pacer,
+	lat := newWindowLatencies(width)
+	observe := func(s load.Sample) { wins.Observe(s); lat.Observe(s) }
+	res, err := rig.engine(rig.workload(), observe).Run(ctx, load.Phase{Name: "003 " + path.Base(sc.Ref), Pacer: pacer,
 		Mix: rig.mix(seed), Duration: d, MaxRequests: uint64(a.PeakRate()*d.Seconds()*1.5) + 1000, FirstSeq: seq})
 	if sampler != nil {
 		for _, s := range sampler.Stop() {
@@ -286,32 +331,48 @@ func burstRun(ctx context.Context, env Env, cfg BurstConfig, rig *trRig, sc *sce
 	if br.RSSBaselineMiB > 0 {
 		br.RSSRatio = br.RSSMaxMiB / br.RSSBaselineMiB
 	}
-	analyzeBursts(br, wins, a, d, cfg)
+	analyzeBursts(br, wins, lat, a, d, cfg)
 
 	maxErr := cfg.MaxErrorRate
 	if v := sc.Validation.MaxErrorRate; v != nil {
 		maxErr = *v
 	}
 	name := path.Base(sc.Ref)
-	rc := trCheck(name+"/recovery_max_s", br.MaxRecoverySeconds, "≤", cfg.MaxRecovery.Seconds(), " s")
+	rc := check(name+"/recovery_max_s", br.MaxRecoverySeconds, "≤", cfg.MaxRecovery.Seconds(), " s")
 	if !br.AllRecovered {
 		rc.Passed = false
 		rc.Message = fmt.Sprintf("%s FAILED: a burst had not recovered %.4g s after it ended (before the next burst or the end of the run), expected ≤ %.4g s",
 			rc.Name, br.MaxRecoverySeconds, cfg.MaxRecovery.Seconds())
 	}
-	br.Checks = []result.Check{rc, trCheck(name+"/error_rate_in_bursts", br.ErrorRateInBursts, "≤", maxErr, "")}
+	br.Checks = []result.Check{rc, check(name+"/error_rate_in_bursts", br.ErrorRateInBursts, "≤", maxErr, "")}
 	switch {
-	case br.RSSRatio > 0 && rig.inst != nil && env.TargetPID == 0:
+	case br.RSSRatio > 0 && rig.kind() == "builtin" && env.TargetPID == 0:
 		skipped = append(skipped, fmt.Sprintf("003 %s: RSS %.0f → %.0f MiB measured but not checked: the built-in target shares this process with the load generator, whose in-flight requests it would count; run the target apart (--endpoint with --target-pid) to check RSS < %g× baseline",
 			sc.Ref, br.RSSBaselineMiB, br.RSSMaxMiB, cfg.MaxRSSRatio))
 	case br.RSSRatio > 0:
-		br.Checks = append(br.Checks, trCheck(name+"/rss_ratio", br.RSSRatio, "<", cfg.MaxRSSRatio, "×"))
+		br.Checks = append(br.Checks, check(name+"/rss_ratio", br.RSSRatio, "<", cfg.MaxRSSRatio, "×"))
 	}
 	return br, skipped, nil
 }
 
 // analyzeBursts fills the baseline, per-burst figures and recovery.
-func analyzeBursts(br *BurstResult, wins *window.Recorder, a scenario.Arrival, d time.Duration, cfg BurstConfig) {
+//
+// A window after a burst has recovered when few enough of its requests
+// are slower than the threshold: a p99 of the hundred-odd requests of one
+// window is its slowest request or two, so judging it alone would judge
+// noise. Each burst's threshold comes from its reference — the quiet
+// lead-in (less its first window) and, when the previous burst had
+// recovered before it, the second half of the gap before the burst — as
+// max(Threshold × its p99, its p99 + NoiseFloorMs). At most a fraction p0
+// of reference requests are slower than that (p0 = the reference's own
+// fraction, at least 1 %, the p99's share). A recovered window of n
+// requests then holds a Binomial(n, p0) count of slower ones; it is judged
+// recovered when its count is at most the one that Binomial exceeds with
+// probability RecoveryAlpha, or the largest fraction of slow requests any
+// lead-in window of the same width held (the machine's own spread), if
+// that is more. A queue makes nearly every request slower, far above
+// either.
+func analyzeBursts(br *BurstResult, wins *window.Recorder, lat *windowLatencies, a scenario.Arrival, d time.Duration, cfg BurstConfig) {
 	gap := time.Duration(a.GapSec * float64(time.Second))
 	dur := time.Duration(a.BurstDurationSec * float64(time.Second))
 	width := wins.Width()
@@ -325,10 +386,17 @@ func analyzeBursts(br *BurstResult, wins *window.Recorder, a scenario.Arrival, d
 	if thr <= 0 {
 		thr = 1.1
 	}
+	alpha := cfg.RecoveryAlpha
+	if alpha <= 0 {
+		alpha = 0.001
+	}
 	br.ThresholdMs = max(thr*br.BaselineP99Ms, br.BaselineP99Ms+cfg.NoiseFloorMs)
+	br.RecoveryAlpha = alpha
+	leadIn := lat.span(from, gap)
 	ws := br.Windows
 	var inN, inE, allN, allE uint64
 	br.AllRecovered = true
+	prevRecoveredAt := time.Duration(-1) // when the previous burst recovered; -1 = none yet
 	for i, m := range a.Multipliers {
 		start := gap + time.Duration(i)*(dur+gap)
 		end := start + dur
@@ -341,19 +409,46 @@ func analyzeBursts(br *BurstResult, wins *window.Recorder, a scenario.Arrival, d
 			PreBurstP99Ms: wins.Span(start-gap/2, start).P99, P99Ms: span.P99, ErrorRate: span.ErrorRate}
 		inN += span.Count
 		inE += span.Errors
+		ref := leadIn
+		if i > 0 && prevRecoveredAt >= 0 && prevRecoveredAt <= start-gap/2 {
+			ref = append(slices.Clone(leadIn), lat.span(start-gap/2, start)...)
+			f.ReferenceSeconds = (gap - from + gap/2).Seconds()
+		} else {
+			f.ReferenceSeconds = (gap - from).Seconds()
+		}
+		refP99 := quantile32(ref, 0.99)
+		f.ReferenceP99Ms = refP99
+		f.ThresholdMs = max(thr*refP99, refP99+cfg.NoiseFloorMs)
+		f.SlowFraction = max(fractionAbove(ref, f.ThresholdMs), 0.01)
+		for k := from; k+width <= gap; k += width {
+			w := lat.span(k, k+width)
+			if len(w) > 0 {
+				f.LeadInSpread = max(f.LeadInSpread, fractionAbove(w, f.ThresholdMs))
+			}
+		}
 		f.RecoverySeconds = (next - end).Seconds()
 		for _, w := range ws {
 			if w.Start < start || w.Start >= next {
 				continue
 			}
 			f.PeakP99Ms = max(f.PeakP99Ms, w.P99)
-			if w.Start >= end && w.Count > 0 && w.P99 <= br.ThresholdMs {
+			if w.Start < end || w.Count == 0 {
+				continue
+			}
+			ls := lat.span(w.Start, w.End)
+			n := uint64(len(ls))
+			slow := uint64(n) - uint64(countAtMost(ls, f.ThresholdMs))
+			tol := max(binomialCritical(n, f.SlowFraction, alpha), uint64(math.Ceil(f.LeadInSpread*float64(n))))
+			if n > 0 && slow <= tol {
 				f.RecoverySeconds, f.Recovered = (w.Start - end).Seconds(), true
+				f.RecoveryWindow = &RecoveryWindow{StartSeconds: w.StartSeconds, Requests: n, Slow: slow, Tolerated: tol, P99Ms: w.P99}
+				prevRecoveredAt = w.Start
 				break
 			}
 		}
 		if !f.Recovered {
 			br.AllRecovered = false
+			prevRecoveredAt = -1
 		}
 		br.MaxRecoverySeconds = max(br.MaxRecoverySeconds, f.RecoverySeconds)
 		br.Bursts = append(br.Bursts, f)
@@ -368,4 +463,84 @@ func analyzeBursts(br *BurstResult, wins *window.Recorder, a scenario.Arrival, d
 	if out := allN - inN; out > 0 {
 		br.ErrorRateOutBursts = float64(allE-inE) / float64(out)
 	}
+}
+
+// binomialCritical is the smallest k with P(X > k) ≤ alpha for X ~
+// Binomial(n, p): the most slow requests a recovered window of n holds
+// but with probability alpha.
+func binomialCritical(n uint64, p, alpha float64) uint64 {
+	if n == 0 || p <= 0 {
+		return 0
+	}
+	if p >= 1 {
+		return n
+	}
+	b := distuv.Binomial{N: float64(n), P: p}
+	for k := uint64(0); k < n; k++ {
+		if 1-b.CDF(float64(k)) <= alpha {
+			return k
+		}
+	}
+	return n
+}
+
+// windowLatencies keeps every request's latency (ms, as float32: 4 bytes
+// a request) by the window of its intended send, for counts above a
+// threshold decided after the run. Safe for concurrent use.
+type windowLatencies struct {
+	width time.Duration
+	mu    sync.Mutex
+	ms    map[int64][]float32
+}
+
+func newWindowLatencies(width time.Duration) *windowLatencies {
+	return &windowLatencies{width: width, ms: map[int64][]float32{}}
+}
+
+// Observe records s; it has the signature of load.Engine.Observe.
+func (l *windowLatencies) Observe(s load.Sample) {
+	k := int64(s.Intended / l.width)
+	l.mu.Lock()
+	l.ms[k] = append(l.ms[k], float32(s.Latency.Seconds()*1000))
+	l.mu.Unlock()
+}
+
+// span returns the latencies of the windows overlapping [from, to), a copy.
+func (l *windowLatencies) span(from, to time.Duration) []float32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []float32
+	for k := int64(from / l.width); time.Duration(k)*l.width < to; k++ {
+		out = append(out, l.ms[k]...)
+	}
+	return out
+}
+
+// quantile32 is the q-quantile of xs (the value at rank ⌈q·n⌉, as an HDR
+// histogram reports it); 0 for none.
+func quantile32(xs []float32, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return float64(s[min(max(i, 0), len(s)-1)])
+}
+
+func countAtMost(xs []float32, v float64) int {
+	n := 0
+	for _, x := range xs {
+		if float64(x) <= v {
+			n++
+		}
+	}
+	return n
+}
+
+func fractionAbove(xs []float32, v float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	return 1 - float64(countAtMost(xs, v))/float64(len(xs))
 }

@@ -280,11 +280,11 @@ func Tails(ctx context.Context, env Env, cfg TailsConfig) (*Outcome, error) {
 	if cfg.Duration <= 0 {
 		return nil, fmt.Errorf("task 006: duration must be > 0 (got %v)", cfg.Duration)
 	}
-	sc, err := resScenario(cfg.Scenario)
+	sc, err := taskScenario(cfg.Scenario)
 	if err != nil {
 		return nil, err
 	}
-	tgt, base, err := resPrepare(ctx, env, sc, "006", "tails", resLoad{Rate: cfg.Rate, Warmup: cfg.Warmup})
+	tgt, base, err := prepareRun(ctx, env, sc, "006", "tails", runLoad{Rate: cfg.Rate, Warmup: cfg.Warmup})
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +295,7 @@ func Tails(ctx context.Context, env Env, cfg TailsConfig) (*Outcome, error) {
 	mc.Observe = rec.Observe
 	mc.Progress = env.Progress
 	doc, runErr := load.Run(ctx, mc)
-	generatorOK, fatal := resRunErr(doc, runErr)
+	generatorOK, fatal := sortRunErr(doc, runErr)
 	if fatal != nil {
 		return nil, fmt.Errorf("task 006: %w", fatal)
 	}
@@ -308,14 +308,14 @@ func Tails(ctx context.Context, env Env, cfg TailsConfig) (*Outcome, error) {
 	}
 	rep.Clusters = ClusterSlowest(rep.Slowest, cfg.ClusterGap)
 	rep.Checks = tailChecks(cfg, rep, doc.OverallErrorRate, generatorOK)
-	resEnsureTasks(doc)
+	ensureTasks(doc)
 	doc.Tasks["006"] = rep
 	for _, q := range rep.Quantiles {
 		mark := ""
 		if !q.Reliable {
 			mark = fmt.Sprintf(" (unreliable: %d < %d samples)", q.Samples, q.MinSamples)
 		}
-		resProgressf(env, "006 tails: %-8s %8.2f ms%s\n", q.Name, q.ValueMs, mark)
+		progressf(env, "006 tails: %-8s %8.2f ms%s\n", q.Name, q.ValueMs, mark)
 	}
 	return &Outcome{Document: doc, Checks: rep.Checks}, nil
 }
@@ -323,20 +323,20 @@ func Tails(ctx context.Context, env Env, cfg TailsConfig) (*Outcome, error) {
 func tailChecks(cfg TailsConfig, rep *TailReport, errRate float64, generatorOK bool) []result.Check {
 	need := MinSamplesFor(cfg.Deepest)
 	cs := []result.Check{
-		resCheck("tail_samples", float64(rep.Samples), "≥", float64(need), " requests", rep.Samples >= need),
+		checkAs("tail_samples", float64(rep.Samples), "≥", float64(need), " requests", rep.Samples >= need),
 	}
 	cs[0].Message += fmt.Sprintf(" (for q = %g)", cfg.Deepest)
 	if q, ok := rep.Quantile("p99.9"); ok {
 		if q.Reliable {
-			cs = append(cs, resCheck("p99.9_ms", q.ValueMs, "≤", cfg.MaxP999Ms, " ms", q.ValueMs <= cfg.MaxP999Ms))
+			cs = append(cs, checkAs("p99.9_ms", q.ValueMs, "≤", cfg.MaxP999Ms, " ms", q.ValueMs <= cfg.MaxP999Ms))
 		} else {
-			c := resCheck("p99.9_ms", q.ValueMs, "≤", cfg.MaxP999Ms, " ms", false)
+			c := checkAs("p99.9_ms", q.ValueMs, "≤", cfg.MaxP999Ms, " ms", false)
 			c.Message = fmt.Sprintf("p99.9_ms FAILED: unreliable (%d < %d samples); lengthen the run or raise the rate", q.Samples, q.MinSamples)
 			cs = append(cs, c)
 		}
 	}
-	cs = append(cs, resCheck("error_rate", errRate, "≤", cfg.MaxErrorRate, "", errRate <= cfg.MaxErrorRate))
-	gc := resCheck("generator_kept_schedule", b2f(generatorOK), "=", 1, "", generatorOK)
+	cs = append(cs, checkAs("error_rate", errRate, "≤", cfg.MaxErrorRate, "", errRate <= cfg.MaxErrorRate))
+	gc := checkAs("generator_kept_schedule", b2f(generatorOK), "=", 1, "", generatorOK)
 	if !generatorOK {
 		gc.Message += ": the load generator could not keep its schedule; tails describe the generator"
 	}

@@ -214,7 +214,7 @@ func (r *soakRun) observe(s load.Sample) {
 			// target's. Return it to the OS now, within the settle period;
 			// left alone, the background scavenger returns it over minutes
 			// and RSS falls through the fit, hiding a slow leak.
-			go resReleaseMemory()
+			go releaseMemory()
 		}
 		if r.sampler != nil {
 			r.sampler.Start(r.ctx)
@@ -295,12 +295,12 @@ func Soak(ctx context.Context, env Env, cfg SoakConfig) (*Outcome, error) {
 		return nil, fmt.Errorf("task 002: duration, window, sample and checkpoint intervals must be > 0 (got %v, %v, %v, %v)",
 			cfg.Duration, cfg.Window, cfg.SampleEvery, cfg.CheckpointEvery)
 	}
-	sc, err := resScenario(cfg.Scenario)
+	sc, err := taskScenario(cfg.Scenario)
 	if err != nil {
 		return nil, err
 	}
-	builtin := env.Endpoint == ""
-	tgt, base, err := resPrepare(ctx, env, sc, "002", "soak", resLoad{Rate: cfg.Rate, MaxInFlight: cfg.MaxInFlight, Warmup: cfg.Warmup})
+	builtin := env.Endpoint == "" && env.TargetCommand == ""
+	tgt, base, err := prepareRun(ctx, env, sc, "002", "soak", runLoad{Rate: cfg.Rate, MaxInFlight: cfg.MaxInFlight, Warmup: cfg.Warmup})
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +331,10 @@ func Soak(ctx context.Context, env Env, cfg SoakConfig) (*Outcome, error) {
 	if tgt.Kind == "builtin" {
 		rep.Notes = append(rep.Notes, "built-in target: the sampled process also runs the load generator, whose memory is bounded (fixed-size histograms, compacted windows)")
 	}
-	dir := resDir(env)
+	dir, err := outputDir(env)
+	if err != nil {
+		return nil, fmt.Errorf("task 002: %w", err)
+	}
 	rep.CheckpointFile = filepath.Join(dir, SoakCheckpointFile)
 	rep.CheckpointLog = filepath.Join(dir, SoakCheckpointLog)
 
@@ -370,14 +373,14 @@ func Soak(ctx context.Context, env Env, cfg SoakConfig) (*Outcome, error) {
 	mc.Duration = cfg.Duration
 	mc.Observe = run.observe
 	mc.Progress = env.Progress
-	resProgressf(env, "002 soak: %v at the scenario's rate, resources every %v, checkpoints every %v into %s\n",
+	progressf(env, "002 soak: %v at the scenario's rate, resources every %v, checkpoints every %v into %s\n",
 		cfg.Duration, cfg.SampleEvery, cfg.CheckpointEvery, dir)
 	doc, runErr := load.Run(runCtx, mc)
 	close(monDone)
 	monWG.Wait()
 
 	reason := run.abortReason()
-	generatorOK, fatal := resRunErr(doc, runErr)
+	generatorOK, fatal := sortRunErr(doc, runErr)
 	if errors.Is(runErr, load.ErrInterrupted) && doc != nil {
 		fatal = nil
 	}
@@ -403,9 +406,9 @@ func Soak(ctx context.Context, env Env, cfg SoakConfig) (*Outcome, error) {
 	if doc == nil {
 		return nil, fmt.Errorf("task 002: nothing measured (%v)", runErr)
 	}
-	resEnsureTasks(doc)
+	ensureTasks(doc)
 	doc.Tasks["002"] = final
-	resProgressf(env, "002 soak: leak: %s; drift: %s\n", final.Leak.Reason, final.Drift.Reason)
+	progressf(env, "002 soak: leak: %s; drift: %s\n", final.Leak.Reason, final.Drift.Reason)
 	return &Outcome{Document: doc, Checks: final.Checks}, nil
 }
 
@@ -486,23 +489,23 @@ func soakChecks(cfg SoakConfig, rep *SoakReport, generatorOK bool, b Budget) []r
 	if rep.PlannedSeconds > 0 {
 		ran = rep.RanSeconds / rep.PlannedSeconds
 	}
-	c := resCheck("soak_completed", ran, "≥", 0.95, " of planned", !rep.Aborted && !rep.Interrupted && ran >= 0.95)
+	c := checkAs("soak_completed", ran, "≥", 0.95, " of planned", !rep.Aborted && !rep.Interrupted && ran >= 0.95)
 	if rep.Aborted {
 		c.Message += " (aborted: " + rep.AbortReason + ")"
 	}
 	cs = append(cs, c)
 	if rep.Leak.Measured {
-		c := resCheck("no_memory_leak", rep.Leak.SlopeMBPerHour, "≤", cfg.LeakMBPerHour, " MB/h", !rep.Leak.Leak)
+		c := checkAs("no_memory_leak", rep.Leak.SlopeMBPerHour, "≤", cfg.LeakMBPerHour, " MB/h", !rep.Leak.Leak)
 		c.Message += fmt.Sprintf(" (R² %.2f; a leak needs R² > %.2f)", rep.Leak.R2, cfg.LeakMinR2)
 		cs = append(cs, c)
 	}
-	dc := resCheck("no_latency_drift", rep.Drift.SlopePctPerHour, "≤", cfg.DriftPctPerHour, " %/h", !rep.Drift.Drift)
+	dc := checkAs("no_latency_drift", rep.Drift.SlopePctPerHour, "≤", cfg.DriftPctPerHour, " %/h", !rep.Drift.Drift)
 	dc.Message += fmt.Sprintf(" (R² %.2f; drift needs R² > %.2f; %s)", rep.Drift.R2, cfg.DriftMinR2, rep.Drift.Reason)
 	cs = append(cs, dc)
 	if b == BudgetFull && rep.Drift.Windows >= minDriftWindows {
-		cs = append(cs, resCheck("drift_24h_pct", rep.Drift.Projected24hPct, "≤", cfg.Drift24hPct, " %", rep.Drift.Projected24hPct <= cfg.Drift24hPct))
+		cs = append(cs, checkAs("drift_24h_pct", rep.Drift.Projected24hPct, "≤", cfg.Drift24hPct, " %", rep.Drift.Projected24hPct <= cfg.Drift24hPct))
 	}
-	gc := resCheck("generator_kept_schedule", b2f(generatorOK), "=", 1, "", generatorOK)
+	gc := checkAs("generator_kept_schedule", b2f(generatorOK), "=", 1, "", generatorOK)
 	if !generatorOK {
 		gc.Message += ": the load generator could not keep its schedule; the latency figures describe the generator"
 	}

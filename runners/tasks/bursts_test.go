@@ -19,6 +19,7 @@ func TestAnalyzeBursts(t *testing.T) {
 	a := scenario.Arrival{Pattern: "burst_sequence", BaseRate: 100, Multipliers: []float64{10}, BurstDurationSec: 2, GapSec: 4}
 	start := time.Now()
 	wins := window.New(time.Second, start)
+	lats := newWindowLatencies(time.Second)
 	for ms := 0; ms < 10_000; ms += 10 {
 		at := time.Duration(ms) * time.Millisecond
 		lat := time.Millisecond
@@ -29,10 +30,12 @@ func TestAnalyzeBursts(t *testing.T) {
 		if at >= 4*time.Second && at < 6*time.Second && ms%100 == 0 {
 			o = 503 // 10 % errors in the burst
 		}
-		wins.Observe(load.Sample{Intended: at, Latency: lat, Outcome: o})
+		s := load.Sample{Intended: at, Latency: lat, Outcome: o}
+		wins.Observe(s)
+		lats.Observe(s)
 	}
 	br := &BurstResult{Windows: wins.Windows()}
-	analyzeBursts(br, wins, a, 10*time.Second, BurstBudget(BudgetPR))
+	analyzeBursts(br, wins, lats, a, 10*time.Second, BurstBudget(BudgetPR))
 	if len(br.Bursts) != 1 {
 		t.Fatalf("bursts %+v", br.Bursts)
 	}
@@ -49,17 +52,88 @@ func TestAnalyzeBursts(t *testing.T) {
 	// A queue that never drains before the end: not recovered, and the
 	// recovery is the lower bound of the time left.
 	wins2 := window.New(time.Second, start)
+	lats2 := newWindowLatencies(time.Second)
 	for ms := 0; ms < 10_000; ms += 10 {
 		lat := time.Millisecond
 		if ms >= 4000 {
 			lat = time.Second
 		}
-		wins2.Observe(load.Sample{Intended: time.Duration(ms) * time.Millisecond, Latency: lat, Outcome: 200})
+		s := load.Sample{Intended: time.Duration(ms) * time.Millisecond, Latency: lat, Outcome: 200}
+		wins2.Observe(s)
+		lats2.Observe(s)
 	}
 	br2 := &BurstResult{Windows: wins2.Windows()}
-	analyzeBursts(br2, wins2, a, 10*time.Second, BurstBudget(BudgetPR))
+	analyzeBursts(br2, wins2, lats2, a, 10*time.Second, BurstBudget(BudgetPR))
 	if br2.AllRecovered || br2.MaxRecoverySeconds != 4 {
 		t.Errorf("never-draining queue: recovered %v after %.1f s", br2.AllRecovered, br2.MaxRecoverySeconds)
+	}
+}
+
+// TestRecoveryIgnoresNoise is the failure seen on a quiet machine: after a
+// burst that queued nothing, each window of 100 requests holds two or three
+// requests a few milliseconds slow (a shared machine's hiccups), so every
+// window's p99 is above the baseline's threshold; the recovery is
+// immediate all the same. The same windows with a fifth of their requests
+// slow (a queue draining) are not recovered.
+func TestRecoveryIgnoresNoise(t *testing.T) {
+	a := scenario.Arrival{Pattern: "burst_sequence", BaseRate: 100, Multipliers: []float64{10}, BurstDurationSec: 2, GapSec: 6}
+	for _, tc := range []struct {
+		name      string
+		slowEvery int // one request in slowEvery after the burst is slow
+		recovered bool
+		recovery  float64
+	}{
+		{"hiccups", 40, true, 0}, // 2–3 of 100: p99 above threshold
+		{"queue", 5, false, 6},   // 20 of 100
+		{"clean", 1 << 30, true, 0},
+	} {
+		wins := window.New(time.Second, time.Now())
+		lats := newWindowLatencies(time.Second)
+		i := 0
+		for ms := 0; ms < 14_000; ms += 10 {
+			at := time.Duration(ms) * time.Millisecond
+			lat := time.Millisecond + time.Duration(ms%7)*10*time.Microsecond // 1.00–1.06 ms
+			if ms >= 8000 {
+				i++
+				if i%tc.slowEvery == 0 {
+					lat = 6 * time.Millisecond
+				}
+			}
+			s := load.Sample{Intended: at, Latency: lat, Outcome: 200}
+			wins.Observe(s)
+			lats.Observe(s)
+		}
+		br := &BurstResult{Windows: wins.Windows()}
+		analyzeBursts(br, wins, lats, a, 14*time.Second, BurstBudget(BudgetPR))
+		b := br.Bursts[0]
+		if b.Recovered != tc.recovered || b.RecoverySeconds != tc.recovery {
+			t.Errorf("%s: recovered %v after %.0f s, want %v after %.0f s (%+v)", tc.name, b.Recovered, b.RecoverySeconds, tc.recovered, tc.recovery, b.RecoveryWindow)
+		}
+		if tc.name == "hiccups" {
+			if w := br.Windows[8]; w.P99 <= b.ThresholdMs {
+				t.Errorf("hiccups: window p99 %.2f ms is under the threshold %.2f ms; the case does not test noise", w.P99, b.ThresholdMs)
+			}
+			if rw := b.RecoveryWindow; rw == nil || rw.Slow == 0 || rw.Slow > rw.Tolerated || rw.Tolerated != 5 {
+				t.Errorf("hiccups: recovery window %+v, want a few slow requests tolerated (5 of 100 at p0 = 0.01, α = 0.001)", rw)
+			}
+		}
+	}
+}
+
+// TestBinomialCritical checks the tolerated count against values computed
+// independently (exact binomial tails summed in Python's integers).
+func TestBinomialCritical(t *testing.T) {
+	for _, tc := range []struct {
+		n        uint64
+		p, alpha float64
+		want     uint64
+	}{
+		{100, 0.01, 0.001, 5}, {1000, 0.01, 0.001, 21}, {100, 0.05, 0.01, 11}, {10, 0.01, 0.001, 2}, {500, 0.02, 0.001, 21},
+		{0, 0.01, 0.001, 0}, {50, 0, 0.001, 0},
+	} {
+		if got := binomialCritical(tc.n, tc.p, tc.alpha); got != tc.want {
+			t.Errorf("binomialCritical(%d, %g, %g) = %d, want %d", tc.n, tc.p, tc.alpha, got, tc.want)
+		}
 	}
 }
 
@@ -183,10 +257,17 @@ func TestBurstsPR(t *testing.T) {
 		t.Logf("the generator slipped on this machine; recovery not judged: %v", err)
 		return
 	}
-	// The criteria judge the target on this machine (the in-process
-	// reference target shares two cores with the generator), not the task:
-	// a recovery slower than 5 s is a finding, not a defect. What the task
-	// must do is evaluate every criterion and say what it measured.
+	// The reference target absorbs these bursts (100 ops/s base, 1000 at
+	// 10×: far below what it carries); whatever a shared machine's noise
+	// does to a window's slowest requests, every burst must be judged
+	// recovered within the 5 s. (The error and RSS criteria are the
+	// target's on this machine, and only logged.)
+	for _, b := range r.Bursts {
+		if !b.Recovered || b.RecoverySeconds > 5 {
+			t.Errorf("%g× burst: recovered %v after %.0f s (window %+v, threshold %.2f ms, peak window p99 %.2f ms); the target absorbs it",
+				b.Multiplier, b.Recovered, b.RecoverySeconds, b.RecoveryWindow, b.ThresholdMs, b.PeakP99Ms)
+		}
+	}
 	if len(o.Checks) == 0 {
 		t.Fatal("no criteria evaluated")
 	}

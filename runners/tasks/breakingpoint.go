@@ -101,6 +101,7 @@ type StepResult struct {
 	Rate     float64 `json:"rate_ops_sec"`
 	Achieved float64 `json:"achieved_ops_sec"`
 	// P99Ms runs from the intended send, ServiceP99Ms from the actual send.
+	P50Ms        float64 `json:"p50_ms"`
 	P99Ms        float64 `json:"p99_ms"`
 	ServiceP99Ms float64 `json:"service_p99_ms"`
 	ErrorRate    float64 `json:"error_rate"`
@@ -114,7 +115,7 @@ type StepResult struct {
 
 // BreakingPoint runs task 005.
 func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, error) {
-	sc, err := trScenario(cfg.Scenario)
+	sc, err := taskScenario(cfg.Scenario)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +152,7 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 	runs := max(cfg.Runs, 1)
 
 	start := time.Now()
-	rig, err := trStart(ctx, env, sc, cfg.Nodes, int(min(max(top*trRequestTimeout.Seconds(), 1000), 10000)))
+	rig, err := startRig(ctx, env, ServerParams{}, sc, cfg.Nodes, inFlightFor(top, requestTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 	if err != nil {
 		return nil, err
 	}
-	var phases []trPhase
+	var phases []measuredPhase
 	var bottleneck error
 	for run := 0; run < runs; run++ {
 		if run > 0 && cfg.Pause > 0 {
@@ -170,49 +171,16 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 			case <-time.After(cfg.Pause):
 			}
 		}
-		rr := BreakingRunResult{Reason: "max"}
-		for k := 0; ; k++ {
-			rate := from + float64(k)*step
-			if rate > top*(1+1e-9) || ctx.Err() != nil {
-				break
-			}
-			seed := env.Seed + uint64(run*10_000+k+1)*0x9e3779b97f4a7c15
-			var pacer arrival.Pacer = arrival.Regular{Shape: arrival.Flat(rate)}
-			if a.Spacing == "poisson" {
-				pacer = arrival.NewPoisson(arrival.Flat(rate), seed)
-			}
-			res, err := rig.engine(rig.workload(), nil).Run(ctx, load.Phase{Name: fmt.Sprintf("005 run %d %g ops/s", run+1, rate),
-				Pacer: pacer, Mix: rig.mix(seed), Duration: stepDur, MaxRequests: uint64(rate*stepDur.Seconds()*1.5) + 1000, FirstSeq: seq})
-			if err != nil {
-				return nil, err
-			}
-			seq = res.NextSeq
-			if res.Interrupted {
-				break
-			}
-			phases = append(phases, trPhase{res: res})
-			_, all, err := res.Recorder.Stats(res.Elapsed())
-			if err != nil {
-				return nil, err
-			}
-			sr := StepResult{Rate: rate, Achieved: all.Throughput, P99Ms: all.Latency.P99, ServiceP99Ms: all.Service.P99,
-				ErrorRate: all.ErrorRate, LagP99Ms: res.Generator.P99LagMs}
-			gerr := res.Check(limitsOr(cfg.Limits))
-			if gerr != nil {
-				sr.Generator = gerr.Error()
-			}
-			sr.Verdict = stepVerdict(sr, gerr != nil, rep.P99LimitMs, rep.MaxErrorRate)
-			if sr.Verdict == "generator" && bottleneck == nil {
-				bottleneck = fmt.Errorf("task 005 run %d at %g ops/s: %w", run+1, rate, gerr)
-			}
-			rr.Steps = append(rr.Steps, sr)
-			rig.progressf("005 run %d: %6.0f ops/s → %6.0f achieved, p99 %8.2f ms (service %8.2f), errors %5.2f%%, lag p99 %.2f ms: %s\n",
-				run+1, rate, sr.Achieved, sr.P99Ms, sr.ServiceP99Ms, 100*sr.ErrorRate, sr.LagP99Ms, sr.Verdict)
-			if sr.Verdict != "ok" {
-				rr.FirstBad, rr.Reason = rate, sr.Verdict
-				break
-			}
-			rr.LastGood = rate
+		rr, ph, next, slip, err := rig.climb(ctx, Climb{From: from, Step: step, Max: top, StepDuration: stepDur, Spacing: a.Spacing,
+			P99LimitMs: rep.P99LimitMs, MaxErrorRate: rep.MaxErrorRate, Limits: cfg.Limits, Label: fmt.Sprintf("005 run %d", run+1)},
+			env.Seed+uint64(run*10_000)*0x9e3779b97f4a7c15, seq)
+		if err != nil {
+			return nil, err
+		}
+		seq = next
+		phases = append(phases, ph...)
+		if slip != nil && bottleneck == nil {
+			bottleneck = slip
 		}
 		rep.Runs = append(rep.Runs, rr)
 		if ctx.Err() != nil {
@@ -255,7 +223,7 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 	var checks []result.Check
 	var skipped []string
 	if rep.ExpectedRate > 0 && len(points) > 0 {
-		c := trCheck("005/breaking_point_ops_sec", rep.BreakingPoint, "≥", rep.ExpectedRate, " ops/s")
+		c := check("005/breaking_point_ops_sec", rep.BreakingPoint, "≥", rep.ExpectedRate, " ops/s")
 		c.Message += fmt.Sprintf(" (headroom %+.0f%%)", 100*rep.Headroom)
 		if rep.Censored {
 			c.Message += fmt.Sprintf("; no climb broke the target up to %g ops/s, so this is a lower bound", top)
@@ -263,7 +231,7 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 		checks = append(checks, c)
 	}
 	if len(points) >= 2 {
-		checks = append(checks, trCheck("005/spread", rep.Spread, "<", cfg.MaxSpread, ""))
+		checks = append(checks, check("005/spread", rep.Spread, "<", cfg.MaxSpread, ""))
 	} else {
 		skipped = append(skipped, fmt.Sprintf("005: spread needs at least 2 runs that the target (not the generator) ended; had %d", len(points)))
 	}
@@ -276,6 +244,77 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 		bottleneck = fmt.Errorf("%w: %v", load.ErrGeneratorBottleneck, bottleneck)
 	}
 	return out, bottleneck
+}
+
+// Climb is one breaking-point search: the rate raised from From by Step
+// up to Max, StepDuration at each, until a step passes the p99 limit or
+// the error limit. Task 005 repeats it; task 007 runs it at each thread
+// count.
+type Climb struct {
+	From, Step, Max float64
+	StepDuration    time.Duration
+	// Spacing is "poisson" for exponential gaps, else regular.
+	Spacing      string
+	P99LimitMs   float64
+	MaxErrorRate float64
+	// Limits on the generator's schedule slip (zero = load.DefaultLimits).
+	Limits load.Limits
+	// Label prefixes progress lines and phase names ("005 run 1").
+	Label string
+}
+
+// climb runs c from sequence number seq. It returns the climb's steps,
+// the measured phases, the next sequence number, and the generator's slip
+// (ErrGeneratorBottleneck) when a step's verdict was "generator". A step
+// interrupted by ctx ends the climb without a verdict.
+func (r *rig) climb(ctx context.Context, c Climb, seed, seq uint64) (BreakingRunResult, []measuredPhase, uint64, error, error) {
+	rr := BreakingRunResult{Reason: "max"}
+	var phases []measuredPhase
+	var slip error
+	for k := 0; ; k++ {
+		rate := c.From + float64(k)*c.Step
+		if rate > c.Max*(1+1e-9) || ctx.Err() != nil {
+			break
+		}
+		sd := seed + uint64(k+1)*0x9e3779b97f4a7c15
+		var pacer arrival.Pacer = arrival.Regular{Shape: arrival.Flat(rate)}
+		if c.Spacing == "poisson" {
+			pacer = arrival.NewPoisson(arrival.Flat(rate), sd)
+		}
+		res, err := r.engine(r.workload(), nil).Run(ctx, load.Phase{Name: fmt.Sprintf("%s %g ops/s", c.Label, rate),
+			Pacer: pacer, Mix: r.mix(sd), Duration: c.StepDuration, MaxRequests: uint64(rate*c.StepDuration.Seconds()*1.5) + 1000, FirstSeq: seq})
+		if err != nil {
+			return rr, phases, seq, slip, err
+		}
+		seq = res.NextSeq
+		if res.Interrupted {
+			break
+		}
+		phases = append(phases, measuredPhase{res: res})
+		_, all, err := res.Recorder.Stats(res.Elapsed())
+		if err != nil {
+			return rr, phases, seq, slip, err
+		}
+		sr := StepResult{Rate: rate, Achieved: all.Throughput, P50Ms: all.Latency.P50, P99Ms: all.Latency.P99, ServiceP99Ms: all.Service.P99,
+			ErrorRate: all.ErrorRate, LagP99Ms: res.Generator.P99LagMs}
+		gerr := res.Check(limitsOr(c.Limits))
+		if gerr != nil {
+			sr.Generator = gerr.Error()
+		}
+		sr.Verdict = stepVerdict(sr, gerr != nil, c.P99LimitMs, c.MaxErrorRate)
+		if sr.Verdict == "generator" && slip == nil {
+			slip = fmt.Errorf("%s at %g ops/s: %w", c.Label, rate, gerr)
+		}
+		rr.Steps = append(rr.Steps, sr)
+		r.progressf("%s: %6.0f ops/s → %6.0f achieved, p99 %8.2f ms (service %8.2f), errors %5.2f%%, lag p99 %.2f ms: %s\n",
+			c.Label, rate, sr.Achieved, sr.P99Ms, sr.ServiceP99Ms, 100*sr.ErrorRate, sr.LagP99Ms, sr.Verdict)
+		if sr.Verdict != "ok" {
+			rr.FirstBad, rr.Reason = rate, sr.Verdict
+			break
+		}
+		rr.LastGood = rate
+	}
+	return rr, phases, seq, slip, nil
 }
 
 // stepVerdict judges one step: "errors" or "p99" when the target passed

@@ -203,7 +203,7 @@ func Scaling(ctx context.Context, env Env, cfg ScalingConfig) (*Outcome, error) 
 	if len(cfg.Sizes) == 0 || cfg.Measure <= 0 || cfg.Capacity <= 0 {
 		return nil, fmt.Errorf("task 004: need sizes and measure/capacity durations > 0 (got %v, %v, %v)", cfg.Sizes, cfg.Measure, cfg.Capacity)
 	}
-	sc, err := resScenario(cfg.Scenario)
+	sc, err := taskScenario(cfg.Scenario)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,11 @@ func Scaling(ctx context.Context, env Env, cfg ScalingConfig) (*Outcome, error) 
 		workers = 2 * runtime.GOMAXPROCS(0)
 	}
 	rep := &ScalingReport{Budget: string(env.Budget), Target: "builtin"}
-	if env.Endpoint != "" {
+	switch {
+	case env.TargetCommand != "":
+		rep.Target = "command"
+		rep.Notes = append(rep.Notes, "target command: a fresh target per size, started with {nodes} set to the size")
+	case env.Endpoint != "":
 		rep.Target = "external"
 		rep.Notes = append(rep.Notes, "external target: one target serves every size, preloaded cumulatively (ids are deterministic, so a size re-stores the smaller sizes' nodes); start it fresh for a clean curve, and pass --target-pid for memory")
 	}
@@ -230,9 +234,9 @@ func Scaling(ctx context.Context, env Env, cfg ScalingConfig) (*Outcome, error) 
 		maxOverhead float64
 		skipped     []string
 	)
-	var ext *resTarget
-	if env.Endpoint != "" {
-		ext, _ = resStartTarget(env, env.TargetOptions)
+	var ext *Server
+	if env.Endpoint != "" && env.TargetCommand == "" {
+		ext, _ = startServer(ctx, env, ServerParams{})
 	}
 	for _, n := range cfg.Sizes {
 		if ctx.Err() != nil {
@@ -267,7 +271,7 @@ func Scaling(ctx context.Context, env Env, cfg ScalingConfig) (*Outcome, error) 
 		}
 		if pt.Skipped {
 			skipped = append(skipped, fmt.Sprintf("%d nodes: %s", n, pt.SkipReason))
-			resProgressf(env, "004 scaling: %d nodes skipped: %s\n", n, pt.SkipReason)
+			progressf(env, "004 scaling: %d nodes skipped: %s\n", n, pt.SkipReason)
 			rep.Points = append(rep.Points, pt)
 			continue
 		}
@@ -297,7 +301,7 @@ func Scaling(ctx context.Context, env Env, cfg ScalingConfig) (*Outcome, error) 
 				n, pt.RateOpsSec, pt.CapacityOpsSec))
 		}
 		pt.Seconds = time.Since(t0).Seconds()
-		resProgressf(env, "004 scaling: %d nodes: preload %.1fs (%.0f/s), RSS %.1f MB (target %.1f MB, overhead %.2f), capacity %.0f ops/s, p99 %.2f ms at %.0f ops/s\n",
+		progressf(env, "004 scaling: %d nodes: preload %.1fs (%.0f/s), RSS %.1f MB (target %.1f MB, overhead %.2f), capacity %.0f ops/s, p99 %.2f ms at %.0f ops/s\n",
 			n, pt.PreloadSeconds, pt.PreloadRate, float64(pt.RSSBytes)/(1<<20), float64(pt.TargetBytes)/(1<<20), pt.Overhead, pt.CapacityOpsSec, pt.P99Ms, pt.RateOpsSec)
 		if pt.PreloadRate > 0 {
 			lastRate = pt.PreloadRate
@@ -313,9 +317,9 @@ func Scaling(ctx context.Context, env Env, cfg ScalingConfig) (*Outcome, error) 
 	}
 	rep.FitScaling()
 	rep.Checks = scalingChecks(cfg, rep, outcomeOK)
-	resEnsureTasks(outDoc)
+	ensureTasks(outDoc)
 	outDoc.Tasks["004"] = rep
-	resProgressf(env, "004 scaling: %.0f bytes/node (R² %.3f), overhead %.2f× of %d B/node, capacity degradation %.1f%%\n",
+	progressf(env, "004 scaling: %.0f bytes/node (R² %.3f), overhead %.2f× of %d B/node, capacity degradation %.1f%%\n",
 		rep.BytesPerNode, rep.MemoryFit.R2, rep.Overhead, NodeBytes, rep.DegradationPct)
 	return &Outcome{Document: outDoc, Checks: rep.Checks, Skipped: skipped}, nil
 }
@@ -323,28 +327,32 @@ func Scaling(ctx context.Context, env Env, cfg ScalingConfig) (*Outcome, error) 
 // scalingSize measures one size into pt and returns the latency run's
 // document; generatorOK is false when the generator could not keep the
 // latency phase's schedule (the document is kept; a check says so).
-func scalingSize(ctx context.Context, env Env, cfg ScalingConfig, sc *scenario.Scenario, ext *resTarget, n int, rate float64, workers int, pt *ScalingPoint) (doc *result.Document, generatorOK bool, err error) {
+func scalingSize(ctx context.Context, env Env, cfg ScalingConfig, sc *scenario.Scenario, ext *Server, n int, rate float64, workers int, pt *ScalingPoint) (doc *result.Document, generatorOK bool, err error) {
 	tgt := ext
 	var baseline uint64
 	if tgt == nil {
-		resReleaseMemory()
-		if s, err := procstat.Read(os.Getpid()); err == nil {
-			baseline = s.RSSBytes
+		builtin := env.TargetCommand == ""
+		if builtin {
+			releaseMemory()
+			if s, err := procstat.Read(os.Getpid()); err == nil {
+				baseline = s.RSSBytes
+			}
 		}
-		tgt, err = resStartTarget(env, env.TargetOptions)
+		// A fresh target per size: built in, or the command with {nodes}.
+		tgt, err = startServer(ctx, env, ServerParams{Values: map[string]string{"nodes": strconv.Itoa(n)}})
 		if err != nil {
 			return nil, false, err
 		}
 		defer tgt.Close()
 	}
-	lc := resLoadConfig(env, sc, tgt, 0)
+	lc := runConfig(env, sc, tgt, 0)
 	lc.Nodes = &n
 	lc.Rate = rate
 	lc.Duration = cfg.Measure
 	lc.Warmup = &cfg.Warmup
 	lc.Progress = env.Progress
 	doc, err = load.Run(ctx, lc)
-	generatorOK, fatal := resRunErr(doc, err)
+	generatorOK, fatal := sortRunErr(doc, err)
 	if fatal != nil {
 		return nil, false, fatal
 	}
@@ -356,7 +364,7 @@ func scalingSize(ctx context.Context, env Env, cfg ScalingConfig, sc *scenario.S
 
 	if tgt.PID > 0 {
 		if tgt.Kind == "builtin" {
-			resReleaseMemory()
+			releaseMemory()
 		}
 		if s, err := procstat.Read(tgt.PID); err == nil {
 			pt.RSSBytes = s.RSSBytes
@@ -503,19 +511,19 @@ func scalingChecks(cfg ScalingConfig, rep *ScalingReport, generatorOK bool) []re
 			missed = append(missed, strconv.Itoa(n))
 		}
 	}
-	c := resCheck("required_sizes_measured", float64(len(cfg.Required)-missing), "=", float64(len(cfg.Required)), " sizes", missing == 0)
+	c := checkAs("required_sizes_measured", float64(len(cfg.Required)-missing), "=", float64(len(cfg.Required)), " sizes", missing == 0)
 	if missing > 0 {
 		c.Message += " (missing: " + strings.Join(missed, ", ") + ")"
 	}
 	cs = append(cs, c)
 	if nMeasured >= 3 {
-		cs = append(cs, resCheck("memory_linear_r2", rep.MemoryFit.R2, "≥", cfg.MinMemoryR2, "", rep.MemoryFit.R2 >= cfg.MinMemoryR2))
+		cs = append(cs, checkAs("memory_linear_r2", rep.MemoryFit.R2, "≥", cfg.MinMemoryR2, "", rep.MemoryFit.R2 >= cfg.MinMemoryR2))
 	}
 	if nMeasured >= 2 && rep.Overhead > 0 {
-		cs = append(cs, resCheck("memory_overhead", rep.Overhead, "≤", cfg.MaxOverhead, "×", rep.Overhead <= cfg.MaxOverhead))
+		cs = append(cs, checkAs("memory_overhead", rep.Overhead, "≤", cfg.MaxOverhead, "×", rep.Overhead <= cfg.MaxOverhead))
 	}
 	if cfg.MaxDegradationPct > 0 && nMeasured >= 2 {
-		cs = append(cs, resCheck("throughput_degradation_pct", rep.DegradationPct, "≤", cfg.MaxDegradationPct, " %", rep.DegradationPct <= cfg.MaxDegradationPct))
+		cs = append(cs, checkAs("throughput_degradation_pct", rep.DegradationPct, "≤", cfg.MaxDegradationPct, " %", rep.DegradationPct <= cfg.MaxDegradationPct))
 	}
 	for _, n := range cfg.Sizes {
 		p := measured[n]
@@ -523,14 +531,14 @@ func scalingChecks(cfg ScalingConfig, rep *ScalingReport, generatorOK bool) []re
 			continue
 		}
 		if lim, ok := cfg.P99LimitMs[n]; ok {
-			cs = append(cs, resCheck(fmt.Sprintf("p99_ms_at_%d", n), p.P99Ms, "≤", lim, " ms", p.P99Ms <= lim))
+			cs = append(cs, checkAs(fmt.Sprintf("p99_ms_at_%d", n), p.P99Ms, "≤", lim, " ms", p.P99Ms <= lim))
 		}
 		if lim, ok := cfg.MinThroughput[n]; ok {
-			cs = append(cs, resCheck(fmt.Sprintf("throughput_at_%d", n), p.CapacityOpsSec, "≥", lim, " ops/s", p.CapacityOpsSec >= lim))
+			cs = append(cs, checkAs(fmt.Sprintf("throughput_at_%d", n), p.CapacityOpsSec, "≥", lim, " ops/s", p.CapacityOpsSec >= lim))
 		}
 	}
-	cs = append(cs, resCheck("max_error_rate", maxErr, "≤", cfg.MaxErrorRate, "", maxErr <= cfg.MaxErrorRate))
-	gc := resCheck("generator_kept_schedule", b2f(generatorOK), "=", 1, "", generatorOK)
+	cs = append(cs, checkAs("max_error_rate", maxErr, "≤", cfg.MaxErrorRate, "", maxErr <= cfg.MaxErrorRate))
+	gc := checkAs("generator_kept_schedule", b2f(generatorOK), "=", 1, "", generatorOK)
 	if !generatorOK {
 		gc.Message += " at some size: its latency figures describe the generator"
 	}

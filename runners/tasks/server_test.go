@@ -1,0 +1,95 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/engram/m18-gate/runners/load"
+	"github.com/engram/m18-gate/runners/target"
+)
+
+func TestExpandCommand(t *testing.T) {
+	vals := map[string]string{"port": "7432", "threads": "4", "addr": "127.0.0.1:7432"}
+	for _, tc := range []struct {
+		tmpl, want, errHas string
+	}{
+		{tmpl: "engram start --port {port} --threads {threads}", want: "engram start --port 7432 --threads 4"},
+		{tmpl: "srv --listen {addr} {addr}", want: "srv --listen 127.0.0.1:7432 127.0.0.1:7432"},
+		{tmpl: "literal {Braces} and {} stay", want: "literal {Braces} and {} stay"},
+		{tmpl: "srv --nodes {nodes}", errHas: "no value for {nodes}"},
+	} {
+		got, err := ExpandCommand(tc.tmpl, vals)
+		switch {
+		case tc.errHas != "":
+			if err == nil || !strings.Contains(err.Error(), tc.errHas) || !errors.Is(err, load.ErrConfig) {
+				t.Errorf("ExpandCommand(%q) error = %v, want one containing %q", tc.tmpl, err, tc.errHas)
+			}
+		case err != nil || got != tc.want:
+			t.Errorf("ExpandCommand(%q) = %q, %v; want %q", tc.tmpl, got, err, tc.want)
+		}
+	}
+}
+
+// TestServerCommand starts a real server process from a command line with
+// placeholders, pinned to CPU 0, and stops it.
+func TestServerCommand(t *testing.T) {
+	env := Env{Seed: 1, Dir: t.TempDir(), TargetCommand: childCommand(t, target.Options{})}
+	ctx := context.Background()
+	srv, err := startServer(ctx, env, ServerParams{CPUs: []int{0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Kind != "command" || srv.PID <= 0 || srv.PID == os.Getpid() || !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
+		t.Fatalf("server = %+v, want a command-started process on loopback", srv)
+	}
+	if strings.Contains(srv.Command, "{addr}") {
+		t.Errorf("command %q still holds a placeholder", srv.Command)
+	}
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(srv.PID) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(status), "Cpus_allowed_list:\t0\n") {
+		t.Errorf("the started target is not pinned to CPU 0:\n%s", status)
+	}
+	sc, err := taskScenario("tasks/005_breaking_point")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := newRig(ctx, env, srv, sc, 50, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.preload == nil || r.preload.Errors != 0 || r.preload.Nodes != 50 {
+		t.Errorf("preload into the command's target = %+v, want 50 nodes without errors", r.preload)
+	}
+	pid := srv.PID
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The process is gone (reaped): signal 0 fails.
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Errorf("target process %d still runs after Close", pid)
+	}
+}
+
+func TestServerCommandFailsFast(t *testing.T) {
+	env := Env{TargetCommand: "echo no such server >&2; exit 3 # {port}"}
+	start := time.Now()
+	_, err := startServer(context.Background(), env, ServerParams{})
+	if err == nil || !errors.Is(err, load.ErrUnreachable) || !strings.Contains(err.Error(), "no such server") {
+		t.Fatalf("err = %v, want unreachable naming the command's stderr", err)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("a command that exits took %v to be reported; want it noticed at once", time.Since(start))
+	}
+	if _, err := startServer(context.Background(), Env{TargetCommand: "srv --threads 2"}, ServerParams{}); err == nil || !strings.Contains(err.Error(), "{port}") {
+		t.Errorf("a command without {port} or --endpoint: err = %v, want one naming {port}", err)
+	}
+}
