@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/engram/m18-gate/internal/sizecap"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -31,6 +31,9 @@ type Result struct {
 // m18.result/v1 and name its scenario, hardware fingerprint hash, run id
 // and start time, which its path is made of.
 func ParseResult(name string, data []byte) (Result, error) {
+	if len(data) > MaxResultBytes {
+		return Result{}, fmt.Errorf("%w: %w", ErrBadInput, &sizecap.Error{What: "result", Path: name, Size: int64(len(data)), Limit: MaxResultBytes})
+	}
 	doc, err := result.Unmarshal(data)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %s: %v", ErrBadInput, name, err)
@@ -58,9 +61,14 @@ func ParseResult(name string, data []byte) (Result, error) {
 	return Result{Name: name, Data: data, Doc: doc}, nil
 }
 
-// ReadResult reads and validates a result file for storage.
+// MaxResultBytes bounds a result file: m18-run's are tens of kilobytes, so a
+// larger file is not a result, and reading it whole could exhaust memory.
+const MaxResultBytes = 32 << 20
+
+// ReadResult reads and validates a result file for storage; a file over
+// MaxResultBytes is refused with an error naming its size and the limit.
 func ReadResult(file string) (Result, error) {
-	data, err := os.ReadFile(file)
+	data, err := sizecap.ReadFile(file, MaxResultBytes, "result")
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %v", ErrBadInput, err)
 	}
@@ -319,7 +327,7 @@ func (r Remote) commit(c *clone, snap *Snapshot, e edits, msg string) (plumbing.
 // retries on the new tip.
 func (r Remote) push(ctx context.Context, c *clone, tip plumbing.Hash) error {
 	ref := r.branchRef()
-	o := &git.PushOptions{RemoteName: "origin", Auth: c.auth}
+	o := &git.PushOptions{RemoteName: "origin", Auth: c.auth, CABundle: r.CABundle}
 	if tip.IsZero() {
 		// Creating the branch: refused (non-fast-forward) if it exists.
 		o.RefSpecs = []config.RefSpec{config.RefSpec(fmt.Sprintf("%s:%s", ref, ref))}
@@ -329,7 +337,7 @@ func (r Remote) push(ctx context.Context, c *clone, tip plumbing.Hash) error {
 		o.RefSpecs = []config.RefSpec{config.RefSpec(fmt.Sprintf("+%s:%s", ref, ref))}
 		o.ForceWithLease = &git.ForceWithLease{RefName: ref, Hash: tip}
 	}
-	err := c.repo.PushContext(ctx, o)
+	err := r.withTimeout(ctx, "push", func(ctx context.Context) error { return c.repo.PushContext(ctx, o) })
 	if errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil
 	}

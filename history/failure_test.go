@@ -2,13 +2,16 @@ package history
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,15 +246,16 @@ func TestFailedPushesLoseNothing(t *testing.T) {
 func TestTokenNeverPrinted(t *testing.T) {
 	const token = "ghs_s3cr3tT0ken"
 	var gotUser, gotPass string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		gotUser, gotPass, _ = req.BasicAuth()
 		w.Header().Set("WWW-Authenticate", `Basic realm="GitHub"`)
 		http.Error(w, "Bad credentials", http.StatusUnauthorized)
 	}))
 	defer srv.Close()
+	ca := serverCA(srv)
 	for _, rm := range []Remote{
-		{URL: srv.URL + "/acme/engram.git", Token: token},
-		{URL: strings.Replace(srv.URL, "http://", "http://x-access-token:"+token+"@", 1) + "/acme/engram.git"},
+		{URL: srv.URL + "/acme/engram.git", Token: token, CABundle: ca},
+		{URL: strings.Replace(srv.URL, "https://", "https://x-access-token:"+token+"@", 1) + "/acme/engram.git", CABundle: ca},
 	} {
 		_, err := rm.Open(context.Background())
 		if !errors.Is(err, ErrUnreachable) {
@@ -269,5 +273,109 @@ func TestTokenNeverPrinted(t *testing.T) {
 	}
 	if got := scrubUserinfo("fetch https://u:p@h/x and file:///a/b"); got != "fetch https://***@h/x and file:///a/b" {
 		t.Errorf("scrubUserinfo: %q", got)
+	}
+}
+
+// serverCA is the PEM certificate of an httptest TLS server, to trust it.
+func serverCA(srv *httptest.Server) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+}
+
+// authLog is a git server stand-in that records, per request, whether it
+// carried credentials, and answers 401 (or redirects, when to is set).
+type authLog struct {
+	mu    sync.Mutex
+	seen  []string // "path auth=true|false"
+	to    string   // redirect every request here (path kept) when set
+	stall chan struct{}
+}
+
+func (a *authLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, _, hasAuth := r.BasicAuth()
+	a.mu.Lock()
+	a.seen = append(a.seen, fmt.Sprintf("%s auth=%v", r.URL.Path, hasAuth))
+	a.mu.Unlock()
+	if a.stall != nil {
+		select {
+		case <-a.stall:
+		case <-r.Context().Done():
+		}
+		return
+	}
+	if a.to != "" {
+		http.Redirect(w, r, a.to+r.URL.RequestURI(), http.StatusFound)
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="GitHub"`)
+	http.Error(w, "Bad credentials", http.StatusUnauthorized)
+}
+
+func (a *authLog) requests() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.seen...)
+}
+
+func TestTokenOnlyOverHTTPSToTheRepositoryHost(t *testing.T) {
+	const token = "ghs_s3cr3tT0ken"
+	// Plain http with a token: refused before any request.
+	plain := &authLog{}
+	srv := httptest.NewServer(plain)
+	defer srv.Close()
+	_, err := Remote{URL: srv.URL + "/acme/engram.git", Token: token}.Open(context.Background())
+	if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "plain http") || strings.Contains(err.Error(), token) {
+		t.Errorf("token over http: %v", err)
+	}
+	if got := plain.requests(); len(got) != 0 {
+		t.Errorf("the http server was contacted: %v", got)
+	}
+	// The repository's host redirects to another origin: the token goes to
+	// the first, never to the second.
+	other := &authLog{}
+	otherSrv := httptest.NewTLSServer(other)
+	defer otherSrv.Close()
+	home := &authLog{to: otherSrv.URL}
+	homeSrv := httptest.NewTLSServer(home)
+	defer homeSrv.Close()
+	_, err = Remote{URL: homeSrv.URL + "/acme/engram.git", Token: token, CABundle: serverCA(homeSrv)}.Open(context.Background())
+	if err == nil || strings.Contains(err.Error(), token) {
+		t.Errorf("redirected: %v", err)
+	}
+	for _, r := range other.requests() {
+		if strings.HasSuffix(r, "auth=true") {
+			t.Errorf("the token followed the redirect to another origin: %v", other.requests())
+		}
+	}
+	if h := home.requests(); len(h) == 0 || !strings.HasSuffix(h[0], "auth=true") {
+		t.Errorf("the repository's host saw %v, want the token", h)
+	}
+}
+
+func TestFetchTimesOut(t *testing.T) {
+	stuck := &authLog{stall: make(chan struct{})}
+	srv := httptest.NewTLSServer(stuck)
+	defer srv.Close()
+	defer close(stuck.stall)
+	start := time.Now()
+	_, err := Remote{URL: srv.URL + "/acme/engram.git", Token: "ghs_stalled", CABundle: serverCA(srv), Timeout: 300 * time.Millisecond}.Open(context.Background())
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "timed out after 300ms") {
+		t.Errorf("stalled remote: %v", err)
+	}
+	if el := time.Since(start); el > 30*time.Second {
+		t.Errorf("took %v to give up", el)
+	}
+}
+
+func TestOversizedResultRefused(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "huge.json")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(MaxResultBytes + 1)
+	f.Close()
+	_, err = ReadResult(p)
+	if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "huge.json: 32.0 MiB, over the 32.0 MiB limit for a result file") {
+		t.Errorf("oversized result: %v", err)
 	}
 }

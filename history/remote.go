@@ -37,6 +37,9 @@ const (
 	DefaultRetryBound = 2 * time.Minute
 	DefaultBaseDelay  = 200 * time.Millisecond
 	DefaultMaxDelay   = 10 * time.Second
+	// DefaultNetTimeout bounds one fetch or push of the results branch
+	// (it holds one commit's tree: seconds, even for a large history).
+	DefaultNetTimeout = 2 * time.Minute
 )
 
 // Remote names a results branch on a git remote and how to write to it.
@@ -49,8 +52,17 @@ type Remote struct {
 	Branch string
 	// Token authenticates https remotes as GitHub expects
 	// (basic auth, user "x-access-token"). It never appears in output or
-	// errors. Credentials embedded in URL are used the same way.
+	// errors. Credentials embedded in URL are used the same way. It is sent
+	// only over https and only to URL's host: a plain http URL with a token
+	// is refused before connecting, and a redirect to another origin (or
+	// from https to http) drops it (go-git's redirect policy).
 	Token string
+	// CABundle holds extra PEM certificates to trust for https remotes (a
+	// GitHub Enterprise Server with a private CA).
+	CABundle []byte
+	// Timeout bounds each fetch and each push (DefaultNetTimeout), so a
+	// remote that stops answering fails the command instead of hanging it.
+	Timeout time.Duration
 
 	// Tries bounds push attempts (DefaultTries); RetryBound bounds the
 	// total time spent (DefaultRetryBound). Between tries a writer sleeps a
@@ -87,6 +99,25 @@ func (r Remote) logf(format string, args ...any) {
 	if r.Logf != nil {
 		r.Logf(format, args...)
 	}
+}
+
+func (r Remote) timeout() time.Duration {
+	if r.Timeout <= 0 {
+		return DefaultNetTimeout
+	}
+	return r.Timeout
+}
+
+// withTimeout bounds one network operation, op, by r's timeout; the error
+// it returns says so when the bound, not the caller, stopped it.
+func (r Remote) withTimeout(ctx context.Context, op string, f func(context.Context) error) error {
+	tctx, cancel := context.WithTimeout(ctx, r.timeout())
+	defer cancel()
+	err := f(tctx)
+	if err != nil && ctx.Err() == nil && errors.Is(tctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s timed out after %v (the remote stopped answering; raise Remote.Timeout for a slow link): %w", op, r.timeout(), err)
+	}
+	return err
 }
 
 func (r Remote) branchRef() plumbing.ReferenceName {
@@ -139,6 +170,9 @@ func (r Remote) endpoint() (string, transport.AuthMethod, []string, error) {
 	}
 	switch u.Scheme {
 	case "http", "https":
+		if token != "" && u.Scheme == "http" {
+			return "", nil, secrets, fmt.Errorf("%w: refusing to send the token over plain http to %s: use https://%s%s", ErrBadInput, u.Host, u.Host, u.Path)
+		}
 		if token != "" {
 			auth = &githttp.BasicAuth{Username: "x-access-token", Password: token}
 		}
@@ -236,12 +270,15 @@ func (r Remote) newClone() (*clone, error) {
 // the zero hash when the branch (or the whole repository) is empty.
 func (c *clone) fetch(ctx context.Context) (plumbing.Hash, error) {
 	spec := config.RefSpec(fmt.Sprintf("+%s:%s", c.r.branchRef(), c.r.trackingRef()))
-	err := c.repo.FetchContext(ctx, &git.FetchOptions{
-		RemoteName: "origin",
-		RefSpecs:   []config.RefSpec{spec},
-		Depth:      1,
-		Auth:       c.auth,
-		Tags:       git.NoTags,
+	err := c.r.withTimeout(ctx, "fetch", func(ctx context.Context) error {
+		return c.repo.FetchContext(ctx, &git.FetchOptions{
+			RemoteName: "origin",
+			RefSpecs:   []config.RefSpec{spec},
+			Depth:      1,
+			Auth:       c.auth,
+			Tags:       git.NoTags,
+			CABundle:   c.r.CABundle,
+		})
 	})
 	var noMatch git.NoMatchingRefSpecError
 	switch {

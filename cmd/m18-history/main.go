@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sethvargo/go-githubactions"
+
 	"github.com/engram/m18-gate/history"
 	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/runners/result"
@@ -123,10 +125,17 @@ func parse(fs *flag.FlagSet, args []string, rf *remoteFlags) error {
 }
 
 func (rf remoteFlags) remote(stderr io.Writer) history.Remote {
+	// The actor from the GitHub Actions context (GITHUB_ACTOR); the token is
+	// a secret, not part of the context.
+	a := githubactions.New()
+	var actor string
+	if gc, _ := a.Context(); gc != nil {
+		actor = gc.Actor
+	}
 	return history.Remote{
-		URL: rf.repo, Branch: rf.branch, Token: os.Getenv("GITHUB_TOKEN"),
+		URL: rf.repo, Branch: rf.branch, Token: a.Getenv("GITHUB_TOKEN"),
 		Tries: rf.tries, RetryBound: rf.bound,
-		Author: os.Getenv("GITHUB_ACTOR"),
+		Author: actor,
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(stderr, "m18-history: "+format+"\n", args...)
 		},

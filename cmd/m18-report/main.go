@@ -15,17 +15,10 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
-	report "github.com/engram/m18-gate/gate/github"
 	"github.com/engram/m18-gate/gate/render"
+	"github.com/engram/m18-gate/gate/report"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/cli"
-)
-
-// Exit codes.
-const (
-	exitOK        = 0
-	exitBadInput  = cli.ExitUsage
-	exitReporting = 4
 )
 
 func main() {
@@ -41,32 +34,64 @@ Usage:
 
 It writes a check run (conclusion failure / success / neutral, annotations
 50 per request), one sticky pull-request comment per (workflow, job, key),
-the job summary ($GITHUB_STEP_SUMMARY), step outputs (verdict, regressions,
-verdict-path, check-run-id, comment-url), ::error/::warning annotations, and
-with --slack an alert to the incoming webhook in $M18_SLACK_WEBHOOK.
+the job summary ($GITHUB_STEP_SUMMARY), step outputs, ::error/::warning
+annotations, and with --slack an alert to the incoming webhook in
+$M18_SLACK_WEBHOOK.
 
-Inside GitHub Actions the rest comes from the environment: GITHUB_TOKEN,
+The verdict is untrusted data (it may come from a pull request's artifact):
+its outcome is recomputed from its comparisons, and its links are replaced
+by the workflow run's (computed from the GitHub context) and --dashboard-url
+and --artifact-url.
+
+Inside GitHub Actions the rest comes from the GitHub context: GITHUB_TOKEN,
 GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_API_URL (GitHub Enterprise Server),
 GITHUB_SERVER_URL, GITHUB_RUN_ID, GITHUB_WORKFLOW, GITHUB_JOB and the event
-at GITHUB_EVENT_PATH (pull_request: number and head SHA; workflow_run: the
-triggering run's head SHA, URL and first pull request). Flags override it.
-Outside Actions, the verdict is printed as a table.
+at GITHUB_EVENT_PATH:
+  pull_request    the number and head SHA, used as they are;
+  workflow_run    the triggering run's head SHA and id; the pull request is
+                  its first listed one or, for forks (GitHub lists none), the
+                  open pull request of its head OWNER:BRANCH at that SHA.
+A pull request number not from a pull_request event (--pr, the workflow_run
+list, the lookup) is verified first: GET /repos/OWNER/REPO/pulls/N must
+report the measured commit as its head, or m18-report refuses to comment
+(exit 5). Flags override the context. Outside Actions, the verdict is
+printed as a table.
 
-Permissions: checks: write (check run), pull-requests: write (comment). A
-read-only token (pull requests from forks) degrades to the job summary and a
-warning naming the missing permission.
+The sticky comment's key: --key, else the values of --matrix, else the
+verdict's scenario set; so matrix legs keep a comment each. With an
+installation token (GITHUB_TOKEN, a GitHub App's) the bot's login is learned
+from the comment it created unless --bot-login names it.
+
+Step outputs:
+  verdict        pass | regression | competitive-regression | inconclusive |
+                 error (inconclusive: something could not be decided, or
+                 nothing was compared; error: the verdict was unreadable)
+  regressions    how many comparisons regressed
+  verdict-path   the --verdict file
+  check-run-id   the check run's id (empty when none was written)
+  comment-url    the sticky comment's URL (empty when none)
+  pr             the pull request commented on (empty when none)
+
+Permissions: checks: write (check run), pull-requests: write (comment; read
+suffices to verify a pull request). A read-only token (pull requests from
+forks) degrades to the job summary and a warning naming the missing
+permission.
 
 Flags:
 `
 
 const footer = `
-Exit codes:
-  0  reported, or reporting problems shown as warnings (the verdict stands)
-  3  usage error, or the verdict is unreadable or invalid
+Exit codes (the table every m18 command follows; README.md):
+  0  reported, or reporting problems shown as warnings (the verdict stands;
+     the gate's exit code, not this one, says whether it regressed)
+  3  usage error, or the verdict is unreadable, over 32 MiB or invalid
   4  with --strict: some part of the report could not be published
+  5  refused: the pull request is not the measured commit's (see above)
 
-Example:
+Examples:
   m18-report --verdict verdict.json --comment on-change --key pr-gate
+  m18-report --verdict verdict.json --matrix '${{ toJSON(matrix) }}'
+  m18-report --verdict verdict/verdict.json --pr "$(cat verdict/pr)"   # verified
 `
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -80,10 +105,13 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		checkRunID  = fs.Int64("check-run-id", 0, "complete this in-progress check run `id` (from --start) instead of creating one")
 		start       = fs.Bool("start", false, "create the check run in progress, print its id, and exit")
 		comment     = fs.String("comment", "always", "when to write the sticky comment: `always|on-change|never`")
-		key         = fs.String("key", report.DefaultKey, "`key` that tells apart several gates reported by one job")
+		key         = fs.String("key", "", "`key` of the sticky comment, telling apart several gates of one job (default: from --matrix, else the scenario set)")
+		matrix      = fs.String("matrix", "", "the job's matrix as `JSON` (${{ toJSON(matrix) }}), keying the sticky comment when --key is not given")
+		dashboard   = fs.String("dashboard-url", "", "dashboard `URL` to link from the report (a verdict's own links are dropped)")
+		artifactURL = fs.String("artifact-url", "", "`URL` of the full verdict artifact to link from the report")
 		slack       = fs.Bool("slack", false, "alert Slack on regressions (webhook URL in $"+report.SlackWebhookEnv+")")
 		strict      = fs.Bool("strict", false, "exit 4 when any part of the report cannot be published")
-		botLogin    = fs.String("bot-login", report.DefaultBotLogin, "our `login` when the token cannot call GET /user (a GitHub App: SLUG[bot])")
+		botLogin    = fs.String("bot-login", "", "our `login` when the token cannot call GET /user (a GitHub App: SLUG[bot]; default: learned from our comment)")
 		annotPath   = fs.String("annotation-path", report.DefaultAnnotationPath, "`file` annotations point at when a comparison has no source line")
 		artifact    = fs.String("artifact", render.DefaultArtifactName, "`name` of the artifact holding the full verdict, for truncated reports")
 		timeout     = fs.Duration("timeout", 10*time.Minute, "give up reporting after this `duration`")
@@ -94,7 +122,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "m18-report: "+format+"\n", a...)
-		return exitBadInput
+		setOutput(getenv, stdout, report.OutputVerdict, report.VerdictError)
+		return cli.ExitUsage
 	}
 	if fs.NArg() > 0 {
 		return fail("unexpected argument %q (see --help)", fs.Arg(0))
@@ -117,7 +146,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if *pr < 0 {
 		return fail("--pr %d: want a pull request number", *pr)
 	} else if *pr > 0 {
-		cfg.PR = *pr
+		cfg.PR, cfg.PRTrusted = *pr, false // verified before use
 	}
 	if *sha != "" {
 		cfg.SHA = *sha
@@ -126,7 +155,13 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if err != nil {
 		return fail("--comment: %v", err)
 	}
-	cfg.Comment, cfg.CheckName, cfg.CheckRunID, cfg.Key = mode, *checkName, *checkRunID, *key
+	cfg.Comment, cfg.CheckName, cfg.CheckRunID, cfg.Key, cfg.Matrix = mode, *checkName, *checkRunID, *key, *matrix
+	for _, u := range []struct{ flag, url string }{{"--dashboard-url", *dashboard}, {"--artifact-url", *artifactURL}} {
+		if u.url != "" && render.SafeURL(u.url) == "" {
+			return fail("%s %q: want an http(s) URL", u.flag, u.url)
+		}
+	}
+	cfg.DashboardURL, cfg.ArtifactURL = *dashboard, *artifactURL
 	cfg.Slack, cfg.BotLogin, cfg.AnnotationPath, cfg.ArtifactName = *slack, *botLogin, *annotPath, *artifact
 	cfg.VerdictPath = *verdictPath
 
@@ -147,12 +182,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 				act.Warningf("m18-report: %v", err)
 			}
 			if *strict {
-				return exitReporting
+				return cli.ExitIncomplete
 			}
-			return exitOK
+			return cli.ExitOK
 		}
 		fmt.Fprintln(stdout, strconv.FormatInt(id, 10))
-		return exitOK
+		return cli.ExitOK
 	}
 
 	v, err := verdict.ReadFile(*verdictPath)
@@ -178,8 +213,25 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			fmt.Fprintf(stderr, "m18-report: warning: %s\n", p)
 		}
 	}
-	if len(out.Problems) > 0 && *strict {
-		return exitReporting
+	for _, p := range out.Problems {
+		if p.Refused() {
+			fmt.Fprintf(stderr, "m18-report: %s\n", p)
+			return cli.ExitRefused
+		}
 	}
-	return exitOK
+	if len(out.Problems) > 0 && *strict {
+		return cli.ExitIncomplete
+	}
+	return cli.ExitOK
+}
+
+// setOutput sets a step output when $GITHUB_OUTPUT is set (for the error
+// paths, before a Reporter exists).
+func setOutput(getenv func(string) string, stdout io.Writer, name, value string) {
+	if getenv("GITHUB_OUTPUT") == "" {
+		return
+	}
+	a := githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv))
+	defer func() { recover() }() // an unwritable file: the exit code says it
+	a.SetOutput(name, value)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/internal/fakegithub"
 )
 
@@ -105,8 +106,8 @@ func TestReadOnlyTokenExitCodes(t *testing.T) {
 	if !strings.Contains(string(sum), "1 regression") {
 		t.Errorf("job summary not written: %q", sum)
 	}
-	if code, _, _ := c.run("--verdict", path, "--strict"); code != exitReporting {
-		t.Errorf("--strict: exit %d, want %d", code, exitReporting)
+	if code, _, _ := c.run("--verdict", path, "--strict"); code != cli.ExitIncomplete {
+		t.Errorf("--strict: exit %d, want %d", code, cli.ExitIncomplete)
 	}
 }
 
@@ -123,8 +124,8 @@ func TestBadInput(t *testing.T) {
 		{"--nope"},
 	}
 	for _, args := range tests {
-		if code, _, stderr := c.run(args...); code != exitBadInput || (len(args) > 0 && args[0] != "--nope" && stderr == "") {
-			t.Errorf("%v: exit %d, want %d; stderr %q", args, code, exitBadInput, stderr)
+		if code, _, stderr := c.run(args...); code != cli.ExitUsage || (len(args) > 0 && args[0] != "--nope" && stderr == "") {
+			t.Errorf("%v: exit %d, want %d; stderr %q", args, code, cli.ExitUsage, stderr)
 		}
 	}
 	if code, _, stderr := c.run("--verdict", bad); !strings.Contains(stderr, "bad.json") || !strings.Contains(stderr, "maybe") {
@@ -149,5 +150,67 @@ func TestStartThenComplete(t *testing.T) {
 	runs := c.fake.CheckRuns("o", "r")
 	if len(runs) != 1 || runs[0].Status != "completed" || *runs[0].Conclusion != "success" {
 		t.Errorf("runs: %d, %+v", len(runs), runs)
+	}
+}
+
+// forkRun turns c into the report job of a two-workflow split, triggered by
+// the measuring run of a fork's branch "feature" at sha.
+func (c *reportCLI) forkRun(t *testing.T, sha string) {
+	t.Helper()
+	event := filepath.Join(c.dir, "wr.json")
+	payload := `{"workflow_run":{"id":31,"head_sha":"` + sha + `","head_branch":"feature","pull_requests":[],
+		"head_repository":{"full_name":"forker/r","owner":{"login":"forker"}},"repository":{"full_name":"o/r"}}}`
+	if err := os.WriteFile(event, []byte(payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.env["GITHUB_EVENT_PATH"], c.env["GITHUB_EVENT_NAME"] = event, "workflow_run"
+}
+
+func TestForkTwoWorkflowSplit(t *testing.T) {
+	const measured = "1111111111111111111111111111111111111111"
+	c := newCLI(t)
+	c.fake.AddPullRequest(fakegithub.PullSpec{Owner: "o", Repo: "r", Number: 12, HeadOwner: "forker", HeadBranch: "feature", HeadSHA: measured})
+	c.fake.AddPullRequest(fakegithub.PullSpec{Owner: "o", Repo: "r", Number: 13, HeadOwner: "o", HeadBranch: "main-fix", HeadSHA: "2222222222222222222222222222222222222222"})
+	c.forkRun(t, measured)
+	path := writeVerdict(t, c.dir, true)
+	code, _, stderr := c.run("--verdict", path)
+	if code != cli.ExitOK || len(c.fake.Comments("o", "r", 12)) != 1 {
+		t.Fatalf("fork PR: exit %d, %d comments on #12\n%s", code, len(c.fake.Comments("o", "r", 12)), stderr)
+	}
+	out, _ := os.ReadFile(c.env["GITHUB_OUTPUT"])
+	for _, want := range []string{"verdict<<", "\nregression\n", "comment-url<<", "check-run-id<<", "pr<<"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("outputs lack %q:\n%s", want, out)
+		}
+	}
+	// An artifact naming another pull request is refused, exit 5, and
+	// nothing is written there.
+	code, _, stderr = c.run("--verdict", path, "--pr", "13")
+	if code != cli.ExitRefused || !strings.Contains(stderr, "refused") || len(c.fake.Comments("o", "r", 13)) != 0 {
+		t.Errorf("--pr 13: exit %d, %d comments on #13\n%s", code, len(c.fake.Comments("o", "r", 13)), stderr)
+	}
+}
+
+func TestVerdictErrorsAreOutputs(t *testing.T) {
+	c := newCLI(t)
+	big := filepath.Join(c.dir, "big.json")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(verdict.MaxFileBytes + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	code, _, stderr := c.run("--verdict", big)
+	if code != cli.ExitUsage || !strings.Contains(stderr, "big.json") || !strings.Contains(stderr, "over the 32.0 MiB limit for a verdict file") {
+		t.Errorf("oversized verdict: exit %d: %s", code, stderr)
+	}
+	out, _ := os.ReadFile(c.env["GITHUB_OUTPUT"])
+	if !strings.Contains(string(out), "\nerror\n") {
+		t.Errorf("verdict output is not error:\n%s", out)
+	}
+	if _, _, stderr := c.run("--verdcit", "x"); !strings.Contains(stderr, "did you mean --verdict?") {
+		t.Errorf("no suggestion for --verdcit:\n%s", stderr)
 	}
 }

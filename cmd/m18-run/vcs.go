@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/sethvargo/go-githubactions"
 )
 
 // vcs is the commit of the code under test.
@@ -16,11 +17,16 @@ type vcs struct {
 	time        time.Time
 }
 
-// gitInfo returns GITHUB_SHA/GITHUB_REF when set (Actions), else the HEAD
-// of the repository holding dir, read with go-git (no git binary needed).
+// gitInfo returns the GitHub Actions context's commit and ref when set
+// (GITHUB_SHA, GITHUB_REF), else the HEAD of the repository holding dir,
+// read with go-git (no git binary needed).
 func gitInfo(dir string) (vcs, error) {
-	if sha := os.Getenv("GITHUB_SHA"); sha != "" {
-		v := vcs{commit: sha, ref: os.Getenv("GITHUB_REF")}
+	// Context's error is about fields other than SHA and Ref (a malformed
+	// GITHUB_RUN_ID, say): those two are read regardless.
+	gc, _ := githubactions.New(githubactions.WithGetenv(os.Getenv)).Context()
+	if gc != nil && gc.SHA != "" {
+		v := vcs{commit: gc.SHA, ref: gc.Ref}
+		sha := gc.SHA
 		if r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true}); err == nil {
 			if c, err := r.CommitObject(plumbing.NewHash(sha)); err == nil {
 				v.time = c.Committer.When.UTC()

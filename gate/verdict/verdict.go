@@ -9,12 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/engram/m18-gate/internal/atomicfile"
+	"github.com/engram/m18-gate/internal/sizecap"
 )
 
 // SchemaVersion names the document format this package reads and writes.
@@ -201,6 +201,42 @@ func (s Summary) AnswerLine() string {
 	return strings.Join(parts, " · ")
 }
 
+// Summarize recomputes the summary from the comparisons and skips alone:
+// any internal (non-competitive) regression makes the outcome
+// OutcomeRegression, else any competitive one OutcomeCompetitiveRegression,
+// else OutcomePass; Answer is the AnswerLine. This is the gate's rule; a
+// reader of an untrusted verdict uses it instead of the stored summary.
+func Summarize(cs []Comparison, skips []Skip) Summary {
+	s := Tally(cs, len(skips))
+	switch {
+	case s.Regressed > s.CompetitiveRegressed:
+		s.Outcome = OutcomeRegression
+	case s.CompetitiveRegressed > 0:
+		s.Outcome = OutcomeCompetitiveRegression
+	default:
+		s.Outcome = OutcomePass
+	}
+	s.Answer = s.AnswerLine()
+	return s
+}
+
+// Trusted returns a copy of v fit to publish when v came from a file anyone
+// could have written (an artifact of a pull request's workflow): the
+// summary is recomputed from the comparisons (Summarize), so a faked
+// outcome or answer line never reaches the report; the links are replaced
+// by links (empty: dropped), which the caller computes from what it trusts
+// (the GitHub context: server URL, repository, run id); and the
+// pre-rendered Markdown is dropped. The comparisons themselves are data, and
+// every renderer escapes them.
+func (v *Verdict) Trusted(links Links) *Verdict {
+	t := *v
+	t.Comparisons = append([]Comparison(nil), v.Comparisons...)
+	t.Summary = Summarize(t.Comparisons, t.Skipped)
+	t.Links = links
+	t.Markdown = ""
+	return &t
+}
+
 // ExitCode maps an outcome to m18-gate's exit code.
 func (s Summary) ExitCode() int {
 	switch s.Outcome {
@@ -212,13 +248,23 @@ func (s Summary) ExitCode() int {
 	return 0
 }
 
-// Decode reads and validates a verdict: the schema must be SchemaVersion, no
-// unknown fields, every decision one of the four known ones.
+// MaxFileBytes bounds a verdict file: a verdict of ten thousand comparisons
+// is under 10 MiB, so a larger file is not one m18-gate wrote, and reading
+// it whole could exhaust the runner's memory.
+const MaxFileBytes = 32 << 20
+
+// Decode reads and validates a verdict: at most MaxFileBytes, the schema
+// must be SchemaVersion, no unknown fields, every decision one of the four
+// known ones.
 func Decode(r io.Reader) (*Verdict, error) {
-	data, err := io.ReadAll(r)
+	data, err := sizecap.ReadAll(r, MaxFileBytes, "verdict", "")
 	if err != nil {
 		return nil, err
 	}
+	return decode(data)
+}
+
+func decode(data []byte) (*Verdict, error) {
 	var probe struct {
 		Schema *string `json:"schema"`
 	}
@@ -253,14 +299,14 @@ func Decode(r io.Reader) (*Verdict, error) {
 	return &v, nil
 }
 
-// ReadFile decodes the verdict at path; errors name the path.
+// ReadFile decodes the verdict at path; errors name the path. A file over
+// MaxFileBytes is refused before it is read.
 func ReadFile(path string) (*Verdict, error) {
-	f, err := os.Open(path)
+	data, err := sizecap.ReadFile(path, MaxFileBytes, "verdict")
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	v, err := Decode(f)
+	v, err := decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -1,26 +1,133 @@
 // Package cli is the flag plumbing the m18-* commands share, and nothing
-// more: a flag set that reports instead of exiting, a usage text wrapped
-// around the flag defaults, and parsing whose outcome is already an exit
-// code. Every m18 command exits 0 for -h/--help and ExitUsage for a bad
-// flag; what its other exit codes mean stays in its own main.
+// more: the exit codes every command follows, a flag set that reports
+// instead of exiting and suggests the flag a mistyped one meant, a usage
+// text wrapped around the flag defaults, and parsing whose outcome is
+// already an exit code. Every m18 command exits 0 for -h/--help and
+// ExitUsage for a bad flag.
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
-// ExitUsage is the exit code of every m18 command for bad flags or input.
-const ExitUsage = 3
+// Exit codes, the same in every m18 command (README.md has the table). A
+// command uses the ones that apply to it and lists them in its --help.
+const (
+	// ExitOK: done, and the answer is good (no regression, reported, …).
+	ExitOK = 0
+	// ExitFail: done, and the answer is bad: a regression (m18-gate), a
+	// failed [validation] (m18-run), a refused push (m18-history), a server
+	// that failed while running (m18-target).
+	ExitFail = 1
+	// ExitCompetitive: only competitive regressions (m18-gate).
+	ExitCompetitive = 2
+	// ExitUsage: bad flags or input (a missing, unreadable, oversized or
+	// invalid file, an unreachable target or remote); the message names
+	// the file, field and fix. Nothing was decided.
+	ExitUsage = 3
+	// ExitIncomplete: ran, but the answer is partial or cannot be trusted:
+	// the load generator was the bottleneck (m18-run), no baseline exists
+	// (m18-history), with --strict a part of the report was not published
+	// (m18-report).
+	ExitIncomplete = 4
+	// ExitRefused: refused on purpose, for safety: m18-report would not
+	// comment on a pull request whose head is not the measured commit.
+	ExitRefused = 5
+	// ExitInterrupted: stopped by SIGINT or SIGTERM (128 + 2).
+	ExitInterrupted = 130
+)
 
 // NewFlagSet returns a flag set named name that returns its errors (rather
-// than exiting) and writes them, and its usage, to w.
+// than exiting) and writes them, and its usage, to w. When a flag is not
+// defined, the error is followed by the nearest defined flag's name ("did
+// you mean --verdict?").
 func NewFlagSet(name string, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(w)
+	fs.SetOutput(&suggester{w: w, fs: fs})
 	return fs
+}
+
+// undefinedFlag is how the flag package starts its error for an unknown
+// flag, which it writes in one call.
+const undefinedFlag = "flag provided but not defined: -"
+
+// suggester passes writes through, adding a suggestion after the flag
+// package's error for an undefined flag.
+type suggester struct {
+	w  io.Writer
+	fs *flag.FlagSet
+}
+
+func (s *suggester) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil || !bytes.HasPrefix(p, []byte(undefinedFlag)) {
+		return n, err
+	}
+	name := strings.TrimSpace(string(p[len(undefinedFlag):]))
+	if best := Suggest(s.fs, name); best != "" {
+		fmt.Fprintf(s.w, "%s: did you mean --%s?\n", s.fs.Name(), best)
+	}
+	return n, nil
+}
+
+// Suggest returns the flag of fs that name most likely meant: the one it is
+// a unique prefix of, else the nearest by edit distance if that distance
+// is at most a third of the name's length (at least 1, at most 3); "" when
+// none is near.
+func Suggest(fs *flag.FlagSet, name string) string {
+	name = strings.TrimLeft(name, "-")
+	name, _, _ = strings.Cut(name, "=")
+	if name == "" {
+		return ""
+	}
+	var prefixed []string
+	best, bestD := "", 0
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Name, name) {
+			prefixed = append(prefixed, f.Name)
+		}
+		if d := editDistance(name, f.Name); best == "" || d < bestD {
+			best, bestD = f.Name, d
+		}
+	})
+	if len(prefixed) == 1 {
+		return prefixed[0]
+	}
+	if best != "" && bestD <= min(3, max(1, len(name)/3)) {
+		return best
+	}
+	return ""
+}
+
+// editDistance is the Damerau–Levenshtein distance (optimal string
+// alignment) of a and b, in bytes: a swap of neighbours counts one.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 // Usage returns a function for fs.Usage that writes head, the flag

@@ -41,3 +41,35 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestSuggestsTheFlagMeant(t *testing.T) {
+	tests := []struct {
+		typed, want string
+	}{
+		{"--verdcit", "verdict"}, // swapped letters
+		{"--verdict-pth", "verdict-path"},
+		{"--comment-mode", ""}, // four edits from --comment: too far to guess
+		{"-slak", "slack"},
+		{"--chek-run-id", "check-run-id"},
+		{"--xyzzy", ""},
+		{"--st", "strict"}, // unique prefix
+	}
+	for _, tt := range tests {
+		var out strings.Builder
+		fs := NewFlagSet("m18-report", &out)
+		for _, n := range []string{"verdict", "verdict-path", "slack", "strict", "check-run-id", "check-name", "comment"} {
+			fs.String(n, "", "")
+		}
+		code, done := Parse(fs, []string{tt.typed})
+		if code != ExitUsage || !done {
+			t.Fatalf("%s: exit %d, done %v", tt.typed, code, done)
+		}
+		hint := "m18-report: did you mean --" + tt.want + "?\n"
+		switch {
+		case tt.want == "" && strings.Contains(out.String(), "did you mean"):
+			t.Errorf("%s: suggested something:\n%s", tt.typed, out.String())
+		case tt.want != "" && !strings.Contains(out.String(), "flag provided but not defined: -"+strings.TrimLeft(tt.typed, "-")+"\n"+hint):
+			t.Errorf("%s: want the error followed by %q, got:\n%s", tt.typed, hint, out.String())
+		}
+	}
+}

@@ -2,6 +2,7 @@ package fakegithub
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -45,4 +46,29 @@ func ParseToken(spec string) (token string, id Identity, err error) {
 		}
 	}
 	return secret, id, nil
+}
+
+// ParsePull parses a pull request specification of the fakegithub command:
+// "OWNER/REPO#NUMBER=HEADOWNER:BRANCH@SHA" (HEADOWNER differs from OWNER for
+// a pull request from a fork).
+func ParsePull(spec string) (PullSpec, error) {
+	bad := func() (PullSpec, error) {
+		return PullSpec{}, fmt.Errorf("pull %q: want OWNER/REPO#NUMBER=HEADOWNER:BRANCH@SHA, e.g. o/r#7=fork:feature@0123abcd", spec)
+	}
+	base, head, ok := strings.Cut(spec, "=")
+	if !ok {
+		return bad()
+	}
+	repo, num, ok := strings.Cut(base, "#")
+	owner, name, ok2 := strings.Cut(repo, "/")
+	n, err := strconv.Atoi(num)
+	if !ok || !ok2 || owner == "" || name == "" || err != nil || n <= 0 {
+		return bad()
+	}
+	label, sha, ok := strings.Cut(head, "@")
+	hOwner, branch, ok2 := strings.Cut(label, ":")
+	if !ok || !ok2 || hOwner == "" || branch == "" || sha == "" {
+		return bad()
+	}
+	return PullSpec{Owner: owner, Repo: name, Number: n, HeadOwner: hOwner, HeadBranch: branch, HeadSHA: sha}, nil
 }

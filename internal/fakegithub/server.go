@@ -2,7 +2,8 @@
 // API that m18-report uses, built on net/http/httptest and written from
 // GitHub's documentation: check runs (create, update, get, list annotations),
 // issue comments (list with per_page/page and Link headers, create, update,
-// delete), and GET /user.
+// delete), pull requests (get one; list with the state, head and base
+// filters), and GET /user.
 //
 // It is opinionated about being strict where GitHub is strict, because the
 // reporter must survive the real thing: every request needs an
@@ -126,6 +127,7 @@ type Server struct {
 	nextID    int64
 	comments  []*Comment
 	checkRuns []*CheckRun
+	pulls     []*PullRequest
 	faults    []*Fault
 	requests  []Request
 	routes    map[string]repoHandler
@@ -347,6 +349,8 @@ func (s *Server) repoRoutes() map[string]repoHandler {
 		"GET issues/comments/{id}":        s.getComment,
 		"PATCH issues/comments/{id}":      s.updateComment,
 		"DELETE issues/comments/{id}":     s.deleteComment,
+		"GET pulls":                       s.listPulls,
+		"GET pulls/{id}":                  s.getPull,
 	}
 }
 

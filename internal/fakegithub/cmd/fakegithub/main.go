@@ -31,14 +31,16 @@ func main() {
 	addr := fs.String("addr", "127.0.0.1:0", "listen `address` (loopback; port 0 picks a free one)")
 	prefix := fs.String("prefix", "", "serve the API under this path `prefix`, e.g. /api/v3 as GitHub Enterprise Server does")
 	limit := fs.Int("rate-limit", 5000, "primary rate limit: requests per token per `n` hour")
-	var toks tokens
+	var toks, pulls tokens
+	fs.Var(&pulls, "pull", "add a pull request: `OWNER/REPO#N=HEADOWNER:BRANCH@SHA` (repeatable); HEADOWNER other than\n"+
+		"OWNER makes it a pull request from a fork")
 	fs.Var(&toks, "token", "accept a token: `SECRET=LOGIN:PERM` or LOGIN:PERM (repeatable); PERM is read, write or\n"+
 		"checks=write,pull-requests=read; a LOGIN ending in [bot] is an installation token like GITHUB_TOKEN")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `fakegithub: a local stand-in for GitHub's REST API (check runs, issue comments, GET /user).
+		fmt.Fprintf(fs.Output(), `fakegithub: a local stand-in for GitHub's REST API (check runs, issue comments, pull requests, GET /user).
 
 Usage:
-  fakegithub [--addr 127.0.0.1:0] [--prefix /api/v3] --token SECRET=LOGIN:PERM ...
+  fakegithub [--addr 127.0.0.1:0] [--prefix /api/v3] --token SECRET=LOGIN:PERM ... [--pull O/R#N=FORK:BRANCH@SHA ...]
 
 Flags:
 `)
@@ -70,6 +72,15 @@ Example:
 		}
 		opts = append(opts, fakegithub.WithToken(secret, id))
 	}
+	var specs []fakegithub.PullSpec
+	for _, spec := range pulls {
+		p, err := fakegithub.ParsePull(spec)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fakegithub:", err)
+			os.Exit(2)
+		}
+		specs = append(specs, p)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fakegithub:", err)
@@ -77,6 +88,9 @@ Example:
 	}
 	s := fakegithub.NewHandler(opts...)
 	s.URL = "http://" + ln.Addr().String() + strings.TrimSuffix(*prefix, "/")
+	for _, p := range specs {
+		s.AddPullRequest(p)
+	}
 	fmt.Println(s.URL)
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

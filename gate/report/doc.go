@@ -1,4 +1,4 @@
-// Package github publishes an m18-gate verdict where people look: one check
+// Package report publishes an m18-gate verdict where people look: one check
 // run per gate (in progress → completed, with annotations 50 per request),
 // one sticky pull-request comment per (workflow, job, key), the job summary,
 // step outputs and ::error/::warning annotations, and a Slack alert.
@@ -12,4 +12,4 @@
 // are honoured, 5xx retried with backoff, within a RetryPolicy. Every name
 // from the user's repository reaches Markdown through render.Escape; tokens
 // and the webhook URL are masked and never printed.
-package github
+package report

@@ -1,4 +1,4 @@
-package github
+package report
 
 import (
 	"bytes"
@@ -84,7 +84,7 @@ func newHarness(t *testing.T, opts ...fakegithub.Option) *harness {
 
 func (h *harness) config(token string) Config {
 	return Config{
-		Token: token, APIURL: h.fake.URL, Owner: owner, Repo: repo, SHA: headSHA, PR: prNumber,
+		Token: token, APIURL: h.fake.URL, Owner: owner, Repo: repo, SHA: headSHA, PR: prNumber, PRTrusted: true,
 		Workflow: "PR gate", Job: "gate", VerdictPath: "verdict.json",
 		RunURL: "https://github.com/engram/engram/actions/runs/1",
 	}
@@ -203,7 +203,7 @@ func TestStickyCommentCreatedThenEdited(t *testing.T) {
 
 func TestPlantedMarkerLeftAlone(t *testing.T) {
 	h := newHarness(t)
-	marker := render.HiddenComment(Marker("PR gate", "gate", DefaultKey))
+	marker := render.HiddenComment(Marker("PR gate", "gate", StickyKey("", "", mkVerdict(3, 0))))
 	planted := h.fake.AddComment(owner, repo, prNumber, "mallory", "ha, I own this now\n"+marker)
 	o := h.run(h.config("ghs_rw"), mkVerdict(3, 1))
 	noProblems(t, o)
@@ -256,7 +256,7 @@ func TestCommentFoundOnThirdPage(t *testing.T) {
 
 func TestDuplicatesOfOursRemoved(t *testing.T) {
 	h := newHarness(t)
-	marker := render.HiddenComment(Marker("PR gate", "gate", DefaultKey))
+	marker := render.HiddenComment(Marker("PR gate", "gate", StickyKey("", "", mkVerdict(2, 0))))
 	a := h.fake.AddComment(owner, repo, prNumber, fakegithub.BotLogin, "old\n"+marker)
 	h.fake.AddComment(owner, repo, prNumber, fakegithub.BotLogin, "racing twin\n"+marker)
 	o := h.run(h.config("ghs_rw"), mkVerdict(2, 0))
@@ -432,7 +432,7 @@ func TestReadOnlyTokenDegrades(t *testing.T) {
 
 func TestUserTokenIdentity(t *testing.T) {
 	h := newHarness(t)
-	marker := render.HiddenComment(Marker("PR gate", "gate", DefaultKey))
+	marker := render.HiddenComment(Marker("PR gate", "gate", StickyKey("", "", mkVerdict(2, 0))))
 	botOld := h.fake.AddComment(owner, repo, prNumber, fakegithub.BotLogin, "bot's\n"+marker)
 	o := h.run(h.config("ghp_octocat"), mkVerdict(2, 1))
 	if o.Login != "octocat" || o.Comment.Action != "created" {

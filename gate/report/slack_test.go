@@ -1,4 +1,4 @@
-package github
+package report
 
 import (
 	"context"
@@ -135,9 +135,9 @@ func TestConfigFromEnv(t *testing.T) {
 		os.WriteFile(p, []byte(body), 0o644)
 		return p
 	}
-	pr := write("pr.json", `{"action":"synchronize","pull_request":{"number":17,"head":{"sha":"headsha"}}}`)
-	wr := write("wr.json", `{"workflow_run":{"head_sha":"wrsha","html_url":"https://github.com/o/r/actions/runs/5","pull_requests":[{"number":23}]}}`)
-	fork := write("fork.json", `{"workflow_run":{"head_sha":"forksha","pull_requests":[]}}`)
+	pr := write("pr.json", `{"action":"synchronize","pull_request":{"number":17,"head":{"sha":"abc1230"}}}`)
+	wr := write("wr.json", `{"workflow_run":{"id":5,"head_sha":"bbb222","html_url":"https://github.com/o/r/actions/runs/5","pull_requests":[{"number":23}]}}`)
+	fork := write("fork.json", `{"workflow_run":{"head_sha":"ccc333","pull_requests":[]}}`)
 	bad := write("bad.json", `{`)
 	tests := []struct {
 		name    string
@@ -147,15 +147,15 @@ func TestConfigFromEnv(t *testing.T) {
 		run     string
 		wantErr bool
 	}{
-		{"pull_request", map[string]string{"GITHUB_EVENT_PATH": pr}, 17, "headsha", "https://github.com/o/r/actions/runs/99", false},
-		{"workflow_run", map[string]string{"GITHUB_EVENT_PATH": wr}, 23, "wrsha", "https://github.com/o/r/actions/runs/5", false},
-		{"fork workflow_run", map[string]string{"GITHUB_EVENT_PATH": fork}, 0, "forksha", "https://github.com/o/r/actions/runs/99", false},
-		{"push", map[string]string{}, 0, "envsha", "https://github.com/o/r/actions/runs/99", false},
+		{"pull_request", map[string]string{"GITHUB_EVENT_PATH": pr}, 17, "abc1230", "https://github.com/o/r/actions/runs/99", false},
+		{"workflow_run", map[string]string{"GITHUB_EVENT_PATH": wr}, 23, "bbb222", "https://github.com/o/r/actions/runs/5", false},
+		{"fork workflow_run", map[string]string{"GITHUB_EVENT_PATH": fork}, 0, "ccc333", "https://github.com/o/r/actions/runs/99", false},
+		{"push", map[string]string{}, 0, "eee555", "https://github.com/o/r/actions/runs/99", false},
 		{"bad payload", map[string]string{"GITHUB_EVENT_PATH": bad}, 0, "", "", true},
 		{"missing payload", map[string]string{"GITHUB_EVENT_PATH": filepath.Join(dir, "nope")}, 0, "", "", true},
 	}
 	for _, tt := range tests {
-		env := map[string]string{"GITHUB_REPOSITORY": "o/r", "GITHUB_SHA": "envsha", "GITHUB_RUN_ID": "99", "GITHUB_TOKEN": "t"}
+		env := map[string]string{"GITHUB_REPOSITORY": "o/r", "GITHUB_SHA": "eee555", "GITHUB_RUN_ID": "99", "GITHUB_TOKEN": "t"}
 		for k, v := range tt.env {
 			env[k] = v
 		}

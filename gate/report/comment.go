@@ -1,12 +1,16 @@
-package github
+package report
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	gh "github.com/google/go-github/v60/github"
 
@@ -20,19 +24,25 @@ const MaxCommentChars = 65536
 // maxCommentPages bounds the search for our comment (100 per page).
 const maxCommentPages = 100
 
-// Identity returns the login the token belongs to: GET /user when the token
-// may call it (personal access tokens), else fallback. GitHub answers 403
-// "Resource not accessible by integration" to GET /user for installation
-// tokens, GITHUB_TOKEN included, whose comments are authored by
-// "github-actions[bot]" (a GitHub App's by "SLUG[bot]"); so a 403 means
-// "we are a bot", and fallback names which one. Other errors are returned.
-func Identity(ctx context.Context, c *gh.Client, fallback string) (login string, fromAPI bool, err error) {
+// Identity returns the login the token belongs to, and whether it is known
+// rather than guessed: GET /user when the token may call it (personal access
+// tokens). GitHub answers 403 "Resource not accessible by integration" to
+// GET /user for installation tokens, GITHUB_TOKEN included, whose comments
+// are authored by "github-actions[bot]" (a GitHub App's by "SLUG[bot]"), and
+// installation tokens cannot call GET /app (it takes the App's JWT); so a
+// 403 means "we are a bot": botLogin names which one when the caller knows,
+// else the result is DefaultBotLogin, unknown, and Sticky.Find learns the
+// real one from the comment it created. Other errors are returned.
+func Identity(ctx context.Context, c *gh.Client, botLogin string) (login string, known bool, err error) {
 	u, _, err := c.Users.Get(ctx, "")
 	if err == nil && u.GetLogin() != "" {
 		return u.GetLogin(), true, nil
 	}
 	if statusOf(err) == 403 && !isRateLimit(err) {
-		return fallback, false, nil
+		if botLogin != "" {
+			return botLogin, true, nil
+		}
+		return DefaultBotLogin, false, nil
 	}
 	if err == nil {
 		err = fmt.Errorf("GET /user returned no login")
@@ -67,6 +77,57 @@ func decisionsComment(set string) string {
 	return render.HiddenComment("m18-gate:decisions " + set)
 }
 
+// StickyKey is the key of the sticky comment: key when given; else the
+// matrix values ("os=ubuntu, scenarios=ci/fast"), from the job's matrix as
+// JSON; else the verdict's scenario set ("scenarios ci/fast, ci/smoke");
+// else DefaultKey. So two legs of a matrix, or two jobs gating different
+// scenario sets, keep a comment each instead of overwriting each other's.
+// Long keys are shortened to a prefix and a digest of the whole.
+func StickyKey(key, matrix string, v *verdict.Verdict) string {
+	if k := strings.TrimSpace(key); k != "" {
+		return clipKey(k)
+	}
+	if m := strings.TrimSpace(matrix); m != "" && m != "null" && m != "{}" {
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(m), &obj); err != nil {
+			return clipKey("matrix " + m)
+		}
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			val, ok := obj[k].(string)
+			if !ok {
+				b, _ := json.Marshal(obj[k])
+				val = string(b)
+			}
+			parts = append(parts, k+"="+val)
+		}
+		return clipKey(strings.Join(parts, ", "))
+	}
+	set := map[string]bool{}
+	for _, c := range v.Comparisons {
+		set[c.Scenario] = true
+	}
+	for _, s := range v.Skipped {
+		set[s.Scenario] = true
+	}
+	if len(set) == 0 {
+		return DefaultKey
+	}
+	return clipKey("scenarios " + strings.Join(slices.Sorted(maps.Keys(set)), ", "))
+}
+
+// maxKeyRunes bounds a sticky key (it is shown in the comment's title).
+const maxKeyRunes = 120
+
+func clipKey(k string) string {
+	k = render.Plain(k)
+	if utf8.RuneCountInString(k) <= maxKeyRunes {
+		return k
+	}
+	h := sha256.Sum256([]byte(k))
+	return string([]rune(k)[:maxKeyRunes-14]) + "… " + hex.EncodeToString(h[:6])
+}
+
 // Sticky is the one comment of a (workflow, job, key) on a pull request.
 type Sticky struct {
 	Client      *gh.Client
@@ -74,15 +135,22 @@ type Sticky struct {
 	PR          int
 	// Marker identifies the comment (see Marker); Login is our identity.
 	Marker, Login string
+	// LoginKnown says Login is known (GET /user, or given); when false it
+	// is a guess that Find corrects from the comments, and Upsert from the
+	// comment it creates.
+	LoginKnown bool
 }
 
 // Find returns our comments, oldest first: those holding the marker and
 // authored by Login, searched across every page of the pull request's
-// comments.
+// comments. When Login is a guess, a comment holding the marker is ours if
+// a bot wrote it (a person's comment never is: anyone can paste the
+// marker, but only an App or a workflow of the repository posts as a bot):
+// Login becomes that bot's, preferring the guess when several bots did.
 func (s *Sticky) Find(ctx context.Context) ([]*gh.IssueComment, error) {
 	needle := render.HiddenComment(s.Marker)
 	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
-	var ours []*gh.IssueComment
+	var ours, bots []*gh.IssueComment
 	for page := 0; ; page++ {
 		if page >= maxCommentPages {
 			return ours, fmt.Errorf("more than %d pages of comments on #%d; stopped looking", maxCommentPages, s.PR)
@@ -92,14 +160,28 @@ func (s *Sticky) Find(ctx context.Context) ([]*gh.IssueComment, error) {
 			return nil, err
 		}
 		for _, c := range cs {
-			if strings.Contains(c.GetBody(), needle) && strings.EqualFold(c.GetUser().GetLogin(), s.Login) {
+			if !strings.Contains(c.GetBody(), needle) {
+				continue
+			}
+			if strings.EqualFold(c.GetUser().GetLogin(), s.Login) {
 				ours = append(ours, c)
+			} else if !s.LoginKnown && c.GetUser().GetType() == "Bot" {
+				bots = append(bots, c)
 			}
 		}
 		if resp.NextPage == 0 {
 			break
 		}
 		opts.Page = resp.NextPage
+	}
+	if len(ours) == 0 && len(bots) > 0 {
+		sort.SliceStable(bots, func(i, j int) bool { return bots[i].GetID() < bots[j].GetID() })
+		s.Login = bots[0].GetUser().GetLogin()
+		for _, c := range bots {
+			if strings.EqualFold(c.GetUser().GetLogin(), s.Login) {
+				ours = append(ours, c)
+			}
+		}
 	}
 	sort.SliceStable(ours, func(i, j int) bool { return ours[i].GetID() < ours[j].GetID() })
 	return ours, nil
@@ -135,6 +217,9 @@ func (s *Sticky) Upsert(ctx context.Context, body string, v *verdict.Verdict, mo
 		c, _, err := s.Client.Issues.CreateComment(ctx, s.Owner, s.Repo, s.PR, &gh.IssueComment{Body: gh.String(body)})
 		if err != nil {
 			return CommentResult{}, err
+		}
+		if l := c.GetUser().GetLogin(); l != "" {
+			s.Login = l // who we are, whatever we guessed
 		}
 		return CommentResult{Action: "created", URL: c.GetHTMLURL()}, nil
 	}

@@ -1,4 +1,4 @@
-package github
+package report
 
 import (
 	"context"
@@ -45,13 +45,62 @@ type Outcome struct {
 	CheckRunID  int64
 	CheckRunURL string
 	Comment     CommentResult
+	// PR is the pull request commented on (0: none).
+	PR int
 	// Login is the identity comments are matched against.
-	Login     string
+	Login string
+	// Verdict is what was published: the input with trusted links and a
+	// recomputed summary (see verdict.Verdict.Trusted).
+	Verdict   *verdict.Verdict
 	SlackSent bool
 	// Notes say what was skipped on purpose (no pull request, comment:
 	// never, …); Problems what failed.
 	Notes    []string
 	Problems []Problem
+}
+
+// Step outputs, in one spelling (lower case, words joined by "-").
+const (
+	// OutputVerdict is one of the Verdict* values below.
+	OutputVerdict = "verdict"
+	// OutputRegressions counts the regressed comparisons.
+	OutputRegressions = "regressions"
+	// OutputVerdictPath is the verdict file reported.
+	OutputVerdictPath = "verdict-path"
+	// OutputCheckRunID is the check run's id ("" when none was written).
+	OutputCheckRunID = "check-run-id"
+	// OutputCommentURL is the sticky comment's address ("" when none).
+	OutputCommentURL = "comment-url"
+	// OutputPR is the pull request commented on ("" when none).
+	OutputPR = "pr"
+)
+
+// Values of the verdict output.
+const (
+	VerdictPass                  = "pass"
+	VerdictRegression            = "regression"
+	VerdictCompetitiveRegression = "competitive-regression"
+	// VerdictInconclusive: no regression, but some comparison could not be
+	// decided, or nothing was compared.
+	VerdictInconclusive = "inconclusive"
+	// VerdictError: the verdict could not be read (m18-report sets it
+	// before exiting with a usage error).
+	VerdictError = "error"
+)
+
+// VerdictOutput is the verdict output's value for v, which says what
+// happened: a passing verdict with inconclusive comparisons is
+// "inconclusive", not "pass".
+func VerdictOutput(v *verdict.Verdict) string {
+	switch render.Status(v) {
+	case render.StatusRegression:
+		return VerdictRegression
+	case render.StatusCompetitiveRegression:
+		return VerdictCompetitiveRegression
+	case render.StatusInconclusive, render.StatusSkipped:
+		return VerdictInconclusive
+	}
+	return VerdictPass
 }
 
 // Reporter publishes verdicts to GitHub: a check run, a sticky comment, the
@@ -127,9 +176,13 @@ func (r *Reporter) now() time.Time {
 	return time.Now()
 }
 
-func (r *Reporter) title() string {
-	if r.cfg.Key != DefaultKey {
-		return r.cfg.CheckName + " · " + r.cfg.Key
+func (r *Reporter) title() string { return r.titleFor(r.cfg.Key) }
+
+// titleFor is the check name, followed by the sticky key unless it is the
+// default one.
+func (r *Reporter) titleFor(key string) string {
+	if key != "" && key != DefaultKey {
+		return r.cfg.CheckName + " · " + key
 	}
 	return r.cfg.CheckName
 }
@@ -182,6 +235,13 @@ func classify(step string, err error, permission string) Problem {
 	return p
 }
 
+// Refused reports whether the problem is a refusal (a *RefusedError), which
+// no flag turns into a warning.
+func (p Problem) Refused() bool {
+	var re *RefusedError
+	return errors.As(p.Err, &re)
+}
+
 // Error makes a Problem usable as an error.
 func (p Problem) Error() string { return p.String() }
 
@@ -191,11 +251,10 @@ func (p Problem) Error() string { return p.String() }
 // GITHUB_STEP_SUMMARY is set.
 func (r *Reporter) Report(ctx context.Context, v *verdict.Verdict) *Outcome {
 	out := &Outcome{}
-	if v.Links.Run == "" {
-		vc := *v // the caller's verdict is not changed
-		vc.Links.Run = r.cfg.RunURL
-		v = &vc
-	}
+	// The verdict may come from an artifact a pull request wrote: its
+	// links and summary are replaced by what we compute ourselves.
+	v = v.Trusted(verdict.Links{Run: r.cfg.RunURL, Dashboard: r.cfg.DashboardURL, Artifact: r.cfg.ArtifactURL})
+	out.Verdict = v
 	if why := r.apiReady(); why != "" {
 		if r.inActions() {
 			out.Problems = append(out.Problems, Problem{Step: "check run and comment", Err: errors.New(why)})
@@ -230,22 +289,34 @@ func (r *Reporter) publishComment(ctx context.Context, v *verdict.Verdict, out *
 		out.Comment.Action = "skipped"
 		out.Notes = append(out.Notes, "pull-request comment skipped (comment: never)")
 		return
-	case r.cfg.PR <= 0:
+	}
+	pr, err := r.ResolvePR(ctx)
+	if err != nil {
 		out.Comment.Action = "skipped"
-		out.Notes = append(out.Notes, "pull-request comment skipped: no pull request (not a pull_request or workflow_run event; pass --pr)")
+		out.Problems = append(out.Problems, classify("pull-request comment", err, "pull-requests: read"))
 		return
 	}
-	login, _, err := Identity(ctx, r.client, r.cfg.BotLogin)
+	out.PR = pr
+	if pr <= 0 {
+		out.Comment.Action = "skipped"
+		why := "not a pull_request or workflow_run event; pass --pr"
+		if t := r.cfg.Trigger; t != nil {
+			why = fmt.Sprintf("no open pull request has head %s:%s at %s", or(t.HeadOwner, r.cfg.Owner), t.HeadBranch, shortSHA(r.cfg.SHA))
+		}
+		out.Notes = append(out.Notes, "pull-request comment skipped: no pull request ("+why+")")
+		return
+	}
+	login, known, err := Identity(ctx, r.client, r.cfg.BotLogin)
 	if err != nil {
 		out.Problems = append(out.Problems, classify("pull-request comment", fmt.Errorf("who am I (GET /user): %w", err), "pull-requests: write"))
 		return
 	}
-	out.Login = login
-	s := &Sticky{Client: r.client, Owner: r.cfg.Owner, Repo: r.cfg.Repo, PR: r.cfg.PR,
-		Marker: Marker(r.cfg.Workflow, r.cfg.Job, r.cfg.Key), Login: login}
-	body := CommentBody(v, s.Marker, r.title(), r.cfg.ArtifactName)
+	key := StickyKey(r.cfg.Key, r.cfg.Matrix, v)
+	s := &Sticky{Client: r.client, Owner: r.cfg.Owner, Repo: r.cfg.Repo, PR: pr,
+		Marker: Marker(r.cfg.Workflow, r.cfg.Job, key), Login: login, LoginKnown: known}
+	body := CommentBody(v, s.Marker, r.titleFor(key), r.cfg.ArtifactName)
 	res, err := s.Upsert(ctx, body, v, r.cfg.Comment)
-	out.Comment = res
+	out.Comment, out.Login = res, s.Login
 	if err != nil {
 		out.Problems = append(out.Problems, classify("pull-request comment", err, "pull-requests: write"))
 	}
@@ -296,15 +367,18 @@ func (r *Reporter) writeStep(v *verdict.Verdict, out *Outcome) {
 	}
 	if a.Getenv("GITHUB_OUTPUT") != "" {
 		outputs := [][2]string{
-			{"verdict", v.Summary.Outcome},
-			{"regressions", strconv.Itoa(v.Summary.Regressed)},
-			{"verdict-path", r.cfg.VerdictPath},
+			{OutputVerdict, VerdictOutput(v)},
+			{OutputRegressions, strconv.Itoa(v.Summary.Regressed)},
+			{OutputVerdictPath, r.cfg.VerdictPath},
+			{OutputCheckRunID, ""},
+			{OutputCommentURL, out.Comment.URL},
+			{OutputPR, ""},
 		}
 		if out.CheckRunID != 0 {
-			outputs = append(outputs, [2]string{"check-run-id", strconv.FormatInt(out.CheckRunID, 10)})
+			outputs[3][1] = strconv.FormatInt(out.CheckRunID, 10)
 		}
-		if out.Comment.URL != "" {
-			outputs = append(outputs, [2]string{"comment-url", out.Comment.URL})
+		if out.PR > 0 {
+			outputs[5][1] = strconv.Itoa(out.PR)
 		}
 		if err := safely("step outputs", func() {
 			for _, kv := range outputs {
