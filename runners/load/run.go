@@ -395,6 +395,7 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 	}
 	doc.Run.End = time.Now().UTC()
 	if shard != nil {
+		shard.Interrupted = errors.Is(runErr, ErrInterrupted)
 		doc.Run.Sharding.Shards = []result.Shard{*shard}
 	}
 	if len(doc.Repetitions) == 0 {

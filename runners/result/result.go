@@ -126,6 +126,9 @@ type Shard struct {
 	// skipped because they were due before their phase began.
 	MaxStartLagMs float64 `json:"max_start_lag_ms"`
 	Missed        uint64  `json:"missed"`
+	// Interrupted says the shard was stopped (SIGINT/SIGTERM) before the
+	// end of its schedule: its document holds only part of its slice.
+	Interrupted bool `json:"interrupted,omitempty"`
 	// Generators is the shard's generator figures, one per repetition.
 	Generators []Generator `json:"generators"`
 }

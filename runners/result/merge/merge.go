@@ -70,7 +70,9 @@ func Shards(names []string, docs []*result.Document) (*result.Document, error) {
 		if s.Missed > 0 {
 			incomplete = append(incomplete, fmt.Sprintf("%s started %.0f ms late and skipped the %d sends of its slice due before then: start every shard before --start-at (allow for the preload), or give a later --start-at", who, s.MaxStartLagMs, s.Missed))
 		}
-		if want := d.Run.Config.Repetitions; len(d.Repetitions) < want {
+		if s.Interrupted {
+			incomplete = append(incomplete, fmt.Sprintf("%s was interrupted before the end of its schedule: its document is a partial load", who))
+		} else if want := d.Run.Config.Repetitions; len(d.Repetitions) < want {
 			incomplete = append(incomplete, fmt.Sprintf("%s holds %d of %d repetitions: it was interrupted or killed", who, len(d.Repetitions), want))
 		}
 		for _, r := range d.Repetitions {

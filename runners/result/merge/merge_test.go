@@ -140,6 +140,11 @@ func TestMergeReportsProblems(t *testing.T) {
 			d[1].Run.Sharding.Shards[0].Missed, d[1].Run.Sharding.Shards[0].MaxStartLagMs = 40, 812
 			return d
 		}, ErrIncomplete, []string{"shard 1/3 (s1.json) started 812 ms late", "skipped the 40 sends"}},
+		{"interrupted", func(d []*result.Document) []*result.Document {
+			d[2].Run.Sharding.Shards[0].Interrupted = true
+			return d
+		},
+			ErrIncomplete, []string{"shard 2/3 (s2.json) was interrupted"}},
 		{"killed", func(d []*result.Document) []*result.Document { d[0].Repetitions = nil; return d }, ErrIncomplete, []string{"0 of 1 repetitions"}},
 		{"slipped", func(d []*result.Document) []*result.Document {
 			d[2].Repetitions[0].Generator.Bottleneck = "the load generator, not the target, was the bottleneck: 9 of 100 sends late"

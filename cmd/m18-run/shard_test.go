@@ -1,0 +1,398 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/engram/m18-gate/gate"
+	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/runners/result"
+	"github.com/engram/m18-gate/runners/target"
+)
+
+// TestMain lets the test binary act as m18-run when re-executed, so that
+// the shard tests run several real m18-run processes (and run them in
+// network namespaces).
+func TestMain(m *testing.M) {
+	if os.Getenv("M18_RUN_TEST_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// proofTOML is read-only (a merged and an unsharded run see the same
+// store) and light: 600 ops/s, 0.6 s repetitions, no warm-up.
+const proofTOML = `
+name = "shard proof"
+description = "read-only constant load for the sharding proof"
+[duration]
+total_seconds = 1
+warmup_seconds = 0
+[arrival]
+pattern = "constant"
+rate = 600.0
+[operations]
+store_weight = 0.0
+recall_weight = 0.5
+embedding_search_weight = 0.5
+pattern_completion_weight = 0.0
+[data]
+num_nodes = 300
+embedding_dim = 768
+memory_spaces = 1
+`
+
+// fleet runs m18-run processes against one target.
+type fleet struct {
+	dir, scenario, endpoint string
+	reps                    int
+	extra                   []string // flags after the shared ones (the last of a flag wins)
+	// host returns the command prefix that runs shard i on its own host
+	// (nil: this one).
+	host func(i int) []string
+}
+
+func newFleet(t *testing.T, endpoint string, reps int) *fleet {
+	t.Helper()
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "proof.toml")
+	if err := os.WriteFile(sc, []byte(proofTOML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &fleet{dir: dir, scenario: sc, endpoint: endpoint, reps: reps, host: func(int) []string { return nil }}
+}
+
+// args are the flags every run of the fleet shares.
+func (f *fleet) args(out string) []string {
+	return append([]string{"--scenario", f.scenario, "--endpoint", f.endpoint, "--repetitions", fmt.Sprint(f.reps),
+		"--duration", "600ms", "--warmup", "0s", "--seed", "42", "--quiet", "--output", out}, f.extra...)
+}
+
+// command is the m18-run process of shard i (or of an unsharded run) with
+// args, on shard i's host.
+func (f *fleet) command(i int, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	exe, _ := os.Executable()
+	argv := append(append(f.host(i), exe), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "M18_RUN_TEST_MAIN=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	return cmd, &out
+}
+
+// shards starts n shards with a start time lead from now; late shards
+// start 1.2 s after it has passed (later than a send may wait, so they
+// skip what was due). It returns the processes (started) and
+// their output files.
+func (f *fleet) shards(t *testing.T, n int, lead time.Duration, late map[int]bool) ([]*exec.Cmd, []*bytes.Buffer, []string) {
+	t.Helper()
+	startAt := time.Now().Add(lead).UTC().Format(time.RFC3339Nano)
+	cmds, outs, files := make([]*exec.Cmd, n), make([]*bytes.Buffer, n), make([]string, n)
+	start := func(i int) {
+		files[i] = filepath.Join(f.dir, fmt.Sprintf("shard-%d.json", i))
+		cmds[i], outs[i] = f.command(i, append(f.args(files[i]), "--shard", fmt.Sprintf("%d/%d", i, n), "--start-at", startAt)...)
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		if !late[i] {
+			start(i)
+		}
+	}
+	if len(late) > 0 {
+		time.Sleep(lead + 1200*time.Millisecond)
+		for i := range late {
+			start(i)
+		}
+	}
+	return cmds, outs, files
+}
+
+// wait waits for every shard and fails unless each exits 0 (or 4, which
+// the merge then reports).
+func wait(t *testing.T, cmds []*exec.Cmd, outs []*bytes.Buffer) {
+	t.Helper()
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil && c.ProcessState.ExitCode() != exitGenerator {
+			t.Fatalf("shard %d: %v\n%s", i, err, outs[i])
+		}
+	}
+}
+
+// mergeFiles runs m18-run merge and returns its exit code, the document
+// it wrote (nil if none) and its stderr.
+func mergeFiles(t *testing.T, out string, files ...string) (int, *result.Document, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(append([]string{"merge", "--output", out}, files...), &stdout, &stderr)
+	for _, p := range []string{out, out + ".partial"} {
+		if d, err := result.ReadFile(p); err == nil {
+			return code, d, stderr.String()
+		}
+	}
+	return code, nil, stderr.String()
+}
+
+// mergeComplete merges the shards of a run that went through: exit 0, or
+// 4 when this shared machine stalled the generators past the schedule's
+// tolerance (every send still went out, late, and the merge says which
+// shard slipped).
+func mergeComplete(t *testing.T, out string, files []string) *result.Document {
+	t.Helper()
+	code, d, msg := mergeFiles(t, out, files...)
+	switch {
+	case code == exitGenerator && strings.Contains(msg, "bottleneck") && len(d.Run.Sharding.Problems) > 0:
+		t.Logf("a generator slipped on this busy machine, and the merge says so: %s", msg)
+	case code != exitOK:
+		t.Fatalf("merge exited %d: %s", code, msg)
+	}
+	return d
+}
+
+// unsharded runs the same schedule from one m18-run process on host i.
+func (f *fleet) unsharded(t *testing.T, i int) string {
+	t.Helper()
+	out := filepath.Join(f.dir, "unsharded.json")
+	cmd, buf := f.command(i, f.args(out)...)
+	if err := cmd.Run(); err != nil && cmd.ProcessState.ExitCode() != exitGenerator {
+		t.Fatalf("unsharded run: %v\n%s", err, buf)
+	}
+	return out
+}
+
+// checkMerge is the proof on a merged run: its requests are exactly the
+// schedule's (the unsharded run's, repetition by repetition), its rate
+// the sum of the shards', and its latency distribution the unsharded
+// run's as far as the gate can tell.
+func checkMerge(t *testing.T, mergedPath, unshardedPath string, shardFiles []string) {
+	t.Helper()
+	m, err := result.ReadFile(mergedPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := result.ReadFile(unshardedPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Repetitions) != len(u.Repetitions) {
+		t.Fatalf("%d merged repetitions, %d unsharded", len(m.Repetitions), len(u.Repetitions))
+	}
+	for i, mr := range m.Repetitions {
+		ur := u.Repetitions[i]
+		if mr.Generator.Scheduled != ur.Generator.Scheduled || mr.Overall.Count != ur.Overall.Count || mr.Overall.Count != mr.Generator.Scheduled {
+			t.Errorf("repetition %d: merged %d scheduled, %d measured; unsharded %d scheduled, %d measured: want all equal",
+				mr.Index, mr.Generator.Scheduled, mr.Overall.Count, ur.Generator.Scheduled, ur.Overall.Count)
+		}
+	}
+	var sum float64
+	for _, f := range shardFiles {
+		d, err := result.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += d.OverallThroughput
+	}
+	if m.OverallThroughput != sum {
+		t.Errorf("merged throughput %g, want the shards' sum %g", m.OverallThroughput, sum)
+	}
+	if r := m.OverallThroughput / u.OverallThroughput; r < 0.9 || r > 1.1 {
+		t.Errorf("merged throughput %.1f ops/s, unsharded %.1f: want the same rate within 10 %%", m.OverallThroughput, u.OverallThroughput)
+	}
+	v, err := gate.CompareFiles([]string{unshardedPath}, []string{mergedPath}, gate.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range v.Comparisons {
+		if c.Metric == result.MetricErrorRate || strings.HasPrefix(c.Metric, "throughput") {
+			continue
+		}
+		t.Logf("%s %s: %s (%s)", c.Operation, c.Metric, c.Decision, c.Reason)
+		if c.Decision == verdict.Regressed || c.Decision == verdict.Improved {
+			t.Errorf("%s %s: the gate tells the merged run from the unsharded one: %s (%s)", c.Operation, c.Metric, c.Decision, c.Reason)
+		}
+	}
+}
+
+// TestShardsOnLoopback: three m18-run processes on this host, each one
+// shard of one schedule, merge to the unsharded run; a killed shard and a
+// late one make the merge say so (exit 3).
+func TestShardsOnLoopback(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs m18-run processes for about 15 s; skipped with -short")
+	}
+	inst, err := target.Start(target.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	f := newFleet(t, inst.URL(), 5)
+	unsharded := f.unsharded(t, 0)
+
+	cmds, outs, files := f.shards(t, 3, 2*time.Second, nil)
+	wait(t, cmds, outs)
+	merged := filepath.Join(f.dir, "merged.json")
+	mergeComplete(t, merged, files)
+	checkMerge(t, merged, unsharded, files)
+
+	t.Run("killed and late", func(t *testing.T) {
+		f.reps, f.extra = 1, []string{"--duration", "2s"}
+		cmds, outs, files := f.shards(t, 3, 1500*time.Millisecond, map[int]bool{1: true})
+		// Shard 2 is killed during its phase: no document at all.
+		time.Sleep(300 * time.Millisecond)
+		_ = cmds[2].Process.Signal(syscall.SIGKILL)
+		_ = cmds[2].Wait()
+		wait(t, cmds[:2], outs[:2])
+		code, d, msg := mergeFiles(t, filepath.Join(f.dir, "broken.json"), files[:2]...)
+		if code != exitInput || d == nil {
+			t.Fatalf("merge of a killed and a late shard: exit %d, document %v, want 3 and a .partial document: %s", code, d != nil, msg)
+		}
+		for _, want := range []string{"shard 2/3 missing", "shard 1/3", "ms late", "skipped the"} {
+			if !strings.Contains(msg, want) || !strings.Contains(strings.Join(d.Run.Sharding.Problems, "; "), want) {
+				t.Errorf("merge does not say %q: stderr %q, problems %q", want, msg, d.Run.Sharding.Problems)
+			}
+		}
+	})
+}
+
+// TestShardsOnSeparateHosts runs the shards in network namespaces, each
+// its own host reaching the target over a veth pair, as a matrix of
+// runners would.
+func TestShardsOnSeparateHosts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs m18-run processes in network namespaces for about 10 s; skipped with -short")
+	}
+	hosts := newHosts(t, 2)
+	ln, err := net.Listen("tcp", hosts.target+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- target.Serve(ctx, ln, target.Options{}) }()
+	defer func() { cancel(); <-done }()
+
+	f := newFleet(t, "http://"+ln.Addr().String(), 5)
+	f.host = hosts.exec
+	unsharded := f.unsharded(t, 0) // over the same kind of link
+	cmds, outs, files := f.shards(t, 2, 2*time.Second, nil)
+	wait(t, cmds, outs)
+	merged := filepath.Join(f.dir, "merged.json")
+	d := mergeComplete(t, merged, files)
+	if a, b := d.Run.Sharding.Shards[0].RunID, d.Run.Sharding.Shards[1].RunID; a == b {
+		t.Errorf("both shards have run id %s", a)
+	}
+	checkMerge(t, merged, unsharded, files)
+}
+
+// hosts is a set of network namespaces, each joined to this one by a
+// veth pair; the target listens on an address of this namespace that
+// every namespace routes to.
+type hosts struct {
+	names  []string
+	target string
+}
+
+func (h *hosts) exec(i int) []string { return []string{"ip", "netns", "exec", h.names[i%len(h.names)]} }
+
+// newHosts creates n namespaces and removes them when the test ends; it
+// skips the test when namespaces cannot be made (not root, no iproute2).
+func newHosts(t *testing.T, n int) *hosts {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("network namespaces need root: run as root to test shards on separate hosts")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("no ip command (iproute2): cannot make network namespaces")
+	}
+	ip := func(args ...string) error {
+		out, err := exec.Command("ip", args...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	pid := os.Getpid()
+	net := fmt.Sprintf("10.218.%d", pid%250)
+	h := &hosts{target: net + ".1"}
+	for i := range n {
+		ns := fmt.Sprintf("m18shard-%d-%d", pid, i)
+		outer, inner := fmt.Sprintf("m18o%d_%d", pid%100000, i), fmt.Sprintf("m18i%d_%d", pid%100000, i)
+		// Host i is .4i+2 on a /30 with this namespace at .4i+1.
+		here, there := fmt.Sprintf("%s.%d", net, 4*i+1), fmt.Sprintf("%s.%d", net, 4*i+2)
+		if err := ip("netns", "add", ns); err != nil {
+			t.Skipf("cannot make a network namespace: %v", err)
+		}
+		t.Cleanup(func() { _ = ip("netns", "del", ns) }) // deletes the veth pair with it
+		h.names = append(h.names, ns)
+		for _, args := range [][]string{
+			{"link", "add", outer, "type", "veth", "peer", "name", inner, "netns", ns},
+			{"addr", "add", here + "/30", "dev", outer},
+			{"link", "set", outer, "up"},
+			{"-n", ns, "addr", "add", there + "/30", "dev", inner},
+			{"-n", ns, "link", "set", inner, "up"},
+			{"-n", ns, "link", "set", "lo", "up"},
+			{"-n", ns, "route", "add", "default", "via", here},
+		} {
+			if err := ip(args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return h
+}
+
+// The merge's exit codes, on documents: 0 complete, 3 missing (written to
+// OUTPUT.partial), 4 a shard slipped (written to OUTPUT).
+func TestMergeExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	doc := func(i int, slipped bool) string {
+		d := &result.Document{Schema: result.SchemaVersion,
+			Run: result.Run{Scenario: "ci/x", Seed: 1, RunID: fmt.Sprint("r", i), Config: result.RunConfig{Repetitions: 1},
+				Sharding: &result.Sharding{Count: 2, StartAt: time.Unix(1e9, 0).UTC(), Shards: []result.Shard{{Index: i}}}},
+			Repetitions: []result.Repetition{{Index: 1, Overall: result.OpStats{}}},
+		}
+		if slipped {
+			d.Repetitions[0].Generator.Bottleneck = "9 of 100 sends late"
+		}
+		p := filepath.Join(dir, fmt.Sprintf("s%d-%v.json", i, slipped))
+		if err := result.WriteFile(p, d); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name  string
+		files []string
+		code  int
+		file  string
+	}{
+		{"complete", []string{doc(0, false), doc(1, false)}, exitOK, "m.json"},
+		{"missing", []string{doc(0, false)}, exitInput, "m.json.partial"},
+		{"slipped", []string{doc(0, false), doc(1, true)}, exitGenerator, "m.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "m.json")
+			var stdout, stderr bytes.Buffer
+			if code := run(append([]string{"merge", "--output", out}, tc.files...), &stdout, &stderr); code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, stderr.String())
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(out), tc.file)); err != nil {
+				t.Errorf("want %s written: %v", tc.file, err)
+			}
+		})
+	}
+	var stderr bytes.Buffer
+	if code := run([]string{"merge", doc(0, false), filepath.Join(dir, "nope.json")}, &bytes.Buffer{}, &stderr); code != exitInput || !strings.Contains(stderr.String(), "nope.json") {
+		t.Errorf("unreadable shard: exit %d, %q", code, stderr.String())
+	}
+}
