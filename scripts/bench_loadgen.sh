@@ -5,6 +5,7 @@
 #
 #   scripts/bench_loadgen.sh [STEP_SECONDS]      (default 5)
 #   BASE=REV scripts/bench_loadgen.sh             (also m18-run built at git REV)
+#   TOOLS="m18 sharded" scripts/bench_loadgen.sh  (only these searches)
 #
 # "Sustained" means: m18-run exits 0 (fewer than 1 % of sends late by more
 # than 10 ms and fewer than 1 % dropped); vegeta sends at ≥ 99 % of the asked
@@ -19,6 +20,11 @@
 # /usr/bin/time or bash's times): m18-run and vegeta at one common rate
 # (CPU_RATE, default 4000/s), wrk over its own run. That figure is steadier
 # than a maximum rate on a noisy machine.
+# The sharded line is the same search for two m18-run processes on this
+# machine, each one shard (--shard 0/2, 1/2) of one schedule at the total
+# rate, started together (--start-at) and merged (m18-run merge): a rate is
+# kept when both shards keep their slice and the merge exits 0.
+# TOOLS (default "m18 sharded vegeta wrk") picks which searches run.
 # With BASE set, m18-run as of that git revision is searched too, right after
 # this checkout's, and the ratio of the two printed: a change's effect on the
 # generator measured side by side on the same machine minute.
@@ -29,15 +35,17 @@ cd "$(dirname "$0")/.."
 
 step="${1:-5}"
 trials="${TRIALS:-3}"
+tools=" ${TOOLS:-m18 sharded vegeta wrk} "
+has() { [[ "$tools" == *" $1 "* ]]; }
 work="$(mktemp -d)"
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
 need() { command -v "$1" >/dev/null || { echo "bench_loadgen: $1 not found: $2" >&2; exit 3; }; }
-need wrk "apt-get install -y wrk"
+has wrk && need wrk "apt-get install -y wrk"
 VEGETA="${VEGETA:-$(command -v vegeta || echo "$(go env GOPATH)/bin/vegeta")}"
-[ -x "$VEGETA" ] || { echo "bench_loadgen: vegeta not found: go install github.com/tsenart/vegeta/v12@v12.13.0" >&2; exit 3; }
+has vegeta && { [ -x "$VEGETA" ] || { echo "bench_loadgen: vegeta not found: go install github.com/tsenart/vegeta/v12@v12.13.0" >&2; exit 3; }; }
 
 echo "== building m18-run and the trivial endpoint"
 go build -o "$work/m18-run" ./cmd/m18-run
@@ -90,6 +98,20 @@ m18_ok() { # rate → 0 when m18-run kept the schedule
   sed 's/^/    /' "$work/m18.err" | tail -2 >&2
   return 1
 }
+m18_sharded_ok() { # rate → 0 when 2 shards, each half the schedule, kept it and merged cleanly
+  fresh_endpoint
+  local at i pids=() failed=0
+  at="$(date -u -d '+2 sec' +%Y-%m-%dT%H:%M:%S.%NZ)"
+  for i in 0 1; do
+    "$m18_bin" --scenario "$work/bench.toml" --endpoint "$base" --rate "$1" --shard "$i/2" --start-at "$at" \
+      --duration "${step}s" --warmup 1s --nodes 0 --quiet --output "$work/shard-$i.json" >/dev/null 2>"$work/shard-$i.err" &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i" || failed=1; done
+  [ "$failed" = 0 ] && "$m18_bin" merge --output "$work/merged.json" "$work/shard-0.json" "$work/shard-1.json" >/dev/null 2>"$work/merge.err" && return 0
+  cat "$work/shard-0.err" "$work/shard-1.err" "$work/merge.err" 2>/dev/null | sed 's/^/    /' | tail -2 >&2
+  return 1
+}
 vegeta_ok() { # rate → 0 when vegeta sent ≥ 99 % of the rate with ≥ 99 % success
   fresh_endpoint
   echo "GET $url" | "$VEGETA" attack -rate="$1/s" -duration="${step}s" -timeout=10s >"$work/v.bin"
@@ -126,21 +148,34 @@ wrk_once() { # one wrk run on a fresh endpoint, its requests/s appended to wrk_a
 }
 # wrk's runs are spread before, between and after the searches, so that its
 # median sees the machine the searches saw.
-echo "== wrk (closed loop, 2 threads, 64 connections, ${step}s; $trials runs spread over the whole benchmark)"
-[ "$trials" -ge 3 ] && wrk_once
-echo "== m18-run (open loop, < 1 % late by 10 ms, < 1 % dropped)"
-search m18-run m18_ok; m18=$found
+if has wrk; then
+  echo "== wrk (closed loop, 2 threads, 64 connections, ${step}s; $trials runs spread over the whole benchmark)"
+  if [ "$trials" -ge 3 ]; then wrk_once; fi
+fi
+m18=0 sharded=0 veg=0 wrk_rps=0 m18_cpu=0 veg_cpu=0 wrk_cpu=0
+if has m18; then
+  echo "== m18-run (open loop, < 1 % late by 10 ms, < 1 % dropped)"
+  search m18-run m18_ok; m18=$found
+fi
+if has sharded; then
+  echo "== m18-run, 2 shards on this machine (each shard < 1 % late, < 1 % dropped; the merge exits 0)"
+  search "m18-run ×2" m18_sharded_ok; sharded=$found
+fi
 base_m18=""
 if [ -n "${BASE:-}" ]; then
   echo "== m18-run at $BASE (the same search)"
   m18_bin="$work/m18-run-base"; search "m18-run@$BASE" m18_ok; base_m18=$found; m18_bin="$work/m18-run"
 fi
-[ "$trials" -ge 2 ] && wrk_once
-echo "== vegeta (open loop, ≥ 99 % of the rate sent)"
-search vegeta vegeta_ok; veg=$found
-while [ "${#wrk_all[@]}" -lt "$trials" ]; do wrk_once; done
-wrk_rps=$(printf '%s\n' "${wrk_all[@]}" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
-echo "== wrk: median $wrk_rps/s of ${wrk_all[*]}"
+if has wrk && [ "$trials" -ge 2 ]; then wrk_once; fi
+if has vegeta; then
+  echo "== vegeta (open loop, ≥ 99 % of the rate sent)"
+  search vegeta vegeta_ok; veg=$found
+fi
+if has wrk; then
+  while [ "${#wrk_all[@]}" -lt "$trials" ]; do wrk_once; done
+  wrk_rps=$(printf '%s\n' "${wrk_all[@]}" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+  echo "== wrk: median $wrk_rps/s of ${wrk_all[*]}"
+fi
 
 cpu_rate="${CPU_RATE:-4000}"
 cpu_us() { # requests command... → CPU µs per request of the command
@@ -154,23 +189,31 @@ cpu_us() { # requests command... → CPU µs per request of the command
   python3 -c "import os,sys; hz=os.sysconf('SC_CLK_TCK'); print(f'{($t1-$t0)/hz*1e6/max($n,1):.1f}')"
 }
 echo "== CPU per request (m18-run and vegeta at ${cpu_rate}/s for ${step}s)"
-fresh_endpoint
-m18_cpu=$(cpu_us $((cpu_rate * (step + 1))) "$work/m18-run" --scenario "$work/bench.toml" --endpoint "$base" --rate "$cpu_rate" \
-  --duration "${step}s" --warmup 1s --nodes 0 --quiet --output "$work/m18cpu.json")
-fresh_endpoint
-veg_cpu=$(cpu_us $((cpu_rate * step)) sh -c "echo 'GET $url' | '$VEGETA' attack -rate=${cpu_rate}/s -duration=${step}s -timeout=10s >'$work/vcpu.bin'")
-fresh_endpoint
-wrk_cpu=$(cpu_us $((wrk_rps * step)) wrk -t2 -c64 -d"${step}s" "$url")
+if has m18; then
+  fresh_endpoint
+  m18_cpu=$(cpu_us $((cpu_rate * (step + 1))) "$work/m18-run" --scenario "$work/bench.toml" --endpoint "$base" --rate "$cpu_rate" \
+    --duration "${step}s" --warmup 1s --nodes 0 --quiet --output "$work/m18cpu.json")
+fi
+if has vegeta; then
+  fresh_endpoint
+  veg_cpu=$(cpu_us $((cpu_rate * step)) sh -c "echo 'GET $url' | '$VEGETA' attack -rate=${cpu_rate}/s -duration=${step}s -timeout=10s >'$work/vcpu.bin'")
+fi
+if has wrk; then
+  fresh_endpoint
+  wrk_cpu=$(cpu_us $((wrk_rps * step)) wrk -t2 -c64 -d"${step}s" "$url")
+fi
 
 echo
 printf "%-10s %12s %16s\n" tool "max rate/s" "CPU µs/request"
-printf "%-10s %12s %16s\n" m18-run "$m18" "$m18_cpu" vegeta "$veg" "$veg_cpu" wrk "$wrk_rps" "$wrk_cpu"
+printf "%-10s %12s %16s\n" m18-run "$m18" "$m18_cpu" "m18-run×2" "$sharded" "(2 shards)" vegeta "$veg" "$veg_cpu" wrk "$wrk_rps" "$wrk_cpu"
 [ -n "$base_m18" ] && printf "%-10s %12s   (m18-run / base = %s)\n" "base" "$base_m18" "$(python3 -c "print(f'{$m18 / max($base_m18, 1):.2f}')")"
-python3 - "$m18" "$veg" "$wrk_rps" "$m18_cpu" "$veg_cpu" "$wrk_cpu" <<'PY'
+python3 - "$m18" "$veg" "$wrk_rps" "$m18_cpu" "$veg_cpu" "$wrk_cpu" "$sharded" <<'PY'
 import sys
-m, v, w, mc, vc, wc = map(float, sys.argv[1:])
+m, v, w, mc, vc, wc, s = map(float, sys.argv[1:])
+if s and m:
+    print(f"2 shards / 1 = {s / m:.2f}  (total sustained rate of two shards on this machine beside one process)")
 print(f"m18-run / wrk    = {m / w:.2f}  (goal ≥ 0.8)" if w else "wrk: no figure")
 print(f"m18-run / vegeta = {m / v:.2f}  (goal ≥ 1.5)" if v else "vegeta: no figure")
-if mc:
+if mc and vc and wc:
     print(f"CPU per request: vegeta / m18-run = {vc / mc:.2f}, wrk / m18-run = {wc / mc:.2f}  (above 1: m18-run is cheaper)")
 PY

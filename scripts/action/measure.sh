@@ -116,8 +116,45 @@ build() { # build DIR
 	(cd "$1" && bash -c "$M18_BUILD_COMMAND") || die "build-command failed in $1"
 }
 
+# baseline SCENARIO SLUG HEAD [FINGERPRINT] fetches the stored results of
+# the baseline commit into out/base/SLUG (the fingerprint defaults to that
+# of the head result HEAD); without any, the head's results move to
+# out/head-nobaseline/ (recorded, not compared). Returns 0 when there is a
+# baseline.
+baseline() {
+	local scenario=$1 s=$2 rc=0 fp=() repo=${M18_HISTORY_REPO:-}
+	if [ -z "$repo" ]; then repo="${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:?}.git"; fi
+	if [ -n "${4:-}" ]; then fp=(--fingerprint "$4"); fi
+	m18-history baseline --repo "$repo" --branch "${M18_HISTORY_BRANCH:-m18-results}" \
+		--scenario "$scenario" "${fp[@]}" --commit "${M18_BASELINE_COMMIT:-$head_sha}" \
+		--source-repo "$head_dir" --head "$3" --n "$((2 * reps))" --out "$out/base/$s" 2>"$out/logs/baseline-$s.err" || rc=$?
+	case "$rc" in
+	0) return 0 ;;
+	4)
+		warn "$scenario: no baseline on branch ${M18_HISTORY_BRANCH:-m18-results}: $(cat "$out/logs/baseline-$s.err")"
+		summary "**m18-gate** — \`$s\`: no stored baseline for this hardware fingerprint; nothing compared (its results are still recorded on trusted events)."
+		rm -rf "${out:?}/base/$s"
+		mkdir -p "$out/head-nobaseline"
+		mv "$out/head/$s"-*.json "$out/head-nobaseline/" # recorded, not compared
+		return 1
+		;;
+	*)
+		cat "$out/logs/baseline-$s.err" >&2
+		die "$scenario: m18-history baseline failed with exit $rc"
+		;;
+	esac
+}
+
 head_sha=${GITHUB_SHA:-$(git -C "$head_dir" rev-parse HEAD 2>/dev/null || true)}
 set_output result-path "$out/head"
+
+# Sharded: this job sends one shard of the load, or merges the shards and
+# fetches the baseline (shard.sh).
+if [ "${M18_SHARDS:-1}" != 1 ]; then
+	# shellcheck source=scripts/action/shard.sh
+	. "$(dirname "$0")/shard.sh"
+	exit 0
+fi
 
 if [ "$mode" = ab ]; then
 	base_sha=${M18_BASE_SHA:?mode ab needs a base commit}
@@ -152,8 +189,6 @@ fi
 # history mode: the head's runs (one m18-run each, the target restarted, as in
 # ab mode), then the stored baseline of the same scenario and fingerprint.
 build "$head_dir"
-repo=${M18_HISTORY_REPO:-}
-if [ -z "$repo" ]; then repo="${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:?}.git"; fi
 with_baseline=0
 for scenario in "${scenarios[@]}"; do
 	s=$(slug "$scenario")
@@ -161,23 +196,6 @@ for scenario in "${scenarios[@]}"; do
 		run_one head "$head_dir" "$head_sha" "$scenario" 1 "$out/head/$s-$i.json"
 	done
 	echo "m18-gate: $scenario: $reps runs done"
-	rc=0
-	m18-history baseline --repo "$repo" --branch "${M18_HISTORY_BRANCH:-m18-results}" \
-		--scenario "$scenario" --fingerprint "${M18_FINGERPRINT:?}" --commit "${M18_BASELINE_COMMIT:-$head_sha}" \
-		--source-repo "$head_dir" --head "$out/head/$s-0.json" --n "$((2 * reps))" --out "$out/base/$s" 2>"$out/logs/baseline-$s.err" || rc=$?
-	case "$rc" in
-	0) with_baseline=$((with_baseline + 1)) ;;
-	4)
-		warn "$scenario: no baseline on branch ${M18_HISTORY_BRANCH:-m18-results}: $(cat "$out/logs/baseline-$s.err")"
-		summary "**m18-gate** — \`$s\`: no stored baseline for this hardware fingerprint; nothing compared (its results are still recorded on trusted events)."
-		rm -rf "${out:?}/base/$s"
-		mkdir -p "$out/head-nobaseline"
-		mv "$out/head/$s"-*.json "$out/head-nobaseline/" # recorded, not compared
-		;;
-	*)
-		cat "$out/logs/baseline-$s.err" >&2
-		die "$scenario: m18-history baseline failed with exit $rc"
-		;;
-	esac
+	if baseline "$scenario" "$s" "$out/head/$s-0.json" "${M18_FINGERPRINT:?}"; then with_baseline=$((with_baseline + 1)); fi
 done
 if [ "$with_baseline" -eq 0 ]; then set_output verdict no-baseline; fi
