@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/engram/m18-gate/internal/tomlcheck"
 )
 
 // Exit codes, the same in every m18 command (README.md has the table). A
@@ -91,7 +93,7 @@ func Suggest(fs *flag.FlagSet, name string) string {
 		if strings.HasPrefix(f.Name, name) {
 			prefixed = append(prefixed, f.Name)
 		}
-		if d := editDistance(name, f.Name); best == "" || d < bestD {
+		if d := tomlcheck.EditDistance(name, f.Name); best == "" || d < bestD {
 			best, bestD = f.Name, d
 		}
 	})
@@ -102,32 +104,6 @@ func Suggest(fs *flag.FlagSet, name string) string {
 		return best
 	}
 	return ""
-}
-
-// editDistance is the Damerau–Levenshtein distance (optimal string
-// alignment) of a and b, in bytes: a swap of neighbours counts one.
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
 }
 
 // Usage returns a function for fs.Usage that writes head, the flag
