@@ -208,7 +208,7 @@ func BenchmarkBaseline100k(b *testing.B) {
 			b.Run(tc.name+"/"+variant.name, func(b *testing.B) {
 				q := tc.q
 				q.Scenario, q.Fingerprint = "ci/fast", "aaaaaaaaaaaa"
-				for range b.N {
+				for b.Loop() {
 					// A fresh Snapshot each time: no cached bundle.
 					snap := &Snapshot{Branch: variant.snap.Branch, Tip: variant.snap.Tip, s: variant.snap.s, root: variant.snap.root, bundles: map[plumbing.Hash][][]byte{}}
 					bl, err := snap.Baseline(q)
@@ -311,7 +311,7 @@ func tipPackBytes(t testing.TB, s *Snapshot) int64 {
 // Run with -benchtime=1x: each iteration is the whole experiment.
 func BenchmarkBytesPerResult(b *testing.B) {
 	const n = 24
-	for range b.N {
+	for b.Loop() {
 		dir := bare(b)
 		r := remote(dir)
 		now := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)

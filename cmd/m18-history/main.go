@@ -124,18 +124,21 @@ func parse(fs *flag.FlagSet, args []string, rf *remoteFlags) error {
 	return nil
 }
 
-func (rf remoteFlags) remote(stderr io.Writer) history.Remote {
-	// The actor from the GitHub Actions context (GITHUB_ACTOR); the token is
-	// a secret, not part of the context.
-	a := githubactions.New()
-	var actor string
-	if gc, _ := a.Context(); gc != nil {
-		actor = gc.Actor
+// actor is who runs this, from the GitHub Actions context (GITHUB_ACTOR);
+// "" outside Actions.
+func actor() string {
+	if gc, _ := githubactions.New().Context(); gc != nil {
+		return gc.Actor
 	}
+	return ""
+}
+
+func (rf remoteFlags) remote(stderr io.Writer) history.Remote {
+	// The token is a secret, not part of the context.
 	return history.Remote{
-		URL: rf.repo, Branch: rf.branch, Token: a.Getenv("GITHUB_TOKEN"),
+		URL: rf.repo, Branch: rf.branch, Token: githubactions.New().Getenv("GITHUB_TOKEN"),
 		Tries: rf.tries, RetryBound: rf.bound,
-		Author: actor,
+		Author: actor(),
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(stderr, "m18-history: "+format+"\n", args...)
 		},
@@ -433,7 +436,7 @@ func accept(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&m.Reason, "reason", "", "why the change is intended (recorded)")
 	fs.StringVar(&m.Commit, "commit", "", "the commit that brought the change; runs of its ancestors stop being baselines (without it: runs started before now)")
 	fs.StringVar(&m.Fingerprint, "fingerprint", "", "only this fingerprint (default: all)")
-	fs.StringVar(&m.By, "by", os.Getenv("GITHUB_ACTOR"), "who accepts (default $GITHUB_ACTOR)")
+	fs.StringVar(&m.By, "by", actor(), "who accepts (default the GitHub Actions actor, $GITHUB_ACTOR)")
 	if err := parse(fs, args, &rf); err != nil {
 		return err
 	}

@@ -196,8 +196,10 @@ func TestNewRejectsBadInput(t *testing.T) {
 func BenchmarkPoissonPace(b *testing.B) {
 	p := NewPoisson(Flat(1000), 1)
 	var t time.Duration
-	for i := 0; i < b.N; i++ {
-		w, _ := p.Pace(t, uint64(i))
+	var i uint64
+	for b.Loop() {
+		w, _ := p.Pace(t, i)
 		t += w
+		i++
 	}
 }

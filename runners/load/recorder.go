@@ -1,7 +1,6 @@
 package load
 
 import (
-	"sort"
 	"sync"
 	"time"
 
@@ -255,14 +254,4 @@ func (s *shards) merged() *Recorder {
 		s.mu[i].Unlock()
 	}
 	return all
-}
-
-// sortedKinds lists the error kinds of m in a stable order (for messages).
-func sortedKinds(m map[string]uint64) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -239,8 +239,7 @@ func BenchmarkRecall(b *testing.B) {
 			normalize(q)
 			b.SetBytes(int64(n) * Dim * 4)
 			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
+			for b.Loop() {
 				st.recallVector(sp, q, 0.5, 10)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/memory")
@@ -255,7 +254,7 @@ func BenchmarkRememberHandler(b *testing.B) {
 	defer s.Close()
 	body := rememberBody("benchmark memory", randomVector(rand.New(rand.NewPCG(1, 1))), "")
 	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		if rec := serve(s, "POST", "/api/v1/memories/remember", nil, body); rec.Code != 201 {
 			b.Fatal(rec.Code)
 		}

@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -122,7 +123,7 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 	a := sc.Arrival
 	from, step, top, stepDur := cfg.From, cfg.Step, cfg.Max, cfg.StepDuration
 	if a.Pattern == "steps" {
-		from, step, top = orF64(from, a.FromRate), orF64(step, a.StepRate), orF64(top, a.MaxRate)
+		from, step, top = cmp.Or(from, a.FromRate), cmp.Or(step, a.StepRate), cmp.Or(top, a.MaxRate)
 		if stepDur == 0 {
 			stepDur = time.Duration(a.StepSec * float64(time.Second))
 		}
@@ -147,8 +148,8 @@ func BreakingPoint(ctx context.Context, env Env, cfg BreakingConfig) (*Outcome, 
 	if v := sc.Validation.ExpectedThroughputOpsSec; v != nil && rep.ExpectedRate == 0 {
 		rep.ExpectedRate = *v
 	}
-	rep.P99LimitMs = orF64(cfg.P99LimitMs, rep.P99LimitMs)
-	rep.MaxErrorRate = orF64(cfg.MaxErrorRate, rep.MaxErrorRate)
+	rep.P99LimitMs = cmp.Or(cfg.P99LimitMs, rep.P99LimitMs)
+	rep.MaxErrorRate = cmp.Or(cfg.MaxErrorRate, rep.MaxErrorRate)
 	runs := max(cfg.Runs, 1)
 
 	start := time.Now()
@@ -336,11 +337,4 @@ func stepVerdict(s StepResult, slipped bool, p99Limit, maxErrorRate float64) str
 		return "p99"
 	}
 	return "ok"
-}
-
-func orF64(v, d float64) float64 {
-	if v != 0 {
-		return v
-	}
-	return d
 }

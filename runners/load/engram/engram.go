@@ -6,6 +6,7 @@ package engram
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -119,9 +120,9 @@ func (s *engramSender) Request(ctx context.Context, op client.Op, seq uint64) (*
 		s.buf = append(s.buf[:0], "embedding="...)
 		s.buf = appendVectorQuery(s.buf, s.vec)
 		s.buf = append(s.buf, "&threshold="...)
-		s.buf = strconv.AppendFloat(s.buf, orF(e.Threshold, 0.5), 'g', -1, 64)
+		s.buf = strconv.AppendFloat(s.buf, cmp.Or(e.Threshold, 0.5), 'g', -1, 64)
 		s.buf = append(s.buf, "&max_results="...)
-		s.buf = strconv.AppendInt(s.buf, int64(orI(e.MaxResults, 10)), 10)
+		s.buf = strconv.AppendInt(s.buf, int64(cmp.Or(e.MaxResults, 10)), 10)
 		return s.get(ctx, RouteRecall, string(s.buf), space)
 	case client.Search:
 		space := e.Data.Space(e.Data.Node(seq))
@@ -130,7 +131,7 @@ func (s *engramSender) Request(ctx context.Context, op client.Op, seq uint64) (*
 	case client.PatternCompletion:
 		space := e.Data.Space(e.Data.Node(seq))
 		e.Data.QueryEmbedding(seq, s.vec)
-		s.buf = appendComplete(s.buf[:0], e.Data.QueryText(seq), s.vec, orF(e.CA1Threshold, 0.3))
+		s.buf = appendComplete(s.buf[:0], e.Data.QueryText(seq), s.vec, cmp.Or(e.CA1Threshold, 0.3))
 		return s.post(ctx, RouteComplete, space)
 	}
 	return nil, fmt.Errorf("engram: unknown operation %v", op)
@@ -182,20 +183,6 @@ func JoinPath(base, p string) string {
 		base = base[:len(base)-1]
 	}
 	return base + p
-}
-
-func orF(v, d float64) float64 {
-	if v == 0 {
-		return d
-	}
-	return v
-}
-
-func orI(v, d int) int {
-	if v == 0 {
-		return d
-	}
-	return v
 }
 
 // AppendRemember appends the JSON body of a remember request for node i
