@@ -15,6 +15,7 @@ import (
 
 	"github.com/engram/m18-gate/gate"
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 	"github.com/engram/m18-gate/runners/target"
 )
@@ -22,12 +23,7 @@ import (
 // TestMain lets the test binary act as m18-run when re-executed, so that
 // the shard tests run several real m18-run processes (and run them in
 // network namespaces).
-func TestMain(m *testing.M) {
-	if os.Getenv("M18_RUN_TEST_MAIN") == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testenv.MainAs(m, "M18_RUN_TEST_MAIN", run) }
 
 // proofTOML is read-only (a merged and an unsharded run see the same
 // store) and light: 600 ops/s, 0.6 s repetitions, no warm-up.

@@ -12,16 +12,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 // TestMain lets the test binary act as m18-target when re-executed, so the
 // signal test runs the real command in a child process.
-func TestMain(m *testing.M) {
-	if os.Getenv("M18_TARGET_TEST_MAIN") == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testenv.MainAs(m, "M18_TARGET_TEST_MAIN", run) }
 
 func TestUsageErrors(t *testing.T) {
 	tests := []struct {

@@ -177,20 +177,10 @@ type e2e struct {
 // copies the repository for actions/checkout, and gets engram/m18-gate@v1,
 // actions/setup-go and actions/upload-artifact from local folders.
 func TestActionEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run of the action with act: skipped with -short")
-	}
-	if os.Getenv(SkipE2EEnv) != "" {
-		t.Skipf("%s is set", SkipE2EEnv)
-	}
+	needEndToEnd(t, "end-to-end run of the action with act", "git", "bash", "curl")
 	actBin, err := exec.LookPath("act")
 	if err != nil {
 		t.Skip("act is not on PATH (go install github.com/nektos/act@v0.2.89; .ci/run does): the end-to-end run of the action is skipped")
-	}
-	for _, tool := range []string{"git", "bash", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
 	}
 	reps := e2eRepetitions
 	if s := os.Getenv("M18_E2E_REPETITIONS"); s != "" {

@@ -2,6 +2,7 @@ package actiontest
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -104,4 +105,22 @@ func runExpressions(n *yaml.Node) []expressionInRun {
 	}
 	walk(n)
 	return found
+}
+
+// needEndToEnd skips t, an end-to-end test that runs for a while (what
+// says how long), under -short, when SkipE2EEnv is set, or when one of
+// tools is not on PATH.
+func needEndToEnd(t *testing.T, what string, tools ...string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("%s: skipped with -short", what)
+	}
+	if os.Getenv(SkipE2EEnv) != "" {
+		t.Skipf("%s is set", SkipE2EEnv)
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not on PATH", tool)
+		}
+	}
 }

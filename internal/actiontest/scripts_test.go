@@ -19,17 +19,7 @@ import (
 // ones: the same arguments, file names, seeds and exit codes, against a
 // target started by M18_TARGET_COMMAND on loopback.
 func TestM17CompatibleScripts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the load scripts for about a minute: skipped with -short")
-	}
-	if os.Getenv(SkipE2EEnv) != "" {
-		t.Skipf("%s is set", SkipE2EEnv)
-	}
-	for _, tool := range []string{"bash", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
-	}
+	needEndToEnd(t, "runs the load scripts for about a minute", "bash", "curl")
 	root := testenv.ModuleRoot(t)
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin")

@@ -15,26 +15,6 @@ import (
 	"github.com/engram/m18-gate/runners/result"
 )
 
-const shardScenario = `
-name = "sharded"
-description = "read-only load for the sharded workflow"
-[duration]
-total_seconds = 1
-warmup_seconds = 0
-[arrival]
-pattern = "constant"
-rate = 300.0
-[operations]
-store_weight = 0.0
-recall_weight = 0.0
-embedding_search_weight = 1.0
-pattern_completion_weight = 0.0
-[data]
-num_nodes = 200
-embedding_dim = 768
-memory_spaces = 1
-`
-
 // TestShardedWorkflow runs the action's scripts as the documented sharded
 // workflow runs them: two shard jobs (measure.sh with shards: 2, shard: 0
 // and 1) against one target, their documents gathered as the artifact
@@ -43,26 +23,14 @@ memory_spaces = 1
 // next finds it as its baseline and gates. A merge job with a shard missing
 // fails. The scripts run outside act, with the real binaries.
 func TestShardedWorkflow(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs two shards and the merge for about 20 s: skipped with -short")
-	}
-	if os.Getenv(SkipE2EEnv) != "" {
-		t.Skipf("%s is set", SkipE2EEnv)
-	}
-	for _, tool := range []string{"git", "bash", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
-	}
+	needEndToEnd(t, "runs two shards and the merge for about 20 s", "git", "bash", "curl")
 	root, tmp := testenv.ModuleRoot(t), t.TempDir()
 	bin := filepath.Join(tmp, "bin")
 	testenv.Build(t, bin+"/", "./cmd/...")
 	w := &e2e{t: t, tmp: tmp}
 	w.repo = filepath.Join(tmp, "widgets")
 	w.git(tmp, "init", "-q", "-b", "main", w.repo)
-	writeFile(t, filepath.Join(w.repo, "perf", "sharded.toml"), shardScenario)
-	w.git(w.repo, "add", "-A")
-	w.git(w.repo, "-c", "user.email=dev@example.com", "-c", "user.name=dev", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "perf scenario")
+	w.git(w.repo, "-c", "user.email=dev@example.com", "-c", "user.name=dev", "-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-m", "the code under test")
 	sha := strings.TrimSpace(w.git(w.repo, "rev-parse", "HEAD"))
 	bare := filepath.Join(tmp, "history.git")
 	w.git(tmp, "init", "-q", "--bare", bare)
@@ -94,7 +62,7 @@ func TestShardedWorkflow(t *testing.T) {
 		cmd.Dir = w.repo
 		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "M18_BIN="+bin, "M18_WORK="+work,
 			"GITHUB_WORKSPACE="+w.repo, "GITHUB_SHA="+sha, "GITHUB_REF=refs/heads/main", "GITHUB_OUTPUT="+out,
-			"M18_MODE=history", "M18_SCENARIOS=perf/sharded.toml", "M18_REPETITIONS=5", "M18_DURATION=400ms",
+			"M18_MODE=history", "M18_SCENARIOS=ci/smoke", "M18_REPETITIONS=5", "M18_DURATION=400ms",
 			"M18_WARMUP=0s", "M18_HISTORY_REPO="+bare, "M18_SHARDS=2")
 		cmd.Env = append(cmd.Env, env...)
 		var log bytes.Buffer
@@ -145,7 +113,7 @@ func TestShardedWorkflow(t *testing.T) {
 	if err != nil || outputs["verdict"] != "no-baseline" {
 		t.Fatalf("first merge job: %v, outputs %v, want verdict no-baseline\n%s", err, outputs, log)
 	}
-	merged := filepath.Join(tmp, "jobs", "merge-1", "out", "head-nobaseline", "perf_sharded-merged.json")
+	merged := filepath.Join(tmp, "jobs", "merge-1", "out", "head-nobaseline", "ci_smoke-merged.json")
 	d, err := result.ReadFile(merged)
 	if err != nil {
 		t.Fatalf("the merge job left no merged result: %v\n%s", err, log)
@@ -172,12 +140,12 @@ func TestShardedWorkflow(t *testing.T) {
 	}
 
 	// A merge job missing a shard fails and gates nothing.
-	os.Remove(filepath.Join(artifacts, "shard", "perf_sharded-shard-1.json"))
+	os.Remove(filepath.Join(artifacts, "shard", "ci_smoke-shard-1.json"))
 	log, _, err = job("merge-3", "measure.sh", "M18_SHARD=merge")
 	if err == nil || !strings.Contains(log, "shard 1/2 missing") {
 		t.Errorf("merge job with shard 1 missing: %v, want a failure naming it\n%s", err, log)
 	}
-	if _, err := os.Stat(filepath.Join(tmp, "jobs", "merge-3", "out", "head", "perf_sharded-merged.json")); err == nil {
+	if _, err := os.Stat(filepath.Join(tmp, "jobs", "merge-3", "out", "head", "ci_smoke-merged.json")); err == nil {
 		t.Errorf("a partial merge was left where the gate and the history step read")
 	}
 }

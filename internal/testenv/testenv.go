@@ -7,6 +7,7 @@ package testenv
 
 import (
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,4 +90,15 @@ func EngramScenarios(t testing.TB) string {
 // × the cores kept busy.
 func ReportCPU(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64((CPUTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// MainAs runs the tests of m, or, when the environment variable env is "1",
+// acts as the command whose run function is given: the test binary then is
+// the command, so that a test can run it as a child process (re-executing
+// os.Executable with env=1) to signal it, kill it, or start it elsewhere.
+func MainAs(m *testing.M, env string, run func(args []string, stdout, stderr io.Writer) int) {
+	if os.Getenv(env) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
 }
