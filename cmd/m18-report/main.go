@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -94,7 +95,36 @@ Examples:
   m18-report --verdict verdict/verdict.json --pr "$(cat verdict/pr)"   # verified
 `
 
+// Errors of reportVerdict beyond usage errors (cli.ErrUsage), each its own
+// exit code (exitCode).
+var (
+	// errIncomplete: with --strict, a part of the report was not published.
+	errIncomplete = errors.New("some part of the report could not be published (--strict)")
+	// errRefused: the pull request is not the measured commit's.
+	errRefused = errors.New("refused")
+)
+
+// exitCode maps the error of reportVerdict to the exit code.
+func exitCode(err error) int {
+	switch {
+	case errors.Is(err, errRefused):
+		return cli.ExitRefused
+	case errors.Is(err, errIncomplete):
+		return cli.ExitIncomplete
+	}
+	return cli.ExitUsage
+}
+
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	err := reportVerdict(args, getenv, stdout, stderr)
+	if errors.Is(err, cli.ErrUsage) {
+		setOutput(getenv, stdout, report.OutputVerdict, report.VerdictError)
+	}
+	return cli.Finish("m18-report", err, stderr, exitCode)
+}
+
+// reportVerdict publishes a verdict (or, with --start, opens a check run).
+func reportVerdict(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("m18-report", stderr)
 	var (
 		verdictPath = fs.String("verdict", "", "the m18.verdict/v1 `file` to report (required unless --start)")
@@ -116,15 +146,16 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		artifact    = fs.String("artifact", render.DefaultArtifactName, "`name` of the artifact holding the full verdict, for truncated reports")
 		timeout     = fs.Duration("timeout", 10*time.Minute, "give up reporting after this `duration`")
 	)
+	showVersion := cli.VersionFlag(fs)
 	fs.Usage = cli.Usage(fs, usage, footer)
-	if code, done := cli.Parse(fs, args); done {
-		return code
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "m18-report: "+format+"\n", a...)
-		setOutput(getenv, stdout, report.OutputVerdict, report.VerdictError)
-		return cli.ExitUsage
+	if *showVersion {
+		cli.PrintVersion(stdout, "m18-report")
+		return nil
 	}
+	fail := cli.Usagef
 	if fs.NArg() > 0 {
 		return fail("unexpected argument %q (see --help)", fs.Arg(0))
 	}
@@ -182,12 +213,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 				act.Warningf("m18-report: %v", err)
 			}
 			if *strict {
-				return cli.ExitIncomplete
+				return errIncomplete
 			}
-			return cli.ExitOK
+			return nil
 		}
 		fmt.Fprintln(stdout, strconv.FormatInt(id, 10))
-		return cli.ExitOK
+		return nil
 	}
 
 	v, err := verdict.ReadFile(*verdictPath)
@@ -215,14 +246,13 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	for _, p := range out.Problems {
 		if p.Refused() {
-			fmt.Fprintf(stderr, "m18-report: %s\n", p)
-			return cli.ExitRefused
+			return fmt.Errorf("%w: %s", errRefused, p)
 		}
 	}
 	if len(out.Problems) > 0 && *strict {
-		return cli.ExitIncomplete
+		return errIncomplete
 	}
-	return cli.ExitOK
+	return nil
 }
 
 // setOutput sets a step output when $GITHUB_OUTPUT is set (for the error

@@ -20,10 +20,10 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/internal/cli"
-	"github.com/engram/m18-gate/internal/version"
 	"github.com/engram/m18-gate/runners/hw"
 	"github.com/engram/m18-gate/runners/load"
 	"github.com/engram/m18-gate/runners/result"
+	"github.com/engram/m18-gate/runners/result/merge"
 	"github.com/engram/m18-gate/runners/scenario"
 	"github.com/engram/m18-gate/runners/target"
 )
@@ -75,22 +75,42 @@ func (l *labels) Set(s string) error { *l = append(*l, s); return nil }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
+// run runs a subcommand (list, check, task, merge, version) through a
+// cli.Program, or else a scenario (m18-run --scenario …); either way the
+// error it returns is printed and mapped to the exit code by exitCode.
 func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	p := &cli.Program{
+		Name:     "m18-run",
+		Usage:    usage,
+		Commands: map[string]cli.Command{"list": list, "check": check, "task": task, "merge": mergeCmd},
+		Exit:     exitCode,
+	}
 	if len(args) > 0 {
-		switch args[0] {
-		case "list":
-			return list(stdout)
-		case "check":
-			return check(args[1:], stdout, stderr)
-		case "task":
-			return task(args[1:], stdout, stderr)
-		case "merge":
-			return mergeCmd(args[1:], stdout, stderr)
-		case "version":
-			fmt.Fprintln(stdout, "m18-run", version.String())
-			return exitOK
+		switch name := args[0]; {
+		case p.Commands[name] != nil, name == "version", name == "--version", name == "-version":
+			return p.Run(ctx, args, stdout, stderr)
 		}
 	}
+	return cli.Finish("m18-run", measure(ctx, args, stdout, stderr), stderr, exitCode)
+}
+
+// exitCode maps the error of a command to the exit code: the one switch.
+func exitCode(err error) int {
+	switch {
+	case errors.Is(err, load.ErrInterrupted):
+		return exitInterrupted
+	case errors.Is(err, load.ErrGeneratorBottleneck), errors.Is(err, merge.ErrSlipped):
+		return exitGenerator
+	case errors.Is(err, load.ErrValidation):
+		return exitValidation
+	}
+	return exitInput
+}
+
+// measure runs a scenario: m18-run --scenario NAME|FILE [flags].
+func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("m18-run", stderr)
 	var (
 		scen        = fs.String("scenario", "", "scenario: a built-in `NAME` (m18-run list) or a TOML file path (required)")
@@ -113,30 +133,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	builtinTargetFlags(fs, &lbls, &tOpts)
 	applyShard := shardFlags(fs)
 	fs.Usage = cli.Usage(fs, usage, usageTail)
-	if code, done := cli.Parse(fs, args); done {
-		return code
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "m18-run: unexpected argument %q (subcommands are list, check and task; flags start with --)\n", fs.Arg(0))
-		return exitInput
+		return cli.Usagef("unexpected argument %q (subcommands are list, check, task and merge; flags start with --)", fs.Arg(0))
 	}
 	if *scen == "" {
-		fmt.Fprintln(stderr, "m18-run: --scenario is required: a built-in name (m18-run list) or a TOML file; e.g. --scenario ci/fast_regression_check")
-		return exitInput
+		return cli.Usagef("--scenario is required: a built-in name (m18-run list) or a TOML file; e.g. --scenario ci/fast_regression_check")
 	}
 	sc, err := scenario.Load(*scen)
 	if err != nil {
-		fmt.Fprintf(stderr, "m18-run: %v\n", err)
-		return exitInput
+		return err
 	}
 	knobs := tOpts != (target.Options{})
 	if *endpoint != "" && knobs {
-		fmt.Fprintln(stderr, "m18-run: the --target-* flags set the built-in target's knobs; they cannot apply to --endpoint (drop one or the other)")
-		return exitInput
+		return cli.Usagef("the --target-* flags set the built-in target's knobs; they cannot apply to --endpoint (drop one or the other)")
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	var progress io.Writer = stderr
 	if *quiet {
@@ -148,14 +161,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Progress: progress, Labels: lbls, Senders: *senders,
 	}
 	if err := applyShard(&cfg); err != nil {
-		fmt.Fprintf(stderr, "m18-run: %v\n", err)
-		return exitInput
+		return cli.Usagef("%v", err)
 	}
 	if *warmup != "" {
 		w, err := time.ParseDuration(*warmup)
 		if err != nil {
-			fmt.Fprintf(stderr, "m18-run: --warmup %q is not a Go duration (e.g. 5s, 1m): %v\n", *warmup, err)
-			return exitInput
+			return cli.Usagef("--warmup %q is not a Go duration (e.g. 5s, 1m): %v", *warmup, err)
 		}
 		cfg.Warmup = &w
 	}
@@ -166,8 +177,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		tOpts.Seed = *seed
 		inst, err := target.Start(tOpts)
 		if err != nil {
-			fmt.Fprintf(stderr, "m18-run: %v\n", err)
-			return exitInput
+			return err
 		}
 		defer inst.Close()
 		cfg.Endpoint, cfg.Target = inst.URL(), "builtin"
@@ -188,13 +198,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
-			fmt.Fprintf(stderr, "m18-run: --cpuprofile: %v\n", err)
-			return exitInput
+			return fmt.Errorf("--cpuprofile: %w", err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "m18-run: --cpuprofile: %v\n", err)
-			return exitInput
+			return fmt.Errorf("--cpuprofile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
 	}
@@ -203,26 +211,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if doc != nil {
 		path, err := writeResult(*output, doc, runErr)
 		if err != nil {
-			fmt.Fprintf(stderr, "m18-run: %v\n", err)
-			return exitInput
+			return err
 		}
 		if err := load.WriteSummary(stdout, doc); err != nil {
-			return exitInput
+			return err
 		}
 		fmt.Fprintf(stdout, "\nresult written to %s\n", path)
 	}
-	if code, ok := runStopped(stderr, "m18-run", runErr); ok {
-		return code
+	if errors.Is(runErr, load.ErrValidation) {
+		return fmt.Errorf("scenario %s: %w", sc.Ref, runErr)
 	}
-	switch {
-	case runErr == nil:
-		return exitOK
-	case errors.Is(runErr, load.ErrValidation):
-		fmt.Fprintf(stderr, "m18-run: scenario %s: %v\n", sc.Ref, runErr)
-		return exitValidation
-	}
-	fmt.Fprintf(stderr, "m18-run: %v\n", runErr)
-	return exitInput
+	return partial(runErr)
 }
 
 // builtinTargetFlags defines --label and the --target-* flags that set the
@@ -246,33 +245,25 @@ func writeResult(output string, doc *result.Document, runErr error) (string, err
 	return path, nil
 }
 
-// runStopped reports a run that was interrupted (exit 130) or whose load
-// generator was the bottleneck (exit 4), prefixing the message with prog.
-// ok is false for any other outcome.
-func runStopped(stderr io.Writer, prog string, runErr error) (code int, ok bool) {
-	switch {
-	case errors.Is(runErr, load.ErrInterrupted):
-		fmt.Fprintf(stderr, "%s: %v (partial result, not a valid sample)\n", prog, runErr)
-		return exitInterrupted, true
-	case errors.Is(runErr, load.ErrGeneratorBottleneck):
-		fmt.Fprintf(stderr, "%s: %v\n", prog, runErr)
-		return exitGenerator, true
+// partial says of an interrupted run that its result is partial.
+func partial(err error) error {
+	if errors.Is(err, load.ErrInterrupted) {
+		return fmt.Errorf("%w (partial result, not a valid sample)", err)
 	}
-	return 0, false
+	return err
 }
 
-func list(w io.Writer) int {
+func list(_ context.Context, _ []string, stdout, _ io.Writer) error {
 	for _, b := range scenario.Builtins() {
-		fmt.Fprintf(w, "%-38s %s\n", b.Name, b.Description)
+		fmt.Fprintf(stdout, "%-38s %s\n", b.Name, b.Description)
 	}
-	return exitOK
+	return nil
 }
 
 // check validates each file (or built-in name) and lists every problem.
-func check(args []string, stdout, stderr io.Writer) int {
+func check(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "m18-run check: give one or more scenario files (or built-in names)")
-		return exitInput
+		return cli.Usagef("give one or more scenario files (or built-in names)")
 	}
 	bad := 0
 	for _, ref := range args {
@@ -284,8 +275,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: ok\n", ref)
 	}
 	if bad > 0 {
-		fmt.Fprintf(stderr, "%d of %d scenario files invalid\n", bad, len(args))
-		return exitInput
+		return cli.Usagef("%d of %d scenario files invalid", bad, len(args))
 	}
-	return exitOK
+	return nil
 }

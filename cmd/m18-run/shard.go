@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -61,53 +62,39 @@ Exit codes:
        merge is written to OUTPUT and describes the generators, not the target
 `
 
-func mergeCmd(args []string, stdout, stderr io.Writer) int {
+func mergeCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("m18-run merge", stderr)
 	output := fs.String("output", "merged.json", "merged result document `FILE`")
 	fs.Usage = cli.Usage(fs, mergeUsage, mergeUsageTail)
-	if code, done := cli.Parse(fs, args); done {
-		return code
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "m18-run merge: give the shards' result documents, e.g. m18-run merge shard-*.json")
-		return exitInput
+		return cli.Usagef("give the shards' result documents, e.g. m18-run merge shard-*.json")
 	}
 	var docs []*result.Document
 	for _, name := range fs.Args() {
 		d, err := result.ReadFile(name)
 		if err != nil {
-			fmt.Fprintf(stderr, "m18-run merge: %v\n", err)
-			return exitInput
+			return err
 		}
 		docs = append(docs, d)
 	}
 	doc, err := merge.Shards(fs.Args(), docs)
 	if doc == nil {
-		fmt.Fprintf(stderr, "m18-run merge: %v\n", err)
-		return exitInput
+		return err
 	}
 	path := *output
 	if errors.Is(err, merge.ErrIncomplete) {
 		path += ".partial"
+		err = fmt.Errorf("%w (partial result, not a valid sample)", err)
 	}
 	if werr := result.WriteFile(path, doc); werr != nil {
-		fmt.Fprintf(stderr, "m18-run merge: write %s: %v\n", path, werr)
-		return exitInput
+		return fmt.Errorf("write %s: %w", path, werr)
 	}
 	if werr := load.WriteSummary(stdout, doc); werr != nil {
-		return exitInput
+		return werr
 	}
 	fmt.Fprintf(stdout, "\n%d shards merged into %s\n", len(doc.Run.Sharding.Shards), path)
-	switch {
-	case errors.Is(err, merge.ErrIncomplete):
-		fmt.Fprintf(stderr, "m18-run merge: %v (partial result, not a valid sample)\n", err)
-		return exitInput
-	case errors.Is(err, merge.ErrSlipped):
-		fmt.Fprintf(stderr, "m18-run merge: %v\n", err)
-		return exitGenerator
-	case err != nil:
-		fmt.Fprintf(stderr, "m18-run merge: %v\n", err)
-		return exitInput
-	}
-	return exitOK
+	return err
 }

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/engram/m18-gate/internal/cli"
@@ -53,12 +51,12 @@ Example:
 `
 
 // task runs `m18-run task …`.
-func task(args []string, stdout, stderr io.Writer) int {
+func task(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "list" {
 		for _, t := range tasks.Catalogue() {
 			fmt.Fprintf(stdout, "%s  %-28s %s\n", t.ID, t.Title, t.Description)
 		}
-		return exitOK
+		return nil
 	}
 	fs := cli.NewFlagSet("m18-run task", stderr)
 	var (
@@ -83,40 +81,33 @@ func task(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		id, args = args[0], args[1:]
 	}
-	if code, done := cli.Parse(fs, args); done {
-		return code
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
 	}
 	if id == "" && fs.NArg() > 0 {
 		id = fs.Arg(0)
 	} else if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "m18-run task: unexpected argument %q\n", fs.Arg(0))
-		return exitInput
+		return cli.Usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if id == "" {
-		fmt.Fprintln(stderr, "m18-run task: give a task id (m18-run task list), e.g. m18-run task 001 --budget pr")
-		return exitInput
+		return cli.Usagef("give a task id (m18-run task list), e.g. m18-run task 001 --budget pr")
 	}
 	t, err := tasks.Lookup(id)
 	if err != nil {
-		fmt.Fprintf(stderr, "m18-run task: %v\n", err)
-		return exitInput
+		return cli.Usagef("%v", err)
 	}
 	b, err := tasks.ParseBudget(*budget)
 	if err != nil {
-		fmt.Fprintf(stderr, "m18-run task: --budget: %v\n", err)
-		return exitInput
+		return cli.Usagef("--budget: %v", err)
 	}
 	if (*endpoint != "" || *command != "") && env.TargetOptions != (target.Options{}) {
-		fmt.Fprintln(stderr, "m18-run task: the --target-* knob flags set the built-in target; they cannot apply to --endpoint or --target-command (drop one or the other)")
-		return exitInput
+		return cli.Usagef("the --target-* knob flags set the built-in target; they cannot apply to --endpoint or --target-command (drop one or the other)")
 	}
 	if err := env.TargetOptions.Validate(); err != nil {
-		fmt.Fprintf(stderr, "m18-run task: %v\n", err)
-		return exitInput
+		return cli.Usagef("%v", err)
 	}
 	if *duration < 0 || *rate < 0 {
-		fmt.Fprintln(stderr, "m18-run task: --duration and --rate must be ≥ 0")
-		return exitInput
+		return cli.Usagef("--duration and --rate must be ≥ 0")
 	}
 	out := *output
 	if out == "" {
@@ -132,8 +123,6 @@ func task(args []string, stdout, stderr io.Writer) int {
 		env.Progress = stderr
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	fp, err := hw.Probe(ctx, hw.Options{})
 	if err != nil && !*quiet {
 		fmt.Fprintf(stderr, "m18-run task: hardware probe: %v\n", err)
@@ -146,8 +135,7 @@ func task(args []string, stdout, stderr io.Writer) int {
 	if o != nil && o.Document != nil {
 		path, err := writeResult(out, o.Document, runErr)
 		if err != nil {
-			fmt.Fprintf(stderr, "m18-run task: %v\n", err)
-			return exitInput
+			return err
 		}
 		if *jsonOut {
 			enc := json.NewEncoder(stdout)
@@ -160,15 +148,13 @@ func task(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case runErr == nil && o != nil && o.Passed():
-		return exitOK
+		return nil
 	case runErr == nil:
-		return exitValidation
+		return fmt.Errorf("task %s: %w: a criterion failed (the summary says which)", t.ID, load.ErrValidation)
+	case errors.Is(runErr, load.ErrInterrupted), errors.Is(runErr, load.ErrGeneratorBottleneck):
+		return partial(runErr)
 	}
-	if code, ok := runStopped(stderr, "m18-run task", runErr); ok {
-		return code
-	}
-	fmt.Fprintf(stderr, "m18-run task %s: %v\n", t.ID, runErr)
-	return exitInput
+	return fmt.Errorf("task %s: %w", t.ID, runErr)
 }
 
 // writeTaskSummary prints the load table and the task's checks.
