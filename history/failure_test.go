@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -24,15 +23,8 @@ import (
 // (test setup for content no writer of ours would produce).
 func commitDirect(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
-	repo, err := git.PlainOpen(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := repo.Reference(plumbing.NewBranchReferenceName(DefaultBranch), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := repo.CommitObject(ref.Hash())
+	repo, tip := openBranch(t, dir, DefaultBranch)
+	c, err := repo.CommitObject(tip)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +50,7 @@ func commitDirect(t *testing.T, dir string, files map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := repo.Storer.SetReference(plumbing.NewHashReference(ref.Name(), h)); err != nil {
+	if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(DefaultBranch), h)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -159,15 +151,8 @@ func hook(t *testing.T, dir, script string) {
 // tipOf returns the branch tip of a bare repository.
 func tipOf(t *testing.T, dir string) plumbing.Hash {
 	t.Helper()
-	repo, err := git.PlainOpen(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := repo.Reference(plumbing.NewBranchReferenceName(DefaultBranch), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ref.Hash()
+	_, tip := openBranch(t, dir, DefaultBranch)
+	return tip
 }
 
 func TestFailedPushesLoseNothing(t *testing.T) {

@@ -111,9 +111,9 @@ func runGit(t testing.TB, dir string, args ...string) string {
 	return string(out)
 }
 
-// linear checks, with go-git, that every commit of the branch has at most
-// one parent, and returns the number of commits.
-func linear(t testing.TB, dir, branch string) int {
+// openBranch opens the repository at dir with go-git and returns it and
+// the tip of branch.
+func openBranch(t testing.TB, dir, branch string) (*git.Repository, plumbing.Hash) {
 	t.Helper()
 	repo, err := git.PlainOpen(dir)
 	if err != nil {
@@ -123,8 +123,16 @@ func linear(t testing.TB, dir, branch string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return repo, ref.Hash()
+}
+
+// linear checks, with go-git, that every commit of the branch has at most
+// one parent, and returns the number of commits.
+func linear(t testing.TB, dir, branch string) int {
+	t.Helper()
+	repo, tip := openBranch(t, dir, branch)
 	n := 0
-	c, err := repo.CommitObject(ref.Hash())
+	c, err := repo.CommitObject(tip)
 	for err == nil {
 		n++
 		if c.NumParents() > 1 {

@@ -1,9 +1,35 @@
 package load
 
 import (
+	"net"
 	"net/http"
 	"testing"
 )
+
+// serveRaw accepts connections on a loopback port until the test ends and
+// hands each to handle in its own goroutine (closing it after); it returns
+// the address. For servers that answer below net/http.
+func serveRaw(tb testing.TB, handle func(c net.Conn)) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
 
 // path is one way the engine sends, every one through the client.Client
 // interface (Engine.Transport): the HTTP client's event loop (its

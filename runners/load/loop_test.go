@@ -186,36 +186,22 @@ func TestEngineTakesAnAnswerBeforeTheBodyIsOut(t *testing.T) {
 }
 
 func answerEarly(t *testing.T, senders, drain bool) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	done := make(chan struct{})
 	defer close(done)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				if _, err := http.ReadRequest(br); err != nil {
-					return
-				}
-				io.WriteString(c, "HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-				if drain {
-					io.Copy(io.Discard, br) // the rest, until the client closes
-				} else {
-					<-done // holds the connection open, reading nothing
-				}
-			}()
+	addr := serveRaw(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
 		}
-	}()
+		io.WriteString(c, "HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+		if drain {
+			io.Copy(io.Discard, br) // the rest, until the client closes
+		} else {
+			<-done // holds the connection open, reading nothing
+		}
+	})
 	body := strings.Repeat("x", 32<<20)
-	u, _ := url.Parse("http://" + ln.Addr().String() + "/api/v1/memories/remember")
+	u, _ := url.Parse("http://" + addr + "/api/v1/memories/remember")
 	w := rawWorkload{func(ctx context.Context, seq uint64) *http.Request {
 		return (&http.Request{Method: http.MethodPost, URL: u, Header: http.Header{},
 			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}).WithContext(ctx)

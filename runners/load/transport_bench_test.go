@@ -24,47 +24,32 @@ import (
 // 200 response, reading and allocating as little as it can, so that a
 // benchmark of the sending side measures the sending side.
 func cannedServer(tb testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { ln.Close() })
 	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-	go func() {
+	return "http://" + serveRaw(tb, func(c net.Conn) {
+		br := bufio.NewReaderSize(c, 64<<10)
+		end := []byte("\r\n\r\n")
+		var pending []byte
 		for {
-			c, err := ln.Accept()
+			buf, err := br.Peek(1)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReaderSize(c, 64<<10)
-				end := []byte("\r\n\r\n")
-				var pending []byte
-				for {
-					buf, err := br.Peek(1)
-					if err != nil {
-						return
-					}
-					n := br.Buffered()
-					buf, _ = br.Peek(n)
-					pending = append(pending, buf...)
-					br.Discard(n)
-					for {
-						i := bytes.Index(pending, end)
-						if i < 0 {
-							break
-						}
-						pending = pending[i+len(end):]
-						if _, err := c.Write(resp); err != nil {
-							return
-						}
-					}
+			n := br.Buffered()
+			buf, _ = br.Peek(n)
+			pending = append(pending, buf...)
+			br.Discard(n)
+			for {
+				i := bytes.Index(pending, end)
+				if i < 0 {
+					break
 				}
-			}()
+				pending = pending[i+len(end):]
+				if _, err := c.Write(resp); err != nil {
+					return
+				}
+			}
 		}
-	}()
-	return "http://" + ln.Addr().String()
+	})
 }
 
 // BenchmarkSend is the cost of one search request as the engine sends it:
