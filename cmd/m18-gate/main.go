@@ -214,6 +214,8 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	allowMismatch := fs.Bool("allow-fingerprint-mismatch", false, "compare results from different hardware fingerprints (a warning instead of exit 3)")
 	output := fs.String("output", "", "write the verdict JSON to `FILE`")
 	markdown := fs.String("markdown", "", "write the Markdown table the PR comment uses to `FILE`")
+	outcome := fs.String("outcome", "", "write the one-word outcome to `FILE`: pass, regression, competitive-regression or\n"+
+		"inconclusive (no regression, but something could not be decided)")
 	resamples := fs.Int("resamples", gate.DefaultResamples, "bootstrap resamples for the confidence intervals")
 	seed := fs.Uint64("seed", gate.DefaultSeed, "bootstrap seed")
 	quiet := fs.Bool("quiet", false, "do not print the text table")
@@ -282,6 +284,11 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *output != "" {
 		if err := verdict.WriteFile(*output, v); err != nil {
+			return err
+		}
+	}
+	if *outcome != "" {
+		if err := os.WriteFile(*outcome, []byte(render.Outcome(v)+"\n"), 0o644); err != nil {
 			return err
 		}
 	}
