@@ -97,6 +97,8 @@ jobs:
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4
+        with:
+          persist-credentials: false
       - id: gate
         uses: engram/m18-gate@v1
         with:
@@ -114,6 +116,13 @@ jobs:
           VERDICT_PATH: ${{ steps.gate.outputs.verdict-path }}
         run: echo "E2E-OUTPUT verdict=$VERDICT regressions=$REGRESSIONS verdict-path=$VERDICT_PATH"
 `
+
+// The remote actions action.yml pins (TestThirdPartyActionsPinnedBySHA
+// keeps them pinned; the end-to-end run fails when these drift from it).
+const (
+	pinnedSetupGo        = "actions/setup-go@40f1582b2485089dde7abd97c1529aa768e1baff"
+	pinnedUploadArtifact = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02"
+)
 
 // The stand-ins for the two remote actions the action may use: act cannot
 // download them offline, so --local-repository maps them to these.
@@ -427,8 +436,8 @@ func (w *e2e) runAct(t *testing.T, event string, payload map[string]any, reps in
 		"--action-cache-path", filepath.Join(w.tmp, "act-cache"),
 		"--no-cache-server",
 		"--local-repository", "engram/m18-gate@v1=" + w.root,
-		"--local-repository", "actions/setup-go@v5=" + filepath.Join(w.stubs, "setup-go"),
-		"--local-repository", "actions/upload-artifact@v4=" + filepath.Join(w.stubs, "upload-artifact"),
+		"--local-repository", pinnedSetupGo + "=" + filepath.Join(w.stubs, "setup-go"),
+		"--local-repository", pinnedUploadArtifact + "=" + filepath.Join(w.stubs, "upload-artifact"),
 		"-s", "GITHUB_TOKEN=" + w.token,
 		"--env", "GITHUB_API_URL=" + w.api,
 		"--env", "M18_E2E_ARTIFACTS=" + w.artifacts,

@@ -12,7 +12,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+
+	"github.com/engram/m18-gate/internal/tomlcheck"
 )
 
 // Exit codes, the same in every m18 command (README.md has the table). A
@@ -41,6 +44,29 @@ const (
 	// ExitInterrupted: stopped by SIGINT or SIGTERM (128 + 2).
 	ExitInterrupted = 130
 )
+
+// ExitCodes formats the exit codes a command uses for its --help, in code
+// order, under the heading every m18 command shares:
+//
+//	Exit codes (the same in every m18 command; README.md has the table):
+//	  0  no regression
+//	  3  bad flags or input; the message names the file, field and fix
+//
+// what maps each code to the command's words for it; the words must keep
+// the shared meaning of the constants above.
+func ExitCodes(what map[int]string) string {
+	var b strings.Builder
+	b.WriteString("\nExit codes (the same in every m18 command; README.md has the table):\n")
+	codes := make([]int, 0, len(what))
+	for c := range what {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	for _, c := range codes {
+		fmt.Fprintf(&b, "  %-3d %s\n", c, what[c])
+	}
+	return b.String()
+}
 
 // NewFlagSet returns a flag set named name that returns its errors (rather
 // than exiting) and writes them, and its usage, to w. When a flag is not
@@ -91,7 +117,7 @@ func Suggest(fs *flag.FlagSet, name string) string {
 		if strings.HasPrefix(f.Name, name) {
 			prefixed = append(prefixed, f.Name)
 		}
-		if d := editDistance(name, f.Name); best == "" || d < bestD {
+		if d := tomlcheck.EditDistance(name, f.Name); best == "" || d < bestD {
 			best, bestD = f.Name, d
 		}
 	})
@@ -102,32 +128,6 @@ func Suggest(fs *flag.FlagSet, name string) string {
 		return best
 	}
 	return ""
-}
-
-// editDistance is the Damerau–Levenshtein distance (optimal string
-// alignment) of a and b, in bytes: a swap of neighbours counts one.
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
 }
 
 // Usage returns a function for fs.Usage that writes head, the flag
