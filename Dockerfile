@@ -18,9 +18,11 @@
 # in this image: the action builds from source instead. m18-probe finds no
 # `perf` here, so it reports hardware counters as unavailable.
 
-ARG GO_VERSION=1.26
-
-FROM golang:${GO_VERSION} AS build
+# Bases are pinned by digest, the tag kept beside it for the reader: the tag
+# says what the image is, the digest decides which image is used, and moving
+# to a newer one is a reviewed commit (docker buildx imagetools inspect
+# golang:1.26 prints the current digest).
+FROM golang:1.26@sha256:595c7847cff97c9a9e76f015083c481d26078f961c9c8dca3923132f51fe12f1 AS build
 WORKDIR /src
 # Modules first, so that source edits do not invalidate the download layer.
 COPY go.mod go.sum ./
@@ -31,7 +33,7 @@ RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w -X github.com/engram/m18-gate/internal/version.stamped=${VERSION}" \
       -o /out/ ./cmd/...
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:d093aa3e30dbadd3efe1310db061a14da60299baff8450a17fe0ccc514a16639
 COPY --from=build /out/ /usr/local/bin/
 # distroless's nonroot user (uid 65532); nothing here needs root.
 USER 65532:65532

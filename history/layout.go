@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -178,10 +179,22 @@ func sameCommit(a, b string) bool {
 // ParseResultPath decodes a path made by ResultPath.
 func ParseResultPath(p string) (Key, error) {
 	parts := strings.Split(p, "/")
-	if len(parts) != 6 || parts[0] != ResultsDir {
+	if len(parts) != 6 || parts[0] != ResultsDir || slices.Contains(parts, "") {
 		return Key{}, fmt.Errorf("path %q is not %s/<scenario>/<fingerprint>/<YYYY-MM>/<DD>/<file>.json", p, ResultsDir)
 	}
-	return parseResultFile(parts[1], parts[2], parts[5])
+	k, err := parseResultFile(parts[1], parts[2], parts[5])
+	if err != nil {
+		return k, err
+	}
+	// The month and day directories are the file's own time: a file filed
+	// elsewhere would be listed out of order.
+	if want := k.Start.Format("2006-01") + "/" + k.Start.Format("02"); parts[3]+"/"+parts[4] != want {
+		return Key{}, fmt.Errorf("path %q: the file's time says %s/, not %s/%s/", p, want, parts[3], parts[4])
+	}
+	if k.Commit == "" || k.RunID == "" {
+		return Key{}, fmt.Errorf("path %q: the file name lacks its commit or run id", p)
+	}
+	return k, nil
 }
 
 // parseResultFile decodes the parts of a result path.

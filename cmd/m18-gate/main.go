@@ -56,11 +56,12 @@ medians and the Hodges-Lehmann shift are worse than the threshold. Otherwise
 it is improved, unchanged (the whole confidence interval within the
 threshold) or inconclusive (with the reason and the runs that would settle it).
 
-Exit codes (as compare_m17_performance.sh):
-  0  no regression
-  1  internal regression (includes error-rate regressions)
-  2  competitive regression only
-  3  input or usage error (missing file, unreadable format, scenario mismatch,
+Exit codes (the same in every m18 command; README.md has the table; compare's
+are compare_m17_performance.sh's):
+  0  no regression (compare); done (calibrate, changepoints, scenarios)
+  1  internal regression, including error-rate regressions (compare)
+  2  competitive regression only (compare)
+  3  bad flags or input (missing file, unreadable format, scenario mismatch,
      different hardware fingerprints); the message names the file and field
 
 Example:
@@ -187,10 +188,29 @@ func parse(fs *flag.FlagSet, args []string, last **files) ([]string, error) {
 	}
 }
 
-func usageFor(fs *flag.FlagSet, synopsis, extra string) func() {
-	return cli.Usage(fs, "Usage: "+synopsis+"\n\n"+extra+"\nFlags:\n",
-		"\nExit codes: 0 no regression, 1 internal regression, 2 competitive regression, 3 input or usage error.\n")
+// usageFor is the --help of a subcommand: synopsis, text, flags and the
+// exit codes it uses.
+func usageFor(fs *flag.FlagSet, synopsis, extra string, codes map[int]string) func() {
+	return cli.Usage(fs, "Usage: "+synopsis+"\n\n"+extra+"\nFlags:\n", cli.ExitCodes(codes))
 }
+
+// The exit codes of each subcommand, in the words of its --help.
+var (
+	compareCodes = map[int]string{
+		cli.ExitOK:          "no regression (pass or inconclusive; --outcome tells them apart)",
+		cli.ExitFail:        "internal regression (includes error-rate regressions)",
+		cli.ExitCompetitive: "competitive regression only",
+		cli.ExitUsage:       "bad flags or input (missing file, unreadable format, scenario mismatch,\n      different hardware fingerprints); the message names the file and field",
+	}
+	calibrateCodes = map[int]string{
+		cli.ExitOK:    "calibrated (the table is printed, --output written)",
+		cli.ExitUsage: "bad flags or input (missing or unreadable A/A file, too few runs)",
+	}
+	changepointsCodes = map[int]string{
+		cli.ExitOK:    "searched; change points or none, the output says which",
+		cli.ExitUsage: "bad flags or input (missing or unreadable series file)",
+	}
+)
 
 func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("compare", stderr)
@@ -214,6 +234,8 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	allowMismatch := fs.Bool("allow-fingerprint-mismatch", false, "compare results from different hardware fingerprints (a warning instead of exit 3)")
 	output := fs.String("output", "", "write the verdict JSON to `FILE`")
 	markdown := fs.String("markdown", "", "write the Markdown table the PR comment uses to `FILE`")
+	outcome := fs.String("outcome", "", "write the one-word outcome to `FILE`: pass, regression, competitive-regression or\n"+
+		"inconclusive (no regression, but something could not be decided)")
 	resamples := fs.Int("resamples", gate.DefaultResamples, "bootstrap resamples for the confidence intervals")
 	seed := fs.Uint64("seed", gate.DefaultSeed, "bootstrap seed")
 	quiet := fs.Bool("quiet", false, "do not print the text table")
@@ -221,7 +243,7 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"Compares every (scenario, operation, metric) that base and head share, one value per run,\n"+
 			"writes the verdict and prints a table. Thresholds are in percent; --alpha is a probability.\n"+
 			"Flags override the config's [defaults]; the config's per-scenario and per-metric\n"+
-			"overrides still apply.\n")
+			"overrides still apply.\n", compareCodes)
 	rest, err := parse(fs, args, last)
 	if err != nil {
 		return cli.FlagError(err)
@@ -285,6 +307,11 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
+	if *outcome != "" {
+		if err := os.WriteFile(*outcome, []byte(render.Outcome(v)+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
 	if !*quiet {
 		if err := render.Text(stdout, v); err != nil {
 			return err
@@ -310,7 +337,7 @@ func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	output := fs.String("output", "", "write the calibration JSON to `FILE` (for compare --calibration)")
 	fs.Usage = usageFor(fs, "m18-gate calibrate --runs FILE... [--output calibration.json] [flags]",
 		"Measures the run-to-run noise of every (scenario, operation, metric) in A/A runs of one\n"+
-			"machine (median, MAD, robust CV) and the smallest change --n runs per side can detect.\n")
+			"machine (median, MAD, robust CV) and the smallest change --n runs per side can detect.\n", calibrateCodes)
 	rest, err := parse(fs, args, last)
 	if err != nil {
 		return cli.FlagError(err)
@@ -364,7 +391,7 @@ func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.Usage = usageFor(fs, "m18-gate changepoints --series FILE... [--metric M] [--operation O] [--json]",
 		"Finds change points in history with E-divisive means and a permutation test (as Apache\n"+
 			"Otava and MongoDB do). m18 results are ordered by run start; each contributes the median\n"+
-			"of its repetitions.\n")
+			"of its repetitions.\n", changepointsCodes)
 	rest, err := parse(fs, args, last)
 	if err != nil {
 		return cli.FlagError(err)

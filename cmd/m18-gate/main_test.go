@@ -150,3 +150,75 @@ func TestScenariosOfTier(t *testing.T) {
 		})
 	}
 }
+
+// TestSubcommandHelpShowsItsOwnExitCodes: calibrate and changepoints have
+// no regression to report, so their --help must not promise exit 1 or 2.
+func TestSubcommandHelpShowsItsOwnExitCodes(t *testing.T) {
+	tests := []struct {
+		cmd       string
+		want, not []string
+	}{
+		{"compare", []string{"0   no regression", "1   internal regression", "2   competitive regression", "3   bad flags"}, nil},
+		{"calibrate", []string{"0   calibrated", "3   bad flags"}, []string{"regression"}},
+		{"changepoints", []string{"0   searched", "3   bad flags"}, []string{"regression"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{tt.cmd, "--help"}, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			help := stdout.String() + stderr.String()
+			_, codes, ok := strings.Cut(help, "Exit codes")
+			if !ok {
+				t.Fatalf("no exit codes in --help:\n%s", help)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(codes, w) {
+					t.Errorf("exit codes lack %q:\n%s", w, codes)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(codes, w) {
+					t.Errorf("exit codes mention %q, which %s never exits for:\n%s", w, tt.cmd, codes)
+				}
+			}
+		})
+	}
+}
+
+// TestCompareOutcomeFile: --outcome writes the one word the action's
+// verdict output uses, which tells an inconclusive pass from a clean one.
+func TestCompareOutcomeFile(t *testing.T) {
+	dir := t.TempDir()
+	base := writeRuns(t, dir, "base", "aaaaaaaaaaaa", 0.2, 10, 1)
+	slow := writeRuns(t, dir, "slow", "aaaaaaaaaaaa", 0.3, 10, 3)
+	few := writeRuns(t, dir, "few", "aaaaaaaaaaaa", 0.2, 2, 5)
+	fewBase := writeRuns(t, dir, "fewbase", "aaaaaaaaaaaa", 0.2, 2, 6)
+	tests := []struct {
+		name       string
+		base, head string
+		code       int
+		want       string
+	}{
+		{"slower head", base, slow, 1, "regression"},
+		{"two runs a side cannot decide", fewBase, few, 0, "inconclusive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			outcome := filepath.Join(t.TempDir(), "outcome")
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"compare", "--quiet", "--base", tt.base, "--head", tt.head, "--outcome", outcome}, &stdout, &stderr)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", code, tt.code, stderr.String())
+			}
+			got, err := os.ReadFile(outcome)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.TrimSpace(string(got)) != tt.want {
+				t.Errorf("outcome %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -40,6 +40,33 @@ func Status(v *verdict.Verdict) string {
 	return StatusPass
 }
 
+// Output words: the one-word outcome the action's verdict output and
+// m18-gate compare --outcome give, in one spelling (lower case, words joined
+// by "-").
+const (
+	OutcomePass                  = "pass"
+	OutcomeRegression            = "regression"
+	OutcomeCompetitiveRegression = "competitive-regression"
+	// OutcomeInconclusive: no regression, but some comparison could not be
+	// decided, or nothing was compared.
+	OutcomeInconclusive = "inconclusive"
+)
+
+// Outcome is the one-word outcome of v for scripts: Status in the output
+// words, so that a passing verdict with inconclusive comparisons is
+// "inconclusive", never "pass".
+func Outcome(v *verdict.Verdict) string {
+	switch Status(v) {
+	case StatusRegression:
+		return OutcomeRegression
+	case StatusCompetitiveRegression:
+		return OutcomeCompetitiveRegression
+	case StatusInconclusive, StatusSkipped:
+		return OutcomeInconclusive
+	}
+	return OutcomePass
+}
+
 // Answer is the verdict's one-line answer in plain text: the gate's own
 // Summary.Answer when present (control characters removed), otherwise one
 // counted from the comparisons ("2 regressions · 14 unchanged · 1

@@ -77,12 +77,12 @@ const (
 
 // Values of the verdict output.
 const (
-	VerdictPass                  = "pass"
-	VerdictRegression            = "regression"
-	VerdictCompetitiveRegression = "competitive-regression"
+	VerdictPass                  = render.OutcomePass
+	VerdictRegression            = render.OutcomeRegression
+	VerdictCompetitiveRegression = render.OutcomeCompetitiveRegression
 	// VerdictInconclusive: no regression, but some comparison could not be
 	// decided, or nothing was compared.
-	VerdictInconclusive = "inconclusive"
+	VerdictInconclusive = render.OutcomeInconclusive
 	// VerdictError: the verdict could not be read (m18-report sets it
 	// before exiting with a usage error).
 	VerdictError = "error"
@@ -91,17 +91,7 @@ const (
 // VerdictOutput is the verdict output's value for v, which says what
 // happened: a passing verdict with inconclusive comparisons is
 // "inconclusive", not "pass".
-func VerdictOutput(v *verdict.Verdict) string {
-	switch render.Status(v) {
-	case render.StatusRegression:
-		return VerdictRegression
-	case render.StatusCompetitiveRegression:
-		return VerdictCompetitiveRegression
-	case render.StatusInconclusive, render.StatusSkipped:
-		return VerdictInconclusive
-	}
-	return VerdictPass
-}
+func VerdictOutput(v *verdict.Verdict) string { return render.Outcome(v) }
 
 // Reporter publishes verdicts to GitHub: a check run, a sticky comment, the
 // job summary, step outputs and annotations, and a Slack alert.

@@ -127,7 +127,7 @@ func TestActionInputsDocumented(t *testing.T) {
 func TestActionOutputs(t *testing.T) {
 	doc := loadYAML(t, filepath.Join(testenv.ModuleRoot(t), "action.yml"))
 	outputs := mapping(doc, "outputs")
-	for _, name := range []string{"verdict", "regressions", "result-path", "verdict-path"} {
+	for _, name := range []string{"verdict", "regressions", "result-path", "verdict-path", "check-run-id", "comment-url"} {
 		o := mapping(outputs, name)
 		if o == nil {
 			t.Errorf("output %q is missing", name)
@@ -135,6 +135,12 @@ func TestActionOutputs(t *testing.T) {
 		}
 		if d := mapping(o, "description"); d == nil || d.Value == "" {
 			t.Errorf("output %q has no description", name)
+		} else if name == "verdict" {
+			for _, w := range []string{"`pass`", "`regression`", "`competitive-regression`", "`inconclusive`", "`error`", "`no-baseline`"} {
+				if !strings.Contains(d.Value, w) {
+					t.Errorf("the verdict output's description does not list %s", w)
+				}
+			}
 		}
 		if v := mapping(o, "value"); v == nil || !strings.Contains(v.Value, "steps.") {
 			t.Errorf("output %q is not bound to a step output", name)
@@ -158,11 +164,13 @@ func TestActionSteps(t *testing.T) {
 		t.Fatal("action.yml has too few steps")
 	}
 	first := steps.Content[0]
-	if f := mapping(first, "if"); f == nil || !strings.Contains(f.Value, "pull_request_target") {
-		t.Errorf("the first step must refuse pull_request_target; its if: is %v", f)
+	if r := mapping(first, "run"); r == nil || !strings.Contains(r.Value, "guard.sh") {
+		t.Errorf("the first step must run guard.sh (refusing pull_request_target and forks on self-hosted runners)")
 	}
-	if r := mapping(first, "run"); r == nil || !strings.Contains(r.Value, "exit 1") || !strings.Contains(r.Value, "::error") {
-		t.Errorf("the first step must fail with an error annotation under pull_request_target")
+	for _, k := range []string{"M18_EVENT_NAME", "M18_RUNNER_ENVIRONMENT", "M18_HEAD_REPO_FORK"} {
+		if mapping(mapping(first, "env"), k) == nil {
+			t.Errorf("the first step does not pass %s to guard.sh", k)
+		}
 	}
 	script := regexp.MustCompile(`scripts/action/[a-z0-9_-]+\.sh`)
 	var order []string
@@ -196,7 +204,7 @@ func TestActionSteps(t *testing.T) {
 				t.Errorf("%s is not executable", m)
 			}
 		}
-		for _, bin := range []string{"m18-probe", "measure.sh", "gate.sh", "m18-report", "push.sh"} {
+		for _, bin := range []string{"m18-probe", "prepare.sh", "measure.sh", "baseline.sh", "gate.sh", "m18-report", "push.sh"} {
 			if strings.Contains(run.Value, bin) {
 				order = append(order, bin)
 			}
@@ -204,16 +212,17 @@ func TestActionSteps(t *testing.T) {
 	}
 	// The history push comes after the report, so that a refused push
 	// still leaves the verdict reported.
-	want := []string{"m18-probe", "measure.sh", "gate.sh", "m18-report", "push.sh"}
+	want := []string{"m18-probe", "prepare.sh", "measure.sh", "baseline.sh", "gate.sh", "m18-report", "push.sh"}
 	if !slices.Equal(order, want) {
 		t.Errorf("steps call %v, want them in the order %v", order, want)
 	}
-	// measure.sh runs m18-run and reads the baseline with m18-history;
-	// gate.sh runs m18-gate.
+	// measure.sh runs m18-run; baseline.sh reads the baseline with
+	// m18-history; gate.sh runs m18-gate.
 	for file, bins := range map[string][]string{
-		"scripts/action/measure.sh": {"m18-run ", "m18-history baseline"},
-		"scripts/action/gate.sh":    {"m18-gate\" \"${args[@]}\"", "compare"},
-		"scripts/action/push.sh":    {"m18-history\" push"},
+		"scripts/action/measure.sh":  {"m18-run ", "scrubbed bash -c \"$M18_BUILD_COMMAND\"", "scrubbed bash -c \"$M18_TARGET_COMMAND\""},
+		"scripts/action/baseline.sh": {"m18-history\" baseline"},
+		"scripts/action/gate.sh":     {"m18-gate\" \"${args[@]}\"", "compare"},
+		"scripts/action/push.sh":     {"m18-history\" push"},
 	} {
 		data, err := os.ReadFile(filepath.Join(root, file))
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/engram/m18-gate/internal/tomlcheck"
@@ -43,6 +44,29 @@ const (
 	// ExitInterrupted: stopped by SIGINT or SIGTERM (128 + 2).
 	ExitInterrupted = 130
 )
+
+// ExitCodes formats the exit codes a command uses for its --help, in code
+// order, under the heading every m18 command shares:
+//
+//	Exit codes (the same in every m18 command; README.md has the table):
+//	  0  no regression
+//	  3  bad flags or input; the message names the file, field and fix
+//
+// what maps each code to the command's words for it; the words must keep
+// the shared meaning of the constants above.
+func ExitCodes(what map[int]string) string {
+	var b strings.Builder
+	b.WriteString("\nExit codes (the same in every m18 command; README.md has the table):\n")
+	codes := make([]int, 0, len(what))
+	for c := range what {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	for _, c := range codes {
+		fmt.Fprintf(&b, "  %-3d %s\n", c, what[c])
+	}
+	return b.String()
+}
 
 // NewFlagSet returns a flag set named name that returns its errors (rather
 // than exiting) and writes them, and its usage, to w. When a flag is not

@@ -2,9 +2,11 @@ package load
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -30,6 +32,17 @@ func PreloadID(i uint64) string { return "m18-node-" + strconv.FormatUint(i, 10)
 // incomplete store (Engram's loadtest never preloaded at all).
 func preload(ctx context.Context, client *http.Client, p *plan, d Data) (*result.Preload, error) {
 	n := uint64(p.nodes)
+	held, err := inspectPreloaded(ctx, client, p, d, n)
+	if err != nil {
+		return nil, err
+	}
+	if held.complete {
+		p.progressf("preload: the target already holds this dataset (%d memories, %d nodes wanted); not storing it again\n", held.count, n)
+		if held.count > n {
+			p.progressf("preload: warning: %d memories more than num_nodes: earlier runs' stores stay in the target, so each run measures a bigger store; restart the target between runs\n", held.count-n)
+		}
+		return &result.Preload{Nodes: int(n)}, nil
+	}
 	var next, done, failed atomic.Uint64
 	var firstErr atomic.Value
 	start := time.Now()
@@ -96,6 +109,110 @@ func preload(ctx context.Context, client *http.Client, p *plan, d Data) (*result
 		return pl, fmt.Errorf("%w: %d of %d stores failed (first: %v); check the target's logs and that it accepts POST %s", ErrPreload, f, n, firstErr.Load(), RouteRemember)
 	}
 	return pl, nil
+}
+
+// preloaded is what the target held before preloading.
+type preloaded struct {
+	count    uint64 // memories in the dataset's spaces
+	complete bool   // the first and last node are this dataset's: nothing to store
+}
+
+// inspectPreloaded makes preloading idempotent: it asks the target how many
+// memories the dataset's spaces hold (GET /api/v1/spaces) and reads back
+// the first and the last preload node (GET /api/v1/memories/{id}).
+//
+//   - empty spaces: preload everything;
+//   - the first node is this dataset's and so is the last: nothing to store
+//     (complete);
+//   - the first node is this dataset's, the last missing: top up (the ids are
+//     deterministic, so storing them again replaces, never doubles);
+//   - memories present but the first node missing or different (another
+//     seed, another scenario, someone else's data): an ErrPreload error
+//     saying so, because measuring would mix two datasets.
+//
+// A target that does not answer these routes (a server without the
+// spaces API) is preloaded as before.
+func inspectPreloaded(ctx context.Context, client *http.Client, p *plan, d Data, n uint64) (preloaded, error) {
+	var held preloaded
+	if n == 0 {
+		return held, nil
+	}
+	spaces := map[string]bool{}
+	for i := uint64(0); i < min(n, 4096); i++ {
+		spaces[d.Space(i)] = true
+	}
+	var list struct {
+		Spaces []struct {
+			ID          string `json:"id"`
+			MemoryCount uint64 `json:"memory_count"`
+		} `json:"spaces"`
+	}
+	if ok := getJSON(ctx, client, p.base, "/api/v1/spaces", "", &list); !ok {
+		return held, nil
+	}
+	for _, sp := range list.Spaces {
+		if spaces[sp.ID] {
+			held.count += sp.MemoryCount
+		}
+	}
+	if held.count == 0 {
+		return held, nil
+	}
+	node := func(i uint64) (content string, found bool) {
+		var m struct {
+			Content string `json:"content"`
+		}
+		if !getJSON(ctx, client, p.base, "/api/v1/memories/"+url.PathEscape(PreloadID(i)), d.Space(i), &m) {
+			return "", false
+		}
+		return m.Content, true
+	}
+	first, found := node(0)
+	if !found || first != d.Content(0) {
+		what := fmt.Sprintf("no %s", PreloadID(0))
+		if found {
+			what = fmt.Sprintf("its %s is %q, this scenario's is %q: another seed or another scenario", PreloadID(0), clipText(first, 40), clipText(d.Content(0), 40))
+		}
+		return held, fmt.Errorf("%w: the target at %s already holds %d memories in memory space %q that are not this scenario's dataset (%s); "+
+			"restart the target (or give it an empty memory space) so that the run measures one dataset", ErrPreload, p.base.Redacted(), held.count, d.Space(0), what)
+	}
+	if last, found := node(n - 1); found && last == d.Content(n-1) && held.count >= n {
+		held.complete = true
+	}
+	return held, nil
+}
+
+// getJSON GETs path from the target (in memory space space when not "")
+// and decodes a 2xx JSON answer into v; false for anything else.
+func getJSON(ctx context.Context, client *http.Client, base *url.URL, path, space string, v any) bool {
+	u := *base
+	u.Path = joinPath(u.Path, path)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return false
+	}
+	if space != "" {
+		req.Header.Set("X-Memory-Space", space)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		return false
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v) == nil
+}
+
+// clipText cuts s to n runes for a message.
+func clipText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
 }
 
 func storeOnce(ctx context.Context, client *http.Client, target, space string, body []byte) error {

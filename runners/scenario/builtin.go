@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -66,19 +67,31 @@ func loadBuiltin(name string) (*Scenario, error) {
 
 // Load returns the scenario ref names: a built-in name (with or without
 // ".toml", e.g. "ci/fast_regression_check") or the path of a user's file.
-// A ref that contains a path separator and names an existing file is read
-// from disk even if a built-in has the same name; otherwise built-ins win,
-// then files. Parse's errors (Errors) pass through unchanged.
+//
+// A repository file never shadows a built-in silently: a ref that names
+// both a built-in and an existing file ("ci/smoke.toml" in a checkout that
+// has such a file) is an error that names both and the fix. A ref that
+// starts with "./", "../" or "/" is explicitly a file and always read from
+// disk; that is how to run a file that has a built-in's name. Parse's errors
+// (Errors) pass through unchanged.
 func Load(ref string) (*Scenario, error) {
 	if ref == "" {
 		return nil, errors.New("scenario: empty name; give a built-in name (see Builtins) or a file path")
 	}
-	if strings.ContainsAny(ref, `/\`) && isFile(ref) {
+	if explicitFile(ref) {
+		if !isFile(ref) {
+			return nil, fmt.Errorf("scenario %s: no such file", ref)
+		}
 		return loadFile(ref)
 	}
 	name := strings.TrimSuffix(path.Clean(strings.ReplaceAll(ref, `\`, "/")), ".toml")
 	if fs.ValidPath("builtin/"+name+".toml") && !strings.HasPrefix(name, "../") {
 		if _, err := fs.Stat(builtinFS, "builtin/"+name+".toml"); err == nil {
+			if isFile(ref) {
+				return nil, fmt.Errorf("scenario %s: names both the built-in scenario %q and the file %s in this directory; "+
+					"a file never replaces a built-in silently: write ./%s to run the file, or %s for the built-in and rename the file",
+					ref, name, ref, strings.TrimPrefix(ref, "./"), name)
+			}
 			return loadBuiltin(name)
 		}
 	}
@@ -92,6 +105,13 @@ func Load(ref string) (*Scenario, error) {
 	}
 	msg += "; built-ins: " + strings.Join(names, ", ")
 	return nil, errors.New(msg)
+}
+
+// explicitFile reports whether ref can only be a path: "./x", "../x",
+// "/x" (or with backslashes).
+func explicitFile(ref string) bool {
+	r := strings.ReplaceAll(ref, `\`, "/")
+	return strings.HasPrefix(r, "./") || strings.HasPrefix(r, "../") || strings.HasPrefix(r, "/") || filepath.IsAbs(ref)
 }
 
 func isFile(p string) bool {

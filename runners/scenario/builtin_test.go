@@ -129,7 +129,8 @@ func TestLoadRefs(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A file at a path that looks like a built-in name, relative to the
-	// working directory, wins only when the ref has a separator.
+	// working directory: the bare ref is ambiguous (an error), "./" runs the
+	// file.
 	shadow := filepath.Join(dir, "ci")
 	if err := os.MkdirAll(shadow, 0o755); err != nil {
 		t.Fatal(err)
@@ -148,8 +149,9 @@ func TestLoadRefs(t *testing.T) {
 		{"ci/fast_regression_check", "CI fast regression check", "ci/fast_regression_check"},
 		{"ci/fast_regression_check.toml", "CI fast regression check", "ci/fast_regression_check"},
 		{user, "user file", user},
-		{"ci/smoke.toml", "shadow", "ci/smoke.toml"},     // has a separator and exists: the file
-		{"m17_baseline", "M17 baseline", "m17_baseline"}, // no separator: the built-in
+		{"./ci/smoke.toml", "shadow", "./ci/smoke.toml"}, // explicitly the file
+		{"ci/smoke", "CI smoke", "ci/smoke"},             // no such file: the built-in
+		{"m17_baseline", "M17 baseline", "m17_baseline"}, // no such file: the built-in
 		{"./m17_baseline.toml", "cwd m17", "./m17_baseline.toml"},
 	} {
 		sc, err := Load(tc.ref)
@@ -160,6 +162,17 @@ func TestLoadRefs(t *testing.T) {
 		if sc.Name != tc.wantName || sc.Ref != tc.wantRef {
 			t.Errorf("Load(%q) = %q (Ref %q), want %q (Ref %q)", tc.ref, sc.Name, sc.Ref, tc.wantName, tc.wantRef)
 		}
+	}
+
+	// A repository file never shadows a built-in silently.
+	for _, ref := range []string{"ci/smoke.toml", "m17_baseline.toml"} {
+		_, err := Load(ref)
+		if err == nil || !strings.Contains(err.Error(), "names both the built-in scenario") || !strings.Contains(err.Error(), "./"+ref) {
+			t.Errorf("Load(%q) of a file with a built-in's name: %v, want an error naming ./%s", ref, err, ref)
+		}
+	}
+	if _, err := Load("./nope.toml"); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("Load of a missing explicit file: %v", err)
 	}
 
 	_, err := Load("ci/fast_regresion_check")

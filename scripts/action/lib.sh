@@ -48,3 +48,55 @@ slug() {
 is_bool() {
 	[ "$1" = true ] || [ "$1" = false ]
 }
+
+# scrub_names lists the variables build-command and target-command keep: what
+# compilers and toolchains need, the target's address, and the names in
+# M18_COMMAND_ENV (the command-env input). Nothing else: no GITHUB_TOKEN, no
+# ACTIONS_* runtime tokens, no GITHUB_ENV/GITHUB_OUTPUT/GITHUB_PATH files
+# through which a command could change later steps.
+scrub_names() {
+	printf '%s\n' PATH HOME USER LOGNAME SHELL LANG LANGUAGE LC_ALL LC_CTYPE TZ TERM TMPDIR \
+		CI RUNNER_OS RUNNER_ARCH RUNNER_TEMP \
+		GOPATH GOCACHE GOMODCACHE GOFLAGS GOPROXY GOSUMDB GOTOOLCHAIN GOROOT CGO_ENABLED \
+		CARGO_HOME RUSTUP_HOME RUSTFLAGS CARGO_TARGET_DIR CC CXX CFLAGS LDFLAGS PKG_CONFIG_PATH \
+		JAVA_HOME NODE_OPTIONS PYTHONPATH VIRTUAL_ENV \
+		M18_ENDPOINT M18_ADDR M18_PORT
+	local extra name
+	read -r -a extra <<<"$(printf '%s' "${M18_COMMAND_ENV:-}" | tr ',\n' '  ')"
+	for name in "${extra[@]}"; do
+		case "$name" in
+		'' | [0-9]* | *[!A-Za-z0-9_]*) die "input command-env names '$name'; want environment variable names separated by spaces or commas" ;;
+		GITHUB_TOKEN | ACTIONS_* | GITHUB_ENV | GITHUB_OUTPUT | GITHUB_PATH | GITHUB_STEP_SUMMARY | GITHUB_STATE)
+			die "input command-env names '$name'; it stays out of build-command and target-command, which run the pull request's code"
+			;;
+		esac
+		printf '%s\n' "$name"
+	done
+}
+
+# scrubbed CMD [ARGS...] runs CMD with only the variables of scrub_names
+# (env -i): the pull request's build and target never see the token.
+scrubbed() {
+	local -a keep=()
+	local name names
+	names=$(scrub_names) || exit $?
+	while IFS= read -r name; do
+		if [ -n "${!name+x}" ]; then keep+=("$name=${!name}"); fi
+	done <<<"$names"
+	env -i "${keep[@]}" "$@"
+}
+
+# with_git_token CMD [ARGS...] runs CMD (git) with GITHUB_TOKEN as an HTTP
+# header for $GITHUB_SERVER_URL only, and only over https, through git's
+# GIT_CONFIG_* environment (never on a command line, never in .git/config).
+with_git_token() {
+	local server=${GITHUB_SERVER_URL:-https://github.com}
+	if [ -z "${GITHUB_TOKEN:-}" ] || [ "${server#https://}" = "$server" ]; then
+		"$@"
+		return
+	fi
+	local auth
+	auth=$(printf 'x-access-token:%s' "$GITHUB_TOKEN" | base64 | tr -d '\n')
+	echo "::add-mask::$auth"
+	GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0="http.${server%/}/.extraheader" GIT_CONFIG_VALUE_0="AUTHORIZATION: basic $auth" "$@"
+}

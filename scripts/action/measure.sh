@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # measure.sh: runs the scenarios with m18-run and gathers the baseline.
 #
-#   ab mode:      the base commit is checked out beside the head (git
-#                 worktree), both are built, and each scenario runs
+#   ab mode:      the base commit, checked out beside the head by
+#                 prepare.sh (M18_BASE_DIR), and the head are built, and each scenario runs
 #                 base/head interleaved A B B A … one repetition per m18-run,
 #                 the target restarted for every run, so machine drift hits
 #                 both sides alike.
-#   history mode: the head runs its repetitions (one m18-run each); m18-history fetches the
-#                 stored results of the baseline commit (same scenario, same
-#                 hardware fingerprint) from the history branch.
+#   history mode: the head runs its repetitions (one m18-run each); the next
+#                 step (baseline.sh) fetches the stored baseline.
 #
-# Writes $M18_WORK/out/head/*.json and out/base/*.json (ab) or out/base/SCENARIO/
-# (history; a scenario without a baseline has its head results in
-# out/head-nobaseline/ instead), and sets the outputs result-path and (when no
-# scenario has a baseline) verdict=no-baseline.
+# This step runs the pull request's code and never holds the token:
+# build-command and target-command run through `scrubbed` (lib.sh), with an
+# environment of a few allow-listed variables.
+#
+# Writes $M18_WORK/out/head/*.json, out/base/*.json (ab) and
+# $M18_WORK/scenarios (one per line), and sets the output result-path.
 set -euo pipefail
 set -m # every background job gets its own process group: the target is stopped whole
 # shellcheck source=scripts/action/lib.sh
@@ -30,9 +31,8 @@ mkdir -p "$out/head" "$out/base" "$out/logs"
 
 # --- scenarios: the input, else the config's tier (m18-gate scenarios), else the CI default.
 read -r -a scenarios <<<"$(printf '%s' "${M18_SCENARIOS:-}" | tr ',\n' '  ')"
-config="${M18_CONFIG:-.github/m18-gate.toml}"
-case "$config" in /*) ;; *) config="$head_dir/$config" ;; esac
-if [ "${#scenarios[@]}" -eq 0 ] && [ -f "$config" ]; then
+config=${M18_POLICY:-} # prepare.sh: the base's policy file, or empty
+if [ "${#scenarios[@]}" -eq 0 ] && [ -n "$config" ] && [ -f "$config" ]; then
 	if listed=$(m18-gate scenarios --config "$config" --tier "${M18_TIER:-pr}" 2>"$out/logs/tier.err"); then
 		read -r -a scenarios <<<"$(printf '%s' "$listed" | tr ',\n' '  ')"
 	else
@@ -40,6 +40,7 @@ if [ "${#scenarios[@]}" -eq 0 ] && [ -f "$config" ]; then
 	fi
 fi
 if [ "${#scenarios[@]}" -eq 0 ]; then scenarios=(ci/fast_regression_check); fi
+printf '%s\n' "${scenarios[@]}" >"$work/scenarios"
 echo "m18-gate: scenarios: ${scenarios[*]}; mode $mode; $reps repetitions"
 
 # --- the target: a command to start, an endpoint, or the built-in one.
@@ -71,7 +72,7 @@ trap stop_target EXIT
 # start_target DIR LOG starts target-command in DIR and waits for health-url.
 start_target() {
 	if [ -z "${M18_TARGET_COMMAND:-}" ]; then return 0; fi
-	(cd "$1" && exec bash -c "$M18_TARGET_COMMAND") >>"$2" 2>&1 &
+	(cd "$1" && scrubbed bash -c "$M18_TARGET_COMMAND") >>"$2" 2>&1 &
 	target_pid=$!
 	local deadline=$((SECONDS + health_timeout))
 	until curl -fsS -o /dev/null --max-time 2 "$health" 2>/dev/null; do
@@ -113,36 +114,7 @@ run_one() {
 build() { # build DIR
 	if [ -z "${M18_BUILD_COMMAND:-}" ]; then return 0; fi
 	echo "m18-gate: building $1"
-	(cd "$1" && bash -c "$M18_BUILD_COMMAND") || die "build-command failed in $1"
-}
-
-# baseline SCENARIO SLUG HEAD [FINGERPRINT] fetches the stored results of
-# the baseline commit into out/base/SLUG (the fingerprint defaults to that
-# of the head result HEAD); without any, the head's results move to
-# out/head-nobaseline/ (recorded, not compared). Returns 0 when there is a
-# baseline.
-baseline() {
-	local scenario=$1 s=$2 rc=0 fp=() repo=${M18_HISTORY_REPO:-}
-	if [ -z "$repo" ]; then repo="${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:?}.git"; fi
-	if [ -n "${4:-}" ]; then fp=(--fingerprint "$4"); fi
-	m18-history baseline --repo "$repo" --branch "${M18_HISTORY_BRANCH:-m18-results}" \
-		--scenario "$scenario" "${fp[@]}" --commit "${M18_BASELINE_COMMIT:-$head_sha}" \
-		--source-repo "$head_dir" --head "$3" --n "$((2 * reps))" --out "$out/base/$s" 2>"$out/logs/baseline-$s.err" || rc=$?
-	case "$rc" in
-	0) return 0 ;;
-	4)
-		warn "$scenario: no baseline on branch ${M18_HISTORY_BRANCH:-m18-results}: $(cat "$out/logs/baseline-$s.err")"
-		summary "**m18-gate** — \`$s\`: no stored baseline for this hardware fingerprint; nothing compared (its results are still recorded on trusted events)."
-		rm -rf "${out:?}/base/$s"
-		mkdir -p "$out/head-nobaseline"
-		mv "$out/head/$s"-*.json "$out/head-nobaseline/" # recorded, not compared
-		return 1
-		;;
-	*)
-		cat "$out/logs/baseline-$s.err" >&2
-		die "$scenario: m18-history baseline failed with exit $rc"
-		;;
-	esac
+	(cd "$1" && scrubbed bash -c "$M18_BUILD_COMMAND") || die "build-command failed in $1"
 }
 
 head_sha=${GITHUB_SHA:-$(git -C "$head_dir" rev-parse HEAD 2>/dev/null || true)}
@@ -158,13 +130,7 @@ fi
 
 if [ "$mode" = ab ]; then
 	base_sha=${M18_BASE_SHA:?mode ab needs a base commit}
-	base_dir="$work/src-base"
-	if ! git -C "$head_dir" cat-file -e "$base_sha^{commit}" 2>/dev/null; then
-		git -C "$head_dir" fetch --no-tags --depth=1 origin "$base_sha" ||
-			die "cannot fetch the base commit $base_sha; check out with fetch-depth: 0 or give the job contents: read"
-	fi
-	git -C "$head_dir" worktree prune
-	git -C "$head_dir" worktree add --force --detach "$base_dir" "$base_sha" >/dev/null
+	base_dir=${M18_BASE_DIR:?mode ab needs the base checkout of prepare.sh}
 	build "$base_dir"
 	build "$head_dir"
 	for scenario in "${scenarios[@]}"; do
@@ -187,15 +153,12 @@ if [ "$mode" = ab ]; then
 fi
 
 # history mode: the head's runs (one m18-run each, the target restarted, as in
-# ab mode), then the stored baseline of the same scenario and fingerprint.
+# ab mode); baseline.sh then fetches the stored baseline.
 build "$head_dir"
-with_baseline=0
 for scenario in "${scenarios[@]}"; do
 	s=$(slug "$scenario")
 	for ((i = 0; i < reps; i++)); do
 		run_one head "$head_dir" "$head_sha" "$scenario" 1 "$out/head/$s-$i.json"
 	done
 	echo "m18-gate: $scenario: $reps runs done"
-	if baseline "$scenario" "$s" "$out/head/$s-0.json" "${M18_FINGERPRINT:?}"; then with_baseline=$((with_baseline + 1)); fi
 done
-if [ "$with_baseline" -eq 0 ]; then set_output verdict no-baseline; fi

@@ -63,6 +63,12 @@ if [ "$mode" = ab ]; then write=false; fi
 work="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/m18-gate"
 rm -rf "$work/out" "$work/src-base"
 mkdir -p "$work/out"
+# The pull request's number travels in the artifact for the reporting
+# workflow of fork pull requests, which verifies it before use.
+case "${M18_PR_NUMBER:-}" in
+'' | *[!0-9]*) ;;
+*) printf '%s\n' "$M18_PR_NUMBER" >"$work/out/pr" ;;
+esac
 
 set_output mode "$mode"
 set_output base-sha "$base_sha"

@@ -1,19 +1,18 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154 # scenarios, head_dir, out, run_args, reps and endpoint are measure.sh's
 # shard.sh: the sharded part of measure.sh, sourced by it when the input
-# shards is more than 1 (it uses measure.sh's scenarios, run_args, build and
-# baseline). One job of a matrix sends one shard of the load; the final job
-# merges the shards and fetches the baseline:
+# shards is more than 1 (it uses measure.sh's scenarios, run_args and build). One job of a matrix sends one shard of the load; the final job
+# merges the shards:
 #
 #   shard: I      (0 ≤ I < shards) this job's m18-run --shard I/N --start-at
 #                 T, every repetition on one shared timeline, against the
 #                 endpoint every shard shares; the document goes to
 #                 out/shard/ for the job's artifact. Output verdict=shard.
 #   shard: merge  m18-run merge of the documents in shard-dir into
-#                 out/head/SLUG-merged.json (a missing, late, interrupted
-#                 shard fails the job: a partial load is no sample), then the
-#                 baseline from the history branch as in history mode; the
-#                 action's Gate, Report and history steps take it from there.
+#                 out/head/SLUG-0.json (a missing, late, interrupted
+#                 shard fails the job: a partial load is no sample); the
+#                 action's Baseline, Gate, Report and history steps take it
+#                 from there as in history mode.
 #
 # See .github/ACTION.md, "Load beyond one runner".
 
@@ -36,18 +35,17 @@ merge)
 		die "no shard documents ($s-shard-*.json) in $dir: download the shard jobs' artifacts there first (actions/download-artifact with pattern and merge-multiple: true), or set shard-dir"
 	fi
 	rc=0
-	m18-run merge --output "$out/head/$s-merged.json" "${docs[@]}" >"$out/logs/merge.txt" 2>"$out/logs/merge.err" || rc=$?
+	m18-run merge --output "$out/head/$s-0.json" "${docs[@]}" >"$out/logs/merge.txt" 2>"$out/logs/merge.err" || rc=$?
 	cat "$out/logs/merge.txt"
 	case "$rc" in
 	0) ;;
 	4) warn "$scenario: $(cat "$out/logs/merge.err") — the merged result is written and compared, but it describes the generators as much as the target" ;;
 	*)
-		mv "$out/head/$s-merged.json.partial" "$out/logs/" 2>/dev/null || true
+		mv "$out/head/$s-0.json.partial" "$out/logs/" 2>/dev/null || true
 		die "$scenario: m18-run merge of ${#docs[@]} shard documents failed (exit $rc): $(cat "$out/logs/merge.err")"
 		;;
 	esac
 	summary "**m18-gate** — \`$s\`: ${#docs[@]} of $shards shards merged (HDR histograms merged, rates summed)."
-	if ! baseline "$scenario" "$s" "$out/head/$s-merged.json"; then set_output verdict no-baseline; fi
 	;;
 '' | *[!0-9]*)
 	die "input shard is '$shard'; with shards: $shards want this job's index 0…$((shards - 1)) (a matrix value) or 'merge' in the final job"
