@@ -18,6 +18,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	gseries "github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/history"
 	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/runners/result"
@@ -259,7 +260,8 @@ func series(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&fp, "fingerprint", "", "hardware fingerprint hash")
 	fs.StringVar(&op, "op", result.OpOverall, "operation ("+strings.Join(result.Operations, ", ")+", or overall)")
 	fs.StringVar(&metric, "metric", result.MetricP99, "metric ("+strings.Join(result.Metrics, ", ")+")")
-	fs.BoolVar(&asJSON, "json", false, "print JSON instead of tab-separated lines")
+	fs.BoolVar(&asJSON, "json", false, "print an m18.series/v1 document (one point per run: the median of its repetitions), the\n"+
+		"format m18-gate changepoints --series reads, instead of tab-separated lines")
 	if err := parse(fs, args, &rf); err != nil {
 		return err
 	}
@@ -273,20 +275,11 @@ func series(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	points, warns := snap.Series(scenario, fp, op, metric)
 	warn(stderr, warns)
 	if asJSON {
-		type row struct {
-			Start  time.Time `json:"start"`
-			Commit string    `json:"commit"`
-			RunID  string    `json:"run_id"`
-			Path   string    `json:"path"`
-			Values []float64 `json:"values"`
-		}
-		rows := []row{}
+		runs := make([]gseries.Run, 0, len(points))
 		for _, p := range points {
-			rows = append(rows, row{p.Start, p.CommitFull, p.RunID, p.Path, p.Values})
+			runs = append(runs, gseries.Run{Time: p.Start, Commit: p.CommitFull, RunID: p.RunID, Values: p.Values})
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return gseries.Encode(stdout, gseries.FromRuns(scenario, op, metric, runs))
 	}
 	fmt.Fprintf(stdout, "# start\tcommit\trun_id\t%s %s per repetition\n", op, metric)
 	for _, p := range points {

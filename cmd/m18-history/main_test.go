@@ -10,6 +10,7 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 
+	gseries "github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -18,7 +19,7 @@ func writeResult(t *testing.T, dir, run, commit string, start time.Time) string 
 	d := &result.Document{
 		Run: result.Run{Scenario: "ci/fast", RunID: run, Start: start, End: start.Add(time.Minute), Commit: commit, CommitTime: start.Add(-time.Hour),
 			Hardware: result.Fingerprint{Hash: "aaaaaaaaaaaa", CPUModel: "Test CPU", LogicalCores: 2}},
-		Repetitions: []result.Repetition{{Overall: result.OpStats{Count: 10, Latency: result.Latency{P99: 4.5}}}},
+		Repetitions: []result.Repetition{{Overall: result.OpStats{Count: 10, Latency: result.Latency{P50: 1.5, P99: 4.5}}}},
 	}
 	p := filepath.Join(dir, run+".json")
 	if err := result.WriteFile(p, d); err != nil {
@@ -78,6 +79,22 @@ func TestCLI(t *testing.T) {
 		if code != s.code || !strings.Contains(stdout+stderr, s.contains) {
 			t.Fatalf("m18-history %s: exit %d (want %d), output lacks %q?\nstdout:\n%s\nstderr:\n%s", strings.Join(s.args, " "), code, s.code, s.contains, stdout, stderr)
 		}
+	}
+	// series --json is the m18.series/v1 document m18-gate changepoints reads.
+	code, stdout, stderr := runCLI(t, "series", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "aaaaaaaaaaaa", "--metric", "p50", "--json")
+	if code != exitOK {
+		t.Fatalf("series --json: exit %d\n%s", code, stderr)
+	}
+	seriesFile := filepath.Join(in, "series.json")
+	if err := os.WriteFile(seriesFile, []byte(stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := gseries.Load([]string{seriesFile}, "", "")
+	if err != nil {
+		t.Fatalf("m18-gate changepoints cannot read series --json: %v\n%s", err, stdout)
+	}
+	if len(got) != 1 || got[0].Scenario != "ci/fast" || got[0].Metric != "p50" || got[0].Operation != "overall" || len(got[0].Points) != 2 {
+		t.Errorf("series --json read back as %+v", got)
 	}
 	files, err := os.ReadDir(out)
 	if err != nil || len(files) != 2 {
