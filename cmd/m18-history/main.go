@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +40,7 @@ Usage:
   m18-history baseline --repo R --scenario S --fingerprint F --commit SHA
                        [--source-repo DIR] [--commit-time T] [--n K] [--head RESULT.json] --out DIR
   m18-history series   --repo R --scenario S --fingerprint F [--op overall] [--metric p99] [--json]
+  m18-history series   --repo R --head RESULT.json [--metric p99] [--json]
   m18-history list     --repo R [--scenario S] [--fingerprint F] [--json]
   m18-history show     --repo R PATH
   m18-history prune    --repo R [--keep-days 180] [--keep-latest 10] [--force] [--dry-run]
@@ -253,20 +255,37 @@ func warn(stderr io.Writer, warns []error) {
 
 func series(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var rf remoteFlags
-	fs := newFlags("series", "series --repo R --scenario S --fingerprint F [--op overall] [--metric p99] [--json]", stderr, &rf)
+	fs := newFlags("series", "series --repo R (--scenario S --fingerprint F | --head RESULT.json) [--op overall] [--metric p99] [--json]", stderr, &rf)
 	var scenario, fp, op, metric string
 	var asJSON bool
 	fs.StringVar(&scenario, "scenario", "", "scenario")
 	fs.StringVar(&fp, "fingerprint", "", "hardware fingerprint hash")
 	fs.StringVar(&op, "op", result.OpOverall, "operation ("+strings.Join(result.Operations, ", ")+", or overall)")
 	fs.StringVar(&metric, "metric", result.MetricP99, "metric ("+strings.Join(result.Metrics, ", ")+")")
+	var head string
+	fs.StringVar(&head, "head", "", "a result `FILE` (a run or a task document) whose scenario and fingerprint fill --scenario and --fingerprint when omitted")
 	fs.BoolVar(&asJSON, "json", false, "print an m18.series/v1 document (one point per run: the median of its repetitions), the\n"+
 		"format m18-gate changepoints --series reads, instead of tab-separated lines")
 	if err := parse(fs, args, &rf); err != nil {
 		return err
 	}
+	if head != "" {
+		d, err := result.ReadFile(head)
+		if err != nil {
+			return fmt.Errorf("%w: --head: %v", history.ErrBadInput, err)
+		}
+		if scenario == "" {
+			scenario = d.Run.Scenario
+		}
+		if fp == "" {
+			fp = d.Run.Hardware.Hash
+		}
+	}
 	if scenario == "" || fp == "" {
-		return cli.Usagef("series needs --scenario and --fingerprint")
+		return cli.Usagef("series needs --scenario and --fingerprint (or --head RESULT.json)")
+	}
+	if !slices.Contains(result.Metrics, metric) {
+		return cli.Usagef("--metric %q: want one of %s", metric, strings.Join(result.Metrics, ", "))
 	}
 	snap, err := rf.remote(stderr).Open(ctx)
 	if err != nil {

@@ -67,6 +67,7 @@ func TestCLI(t *testing.T) {
 		{[]string{"baseline", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "bbbbbbbbbbbb", "--commit", commit, "--out", out}, exitNoBaseline, "aaaaaaaaaaaa"},
 		{[]string{"list", "--repo", repo}, exitOK, "ci/fast\taaaaaaaaaaaa"},
 		{[]string{"series", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "aaaaaaaaaaaa"}, exitOK, "\t4.5\n"},
+		{[]string{"series", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "aaaaaaaaaaaa", "--metric", "p42", "--json"}, exitBadInput, `--metric "p42"`},
 		{[]string{"show", "--repo", repo, "results/ci+fast/aaaaaaaaaaaa/" + start.Format("2006-01/02/2006-01-02T150405Z") + "_abababababab_r1.json"}, exitOK, `"run_id": "r1"`},
 		{[]string{"accept", "--repo", repo, "--scenario", "ci/fast", "--reason", "intended", "--commit", commit}, exitOK, "recorded accepted/ci+fast/all-fingerprints/"},
 		{[]string{"accept", "--repo", repo, "--scenario", "ci/fast"}, exitBadInput, "--reason"},
@@ -81,7 +82,8 @@ func TestCLI(t *testing.T) {
 		}
 	}
 	// series --json is the m18.series/v1 document m18-gate changepoints reads.
-	code, stdout, stderr := runCLI(t, "series", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "aaaaaaaaaaaa", "--metric", "p50", "--json")
+	// --head takes the scenario and fingerprint from a result document.
+	code, stdout, stderr := runCLI(t, "series", "--repo", repo, "--head", f1, "--metric", "p50", "--json")
 	if code != exitOK {
 		t.Fatalf("series --json: exit %d\n%s", code, stderr)
 	}

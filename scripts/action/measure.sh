@@ -28,11 +28,15 @@ reps=${M18_REPETITIONS:-10}
 export PATH="$bin:$PATH"
 mkdir -p "$out/head" "$out/base" "$out/logs"
 
-# --- scenarios: the input, else the config's tier (m18-gate scenarios), else the CI default.
+# --- scenarios: the input, else the config's tier (m18-gate scenarios), else
+# the CI default; none when the tasks input is given without scenarios.
 read -r -a scenarios <<<"$(printf '%s' "${M18_SCENARIOS:-}" | tr ',\n' '  ')"
+read -r -a task_ids <<<"$(printf '%s' "${M18_TASKS:-}" | tr ',\n' '  ')"
+tasks_only=false
+if [ "${#scenarios[@]}" -eq 0 ] && [ "${#task_ids[@]}" -gt 0 ]; then tasks_only=true; fi
 config="${M18_CONFIG:-.github/m18-gate.toml}"
 case "$config" in /*) ;; *) config="$head_dir/$config" ;; esac
-if [ "${#scenarios[@]}" -eq 0 ] && [ -f "$config" ]; then
+if [ "${#scenarios[@]}" -eq 0 ] && [ "$tasks_only" = false ] && [ -f "$config" ]; then
 	if listed=$(m18-gate scenarios --config "$config" --tier "${M18_TIER:-pr}" 2>"$out/logs/tier.err"); then
 		read -r -a scenarios <<<"$(printf '%s' "$listed" | tr ',\n' '  ')"
 	else
@@ -40,7 +44,11 @@ if [ "${#scenarios[@]}" -eq 0 ] && [ -f "$config" ]; then
 	fi
 fi
 if [ "${#scenarios[@]}" -eq 0 ]; then scenarios=(ci/fast_regression_check); fi
-echo "m18-gate: scenarios: ${scenarios[*]}; mode $mode; $reps repetitions"
+if [ "$tasks_only" = true ]; then
+	echo "m18-gate: no scenarios to measure; tasks ${task_ids[*]} run next"
+else
+	echo "m18-gate: scenarios: ${scenarios[*]}; mode $mode; $reps repetitions"
+fi
 
 # --- the target: a command to start, an endpoint, or the built-in one.
 endpoint=${M18_ENDPOINT:-}
@@ -118,6 +126,11 @@ build() { # build DIR
 
 head_sha=${GITHUB_SHA:-$(git -C "$head_dir" rev-parse HEAD 2>/dev/null || true)}
 set_output result-path "$out/head"
+
+if [ "$tasks_only" = true ]; then
+	build "$head_dir" # what task-target-command starts
+	exit 0
+fi
 
 if [ "$mode" = ab ]; then
 	base_sha=${M18_BASE_SHA:?mode ab needs a base commit}
