@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -35,18 +36,43 @@ func ReadCriteria(paths []string) ([]verdict.Criterion, error) {
 	return out, nil
 }
 
-// Criteria returns the criteria of one task document: one per check of its
-// validation section, with the measured value and the limit it was held to.
+// Criteria returns the criteria of one task document, each with the
+// measured value and the limit it was held to: the checks of the task's
+// section (tasks.ID.checks), then those of its validation section that the
+// task section does not already name (some tasks keep their checks only
+// there).
 func Criteria(d *result.Document) ([]verdict.Criterion, error) {
 	if len(d.Tasks) == 0 {
 		return nil, fmt.Errorf("not a task document: no \"tasks\" section (m18-run task ID writes one; plain m18-run results are compared with m18-gate compare)")
 	}
 	ids := slices.Sorted(maps.Keys(d.Tasks))
-	if d.Validation == nil || len(d.Validation.Checks) == 0 {
-		return nil, fmt.Errorf("task %s: \"validation.checks\" is empty: the task measured no criterion (an interrupted run?)", strings.Join(ids, ", "))
+	var checks []result.Check
+	for _, id := range ids {
+		// The section's type is the task's own; its checks share one shape.
+		data, err := json.Marshal(d.Tasks[id])
+		if err != nil {
+			return nil, fmt.Errorf("tasks.%s: %w", id, err)
+		}
+		var sec struct {
+			Checks []result.Check `json:"checks"`
+		}
+		if err := json.Unmarshal(data, &sec); err != nil {
+			return nil, fmt.Errorf("tasks.%s.checks: %w", id, err)
+		}
+		checks = append(checks, sec.Checks...)
 	}
-	out := make([]verdict.Criterion, 0, len(d.Validation.Checks))
-	for _, c := range d.Validation.Checks {
+	if d.Validation != nil {
+		for _, c := range d.Validation.Checks {
+			if !slices.ContainsFunc(checks, func(o result.Check) bool { return o.Name == c.Name }) {
+				checks = append(checks, c)
+			}
+		}
+	}
+	if len(checks) == 0 {
+		return nil, fmt.Errorf("task %s: no checks in \"tasks.%s.checks\" or \"validation.checks\": the task measured no criterion (an interrupted run?)", strings.Join(ids, ", "), ids[0])
+	}
+	out := make([]verdict.Criterion, 0, len(checks))
+	for _, c := range checks {
 		out = append(out, verdict.Criterion{
 			Task: strings.Join(ids, ","), Scenario: d.Run.Scenario, Name: c.Name,
 			Measured: c.Measured, Limit: c.Expected, Passed: c.Passed, Message: c.Message,

@@ -39,7 +39,14 @@ func TestCriteria(t *testing.T) {
 	write(soak, taskDoc("002",
 		result.Check{Name: "002/rss_slope_mib_per_h", Measured: 42.5, Expected: 10, Passed: false, Message: "002/rss_slope_mib_per_h FAILED: measured 42.5 MiB/h, expected ≤ 10 MiB/h"},
 		result.Check{Name: "002/error_rate", Measured: 0, Expected: 0.01, Passed: true, Message: "002/error_rate ok: measured 0, expected ≤ 0.01"}))
-	write(tails, taskDoc("006", result.Check{Name: "p99.9_ms", Measured: 31, Expected: 50, Passed: true, Message: "p99.9_ms ok: measured 31 ms, expected ≤ 50 ms"}))
+	// Task 006 keeps its checks in its section; its validation holds the
+	// scenario's own error-rate check, under a name the section also has.
+	tailsDoc := taskDoc("006", result.Check{Name: "error_rate", Measured: 0, Expected: 0.05, Passed: true})
+	tailsDoc.Tasks["006"] = map[string]any{"checks": []result.Check{
+		{Name: "p99.9_ms", Measured: 31, Expected: 50, Passed: true, Message: "p99.9_ms ok: measured 31 ms, expected ≤ 50 ms"},
+		{Name: "error_rate", Measured: 0, Expected: 0.01, Passed: true, Message: "error_rate ok: measured 0, expected ≤ 0.01"},
+	}}
+	write(tails, tailsDoc)
 	plainDoc := taskDoc("006")
 	plainDoc.Tasks = nil
 	write(plain, plainDoc)
@@ -51,10 +58,10 @@ func TestCriteria(t *testing.T) {
 		failed, met   int
 		answer, table string
 	}{
-		{"a failed criterion fails the verdict", []string{tails, soak}, verdict.OutcomeRegression, 1, 2,
-			"1 criterion failed · 2 criteria met", "| 002 | 002/rss\\_slope\\_mib\\_per\\_h | 42.5 | 10 | **failed** | measured 42.5 MiB/h, expected ≤ 10 MiB/h |"},
-		{"every criterion met passes", []string{tails}, verdict.OutcomePass, 0, 1,
-			"no regression · 1 criterion met", "| 006 | p99.9\\_ms | 31 | 50 | met | measured 31 ms, expected ≤ 50 ms |"},
+		{"a failed criterion fails the verdict", []string{tails, soak}, verdict.OutcomeRegression, 1, 3,
+			"1 criterion failed · 3 criteria met", "| 002 | 002/rss\\_slope\\_mib\\_per\\_h | 42.5 | 10 | **failed** | measured 42.5 MiB/h, expected ≤ 10 MiB/h |"},
+		{"every criterion met passes", []string{tails}, verdict.OutcomePass, 0, 2,
+			"no regression · 2 criteria met", "| 006 | error\\_rate | 0 | 0.01 | met | measured 0, expected ≤ 0.01 |"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +97,10 @@ func TestCriteria(t *testing.T) {
 	// Failed first, each with its measured value, its limit and its file.
 	if c := crit[0]; c.Task != "002" || c.Scenario != "tasks/002_x" || c.Measured != 42.5 || c.Limit != 10 || c.Passed || c.File != soak {
 		t.Errorf("criterion %+v", c)
+	}
+	crit, err = ReadCriteria([]string{tails})
+	if err != nil || len(crit) != 2 || crit[1].Name != "error_rate" || crit[1].Limit != 0.01 {
+		t.Errorf("task 006 criteria: %+v, %v; want the section's two checks (error_rate with limit 0.01), the validation's duplicate dropped", crit, err)
 	}
 	if _, err := ReadCriteria([]string{plain}); err == nil || !strings.Contains(err.Error(), "plain.json: not a task document") {
 		t.Errorf("a plain result: %v", err)

@@ -249,5 +249,202 @@ func probeFingerprint(t *testing.T) string {
 	return fp.Hash
 }
 
-// ensure the verdict package stays linked for the end-to-end test below.
-var _ = verdict.SchemaVersion
+// nightlyLeg is the leg of .github/workflows/nightly.yml the end-to-end
+// test runs: the tails suite, task 006 (about 35 s at the pr budget).
+var nightlyLeg = []string{"--matrix", "suite:tails", "--matrix", "arch:x64"}
+
+// TestNightlyEndToEnd runs .github/workflows/nightly.yml with nektos/act
+// on this machine, as a workflow_dispatch with budget pr would on a tier2
+// runner, against a bare history repository (the repository variable
+// M18_HISTORY_REPO) whose task 006 history holds a planted step change:
+//
+//   - the task runs through the action's tasks input, its criteria reach
+//     the verdict (measured value and limit) and the check run;
+//   - its document is written to the history branch, under this commit;
+//   - the change-point step finds the planted step among the newest
+//     points and alerts Slack, whose payload a local receiver captures.
+//
+// Only the tails leg on x64 runs (act --matrix); the repository under test
+// is a fresh commit of this module's files.
+func TestNightlyEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run of the nightly workflow with act: skipped with -short")
+	}
+	if os.Getenv(SkipE2EEnv) != "" {
+		t.Skipf("%s is set", SkipE2EEnv)
+	}
+	actBin, err := exec.LookPath("act")
+	if err != nil {
+		t.Skip("act is not on PATH (go install github.com/nektos/act@v0.2.89; .ci/run does): the end-to-end run of the nightly workflow is skipped")
+	}
+	for _, tool := range []string{"git", "bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not on PATH", tool)
+		}
+	}
+	w := &e2e{t: t, root: testenv.ModuleRoot(t), tmp: t.TempDir(), token: "ghs_e2eToken123", act: actBin, commits: map[string]string{}}
+	w.artifacts = filepath.Join(w.tmp, "artifacts")
+	w.startFakeGitHub()
+	w.writeStubs()
+	bin := filepath.Join(w.tmp, "bin")
+	testenv.Build(t, bin+"/", "./cmd/m18-history")
+	w.bare = filepath.Join(w.tmp, "history.git")
+	w.git(w.tmp, "init", "-q", "--bare", w.bare)
+	step := stepChange{Scenario: "tasks/006_tails_pr", Fingerprint: probeFingerprint(t), Before: 12, After: 6, Low: 2, High: 40}
+	step.plant(t, bin, w.bare)
+	w.copyModule()
+	slack := newSlackReceiver(t)
+
+	event := filepath.Join(w.tmp, "workflow_dispatch.json")
+	writeFile(t, event, `{"inputs": {"budget": "pr"}, "ref": "refs/heads/main",
+  "repository": {"name": "m18-gate", "full_name": "engram/m18-gate", "default_branch": "main", "owner": {"login": "engram"}}}`)
+	args := append([]string{"workflow_dispatch",
+		"-W", ".github/workflows/nightly.yml", "-j", "tier2",
+		"-e", event, "--input", "budget=pr",
+		"-P", "self-hosted=-self-hosted",
+		"--action-cache-path", filepath.Join(w.tmp, "act-cache"),
+		"--no-cache-server",
+		"-s", "GITHUB_TOKEN=" + w.token,
+		"-s", "M18_SLACK_WEBHOOK=" + slack.URL,
+		"--var", "M18_HISTORY_REPO=" + w.bare,
+		"--env", "GITHUB_API_URL=" + w.api,
+		"--env", "M18_E2E_ARTIFACTS=" + w.artifacts,
+	}, nightlyLeg...)
+	args = append(args, w.localActions(t)...)
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GOTOOLCHAIN"} {
+		if v := goEnv(k); v != "" {
+			args = append(args, "--env", k+"="+v)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, w.act, args...)
+	cmd.Dir = w.repo
+	cmd.WaitDelay = 10 * time.Second
+	start := time.Now()
+	outb, actErr := cmd.CombinedOutput()
+	out := string(outb)
+	os.WriteFile(filepath.Join(w.tmp, "act-nightly.log"), outb, 0o644)
+	t.Logf("act workflow_dispatch nightly (tails, budget pr): %s, exit %v", time.Since(start).Round(time.Second), actErr)
+	if ctx.Err() != nil {
+		t.Fatalf("act did not finish in time\n%s", tail(out, 80))
+	}
+	if !strings.Contains(out, "m18-gate: tasks 006 at budget pr") {
+		t.Fatalf("the action did not run task 006 at budget pr\n%s", tail(out, 80))
+	}
+
+	// The verdict holds the task's criteria; a failed one fails the job
+	// and the check run, as a regression would.
+	v, err := verdict.ReadFile(filepath.Join(w.artifacts, "m18-nightly-tails-x64", "verdict.json"))
+	if err != nil {
+		t.Fatalf("no verdict in the artifact: %v\n%s", err, tail(out, 80))
+	}
+	failed := 0
+	var tailCrit *verdict.Criterion
+	for i, c := range v.Criteria {
+		if c.Task != "006" || c.Scenario != step.Scenario {
+			t.Errorf("criterion %+v: want task 006 of %s", c, step.Scenario)
+		}
+		if !c.Passed {
+			failed++
+			t.Logf("criterion failed on this machine: %s", c.Message)
+		}
+		if c.Name == "p99.9_ms" {
+			tailCrit = &v.Criteria[i]
+		}
+	}
+	if tailCrit == nil || tailCrit.Measured <= 0 || tailCrit.Limit <= 0 {
+		t.Errorf("no p99.9_ms criterion with a measured value and a limit in %+v", v.Criteria)
+	}
+	wantOutcome, wantConclusion := verdict.OutcomePass, "success"
+	if failed > 0 {
+		wantOutcome, wantConclusion = verdict.OutcomeRegression, "failure"
+	}
+	if v.Summary.Outcome != wantOutcome || (actErr != nil) != (failed > 0) {
+		t.Errorf("%d criteria failed: outcome %s (want %s), act exit %v\n%s", failed, v.Summary.Outcome, wantOutcome, actErr, tail(out, 60))
+	}
+	if got := w.checkConclusion(t, w.commits["main"]); got != wantConclusion {
+		t.Errorf("check run conclusion %q, want %q", got, wantConclusion)
+	}
+
+	// The task document is on the history branch, under this commit.
+	var stored []string
+	for _, f := range w.historyFiles(t) {
+		if strings.HasPrefix(f, "results/tasks+006_tails_pr/"+step.Fingerprint+"/") && strings.Contains(f, w.commits["main"][:12]) {
+			stored = append(stored, f)
+		}
+	}
+	if len(stored) != 1 {
+		t.Errorf("history holds %d task 006 documents of commit %.12s, want 1: %v", len(stored), w.commits["main"], w.historyFiles(t))
+	}
+
+	// The change point among the newest runs reached Slack.
+	want := changePointLine(step)
+	var alert string
+	for _, p := range slack.payloads() {
+		if strings.Contains(p, "CHANGE POINT") {
+			alert = p
+		}
+	}
+	if alert == "" || !want.MatchString(alert) || !strings.Contains(alert, "engram/m18-gate @ "+w.commits["main"][:12]) {
+		t.Errorf("Slack payloads %q: want a change-point alert matching %s for engram/m18-gate @ %.12s\n%s", slack.payloads(), want, w.commits["main"], tail(out, 60))
+	}
+	if strings.Contains(out, slack.URL) || strings.Contains(out, "e2eSecretHook") {
+		t.Error("the webhook URL appears in the job's log")
+	}
+}
+
+// copyModule commits this module's files (tracked and new, not ignored) as
+// the first commit of main in a fresh repository, the one act runs in.
+func (w *e2e) copyModule() {
+	t := w.t
+	list := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	list.Dir = w.root
+	names, err := list.Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	w.repo = filepath.Join(w.tmp, "m18-gate")
+	for _, name := range strings.Split(strings.TrimRight(string(names), "\x00"), "\x00") {
+		src := filepath.Join(w.root, name)
+		fi, err := os.Lstat(src)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue // deleted in the worktree, or a symlink
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(w.repo, name)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, fi.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.git(w.tmp, "init", "-q", "-b", "main", w.repo)
+	w.git(w.repo, "config", "user.email", "dev@example.com")
+	w.git(w.repo, "config", "user.name", "dev")
+	w.git(w.repo, "config", "commit.gpgsign", "false")
+	w.git(w.repo, "remote", "add", "origin", "https://github.com/engram/m18-gate.git")
+	w.commit("main", "the action under test")
+}
+
+// localActions maps the remote actions action.yml uses (whatever their
+// pins) to the stand-ins of writeStubs, for act --local-repository.
+func (w *e2e) localActions(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(w.root, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var args []string
+	for _, m := range regexp.MustCompile(`uses:\s*(actions/(setup-go|upload-artifact)@[^\s#]+)`).FindAllStringSubmatch(string(data), -1) {
+		args = append(args, "--local-repository", m[1]+"="+filepath.Join(w.stubs, m[2]))
+	}
+	if len(args) != 4 {
+		t.Fatalf("action.yml: found %d of the 2 remote actions the stand-ins replace (setup-go, upload-artifact)", len(args)/2)
+	}
+	return args
+}
