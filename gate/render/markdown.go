@@ -379,8 +379,8 @@ func hardware(v *verdict.Verdict) string {
 	switch {
 	case b == "" && h == "":
 		return ""
-	case b == h:
-		return "**Hardware**: " + h
+	case b == h, b == "" && len(v.Comparisons) == 0:
+		return "**Hardware**: " + h // one side (task criteria only)
 	}
 	return "**Hardware**: base " + or(b, "unknown") + "; head " + or(h, "unknown")
 }

@@ -185,7 +185,9 @@ func TestChangePointsScript(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
+		t.Logf("step output:\n%s", out)
 		got := slack.payloads()
+		t.Logf("Slack payloads: %q", got)
 		if len(got) != 1 {
 			t.Fatalf("%d Slack payloads, want 1: %q\n%s", len(got), got, out)
 		}
