@@ -24,7 +24,9 @@ import (
 	"github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/gate/stats"
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/atomicfile"
 	"github.com/engram/m18-gate/internal/cli"
+	"github.com/engram/m18-gate/runners/result"
 )
 
 // Exit codes, as compare_m17_performance.sh.
@@ -40,7 +42,8 @@ const usage = `m18-gate decides whether a change regressed performance.
 Usage:
   m18-gate compare --base FILE... --head FILE... [flags]
   m18-gate calibrate --runs FILE... [--output calibration.json] [flags]
-  m18-gate changepoints --series FILE... [--metric M] [--operation O] [--json]
+  m18-gate changepoints --series FILE... [--metric M] [--operation O] [--json] [--output FILE]
+  m18-gate criteria --results TASK.json... [--verdict verdict.json] --output FILE [--markdown FILE]
   m18-gate scenarios --config FILE --tier T    the scenarios of a tier, one per line
   m18-gate version
 
@@ -81,6 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Usage: usage,
 		Commands: map[string]cli.Command{
 			"compare": compare, "calibrate": calibrate, "changepoints": changepoints, "scenarios": scenarios,
+			"criteria": criteria,
 		},
 		Exit: exitCode,
 	}
@@ -205,6 +209,12 @@ var (
 	calibrateCodes = map[int]string{
 		cli.ExitOK:    "calibrated (the table is printed, --output written)",
 		cli.ExitUsage: "bad flags or input (missing or unreadable A/A file, too few runs)",
+	}
+	criteriaCodes = map[int]string{
+		cli.ExitOK:          "every criterion met (and the --verdict given had no regression)",
+		cli.ExitFail:        "a criterion failed, or the --verdict given holds an internal regression",
+		cli.ExitCompetitive: "the --verdict given holds only competitive regressions",
+		cli.ExitUsage:       "bad flags or input (missing file, not a task document)",
 	}
 	changepointsCodes = map[int]string{
 		cli.ExitOK:    "searched; change points or none, the output says which",
@@ -388,10 +398,14 @@ func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	minSize := fs.Int("min-size", 4, "smallest segment, in points")
 	seed := fs.Uint64("seed", 1, "permutation seed")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	fs.Usage = usageFor(fs, "m18-gate changepoints --series FILE... [--metric M] [--operation O] [--json]",
+	output := fs.String("output", "", "also write the analysis as JSON to `FILE` (what m18-report --changepoints reads)")
+	recent := fs.Int("recent", 7, "mark change points whose new segment starts among the newest `N` points as new (\"recent\": true)")
+	fs.Usage = usageFor(fs, "m18-gate changepoints --series FILE... [--metric M] [--operation O] [--recent N] [--json] [--output FILE]",
 		"Finds change points in history with E-divisive means and a permutation test (as Apache\n"+
 			"Otava and MongoDB do). m18 results are ordered by run start; each contributes the median\n"+
-			"of its repetitions.\n", changepointsCodes)
+			"of its repetitions. m18.series/v1 files come from m18-history series --json.\n"+
+			"Change points among the newest --recent points are marked new: those are what a nightly\n"+
+			"job alerts about (m18-report --changepoints FILE --slack).\n", changepointsCodes)
 	rest, err := parse(fs, args, last)
 	if err != nil {
 		return cli.FlagError(err)
@@ -406,17 +420,91 @@ func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	if *recent < 0 {
+		return cli.Usagef("--recent %d: want a number of points ≥ 0", *recent)
+	}
 	res := series.ChangePoints(s, stats.EDivisiveOptions{Alpha: *alpha, Permutations: *permutations, MinSize: *minSize, Seed: *seed})
+	series.MarkRecent(res, *recent)
+	if *output != "" {
+		data, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(*output, append(data, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		return enc.Encode(res)
+	}
+	return series.WriteText(stdout, res)
+}
+
+// criteria turns the checks of M18 task documents into verdict entries.
+func criteria(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("criteria", stderr)
+	ff, last := multiFiles(1)
+	results := ff[0]
+	fs.Var(results, "results", "task result `FILE` from m18-run task (repeat, or list several after the flag)")
+	verdictIn := fs.String("verdict", "", "add to this verdict `FILE` (from m18-gate compare) instead of starting an empty one; may equal --output")
+	output := fs.String("output", "", "write the verdict JSON to `FILE`")
+	markdown := fs.String("markdown", "", "write the Markdown the PR comment and check run use to `FILE`")
+	quiet := fs.Bool("quiet", false, "do not print the text table")
+	fs.Usage = usageFor(fs, "m18-gate criteria --results TASK.json... [--verdict verdict.json] [--output FILE] [--markdown FILE]",
+		"Reads the success criteria of M18 task documents (m18-run task ID --output TASK.json:\n"+
+			"the checks of the task, each a measured value against a limit) into the verdict's\n"+
+			"\"criteria\" list. A failed criterion fails the verdict as an internal regression does\n"+
+			"(exit 1); m18-report shows the criteria in the check run, the PR comment and Slack.\n", criteriaCodes)
+	rest, err := parse(fs, args, last)
+	if err != nil {
+		return cli.FlagError(err)
+	}
+	if len(rest) > 0 {
+		return cli.Usagef("unexpected argument %q (files go after --results)", rest[0])
+	}
+	if len(results.names) == 0 {
+		return cli.Usagef("criteria needs --results TASK.json... (m18-run task writes them)")
+	}
+	crit, err := gate.ReadCriteria(results.names)
+	if err != nil {
+		return err
+	}
+	var v *verdict.Verdict
+	if *verdictIn != "" {
+		if v, err = verdict.ReadFile(*verdictIn); err != nil {
 			return err
 		}
-		return nil
+	} else {
+		v = gate.NewVerdict()
+		v.Head.Files = results.names
+		if d, err := result.ReadFile(results.names[0]); err == nil {
+			v.Head.Commit, v.Head.Ref, v.Head.Fingerprint = d.Run.Commit, d.Run.Ref, d.Run.Hardware.Hash
+		}
 	}
-	if err := series.WriteText(stdout, res); err != nil {
-		return err
+	gate.AddCriteria(v, crit)
+	if *markdown != "" {
+		v.Markdown = render.Markdown(v, render.Options{})
+		if err := atomicfile.Write(*markdown, []byte(v.Markdown), 0o644); err != nil {
+			return err
+		}
+	}
+	if *output != "" {
+		if err := verdict.WriteFile(*output, v); err != nil {
+			return err
+		}
+	}
+	if !*quiet {
+		if err := render.Text(stdout, v); err != nil {
+			return err
+		}
+	}
+	switch v.Summary.Outcome {
+	case verdict.OutcomeRegression:
+		return fmt.Errorf("%w: %s", errRegression, v.Summary.Answer)
+	case verdict.OutcomeCompetitiveRegression:
+		return fmt.Errorf("%w: %s", errCompetitive, v.Summary.Answer)
 	}
 	return nil
 }

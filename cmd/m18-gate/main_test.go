@@ -222,3 +222,61 @@ func TestCompareOutcomeFile(t *testing.T) {
 		})
 	}
 }
+
+func TestCriteriaCommand(t *testing.T) {
+	dir := t.TempDir()
+	task := func(name string, passed bool) string {
+		d := &result.Document{
+			Run:   result.Run{Scenario: "tasks/003_bursts", RunID: name, Commit: "c0ffee", Hardware: result.Fingerprint{Hash: "aaaaaaaaaaaa"}},
+			Tasks: map[string]any{"003": map[string]any{}},
+			Validation: &result.Validation{Passed: passed, Checks: []result.Check{
+				{Name: "003_bursts/recovery_max_s", Measured: 7, Expected: 5, Passed: passed, Message: "003_bursts/recovery_max_s: measured 7 s, expected ≤ 5 s"},
+			}},
+		}
+		path := filepath.Join(dir, name+".json")
+		if err := result.WriteFile(path, d); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	failed, met := task("failed", false), task("met", true)
+	base := writeRuns(t, dir, "base", "aaaaaaaaaaaa", 0.2, 10, 1)
+	same := writeRuns(t, dir, "same", "aaaaaaaaaaaa", 0.2, 10, 2)
+	combined := filepath.Join(dir, "verdict.json")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"compare", "--quiet", "--base", base, "--head", same, "--output", combined}, &stdout, &stderr); code != 0 {
+		t.Fatalf("compare: exit %d: %s", code, stderr.String())
+	}
+
+	tests := []struct {
+		name           string
+		args           []string
+		exit           int
+		stdout, stderr string
+	}{
+		{"failed criterion", []string{"criteria", "--results", failed, "--output", filepath.Join(dir, "v1.json")}, 1, "FAILED", "internal regression: 1 criterion failed"},
+		{"met criterion", []string{"criteria", "--results", met}, 0, "PASS: no regression · 1 criterion met", ""},
+		{"added to a compare verdict", []string{"criteria", "--verdict", combined, "--results", failed, "--output", combined}, 1, "unchanged", "1 criterion failed"},
+		{"not a task document", []string{"criteria", "--results", base}, 3, "", "base.json: not a task document"},
+		{"no results", []string{"criteria"}, 3, "", "criteria needs --results"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, &stdout, &stderr)
+			if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout.String(), stderr.String())
+			}
+		})
+	}
+	v, err := verdict.ReadFile(combined)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Comparisons) == 0 || len(v.Criteria) != 1 || v.Summary.Outcome != verdict.OutcomeRegression {
+		t.Errorf("combined verdict: %d comparisons, criteria %+v, outcome %s", len(v.Comparisons), v.Criteria, v.Summary.Outcome)
+	}
+	if c := v.Criteria[0]; c.Measured != 7 || c.Limit != 5 || c.Task != "003" {
+		t.Errorf("criterion %+v: want measured 7, limit 5, task 003", c)
+	}
+}

@@ -13,11 +13,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
+	gseries "github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/history"
 	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/runners/result"
@@ -38,6 +40,7 @@ Usage:
   m18-history baseline --repo R --scenario S --fingerprint F --commit SHA
                        [--source-repo DIR] [--commit-time T] [--n K] [--head RESULT.json] --out DIR
   m18-history series   --repo R --scenario S --fingerprint F [--op overall] [--metric p99] [--json]
+  m18-history series   --repo R --head RESULT.json [--metric p99] [--json]
   m18-history list     --repo R [--scenario S] [--fingerprint F] [--json]
   m18-history show     --repo R PATH
   m18-history prune    --repo R [--keep-days 180] [--keep-latest 10] [--force] [--dry-run]
@@ -255,19 +258,37 @@ func warn(stderr io.Writer, warns []error) {
 
 func series(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var rf remoteFlags
-	fs := newFlags("series", "series --repo R --scenario S --fingerprint F [--op overall] [--metric p99] [--json]", stderr, &rf)
+	fs := newFlags("series", "series --repo R (--scenario S --fingerprint F | --head RESULT.json) [--op overall] [--metric p99] [--json]", stderr, &rf)
 	var scenario, fp, op, metric string
 	var asJSON bool
 	fs.StringVar(&scenario, "scenario", "", "scenario")
 	fs.StringVar(&fp, "fingerprint", "", "hardware fingerprint hash")
 	fs.StringVar(&op, "op", result.OpOverall, "operation ("+strings.Join(result.Operations, ", ")+", or overall)")
 	fs.StringVar(&metric, "metric", result.MetricP99, "metric ("+strings.Join(result.Metrics, ", ")+")")
-	fs.BoolVar(&asJSON, "json", false, "print JSON instead of tab-separated lines")
+	var head string
+	fs.StringVar(&head, "head", "", "a result `FILE` (a run or a task document) whose scenario and fingerprint fill --scenario and --fingerprint when omitted")
+	fs.BoolVar(&asJSON, "json", false, "print an m18.series/v1 document (one point per run: the median of its repetitions), the\n"+
+		"format m18-gate changepoints --series reads, instead of tab-separated lines")
 	if err := parse(fs, args, &rf); err != nil {
 		return err
 	}
+	if head != "" {
+		d, err := result.ReadFile(head)
+		if err != nil {
+			return fmt.Errorf("%w: --head: %v", history.ErrBadInput, err)
+		}
+		if scenario == "" {
+			scenario = d.Run.Scenario
+		}
+		if fp == "" {
+			fp = d.Run.Hardware.Hash
+		}
+	}
 	if scenario == "" || fp == "" {
-		return cli.Usagef("series needs --scenario and --fingerprint")
+		return cli.Usagef("series needs --scenario and --fingerprint (or --head RESULT.json)")
+	}
+	if !slices.Contains(result.Metrics, metric) {
+		return cli.Usagef("--metric %q: want one of %s", metric, strings.Join(result.Metrics, ", "))
 	}
 	snap, err := rf.remote(stderr).Open(ctx)
 	if err != nil {
@@ -276,20 +297,11 @@ func series(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	points, warns := snap.Series(scenario, fp, op, metric)
 	warn(stderr, warns)
 	if asJSON {
-		type row struct {
-			Start  time.Time `json:"start"`
-			Commit string    `json:"commit"`
-			RunID  string    `json:"run_id"`
-			Path   string    `json:"path"`
-			Values []float64 `json:"values"`
-		}
-		rows := []row{}
+		runs := make([]gseries.Run, 0, len(points))
 		for _, p := range points {
-			rows = append(rows, row{p.Start, p.CommitFull, p.RunID, p.Path, p.Values})
+			runs = append(runs, gseries.Run{Time: p.Start, Commit: p.CommitFull, RunID: p.RunID, Values: p.Values})
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return gseries.Encode(stdout, gseries.FromRuns(scenario, op, metric, runs))
 	}
 	fmt.Fprintf(stdout, "# start\tcommit\trun_id\t%s %s per repetition\n", op, metric)
 	for _, p := range points {

@@ -10,6 +10,7 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 
+	gseries "github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -18,7 +19,7 @@ func writeResult(t *testing.T, dir, run, commit string, start time.Time) string 
 	d := &result.Document{
 		Run: result.Run{Scenario: "ci/fast", RunID: run, Start: start, End: start.Add(time.Minute), Commit: commit, CommitTime: start.Add(-time.Hour),
 			Hardware: result.Fingerprint{Hash: "aaaaaaaaaaaa", CPUModel: "Test CPU", LogicalCores: 2}},
-		Repetitions: []result.Repetition{{Overall: result.OpStats{Count: 10, Latency: result.Latency{P99: 4.5}}}},
+		Repetitions: []result.Repetition{{Overall: result.OpStats{Count: 10, Latency: result.Latency{P50: 1.5, P99: 4.5}}}},
 	}
 	p := filepath.Join(dir, run+".json")
 	if err := result.WriteFile(p, d); err != nil {
@@ -66,6 +67,7 @@ func TestCLI(t *testing.T) {
 		{[]string{"baseline", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "bbbbbbbbbbbb", "--commit", commit, "--out", out}, exitNoBaseline, "aaaaaaaaaaaa"},
 		{[]string{"list", "--repo", repo}, exitOK, "ci/fast\taaaaaaaaaaaa"},
 		{[]string{"series", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "aaaaaaaaaaaa"}, exitOK, "\t4.5\n"},
+		{[]string{"series", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "aaaaaaaaaaaa", "--metric", "p42", "--json"}, exitBadInput, `--metric "p42"`},
 		{[]string{"show", "--repo", repo, "results/ci+fast/aaaaaaaaaaaa/" + start.Format("2006-01/02/2006-01-02T150405Z") + "_abababababab_r1.json"}, exitOK, `"run_id": "r1"`},
 		{[]string{"accept", "--repo", repo, "--scenario", "ci/fast", "--reason", "intended", "--commit", commit}, exitOK, "recorded accepted/ci+fast/all-fingerprints/"},
 		{[]string{"accept", "--repo", repo, "--scenario", "ci/fast"}, exitBadInput, "--reason"},
@@ -78,6 +80,23 @@ func TestCLI(t *testing.T) {
 		if code != s.code || !strings.Contains(stdout+stderr, s.contains) {
 			t.Fatalf("m18-history %s: exit %d (want %d), output lacks %q?\nstdout:\n%s\nstderr:\n%s", strings.Join(s.args, " "), code, s.code, s.contains, stdout, stderr)
 		}
+	}
+	// series --json is the m18.series/v1 document m18-gate changepoints reads.
+	// --head takes the scenario and fingerprint from a result document.
+	code, stdout, stderr := runCLI(t, "series", "--repo", repo, "--head", f1, "--metric", "p50", "--json")
+	if code != exitOK {
+		t.Fatalf("series --json: exit %d\n%s", code, stderr)
+	}
+	seriesFile := filepath.Join(in, "series.json")
+	if err := os.WriteFile(seriesFile, []byte(stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := gseries.Load([]string{seriesFile}, "", "")
+	if err != nil {
+		t.Fatalf("m18-gate changepoints cannot read series --json: %v\n%s", err, stdout)
+	}
+	if len(got) != 1 || got[0].Scenario != "ci/fast" || got[0].Metric != "p50" || got[0].Operation != "overall" || len(got[0].Points) != 2 {
+		t.Errorf("series --json read back as %+v", got)
 	}
 	files, err := os.ReadDir(out)
 	if err != nil || len(files) != 2 {

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +19,10 @@ import (
 
 	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/report"
+	"github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/cli"
+	"github.com/engram/m18-gate/internal/sizecap"
 )
 
 func main() {
@@ -32,6 +35,8 @@ Usage:
   m18-report --verdict verdict.json [flags]     report a verdict
   m18-report --start [flags]                    create the check run "in progress"
                                                 (prints its id; pass it back with --check-run-id)
+  m18-report --changepoints cp.json [--slack]   alert about the new change points of
+                                                m18-gate changepoints --output cp.json
 
 It writes a check run (conclusion failure / success / neutral, annotations
 50 per request), one sticky pull-request comment per (workflow, job, key),
@@ -145,6 +150,7 @@ func reportVerdict(args []string, getenv func(string) string, stdout, stderr io.
 		annotPath   = fs.String("annotation-path", report.DefaultAnnotationPath, "`file` annotations point at when a comparison has no source line")
 		artifact    = fs.String("artifact", render.DefaultArtifactName, "`name` of the artifact holding the full verdict, for truncated reports")
 		timeout     = fs.Duration("timeout", 10*time.Minute, "give up reporting after this `duration`")
+		changes     = fs.String("changepoints", "", "report the new (\"recent\") change points of this `file` from m18-gate changepoints --output, instead of a verdict")
 	)
 	showVersion := cli.VersionFlag(fs)
 	fs.Usage = cli.Usage(fs, usage, footer)
@@ -158,6 +164,12 @@ func reportVerdict(args []string, getenv func(string) string, stdout, stderr io.
 	fail := cli.Usagef
 	if fs.NArg() > 0 {
 		return fail("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if *changes != "" {
+		if *verdictPath != "" || *start {
+			return fail("--changepoints reports change points alone; drop --verdict and --start")
+		}
+		return reportChangePoints(*changes, *slack, *strict, *timeout, getenv, stdout, stderr)
 	}
 	if *verdictPath == "" && !*start {
 		return fail("--verdict is required (see --help)")
@@ -252,6 +264,62 @@ func reportVerdict(args []string, getenv func(string) string, stdout, stderr io.
 	if len(out.Problems) > 0 && *strict {
 		return errIncomplete
 	}
+	return nil
+}
+
+// reportChangePoints prints the new change points of an m18-gate
+// changepoints analysis and, with slack, alerts the webhook in
+// $M18_SLACK_WEBHOOK about them (nothing is sent when none is new). A
+// failed alert is a warning, exit 4 with strict.
+func reportChangePoints(path string, slack, strict bool, timeout time.Duration, getenv func(string) string, stdout, stderr io.Writer) error {
+	data, err := sizecap.ReadFile(path, verdict.MaxFileBytes, "change points")
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
+	var all []series.Changes
+	if err := json.Unmarshal(data, &all); err != nil {
+		return cli.Usagef("%s: not the JSON of m18-gate changepoints --output: %v", path, err)
+	}
+	recent := series.Recent(all)
+	if len(recent) == 0 {
+		fmt.Fprintf(stdout, "m18-report: no new change point in %d series\n", len(all))
+		return nil
+	}
+	cfg, err := report.ConfigFromEnv(getenv)
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
+	where := strings.Trim(cfg.Owner+"/"+cfg.Repo, "/")
+	if cfg.SHA != "" {
+		where += " @ " + cfg.SHA[:min(12, len(cfg.SHA))]
+	}
+	m := report.ChangePointMessage(recent, where, cfg.RunURL)
+	fmt.Fprintln(stdout, render.Plain(m.Headline))
+	for _, l := range m.Lines {
+		fmt.Fprintln(stdout, "  "+render.Plain(l))
+	}
+	if !slack {
+		return nil
+	}
+	problem := func(err error) error {
+		fmt.Fprintf(stderr, "m18-report: warning: Slack alert: %v\n", err)
+		if getenv("GITHUB_ACTIONS") == "true" {
+			githubactions.New(githubactions.WithWriter(stdout), githubactions.WithGetenv(getenv)).Warningf("m18-report: Slack alert: %v", err)
+		}
+		if strict {
+			return fmt.Errorf("%w: Slack alert: %v", errIncomplete, err)
+		}
+		return nil
+	}
+	if cfg.SlackWebhook == "" {
+		return problem(fmt.Errorf("$%s is not set", report.SlackWebhookEnv))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := report.PostSlack(ctx, nil, cfg.SlackWebhook, m, report.RetryPolicy{}); err != nil {
+		return problem(err)
+	}
+	fmt.Fprintln(stdout, "m18-report: Slack alerted")
 	return nil
 }
 

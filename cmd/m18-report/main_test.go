@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/engram/m18-gate/gate/report"
+	"github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/internal/fakegithub"
@@ -212,5 +218,67 @@ func TestVerdictErrorsAreOutputs(t *testing.T) {
 	}
 	if _, _, stderr := c.run("--verdcit", "x"); !strings.Contains(stderr, "did you mean --verdict?") {
 		t.Errorf("no suggestion for --verdcit:\n%s", stderr)
+	}
+}
+
+func TestReportChangePoints(t *testing.T) {
+	var mu sync.Mutex
+	var texts []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p struct{ Text string }
+		json.NewDecoder(r.Body).Decode(&p)
+		mu.Lock()
+		texts = append(texts, p.Text)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	c := newCLI(t)
+	c.env["GITHUB_EVENT_PATH"] = ""
+	c.env[report.SlackWebhookEnv] = hook.URL + "/services/T/B/secret"
+	write := func(name string, recent bool) string {
+		all := []series.Changes{{Scenario: "tasks/003_bursts", Operation: "overall", Metric: "p99", Unit: "ms", Points: 18,
+			ChangePoints: []series.ChangePointAt{{Index: 12, Label: "abcdef012345", Before: 2, After: 3, Change: 0.5, PValue: 0.01, Recent: recent}}}}
+		data, _ := json.Marshal(all)
+		p := filepath.Join(c.dir, name)
+		os.WriteFile(p, data, 0o644)
+		return p
+	}
+	old, fresh := write("old.json", false), write("new.json", true)
+	bad := filepath.Join(c.dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"schema":"m18.series/v1"}`), 0o644)
+
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		sent   int
+	}{
+		{"nothing new", []string{"--changepoints", old, "--slack", "--strict"}, 0, "no new change point in 1 series", 0},
+		{"new change point", []string{"--changepoints", fresh, "--slack", "--strict"}, 0, "tasks/003_bursts · overall · p99: 2 → 3 ms (+50.0%) from abcdef012345", 1},
+		{"without --slack", []string{"--changepoints", fresh}, 0, "CHANGE POINT: 1 new change point", 0},
+		{"not an analysis", []string{"--changepoints", bad}, cli.ExitUsage, "", 0},
+		{"with --verdict", []string{"--changepoints", fresh, "--verdict", bad}, cli.ExitUsage, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			texts = nil
+			mu.Unlock()
+			code, stdout, stderr := c.run(tt.args...)
+			if code != tt.code || !strings.Contains(stdout, tt.stdout) {
+				t.Errorf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(texts) != tt.sent {
+				t.Errorf("%d Slack posts, want %d: %q", len(texts), tt.sent, texts)
+			}
+		})
+	}
+	// An alert that cannot be delivered fails the step with --strict.
+	c.env[report.SlackWebhookEnv] = "http://127.0.0.1:1/hook"
+	if code, stdout, stderr := c.run("--changepoints", fresh, "--slack", "--strict", "--timeout", "5s"); code != cli.ExitIncomplete || strings.Contains(stdout+stderr, "127.0.0.1:1") {
+		t.Errorf("undeliverable alert: exit %d, want %d, and the webhook never printed\n%s\n%s", code, cli.ExitIncomplete, stdout, stderr)
 	}
 }

@@ -133,6 +133,13 @@ func task(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	started := time.Now()
 	o, runErr := t.Run(ctx, env)
 	if o != nil && o.Document != nil {
+		// The commit under test, as m18-run records it for scenarios: the
+		// history branch files and labels task documents by it.
+		if v, err := gitInfo("."); err == nil {
+			o.Document.Run.Commit, o.Document.Run.Ref, o.Document.Run.CommitTime = v.commit, v.ref, v.time
+		} else if !*quiet {
+			fmt.Fprintf(stderr, "m18-run task: no git commit recorded: %v\n", err)
+		}
 		path, err := writeResult(out, o.Document, runErr)
 		if err != nil {
 			return err

@@ -29,7 +29,7 @@ func Status(v *verdict.Verdict) string {
 	case verdict.OutcomeRegression:
 		return StatusRegression
 	}
-	if len(v.Comparisons) == 0 {
+	if len(v.Comparisons) == 0 && len(v.Criteria) == 0 {
 		return StatusSkipped
 	}
 	for _, c := range v.Comparisons {
@@ -77,6 +77,22 @@ func Answer(v *verdict.Verdict) string {
 	}
 	s := verdict.Tally(v.Comparisons, max(len(v.Skipped), v.Summary.Skipped))
 	return s.AnswerLine()
+}
+
+// SortedCriteria returns the task criteria of v, failed ones first, each
+// group in the verdict's order.
+func SortedCriteria(v *verdict.Verdict) []verdict.Criterion {
+	cs := slices.Clone(v.Criteria)
+	slices.SortStableFunc(cs, func(a, b verdict.Criterion) int {
+		switch {
+		case a.Passed == b.Passed:
+			return 0
+		case !a.Passed:
+			return -1
+		}
+		return 1
+	})
+	return cs
 }
 
 // Headline is the status word and the answer: "REGRESSION: 2 regressions ·

@@ -181,6 +181,30 @@ func tableRow(c verdict.Comparison) string {
 	}, " | ") + " |\n"
 }
 
+const criteriaHeader = "| task | criterion | measured | limit | result | detail |\n" +
+	"|---|---|--:|--:|---|---|\n"
+
+func criterionRow(c verdict.Criterion) string {
+	res := "met"
+	if !c.Passed {
+		res = "**failed**"
+	}
+	return "| " + strings.Join([]string{
+		Escape(c.Task), Escape(c.Name), Number(c.Measured), Number(c.Limit), res, Escape(criterionDetail(c)),
+	}, " | ") + " |\n"
+}
+
+// criterionDetail is a check's message without the name and verdict it
+// starts with ("NAME FAILED: measured …" → "measured …").
+func criterionDetail(c verdict.Criterion) string {
+	if rest, ok := strings.CutPrefix(c.Message, c.Name+" "); ok {
+		if _, detail, ok := strings.Cut(rest, ": "); ok {
+			return detail
+		}
+	}
+	return c.Message
+}
+
 func moreRows(n int) string {
 	return "\n_… " + plural(n, "more row", "more rows") + " not shown._\n"
 }
@@ -208,6 +232,14 @@ func middleBlocks(v *verdict.Verdict, o Options) []block {
 		}
 	}
 	var out []block
+
+	if len(v.Criteria) > 0 {
+		bl := block{prefix: criteriaHeader, suffix: "\n", more: moreRows}
+		for _, c := range SortedCriteria(v) {
+			bl.items = append(bl.items, criterionRow(c))
+		}
+		out = append(out, bl)
+	}
 
 	if len(notable) > 0 {
 		bl := block{prefix: tableHeader, suffix: "\n", more: moreRows}
@@ -347,8 +379,8 @@ func hardware(v *verdict.Verdict) string {
 	switch {
 	case b == "" && h == "":
 		return ""
-	case b == h:
-		return "**Hardware**: " + h
+	case b == h, b == "" && len(v.Comparisons) == 0:
+		return "**Hardware**: " + h // one side (task criteria only)
 	}
 	return "**Hardware**: base " + or(b, "unknown") + "; head " + or(h, "unknown")
 }

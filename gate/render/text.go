@@ -38,6 +38,20 @@ func Text(w io.Writer, v *verdict.Verdict) error {
 		}
 		io.WriteString(bw, "\n")
 	}
+	if len(v.Criteria) > 0 {
+		io.WriteString(tw, "task\tcriterion\tmeasured\tlimit\tresult\n")
+		for _, c := range SortedCriteria(v) {
+			res := "met"
+			if !c.Passed {
+				res = "FAILED"
+			}
+			io.WriteString(tw, cell(c.Task)+"\t"+cell(c.Name)+"\t"+Number(c.Measured)+"\t"+Number(c.Limit)+"\t"+res+"\n")
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		io.WriteString(bw, "\n")
+	}
 	if len(v.Skipped) > 0 {
 		io.WriteString(bw, "skipped:\n")
 		for _, s := range v.Skipped {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/gate/render"
+	"github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/gate/verdict"
 )
 
@@ -35,6 +36,16 @@ type SlackLink struct{ Label, URL string }
 // AlertMessage is the Slack alert for v.
 func AlertMessage(v *verdict.Verdict, where string) SlackMessage {
 	m := SlackMessage{Headline: render.Headline(v), Where: where}
+	failed := 0
+	for _, c := range render.SortedCriteria(v) {
+		if c.Passed {
+			break
+		}
+		failed++
+		if len(m.Lines) < 5 {
+			m.Lines = append(m.Lines, fmt.Sprintf("task %s · %s", render.Plain(c.Task), render.Plain(c.Message)))
+		}
+	}
 	for _, c := range render.Sorted(v) {
 		if c.Decision != verdict.Regressed || len(m.Lines) >= 5 {
 			continue
@@ -42,13 +53,53 @@ func AlertMessage(v *verdict.Verdict, where string) SlackMessage {
 		m.Lines = append(m.Lines, fmt.Sprintf("%s · %s · %s %s", render.Plain(c.Scenario),
 			render.Plain(c.Operation), render.Plain(c.Metric), render.ChangeOf(c)))
 	}
-	if extra := v.Summary.Regressed - len(m.Lines); extra > 0 && len(m.Lines) > 0 {
+	if extra := v.Summary.Regressed + failed - len(m.Lines); extra > 0 && len(m.Lines) > 0 {
 		m.Lines = append(m.Lines, fmt.Sprintf("… and %d more", extra))
 	}
 	for _, l := range []SlackLink{{"Workflow run", v.Links.Run}, {"Dashboard", v.Links.Dashboard}, {"Full verdict", v.Links.Artifact}} {
 		if render.SafeURL(l.URL) != "" {
 			m.Links = append(m.Links, l)
 		}
+	}
+	return m
+}
+
+// ChangePointMessage is the Slack alert for the new change points of a
+// nightly job (series.Recent of m18-gate changepoints' analysis): one line
+// per change point, at most five, with its series, the commit it starts at,
+// the means either side and the change; runURL links the workflow run.
+func ChangePointMessage(changes []series.Changes, where, runURL string) SlackMessage {
+	n := 0
+	for _, c := range changes {
+		n += len(c.ChangePoints)
+	}
+	word := "change points"
+	if n == 1 {
+		word = "change point"
+	}
+	m := SlackMessage{Headline: fmt.Sprintf("CHANGE POINT: %d new %s in the nightly history", n, word), Where: where}
+	for _, c := range changes {
+		for _, cp := range c.ChangePoints {
+			if len(m.Lines) == 5 {
+				break
+			}
+			at := cp.Label
+			if at == "" && !cp.Time.IsZero() {
+				at = cp.Time.UTC().Format("2006-01-02 15:04Z")
+			}
+			unit := ""
+			if c.Unit != "" {
+				unit = " " + c.Unit
+			}
+			m.Lines = append(m.Lines, fmt.Sprintf("%s · %s · %s: %s → %s%s (%+.1f%%) from %s, p = %.3f",
+				c.Scenario, c.Operation, c.Metric, render.Number(cp.Before), render.Number(cp.After), unit, 100*cp.Change, at, cp.PValue))
+		}
+	}
+	if extra := n - len(m.Lines); extra > 0 {
+		m.Lines = append(m.Lines, fmt.Sprintf("… and %d more", extra))
+	}
+	if render.SafeURL(runURL) != "" {
+		m.Links = append(m.Links, SlackLink{"Workflow run", runURL})
 	}
 	return m
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/gate/verdict"
 )
 
@@ -186,4 +187,28 @@ func TestParseCommentMode(t *testing.T) {
 		t.Errorf("sometimes accepted")
 	}
 	_ = verdict.SchemaVersion
+}
+
+func TestChangePointAlert(t *testing.T) {
+	hook := &slackHook{statuses: []int{503}}
+	srv := httptest.NewServer(hook)
+	defer srv.Close()
+	clock := &fakeClock{t: time.Unix(1_760_000_000, 0)}
+	changes := []series.Changes{{
+		Scenario: "tasks/006_tails_pr <!channel>", Operation: "overall", Metric: "p99", Unit: "ms", Points: 18,
+		ChangePoints: []series.ChangePointAt{{Index: 12, Label: "0123456789ab", PValue: 0.005, Before: 2, After: 4, Change: 1, Recent: true}},
+	}}
+	m := ChangePointMessage(changes, "acme/engram @ 0123456789ab", "https://github.com/acme/engram/actions/runs/7")
+	if err := PostSlack(context.Background(), nil, srv.URL+"/services/T/B/secret", m, RetryPolicy{Now: clock.Now, Sleep: clock.Sleep}); err != nil {
+		t.Fatal(err)
+	}
+	if len(hook.texts) != 2 || hook.texts[0] != hook.texts[1] {
+		t.Fatalf("want one retry of the same text after a 503, got %q", hook.texts)
+	}
+	want := "*m18-gate* CHANGE POINT: 1 new change point in the nightly history — acme/engram @ 0123456789ab\n" +
+		"• tasks/006_tails_pr &lt;!channel&gt; · overall · p99: 2 → 4 ms (+100.0%) from 0123456789ab, p = 0.005\n" +
+		"<https://github.com/acme/engram/actions/runs/7|Workflow run>"
+	if hook.texts[0] != want {
+		t.Errorf("text\n%s\nwant\n%s", hook.texts[0], want)
+	}
 }

@@ -136,16 +136,7 @@ func Load(paths []string, metric, operation string) ([]Series, error) {
 			if len(vals) == 0 {
 				continue // this run did not measure the operation
 			}
-			label := doc.Run.Commit
-			if len(label) > 12 {
-				label = label[:12]
-			}
-			if label == "" {
-				label = doc.Run.RunID
-			}
-			unit, _ := input.MetricInfo(resMetric)
-			add(Series{Scenario: doc.Run.Scenario, Operation: resOp, Metric: resMetric, Unit: unit,
-				Points: []Point{{Time: doc.Run.Start, Label: label, Value: stats.Median(vals)}}})
+			add(FromRuns(doc.Run.Scenario, resOp, resMetric, []Run{{Time: doc.Run.Start, Commit: doc.Run.Commit, RunID: doc.Run.RunID, Values: vals}}))
 		default:
 			return nil, fmt.Errorf("%s: field \"schema\" is %q; changepoints reads %q results or %q files", p, probe.Schema, result.SchemaVersion, Schema)
 		}
@@ -160,6 +151,45 @@ func Load(paths []string, metric, operation string) ([]Series, error) {
 		out = append(out, *s)
 	}
 	return out, nil
+}
+
+// Run is one stored run of a metric: when it started, what it measured
+// (commit, else run id) and the metric's value in each of its repetitions.
+type Run struct {
+	Time          time.Time
+	Commit, RunID string
+	Values        []float64
+}
+
+// FromRuns is the series of a metric over runs, in the order given: one
+// point per run that has values, the median of its repetitions, labelled by
+// the commit's first 12 digits (else the run id). It is how m18 results
+// become points, whether read here (Load) or from the history branch
+// (m18-history series --json).
+func FromRuns(scenario, operation, metric string, runs []Run) Series {
+	unit, _ := input.MetricInfo(metric)
+	s := Series{Scenario: scenario, Operation: operation, Metric: metric, Unit: unit, Points: []Point{}}
+	for _, r := range runs {
+		if len(r.Values) == 0 {
+			continue // this run did not measure the operation
+		}
+		label := r.Commit
+		if len(label) > 12 {
+			label = label[:12]
+		}
+		if label == "" {
+			label = r.RunID
+		}
+		s.Points = append(s.Points, Point{Time: r.Time, Label: label, Value: stats.Median(r.Values)})
+	}
+	return s
+}
+
+// Encode writes series as an m18.series/v1 document, the format Load reads.
+func Encode(w io.Writer, series ...Series) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(File{Schema: Schema, Series: series})
 }
 
 // Changes is the E-divisive analysis of one series.
@@ -187,6 +217,47 @@ type ChangePointAt struct {
 	Before float64 `json:"before"`
 	After  float64 `json:"after"`
 	Change float64 `json:"change"`
+	// Recent is set by MarkRecent when the new segment starts among the
+	// newest points: a change a nightly job has not alerted about before.
+	Recent bool `json:"recent,omitempty"`
+}
+
+// MarkRecent sets Recent on every change point whose new segment starts
+// among the newest n points of its series, and returns how many it marked.
+// A change point is found only once its new segment holds min-size points,
+// so n at least min-size means each change is marked on n − min-size + 1
+// nights running (default n = 7 with min-size 4: four nightly alerts at
+// most, and one missed night does not lose it).
+func MarkRecent(all []Changes, n int) int {
+	marked := 0
+	for i := range all {
+		for j := range all[i].ChangePoints {
+			cp := &all[i].ChangePoints[j]
+			cp.Recent = cp.Index >= all[i].Points-n
+			if cp.Recent {
+				marked++
+			}
+		}
+	}
+	return marked
+}
+
+// Recent returns the change points MarkRecent marked, with their series.
+func Recent(all []Changes) []Changes {
+	var out []Changes
+	for _, c := range all {
+		var cps []ChangePointAt
+		for _, cp := range c.ChangePoints {
+			if cp.Recent {
+				cps = append(cps, cp)
+			}
+		}
+		if len(cps) > 0 {
+			c.ChangePoints = cps
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // ChangePoints runs E-divisive means (stats.EDivisive) over every series.
@@ -233,7 +304,7 @@ func WriteText(w io.Writer, all []Changes) error {
 			fmt.Fprintf(tw, "  no change points\n")
 			continue
 		}
-		fmt.Fprintf(tw, "  index\ttime\tlabel\tbefore\tafter\tchange\tp\n")
+		fmt.Fprintf(tw, "  index\ttime\tlabel\tbefore\tafter\tchange\tp\t\n")
 		for _, c := range s.ChangePoints {
 			t := "-"
 			if !c.Time.IsZero() {
@@ -243,7 +314,11 @@ func WriteText(w io.Writer, all []Changes) error {
 			if label == "" {
 				label = "-"
 			}
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%.4g\t%.4g\t%+.1f%%\t%.3f\n", c.Index, t, label, c.Before, c.After, c.Change*100, c.PValue)
+			recent := ""
+			if c.Recent {
+				recent = "new"
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%.4g\t%.4g\t%+.1f%%\t%.3f\t%s\n", c.Index, t, label, c.Before, c.After, c.Change*100, c.PValue, recent)
 		}
 	}
 	return tw.Flush()

@@ -52,6 +52,9 @@ type Verdict struct {
 	Head Side `json:"head"`
 	// Comparisons holds every comparison made, regressions first.
 	Comparisons []Comparison `json:"comparisons"`
+	// Criteria holds the success criteria of M18 tasks (m18-run task), as
+	// measured; a failed one fails the gate like an internal regression.
+	Criteria []Criterion `json:"criteria,omitempty"`
 	// Skipped lists what was not compared, and why.
 	Skipped []Skip `json:"skipped,omitempty"`
 	// Warnings travel with the verdict instead of being printed.
@@ -116,6 +119,25 @@ type Comparison struct {
 	Source *Source `json:"source,omitempty"`
 }
 
+// Criterion is one success criterion of an M18 task, from the checks of
+// the task's result document: what was measured against which limit.
+type Criterion struct {
+	// Task is the task's id ("002"); Scenario the document's run.scenario.
+	Task     string `json:"task"`
+	Scenario string `json:"scenario"`
+	// Name is the check's name ("002/rss_slope_mib_per_h").
+	Name string `json:"name"`
+	// Measured is the measured value; Limit the value it was checked
+	// against (the check's expected value); Message says it in words,
+	// with the relation and unit ("measured 12 ms, expected ≤ 10 ms").
+	Measured float64 `json:"measured"`
+	Limit    float64 `json:"limit"`
+	Passed   bool    `json:"passed"`
+	Message  string  `json:"message,omitempty"`
+	// File is the task document the criterion was read from.
+	File string `json:"file,omitempty"`
+}
+
 // Source is a place in a file of the user's repository.
 type Source struct {
 	Path string `json:"path"`
@@ -139,6 +161,9 @@ type Summary struct {
 	Skipped      int `json:"skipped"`
 	// CompetitiveRegressed counts regressions among competitive comparisons.
 	CompetitiveRegressed int `json:"competitive_regressed"`
+	// CriteriaFailed and CriteriaPassed count the task criteria.
+	CriteriaFailed int `json:"criteria_failed,omitempty"`
+	CriteriaPassed int `json:"criteria_passed,omitempty"`
 	// Outcome is OutcomePass, OutcomeRegression or OutcomeCompetitiveRegression.
 	Outcome string `json:"outcome"`
 	// Answer is the one-line answer: "2 regressions · 14 unchanged · 1 inconclusive".
@@ -186,15 +211,17 @@ func (s Summary) AnswerLine() string {
 			parts = append(parts, strconv.Itoa(n)+" "+many)
 		}
 	}
+	add(s.CriteriaFailed, "criterion failed", "criteria failed")
 	add(s.Regressed, "regression", "regressions")
 	add(s.Improved, "improvement", "improvements")
 	add(s.Unchanged, "unchanged", "unchanged")
 	add(s.Inconclusive, "inconclusive", "inconclusive")
 	add(s.Skipped, "skipped", "skipped")
+	add(s.CriteriaPassed, "criterion met", "criteria met")
 	if len(parts) == 0 {
 		return "nothing compared"
 	}
-	if s.Regressed == 0 && s.Improved+s.Unchanged+s.Inconclusive > 0 {
+	if s.Regressed == 0 && s.CriteriaFailed == 0 && s.Improved+s.Unchanged+s.Inconclusive+s.CriteriaPassed > 0 {
 		// The words a reviewer looks for first.
 		parts = append([]string{"no regression"}, parts...)
 	}
@@ -207,9 +234,22 @@ func (s Summary) AnswerLine() string {
 // else OutcomePass; Answer is the AnswerLine. This is the gate's rule; a
 // reader of an untrusted verdict uses it instead of the stored summary.
 func Summarize(cs []Comparison, skips []Skip) Summary {
+	return SummarizeWith(cs, skips, nil)
+}
+
+// SummarizeWith is Summarize with task criteria: a failed criterion makes
+// the outcome OutcomeRegression, as an internal regression does.
+func SummarizeWith(cs []Comparison, skips []Skip, crit []Criterion) Summary {
 	s := Tally(cs, len(skips))
+	for _, c := range crit {
+		if c.Passed {
+			s.CriteriaPassed++
+		} else {
+			s.CriteriaFailed++
+		}
+	}
 	switch {
-	case s.Regressed > s.CompetitiveRegressed:
+	case s.Regressed > s.CompetitiveRegressed || s.CriteriaFailed > 0:
 		s.Outcome = OutcomeRegression
 	case s.CompetitiveRegressed > 0:
 		s.Outcome = OutcomeCompetitiveRegression
@@ -231,7 +271,8 @@ func Summarize(cs []Comparison, skips []Skip) Summary {
 func (v *Verdict) Trusted(links Links) *Verdict {
 	t := *v
 	t.Comparisons = append([]Comparison(nil), v.Comparisons...)
-	t.Summary = Summarize(t.Comparisons, t.Skipped)
+	t.Criteria = append([]Criterion(nil), v.Criteria...)
+	t.Summary = SummarizeWith(t.Comparisons, t.Skipped, t.Criteria)
 	t.Links = links
 	t.Markdown = ""
 	return &t

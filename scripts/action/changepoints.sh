@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# changepoints.sh: looks for change points in the stored history of the
-# scenarios a nightly job just measured (E-divisive means, m18-gate
-# changepoints), writes them to the job summary, and alerts Slack when one is
-# found in the newest points.
+# changepoints.sh: looks for change points in the stored history of what a
+# nightly job just measured: m18-history series --json writes each metric's
+# history as an m18.series/v1 file, m18-gate changepoints runs E-divisive
+# means over them and marks the change points among the newest points as
+# new, and m18-report --changepoints alerts Slack about the new ones. The
+# table goes to the job summary.
 #
-# Env: M18_BIN (the action's output bin dir, or m18-* on PATH), M18_SCENARIOS,
-# M18_FINGERPRINT, M18_HISTORY_REPO (default this repository), M18_HISTORY_BRANCH,
-# M18_METRICS (default "p99 p50 throughput"), M18_SLACK_WEBHOOK (optional),
-# GITHUB_TOKEN for an https history repository.
+# Env: M18_BIN (the action's output bin dir, or m18-* on PATH);
+# M18_TASK_RESULTS (the action's task-results output: every task document
+# there names its scenario and fingerprint) and/or M18_SCENARIOS with
+# M18_FINGERPRINT; M18_HISTORY_REPO (default this repository);
+# M18_HISTORY_BRANCH; M18_METRICS (default "p99 p50 throughput");
+# M18_RECENT (default 7: change points among the newest 7 runs are new);
+# M18_SLACK_WEBHOOK (optional; read by m18-report from the environment,
+# never put on a command line); GITHUB_TOKEN for an https history.
+#
+# Every failure fails the step: an unreachable history, a series m18-gate
+# cannot read, an alert Slack did not accept.
 set -euo pipefail
 # shellcheck source=scripts/action/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,45 +24,49 @@ set -euo pipefail
 if [ -n "${M18_BIN:-}" ]; then PATH="$M18_BIN:$PATH"; fi
 repo=${M18_HISTORY_REPO:-}
 if [ -z "$repo" ]; then repo="${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:?}.git"; fi
-read -r -a scenarios <<<"$(printf '%s' "${M18_SCENARIOS:?}" | tr ',\n' '  ')"
+branch=${M18_HISTORY_BRANCH:-m18-results}
+read -r -a scenarios <<<"$(printf '%s' "${M18_SCENARIOS:-}" | tr ',\n' '  ')"
 read -r -a metrics <<<"${M18_METRICS:-p99 p50 throughput}"
+shopt -s nullglob
+docs=()
+if [ -n "${M18_TASK_RESULTS:-}" ]; then docs=("$M18_TASK_RESULTS"/*.json); fi
+if [ "${#scenarios[@]}" -eq 0 ] && [ "${#docs[@]}" -eq 0 ]; then
+	die "nothing to look at: M18_SCENARIOS is empty and M18_TASK_RESULTS holds no task document"
+fi
+if [ "${#scenarios[@]}" -gt 0 ] && [ -z "${M18_FINGERPRINT:-}" ]; then
+	die "M18_SCENARIOS is set but M18_FINGERPRINT is not (the action's fingerprint output)"
+fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-found=()
-for scenario in "${scenarios[@]}"; do
-	s=$(slug "$scenario")
-	for metric in "${metrics[@]}"; do
-		series="$dir/$s-$metric.json"
-		if ! m18-history series --repo "$repo" --branch "${M18_HISTORY_BRANCH:-m18-results}" \
-			--scenario "$scenario" --fingerprint "${M18_FINGERPRINT:?}" --metric "$metric" --json >"$series"; then
-			warn "$scenario $metric: no series on the history branch"
-			continue
-		fi
-		m18-gate changepoints --series "$series" --json >"$dir/cp.json"
-		{
-			echo "### Change points: \`$s\` $metric"
-			echo '```'
-			m18-gate changepoints --series "$series"
-			echo '```'
-		} >>"${GITHUB_STEP_SUMMARY:-/dev/stdout}"
-		if grep -q '"index":' "$dir/cp.json"; then
-			found+=("$s $metric")
-		fi
+files=()
+series() { # series ARGS...: one m18.series/v1 file from the history branch
+	local f
+	f="$dir/series-${#files[@]}.json"
+	m18-history series --repo "$repo" --branch "$branch" --json "$@" >"$f"
+	files+=("$f")
+}
+for metric in "${metrics[@]}"; do
+	for scenario in "${scenarios[@]}"; do
+		series --scenario "$scenario" --fingerprint "$M18_FINGERPRINT" --metric "$metric"
+	done
+	for doc in "${docs[@]}"; do
+		series --head "$doc" --metric "$metric"
 	done
 done
 
-if [ "${#found[@]}" -eq 0 ]; then
-	echo "m18-gate: no change point in ${scenarios[*]}"
-	exit 0
-fi
-warn "change points in: ${found[*]} (see the job summary)"
-if [ -n "${M18_SLACK_WEBHOOK:-}" ]; then
-	run_url="${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:-}/actions/runs/${GITHUB_RUN_ID:-}"
-	text="m18-gate nightly: change points in ${found[*]} on ${M18_FINGERPRINT} — ${run_url}"
-	text=${text//\\/\\\\}
-	text=${text//\"/\\\"}
-	curl -fsS --retry 3 --max-time 10 -H 'Content-Type: application/json' \
-		--data "{\"text\":\"$text\"}" "$M18_SLACK_WEBHOOK" >/dev/null ||
-		warn "the Slack alert could not be sent"
+m18-gate changepoints --recent "${M18_RECENT:-7}" --output "$dir/changepoints.json" --series "${files[@]}" >"$dir/changepoints.txt"
+cat "$dir/changepoints.txt"
+fence='```'
+summary "### m18-gate: change points in the nightly history
+
+$fence
+$(cat "$dir/changepoints.txt")
+$fence"
+
+args=(--changepoints "$dir/changepoints.json" --strict)
+if [ -n "${M18_SLACK_WEBHOOK:-}" ]; then args+=(--slack); fi
+m18-report "${args[@]}"
+if grep -q '"recent": true' "$dir/changepoints.json"; then
+	warn "new change points in the nightly history (see the job summary)"
 fi

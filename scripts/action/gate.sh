@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# gate.sh: runs m18-gate compare over the base and head results and records
-# its exit code (0 no regression, 1 regression, 2 competitive regression, 3
-# bad input) as an output for the last step, so the report is written first.
+# gate.sh: runs m18-gate compare over the base and head results, adds the
+# criteria of the task documents (m18-gate criteria: a failed one fails
+# like a regression), and records the exit code (0 pass, 1 regression, 2
+# competitive regression, 3 bad input) as an output for the last step, so
+# the report is written first.
 # The policy is M18_POLICY: the base's config file from prepare.sh (never
 # the pull request's own), or none for the built-in defaults.
 # Outputs: exit-code, verdict (pass, regression, competitive-regression,
@@ -15,10 +17,14 @@ shopt -s nullglob
 # ab: out/base/*.json; history: out/base/SCENARIO/*.json (m18-history baseline).
 base=("$out"/base/*.json "$out"/base/*/*.json)
 head=("$out"/head/*.json)
+tasks=("$out"/tasks/*.json) # m18-run task documents (tasks.sh)
 if [ "${#head[@]}" -eq 0 ] || [ "${#base[@]}" -eq 0 ]; then
-	set_output verdict no-baseline
-	set_output exit-code 0
-	exit 0
+	if [ "${#tasks[@]}" -eq 0 ]; then
+		set_output verdict no-baseline
+		set_output exit-code 0
+		exit 0
+	fi
+	head=() # nothing to compare: the verdict holds the task criteria only
 fi
 
 args=(compare --output "$out/verdict.json" --markdown "$out/verdict.md" --outcome "$out/outcome")
@@ -43,7 +49,24 @@ if [ -n "${M18_COMPETITIVE_THRESHOLD:-}" ]; then args+=(--competitive-threshold 
 
 rc=0
 rm -f "$out/outcome"
-"${M18_BIN:?}/m18-gate" "${args[@]}" || rc=$?
+if [ "${#head[@]}" -gt 0 ]; then
+	"${M18_BIN:?}/m18-gate" "${args[@]}" || rc=$?
+fi
+# Task criteria join the verdict; a failed one fails it like a regression.
+# m18-gate criteria's exit code covers the whole verdict, so it replaces
+# compare's unless compare could not decide (3).
+if [ "${#tasks[@]}" -gt 0 ] && [ "$rc" -le 2 ]; then
+	cargs=(criteria --results "${tasks[@]}" --output "$out/verdict.json" --markdown "$out/verdict.md")
+	if [ -f "$out/verdict.json" ]; then cargs+=(--verdict "$out/verdict.json"); fi
+	rc=0
+	"${M18_BIN:?}/m18-gate" "${cargs[@]}" || rc=$?
+	case "$rc" in # the outcome of the whole verdict, criteria included
+	0) if [ ! -s "$out/outcome" ]; then echo pass >"$out/outcome"; fi ;;
+	1) echo regression >"$out/outcome" ;;
+	2) echo competitive-regression >"$out/outcome" ;;
+	*) rm -f "$out/outcome" ;;
+	esac
+fi
 set_output exit-code "$rc"
 # m18-gate wrote the one-word outcome (a passing verdict with undecided
 # comparisons is "inconclusive", not "pass"); none means bad input.

@@ -29,19 +29,28 @@ reps=${M18_REPETITIONS:-10}
 export PATH="$bin:$PATH"
 mkdir -p "$out/head" "$out/base" "$out/logs"
 
-# --- scenarios: the input, else the config's tier (m18-gate scenarios), else the CI default.
+# --- scenarios: the input, else the config's tier (m18-gate scenarios), else
+# the CI default; none when the tasks input is given without scenarios.
 read -r -a scenarios <<<"$(printf '%s' "${M18_SCENARIOS:-}" | tr ',\n' '  ')"
+read -r -a task_ids <<<"$(printf '%s' "${M18_TASKS:-}" | tr ',\n' '  ')"
+tasks_only=false
+if [ "${#scenarios[@]}" -eq 0 ] && [ "${#task_ids[@]}" -gt 0 ]; then tasks_only=true; fi
 config=${M18_POLICY:-} # prepare.sh: the base's policy file, or empty
-if [ "${#scenarios[@]}" -eq 0 ] && [ -n "$config" ] && [ -f "$config" ]; then
+if [ "${#scenarios[@]}" -eq 0 ] && [ "$tasks_only" = false ] && [ -n "$config" ] && [ -f "$config" ]; then
 	if listed=$(m18-gate scenarios --config "$config" --tier "${M18_TIER:-pr}" 2>"$out/logs/tier.err"); then
 		read -r -a scenarios <<<"$(printf '%s' "$listed" | tr ',\n' '  ')"
 	else
-		warn "could not list the scenarios of tier '${M18_TIER:-pr}' in ${M18_CONFIG} ($(head -n 1 "$out/logs/tier.err")); running ci/fast_regression_check — name them in the scenarios input instead"
+		warn "could not list the scenarios of tier '${M18_TIER:-pr}' in $config ($(head -n 1 "$out/logs/tier.err")); running ci/fast_regression_check — name them in the scenarios input instead"
 	fi
 fi
 if [ "${#scenarios[@]}" -eq 0 ]; then scenarios=(ci/fast_regression_check); fi
-printf '%s\n' "${scenarios[@]}" >"$work/scenarios"
-echo "m18-gate: scenarios: ${scenarios[*]}; mode $mode; $reps repetitions"
+if [ "$tasks_only" = true ]; then
+	: >"$work/scenarios"
+	echo "m18-gate: no scenarios to measure; tasks ${task_ids[*]} run next"
+else
+	printf '%s\n' "${scenarios[@]}" >"$work/scenarios"
+	echo "m18-gate: scenarios: ${scenarios[*]}; mode $mode; $reps repetitions"
+fi
 
 # --- the target: a command to start, an endpoint, or the built-in one.
 endpoint=${M18_ENDPOINT:-}
@@ -120,8 +129,13 @@ build() { # build DIR
 head_sha=${GITHUB_SHA:-$(git -C "$head_dir" rev-parse HEAD 2>/dev/null || true)}
 set_output result-path "$out/head"
 
-# Sharded: this job sends one shard of the load, or merges the shards and
-# fetches the baseline (shard.sh).
+if [ "$tasks_only" = true ]; then
+	build "$head_dir" # what task-target-command starts
+	exit 0
+fi
+
+# Sharded: this job sends one shard of the load, or merges the shards
+# (shard.sh).
 if [ "${M18_SHARDS:-1}" != 1 ]; then
 	# shellcheck source=scripts/action/shard.sh
 	. "$(dirname "$0")/shard.sh"

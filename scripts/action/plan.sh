@@ -25,6 +25,10 @@ case "${M18_COMMENT:-always}" in
 always | on-change | never) ;;
 *) die "input comment is '${M18_COMMENT}'; want always, on-change or never" ;;
 esac
+case "${M18_BUDGET:-nightly}" in
+pr | nightly | full) ;;
+*) die "input budget is '${M18_BUDGET}'; want pr, nightly or full" ;;
+esac
 is_bool "${M18_FAIL_ON_REGRESSION:-true}" || die "input fail-on-regression is '${M18_FAIL_ON_REGRESSION}'; want true or false"
 is_bool "${M18_HISTORY_WRITE:-true}" || die "input history-write is '${M18_HISTORY_WRITE}'; want true or false"
 

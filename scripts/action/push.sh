@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# push.sh: appends the head's results to the history branch with
+# push.sh: appends the head's results and the task documents to the history branch with
 # m18-history push (one file per run; concurrent writers retry). Runs only
 # when plan.sh decided the event is trusted.
 set -euo pipefail
@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 shopt -s nullglob
-results=("${M18_WORK:?}"/out/head/*.json "${M18_WORK:?}"/out/head-nobaseline/*.json)
+results=("${M18_WORK:?}"/out/head/*.json "${M18_WORK:?}"/out/head-nobaseline/*.json "${M18_WORK:?}"/out/tasks/*.json)
 if [ "${#results[@]}" -eq 0 ]; then
 	warn "no results to record"
 	exit 0
