@@ -106,9 +106,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		timeout     = fs.Duration("timeout", load.DefaultTimeout, "timeout of one request")
 		nodes       = fs.Int("nodes", -1, "preload this many nodes instead of [data] num_nodes (0 = no preload)")
 		cpuprofile  = fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
-		senders     = fs.Bool("senders", false, "send from goroutines spread over every core instead of the one-core event loop (Linux): for rates beyond what one core sends")
-		lbls        labels
-		tOpts       target.Options
+		targetPID   = fs.Int("target-pid", 0, "`PID` of the target process (with --endpoint): each repetition records its CPU time per request (cpu_per_op)\n"+
+			"(default: none for --endpoint; this process for the built-in target, which then includes the load generator's CPU)")
+		senders = fs.Bool("senders", false, "send from goroutines spread over every core instead of the one-core event loop (Linux): for rates beyond what one core sends")
+		lbls    labels
+		tOpts   target.Options
 	)
 	builtinTargetFlags(fs, &lbls, &tOpts)
 	applyShard := shardFlags(fs)
@@ -145,7 +147,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cfg := load.Config{
 		Scenario: sc, Endpoint: *endpoint, Target: "external", Duration: *duration, Rate: *rate,
 		Repetitions: *reps, Seed: *seed, MaxInFlight: *maxInFlight, Timeout: *timeout,
-		Progress: progress, Labels: lbls, Senders: *senders,
+		Progress: progress, Labels: lbls, Senders: *senders, TargetPID: *targetPID,
 	}
 	if err := applyShard(&cfg); err != nil {
 		fmt.Fprintf(stderr, "m18-run: %v\n", err)
@@ -171,6 +173,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		defer inst.Close()
 		cfg.Endpoint, cfg.Target = inst.URL(), "builtin"
+		if cfg.TargetPID == 0 {
+			cfg.TargetPID = os.Getpid()
+		}
 	}
 
 	fp, err := hw.Probe(ctx, hw.Options{})

@@ -185,6 +185,19 @@ func readResult(name string, data []byte) (*Set, error) {
 				s.AddAt(Key{doc.Run.Scenario, op, m}, unit, hib, v, start)
 			}
 		}
+		if t := rep.Target; t != nil {
+			for _, c := range []struct {
+				metric, unit string
+				v            float64
+			}{
+				{result.MetricCPUPerOp, UnitMilliseconds, t.CPUPerOpMs},
+				{result.MetricInstructionsPerOp, UnitInstructions, t.InstructionsPerOp},
+			} {
+				if c.v > 0 && isFinite(c.v) {
+					s.AddAt(Key{doc.Run.Scenario, result.OpOverall, c.metric}, c.unit, false, c.v, start)
+				}
+			}
+		}
 	}
 	_ = name
 	return s, nil
