@@ -24,6 +24,7 @@ work=${M18_WORK:?}
 out="$work/out"
 head_dir=${GITHUB_WORKSPACE:-$PWD}
 mode=${M18_MODE:-ab}
+case "$mode" in bench | files) exit 0 ;; esac # any benchmark tool: bench.sh measures
 reps=${M18_REPETITIONS:-10}
 export PATH="$bin:$PATH"
 mkdir -p "$out/head" "$out/base" "$out/logs"
