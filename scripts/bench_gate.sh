@@ -15,7 +15,7 @@
 # request). A trial counts as a detection / false alarm when compare exits 1,
 # and the script prints which metrics regressed (the signal that decided).
 #
-# Knobs (environment): PAIRS (10), DURATION (4s), WARMUP (2s), RATE (400),
+# Knobs (environment): PAIRS (10), DURATION (4s), WARMUP (2s), RATE (100),
 # NODES (2000), SCENARIO (ci/fast_regression_check), SLOWDOWN (10),
 # KEEP (a directory to keep every trial's results and verdict in).
 # Needs jq and bc. Loopback only; every run is bounded by DURATION + WARMUP + the preload.
@@ -26,7 +26,7 @@ trials=${1:-5}
 pairs=${PAIRS:-10}
 duration=${DURATION:-4s}
 warmup=${WARMUP:-2s}
-rate=${RATE:-400}
+rate=${RATE:-100}
 nodes=${NODES:-2000}
 scenario=${SCENARIO:-ci/fast_regression_check}
 slowdown=${SLOWDOWN:-10}
@@ -39,7 +39,8 @@ bin=$work/bin
 
 # run_once SIDE SLOWDOWN OUT: one run against a fresh target.
 run_once() {
-	local out=$3 url pid
+	local out=$3 url= pid
+	rm -f "$work/target.url" # never read the previous target's address
 	"$bin/m18-target" --addr 127.0.0.1:0 --slowdown "$2" >"$work/target.url" 2>"$work/target.err" &
 	pid=$!
 	for _ in $(seq 50); do
@@ -59,7 +60,10 @@ run_once() {
 		--repetitions 1 --quiet --label "m18-side:$1" --output "$out" >/dev/null 2>>"$work/run.err" || true
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
-	[ -s "$out" ]
+	if [ ! -s "$out" ]; then
+		echo "bench_gate: m18-run wrote no result: $(tail -n 3 "$work/run.err")" >&2
+		return 1
+	fi
 }
 
 # gate KIND HEAD_SLOWDOWN: one gate; prints "exit seconds regressed-metrics".
@@ -73,7 +77,7 @@ gate() {
 		for side in $order; do
 			knob=0
 			if [ "$side" = head ]; then knob=$2; fi
-			run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json"
+			run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" || return 1
 		done
 	done
 	local code=0
@@ -102,7 +106,11 @@ for ((t = 1; t <= trials; t++)); do
 	for kind in aa slow; do
 		knob=0
 		if [ "$kind" = slow ]; then knob=$slowdown; fi
-		read -r code secs rest < <(gate "$kind-$t" "$knob")
+		if ! line=$(gate "$kind-$t" "$knob"); then
+			echo "bench_gate: trial $kind-$t could not run (above); stopping" >&2
+			break 2
+		fi
+		read -r code secs rest <<<"$line"
 		total_secs=$(echo "$total_secs + $secs" | bc)
 		runs=$((runs + 1))
 		if [ "$code" -eq 1 ]; then
@@ -113,6 +121,8 @@ for ((t = 1; t <= trials; t++)); do
 		printf 'trial %-7s exit %d  %5.1f min  regressed: %s\n' "$kind-$t" "$code" "$(echo "$secs / 60" | bc -l)" "$rest"
 	done
 done
+trials=$(((runs + 1) / 2))
+if [ "$runs" -eq 0 ]; then exit 1; fi
 printf 'detection of --slowdown %s: %d/%d (%.0f %%)\n' "$slowdown" "$det" "$trials" "$(echo "100 * $det / $trials" | bc -l)"
 printf 'false alarms on A/A:      %d/%d (%.0f %%)\n' "$aa_alarm" "$trials" "$(echo "100 * $aa_alarm / $trials" | bc -l)"
 printf 'minutes per gate:         %.1f\n' "$(echo "$total_secs / $runs / 60" | bc -l)"
