@@ -1,12 +1,17 @@
 package gate
 
 import (
+	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/engram/m18-gate/gate/input"
 	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/runners/result"
 )
 
 // TestBenchCountedOnce gates Go's own bytes benchmarks, AVX2 off
@@ -84,5 +89,50 @@ func TestBenchCountedOnce(t *testing.T) {
 	}
 	if !strings.Contains(text.String(), "regressed (as sec/op)") || !strings.Contains(text.String(), "REGRESSION: 3 regressions · 9 inconclusive") {
 		t.Errorf("text:\n%s", text.String())
+	}
+}
+
+// TestCostFamily: the target's CPU per request is adjusted in its own
+// family, so a clear +10 % CPU change among 28 unchanged latency figures is
+// judged at 2·p (two families), not 29·p.
+func TestCostFamily(t *testing.T) {
+	base, head := input.NewSet(), input.NewSet()
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := range 10 {
+		at := time.Date(2026, 12, 6, 0, 0, 2*i, 0, time.UTC)
+		for _, op := range []string{"overall", "Store", "Recall", "Search"} {
+			for _, m := range []string{"p50", "p95", "p99", "p99.9", "mean", "throughput", "error_rate"} {
+				v := 1 + 0.05*r.NormFloat64()
+				if m == "error_rate" {
+					v = 0
+				}
+				base.AddAt(input.Key{Scenario: "s", Operation: op, Metric: m}, "ms", false, v, at)
+				head.AddAt(input.Key{Scenario: "s", Operation: op, Metric: m}, "ms", false, v*(1+0.05*r.NormFloat64()), at.Add(time.Second))
+			}
+		}
+		cpu := 0.5 * (1 + 0.06*r.NormFloat64())
+		base.AddAt(input.Key{Scenario: "s", Operation: "overall", Metric: result.MetricCPUPerOp}, "ms", false, cpu, at)
+		head.AddAt(input.Key{Scenario: "s", Operation: "overall", Metric: result.MetricCPUPerOp}, "ms", false, 1.1*cpu*(1+0.08*r.NormFloat64()), at.Add(time.Second))
+	}
+	p := testPolicy()
+	p.Paired = true
+	v, err := Compare(base, head, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cpu verdict.Comparison
+	for _, c := range v.Comparisons {
+		if c.Metric == result.MetricCPUPerOp {
+			cpu = c
+		}
+	}
+	if math.Abs(cpu.PAdjusted-2*cpu.PValue) > 1e-12 {
+		t.Errorf("cpu_per_op p adjusted %v, want 2 × %v (alone in its family, two families)", cpu.PAdjusted, cpu.PValue)
+	}
+	if cpu.Decision != verdict.Regressed || 29*cpu.PValue < p.Alpha {
+		t.Errorf("cpu_per_op %s (p %v raw): want regressed here and not significant at 29·p", cpu.Decision, cpu.PValue)
+	}
+	if v.Summary.Regressed != 1 {
+		t.Errorf("%d regressions, want only cpu_per_op: %s", v.Summary.Regressed, v.Summary.Answer)
 	}
 }
