@@ -108,6 +108,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cpuprofile  = fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
 		targetPID   = fs.Int("target-pid", 0, "`PID` of the target process (with --endpoint): each repetition records its CPU time per request (cpu_per_op)\n"+
 			"(default: none for --endpoint; this process for the built-in target, which then includes the load generator's CPU)")
+		instr = fs.String("instructions", "", "count the target's instructions per request: `callgrind` (the --target-pid process runs under\n"+
+			"valgrind --tool=callgrind --instr-atstart=no; a Go target with GODEBUG=asyncpreemptoff=1). Default: not counted")
 		senders = fs.Bool("senders", false, "send from goroutines spread over every core instead of the one-core event loop (Linux): for rates beyond what one core sends")
 		lbls    labels
 		tOpts   target.Options
@@ -148,6 +150,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Scenario: sc, Endpoint: *endpoint, Target: "external", Duration: *duration, Rate: *rate,
 		Repetitions: *reps, Seed: *seed, MaxInFlight: *maxInFlight, Timeout: *timeout,
 		Progress: progress, Labels: lbls, Senders: *senders, TargetPID: *targetPID,
+		Instructions: *instr,
+	}
+	if *instr != "" && (*instr != load.InstructionsCallgrind || *targetPID == 0) {
+		fmt.Fprintf(stderr, "m18-run: --instructions %q: the only counter is callgrind, and it needs --target-pid of a target under valgrind --tool=callgrind --instr-atstart=no\n", *instr)
+		return exitInput
 	}
 	if err := applyShard(&cfg); err != nil {
 		fmt.Fprintf(stderr, "m18-run: %v\n", err)

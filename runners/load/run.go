@@ -95,6 +95,9 @@ type Config struct {
 	// records its CPU time (and its descendants') per completed request in
 	// Repetition.Target.
 	TargetPID int
+	// Instructions, with TargetPID, also counts the target's instructions
+	// per request: InstructionsCallgrind, or "" for none.
+	Instructions string
 	// Senders sends from goroutines spread over every core instead of the
 	// single-core event loop (see Engine.Senders).
 	Senders bool
@@ -351,7 +354,7 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 			w = newWindows(p.duration)
 			win.Store(w)
 		}
-		cost := startCost(p.TargetPID)
+		cost := startCost(p.TargetPID, p.Instructions)
 		res, err := eng.Run(ctx, onTimeline(p.phase(fmt.Sprintf("measure %d/%d", rep, p.Repetitions), p.duration, p.maxRequests, seq, repSeed)))
 		win.Store(nil)
 		if err != nil {
