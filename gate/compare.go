@@ -138,16 +138,33 @@ func Compare(base, head *input.Set, p Policy) (*verdict.Verdict, error) {
 	// Estimate every pair (in parallel: bootstrap intervals dominate).
 	estimateAll(pairs, p)
 
-	// Benjamini–Hochberg across every comparison of the verdict.
-	ps := make([]float64, len(pairs))
-	for i, pr := range pairs {
-		ps[i] = pr.c.PValue
+	// Benjamini–Hochberg across every comparison of the verdict, each
+	// measurement once: a derived metric follows its primary.
+	primary := map[input.Key]*pair{}
+	for _, pr := range pairs {
+		primary[pr.key] = pr
 	}
-	adj := stats.BenjaminiHochberg(ps)
-	for i, pr := range pairs {
-		pr.c.PAdjusted = adj[i]
+	var own []*pair
+	for _, pr := range pairs {
+		if pr.base.DerivedFrom != "" && pr.base.DerivedFrom == pr.head.DerivedFrom {
+			if pp := primary[input.Key{Scenario: pr.key.Scenario, Operation: pr.key.Operation, Metric: pr.base.DerivedFrom}]; pp != nil {
+				pr.follows = pp
+				continue
+			}
+		}
+		own = append(own, pr)
+	}
+	adjustFamilies(own)
+	for _, pr := range own {
 		decide(pr, p)
 		annotatePairing(pr)
+	}
+	for _, pr := range pairs {
+		if pp := pr.follows; pp != nil {
+			pr.c.PAdjusted = pp.c.PAdjusted
+			pr.c.Decision, pr.c.Follows, pr.c.RunsNeeded = pp.c.Decision, pp.key.Metric, pp.c.RunsNeeded
+			pr.c.Reason = fmt.Sprintf("follows %s: %s is computed from it (the same measurement, counted once there)", pp.key.Metric, pr.key.Metric)
+		}
 	}
 
 	tooFew, tooFewPaired := 0, 0
@@ -162,12 +179,12 @@ func Compare(base, head *input.Set, p Policy) (*verdict.Verdict, error) {
 	}
 	if tooFewPaired > 0 {
 		v.Warnings = append(v.Warnings, fmt.Sprintf("%d of %d comparisons have too few interleaved pairs to judge: run at least %d pairs (%d recommended)",
-			tooFewPaired, len(pairs), stats.MinSamplesForAlpha(p.Alpha), max(DefaultRepetitions, stats.MinSamplesForAlpha(p.Alpha))))
+			tooFewPaired, len(own), stats.MinSamplesForAlpha(p.Alpha), max(DefaultRepetitions, stats.MinSamplesForAlpha(p.Alpha))))
 		tooFew -= tooFewPaired
 	}
 	if tooFew > 0 {
 		v.Warnings = append(v.Warnings, fmt.Sprintf("%d of %d comparisons have too few runs for p < %v to be reachable: run at least %d per side (%d recommended)",
-			tooFew, len(pairs), p.Alpha, stats.MinSamplesForAlpha(p.Alpha), max(DefaultRepetitions, stats.MinSamplesForAlpha(p.Alpha))))
+			tooFew, len(own), p.Alpha, stats.MinSamplesForAlpha(p.Alpha), max(DefaultRepetitions, stats.MinSamplesForAlpha(p.Alpha))))
 	}
 	sortComparisons(v.Comparisons)
 	slices.SortStableFunc(v.Skipped, func(a, b verdict.Skip) int {
@@ -175,6 +192,37 @@ func Compare(base, head *input.Set, p Policy) (*verdict.Verdict, error) {
 	})
 	v.Summary = summarize(v)
 	return v, nil
+}
+
+// adjustFamilies sets PAdjusted: Benjamini–Hochberg within each family of
+// comparisons, times the number of families (Bonferroni across them), so
+// the verdict's false-discovery rate stays within α. The target's cost per
+// request (cpu_per_op, instructions_per_op: one or two numbers per run, far
+// steadier than latency on a shared machine) is a family of its own, so
+// that it is not drowned among the dozens of latency percentiles: with 29
+// comparisons in one family its smallest p would be multiplied by 29, in
+// its own family by 2.
+func adjustFamilies(prs []*pair) {
+	families := map[bool][]*pair{}
+	for _, pr := range prs {
+		cost := isCostMetric(pr.key.Metric)
+		families[cost] = append(families[cost], pr)
+	}
+	k := float64(len(families))
+	for _, fam := range families {
+		ps := make([]float64, len(fam))
+		for i, pr := range fam {
+			ps[i] = pr.c.PValue
+		}
+		for i, a := range stats.BenjaminiHochberg(ps) {
+			fam[i].c.PAdjusted = min(1, k*a)
+		}
+	}
+}
+
+// isCostMetric tells the target's cost per request, gated as its own family.
+func isCostMetric(metric string) bool {
+	return metric == result.MetricCPUPerOp || metric == result.MetricInstructionsPerOp
 }
 
 // pair is one comparison in the making.
@@ -200,6 +248,9 @@ type pair struct {
 	pairs int
 	// unpairedWhy says why Policy.Paired could not pair this comparison.
 	unpairedWhy string
+	// follows is the primary comparison a derived metric takes its
+	// decision from; nil when decided on its own.
+	follows *pair
 }
 
 func estimateAll(pairs []*pair, p Policy) {

@@ -31,7 +31,12 @@
 //     for positive data (median of all log(head_j/base_i)), in points for
 //     error rates.
 //   - p is the two-sided Mann–Whitney U p-value; p_adjusted is its
-//     Benjamini–Hochberg adjustment across every comparison in the verdict.
+//     Benjamini–Hochberg adjustment across every comparison in the verdict —
+//     or, when the target's cost per request was measured (cpu_per_op,
+//     instructions_per_op), within two families, cost and the rest, each
+//     adjusted p then doubled (Bonferroni across the families), so a steady
+//     cost signal is not diluted by dozens of latency percentiles. A derived
+//     metric (go test -bench B/s) takes its primary's p and decision.
 //   - "worse" means higher for latencies and error rates, lower for
 //     throughput (or as the config's direction says).
 //

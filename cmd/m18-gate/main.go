@@ -20,9 +20,9 @@ import (
 	"github.com/engram/m18-gate/gate"
 	"github.com/engram/m18-gate/gate/config"
 	"github.com/engram/m18-gate/gate/input"
-	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/gate/stats"
+	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/atomicfile"
 	"github.com/engram/m18-gate/internal/cli"
@@ -41,6 +41,8 @@ const usage = `m18-gate decides whether a change regressed performance.
 
 Usage:
   m18-gate compare --base FILE... --head FILE... [flags]
+  m18-gate bench --base-cmd CMD --head-cmd CMD [--count N] [flags]
+                                     run a benchmark on base and head interleaved, then compare
   m18-gate calibrate --runs FILE... [--output calibration.json] [flags]
   m18-gate changepoints --series FILE... [--metric M] [--operation O] [--json] [--output FILE]
   m18-gate criteria --results TASK.json... [--verdict verdict.json] --output FILE [--markdown FILE]
@@ -49,8 +51,8 @@ Usage:
 
 A sample is one value per independent run. Inputs are detected by content:
 m18.result/v1 documents, Engram loadtest report JSON (one run per file),
-go test -bench output, criterion sample.json, hyperfine --export-json.
-Give several files to a flag by repeating it (--base a.json --base b.json)
+go test -bench output, criterion sample.json, hyperfine --export-json,
+m18.samples/v1 JSON. Give several files to a flag by repeating it (--base a.json --base b.json)
 or by listing them after it (--base a.json b.json).
 
 A comparison regresses only when it is significant (Mann-Whitney U,
@@ -83,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Name:  "m18-gate",
 		Usage: usage,
 		Commands: map[string]cli.Command{
-			"compare": compare, "calibrate": calibrate, "changepoints": changepoints, "scenarios": scenarios,
+			"compare": compare, "bench": bench, "calibrate": calibrate, "changepoints": changepoints, "scenarios": scenarios,
 			"criteria": criteria,
 		},
 		Exit: exitCode,
@@ -226,29 +228,14 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := cli.NewFlagSet("compare", stderr)
 	ff, last := multiFiles(2)
 	base, head := ff[0], ff[1]
-	var threshold, compThreshold percent
 	fs.Var(base, "base", "base `FILE` (repeat, or list several after the flag)")
 	fs.Var(head, "head", "head `FILE` (repeat, or list several after the flag)")
-	configPath := fs.String("config", "", "policy `FILE` (default "+config.DefaultPath+" when it exists)")
-	competitive := fs.Bool("competitive", false, "treat every comparison as competitive (10% threshold, exit 2)")
-	alpha := fs.Float64("alpha", 0, "significance level after Benjamini-Hochberg (default 0.01, or the config's)")
-	fs.Var(&threshold, "threshold", "internal threshold in `PERCENT`: 5 and 5% both mean five percent (default 5, or the config's)")
-	fs.Var(&compThreshold, "competitive-threshold", "competitive threshold in `PERCENT` (default 10, or the config's)")
-	tier := fs.String("tier", "", "compare only the scenarios of this config `TIER` ([tiers] in the config)")
-	calibration := fs.String("calibration", "", "calibration `FILE` from m18-gate calibrate: puts the MDE into every comparison it covers")
+	pf := addPolicyFlags(fs)
 	paired := fs.Bool("paired", false, "pair the i-th base run with the i-th head run (each side in start-time order) and use the\n"+
 		"paired t test on their log ratios; use when base and head runs were interleaved\n"+
 		"on one machine (A B B A ..., as the action's ab mode runs them): pairing cancels the machine's\n"+
-		"drift. Needs m18 results (they carry run start times) and equal run counts; other comparisons\n"+
+		"drift. Needs m18 results or m18-gate bench files (they carry run start times) and equal run counts; other comparisons\n"+
 		"fall back to Mann-Whitney and say why. Error rates are always compared unpaired")
-	allowMismatch := fs.Bool("allow-fingerprint-mismatch", false, "compare results from different hardware fingerprints (a warning instead of exit 3)")
-	output := fs.String("output", "", "write the verdict JSON to `FILE`")
-	markdown := fs.String("markdown", "", "write the Markdown table the PR comment uses to `FILE`")
-	outcome := fs.String("outcome", "", "write the one-word outcome to `FILE`: pass, regression, competitive-regression or\n"+
-		"inconclusive (no regression, but something could not be decided)")
-	resamples := fs.Int("resamples", gate.DefaultResamples, "bootstrap resamples for the confidence intervals")
-	seed := fs.Uint64("seed", gate.DefaultSeed, "bootstrap seed")
-	quiet := fs.Bool("quiet", false, "do not print the text table")
 	fs.Usage = usageFor(fs, "m18-gate compare --base FILE... --head FILE... [flags]",
 		"Compares every (scenario, operation, metric) that base and head share, one value per run,\n"+
 			"writes the verdict and prints a table. Thresholds are in percent; --alpha is a probability.\n"+
@@ -265,75 +252,17 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return cli.Usagef("compare needs --base FILE... and --head FILE...")
 	}
 
-	p := gate.DefaultPolicy()
-	cfgPath := *configPath
-	if cfgPath == "" {
-		if _, err := os.Stat(config.DefaultPath); err == nil {
-			cfgPath = config.DefaultPath
-		}
+	p, err := pf.policy()
+	if err != nil {
+		return err
 	}
-	if cfgPath != "" {
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			return err
-		}
-		p = p.WithConfig(cfg)
-	}
-	if *alpha != 0 {
-		p.Alpha = *alpha
-	}
-	if threshold.set {
-		p.Threshold = threshold.v
-	}
-	if compThreshold.set {
-		p.CompetitiveThreshold = compThreshold.v
-	}
-	p.Competitive = *competitive
-	p.Tier = *tier
-	p.AllowFingerprintMismatch = *allowMismatch
 	p.Paired = *paired
-	p.Resamples, p.Seed = *resamples, *seed
-	if *calibration != "" {
-		c, err := gate.ReadCalibration(*calibration)
-		if err != nil {
-			return err
-		}
-		p.Calibration = c
-	}
 
 	v, err := gate.CompareFiles(base.names, head.names, p)
 	if err != nil {
 		return err
 	}
-	if *markdown != "" {
-		md := render.Markdown(v, render.Options{})
-		v.Markdown = md
-		if err := os.WriteFile(*markdown, []byte(md), 0o644); err != nil {
-			return err
-		}
-	}
-	if *output != "" {
-		if err := verdict.WriteFile(*output, v); err != nil {
-			return err
-		}
-	}
-	if *outcome != "" {
-		if err := os.WriteFile(*outcome, []byte(render.Outcome(v)+"\n"), 0o644); err != nil {
-			return err
-		}
-	}
-	if !*quiet {
-		if err := render.Text(stdout, v); err != nil {
-			return err
-		}
-	}
-	switch v.Summary.Outcome {
-	case verdict.OutcomeRegression:
-		return fmt.Errorf("%w: %s", errRegression, v.Summary.Answer)
-	case verdict.OutcomeCompetitiveRegression:
-		return fmt.Errorf("%w: %s", errCompetitive, v.Summary.Answer)
-	}
-	return nil
+	return pf.finish(v, stdout)
 }
 
 func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

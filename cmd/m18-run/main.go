@@ -126,9 +126,13 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		timeout     = fs.Duration("timeout", load.DefaultTimeout, "timeout of one request")
 		nodes       = fs.Int("nodes", -1, "preload this many nodes instead of [data] num_nodes (0 = no preload)")
 		cpuprofile  = fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
-		senders     = fs.Bool("senders", false, "send from goroutines spread over every core instead of the one-core event loop (Linux): for rates beyond what one core sends")
-		lbls        labels
-		tOpts       target.Options
+		targetPID   = fs.Int("target-pid", 0, "`PID` of the target process (with --endpoint): each repetition records its CPU time per request (cpu_per_op)\n"+
+			"(default: none for --endpoint; this process for the built-in target, which then includes the load generator's CPU)")
+		instr = fs.String("instructions", "", "count the target's instructions per request: `callgrind` (the --target-pid process runs under\n"+
+			"valgrind --tool=callgrind --instr-atstart=no; a Go target with GODEBUG=asyncpreemptoff=1). Default: not counted")
+		senders = fs.Bool("senders", false, "send from goroutines spread over every core instead of the one-core event loop (Linux): for rates beyond what one core sends")
+		lbls    labels
+		tOpts   target.Options
 	)
 	builtinTargetFlags(fs, &lbls, &tOpts)
 	applyShard := shardFlags(fs)
@@ -158,7 +162,11 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg := load.Config{
 		Scenario: sc, Endpoint: *endpoint, Target: "external", Duration: *duration, Rate: *rate,
 		Repetitions: *reps, Seed: *seed, MaxInFlight: *maxInFlight, Timeout: *timeout,
-		Progress: progress, Labels: lbls, Senders: *senders,
+		Progress: progress, Labels: lbls, Senders: *senders, TargetPID: *targetPID,
+		Instructions: *instr,
+	}
+	if *instr != "" && (*instr != load.InstructionsCallgrind || *targetPID == 0) {
+		return cli.Usagef("--instructions %q: the only counter is callgrind, and it needs --target-pid of a target under valgrind --tool=callgrind --instr-atstart=no", *instr)
 	}
 	if err := applyShard(&cfg); err != nil {
 		return cli.Usagef("%v", err)
@@ -181,6 +189,9 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		defer inst.Close()
 		cfg.Endpoint, cfg.Target = inst.URL(), "builtin"
+		if cfg.TargetPID == 0 {
+			cfg.TargetPID = os.Getpid()
+		}
 	}
 
 	fp, err := hw.Probe(ctx, hw.Options{})

@@ -8,9 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/perf/benchfmt"
 )
+
+// StartConfigKey is the go test -bench configuration line that says when
+// the run below it started ("m18-run-start: 2026-12-06T20:00:00.123Z");
+// m18-gate bench writes it, so that interleaved runs pair.
+const StartConfigKey = "m18-run-start"
 
 // readBench reads go test -bench output with golang.org/x/perf/benchfmt.
 // Every benchmark line is one sample; the scenario is the benchmark's full
@@ -21,9 +27,11 @@ import (
 // everything else lower.
 func readBench(name string, data []byte) (*Set, error) {
 	type value struct {
-		key   Key
-		unit  string
-		value float64
+		key     Key
+		unit    string
+		value   float64
+		derived string
+		start   time.Time
 	}
 	var values []value
 	r := benchfmt.NewReader(bytes.NewReader(data), name)
@@ -34,6 +42,15 @@ func readBench(name string, data []byte) (*Set, error) {
 			return nil, fmt.Errorf("line %d: %s", line, rec.Msg)
 		case *benchfmt.Result:
 			scenario := rec.Name.String()
+			var start time.Time
+			if t := rec.GetConfig(StartConfigKey); t != "" {
+				at, err := time.Parse(time.RFC3339Nano, t)
+				if err != nil {
+					_, line := rec.Pos()
+					return nil, fmt.Errorf("line %d: configuration %q is %q, want an RFC 3339 time", line, StartConfigKey, t)
+				}
+				start = at
+			}
 			if pkg := rec.GetConfig("pkg"); pkg != "" {
 				scenario = pkg + ":" + scenario
 			}
@@ -42,7 +59,7 @@ func readBench(name string, data []byte) (*Set, error) {
 					_, line := rec.Pos()
 					return nil, fmt.Errorf("line %d: %s %s is %v", line, rec.Name, v.Unit, v.Value)
 				}
-				values = append(values, value{Key{scenario, NoOperation, v.Unit}, v.Unit, v.Value})
+				values = append(values, value{Key{scenario, NoOperation, v.Unit}, v.Unit, v.Value, derivedFrom(rec, v.Unit), start})
 			}
 		}
 	}
@@ -62,9 +79,23 @@ func readBench(name string, data []byte) (*Set, error) {
 		case -1:
 			hib = false
 		}
-		s.Add(v.key, v.unit, hib, v.value)
+		s.AddAt(v.key, v.unit, hib, v.value, v.start)
+		s.Samples[v.key].DerivedFrom = v.derived
 	}
 	return s, nil
+}
+
+// derivedFrom names the unit of rec that unit is computed from: the B/s of
+// b.SetBytes is the bytes per op over sec/op, one measurement reported
+// twice. "" when unit is primary.
+func derivedFrom(rec *benchfmt.Result, unit string) string {
+	if unit != "B/s" {
+		return ""
+	}
+	if _, ok := rec.Value("sec/op"); ok {
+		return "sec/op"
+	}
+	return ""
 }
 
 // criterionSample is criterion's sample.json.

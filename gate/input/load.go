@@ -24,6 +24,7 @@ const (
 	FormatBench     Format = "go test -bench output"   // golang.org/x/perf/benchfmt
 	FormatCriterion Format = "criterion sample.json"   // target/criterion/<group>/<bench>/new/sample.json
 	FormatHyperfine Format = "hyperfine --export-json" // hyperfine JSON export
+	FormatSamples   Format = "m18 samples"             // m18.samples/v1, see SamplesSchema
 )
 
 // Load reads the files of one side of a comparison and merges them into one
@@ -67,6 +68,8 @@ func Read(name string, data []byte) (*Set, error) {
 		s, err = readCriterion(name, data)
 	case FormatHyperfine:
 		s, err = readHyperfine(data)
+	case FormatSamples:
+		s, err = readSamples(data)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", name, f, err)
@@ -99,10 +102,13 @@ func Detect(data []byte) (Format, error) {
 		if err := json.Unmarshal(raw, &schema); err != nil {
 			return "", fmt.Errorf("field \"schema\" is not a string: %s", raw)
 		}
-		if schema != result.SchemaVersion {
-			return "", fmt.Errorf("field \"schema\" is %q; m18-gate compares %q documents (a verdict or calibration file is not an input)", schema, result.SchemaVersion)
+		switch schema {
+		case result.SchemaVersion:
+			return FormatResult, nil
+		case SamplesSchema:
+			return FormatSamples, nil
 		}
-		return FormatResult, nil
+		return "", fmt.Errorf("field \"schema\" is %q; m18-gate compares %q and %q documents (a verdict or calibration file is not an input)", schema, result.SchemaVersion, SamplesSchema)
 	}
 	_, hasIters := probe["iters"]
 	_, hasTimes := probe["times"]
@@ -177,6 +183,19 @@ func readResult(name string, data []byte) (*Set, error) {
 				}
 				unit, hib := MetricInfo(m)
 				s.AddAt(Key{doc.Run.Scenario, op, m}, unit, hib, v, start)
+			}
+		}
+		if t := rep.Target; t != nil {
+			for _, c := range []struct {
+				metric, unit string
+				v            float64
+			}{
+				{result.MetricCPUPerOp, UnitMilliseconds, t.CPUPerOpMs},
+				{result.MetricInstructionsPerOp, UnitInstructions, t.InstructionsPerOp},
+			} {
+				if c.v > 0 && isFinite(c.v) {
+					s.AddAt(Key{doc.Run.Scenario, result.OpOverall, c.metric}, c.unit, false, c.v, start)
+				}
 			}
 		}
 	}

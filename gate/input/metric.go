@@ -11,6 +11,7 @@ const (
 	UnitMilliseconds = "ms"
 	UnitOpsPerSecond = "ops/s"
 	UnitFraction     = "fraction"
+	UnitInstructions = "instructions"
 )
 
 // MetricInfo returns the unit and direction of an m18 result metric.
@@ -20,6 +21,8 @@ func MetricInfo(metric string) (unit string, higherIsBetter bool) {
 		return UnitOpsPerSecond, true
 	case result.MetricErrorRate:
 		return UnitFraction, false
+	case result.MetricInstructionsPerOp:
+		return UnitInstructions, false
 	}
 	return UnitMilliseconds, false
 }

@@ -36,6 +36,11 @@ type Sample struct {
 	Unit string
 	// HigherIsBetter is true for throughput-like metrics.
 	HigherIsBetter bool
+	// DerivedFrom names the metric of the same scenario and operation this
+	// one is computed from ("sec/op" for go test -bench's B/s, which is the
+	// bytes per op over the time per op): the same measurement, which a
+	// comparison counts once, under its primary. Empty for primary metrics.
+	DerivedFrom string
 	// Values holds one value per run, in the order read.
 	Values []float64
 	// Starts holds, for each value, when its run started; the zero time
@@ -82,6 +87,18 @@ func (s *Set) AddAt(k Key, unit string, higherIsBetter bool, value float64, star
 	}
 	sm.Values = append(sm.Values, value)
 	sm.Starts = append(sm.Starts, start)
+}
+
+// StampStarts sets the start of every value of s that has none to start:
+// for inputs read from one run whose format does not say when it ran.
+func (s *Set) StampStarts(start time.Time) {
+	for _, sm := range s.Samples {
+		for i := range sm.Starts {
+			if sm.Starts[i].IsZero() {
+				sm.Starts[i] = start
+			}
+		}
+	}
 }
 
 // Keys returns the keys of s in a stable order: by scenario, then operation
@@ -148,6 +165,7 @@ func (s *Set) Merge(o *Set) {
 			}
 			s.AddAt(k, sm.Unit, sm.HigherIsBetter, v, at)
 		}
+		s.Samples[k].DerivedFrom = sm.DerivedFrom
 	}
 	for _, f := range o.Fingerprints {
 		s.addFingerprint(f)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/perf/benchunit"
+
 	"github.com/engram/m18-gate/gate/verdict"
 )
 
@@ -149,11 +151,21 @@ func Value(x float64, unit string) string {
 	if unit == "fraction" {
 		return strconv.FormatFloat(x*100, 'f', 2, 64) + "%"
 	}
+	if isBenchUnit(unit) {
+		// As benchstat prints it: "4.220µ sec/op", "3.383Gi B/s", "0 B/op".
+		return benchunit.Scale(x, benchunit.ClassOf(unit)) + " " + unit
+	}
 	s := sig3(x)
 	if unit == "" {
 		return s
 	}
 	return s + " " + unit
+}
+
+// isBenchUnit tells the units of go test -bench (per operation, and the
+// B/s of b.SetBytes), which are scaled as benchstat scales them.
+func isBenchUnit(unit string) bool {
+	return strings.HasSuffix(unit, "/op") || unit == "B/s"
 }
 
 func sig3(x float64) string {
@@ -279,6 +291,9 @@ func decisionWord(c verdict.Comparison) string {
 	d := c.Decision
 	if c.Competitive && d == verdict.Regressed {
 		d = "regressed (competitive)"
+	}
+	if c.Follows != "" {
+		d += " (as " + Plain(c.Follows) + ")" // the same measurement, counted there
 	}
 	return d
 }

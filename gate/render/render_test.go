@@ -356,6 +356,13 @@ func TestValueFormats(t *testing.T) {
 		{0.0042, "fraction", "0.42%"},
 		{123.4, "", "123"},
 		{0, "ms", "0 ms"},
+		// go test -bench units as benchstat prints them (benchunit: four
+		// significant digits, SI prefixes for time, IEC for bytes).
+		{4.22e-6, "sec/op", "4.220µ sec/op"},
+		{95.61e-9, "sec/op", "95.61n sec/op"},
+		{3.383e9, "B/s", "3.151Gi B/s"},   // 3.383e9 / 2^30 = 3.1506
+		{1234567, "B/op", "1.177Mi B/op"}, // 1234567 / 2^20 = 1.1774
+		{12, "allocs/op", "12.00 allocs/op"},
 	}
 	for _, tt := range tests {
 		if got := Value(tt.x, tt.unit); got != tt.want {

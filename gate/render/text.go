@@ -60,7 +60,7 @@ func Text(w io.Writer, v *verdict.Verdict) error {
 		io.WriteString(bw, "\n")
 	}
 	for _, c := range cs {
-		if c.Decision == verdict.Inconclusive && c.RunsNeeded > 0 {
+		if c.Decision == verdict.Inconclusive && c.RunsNeeded > 0 && c.Follows == "" {
 			io.WriteString(bw, "inconclusive: "+cell(c.Scenario)+" "+cell(c.Operation)+" "+cell(c.Metric)+
 				": about "+plural(c.RunsNeeded, "run", "runs")+" per side would settle it\n")
 		}

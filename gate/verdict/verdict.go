@@ -104,6 +104,10 @@ type Comparison struct {
 	Threshold   float64 `json:"threshold"`
 	Competitive bool    `json:"competitive,omitempty"`
 	Decision    string  `json:"decision"`
+	// Follows names the metric this one is derived from ("sec/op" for a
+	// go test -bench B/s): its decision is that metric's, and it is not
+	// counted again in the summary. Empty for a metric decided on its own.
+	Follows string `json:"follows,omitempty"`
 	// Reason says why, in a sentence a reviewer can act on.
 	Reason string `json:"reason"`
 	// RunsNeeded, for inconclusive comparisons, estimates the runs per side
@@ -178,10 +182,15 @@ type Links struct {
 }
 
 // Tally counts the comparisons by decision (and the competitive ones among
-// the regressions) and the skips; Outcome and Answer are left empty.
+// the regressions) and the skips; Outcome and Answer are left empty. A
+// comparison that follows another (Follows) is not counted: it is the same
+// measurement.
 func Tally(cs []Comparison, skipped int) Summary {
 	s := Summary{Skipped: skipped}
 	for _, c := range cs {
+		if c.Follows != "" {
+			continue // counted once, under the metric it follows
+		}
 		switch c.Decision {
 		case Regressed:
 			s.Regressed++

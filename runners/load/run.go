@@ -91,6 +91,13 @@ type Config struct {
 	CommitTime time.Time
 	// Client overrides the HTTP client (default NewClient).
 	Client *http.Client
+	// TargetPID, when not 0, is the target's process: each measured phase
+	// records its CPU time (and its descendants') per completed request in
+	// Repetition.Target.
+	TargetPID int
+	// Instructions, with TargetPID, also counts the target's instructions
+	// per request: InstructionsCallgrind, or "" for none.
+	Instructions string
 	// Senders sends from goroutines spread over every core instead of the
 	// single-core event loop (see Engine.Senders).
 	Senders bool
@@ -347,11 +354,13 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 			w = newWindows(p.duration)
 			win.Store(w)
 		}
+		cost := startCost(p.TargetPID, p.Instructions)
 		res, err := eng.Run(ctx, onTimeline(p.phase(fmt.Sprintf("measure %d/%d", rep, p.Repetitions), p.duration, p.maxRequests, seq, repSeed)))
 		win.Store(nil)
 		if err != nil {
 			return nil, err
 		}
+		target := cost.stop()
 		seq = res.NextSeq
 		// A repetition the generator could not keep to its schedule says
 		// so in its figures (and the run's error, below).
@@ -363,6 +372,7 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 		if err != nil {
 			return nil, err
 		}
+		r.Target = target.perRequest(r.Overall.Count)
 		if w != nil {
 			if r.Windows, err = w.series(); err != nil {
 				return nil, err

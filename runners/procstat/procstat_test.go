@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"runtime"
 	"testing"
 	"time"
@@ -113,4 +114,45 @@ func rss(ss []Stats) []uint64 {
 		out[i] = s.RSSBytes
 	}
 	return out
+}
+
+func TestTreeCPUCountsChildren(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs /proc")
+	}
+	// A shell whose child burns CPU: the shell itself uses almost none, so
+	// only counting the descendants can see the child's second of work.
+	cmd := exec.Command("bash", "-c", `timeout 20 bash -c 'while :; do :; done' & sleep 20; wait`)
+	if err := cmd.Start(); err != nil {
+		t.Skip("no bash:", err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	before, err := TreeCPU(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// On a loaded machine the child may get little of a core: wait until
+	// it has had 200 ms (bounded).
+	var after time.Duration
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if after, err = TreeCPU(cmd.Process.Pid); err != nil {
+			t.Fatal(err)
+		}
+		if after-before >= 200*time.Millisecond {
+			break
+		}
+	}
+	own, err := Read(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := after - before; got < 200*time.Millisecond {
+		t.Errorf("tree CPU grew %v in 15 s of a busy child, want ≥ 200 ms", got)
+	}
+	if own.CPUSeconds > 0.1 {
+		t.Errorf("the shell itself used %.2f s; the test wants its child to do the work", own.CPUSeconds)
+	}
+	if _, err := TreeCPU(1 << 30); err == nil {
+		t.Error("TreeCPU of a pid that does not exist: want an error")
+	}
 }

@@ -2,9 +2,17 @@
 
 package procstat
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Read returns ErrUnsupported: this build has no /proc to read.
 func Read(pid int) (Stats, error) {
 	return Stats{}, fmt.Errorf("pid %d: %w", pid, ErrUnsupported)
+}
+
+// TreeCPU returns ErrUnsupported: this build has no /proc to read.
+func TreeCPU(pid int) (time.Duration, error) {
+	return 0, fmt.Errorf("pid %d: %w", pid, ErrUnsupported)
 }

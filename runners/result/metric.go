@@ -13,6 +13,13 @@ const (
 	MetricErrorRate  = "error_rate"
 )
 
+// Metrics of the target's cost per request (Repetition.Target), on the
+// "overall" operation: CPU milliseconds and instructions per request.
+const (
+	MetricCPUPerOp          = "cpu_per_op"
+	MetricInstructionsPerOp = "instructions_per_op"
+)
+
 // Metrics lists the metric names in their canonical order.
 var Metrics = []string{MetricP50, MetricP95, MetricP99, MetricP999, MetricMean, MetricThroughput, MetricErrorRate}
 

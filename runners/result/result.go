@@ -217,6 +217,9 @@ type Repetition struct {
 	// to the phase's start (in a sharded run, the planned start every
 	// shard shares); recorded for sharded runs.
 	Windows []Window `json:"windows,omitempty"`
+	// Target is what the measured phase cost the target's process, when
+	// the run knew it (m18-run --target-pid, or a target it started).
+	Target *TargetCost `json:"target,omitempty"`
 }
 
 // Window is the requests of a repetition whose intended send fell in
@@ -326,4 +329,26 @@ type EngramOpStats struct {
 	P999LatencyUs float64 `json:"p999_latency_us"`
 	MeanLatencyUs float64 `json:"mean_latency_us"`
 	MaxLatencyUs  float64 `json:"max_latency_us"`
+}
+
+// TargetCost is the target process's resource use during one measured phase,
+// per completed request: CPU time is far less noisy than latency on a shared
+// machine (it does not count time spent waiting for a core), so it shows a
+// slowdown that latency hides.
+type TargetCost struct {
+	// PID of the target process (its descendants are counted too).
+	PID int `json:"pid"`
+	// Source says how it was measured ("procfs schedstat").
+	Source string `json:"source"`
+	// CPUSeconds is user + system CPU time used during the measured phase.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// Requests is the number of requests completed in the phase.
+	Requests uint64 `json:"requests"`
+	// CPUPerOpMs is CPUSeconds per request, in milliseconds.
+	CPUPerOpMs float64 `json:"cpu_per_op_ms"`
+	// InstructionsPerOp is instructions retired per request, when
+	// measured (hardware counters or valgrind); 0 when not.
+	InstructionsPerOp float64 `json:"instructions_per_op,omitempty"`
+	// Note says what was not measured and why.
+	Note string `json:"note,omitempty"`
 }

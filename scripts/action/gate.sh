@@ -18,6 +18,9 @@ shopt -s nullglob
 base=("$out"/base/*.json "$out"/base/*/*.json)
 head=("$out"/head/*.json)
 tasks=("$out"/tasks/*.json) # m18-run task documents (tasks.sh)
+case "${M18_MODE:-}" in
+bench | files) base=("$out"/base/*) head=("$out"/head/*) ;; # any benchmark tool's files (bench.sh)
+esac
 if [ "${#head[@]}" -eq 0 ] || [ "${#base[@]}" -eq 0 ]; then
 	if [ "${#tasks[@]}" -eq 0 ]; then
 		set_output verdict no-baseline
@@ -42,7 +45,7 @@ if [ -z "$mode" ]; then
 		if [ "$(dirname "$f")" != "$out/base" ]; then mode=history; fi
 	done
 fi
-if [ "$mode" = ab ]; then args+=(--paired); fi
+if [ "$mode" = ab ] || [ "$mode" = bench ]; then args+=(--paired); fi
 if [ -n "${M18_ALPHA:-}" ]; then args+=(--alpha "$M18_ALPHA"); fi
 if [ -n "${M18_THRESHOLD:-}" ]; then args+=(--threshold "$M18_THRESHOLD"); fi
 if [ -n "${M18_COMPETITIVE_THRESHOLD:-}" ]; then args+=(--competitive-threshold "$M18_COMPETITIVE_THRESHOLD"); fi

@@ -25,6 +25,7 @@ work=${M18_WORK:?}
 out="$work/out"
 head_dir=${GITHUB_WORKSPACE:-$PWD}
 mode=${M18_MODE:-ab}
+case "$mode" in bench | files) exit 0 ;; esac # any benchmark tool: bench.sh measures
 reps=${M18_REPETITIONS:-10}
 export PATH="$bin:$PATH"
 mkdir -p "$out/head" "$out/base" "$out/logs"
@@ -109,7 +110,9 @@ run_one() {
 	local log="$out/logs/$side-target.log"
 	if [ "$side" = base ]; then ref=; fi # the result's commit is the base's; its ref is unknown here
 	start_target "$dir" "$log"
-	(cd "$head_dir" && GITHUB_SHA="$sha" GITHUB_REF="$ref" m18-run --scenario "$scenario" "${run_args[@]}" \
+	local cost=() # the target's CPU per request, measured from its process tree
+	if [ -n "$target_pid" ]; then cost=(--target-pid "$target_pid"); fi
+	(cd "$head_dir" && GITHUB_SHA="$sha" GITHUB_REF="$ref" m18-run --scenario "$scenario" "${run_args[@]}" "${cost[@]}" \
 		--repetitions "$n" --label "m18-side:$side" --output "$output") || rc=$?
 	stop_target
 	case "$rc" in

@@ -12,8 +12,8 @@ set -euo pipefail
 
 mode=${M18_MODE:-ab}
 case "$mode" in
-ab | history) ;;
-*) die "input mode is '$mode'; want 'ab' or 'history'" ;;
+ab | history | bench | files) ;;
+*) die "input mode is '$mode'; want 'ab', 'history', 'bench' or 'files'" ;;
 esac
 reps=${M18_REPETITIONS:-10}
 case "$reps" in
@@ -62,7 +62,7 @@ if [ "${M18_HISTORY_WRITE:-true}" = true ]; then
 	schedule) write=true ;;
 	esac
 fi
-if [ "$mode" = ab ]; then write=false; fi
+if [ "$mode" = ab ] || [ "$mode" = bench ] || [ "$mode" = files ]; then write=false; fi
 
 work="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/m18-gate"
 rm -rf "$work/out" "$work/src-base"

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# bench_gate.sh — how often the default PR gate catches a 10 % slowdown of the
+# reference target, how often it cries wolf on an identical head, and how long
+# one gate takes, from repeated real runs on this machine.
+#
+#   scripts/bench_gate.sh [TRIALS]          (default 5 trials of each kind)
+#
+# One gate is what the action's ab mode does: PAIRS base/head pairs run
+# interleaved A B B A …, each run against a fresh reference target
+# (m18-target on a free loopback port, started and stopped per run), measured
+# by m18-run with --target-pid (so every repetition records the target's CPU
+# time per request), then `m18-gate compare --paired` with the default
+# policy. An A/A trial's head is the same target; a slowdown trial's head
+# runs with --slowdown SLOWDOWN (default 10, i.e. 10 % more CPU work per
+# request). A trial counts as a detection / false alarm when compare exits 1,
+# and the script prints which metrics regressed (the signal that decided).
+#
+# Knobs (environment): PAIRS (10), DURATION (4s), WARMUP (2s), RATE (100),
+# NODES (2000), SCENARIO (ci/fast_regression_check), SLOWDOWN (10),
+# KEEP (a directory to keep every trial's results and verdict in).
+# Needs jq and bc. Loopback only; every run is bounded by DURATION + WARMUP + the preload.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+trials=${1:-5}
+pairs=${PAIRS:-10}
+duration=${DURATION:-4s}
+warmup=${WARMUP:-2s}
+rate=${RATE:-100}
+nodes=${NODES:-2000}
+scenario=${SCENARIO:-ci/fast_regression_check}
+slowdown=${SLOWDOWN:-10}
+work=$(mktemp -d)
+keep=${KEEP:-}
+trap 'rm -rf "$work"' EXIT
+
+go build -o "$work/bin/" ./cmd/m18-run ./cmd/m18-target ./cmd/m18-gate
+bin=$work/bin
+
+# run_once SIDE SLOWDOWN OUT: one run against a fresh target.
+run_once() {
+	local out=$3 url= pid
+	rm -f "$work/target.url" # never read the previous target's address
+	"$bin/m18-target" --addr 127.0.0.1:0 --slowdown "$2" >"$work/target.url" 2>"$work/target.err" &
+	pid=$!
+	for _ in $(seq 50); do
+		url=$(head -n 1 "$work/target.url" 2>/dev/null || true)
+		[ -n "$url" ] && break
+		sleep 0.1
+	done
+	if [ -z "$url" ]; then
+		kill "$pid" 2>/dev/null || true
+		echo "bench_gate: m18-target did not start: $(cat "$work/target.err")" >&2
+		return 1
+	fi
+	# Exit 4 (the generator slipped) still writes the result; the gate
+	# decides on it as the action does.
+	"$bin/m18-run" --scenario "$scenario" --endpoint "$url" --target-pid "$pid" \
+		--duration "$duration" --warmup "$warmup" --rate "$rate" --nodes "$nodes" \
+		--repetitions 1 --quiet --label "m18-side:$1" --output "$out" >/dev/null 2>>"$work/run.err" || true
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	if [ ! -s "$out" ]; then
+		echo "bench_gate: m18-run wrote no result: $(tail -n 3 "$work/run.err")" >&2
+		return 1
+	fi
+}
+
+# gate KIND HEAD_SLOWDOWN: one gate; prints "exit seconds regressed-metrics".
+gate() {
+	local dir="$work/$1" i side start
+	rm -rf "$dir"
+	mkdir -p "$dir/base" "$dir/head"
+	start=$(date +%s.%N)
+	for ((i = 1; i <= pairs; i++)); do
+		if ((i % 2)); then order="base head"; else order="head base"; fi
+		for side in $order; do
+			knob=0
+			if [ "$side" = head ]; then knob=$2; fi
+			run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" || return 1
+		done
+	done
+	local code=0
+	"$bin/m18-gate" compare --paired --quiet --base "$dir"/base/*.json --head "$dir"/head/*.json \
+		--output "$dir/verdict.json" >/dev/null 2>"$dir/compare.err" || code=$?
+	local secs
+	secs=$(echo "$(date +%s.%N) - $start" | bc)
+	local which
+	which=$(jq -r '
+		([.comparisons[] | select(.decision == "regressed" and (.follows // "") == "")
+			| "\(.operation)/\(.metric) \(.change * 1000 | round / 10)%"] | join("; ") | if . == "" then "none" else . end)
+		+ " | " +
+		([.comparisons[] | select(.metric == "cpu_per_op")
+			| "cpu_per_op \(.change * 1000 | round / 10)% [\(.ci_low * 1000 | round / 10), \(.ci_high * 1000 | round / 10)] \(.decision)"] | join("; "))
+	' "$dir/verdict.json" 2>/dev/null || echo "no verdict")
+	if [ -n "$keep" ]; then
+		mkdir -p "$keep"
+		cp -r "$dir" "$keep/$1"
+	fi
+	echo "$code $secs $which"
+}
+
+echo "bench_gate: $trials trials each; $pairs pairs of $duration (+$warmup warm-up, $nodes nodes preloaded, $rate ops/s) of $scenario; slowdown $slowdown %"
+aa_alarm=0 det=0 total_secs=0 runs=0
+for ((t = 1; t <= trials; t++)); do
+	for kind in aa slow; do
+		knob=0
+		if [ "$kind" = slow ]; then knob=$slowdown; fi
+		if ! line=$(gate "$kind-$t" "$knob"); then
+			echo "bench_gate: trial $kind-$t could not run (above); stopping" >&2
+			break 2
+		fi
+		read -r code secs rest <<<"$line"
+		total_secs=$(echo "$total_secs + $secs" | bc)
+		runs=$((runs + 1))
+		if [ "$code" -eq 1 ]; then
+			if [ "$kind" = aa ]; then aa_alarm=$((aa_alarm + 1)); else det=$((det + 1)); fi
+		elif [ "$code" -gt 1 ]; then
+			echo "bench_gate: trial $kind-$t: compare exited $code: $(cat "$work/$kind-$t/compare.err")" >&2
+		fi
+		printf 'trial %-7s exit %d  %5.1f min  regressed: %s\n' "$kind-$t" "$code" "$(echo "$secs / 60" | bc -l)" "$rest"
+	done
+done
+trials=$(((runs + 1) / 2))
+if [ "$runs" -eq 0 ]; then exit 1; fi
+printf 'detection of --slowdown %s: %d/%d (%.0f %%)\n' "$slowdown" "$det" "$trials" "$(echo "100 * $det / $trials" | bc -l)"
+printf 'false alarms on A/A:      %d/%d (%.0f %%)\n' "$aa_alarm" "$trials" "$(echo "100 * $aa_alarm / $trials" | bc -l)"
+printf 'minutes per gate:         %.1f\n' "$(echo "$total_secs / $runs / 60" | bc -l)"
