@@ -251,4 +251,3 @@ func TestCompetitorsAndTasks(t *testing.T) {
 		t.Errorf("task or competitor image missing")
 	}
 }
-

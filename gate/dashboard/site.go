@@ -149,6 +149,6 @@ func (s *Site) funcs() template.FuncMap {
 		},
 		"worse": func(c *Chart, rel float64) bool { return c.worse(rel) },
 		"sub":   func(a, b int) int { return a - b },
-		"rel": func(root, path string) string { return root + path },
+		"rel":   func(root, path string) string { return root + path },
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/memory"
 
@@ -37,8 +38,10 @@ type Planted struct {
 	// Subjects are the commits' subjects.
 	Subjects []string
 	Extra    int
-	// Source is the source repository (in memory).
-	Source *git.Repository
+	// Source is the source repository: in memory, or on disk in SourceDir
+	// when that is set before Make.
+	Source    *git.Repository
+	SourceDir string
 }
 
 // Default is the planted regression the tests use: 24 runs, +40 % from
@@ -50,7 +53,13 @@ func Default() Planted {
 // Make builds the source repository and the documents.
 func Make(t testing.TB, p Planted) (Planted, []*result.Document) {
 	t.Helper()
-	repo, err := git.Init(memory.NewStorage(), nil)
+	var repo *git.Repository
+	var err error
+	if p.SourceDir != "" {
+		repo, err = git.PlainInit(p.SourceDir, false)
+	} else {
+		repo, err = git.Init(memory.NewStorage(), nil)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +95,15 @@ func Make(t testing.TB, p Planted) (Planted, []*result.Document) {
 		docs = append(docs, doc(p, i, c, when, factor, rng))
 	}
 	p.Source = repo
+	if len(p.Commits) > 0 {
+		head := plumbing.NewHashReference(plumbing.NewBranchReferenceName("main"), plumbing.NewHash(p.Commits[len(p.Commits)-1]))
+		if err := repo.Storer.SetReference(head); err != nil {
+			t.Fatal(err)
+		}
+		if err := repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, head.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return p, docs
 }
 
