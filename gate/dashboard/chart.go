@@ -96,7 +96,8 @@ func newPlot(title, ylabel string) *plot.Plot {
 	p.Title.Text = title
 	p.Y.Label.Text = ylabel
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs = vg.Points(40)
 	return p
 }
 
