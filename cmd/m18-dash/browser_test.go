@@ -213,8 +213,8 @@ func TestBrowserRootCause(t *testing.T) {
 		NBase: 10, NHead: 10, BaseMedian: 2, HeadMedian: 2.8, Change: 0.4, CILow: 0.35, CIHigh: 0.45, PValue: 0.001, PAdjusted: 0.001,
 		Threshold: 0.05, Decision: verdict.Regressed, Reason: "p99 rose +40%"}
 	v := &verdict.Verdict{Schema: verdict.SchemaVersion, Alpha: 0.01, Threshold: 0.05,
-		Base: verdict.Side{Commit: p.Commits[p.Bad-1], Fingerprint: p.Fingerprint},
-		Head: verdict.Side{Commit: p.Commits[p.Bad+p.Extra], Fingerprint: p.Fingerprint},
+		Base:        verdict.Side{Commit: p.Commits[p.Bad-1], Fingerprint: p.Fingerprint},
+		Head:        verdict.Side{Commit: p.Commits[p.Bad+p.Extra], Fingerprint: p.Fingerprint},
 		Comparisons: []verdict.Comparison{reg}, Links: verdict.Links{Dashboard: dash}}
 	v.Summary = verdict.Summarize(v.Comparisons, nil)
 	comment = render.Markdown(v, render.Options{})

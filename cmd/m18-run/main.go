@@ -22,7 +22,9 @@ import (
 	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/internal/version"
 	"github.com/engram/m18-gate/runners/hw"
+	"github.com/engram/m18-gate/runners/live"
 	"github.com/engram/m18-gate/runners/load"
+	"github.com/engram/m18-gate/runners/procstat"
 	"github.com/engram/m18-gate/runners/result"
 	"github.com/engram/m18-gate/runners/scenario"
 	"github.com/engram/m18-gate/runners/target"
@@ -106,6 +108,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		timeout     = fs.Duration("timeout", load.DefaultTimeout, "timeout of one request")
 		nodes       = fs.Int("nodes", -1, "preload this many nodes instead of [data] num_nodes (0 = no preload)")
 		cpuprofile  = fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
+		metricsAddr = fs.String("metrics-addr", "", "serve live load metrics for Prometheus at http://`ADDR`/metrics while the run lasts, e.g. 127.0.0.1:9464 (default: off)")
+		targetPID   = fs.Int("target-pid", 0, "`PID` of an external target's process, to record its CPU and memory in the result (the built-in target is sampled without it)")
 		senders     = fs.Bool("senders", false, "send from goroutines spread over every core instead of the one-core event loop (Linux): for rates beyond what one core sends")
 		lbls        labels
 		tOpts       target.Options
@@ -199,7 +203,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer pprof.StopCPUProfile()
 	}
 
+	if *metricsAddr != "" {
+		lm := live.New(sc.Ref)
+		addr, err := lm.Serve(ctx, *metricsAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "m18-run: %v\n", err)
+			return exitInput
+		}
+		fmt.Fprintf(stderr, "m18-run: live metrics at http://%s/metrics\n", addr)
+		cfg.Observe = lm.Observe
+	}
+	pid := *targetPID
+	if cfg.Target == "builtin" {
+		pid = os.Getpid() // the built-in target shares this process with the load generator
+	}
+	var sampler *procstat.Sampler
+	if pid > 0 {
+		sampler = procstat.NewSampler(pid, time.Second)
+		sampler.Start(ctx)
+	}
+
 	doc, runErr := load.Run(ctx, cfg)
+	if sampler != nil {
+		if s := procstat.Summarize(sampler.Stop()); doc != nil && s.Samples >= 2 {
+			if doc.Tasks == nil {
+				doc.Tasks = map[string]any{}
+			}
+			doc.Tasks["016"] = map[string]any{"target": s}
+		}
+	}
 	if doc != nil {
 		path, err := writeResult(*output, doc, runErr)
 		if err != nil {
