@@ -35,7 +35,7 @@ func (s *Snapshot) Series(scenario, fingerprint, op, metric string) ([]Point, []
 			p.CommitTime = st.Doc.Run.CommitTime.UTC().Format("2006-01-02T15:04:05Z")
 		}
 		if metric != "" {
-			vals, err := values(st.Doc, op, metric)
+			vals, err := Values(st.Doc, op, metric)
 			if err != nil {
 				return out, append(warns, err)
 			}
@@ -46,8 +46,9 @@ func (s *Snapshot) Series(scenario, fingerprint, op, metric string) ([]Point, []
 	return out, warns
 }
 
-// values extracts a metric of one operation from every repetition.
-func values(d *result.Document, op, metric string) ([]float64, error) {
+// Values extracts a metric of one operation (result.OpOverall when empty)
+// from every repetition that ran it, in repetition order.
+func Values(d *result.Document, op, metric string) ([]float64, error) {
 	if op == "" {
 		op = result.OpOverall
 	}
