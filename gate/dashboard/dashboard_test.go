@@ -251,3 +251,17 @@ func TestCompetitorsAndTasks(t *testing.T) {
 		t.Errorf("task or competitor image missing")
 	}
 }
+
+func TestChangePointsExport(t *testing.T) {
+	p, site := planted(t)
+	files, err := site.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	om := string(files[ChangePointsFile])
+	want := `m18_change_point{scenario="ci/fast_regression_check",fingerprint="fp-test-0001",operation="Store",metric="p99",commit="` +
+		runCommit(p, p.Bad) + `",direction="worse"} 0.4`
+	if !strings.Contains(om, want) || !strings.HasSuffix(om, "# EOF\n") {
+		t.Errorf("change points export lacks %s:\n%s", want, om)
+	}
+}

@@ -45,6 +45,11 @@ func (s *Site) Files() (map[string][]byte, error) {
 	if err := page("index.html", "index.html", s); err != nil {
 		return nil, err
 	}
+	cps, err := s.ChangePoints()
+	if err != nil {
+		return nil, err
+	}
+	files[ChangePointsFile] = cps
 	for _, g := range s.Groups {
 		if err := page(g.Path(), "group.html", g); err != nil {
 			return nil, err
