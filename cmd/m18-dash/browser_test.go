@@ -240,6 +240,17 @@ func TestBrowserRootCause(t *testing.T) {
 			continue
 		}
 		checked[u] = true
+		if !strings.HasSuffix(u, ".html") && !strings.HasSuffix(u, "/") {
+			// A file, not a page (the change points' OpenMetrics).
+			resp, err := http.Get(u)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Errorf("%s: %v %v", u, err, resp.Status)
+			}
+			if resp != nil {
+				resp.Body.Close()
+			}
+			continue
+		}
 		w.open(u)
 		var broken []string
 		w.script(`return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);`, &broken)
