@@ -66,12 +66,12 @@ func Dashboard() (dashboard.Dashboard, error) {
 		WithVariable(dashboard.NewQueryVariableBuilder("scenario").Label("Scenario").Datasource(ds()).
 			Query(dashboard.StringOrMap{String: &scen}).Multi(true).IncludeAll(true).AllValue(".*")).
 		Annotation(dashboard.NewAnnotationQueryBuilder().Name("Change points").Datasource(ds()).Enable(true).IconColor("red").
-			Expr(m18dash.MetricChangePoint+`{`+sel+`}`).
+			Expr(m18dash.MetricChangePoint + `{` + sel + `}`).
 			TitleFormat("{{operation}} {{metric}}: change point ({{direction}})").
 			TextFormat("first run after it: commit {{commit}} on {{fingerprint}}").
 			TagKeys("scenario,operation,metric,direction").Step("60s")).
 		Annotation(dashboard.NewAnnotationQueryBuilder().Name("Stored runs").Datasource(ds()).Enable(false).IconColor("blue").
-			Expr(openmetrics.MetricInfo+`{`+sel+`}`).
+			Expr(openmetrics.MetricInfo + `{` + sel + `}`).
 			TitleFormat("run {{run_id}}").TextFormat("commit {{commit}} ({{ref}}) on {{fingerprint}}, target {{target}}").
 			TagKeys("scenario,target").Step("60s"))
 
