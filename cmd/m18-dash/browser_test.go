@@ -243,11 +243,13 @@ func TestBrowserRootCause(t *testing.T) {
 		if !strings.HasSuffix(u, ".html") && !strings.HasSuffix(u, "/") {
 			// A file, not a page (the change points' OpenMetrics).
 			resp, err := http.Get(u)
-			if err != nil || resp.StatusCode != http.StatusOK {
-				t.Errorf("%s: %v %v", u, err, resp.Status)
+			if err != nil {
+				t.Errorf("%s: %v", u, err)
+				continue
 			}
-			if resp != nil {
-				resp.Body.Close()
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s: %s", u, resp.Status)
 			}
 			continue
 		}
