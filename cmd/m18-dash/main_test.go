@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	git "github.com/go-git/go-git/v5"
-
 	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/history"
 	"github.com/engram/m18-gate/internal/dashtest"
@@ -27,25 +25,7 @@ func plantedHistory(t *testing.T) (dashtest.Planted, string) {
 	p := dashtest.Default()
 	p.SourceDir = filepath.Join(t.TempDir(), "engram")
 	p, docs := dashtest.Make(t, p)
-	bare := filepath.Join(t.TempDir(), "results.git")
-	if _, err := git.PlainInit(bare, true); err != nil {
-		t.Fatal(err)
-	}
-	var rs []history.Result
-	for _, d := range docs {
-		var b bytes.Buffer
-		if err := result.Encode(&b, d); err != nil {
-			t.Fatal(err)
-		}
-		r, err := history.ParseResult(d.Run.RunID+".json", b.Bytes())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs = append(rs, r)
-	}
-	if _, err := (history.Remote{URL: "file://" + bare}).Append(context.Background(), rs...); err != nil {
-		t.Fatal(err)
-	}
+	bare := dashtest.History(t, docs)
 	if _, err := (history.Remote{URL: "file://" + bare}).Accept(context.Background(), history.Marker{
 		Scenario: p.Scenario, Commit: p.Commits[3], Reason: "new index format", By: "reviewer", At: dashtest.T0.Add(20 * time.Hour)}); err != nil {
 		t.Fatal(err)

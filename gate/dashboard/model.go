@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"cmp"
-	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -201,7 +200,7 @@ func Build(docs []*result.Document, accepted []Accepted, o Options) (*Site, erro
 	for _, k := range keys {
 		ds := byGroup[k]
 		sort.SliceStable(ds, func(i, j int) bool { return ds[i].Run.Start.Before(ds[j].Run.Start) })
-		g := &Group{Scenario: k.sc, Fingerprint: k.fp, Hardware: hardware(ds[len(ds)-1].Run.Hardware)}
+		g := &Group{Scenario: k.sc, Fingerprint: k.fp, Hardware: input.DescribeHardware(ds[len(ds)-1].Run.Hardware)}
 		for _, a := range accepted {
 			if a.Scenario == k.sc && (a.Fingerprint == "" || a.Fingerprint == k.fp) {
 				g.Accepted = append(g.Accepted, a)
@@ -299,18 +298,11 @@ func acceptedIndex(ps []Point, a Accepted) int {
 // point reads one run's value of a metric: the median over repetitions and
 // their range.
 func point(d *result.Document, op, metric string) (Point, bool) {
-	var vals []float64
-	for _, r := range d.Repetitions {
-		st, ok := r.Stats(op)
-		if !ok {
-			continue
-		}
-		v, err := st.Metric(metric)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			continue
-		}
-		vals = append(vals, v)
+	all, err := d.Values(op, metric)
+	if err != nil {
+		return Point{}, false
 	}
+	vals := slices.DeleteFunc(all, func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) })
 	if len(vals) == 0 {
 		return Point{}, false
 	}
@@ -319,22 +311,4 @@ func point(d *result.Document, op, metric string) (Point, bool) {
 		Median: stats.Median(vals), Low: slices.Min(vals), High: slices.Max(vals), N: len(vals),
 		Resources: resourcesOf(d),
 	}, true
-}
-
-// hardware describes a fingerprint in one line.
-func hardware(f result.Fingerprint) string {
-	var parts []string
-	if f.CPUModel != "" {
-		parts = append(parts, f.CPUModel)
-	}
-	if f.LogicalCores > 0 {
-		parts = append(parts, fmt.Sprintf("%d logical cores", f.LogicalCores))
-	}
-	if f.MemoryBytes > 0 {
-		parts = append(parts, fmt.Sprintf("%.0f GiB", float64(f.MemoryBytes)/(1<<30)))
-	}
-	if f.OS != "" || f.Arch != "" {
-		parts = append(parts, strings.Trim(f.OS+"/"+f.Arch, "/"))
-	}
-	return strings.Join(parts, ", ")
 }

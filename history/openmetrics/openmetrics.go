@@ -15,7 +15,6 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/engram/m18-gate/history"
 	om "github.com/engram/m18-gate/internal/openmetrics"
 	"github.com/engram/m18-gate/runners/result"
 )
@@ -86,7 +85,7 @@ func operations(d *result.Document) []string {
 
 // median is the median over the repetitions of one metric of one operation.
 func median(d *result.Document, op, metric string) (float64, bool) {
-	vals, err := history.Values(d, op, metric)
+	vals, err := d.Values(op, metric)
 	if err != nil || len(vals) == 0 {
 		return 0, false
 	}

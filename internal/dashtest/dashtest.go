@@ -5,6 +5,8 @@
 package dashtest
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/memory"
 
+	"github.com/engram/m18-gate/history"
 	"github.com/engram/m18-gate/runners/procstat"
 	"github.com/engram/m18-gate/runners/result"
 )
@@ -166,3 +169,29 @@ func opStats(p99 float64, n uint64) result.OpStats {
 
 // Dir returns a fresh directory for a site under t's temporary directory.
 func Dir(t testing.TB) string { return filepath.Join(t.TempDir(), "site") }
+
+// History stores docs on the results branch of a new bare repository (on
+// disk, under t's temporary directory) and returns its path.
+func History(t testing.TB, docs []*result.Document) string {
+	t.Helper()
+	bare := filepath.Join(t.TempDir(), "results.git")
+	if _, err := git.PlainInit(bare, true); err != nil {
+		t.Fatal(err)
+	}
+	var rs []history.Result
+	for _, d := range docs {
+		var b bytes.Buffer
+		if err := result.Encode(&b, d); err != nil {
+			t.Fatal(err)
+		}
+		r, err := history.ParseResult(d.Run.RunID+".json", b.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	if _, err := (history.Remote{URL: "file://" + bare}).Append(context.Background(), rs...); err != nil {
+		t.Fatal(err)
+	}
+	return bare
+}
