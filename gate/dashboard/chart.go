@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"image/color"
+	"math"
 	"slices"
 
 	"gonum.org/v1/plot"
@@ -152,6 +153,7 @@ func TrendSVG(c *Chart) ([]byte, error) {
 			p.Legend.Add("segment mean", seg)
 		}
 	}
+	padFlat(p, t)
 	for _, cp := range c.Changes {
 		p.Add(&verticalLine{x: float64(cp.Index) - 0.5, color: colChange, dashed: true})
 	}
@@ -260,6 +262,23 @@ func CompetitorSVG(c *CompetitorChart) ([]byte, error) {
 		p.Legend.Add(l.Target, ln, pts)
 	}
 	return svg(p)
+}
+
+// padFlat gives a series whose every value is the same a y range around
+// it (±10 %, ±1 at zero) instead of a degenerate one.
+func padFlat(p *plot.Plot, t trend) {
+	lo, hi := t[0].Low, t[0].High
+	for _, q := range t {
+		lo, hi = min(lo, q.Low), max(hi, q.High)
+	}
+	if hi-lo > 1e-9*max(math.Abs(lo), math.Abs(hi)) {
+		return
+	}
+	d := 0.1 * math.Abs(hi)
+	if d == 0 {
+		d = 1
+	}
+	p.Y.Min, p.Y.Max = lo-d, hi+d
 }
 
 func unitSuffix(u string) string {
