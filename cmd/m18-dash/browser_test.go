@@ -164,7 +164,12 @@ func startBrowser(t *testing.T) *webdriver {
 		t.Fatalf("no webdriver session: %v", err)
 	}
 	w.session = s.SessionID
-	t.Cleanup(func() { w.call("DELETE", "", nil) })
+	t.Cleanup(func() { // ends Chromium; chromedriver is killed after
+		req, _ := http.NewRequest("DELETE", w.base+"/session/"+w.session, nil)
+		if resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req); err == nil {
+			resp.Body.Close()
+		}
+	})
 	return w
 }
 
