@@ -2,8 +2,6 @@ package history
 
 import (
 	"fmt"
-
-	"github.com/engram/m18-gate/runners/result"
 )
 
 // Point is one run of a series: when it ran, on which commit, and the
@@ -35,33 +33,13 @@ func (s *Snapshot) Series(scenario, fingerprint, op, metric string) ([]Point, []
 			p.CommitTime = st.Doc.Run.CommitTime.UTC().Format("2006-01-02T15:04:05Z")
 		}
 		if metric != "" {
-			vals, err := values(st.Doc, op, metric)
+			vals, err := st.Doc.Values(op, metric)
 			if err != nil {
-				return out, append(warns, err)
+				return out, append(warns, fmt.Errorf("series: %w", err))
 			}
 			p.Values = vals
 		}
 		out = append(out, p)
 	}
 	return out, warns
-}
-
-// values extracts a metric of one operation from every repetition.
-func values(d *result.Document, op, metric string) ([]float64, error) {
-	if op == "" {
-		op = result.OpOverall
-	}
-	var out []float64
-	for _, rep := range d.Repetitions {
-		st, ok := rep.Stats(op)
-		if !ok {
-			continue
-		}
-		v, err := st.Metric(metric)
-		if err != nil {
-			return nil, fmt.Errorf("series: %w", err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }

@@ -16,11 +16,11 @@ import (
 // the verdict goes.
 type policyFlags struct {
 	configPath, tier, calibration, output, markdown, outcome *string
-	competitive, allowMismatch, quiet               *bool
-	alpha                                           *float64
-	threshold, compThreshold                        percent
-	resamples                                       *int
-	seed                                            *uint64
+	competitive, allowMismatch, quiet                        *bool
+	alpha                                                    *float64
+	threshold, compThreshold                                 percent
+	resamples                                                *int
+	seed                                                     *uint64
 }
 
 func addPolicyFlags(fs *flag.FlagSet) *policyFlags {

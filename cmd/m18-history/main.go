@@ -46,6 +46,7 @@ Usage:
   m18-history prune    --repo R [--keep-days 180] [--keep-latest 10] [--force] [--dry-run]
   m18-history compact  --repo R [--older-than-days 30] [--dry-run]
   m18-history accept   --repo R --scenario S --reason TEXT [--commit SHA] [--fingerprint F] [--by NAME]
+  m18-history export   --repo R --openmetrics [--scenario S] [--fingerprint F] [--out FILE]
   m18-history version
 
 R is a path to a git repository, file:///PATH, or https://github.com/OWNER/REPO.git.
@@ -82,6 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Commands: map[string]cli.Command{
 			"push": push, "baseline": baseline, "series": series, "list": list,
 			"show": show, "prune": prune, "compact": compact, "accept": accept,
+			"export": export,
 		},
 		Exit: exitCode,
 	}

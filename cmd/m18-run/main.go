@@ -21,7 +21,9 @@ import (
 
 	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/runners/hw"
+	"github.com/engram/m18-gate/runners/live"
 	"github.com/engram/m18-gate/runners/load"
+	"github.com/engram/m18-gate/runners/procstat"
 	"github.com/engram/m18-gate/runners/result"
 	"github.com/engram/m18-gate/runners/result/merge"
 	"github.com/engram/m18-gate/runners/scenario"
@@ -126,7 +128,9 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		timeout     = fs.Duration("timeout", load.DefaultTimeout, "timeout of one request")
 		nodes       = fs.Int("nodes", -1, "preload this many nodes instead of [data] num_nodes (0 = no preload)")
 		cpuprofile  = fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
-		targetPID   = fs.Int("target-pid", 0, "`PID` of the target process (with --endpoint): each repetition records its CPU time per request (cpu_per_op)\n"+
+		metricsAddr = fs.String("metrics-addr", "", "serve live load metrics for Prometheus at http://`ADDR`/metrics while the run lasts, e.g. 127.0.0.1:9464 (default: off)")
+		targetPID   = fs.Int("target-pid", 0, "`PID` of the target process (with --endpoint): each repetition records its CPU time per request (cpu_per_op),\n"+
+			"and its CPU and memory are sampled for the dashboard\n"+
 			"(default: none for --endpoint; this process for the built-in target, which then includes the load generator's CPU)")
 		instr = fs.String("instructions", "", "count the target's instructions per request: `callgrind` (the --target-pid process runs under\n"+
 			"valgrind --tool=callgrind --instr-atstart=no; a Go target with GODEBUG=asyncpreemptoff=1). Default: not counted")
@@ -218,7 +222,34 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer pprof.StopCPUProfile()
 	}
 
+	if *metricsAddr != "" {
+		lm := live.New(sc.Ref)
+		addr, err := lm.Serve(ctx, *metricsAddr)
+		if err != nil {
+			return cli.Usagef("--metrics-addr: %v", err)
+		}
+		fmt.Fprintf(stderr, "m18-run: live metrics at http://%s/metrics\n", addr)
+		cfg.Observe = lm.Observe
+	}
+	pid := *targetPID
+	if cfg.Target == "builtin" {
+		pid = os.Getpid() // the built-in target shares this process with the load generator
+	}
+	var sampler *procstat.Sampler
+	if pid > 0 {
+		sampler = procstat.NewSampler(pid, time.Second)
+		sampler.Start(ctx)
+	}
+
 	doc, runErr := load.Run(ctx, cfg)
+	if sampler != nil {
+		if s := procstat.Summarize(sampler.Stop()); doc != nil && s.Samples >= 2 {
+			if doc.Tasks == nil {
+				doc.Tasks = map[string]any{}
+			}
+			doc.Tasks["016"] = map[string]any{"target": s}
+		}
+	}
 	if doc != nil {
 		path, err := writeResult(*output, doc, runErr)
 		if err != nil {

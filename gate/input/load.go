@@ -161,7 +161,7 @@ func readResult(name string, data []byte) (*Set, error) {
 	}
 	s := NewSet()
 	s.addFingerprint(doc.Run.Hardware.Hash)
-	s.Hardware = describeHardware(doc.Run.Hardware)
+	s.Hardware = DescribeHardware(doc.Run.Hardware)
 	s.addRevision(doc.Run.Commit, doc.Run.Ref)
 	for _, rep := range doc.Repetitions {
 		start := rep.Start // when the repetition ran, for pairing

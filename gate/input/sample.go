@@ -204,8 +204,8 @@ func (k Key) Compare(o Key) int {
 	)
 }
 
-// describeHardware makes the one-line machine description of a fingerprint.
-func describeHardware(f result.Fingerprint) string {
+// DescribeHardware makes the one-line machine description of a fingerprint.
+func DescribeHardware(f result.Fingerprint) string {
 	var parts []string
 	if f.CPUModel != "" {
 		parts = append(parts, f.CPUModel)

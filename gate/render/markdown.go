@@ -169,10 +169,12 @@ func side(s verdict.Side) string {
 const tableHeader = "| scenario | operation | metric | base | head | change | CI | p | decision |\n" +
 	"|---|---|---|--:|--:|--:|--:|--:|---|\n"
 
-func tableRow(c verdict.Comparison) string {
+// tableRow renders one comparison; a regression links to its chart on the
+// dashboard when the verdict has a dashboard link (chart, from ChartURL).
+func tableRow(c verdict.Comparison, chart string) string {
 	d := decisionWord(c)
 	if c.Decision == verdict.Regressed {
-		d = "**" + d + "**"
+		d = "**" + link(d, chart) + "**"
 	}
 	return "| " + strings.Join([]string{
 		Escape(c.Scenario), Escape(c.Operation), Escape(c.Metric),
@@ -244,7 +246,11 @@ func middleBlocks(v *verdict.Verdict, o Options) []block {
 	if len(notable) > 0 {
 		bl := block{prefix: tableHeader, suffix: "\n", more: moreRows}
 		for _, c := range notable {
-			bl.items = append(bl.items, tableRow(c))
+			chart := ""
+			if c.Decision == verdict.Regressed {
+				chart = ChartURL(v.Links.Dashboard, v.Head.Fingerprint, c)
+			}
+			bl.items = append(bl.items, tableRow(c, chart))
 		}
 		out = append(out, bl)
 	} else if len(unchanged) > 0 {
@@ -288,7 +294,7 @@ func middleBlocks(v *verdict.Verdict, o Options) []block {
 			more:   moreRows,
 		}
 		for _, c := range unchanged {
-			bl.items = append(bl.items, tableRow(c))
+			bl.items = append(bl.items, tableRow(c, ""))
 		}
 		out = append(out, bl)
 	}

@@ -219,7 +219,7 @@ func TestTextGolden(t *testing.T) {
 
 func TestRegressionsFirst(t *testing.T) {
 	got := Markdown(fixtures()["regressions"], Options{})
-	iReg := strings.Index(got, "**regressed**")
+	iReg := strings.Index(got, "| **[regressed](")
 	iInc := strings.Index(got, "| inconclusive |")
 	iImp := strings.Index(got, "| improved |")
 	iUnch := strings.Index(got, "| unchanged |")

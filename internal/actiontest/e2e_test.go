@@ -108,6 +108,8 @@ jobs:
           repetitions: ${{ env.M18_E2E_REPS || %d }}
           history-repo: %s
           artifact-name: m18-e2e
+          dashboard: pages
+          dashboard-url: https://engram.example/m18/
       - name: Outputs
         if: always()
         env:
@@ -244,6 +246,12 @@ func TestActionEndToEnd(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^\|.*\| (p50|mean) \|.*regressed`).MatchString(c) {
 			t.Errorf("the PR comment names no regressed metric (p50 or mean) in its table:\n%s", c)
 		}
+		// dashboard-url: the comment links the dashboard, and each
+		// regression to its chart there.
+		if !strings.Contains(c, "[Dashboard](https://engram.example/m18/)") ||
+			!regexp.MustCompile(`\[regressed\]\(https://engram\.example/m18/charts/perf\+e2e\.toml/[^/]+/[A-Za-z]+\.(p50|mean)\.html\)`).MatchString(c) {
+			t.Errorf("the PR comment does not link the dashboard and the regressed chart:\n%s", c)
+		}
 		if got := w.checkConclusion(t, w.commits["slow"]); got != "failure" {
 			t.Errorf("check run conclusion for the head = %q, want failure", got)
 		}
@@ -301,6 +309,12 @@ func TestActionEndToEnd(t *testing.T) {
 		}
 		if n := len(w.state(t).Comments); n != before {
 			t.Errorf("a push created %d PR comments", n-before)
+		}
+		// dashboard: pages rebuilt the dashboard from the history branch
+		// onto gh-pages.
+		pages, err := exec.Command("git", "--git-dir", w.bare, "ls-tree", "-r", "--name-only", "gh-pages").Output()
+		if err != nil || !strings.Contains(string(pages), "index.html") || !strings.Contains(string(pages), "charts/perf+e2e.toml/") {
+			t.Errorf("no dashboard on gh-pages after the push (%v): %s\n%s", err, pages, tail(out, 40))
 		}
 	})
 }

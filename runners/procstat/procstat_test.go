@@ -156,3 +156,24 @@ func TestTreeCPUCountsChildren(t *testing.T) {
 		t.Error("TreeCPU of a pid that does not exist: want an error")
 	}
 }
+
+func TestSummarize(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	samples := []Stats{
+		{At: t0, RSSBytes: 100 << 20, CPUSeconds: 10},
+		{At: t0.Add(2 * time.Second), RSSBytes: 200 << 20, CPUSeconds: 11},
+		{At: t0.Add(4 * time.Second), RSSBytes: 300 << 20, CPUSeconds: 16},
+	}
+	got := Summarize(samples)
+	// CPU: 6 s over 4 s = 1.5 cores; RSS mean (100+200+300)/3 MiB.
+	want := Summary{Samples: 3, CPUCores: 1.5, RSSMiB: 200, RSSMaxMiB: 300}
+	if got != want {
+		t.Errorf("Summarize = %+v, want %+v", got, want)
+	}
+	if got := Summarize(samples[:1]); got.CPUCores != 0 || got.RSSMiB != 100 {
+		t.Errorf("one sample: %+v, want no CPU figure and RSS 100", got)
+	}
+	if got := Summarize(nil); got != (Summary{}) {
+		t.Errorf("no samples: %+v", got)
+	}
+}

@@ -55,3 +55,25 @@ func (r Repetition) Stats(op string) (s OpStats, ok bool) {
 	s, ok = r.Operations[op]
 	return s, ok && s.Count > 0
 }
+
+// Values returns the named metric of operation op (OpOverall for the merge
+// of all operations; OpOverall when empty) from every repetition that ran
+// it, in repetition order: the samples the statistics compare.
+func (d *Document) Values(op, metric string) ([]float64, error) {
+	if op == "" {
+		op = OpOverall
+	}
+	var out []float64
+	for _, r := range d.Repetitions {
+		st, ok := r.Stats(op)
+		if !ok {
+			continue
+		}
+		v, err := st.Metric(metric)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
