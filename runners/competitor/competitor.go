@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/engram/m18-gate/runners/load"
 	"github.com/engram/m18-gate/runners/load/client"
 	"github.com/engram/m18-gate/runners/result"
 )
@@ -40,26 +41,30 @@ const (
 type Mapping map[client.Op]string
 
 // ErrUnsupported is wrapped by the error of a scenario an adapter cannot
-// run.
-var ErrUnsupported = fmt.Errorf("operation not expressible")
+// run (load.ErrUnsupported).
+var ErrUnsupported = load.ErrUnsupported
+
+// weightKeys are the scenario keys of the operations' weights.
+var weightKeys = [client.NumOps]string{"store_weight", "recall_weight", "embedding_search_weight", "pattern_completion_weight"}
 
 // Describe returns the document's record of a run of ops against the
 // named competitor, or an error naming every operation of ops the mapping
 // lacks: a scenario is refused, never reweighted.
 func (m Mapping) Describe(name, version, method string, ops []client.Op) (*result.Competitor, error) {
-	var missing []string
+	var missing, keys []string
 	c := &result.Competitor{Name: name, Version: version, Method: method, Operations: map[string]string{}}
 	for _, op := range ops {
 		what, ok := m[op]
 		if !ok {
 			missing = append(missing, op.String())
+			keys = append(keys, weightKeys[op]+" = 0")
 			continue
 		}
 		c.Operations[op.String()] = what
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%w: %s cannot express %s (it expresses %s); run a scenario without %s against %s, or set their weights to 0 in a copy of the scenario",
-			ErrUnsupported, name, strings.Join(missing, ", "), m.names(), strings.Join(missing, ", "), name)
+		return nil, fmt.Errorf("%w: %s cannot express %s, which the scenario sends (it expresses %s); run a scenario with %s against %s",
+			ErrUnsupported, name, strings.Join(missing, ", "), m.names(), strings.Join(keys, " and "), name)
 	}
 	return c, nil
 }

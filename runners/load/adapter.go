@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/engram/m18-gate/runners/load/client"
@@ -29,6 +30,10 @@ type Adapter interface {
 	// Close releases the adapter's connections.
 	Close()
 }
+
+// ErrUnsupported is wrapped by an Adapter's error for a scenario with an
+// operation the competitor cannot express; Run wraps it in ErrConfig.
+var ErrUnsupported = errors.New("operation not expressible")
 
 // AdapterSetup is what an Adapter needs to know of the run.
 type AdapterSetup struct {

@@ -277,7 +277,10 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 		setup := AdapterSetup{Data: gen, Dim: p.data.EmbeddingDim, Nodes: uint64(p.nodes), Ops: p.ops(),
 			MaxInFlight: p.MaxInFlight, Timeout: p.Timeout, Progress: p.progressf}
 		if competitor, err = p.Adapter.Describe(ctx, setup); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+			if errors.Is(err, ErrUnsupported) {
+				return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+			}
+			return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 		}
 		p.Target = competitor.Name
 		if transport, err = p.Adapter.Client(setup); err != nil {
