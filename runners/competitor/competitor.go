@@ -51,22 +51,32 @@ var weightKeys = [client.NumOps]string{"store_weight", "recall_weight", "embeddi
 // named competitor, or an error naming every operation of ops the mapping
 // lacks: a scenario is refused, never reweighted.
 func (m Mapping) Describe(name, version, method string, ops []client.Op) (*result.Competitor, error) {
-	var missing, keys []string
+	if err := m.Check(name, ops); err != nil {
+		return nil, err
+	}
 	c := &result.Competitor{Name: name, Version: version, Method: method, Operations: map[string]string{}}
 	for _, op := range ops {
-		what, ok := m[op]
-		if !ok {
-			missing = append(missing, op.String())
-			keys = append(keys, weightKeys[op]+" = 0")
-			continue
-		}
-		c.Operations[op.String()] = what
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("%w: %s cannot express %s, which the scenario sends (it expresses %s); run a scenario with %s against %s",
-			ErrUnsupported, name, strings.Join(missing, ", "), m.names(), strings.Join(keys, " and "), name)
+		c.Operations[op.String()] = m[op]
 	}
 	return c, nil
+}
+
+// Check returns an error naming every operation of ops the mapping lacks;
+// adapters call it before they connect, so that a scenario is refused
+// without a server.
+func (m Mapping) Check(name string, ops []client.Op) error {
+	var missing, keys []string
+	for _, op := range ops {
+		if _, ok := m[op]; !ok {
+			missing = append(missing, op.String())
+			keys = append(keys, weightKeys[op]+" = 0")
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s cannot express %s, which the scenario sends (it expresses %s); run a scenario with %s against %s",
+			ErrUnsupported, name, strings.Join(missing, ", "), m.names(), strings.Join(keys, " and "), name)
+	}
+	return nil
 }
 
 func (m Mapping) names() string {

@@ -66,6 +66,9 @@ func (a *Adapter) url(path string) string { return strings.TrimRight(a.base.Stri
 
 // Describe implements load.Adapter: GET / gives the version.
 func (a *Adapter) Describe(ctx context.Context, s load.AdapterSetup) (*result.Competitor, error) {
+	if err := mapping.Check(Name, s.Ops); err != nil {
+		return nil, err
+	}
 	u, err := url.Parse(a.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("qdrant: --competitor-url %q is not an http:// URL (example: http://127.0.0.1:6333)", a.URL)
