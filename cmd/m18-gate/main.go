@@ -39,6 +39,8 @@ const usage = `m18-gate decides whether a change regressed performance.
 
 Usage:
   m18-gate compare --base FILE... --head FILE... [flags]
+  m18-gate competitive --engram FILE... --versus FILE... [--baseline-engram FILE... --baseline-versus FILE...]
+                       [--base FILE... --head FILE...]   Engram's position against a competitor
   m18-gate calibrate --runs FILE... [--output calibration.json] [flags]
   m18-gate changepoints --series FILE... [--metric M] [--operation O] [--json]
   m18-gate scenarios --config FILE --tier T    the scenarios of a tier, one per line
@@ -80,6 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Usage: usage,
 		Commands: map[string]cli.Command{
 			"compare": compare, "calibrate": calibrate, "changepoints": changepoints, "scenarios": scenarios,
+			"competitive": competitive,
 		},
 		Exit: exitCode,
 	}

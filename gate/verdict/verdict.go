@@ -54,6 +54,9 @@ type Verdict struct {
 	Comparisons []Comparison `json:"comparisons"`
 	// Skipped lists what was not compared, and why.
 	Skipped []Skip `json:"skipped,omitempty"`
+	// Competitive is Engram's position against a competitor, when one
+	// was compared (m18-gate compare --versus, m18-gate competitive).
+	Versus *Competitive `json:"versus,omitempty"`
 	// Warnings travel with the verdict instead of being printed.
 	Warnings []string `json:"warnings,omitempty"`
 	Summary  Summary  `json:"summary"`
@@ -231,7 +234,7 @@ func Summarize(cs []Comparison, skips []Skip) Summary {
 func (v *Verdict) Trusted(links Links) *Verdict {
 	t := *v
 	t.Comparisons = append([]Comparison(nil), v.Comparisons...)
-	t.Summary = Summarize(t.Comparisons, t.Skipped)
+	t.Summary = t.Summarize()
 	t.Links = links
 	t.Markdown = ""
 	return &t
