@@ -155,6 +155,13 @@ func compareVersus(e, c, be, bc *versusSide, p Policy) (*verdict.Competitive, er
 			bes, bcs := be.set.Samples[k], bc.set.Samples[k]
 			if bes != nil && bcs != nil && allPositive(es.Values, cs.Values, bes.Values, bcs.Values) {
 				r := stats.BootstrapRatioOfRatios(es.Values, cs.Values, bes.Values, bcs.Values, sameBaselineVersus, conf, 0, seed)
+				if p.Paired {
+					var why string
+					if r, why = pairedRatioOfRatios(es, cs, bes, bcs, sameBaselineVersus, conf, p.Resamples, seed); why != "" {
+						pos.Reason += "; unpaired: " + why
+						r = stats.BootstrapRatioOfRatios(es.Values, cs.Values, bes.Values, bcs.Values, sameBaselineVersus, conf, 0, seed)
+					}
+				}
 				br := stats.Median(bes.Values) / stats.Median(bcs.Values)
 				ch, chLo, chHi := r.Estimate-1, r.Low-1, r.High-1
 				if pos.HigherIsBetter { // less throughput than before is worse
@@ -317,4 +324,42 @@ func VersusVerdict(c *verdict.Competitive, p Policy) *verdict.Verdict {
 		v.Summary.Answer = "no competitive regression"
 	}
 	return v
+}
+
+// pairedRatioOfRatios is the position's move from runs made in
+// interleaved rounds (each side's i-th run, by start time, in round i):
+// d_i = ln(E_i/C_i) − ln(E0_i/C0_i), the competitor's terms dropped when
+// its baseline runs are its current ones. The estimate is exp(Walsh median
+// of d), the interval the bootstrap interval of the median of d, the
+// p-value Student's paired t test of d, as paired internal comparisons
+// are decided. why says why the runs cannot be paired.
+func pairedRatioOfRatios(e, c, e0, c0 *input.Sample, sameC bool, conf float64, resamples int, seed uint64) (stats.RatioOfRatios, string) {
+	var vals [4][]float64
+	for i, s := range []*input.Sample{e, c, e0, c0} {
+		v, why := byStart(s, []string{"Engram's", "the competitor's", "Engram's baseline", "the competitor's baseline"}[i])
+		if why != "" {
+			return stats.RatioOfRatios{}, why
+		}
+		vals[i] = v
+	}
+	n := len(vals[0])
+	for _, v := range vals {
+		if len(v) != n {
+			return stats.RatioOfRatios{}, "the sides have different run counts"
+		}
+	}
+	d := make([]float64, n)
+	for i := range d {
+		d[i] = math.Log(vals[0][i]) - math.Log(vals[2][i])
+		if !sameC {
+			d[i] += math.Log(vals[3][i]) - math.Log(vals[1][i])
+		}
+	}
+	t, err := stats.PairedT(d)
+	if err != nil {
+		return stats.RatioOfRatios{}, err.Error()
+	}
+	var bs stats.MedianBootstrap
+	lo, hi := bs.MedianCI(d, conf, resamples, seed)
+	return stats.RatioOfRatios{Estimate: math.Exp(stats.WalshMedian(d)), Low: math.Exp(lo), High: math.Exp(hi), P: t.P}, ""
 }
