@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/engram/m18-gate/gate"
+	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/history"
 	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/runners/competitor/postgres"
+	"github.com/engram/m18-gate/runners/competitor/weaviate"
 	"github.com/engram/m18-gate/runners/load"
 	"github.com/engram/m18-gate/runners/result"
 	"github.com/engram/m18-gate/runners/scenario"
@@ -173,20 +176,35 @@ func TestCompetitivePositionPostgres(t *testing.T) {
 
 	// Every run goes to the history repository; PostgreSQL's under its
 	// own series name, beside Engram's.
+	var files []string
+	for _, s := range sides {
+		files = append(files, s.files...)
+	}
+	snap := storeAll(t, files)
+	n := len(sides[3].files)
+	pgSeries, warns := snap.Series(sc.Ref+"@postgres", fp.Hash, result.OpPatternCompletion, result.MetricP50)
+	engSeries, _ := snap.Series(sc.Ref, fp.Hash, result.OpPatternCompletion, result.MetricP50)
+	if len(warns) > 0 || len(pgSeries) != n || len(engSeries) != 3*n {
+		t.Fatalf("history holds %d PostgreSQL and %d Engram runs (warnings %v), want %d and %d", len(pgSeries), len(engSeries), warns, n, 3*n)
+	}
+}
+
+// storeAll pushes result files to a new history repository and returns
+// its snapshot.
+func storeAll(t *testing.T, files []string) *history.Snapshot {
+	t.Helper()
 	repo := filepath.Join(t.TempDir(), "results.git")
 	if _, err := git.PlainInit(repo, true); err != nil {
 		t.Fatal(err)
 	}
 	rem := history.Remote{URL: "file://" + repo}
 	var all []history.Result
-	for _, s := range sides {
-		for _, f := range s.files {
-			r, err := history.ReadResult(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, r)
+	for _, f := range files {
+		r, err := history.ReadResult(f)
+		if err != nil {
+			t.Fatal(err)
 		}
+		all = append(all, r)
 	}
 	ctx := context.Background()
 	if _, err := rem.Append(ctx, all...); err != nil {
@@ -196,11 +214,89 @@ func TestCompetitivePositionPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := len(sides[3].files)
-	pgSeries, warns := snap.Series(sc.Ref+"@postgres", fp.Hash, result.OpPatternCompletion, result.MetricP50)
-	engSeries, _ := snap.Series(sc.Ref, fp.Hash, result.OpPatternCompletion, result.MetricP50)
-	if len(warns) > 0 || len(pgSeries) != n || len(engSeries) != 3*n {
-		t.Fatalf("history holds %d PostgreSQL and %d Engram runs (warnings %v), want %d and %d", len(pgSeries), len(engSeries), warns, n, 3*n)
+	return snap
+}
+
+// TestCompetitivePositionWeaviate runs ci/competitive_vector against a
+// real weaviate-server and the reference target, together in rounds,
+// stores both in a history repository (Weaviate's under SCENARIO@weaviate)
+// and checks that the gate shows the position of every operation.
+func TestCompetitivePositionWeaviate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: 4 rounds of 2 simultaneous 2-s runs against weaviate-server; skipped with -short")
+	}
+	url := competitortest.Weaviate(t)
+	sc, err := scenario.Load("ci/competitive_vector")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := target.Start(target.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	wv := &weaviate.Adapter{URL: url}
+	defer wv.Close()
+	dir := t.TempDir()
+	warmup := 500 * time.Millisecond
+	fp := result.Fingerprint{Hash: "e2ecompete02", CPUModel: "e2e", LogicalCores: 2}
+	var engram, vs []string
+	for r := range 4 {
+		errs := make(chan error, 2)
+		for _, side := range []string{"engram", "weaviate"} {
+			go func() {
+				cfg := load.Config{Scenario: sc, Duration: 2 * time.Second, Warmup: &warmup, Repetitions: 1, Seed: 7, Hardware: fp,
+					Limits: load.Limits{LateAfter: 100 * time.Millisecond, DropAfter: 2 * time.Second, MaxLateFraction: 0.5, MaxDroppedFraction: 0.2}}
+				if r > 0 {
+					cfg.PreloadedNodes = sc.Data.NumNodes
+				}
+				if side == "weaviate" {
+					cfg.Adapter, cfg.Endpoint = wv, url
+				} else {
+					cfg.Endpoint, cfg.Target = inst.URL(), "builtin"
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				defer cancel()
+				doc, err := load.Run(ctx, cfg)
+				if doc == nil {
+					errs <- fmt.Errorf("%s round %d: %v", side, r, err)
+					return
+				}
+				errs <- result.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%02d.json", side, r)), doc)
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		engram = append(engram, filepath.Join(dir, fmt.Sprintf("engram-%02d.json", r)))
+		vs = append(vs, filepath.Join(dir, fmt.Sprintf("weaviate-%02d.json", r)))
+	}
+	snap := storeAll(t, append(append([]string(nil), engram...), vs...))
+	if wvs, warns := snap.Series(sc.Ref+"@weaviate", fp.Hash, result.OpRecall, result.MetricP50); len(wvs) != 4 || len(warns) > 0 {
+		t.Fatalf("history holds %d Weaviate runs (%v), want 4", len(wvs), warns)
+	}
+	p := gate.DefaultPolicy()
+	c, err := gate.CompareVersusFiles(gate.VersusFiles{Engram: engram, Versus: vs}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := render.VersusText(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", b.String())
+	for _, op := range []string{result.OpStore, result.OpRecall, result.OpSearch} {
+		for _, m := range gate.VersusMetrics {
+			pos := findPosition(c, op, m)
+			if pos == nil || !(pos.Ratio > 0) || !(pos.RatioLow <= pos.Ratio && pos.Ratio <= pos.RatioHigh) || pos.NEngram != 4 || pos.NVersus != 4 {
+				t.Errorf("%s %s: position %+v", op, m, pos)
+			}
+		}
+	}
+	if v := gate.VersusVerdict(c, p); v.Summary.ExitCode() != 0 || !strings.HasPrefix(c.Competitor, "weaviate 1.") {
+		t.Errorf("no baseline, no milestone: exit %d (%s), competitor %q", v.Summary.ExitCode(), v.Summary.Answer, c.Competitor)
 	}
 }
 
