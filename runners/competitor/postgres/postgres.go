@@ -144,24 +144,9 @@ func (a *Adapter) Prepare(ctx context.Context, s load.AdapterSetup) (*result.Pre
 		}
 	}
 	start := time.Now()
-	vec := make([]float32, s.Dim)
-	var i uint64
-	nodes, err := a.pool.CopyFrom(ctx, pgx.Identifier{t + "_nodes"}, []string{"id", "space", "content", "embedding"},
-		pgx.CopyFromFunc(func() ([]any, error) {
-			if i >= s.Nodes {
-				return nil, nil
-			}
-			id := i
-			i++
-			s.Data.Embedding(id, vec)
-			var emb any = vec
-			if a.pgvector {
-				emb = vectorText(nil, vec)
-			}
-			return []any{int64(id), s.Data.Space(id), s.Data.Content(id), emb}, nil
-		}))
+	nodes, err := a.loadNodes(ctx, s)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: COPY %s_nodes: %v", t, err)
+		return nil, fmt.Errorf("postgres: loading %s_nodes: %v", t, err)
 	}
 	var edges [][]any
 	var nb []uint64
@@ -188,6 +173,47 @@ func (a *Adapter) Prepare(ctx context.Context, s load.AdapterSetup) (*result.Pre
 		s.Progress("preload: %d nodes and %d edges copied into PostgreSQL in %.1fs\n", nodes, len(edges), el.Seconds())
 	}
 	return pl, nil
+}
+
+// loadNodes stores the preload's nodes: by COPY for float4[] embeddings;
+// with pgvector by INSERT of text arrays cast to vector (COPY's binary
+// format has no encoding for a type the driver does not know).
+func (a *Adapter) loadNodes(ctx context.Context, s load.AdapterSetup) (int64, error) {
+	t := a.table()
+	vec := make([]float32, s.Dim)
+	if !a.pgvector {
+		var i uint64
+		return a.pool.CopyFrom(ctx, pgx.Identifier{t + "_nodes"}, []string{"id", "space", "content", "embedding"},
+			pgx.CopyFromFunc(func() ([]any, error) {
+				if i >= s.Nodes {
+					return nil, nil
+				}
+				id := i
+				i++
+				s.Data.Embedding(id, vec)
+				return []any{int64(id), s.Data.Space(id), s.Data.Content(id), vec}, nil
+			}))
+	}
+	q := fmt.Sprintf("INSERT INTO %s_nodes (id, space, content, embedding) SELECT unnest($1::bigint[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[])::vector", t)
+	var n int64
+	for lo := uint64(0); lo < s.Nodes; lo += 500 {
+		hi := min(lo+500, s.Nodes)
+		var ids []int64
+		var spaces, contents, embs []string
+		for i := lo; i < hi; i++ {
+			s.Data.Embedding(i, vec)
+			ids = append(ids, int64(i))
+			spaces = append(spaces, s.Data.Space(i))
+			contents = append(contents, s.Data.Content(i))
+			embs = append(embs, string(vectorText(nil, vec)))
+		}
+		tag, err := a.pool.Exec(ctx, q, ids, spaces, contents, embs)
+		if err != nil {
+			return n, err
+		}
+		n += tag.RowsAffected()
+	}
+	return n, nil
 }
 
 // Client implements load.Adapter.
