@@ -54,19 +54,9 @@ func competitive(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if (len(base.names) == 0) != (len(head.names) == 0) {
 		return cli.Usagef("the internal comparison needs both --base and --head")
 	}
-	p := gate.DefaultPolicy()
-	cfgPath := *configPath
-	if cfgPath == "" {
-		if _, err := os.Stat(config.DefaultPath); err == nil {
-			cfgPath = config.DefaultPath
-		}
-	}
-	if cfgPath != "" {
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			return err
-		}
-		p = p.WithConfig(cfg)
+	p, err := policy(*configPath)
+	if err != nil {
+		return err
 	}
 	if *alpha != 0 {
 		p.Alpha = *alpha

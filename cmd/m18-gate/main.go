@@ -236,19 +236,9 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return cli.Usagef("compare needs --base FILE... and --head FILE...")
 	}
 
-	p := gate.DefaultPolicy()
-	cfgPath := *configPath
-	if cfgPath == "" {
-		if _, err := os.Stat(config.DefaultPath); err == nil {
-			cfgPath = config.DefaultPath
-		}
-	}
-	if cfgPath != "" {
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			return err
-		}
-		p = p.WithConfig(cfg)
+	p, err := policy(*configPath)
+	if err != nil {
+		return err
 	}
 	if *alpha != 0 {
 		p.Alpha = *alpha
@@ -300,6 +290,25 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("%w: %s", errCompetitive, v.Summary.Answer)
 	}
 	return nil
+}
+
+// policy returns the default policy with the config at path applied, or
+// config.DefaultPath's when path is empty and that file exists.
+func policy(path string) (gate.Policy, error) {
+	p := gate.DefaultPolicy()
+	if path == "" {
+		if _, err := os.Stat(config.DefaultPath); err == nil {
+			path = config.DefaultPath
+		}
+	}
+	if path != "" {
+		cfg, err := config.Load(path)
+		if err != nil {
+			return p, err
+		}
+		p = p.WithConfig(cfg)
+	}
+	return p, nil
 }
 
 func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

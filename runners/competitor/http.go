@@ -84,6 +84,16 @@ func (s *sender) Request(ctx context.Context, op client.Op, seq uint64) (*http.R
 	return req, nil
 }
 
+// ParseURL parses an HTTP competitor's --competitor-url, or says what one
+// looks like.
+func ParseURL(name, raw, example string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%s: --competitor-url %q is not an http:// URL (example: %s)", name, raw, example)
+	}
+	return u, nil
+}
+
 // Call sends one request of the setup (schema, preload, version, a probe)
 // and decodes a JSON answer into out (when not nil). A status other than
 // 2xx is an error quoting the start of the answer.

@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -205,7 +204,7 @@ func (a *Adapter) loadNodes(ctx context.Context, s load.AdapterSetup) (int64, er
 			ids = append(ids, int64(i))
 			spaces = append(spaces, s.Data.Space(i))
 			contents = append(contents, s.Data.Content(i))
-			embs = append(embs, string(vectorText(nil, vec)))
+			embs = append(embs, string(competitor.AppendVector(nil, vec)))
 		}
 		tag, err := a.pool.Exec(ctx, q, ids, spaces, contents, embs)
 		if err != nil {
@@ -329,7 +328,7 @@ func (k *pgConn) Do(ctx context.Context, op client.Op, seq uint64) (time.Time, c
 // text form.
 func (k *pgConn) embedding() any {
 	if k.c.a.pgvector {
-		k.txt = vectorText(k.txt[:0], k.vec)
+		k.txt = competitor.AppendVector(k.txt[:0], k.vec)
 		return string(k.txt)
 	}
 	return k.vec
@@ -352,18 +351,6 @@ func outcome(err error) client.Outcome {
 		return 500
 	}
 	return client.OutcomeOf(err)
-}
-
-// vectorText appends pgvector's text form of v ("[0.1,0.2]").
-func vectorText(b []byte, v []float32) []byte {
-	b = append(b, '[')
-	for i, f := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendFloat(b, float64(f), 'g', -1, 32)
-	}
-	return append(b, ']')
 }
 
 // redact drops a password from a connection string for messages.

@@ -76,9 +76,9 @@ func (a *Adapter) Describe(ctx context.Context, s load.AdapterSetup) (*result.Co
 	if err := mapping.Check(Name, s.Ops); err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(a.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("weaviate: --competitor-url %q is not an http:// URL (example: http://127.0.0.1:8080)", a.URL)
+	u, err := competitor.ParseURL(Name, a.URL, "http://127.0.0.1:8080")
+	if err != nil {
+		return nil, err
 	}
 	a.base = u
 	var meta struct {
