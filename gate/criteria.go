@@ -85,7 +85,7 @@ func Criteria(d *result.Document) ([]verdict.Criterion, error) {
 // failed criterion fails the verdict as an internal regression does.
 func AddCriteria(v *verdict.Verdict, crit []verdict.Criterion) {
 	v.Criteria = append(v.Criteria, crit...)
-	v.Summary = verdict.SummarizeWith(v.Comparisons, v.Skipped, v.Criteria)
+	v.Summary = v.Summarize()
 }
 
 // NewVerdict is an empty verdict to add criteria to when nothing was

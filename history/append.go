@@ -78,7 +78,7 @@ func ReadResult(file string) (Result, error) {
 // Path returns where r is stored on the branch.
 func (r Result) Path() string {
 	run := r.Doc.Run
-	return ResultPath(Key{Scenario: run.Scenario, Fingerprint: run.Hardware.Hash, Start: run.Start, Commit: run.Commit, RunID: run.RunID})
+	return ResultPath(Key{Scenario: run.SeriesName(), Fingerprint: run.Hardware.Hash, Start: run.Start, Commit: run.Commit, RunID: run.RunID})
 }
 
 // Pushed reports one write to the results branch.

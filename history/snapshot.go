@@ -415,8 +415,8 @@ func (s *Snapshot) Load(e Entry) (*Stored, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	if !e.ScenarioCut && doc.Run.Scenario != e.Scenario {
-		return nil, fmt.Errorf("%s: stored under scenario %q but the document says %q; skipped", where, e.Scenario, doc.Run.Scenario)
+	if !e.ScenarioCut && doc.Run.SeriesName() != e.Scenario {
+		return nil, fmt.Errorf("%s: stored under scenario %q but the document says %q; skipped", where, e.Scenario, doc.Run.SeriesName())
 	}
 	if doc.Run.Hardware.Hash != e.Fingerprint {
 		return nil, fmt.Errorf("%s: stored under fingerprint %q but the document says %q; skipped", where, e.Fingerprint, doc.Run.Hardware.Hash)

@@ -13,6 +13,14 @@
 # them. M18_CONFIG names a gate policy file (default: .github/m18-gate.toml
 # when it exists).
 #
+# With --competitive, when m18_performance_check.sh also measured a
+# competitor (M18_COMPETITOR: competitive_vs_NAME_TASK_{before,after}_*.json),
+# the verdict adds Engram's position against it: the ratios of p50, p99 and
+# throughput before and after, and the position's move (exit 2 when it
+# worsened by more than the competitive threshold, significantly, or a
+# [milestone] target of the policy file is missed); an internal regression
+# of after against before still exits 1 first.
+#
 # Exit codes:
 #   0 - no regressions detected
 #   1 - internal regression (latency up or throughput down by more than 5 %,
@@ -63,6 +71,28 @@ for phase in before after; do
 	fi
 done
 
+# The competitor's runs, when both phases measured the same one (the
+# newest competitor measured before).
+COMP_BEFORE=''
+COMP_AFTER=''
+if [ "$COMPETITIVE" = true ]; then
+	for f in "${PERF_DIR}/competitive_vs_"*"_${TASK_ID}_before_"*.json; do
+		if [ -f "$f" ]; then COMP_BEFORE=$f; fi
+	done
+	if [ -n "$COMP_BEFORE" ]; then
+		name=${COMP_BEFORE#"${PERF_DIR}/competitive_vs_"}
+		name=${name%"_${TASK_ID}_before_"*}
+		for f in "${PERF_DIR}/competitive_vs_${name}_${TASK_ID}_after_"*.json; do
+			if [ -f "$f" ]; then COMP_AFTER=$f; fi
+		done
+		if [ -z "$COMP_AFTER" ]; then
+			echo "ERROR: $name was measured before but not after for task $TASK_ID in $PERF_DIR"
+			echo "Run: M18_COMPETITOR=$name ./scripts/m18_performance_check.sh $TASK_ID after --competitive"
+			exit 3
+		fi
+	fi
+fi
+
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -n "${M18_BIN:-}" ]; then
 	PATH="$M18_BIN:$PATH"
@@ -93,6 +123,13 @@ echo
 stamp=$(date +%Y%m%d_%H%M%S)
 args=(compare --base "$BEFORE_FILE" --head "$AFTER_FILE" --output "${prefix}_verdict_${stamp}.json" --markdown "${prefix}_verdict_${stamp}.md")
 if [ "$COMPETITIVE" = true ]; then args+=(--competitive); fi
+if [ -n "$COMP_AFTER" ]; then
+	echo "Competitor before: $(basename "$COMP_BEFORE")"
+	echo "Competitor after:  $(basename "$COMP_AFTER")"
+	echo
+	args=(competitive --engram "$AFTER_FILE" --versus "$COMP_AFTER" --baseline-engram "$BEFORE_FILE" --baseline-versus "$COMP_BEFORE"
+		--base "$BEFORE_FILE" --head "$AFTER_FILE" --output "${prefix}_verdict_${stamp}.json" --markdown "${prefix}_verdict_${stamp}.md")
+fi
 config=${M18_CONFIG:-.github/m18-gate.toml}
 if [ -f "$config" ]; then args+=(--config "$config"); fi
 rc=0

@@ -15,6 +15,15 @@
 # p99_latency_ms, overall_throughput, per_operation_stats, …) plus _run.log
 # and _sys.txt beside it.
 #
+# The competitor side (with --competitive and M18_COMPETITOR set): the same
+# scenario, seed and repetitions run against the competitor too, written to
+# tmp/m18_performance/competitive_vs_NAME_TASK_PHASE_YYYYmmdd_HHMMSS.json;
+# compare_m18_performance.sh TASK --competitive then judges Engram's
+# position against it. M18_COMPETITOR is an adapter (postgres, weaviate,
+# qdrant, neo4j) with M18_COMPETITOR_URL, or the name of a [target.NAME]
+# table of M18_CONFIG (default .github/m18-gate.toml); a password or API key
+# comes from M18_COMPETITOR_PASSWORD (M18_COMPETITOR_USER for Neo4j's user).
+#
 # The target, in order of precedence:
 #   ENGRAM_ENDPOINT=http://host:port   measure a server that is already running
 #   M18_TARGET_COMMAND='...'           start it (after M18_BUILD_COMMAND, if set),
@@ -180,6 +189,34 @@ case "$rc" in
 	exit 1
 	;;
 esac
+
+if [ "$COMPETITIVE" = true ] && [ -n "${M18_COMPETITOR:-}" ]; then
+	case "$M18_COMPETITOR" in
+	*[!A-Za-z0-9._-]*)
+		echo "ERROR: M18_COMPETITOR '$M18_COMPETITOR' may hold only letters, digits, '.', '_' and '-'" >&2
+		exit 1
+		;;
+	esac
+	COMP_FILE="$OUTPUT_DIR/competitive_vs_${M18_COMPETITOR}_${TASK_ID}_${PHASE}_${TIMESTAMP}.json"
+	cargs=(--scenario "$SCENARIO" --seed "$SEED" --repetitions "$REPETITIONS" --duration "$DURATION" --output "$COMP_FILE" --competitor "$M18_COMPETITOR")
+	if [ -n "${M18_COMPETITOR_URL:-}" ]; then cargs+=(--competitor-url "$M18_COMPETITOR_URL"); fi
+	if [ -n "${M18_COMPETITOR_USER:-}" ]; then cargs+=(--competitor-user "$M18_COMPETITOR_USER"); fi
+	if [ -n "${M18_CONFIG:-}" ]; then cargs+=(--config "$M18_CONFIG"); fi
+	if [ -n "${M18_WARMUP:-}" ]; then cargs+=(--warmup "$M18_WARMUP"); fi
+	echo
+	echo "Competitor: $M18_COMPETITOR (results: $COMP_FILE)"
+	echo "Running: m18-run ${cargs[*]}"
+	rc=0
+	m18-run "${cargs[@]}" > >(tee -a "$LOG_FILE") 2>&1 || rc=$?
+	case "$rc" in
+	0) echo "✓ Competitor load test completed successfully" ;;
+	1 | 4) echo "⚠️  Competitor load test completed with warnings (exit $rc, see $LOG_FILE)" ;;
+	*)
+		echo "ERROR: m18-run against $M18_COMPETITOR failed with exit $rc (see $LOG_FILE)" >&2
+		exit 1
+		;;
+	esac
+fi
 
 {
 	m18-probe || true

@@ -43,6 +43,8 @@ Usage:
   m18-gate compare --base FILE... --head FILE... [flags]
   m18-gate bench --base-cmd CMD --head-cmd CMD [--count N] [flags]
                                      run a benchmark on base and head interleaved, then compare
+  m18-gate competitive --engram FILE... --versus FILE... [--baseline-engram FILE... --baseline-versus FILE...]
+                       [--base FILE... --head FILE...]   Engram's position against a competitor
   m18-gate calibrate --runs FILE... [--output calibration.json] [flags]
   m18-gate changepoints --series FILE... [--metric M] [--operation O] [--json] [--output FILE]
   m18-gate criteria --results TASK.json... [--verdict verdict.json] --output FILE [--markdown FILE]
@@ -86,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Usage: usage,
 		Commands: map[string]cli.Command{
 			"compare": compare, "bench": bench, "calibrate": calibrate, "changepoints": changepoints, "scenarios": scenarios,
-			"criteria": criteria,
+			"criteria": criteria, "competitive": competitive,
 		},
 		Exit: exitCode,
 	}
@@ -263,6 +265,25 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	return pf.finish(v, stdout)
+}
+
+// policy returns the default policy with the config at path applied, or
+// config.DefaultPath's when path is empty and that file exists.
+func policy(path string) (gate.Policy, error) {
+	p := gate.DefaultPolicy()
+	if path == "" {
+		if _, err := os.Stat(config.DefaultPath); err == nil {
+			path = config.DefaultPath
+		}
+	}
+	if path != "" {
+		cfg, err := config.Load(path)
+		if err != nil {
+			return p, err
+		}
+		p = p.WithConfig(cfg)
+	}
+	return p, nil
 }
 
 func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

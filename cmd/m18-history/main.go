@@ -41,6 +41,7 @@ Usage:
                        [--source-repo DIR] [--commit-time T] [--n K] [--head RESULT.json] --out DIR
   m18-history series   --repo R --scenario S --fingerprint F [--op overall] [--metric p99] [--json]
   m18-history series   --repo R --head RESULT.json [--metric p99] [--json]
+  m18-history series   --repo R --scenario S --fingerprint F --vs COMPETITOR [--window 672h] [--json]
   m18-history list     --repo R [--scenario S] [--fingerprint F] [--json]
   m18-history show     --repo R PATH
   m18-history prune    --repo R [--keep-days 180] [--keep-latest 10] [--force] [--dry-run]
@@ -260,7 +261,7 @@ func warn(stderr io.Writer, warns []error) {
 
 func series(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var rf remoteFlags
-	fs := newFlags("series", "series --repo R (--scenario S --fingerprint F | --head RESULT.json) [--op overall] [--metric p99] [--json]", stderr, &rf)
+	fs := newFlags("series", "series --repo R (--scenario S --fingerprint F | --head RESULT.json) [--op overall] [--metric p99] [--vs COMPETITOR [--window 672h]] [--json]", stderr, &rf)
 	var scenario, fp, op, metric string
 	var asJSON bool
 	fs.StringVar(&scenario, "scenario", "", "scenario")
@@ -271,6 +272,11 @@ func series(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&head, "head", "", "a result `FILE` (a run or a task document) whose scenario and fingerprint fill --scenario and --fingerprint when omitted")
 	fs.BoolVar(&asJSON, "json", false, "print an m18.series/v1 document (one point per run: the median of its repetitions), the\n"+
 		"format m18-gate changepoints --series reads, instead of tab-separated lines")
+	var vs string
+	var window time.Duration
+	fs.StringVar(&vs, "vs", "", "show Engram against this `COMPETITOR`'s runs (stored by m18-run --competitor as SCENARIO@COMPETITOR):\n"+
+		"the ratio per Engram run, its Theil-Sen trend over --window and its change points")
+	fs.DurationVar(&window, "window", 28*24*time.Hour, "how far back the --vs trend reaches")
 	if err := parse(fs, args, &rf); err != nil {
 		return err
 	}
@@ -295,6 +301,9 @@ func series(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	snap, err := rf.remote(stderr).Open(ctx)
 	if err != nil {
 		return err
+	}
+	if vs != "" {
+		return versus(snap, scenario, fp, op, metric, vs, window, asJSON, stdout, stderr)
 	}
 	points, warns := snap.Series(scenario, fp, op, metric)
 	warn(stderr, warns)

@@ -50,7 +50,11 @@ Usage:
   m18-run merge SHARD.json...            merge the documents of a sharded run (m18-run merge --help)
 
 Without --endpoint the built-in reference target is started in-process on
-127.0.0.1; the --target-* flags set its knobs.
+127.0.0.1; the --target-* flags set its knobs. With --competitor the same
+scenario (dataset, seed, schedule) runs against a competitor through its
+adapter, and the document records the competitor's name and version as the
+target; a scenario with an operation the competitor cannot express is
+refused (exit 3). See runners/README.md, "Competitors".
 
 Flags:
 `
@@ -67,6 +71,8 @@ Exit codes:
 Example:
   go run ./cmd/m18-run --scenario ci/fast_regression_check
   m18-run --scenario ci/smoke --endpoint http://127.0.0.1:7432 --repetitions 5 --output smoke.json
+  m18-run --scenario ci/smoke --competitor postgres --competitor-url postgres://postgres@127.0.0.1:5432/postgres
+  m18-run --scenario competitive/neo4j_traversal_100k --competitor neo4j   # [target.neo4j] of .github/m18-gate.toml
   m18-run --scenario ci/smoke --endpoint http://10.0.0.1:7432 --shard 0/2 --start-at 2026-12-06T08:00:00Z --output shard-0.json
 `
 
@@ -137,8 +143,10 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		senders = fs.Bool("senders", false, "send from goroutines spread over every core instead of the one-core event loop (Linux): for rates beyond what one core sends")
 		lbls    labels
 		tOpts   target.Options
+		comp    competitorFlags
 	)
 	builtinTargetFlags(fs, &lbls, &tOpts)
+	comp.define(fs)
 	applyShard := shardFlags(fs)
 	fs.Usage = cli.Usage(fs, usage, usageTail)
 	if err := cli.ParseFlags(fs, args); err != nil {
@@ -157,6 +165,13 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	knobs := tOpts != (target.Options{})
 	if *endpoint != "" && knobs {
 		return cli.Usagef("the --target-* flags set the built-in target's knobs; they cannot apply to --endpoint (drop one or the other)")
+	}
+	adapter, compURL, err := comp.adapter()
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
+	if adapter != nil && (*endpoint != "" || knobs) {
+		return cli.Usagef("--competitor runs against the competitor; drop --endpoint and the --target-* flags (they are Engram's)")
 	}
 
 	var progress io.Writer = stderr
@@ -185,7 +200,11 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *nodes >= 0 {
 		cfg.Nodes = nodes
 	}
-	if *endpoint == "" {
+	if adapter != nil {
+		defer adapter.Close()
+		cfg.Adapter, cfg.Endpoint = adapter, compURL
+	}
+	if *endpoint == "" && adapter == nil {
 		tOpts.Seed = *seed
 		inst, err := target.Start(tOpts)
 		if err != nil {

@@ -41,6 +41,12 @@ type Config struct {
 	Metrics map[string]*Override
 	// Scenarios are the [scenario.<name>] tables.
 	Scenarios map[string]*ScenarioOverride
+	// Targets are the [target.<name>] tables: competitors m18-run runs
+	// scenarios against.
+	Targets map[string]*Target
+	// Milestones are the [milestone."<scenario>"] tables: competitive
+	// targets Engram's runs must meet.
+	Milestones map[string]*Milestone
 }
 
 // Defaults is the [defaults] table.
@@ -123,7 +129,8 @@ func Parse(path string, data []byte) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	p := &configParser{path: path, lines: tomlcheck.Lines(string(data))}
-	c := &Config{Path: path, Tiers: map[string][]string{}, Metrics: map[string]*Override{}, Scenarios: map[string]*ScenarioOverride{}}
+	c := &Config{Path: path, Tiers: map[string][]string{}, Metrics: map[string]*Override{}, Scenarios: map[string]*ScenarioOverride{},
+		Targets: map[string]*Target{}, Milestones: map[string]*Milestone{}}
 	for _, k := range sortedByLine(p, nil, raw) {
 		v := raw[k]
 		key := []string{k}
@@ -177,8 +184,16 @@ func Parse(path string, data []byte) (*Config, error) {
 				}
 				c.Scenarios[s] = so
 			}
+		case "target":
+			if err := p.targets(key, v, c); err != nil {
+				return nil, err
+			}
+		case "milestone":
+			if err := p.milestones(key, v, c); err != nil {
+				return nil, err
+			}
 		default:
-			return nil, p.unknown(nil, k, []string{"defaults", "tiers", "metric", "scenario"})
+			return nil, p.unknown(nil, k, []string{"defaults", "tiers", "metric", "scenario", "target", "milestone"})
 		}
 	}
 	return c, nil

@@ -57,6 +57,9 @@ type Verdict struct {
 	Criteria []Criterion `json:"criteria,omitempty"`
 	// Skipped lists what was not compared, and why.
 	Skipped []Skip `json:"skipped,omitempty"`
+	// Competitive is Engram's position against a competitor, when one
+	// was compared (m18-gate compare --versus, m18-gate competitive).
+	Versus *Competitive `json:"versus,omitempty"`
 	// Warnings travel with the verdict instead of being printed.
 	Warnings []string `json:"warnings,omitempty"`
 	Summary  Summary  `json:"summary"`
@@ -281,7 +284,7 @@ func (v *Verdict) Trusted(links Links) *Verdict {
 	t := *v
 	t.Comparisons = append([]Comparison(nil), v.Comparisons...)
 	t.Criteria = append([]Criterion(nil), v.Criteria...)
-	t.Summary = SummarizeWith(t.Comparisons, t.Skipped, t.Criteria)
+	t.Summary = t.Summarize()
 	t.Links = links
 	t.Markdown = ""
 	return &t

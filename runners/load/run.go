@@ -17,6 +17,7 @@ import (
 	"github.com/engram/m18-gate/internal/version"
 	"github.com/engram/m18-gate/runners/arrival"
 	"github.com/engram/m18-gate/runners/dataset"
+	clientpkg "github.com/engram/m18-gate/runners/load/client"
 	"github.com/engram/m18-gate/runners/result"
 	"github.com/engram/m18-gate/runners/scenario"
 )
@@ -98,6 +99,10 @@ type Config struct {
 	// Instructions, with TargetPID, also counts the target's instructions
 	// per request: InstructionsCallgrind, or "" for none.
 	Instructions string
+	// Adapter, when set, runs the scenario against a competitor system
+	// through it (see Adapter) instead of Engram's HTTP API; Endpoint is
+	// then only recorded, and Target becomes the competitor's name.
+	Adapter Adapter
 	// Senders sends from goroutines spread over every core instead of the
 	// single-core event loop (see Engine.Senders).
 	Senders bool
@@ -142,7 +147,7 @@ func resolve(c Config) (*plan, error) {
 	}
 	p := &plan{Config: c, sc: sc}
 	u, err := url.Parse(c.Endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if c.Adapter == nil && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return nil, fmt.Errorf("%w: endpoint %q is not an http:// or https:// URL (example: http://127.0.0.1:7432)", ErrConfig, c.Endpoint)
 	}
 	p.base = u
@@ -271,23 +276,51 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 	if err != nil {
 		return nil, err
 	}
+	gen := dataset.New(p.data, p.Seed)
+	var transport clientpkg.Client
+	var competitor *result.Competitor
+	var targetOffset *float64
+	if p.Adapter != nil {
+		setup := AdapterSetup{Data: gen, Dim: p.data.EmbeddingDim, Nodes: uint64(p.nodes), Ops: p.ops(),
+			MaxInFlight: p.MaxInFlight, Timeout: p.Timeout, Progress: p.progressf}
+		if competitor, err = p.Adapter.Describe(ctx, setup); err != nil {
+			if errors.Is(err, ErrUnsupported) {
+				return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+			}
+			return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
+		}
+		p.Target = competitor.Name
+		if transport, err = p.Adapter.Client(setup); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
 	client := p.Client
-	if client == nil {
+	if client == nil && p.Adapter == nil {
 		client = NewClient(p.MaxInFlight, p.Timeout)
 		// Its connections end with the run: a process that runs many
 		// (tests, tasks) must not accumulate idle connections on the target.
 		defer client.CloseIdleConnections()
 	}
-	targetOffset, err := checkReachable(ctx, client, p.base)
-	if err != nil {
-		return nil, err
+	if p.Adapter == nil {
+		if targetOffset, err = checkReachable(ctx, client, p.base); err != nil {
+			return nil, err
+		}
 	}
-	gen := dataset.New(p.data, p.Seed)
 	doc := &result.Document{Schema: result.SchemaVersion, Run: p.runMeta()}
 	doc.Run.Start = time.Now().UTC()
+	doc.Run.Competitor = competitor
 
 	if p.nodes > 0 && p.PreloadedNodes == 0 {
-		pl, err := preload(ctx, client, p, gen)
+		var pl *result.Preload
+		if p.Adapter != nil {
+			pl, err = p.Adapter.Prepare(ctx, AdapterSetup{Data: gen, Dim: p.data.EmbeddingDim, Nodes: uint64(p.nodes), Ops: p.ops(),
+				MaxInFlight: p.MaxInFlight, Timeout: p.Timeout, Progress: p.progressf})
+			if err != nil && pl == nil {
+				err = fmt.Errorf("%w: %v", ErrPreload, err)
+			}
+		} else {
+			pl, err = preload(ctx, client, p, gen)
+		}
 		doc.Preload = pl
 		if err != nil {
 			return nil, err
@@ -315,6 +348,7 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 		}
 	}
 	eng := &Engine{
+		Transport:   transport,
 		Client:      client,
 		Workload:    &Engram{Base: p.base, Data: gen, Dim: p.data.EmbeddingDim, NumNodes: uint64(p.nodes)},
 		MaxInFlight: p.MaxInFlight,

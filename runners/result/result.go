@@ -94,6 +94,35 @@ type Run struct {
 	// Sharding is set when the load was one shard of several generators
 	// (m18-run --shard), or the merge of them (m18-run merge).
 	Sharding *Sharding `json:"sharding,omitempty"`
+	// Competitor is set when the target was another system driven through
+	// a competitor adapter (m18-run --competitor); Target is then its name.
+	Competitor *Competitor `json:"competitor,omitempty"`
+}
+
+// Competitor describes a competitor system a run measured and how the
+// scenario's operations were expressed in it.
+type Competitor struct {
+	// Name is the adapter's name ("postgres", "weaviate", "qdrant", "neo4j").
+	Name string `json:"name"`
+	// Version is the version the server reported.
+	Version string `json:"version"`
+	// Method labels how the operations were run ("exact search, recursive
+	// CTE (plain SQL)", "pgvector", "HNSW"): a reader must know whether a
+	// figure is an exact or an approximate search.
+	Method string `json:"method"`
+	// Operations maps each operation the scenario sent to what the
+	// competitor ran for it.
+	Operations map[string]string `json:"operations"`
+}
+
+// SeriesName is the name a run's history series goes by: the scenario, or
+// for a competitor's run the scenario, "@" and the competitor's name, so
+// that a competitor's runs never become Engram's baselines.
+func (r Run) SeriesName() string {
+	if r.Competitor != nil && r.Competitor.Name != "" {
+		return r.Scenario + "@" + r.Competitor.Name
+	}
+	return r.Scenario
 }
 
 // Sharding describes a load sent by several generators, each its

@@ -12,6 +12,8 @@ import (
 
 func TestBuiltinsAllLoad(t *testing.T) {
 	want := []string{
+		"ci/competitive",
+		"ci/competitive_vector",
 		"ci/fast_regression_check",
 		"ci/smoke",
 		"competitive/hybrid_production_100k",

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/engram/m18-gate/runners/result"
+)
+
+// writeVersus writes an m18 result of n repetitions with median p50
+// (2 % noise), a competitor's run when comp is set.
+func writeVersus(t *testing.T, dir, name string, p50 float64, n int, seed uint64, fp string, comp *result.Competitor) string {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, seed))
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(seed) * time.Hour)
+	d := &result.Document{
+		Run: result.Run{Scenario: "ci/competitive", RunID: name, Start: start, End: start, Hardware: result.Fingerprint{Hash: fp}, Competitor: comp},
+	}
+	for i := range n {
+		v := p50 * (1 + 0.02*r.NormFloat64())
+		st := result.OpStats{Count: 1000, Success: 1000, Throughput: 100 * (1 + 0.01*r.NormFloat64()), Latency: result.Latency{P50: v, P95: 1.5 * v, P99: 2 * v, P999: 3 * v, Mean: 1.1 * v}}
+		d.Repetitions = append(d.Repetitions, result.Repetition{Index: i, Start: start.Add(time.Duration(i) * time.Minute), Overall: st,
+			Operations: map[string]result.OpStats{result.OpPatternCompletion: st}})
+	}
+	path := filepath.Join(dir, name+".json")
+	if err := result.WriteFile(path, d); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCompetitiveExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	pg := &result.Competitor{Name: "postgres", Version: "15.20", Method: "plain SQL"}
+	fp := "aaaaaaaaaaaa"
+	base := writeVersus(t, dir, "base", 10, 10, 1, fp, nil)
+	same := writeVersus(t, dir, "same", 10, 10, 2, fp, nil)
+	slow := writeVersus(t, dir, "slow", 13, 10, 3, fp, nil)
+	comp := writeVersus(t, dir, "pg", 20, 10, 4, fp, pg)
+	comp2 := writeVersus(t, dir, "pg2", 20, 10, 5, fp, pg)
+	other := writeVersus(t, dir, "other", 20, 10, 6, "bbbbbbbbbbbb", pg)
+	none := filepath.Join(dir, "none.toml")
+	os.WriteFile(none, []byte("[defaults]\nalpha = 0.01\n"), 0o644)
+	target := filepath.Join(dir, "target.toml")
+	os.WriteFile(target, []byte("[milestone.\"ci/competitive\"]\ncompetitor = \"neo4j\"\np99_ms = 15\nnote = \"Neo4j measured 27.96 ms\"\n"), 0o644)
+	out := filepath.Join(dir, "verdict.json")
+	md := filepath.Join(dir, "position.md")
+
+	tests := []struct {
+		name           string
+		args           []string
+		exit           int
+		stdout, stderr string
+	}{
+		{"position shown, no baseline", []string{"competitive", "--config", none, "--engram", same, "--versus", comp}, 0, "position against postgres 15.20", ""},
+		{"unchanged position", []string{"competitive", "--config", none, "--engram", same, "--versus", comp2, "--baseline-engram", base, "--baseline-versus", comp, "--output", out, "--markdown", md}, 0, "unchanged", ""},
+		{"worse position", []string{"competitive", "--config", none, "--engram", slow, "--versus", comp2, "--baseline-engram", base, "--baseline-versus", comp}, 2, "regressed", "competitive regression"},
+		{"worse position, same competitor runs", []string{"competitive", "--config", none, "--engram", slow, "--versus", comp, "--baseline-engram", base, "--baseline-versus", comp}, 2, "regressed", ""},
+		{"internal regression first", []string{"competitive", "--config", none, "--engram", slow, "--versus", comp, "--baseline-engram", base, "--baseline-versus", comp, "--base", base, "--head", slow}, 1, "regressed", "internal regression"},
+		{"milestone missed", []string{"competitive", "--config", target, "--engram", same, "--versus", comp}, 2, "milestone MISSED: overall p99 median", "competitive regression"},
+		{"milestone met", []string{"competitive", "--config", target, "--engram", writeVersus(t, dir, "fast", 5, 10, 7, fp, nil), "--versus", comp}, 0, "milestone met", ""},
+		{"competitor as Engram", []string{"competitive", "--config", none, "--engram", comp, "--versus", comp2}, 3, "", "is a run of competitor postgres, not Engram's: give it to --versus"},
+		{"Engram as competitor", []string{"competitive", "--config", none, "--engram", same, "--versus", base}, 3, "", "is not a competitor's run"},
+		{"other runner", []string{"competitive", "--config", none, "--engram", same, "--versus", other}, 3, "", "same runner"},
+		{"baseline half given", []string{"competitive", "--config", none, "--engram", same, "--versus", comp, "--baseline-engram", base}, 3, "", "needs both --baseline-engram and --baseline-versus"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(tt.args, &stdout, &stderr)
+		if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
+			t.Errorf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", tt.name, code, tt.exit, stdout.String(), stderr.String())
+		}
+	}
+	if b, err := os.ReadFile(md); err != nil || !strings.Contains(string(b), "Position against postgres 15.20") {
+		t.Errorf("markdown: %v\n%s", err, b)
+	}
+	if b, err := os.ReadFile(out); err != nil || !strings.Contains(string(b), `"versus"`) {
+		t.Errorf("verdict: %v\n%s", err, b)
+	}
+}

@@ -1,0 +1,178 @@
+// Package qdrant is the Qdrant competitor adapter (load.Adapter), over
+// Qdrant's REST API: a collection of cosine vectors, points upserted with
+// wait=true, searches by points/search.
+//
+// Qdrant has no graph: pattern_completion cannot be expressed and a
+// scenario that sends it is refused. Its searches use the collection's
+// HNSW index (approximate), as Qdrant's published figures do.
+package qdrant
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/engram/m18-gate/runners/competitor"
+	"github.com/engram/m18-gate/runners/load"
+	"github.com/engram/m18-gate/runners/load/client"
+	"github.com/engram/m18-gate/runners/result"
+)
+
+// Name is the adapter's name, as --competitor takes it.
+const Name = "qdrant"
+
+// Method recorded in the document.
+const Method = "REST, HNSW (approximate), cosine"
+
+// Adapter runs scenarios against Qdrant (load.Adapter).
+type Adapter struct {
+	// URL is Qdrant's REST base URL (http://127.0.0.1:6333).
+	URL string
+	// Collection is the collection used (default "m18"); it is dropped
+	// and created again by Prepare.
+	Collection string
+	// APIKey, when set, is sent as the api-key header.
+	APIKey string
+
+	base *url.URL
+}
+
+func (a *Adapter) collection() string {
+	if a.Collection == "" {
+		return "m18"
+	}
+	return a.Collection
+}
+
+func (a *Adapter) header() http.Header {
+	h := http.Header{}
+	if a.APIKey != "" {
+		h.Set("api-key", a.APIKey)
+	}
+	return h
+}
+
+var mapping = competitor.Mapping{
+	client.Store:  "PUT /collections/{c}/points?wait=true: upsert of one point (vector, payload with space, content and links)",
+	client.Recall: fmt.Sprintf("POST /collections/{c}/points/search: limit %d, score_threshold %g", competitor.RecallLimit, competitor.RecallThreshold),
+	client.Search: fmt.Sprintf("POST /collections/{c}/points/search: limit %d", competitor.SearchLimit),
+}
+
+func (a *Adapter) url(path string) string { return strings.TrimRight(a.base.String(), "/") + path }
+
+// Describe implements load.Adapter: GET / gives the version.
+func (a *Adapter) Describe(ctx context.Context, s load.AdapterSetup) (*result.Competitor, error) {
+	if err := mapping.Check(Name, s.Ops); err != nil {
+		return nil, err
+	}
+	u, err := competitor.ParseURL(Name, a.URL, "http://127.0.0.1:6333")
+	if err != nil {
+		return nil, err
+	}
+	a.base = u
+	var root struct {
+		Title   string `json:"title"`
+		Version string `json:"version"`
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	if err := competitor.Call(ctx, hc, http.MethodGet, a.url("/"), a.header(), nil, &root); err != nil {
+		return nil, fmt.Errorf("qdrant at %s did not answer: %v", a.URL, err)
+	}
+	if root.Version == "" {
+		return nil, fmt.Errorf("qdrant at %s: GET / has no version (is it Qdrant? title %q)", a.URL, root.Title)
+	}
+	return mapping.Describe(Name, root.Version, Method, s.Ops)
+}
+
+// Prepare implements load.Adapter: drops and creates the collection,
+// upserts the preload in batches of 256 and probes every operation.
+func (a *Adapter) Prepare(ctx context.Context, s load.AdapterSetup) (*result.Preload, error) {
+	hc := &http.Client{Timeout: 5 * time.Minute}
+	c := "/collections/" + url.PathEscape(a.collection())
+	if err := competitor.Call(ctx, hc, http.MethodDelete, a.url(c), a.header(), nil, nil); err != nil && !strings.Contains(err.Error(), "404") {
+		return nil, fmt.Errorf("qdrant: %v", err)
+	}
+	create := fmt.Sprintf(`{"vectors":{"size":%d,"distance":"Cosine"}}`, s.Dim)
+	if err := competitor.Call(ctx, hc, http.MethodPut, a.url(c), a.header(), []byte(create), nil); err != nil {
+		return nil, fmt.Errorf("qdrant: %v", err)
+	}
+	start := time.Now()
+	vec := make([]float32, s.Dim)
+	var nb []uint64
+	err := competitor.Batches(ctx, s, "qdrant", s.Nodes, 256, func(lo, hi uint64) error {
+		b := []byte(`{"points":[`)
+		for i := lo; i < hi; i++ {
+			if i > lo {
+				b = append(b, ',')
+			}
+			nb = competitor.Neighbors(nb[:0], i, s.Nodes)
+			b = appendPoint(b, s.Data, i, nb, vec)
+		}
+		b = append(b, "]}"...)
+		return competitor.Call(ctx, hc, http.MethodPut, a.url(c+"/points?wait=true"), a.header(), b, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	el := time.Since(start)
+	if err := competitor.Probe(ctx, a.base, s, a.build(s), a.header(), nil); err != nil {
+		return nil, fmt.Errorf("qdrant: %v", err)
+	}
+	return &result.Preload{Nodes: int(s.Nodes), DurationSeconds: el.Seconds(), RatePerSecond: float64(s.Nodes) / max(el.Seconds(), 1e-9)}, nil
+}
+
+// appendPoint appends node i as a Qdrant point.
+func appendPoint(b []byte, d load.Data, i uint64, links []uint64, vec []float32) []byte {
+	d.Embedding(i, vec)
+	b = append(b, `{"id":`...)
+	b = strconv.AppendUint(b, i, 10)
+	b = append(b, `,"vector":`...)
+	b = competitor.AppendVector(b, vec)
+	b = append(b, `,"payload":{"space":`...)
+	b = strconv.AppendQuote(b, d.Space(i))
+	b = append(b, `,"content":`...)
+	b = strconv.AppendQuote(b, d.Content(i))
+	b = append(b, `,"links":`...)
+	b = competitor.AppendIDs(b, links)
+	return append(b, "}}"...)
+}
+
+func (a *Adapter) build(s load.AdapterSetup) competitor.Build {
+	c := "/collections/" + url.PathEscape(a.collection())
+	return func(op client.Op, seq uint64, vec []float32, b []byte) (string, string, []byte) {
+		switch op {
+		case client.Store:
+			i := competitor.StoreID(s.Nodes, seq)
+			var links [competitor.Degree]uint64 // build runs on many senders at once: nothing shared
+			nb := competitor.Neighbors(links[:0], i, s.Nodes)
+			b = append(b, `{"points":[`...)
+			b = appendPoint(b, s.Data, i, nb, vec)
+			return http.MethodPut, c + "/points?wait=true", append(b, "]}"...)
+		case client.Recall, client.Search:
+			s.Data.QueryEmbedding(seq, vec)
+			b = append(b, `{"vector":`...)
+			b = competitor.AppendVector(b, vec)
+			if op == client.Recall {
+				b = fmt.Appendf(b, `,"limit":%d,"score_threshold":%g`, competitor.RecallLimit, competitor.RecallThreshold)
+			} else {
+				b = fmt.Appendf(b, `,"limit":%d`, competitor.SearchLimit)
+			}
+			return http.MethodPost, c + "/points/search", append(b, `,"with_payload":false}`...)
+		}
+		return http.MethodGet, "/", b // not reached: Describe refused the scenario
+	}
+}
+
+// Client implements load.Adapter.
+func (a *Adapter) Client(s load.AdapterSetup) (client.Client, error) {
+	return competitor.HTTPClient(a.base, s, a.build(s), a.header()), nil
+}
+
+// Close implements load.Adapter.
+func (a *Adapter) Close() {}
+
+var _ load.Adapter = (*Adapter)(nil)

@@ -1,0 +1,232 @@
+// Package weaviate is the Weaviate competitor adapter (load.Adapter): a
+// class without a vectorizer whose objects carry their own vectors,
+// created over REST (/v1/schema, /v1/batch/objects, /v1/objects) and
+// searched with GraphQL nearVector (/v1/graphql).
+//
+// Weaviate's searches use its HNSW index (approximate). The adapter maps
+// no traversal: pattern_completion cannot be expressed and a scenario that
+// sends it is refused.
+package weaviate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/engram/m18-gate/runners/competitor"
+	"github.com/engram/m18-gate/runners/load"
+	"github.com/engram/m18-gate/runners/load/client"
+	"github.com/engram/m18-gate/runners/result"
+)
+
+// Name is the adapter's name, as --competitor takes it.
+const Name = "weaviate"
+
+// Method recorded in the document.
+const Method = "REST + GraphQL nearVector, HNSW (approximate), cosine"
+
+// Adapter runs scenarios against Weaviate (load.Adapter).
+type Adapter struct {
+	// URL is Weaviate's base URL (http://127.0.0.1:8080).
+	URL string
+	// Class is the class used (default "M18Node"); Prepare deletes and
+	// creates it again.
+	Class string
+	// APIKey, when set, is sent as a bearer token.
+	APIKey string
+
+	base *url.URL
+}
+
+func (a *Adapter) class() string {
+	if a.Class == "" {
+		return "M18Node"
+	}
+	return a.Class
+}
+
+func (a *Adapter) header() http.Header {
+	h := http.Header{}
+	if a.APIKey != "" {
+		h.Set("Authorization", "Bearer "+a.APIKey)
+	}
+	return h
+}
+
+// maxDistance is the cosine distance (1 − similarity) of the recall
+// threshold.
+const maxDistance = 1 - competitor.RecallThreshold
+
+var mapping = competitor.Mapping{
+	client.Store:  "POST /v1/objects: one object with its vector and properties nodeId, space, content, links",
+	client.Recall: fmt.Sprintf("POST /v1/graphql: Get nearVector, distance ≤ %g (cosine), limit %d", maxDistance, competitor.RecallLimit),
+	client.Search: fmt.Sprintf("POST /v1/graphql: Get nearVector, limit %d", competitor.SearchLimit),
+}
+
+func (a *Adapter) url(path string) string { return strings.TrimRight(a.base.String(), "/") + path }
+
+// Describe implements load.Adapter: GET /v1/meta gives the version.
+func (a *Adapter) Describe(ctx context.Context, s load.AdapterSetup) (*result.Competitor, error) {
+	if err := mapping.Check(Name, s.Ops); err != nil {
+		return nil, err
+	}
+	u, err := competitor.ParseURL(Name, a.URL, "http://127.0.0.1:8080")
+	if err != nil {
+		return nil, err
+	}
+	a.base = u
+	var meta struct {
+		Version string `json:"version"`
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	if err := competitor.Call(ctx, hc, http.MethodGet, a.url("/v1/meta"), a.header(), nil, &meta); err != nil {
+		return nil, fmt.Errorf("weaviate at %s did not answer: %v", a.URL, err)
+	}
+	if meta.Version == "" {
+		return nil, fmt.Errorf("weaviate at %s: GET /v1/meta has no version", a.URL)
+	}
+	return mapping.Describe(Name, meta.Version, Method, s.Ops)
+}
+
+// Prepare implements load.Adapter: deletes and creates the class, adds
+// the preload by /v1/batch/objects (100 a batch) and probes every
+// operation, GraphQL errors included.
+func (a *Adapter) Prepare(ctx context.Context, s load.AdapterSetup) (*result.Preload, error) {
+	hc := &http.Client{Timeout: 5 * time.Minute}
+	cls := a.class()
+	if err := competitor.Call(ctx, hc, http.MethodDelete, a.url("/v1/schema/"+url.PathEscape(cls)), a.header(), nil, nil); err != nil && !strings.Contains(err.Error(), "404") {
+		return nil, fmt.Errorf("weaviate: %v", err)
+	}
+	schema := fmt.Sprintf(`{"class":%q,"vectorizer":"none","vectorIndexConfig":{"distance":"cosine"},"properties":[`+
+		`{"name":"nodeId","dataType":["int"]},{"name":"space","dataType":["text"]},{"name":"content","dataType":["text"]},{"name":"links","dataType":["int[]"]}]}`, cls)
+	if err := competitor.Call(ctx, hc, http.MethodPost, a.url("/v1/schema"), a.header(), []byte(schema), nil); err != nil {
+		return nil, fmt.Errorf("weaviate: %v", err)
+	}
+	start := time.Now()
+	vec := make([]float32, s.Dim)
+	var nb []uint64
+	err := competitor.Batches(ctx, s, "weaviate", s.Nodes, 100, func(lo, hi uint64) error {
+		b := []byte(`{"objects":[`)
+		for i := lo; i < hi; i++ {
+			if i > lo {
+				b = append(b, ',')
+			}
+			nb = competitor.Neighbors(nb[:0], i, s.Nodes)
+			b = appendObject(b, cls, s.Data, i, nb, vec)
+		}
+		b = append(b, "]}"...)
+		var answer []struct {
+			ID     string `json:"id"`
+			Result struct {
+				Errors *struct {
+					Error []struct {
+						Message string `json:"message"`
+					} `json:"error"`
+				} `json:"errors"`
+			} `json:"result"`
+		}
+		if err := competitor.Call(ctx, hc, http.MethodPost, a.url("/v1/batch/objects"), a.header(), b, &answer); err != nil {
+			return err
+		}
+		for _, o := range answer {
+			if e := o.Result.Errors; e != nil && len(e.Error) > 0 {
+				return fmt.Errorf("object %s: %s", o.ID, e.Error[0].Message)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	el := time.Since(start)
+	if err := competitor.Probe(ctx, a.base, s, a.build(s), a.header(), checkGraphQL); err != nil {
+		return nil, fmt.Errorf("weaviate: %v", err)
+	}
+	return &result.Preload{Nodes: int(s.Nodes), DurationSeconds: el.Seconds(), RatePerSecond: float64(s.Nodes) / max(el.Seconds(), 1e-9)}, nil
+}
+
+// checkGraphQL finds the errors GraphQL reports inside a 200 answer.
+func checkGraphQL(op client.Op, answer []byte) error {
+	if op == client.Store {
+		return nil
+	}
+	var g struct {
+		Data   map[string]json.RawMessage `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(answer, &g); err != nil {
+		return err
+	}
+	if len(g.Errors) > 0 {
+		return fmt.Errorf("GraphQL error: %s", g.Errors[0].Message)
+	}
+	if g.Data["Get"] == nil {
+		return errors.New("GraphQL answer without data.Get")
+	}
+	return nil
+}
+
+// UUID is the object id of node i.
+func UUID(i uint64) string { return fmt.Sprintf("00000000-0000-4000-8000-%012x", i) }
+
+func appendObject(b []byte, cls string, d load.Data, i uint64, links []uint64, vec []float32) []byte {
+	d.Embedding(i, vec)
+	b = append(b, `{"class":`...)
+	b = strconv.AppendQuote(b, cls)
+	b = append(b, `,"id":"`...)
+	b = append(b, UUID(i)...)
+	b = append(b, `","properties":{"nodeId":`...)
+	b = strconv.AppendUint(b, i, 10)
+	b = append(b, `,"space":`...)
+	b = strconv.AppendQuote(b, d.Space(i))
+	b = append(b, `,"content":`...)
+	b = strconv.AppendQuote(b, d.Content(i))
+	b = append(b, `,"links":`...)
+	b = competitor.AppendIDs(b, links)
+	b = append(b, `},"vector":`...)
+	b = competitor.AppendVector(b, vec)
+	return append(b, '}')
+}
+
+func (a *Adapter) build(s load.AdapterSetup) competitor.Build {
+	cls := a.class()
+	return func(op client.Op, seq uint64, vec []float32, b []byte) (string, string, []byte) {
+		switch op {
+		case client.Store:
+			i := competitor.StoreID(s.Nodes, seq)
+			var links [competitor.Degree]uint64
+			return http.MethodPost, "/v1/objects", appendObject(b, cls, s.Data, i, competitor.Neighbors(links[:0], i, s.Nodes), vec)
+		case client.Recall, client.Search:
+			s.Data.QueryEmbedding(seq, vec)
+			b = append(b, `{"query":"{ Get { `...)
+			b = append(b, cls...)
+			b = append(b, `(nearVector: {vector: `...)
+			b = competitor.AppendVector(b, vec)
+			if op == client.Recall {
+				b = fmt.Appendf(b, `, distance: %g}, limit: %d)`, maxDistance, competitor.RecallLimit)
+			} else {
+				b = fmt.Appendf(b, `}, limit: %d)`, competitor.SearchLimit)
+			}
+			return http.MethodPost, "/v1/graphql", append(b, ` { nodeId _additional { distance } } } }"}`...)
+		}
+		return http.MethodGet, "/v1/meta", b // not reached: Describe refused the scenario
+	}
+}
+
+// Client implements load.Adapter.
+func (a *Adapter) Client(s load.AdapterSetup) (client.Client, error) {
+	return competitor.HTTPClient(a.base, s, a.build(s), a.header()), nil
+}
+
+// Close implements load.Adapter.
+func (a *Adapter) Close() {}
+
+var _ load.Adapter = (*Adapter)(nil)
