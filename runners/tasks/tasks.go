@@ -148,6 +148,10 @@ func Catalogue() []Task {
 				"task 005's breaking-point search at each k, p50/p99 at 70 % of it, speedup and efficiency, Gunther's USL (σ, κ with standard errors) and the efficiency it predicts at 16, 32 and 128 (marked extrapolated beyond the counts measured); " +
 				"criteria: efficiency ≥ 90 % at 16, > 80 % at 32.",
 			Run: budgeted(Threads, ThreadsBudget)},
+		{ID: "008", Title: "Hot-spot contention",
+			Description: "Closed-loop writers (stores, and recalls of hot memories) over 64 memory spaces by Zipf popularity (s = 1: the celebrity space gets 21 %) against uniformly, writers swept 1 → 128 (pr 1, 4, 16): " +
+				"loss = 1 − throughput(Zipf)/throughput(uniform) with a bootstrap interval from repeated runs, hot and cold spaces' latency apart; criterion: loss < 10 % at the largest writer count.",
+			Run: budgeted(Hotspots, HotspotsBudget)},
 	}
 }
 

@@ -117,7 +117,7 @@ type ThreadsReport struct {
 	// USL is the fit to the points' throughputs (absent with fewer than
 	// two points or when the fit failed; FitError says why).
 	USL      *USLReport `json:"usl,omitempty"`
-	FitError string   `json:"fit_error,omitempty"`
+	FitError string     `json:"fit_error,omitempty"`
 	// Predicted is the USL's efficiency at the Predict counts.
 	Predicted []PredictedEfficiency `json:"predicted"`
 	Skipped   []string              `json:"skipped,omitempty"`
@@ -452,7 +452,6 @@ func allowedCPUs() ([]int, error) {
 	}
 	return cpus, nil
 }
-
 
 // sharedMachineLimits are the generator's slip limits of the pr budgets of
 // tasks 007–009: a shared 2-core machine delays some sends by 10–20 ms,
