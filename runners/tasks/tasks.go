@@ -152,6 +152,11 @@ func Catalogue() []Task {
 			Description: "Closed-loop writers (stores, and recalls of hot memories) over 64 memory spaces by Zipf popularity (s = 1: the celebrity space gets 21 %) against uniformly, writers swept 1 → 128 (pr 1, 4, 16): " +
 				"loss = 1 − throughput(Zipf)/throughput(uniform) with a bootstrap interval from repeated runs, hot and cold spaces' latency apart; criterion: loss < 10 % at the largest writer count.",
 			Run: budgeted(Hotspots, HotspotsBudget)},
+		{ID: "009", Title: "Multi-tenant isolation",
+			Description: "A victim tenant (its own memory space) at a steady rate while an aggressor in another space switches 10× the load on and off in interleaved phases: " +
+				"the change of the victim's per-phase p50 and p99 decided with the gate's statistics (bootstrap interval of the ratio of medians, Mann–Whitney) as \"no interference beyond ±1 %\", a measured interference with its interval, or inconclusive with the phases that would settle it; " +
+				"data isolation: the victim's recalls and searches never return the aggressor's memories.",
+			Run: budgeted(Isolation, IsolationBudget)},
 	}
 }
 
