@@ -229,12 +229,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // knobs of the built-in reference target.
 func builtinTargetFlags(fs *flag.FlagSet, lbls *labels, o *target.Options) {
 	fs.Var(lbls, "label", "runner label recorded in the result (repeatable)")
-	fs.Float64Var(&o.Slowdown, "target-slowdown", 0, "built-in target: extra CPU work per request, `PCT` of its handling time")
-	fs.DurationVar(&o.StallEvery, "target-stall-every", 0, "built-in target: stall the whole server every `D`")
-	fs.DurationVar(&o.StallFor, "target-stall-for", 0, "built-in target: each stall lasts `D`")
-	fs.Float64Var(&o.FailRate, "target-fail-rate", 0, "built-in target: fraction `F` of requests answered 500")
-	fs.Float64Var(&o.Capacity, "target-capacity", 0, "built-in target: admit at most `OPS` per second (others queue)")
-	fs.Float64Var(&o.LeakMBPerMin, "target-leak", 0, "built-in target: retain `MB_PER_MIN` of memory on purpose")
+	target.KnobFlags(fs, "target-", o)
 }
 
 // writeResult writes doc to output, or to output.partial when the run was

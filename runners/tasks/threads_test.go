@@ -3,10 +3,13 @@ package tasks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/engram/m18-gate/runners/load"
+	"github.com/engram/m18-gate/runners/target"
 )
 
 // TestThreadsSerialKnob is task 007's proof at the pr budget: against the
@@ -70,4 +73,41 @@ func (l testLog) Write(p []byte) (int, error) {
 	l.t.Helper()
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestThreadsTargetCommand runs task 007 against servers it starts itself:
+// the reference target in a child process whose worker pool is the
+// command's {threads}, pinned to k CPUs as well. The report must say both
+// were used, record each step's command and CPUs, and show the placeholder
+// reached the server: two workers carry far more than one (each request
+// waits 50 ms, so S(2) ≈ 2 whatever the machine's load).
+func TestThreadsTargetCommand(t *testing.T) {
+	if testing.Short() || resRace {
+		t.Skip("climbs twice against started targets (about 30 s)")
+	}
+	cfg := ThreadsBudget(BudgetPR)
+	cfg.Threads, cfg.StepDuration, cfg.LoadDuration, cfg.From = []int{1, 2}, time.Second, time.Second, 16
+	env := Env{Budget: BudgetPR, Seed: 11, Dir: t.TempDir(), Progress: testLog{t}, Affinity: true,
+		TargetCommand: childWorkersEnv + "={threads} " + childCommand(t, target.Options{Work: 50 * time.Millisecond})}
+	o, err := Threads(context.Background(), env, cfg)
+	if err != nil && !errors.Is(err, load.ErrGeneratorBottleneck) {
+		t.Fatal(err)
+	}
+	var rep ThreadsReport
+	trSection(t, trRoundTrip(t, o.Document), "007", &rep)
+	if rep.LimitedBy != "threads-placeholder+cpu-affinity" {
+		t.Errorf("limited by %q", rep.LimitedBy)
+	}
+	for _, p := range rep.Points {
+		t.Logf("k=%d X=%.0f (%s) cpus %v", p.Threads, p.Throughput, p.Reason, p.CPUs)
+		if !strings.Contains(p.Command, fmt.Sprintf("%s=%d ", childWorkersEnv, p.Threads)) || len(p.CPUs) != p.Threads {
+			t.Errorf("k=%d: command %q, cpus %v", p.Threads, p.Command, p.CPUs)
+		}
+	}
+	if len(rep.Points) < 2 {
+		t.Skipf("this runner lets the test use %d CPU(s): %v", len(rep.Points), rep.Skipped)
+	}
+	if s := rep.Points[1].Speedup; s < 1.5 {
+		t.Errorf("S(2) = %.2f, want > 1.5: {threads} did not reach the server's worker pool", s)
+	}
 }
