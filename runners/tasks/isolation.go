@@ -279,6 +279,8 @@ func Isolation(ctx context.Context, env Env, cfg IsolationConfig) (*Outcome, err
 		rep.Data = rig.dataIsolation(ctx, agg, rep.AggressorSpace, cfg.Probes, aseq)
 	}
 
+	rig.progressf("009 victim p50: %s\n009 victim p99: %s\n009 data isolation: %d leaked in %d recalls and %d searches (control: %d)\n",
+		rep.P50.Statement, rep.P99.Statement, rep.Data.Leaked, rep.Data.Probes, rep.Data.Probes, rep.Data.Control)
 	doc, err := rig.document(cfg.Scenario, result.RunConfig{Rate: rate, Arrival: "constant", DurationSeconds: cfg.Phase.Seconds(),
 		WarmupSeconds: cfg.Settle.Seconds(), Repetitions: len(phases)}, start, phases)
 	if err != nil {

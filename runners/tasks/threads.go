@@ -321,6 +321,19 @@ func Threads(ctx context.Context, env Env, cfg ThreadsConfig) (*Outcome, error) 
 		}
 	}
 
+	if u := rep.USL; u != nil {
+		se := func(v *float64) string {
+			if v == nil {
+				return "?"
+			}
+			return fmt.Sprintf("%.2g", *v)
+		}
+		progressf(env, "007 USL over k ≤ %d: λ = %.1f ops/s, σ = %.3f ± %s, κ = %.4f ± %s (relative RMS %.1f%%)\n",
+			maxK, u.Lambda, u.Sigma, se(u.SigmaSE), u.Kappa, se(u.KappaSE), 100*u.RMSRelative)
+		for _, p := range rep.Predicted {
+			progressf(env, "007 predicted efficiency at %3d threads: %.2f%s\n", p.Threads, p.Efficiency, map[bool]string{true: " (extrapolated)", false: ""}[p.Extrapolated])
+		}
+	}
 	doc, err := last.document(cfg.Scenario, result.RunConfig{Rate: from, Arrival: "steps",
 		DurationSeconds: stepDur.Seconds(), WarmupSeconds: cfg.Warmup.Seconds(), Repetitions: len(phases)}, start, phases)
 	if err != nil {
