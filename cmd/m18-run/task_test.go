@@ -29,6 +29,7 @@ func TestTaskListAndBadInput(t *testing.T) {
 		{[]string{"task", "007", "--target-command", "sleep 100"}, "no {threads} placeholder and --affinity is off"},
 		{[]string{"task", "007", "--endpoint", "http://127.0.0.1:1"}, "cannot do to a server it did not start"},
 		{[]string{"task", "008", "--target-key-lock"}, "KeyLock"},
+		{[]string{"task", "007", "--target-workers", "4"}, "leave --target-workers"},
 	} {
 		out.Reset()
 		errb.Reset()

@@ -224,6 +224,9 @@ func Threads(ctx context.Context, env Env, cfg ThreadsConfig) (*Outcome, error) 
 	default:
 		return nil, fmt.Errorf("%w: task 007 --target-command %q has no {threads} placeholder and --affinity is off: put {threads} where your server takes its thread count, or give --affinity to pin it to k CPUs", load.ErrConfig, env.TargetCommand)
 	}
+	if env.TargetCommand == "" && (env.TargetOptions.Workers != 0 || env.TargetOptions.SharedWorkers) {
+		return nil, fmt.Errorf("%w: task 007 sets the reference target's workers to each thread count; leave --target-workers and --target-shared-workers out", load.ErrConfig)
+	}
 	cpus, err := allowedCPUs()
 	if err != nil && env.Affinity {
 		return nil, fmt.Errorf("task 007: %w", err)
@@ -255,11 +258,7 @@ func Threads(ctx context.Context, env Env, cfg ThreadsConfig) (*Outcome, error) 
 			if o.Work == 0 {
 				o.Work = cfg.Work
 			}
-			o.SharedWorkers = false
 			p.Options = &o
-		}
-		if env.TargetCommand == "" && env.TargetOptions.Workers != 0 {
-			return nil, fmt.Errorf("%w: task 007 sets the reference target's workers to each thread count; leave --target-workers out", load.ErrConfig)
 		}
 		rig, err := startRig(ctx, env, p, sc, cfg.Nodes, inFlightFor(max(from, prevX*float64(k)), requestTimeout))
 		if err != nil {
