@@ -375,9 +375,10 @@ func threadPoint(ctx context.Context, rig *rig, cfg ThreadsConfig, k, prevK int,
 	}
 	if rr.LastGood == 0 && rr.Reason != "generator" && ctx.Err() == nil {
 		// The first step was already too much (throughput fell with k, or
-		// the first rate was too high): climb again from a fifth of it.
+		// the first rate was too high): climb again from half of it, in
+		// steps of a tenth of the first rate.
 		c2 := c
-		c2.From, c2.Step, c2.Max = c.From/5, c.From/5, c.From-c.From/10
+		c2.From, c2.Step, c2.Max = c.From/2, c.From/10, c.From-c.From/20
 		rr2, ph2, next, slip2, err := rig.climb(ctx, c2, seed^0xfeed, seq)
 		if err != nil {
 			return pt, phases, next, slip, err
