@@ -31,6 +31,12 @@ own server instead, once per target a task needs, through sh -c with the
 step's parameters filled in: {port} and {addr} (a free loopback port),
 {seed}, {dir}, and per task {threads} (007), {nodes} (004). It must answer
 GET /health/alive within 30 s; it is stopped with SIGTERM after the step.
+Task 007 holds the target to k threads through {threads}, through
+--affinity (the started target pinned to k CPUs), or both; the reference
+target through its worker pool (--target-workers is set per step).
+The reference target's concurrency knobs (--target-work, --target-serial,
+--target-key-lock, --target-workers, --target-shared-workers) are what
+tasks 007-009 show their effects with.
 
 Flags:
 `
@@ -48,6 +54,9 @@ Example:
   go run ./cmd/m18-run task 003 --budget pr
   m18-run task 005 --target-capacity 800 --output breaking.json
   m18-run task 007 --target-command 'engram start --port {port} --threads {threads}'
+  m18-run task 007 --target-serial 0.8          # the reference target, 80 % serialised
+  m18-run task 008 --target-key-lock            # one lock per memory space
+  m18-run task 009 --target-workers 10 --target-shared-workers
 `
 
 // task runs `m18-run task …`.
@@ -63,9 +72,10 @@ func task(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		budget   = fs.String("budget", "pr", "`BUDGET`: pr (minutes at most), nightly or full (the milestone's sizes)")
 		endpoint = fs.String("endpoint", "", "target base `URL` (default: start the built-in reference target)")
 		command  = fs.String("target-command", "", "start the target with shell `COMMAND` per step, e.g. 'engram start --port {port} --threads {threads}'")
+		affinity = fs.Bool("affinity", false, "007: pin the target started by --target-command to k CPUs at the step of k threads")
 		pid      = fs.Int("target-pid", 0, "`PID` of the target process, for resource sampling (default: this process when the target is built in)")
-		duration = fs.Duration("duration", 0, "override the budget's run or step duration")
-		rate     = fs.Float64("rate", 0, "override the budget's rate: 001 mean rate, 003 base rate, 005 start rate (ops/s)")
+		duration = fs.Duration("duration", 0, "override the budget's run or step duration (007 step, 008 measurement, 009 phase)")
+		rate     = fs.Float64("rate", 0, "override the budget's rate: 001 mean rate, 003 base rate, 005 and 007 start rate, 009 victim rate (ops/s)")
 		seed     = fs.Uint64("seed", 0xDEADBEEF, "seed of every generated value")
 		output   = fs.String("output", "", "result document `FILE` (default task-ID.json)")
 		dir      = fs.String("dir", "", "`DIR` for side files (timelines, checkpoints; default: beside --output)")
@@ -114,7 +124,10 @@ func task(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		out = "task-" + t.ID + ".json"
 	}
 	env.Budget, env.Endpoint, env.TargetPID, env.Seed = b, *endpoint, *pid, *seed
-	env.TargetCommand = *command
+	env.TargetCommand, env.Affinity = *command, *affinity
+	if *affinity && *command == "" {
+		return cli.Usagef("--affinity pins a target started by --target-command; give one")
+	}
 	env.Duration, env.Rate, env.Dir = *duration, *rate, *dir
 	if env.Dir == "" {
 		env.Dir = filepath.Dir(out)

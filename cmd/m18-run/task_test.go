@@ -11,7 +11,7 @@ func TestTaskListAndBadInput(t *testing.T) {
 	if code := run([]string{"task", "list"}, &out, &errb); code != exitOK {
 		t.Fatalf("task list exited %d: %s", code, errb.String())
 	}
-	for _, id := range []string{"001", "003", "005"} {
+	for _, id := range []string{"001", "003", "005", "007", "008", "009"} {
 		if !strings.Contains(out.String(), id+"  ") {
 			t.Errorf("task list lacks %s:\n%s", id, out.String())
 		}
@@ -25,6 +25,11 @@ func TestTaskListAndBadInput(t *testing.T) {
 		{[]string{"task", "001", "--budget", "weekly"}, `unknown budget "weekly"`},
 		{[]string{"task", "003", "--endpoint", "http://127.0.0.1:1", "--target-capacity", "5"}, "cannot apply to --endpoint"},
 		{[]string{"task", "005", "--target-fail-rate", "2"}, "FailRate"},
+		{[]string{"task", "007", "--affinity"}, "--affinity pins a target started by --target-command"},
+		{[]string{"task", "007", "--target-command", "sleep 100"}, "no {threads} placeholder and --affinity is off"},
+		{[]string{"task", "007", "--endpoint", "http://127.0.0.1:1"}, "cannot do to a server it did not start"},
+		{[]string{"task", "008", "--target-key-lock"}, "KeyLock"},
+		{[]string{"task", "007", "--target-workers", "4"}, "leave --target-workers"},
 	} {
 		out.Reset()
 		errb.Reset()

@@ -79,13 +79,6 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr")
 	target.KnobFlags(fs, "", &o)
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed `N` for injected failures and generated memory ids")
-	// Concurrency knobs (tasks 007–009).
-	fs.DurationVar(&o.Work, "work", 0, "every API request waits `DUR` on its worker (simulated I/O: no CPU, scales past the cores)")
-	fs.IntVar(&o.Workers, "workers", 0, "at most `N` API requests handled at once per memory space (0 = unlimited)")
-	fs.BoolVar(&o.SharedWorkers, "shared-workers", false, "one pool of --workers for all memory spaces (a busy space delays the others)")
-	fs.Float64Var(&o.Serial, "serial", 0, "do fraction `F` in [0,1] of --work under one global lock (serialises requests)")
-	fs.BoolVar(&o.KeyLock, "key-lock", false, "requests of one memory space do their --work one at a time (a popular space is a hot spot)")
-	// End of the concurrency knobs.
 	verbose := fs.Bool("v", false, "log start and shutdown to stderr")
 	showVersion := cli.VersionFlag(fs)
 	fs.Usage = cli.Usage(fs, usage, usageTail)

@@ -3,9 +3,10 @@ package target
 import "flag"
 
 // KnobFlags defines the flags of the knobs of o on fs — slowdown,
-// stall-every, stall-for, fail-rate, capacity and leak, each named with
-// prefix in front — so that every command that starts a target offers them
-// alike: m18-target with prefix "", m18-run, whose built-in target they
+// stall-every, stall-for, fail-rate, capacity and leak, and the
+// concurrency knobs work, workers, shared-workers, serial and key-lock,
+// each named with prefix in front — so that every command that starts a
+// target offers them alike: m18-target with prefix "", m18-run, whose built-in target they
 // set, with "target-". Seed is left to the caller, whose seed may serve more
 // than the target.
 func KnobFlags(fs *flag.FlagSet, prefix string, o *Options) {
@@ -19,4 +20,10 @@ func KnobFlags(fs *flag.FlagSet, prefix string, o *Options) {
 	fs.Float64Var(&o.FailRate, prefix+"fail-rate", 0, about+"answer fraction `F` in [0,1] of API requests with 500, chosen by the seed")
 	fs.Float64Var(&o.Capacity, prefix+"capacity", 0, about+"admit at most `OPS` API requests per second; the rest queue (0 = unlimited)")
 	fs.Float64Var(&o.LeakMBPerMin, prefix+"leak", 0, about+"retain `MB_PER_MIN` MiB of memory per minute on purpose")
+	// Concurrency knobs (tasks 007–009).
+	fs.DurationVar(&o.Work, prefix+"work", 0, about+"every API request waits `DUR` on its worker (simulated I/O: no CPU, scales past the cores)")
+	fs.IntVar(&o.Workers, prefix+"workers", 0, about+"at most `N` API requests handled at once per memory space (0 = unlimited)")
+	fs.BoolVar(&o.SharedWorkers, prefix+"shared-workers", false, about+"one pool of --"+prefix+"workers for all memory spaces (a busy space delays the others)")
+	fs.Float64Var(&o.Serial, prefix+"serial", 0, about+"do fraction `F` in [0,1] of --"+prefix+"work under one global lock (serialises requests)")
+	fs.BoolVar(&o.KeyLock, prefix+"key-lock", false, about+"requests of one memory space do their --"+prefix+"work one at a time (a popular space is a hot spot)")
 }

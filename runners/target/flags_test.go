@@ -16,11 +16,14 @@ func TestKnobFlags(t *testing.T) {
 		args := []string{
 			"--" + prefix + "slowdown", "50", "--" + prefix + "stall-every", "2s", "--" + prefix + "stall-for", "100ms",
 			"--" + prefix + "fail-rate", "0.01", "--" + prefix + "capacity", "800", "--" + prefix + "leak", "5",
+			"--" + prefix + "work", "20ms", "--" + prefix + "workers", "4", "--" + prefix + "shared-workers",
+			"--" + prefix + "serial", "0.5", "--" + prefix + "key-lock",
 		}
 		if err := fs.Parse(args); err != nil {
 			t.Fatalf("prefix %q: %v", prefix, err)
 		}
-		want := Options{Slowdown: 50, StallEvery: 2 * time.Second, StallFor: 100 * time.Millisecond, FailRate: 0.01, Capacity: 800, LeakMBPerMin: 5}
+		want := Options{Slowdown: 50, StallEvery: 2 * time.Second, StallFor: 100 * time.Millisecond, FailRate: 0.01, Capacity: 800, LeakMBPerMin: 5,
+			Work: 20 * time.Millisecond, Workers: 4, SharedWorkers: true, Serial: 0.5, KeyLock: true}
 		if o != want {
 			t.Errorf("prefix %q: %+v, want %+v", prefix, o, want)
 		}
@@ -29,8 +32,8 @@ func TestKnobFlags(t *testing.T) {
 		}
 		n := 0
 		fs.VisitAll(func(*flag.Flag) { n++ })
-		if n != 6 {
-			t.Errorf("prefix %q: %d flags, want the 6 knobs", prefix, n)
+		if n != 11 {
+			t.Errorf("prefix %q: %d flags, want the 11 knobs", prefix, n)
 		}
 	}
 }

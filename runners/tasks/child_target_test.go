@@ -25,6 +25,10 @@ const childTargetEnv = "M18_TASKS_TEST_CHILD_TARGET"
 // address until SIGTERM (the shape of a --target-command server).
 const childAddrEnv = "M18_TASKS_TEST_CHILD_ADDR"
 
+// childWorkersEnv, when set, overrides the child's Options.Workers (a
+// --target-command's {threads}).
+const childWorkersEnv = "M18_TASKS_TEST_CHILD_WORKERS"
+
 func TestMain(m *testing.M) {
 	if spec, ok := os.LookupEnv(childTargetEnv); ok {
 		if addr, ok := os.LookupEnv(childAddrEnv); ok {
@@ -65,6 +69,12 @@ func serveChildTarget(spec, addr string) int {
 	if err := json.Unmarshal([]byte(spec), &o); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", childTargetEnv, err)
 		return 2
+	}
+	if w, ok := os.LookupEnv(childWorkersEnv); ok {
+		if _, err := fmt.Sscanf(w, "%d", &o.Workers); err != nil {
+			fmt.Fprintf(os.Stderr, "%s=%q: %v\n", childWorkersEnv, w, err)
+			return 2
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()

@@ -56,6 +56,10 @@ type Env struct {
 	// and per task {threads}, {nodes}, …; see ExpandCommand). It must serve
 	// on {port} or {addr}, or on Endpoint when that is given.
 	TargetCommand string
+	// Affinity pins a target started from TargetCommand to as many CPUs as
+	// the step's thread count (task 007), with or without a {threads}
+	// placeholder.
+	Affinity bool
 	// TargetPID is the process whose resources are sampled (RSS, threads,
 	// fds, CPU); 0 = this process when the target is built in, else none.
 	TargetPID int
@@ -139,6 +143,20 @@ func Catalogue() []Task {
 			Description: "Open-loop load long enough for the budget's deepest quantile; each tail quantile is marked unreliable below 10/(1−q) samples; " +
 				"the slowest requests are kept with their operation, intended send time, schedule lag and the requests in flight when they were sent.",
 			Run: budgeted(Tails, TailsBudget)},
+		{ID: "007", Title: "Thread scalability",
+			Description: "The target limited to k threads ({threads} in --target-command, --affinity, or the reference target's workers), k = 1, 2, 3, 4, … to the runner's CPUs (pr 4, full 128): " +
+				"task 005's breaking-point search at each k, p50/p99 at 70 % of it, speedup and efficiency, Gunther's USL (σ, κ with standard errors) and the efficiency it predicts at 16, 32 and 128 (marked extrapolated beyond the counts measured); " +
+				"criteria: efficiency ≥ 90 % at 16, > 80 % at 32.",
+			Run: budgeted(Threads, ThreadsBudget)},
+		{ID: "008", Title: "Hot-spot contention",
+			Description: "Closed-loop writers (stores, and recalls of hot memories) over 64 memory spaces by Zipf popularity (s = 1: the celebrity space gets 21 %) against uniformly, writers swept 1 → 128 (pr 1, 4, 16): " +
+				"loss = 1 − throughput(Zipf)/throughput(uniform) with a bootstrap interval from repeated runs, hot and cold spaces' latency apart; criterion: loss < 10 % at the largest writer count.",
+			Run: budgeted(Hotspots, HotspotsBudget)},
+		{ID: "009", Title: "Multi-tenant isolation",
+			Description: "A victim tenant (its own memory space) at a steady rate while an aggressor in another space switches 10× the load on and off in interleaved phases: " +
+				"the change of the victim's per-phase p50 and p99 decided with the gate's statistics (bootstrap interval of the ratio of medians, Mann–Whitney) as \"no interference beyond ±1 %\", a measured interference with its interval, or inconclusive with the phases that would settle it; " +
+				"data isolation: the victim's recalls and searches never return the aggressor's memories.",
+			Run: budgeted(Isolation, IsolationBudget)},
 	}
 }
 

@@ -117,12 +117,7 @@ func (s *engramSender) Request(ctx context.Context, op client.Op, seq uint64) (*
 	case client.Recall:
 		space := e.Data.Space(e.Data.Node(seq))
 		e.Data.QueryEmbedding(seq, s.vec)
-		s.buf = append(s.buf[:0], "embedding="...)
-		s.buf = appendVectorQuery(s.buf, s.vec)
-		s.buf = append(s.buf, "&threshold="...)
-		s.buf = strconv.AppendFloat(s.buf, cmp.Or(e.Threshold, 0.5), 'g', -1, 64)
-		s.buf = append(s.buf, "&max_results="...)
-		s.buf = strconv.AppendInt(s.buf, int64(cmp.Or(e.MaxResults, 10)), 10)
+		s.buf = AppendRecallQuery(s.buf[:0], s.vec, cmp.Or(e.Threshold, 0.5), cmp.Or(e.MaxResults, 10))
 		return s.get(ctx, RouteRecall, string(s.buf), space)
 	case client.Search:
 		space := e.Data.Space(e.Data.Node(seq))
@@ -232,6 +227,17 @@ func appendVector(b []byte, vec []float32) []byte {
 		b = strconv.AppendFloat(b, float64(f), 'g', -1, 32)
 	}
 	return append(b, ']')
+}
+
+// AppendRecallQuery appends the query of a recall by embedding vec:
+// embedding=[…]&threshold=…&max_results=… (query-escaped).
+func AppendRecallQuery(b []byte, vec []float32, threshold float64, maxResults int) []byte {
+	b = append(b, "embedding="...)
+	b = appendVectorQuery(b, vec)
+	b = append(b, "&threshold="...)
+	b = strconv.AppendFloat(b, threshold, 'g', -1, 64)
+	b = append(b, "&max_results="...)
+	return strconv.AppendInt(b, int64(maxResults), 10)
 }
 
 // appendVectorQuery appends vec as a JSON array, query-escaped: brackets
