@@ -16,11 +16,12 @@ func TestKnobFlags(t *testing.T) {
 		args := []string{
 			"--" + prefix + "slowdown", "50", "--" + prefix + "stall-every", "2s", "--" + prefix + "stall-for", "100ms",
 			"--" + prefix + "fail-rate", "0.01", "--" + prefix + "capacity", "800", "--" + prefix + "leak", "5",
+			"--" + prefix + "simd", "off", "--" + prefix + "counters", "shared-line",
 		}
 		if err := fs.Parse(args); err != nil {
 			t.Fatalf("prefix %q: %v", prefix, err)
 		}
-		want := Options{Slowdown: 50, StallEvery: 2 * time.Second, StallFor: 100 * time.Millisecond, FailRate: 0.01, Capacity: 800, LeakMBPerMin: 5}
+		want := Options{Slowdown: 50, StallEvery: 2 * time.Second, StallFor: 100 * time.Millisecond, FailRate: 0.01, Capacity: 800, LeakMBPerMin: 5, ScalarDot: true, Counters: CountersShared}
 		if o != want {
 			t.Errorf("prefix %q: %+v, want %+v", prefix, o, want)
 		}
@@ -29,8 +30,28 @@ func TestKnobFlags(t *testing.T) {
 		}
 		n := 0
 		fs.VisitAll(func(*flag.Flag) { n++ })
-		if n != 6 {
-			t.Errorf("prefix %q: %d flags, want the 6 knobs", prefix, n)
+		if n != 8 {
+			t.Errorf("prefix %q: %d flags, want the 8 knobs", prefix, n)
+		}
+	}
+}
+
+func TestSIMDFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args   []string
+		scalar bool
+		bad    bool
+	}{
+		{nil, false, false}, {[]string{"--simd", "on"}, false, false}, {[]string{"--simd", "off"}, true, false},
+		{[]string{"--simd", "maybe"}, false, true},
+	} {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var o Options
+		KnobFlags(fs, "", &o)
+		err := fs.Parse(tt.args)
+		if (err != nil) != tt.bad || o.ScalarDot != tt.scalar {
+			t.Errorf("%v: scalar %v err %v", tt.args, o.ScalarDot, err)
 		}
 	}
 }
