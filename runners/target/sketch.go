@@ -49,7 +49,6 @@ func (p *projection) sketch(v []float32, dst []float32) {
 	}
 }
 
-
 // candidates is a bounded min-heap of (sketch score, row) pairs: the rows of
 // one shard worth an exact look.
 type candidates struct {
