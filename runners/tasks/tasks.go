@@ -116,7 +116,7 @@ func budgeted[C any](run func(context.Context, Env, C) (*Outcome, error), budget
 // Catalogue returns every task, in ID order. The IDs are the milestone's
 // task numbers; the code is named for what each task measures.
 func Catalogue() []Task {
-	return []Task{
+	return append([]Task{
 		{ID: "001", Title: "Production workload",
 			Description: "diurnal, bursty, ramping and composite arrivals followed window by window, with correlated operations (store→recall, recall→search, search→recall) and a CSV timeline",
 			Run:         budgeted(Production, ProductionBudget)},
@@ -139,7 +139,7 @@ func Catalogue() []Task {
 			Description: "Open-loop load long enough for the budget's deepest quantile; each tail quantile is marked unreliable below 10/(1−q) samples; " +
 				"the slowest requests are kept with their operation, intended send time, schedule lag and the requests in flight when they were sent.",
 			Run: budgeted(Tails, TailsBudget)},
-	}
+	}, hardwareTasks()...)
 }
 
 // Lookup returns the task with this ID ("1", "001" and "task001" all name
