@@ -20,12 +20,17 @@ import (
 // last-level caches (zero = the host's, as cachegrind reads them).
 type CacheSimConfig struct {
 	D1, LL instrument.Geometry
+	// Env is set in the target's environment (NAME=value), e.g. GOGC=off
+	// so that a Go target's garbage collector, which runs at different
+	// moments in each run, does not blur the differences between runs.
+	Env []string
 }
 
 // SmallCaches are the caches the pr budget simulates: 32 KiB L1d and a
 // 256 KiB last level, so that a working set a two-minute budget can store
 // under valgrind exceeds them.
-var SmallCaches = CacheSimConfig{D1: instrument.Geometry{Size: 32 << 10, Assoc: 8, Line: 64}, LL: instrument.Geometry{Size: 256 << 10, Assoc: 8, Line: 64}}
+var SmallCaches = CacheSimConfig{D1: instrument.Geometry{Size: 32 << 10, Assoc: 8, Line: 64}, LL: instrument.Geometry{Size: 256 << 10, Assoc: 8, Line: 64},
+	Env: []string{"GOGC=off"}}
 
 // cacheWorkload is a workload sent to the target after the preload; it
 // returns how many requests it sent.
@@ -61,6 +66,9 @@ func simulateCaches(ctx context.Context, env Env, id string, cfg CacheSimConfig,
 			os.Remove(f)
 		}
 		args := instrument.CachegrindArgs(filepath.Join(dir, prefix+"%p.out"), cfg.D1, cfg.LL)
+		if cfg.Env != nil {
+			args = append(append([]string{"env"}, cfg.Env...), args...)
+		}
 		srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}})
 		if err != nil {
 			return instrument.CacheSim{}, 0, err
@@ -106,7 +114,13 @@ func simulateCaches(ctx context.Context, env Env, id string, cfg CacheSimConfig,
 			return nil, "", fmt.Errorf("task %s cachegrind %s: %w", id, wls[i].name, err)
 		}
 		d := sim.Sub(base)
-		runs = append(runs, CacheRun{Workload: wls[i].name, Requests: n, Figures: d.Figures(wls[i].name + "_"), sim: d})
+		r := CacheRun{Workload: wls[i].name, Requests: n, Figures: d.Figures(wls[i].name + "_"), sim: d}
+		if n > 0 {
+			r.Figures = append(r.Figures,
+				instrument.Measured(wls[i].name+"_d1_misses_per_request", float64(d.D1Misses())/float64(n), "", instrument.SourceCachegrind),
+				instrument.Measured(wls[i].name+"_ll_misses_per_request", float64(d.LLDMisses())/float64(n), "", instrument.SourceCachegrind))
+		}
+		runs = append(runs, r)
 	}
 	return runs, geometry, nil
 }

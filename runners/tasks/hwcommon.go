@@ -119,6 +119,26 @@ func (c *hwClient) store(ctx context.Context, space string, first, n int) error 
 	return nil
 }
 
+// storeText stores dataset memories first…first+n-1 in space with their
+// ids and content only: the target derives their embeddings (cheap to
+// send, for tasks that read memories by id).
+func (c *hwClient) storeText(ctx context.Context, space string, first, n int) error {
+	var buf []byte
+	for i := uint64(first); i < uint64(first+n); i++ {
+		buf = append(buf[:0], `{"content":`...)
+		buf = strconv.AppendQuote(buf, c.data.Content(i))
+		buf = append(buf, `,"id":`...)
+		buf = strconv.AppendQuote(buf, load.PreloadID(i))
+		buf = append(buf, `,"memory_space_id":`...)
+		buf = strconv.AppendQuote(buf, space)
+		buf = append(buf, '}')
+		if _, err := c.do(ctx, http.MethodPost, load.RouteRemember, space, buf); err != nil {
+			return fmt.Errorf("%w: store %s: %v", load.ErrPreload, load.PreloadID(i), err)
+		}
+	}
+	return nil
+}
+
 // recallAnswer is what a recall returned: the memories' ids, best first,
 // and their scores.
 type recallAnswer struct {
