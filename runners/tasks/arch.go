@@ -90,7 +90,8 @@ type ArchReport struct {
 // Arch runs task 011 on this machine: the same recalls with the target's
 // SIMD path and its scalar fallback (the built-in target's
 // Options.ScalarDot, or {simd} = on/off in --target-command), checking
-// that the answers are identical and measuring the fallback's cost.
+// that the answers are identical and measuring the fallback's cost
+// (env.Duration, when set, bounds the cost's rounds).
 func Arch(ctx context.Context, env Env, cfg ArchConfig) (*Outcome, error) {
 	start := time.Now()
 	rep := &ArchReport{Budget: string(env.Budget), Arch: env.Hardware.Arch, GOARCH: runtime.GOARCH, SIMD: env.Hardware.SIMD,
@@ -147,7 +148,7 @@ func Arch(ctx context.Context, env Env, cfg ArchConfig) (*Outcome, error) {
 		rep.ScalarAnswersDigest = answersDigest(answers[1])
 		rep.Mismatches, rep.MaxScoreDiff = compareAnswers(answers[0], answers[1])
 		rep.Checks = append(rep.Checks, check("simd_fallback_mismatches", float64(rep.Mismatches), "=", 0, " recalls"))
-		cost, err := measureSIMDCost(ctx, clients[0], clients[1], cfg)
+		cost, err := measureSIMDCost(ctx, clients[0], clients[1], cfg, env.Duration)
 		if err != nil {
 			return nil, fmt.Errorf("task 011: %w", err)
 		}
@@ -190,7 +191,10 @@ func compareAnswers(a, b []recallAnswer) (mismatches int, maxDiff float64) {
 // measureSIMDCost times paired rounds of recalls on both targets,
 // alternating which goes first, and returns the scalar/SIMD ratio with its
 // interval (a t interval on the rounds' log ratios).
-func measureSIMDCost(ctx context.Context, simd, scalar *hwClient, cfg ArchConfig) (*SIMDCost, error) {
+//
+// A limit > 0 ends the rounds once it has passed (after two at least).
+func measureSIMDCost(ctx context.Context, simd, scalar *hwClient, cfg ArchConfig, limit time.Duration) (*SIMDCost, error) {
+	began := time.Now()
 	round := func(c *hwClient, r int) (float64, error) {
 		begin := time.Now()
 		for q := range cfg.RoundQueries {
@@ -202,6 +206,9 @@ func measureSIMDCost(ctx context.Context, simd, scalar *hwClient, cfg ArchConfig
 	}
 	var on, off, logs []float64
 	for r := range max(cfg.Rounds, 2) {
+		if limit > 0 && r >= 2 && time.Since(began) >= limit {
+			break
+		}
 		first, second := simd, scalar
 		if r%2 == 1 {
 			first, second = scalar, simd
