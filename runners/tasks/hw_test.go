@@ -355,7 +355,9 @@ func TestCacheLinesCachegrind(t *testing.T) {
 	if len(out.Checks) != 1 || out.Checks[0].Name != "hot_set_hit_rate" || !out.Checks[0].Passed {
 		t.Errorf("checks %v", out.Checks)
 	}
-	if !slices.ContainsFunc(out.Skipped, func(s string) bool { return strings.Contains(s, "perf c2c") && strings.Contains(s, instrument.NoCounters) }) {
+	if !slices.ContainsFunc(out.Skipped, func(s string) bool {
+		return strings.Contains(s, "perf c2c") && strings.Contains(s, instrument.NoCounters)
+	}) {
 		t.Errorf("skipped %v", out.Skipped)
 	}
 }
