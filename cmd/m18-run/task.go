@@ -31,7 +31,10 @@ Without --endpoint the built-in reference target is started in-process on
 127.0.0.1; the --target-* flags set its knobs. --target-command starts your
 own server instead, once per target a task needs, through sh -c with the
 step's parameters filled in: {port} and {addr} (a free loopback port),
-{seed}, {dir}, and per task {threads} (007), {nodes} (004). It must answer
+{seed}, {dir}, and per task {threads} (007), {nodes} (004), {simd} (011: on
+or off) and {instrument} (010, 012, 013: the numactl policy or valgrind
+cachegrind command the task puts in front of the server; put it where
+the server's own command starts). It must answer
 GET /health/alive within 30 s; it is stopped with SIGTERM after the step.
 
 Flags:
