@@ -184,8 +184,11 @@ func writeTaskSummary(w io.Writer, t tasks.Task, b tasks.Budget, o *tasks.Outcom
 		fmt.Fprintln(w)
 	}
 	verdict := "passed"
-	if !o.Passed() {
+	switch {
+	case !o.Passed():
 		verdict = "FAILED"
+	case len(o.Checks) == 0:
+		verdict = "not measured on this runner (see skipped)"
 	}
 	fmt.Fprintf(w, "criteria %s\n", verdict)
 	for _, c := range o.Checks {
