@@ -1,15 +1,18 @@
 package instrument
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func read(t *testing.T, name string) []byte {
@@ -244,6 +247,13 @@ Total                     1000.50           52.25         1052.75
 	if m[0] != 1000.50 || m[1] != 52.25 || len(m) != 2 {
 		t.Errorf("two nodes: %v", m)
 	}
+	// Live, on this process.
+	if _, err := exec.LookPath("numastat"); err == nil {
+		m, err := Numastat(context.Background(), os.Getpid())
+		if err != nil || len(m) == 0 || m[0] <= 0 {
+			t.Errorf("numastat of this process: %v %v", m, err)
+		}
+	}
 	if _, err := ParseNumastat([]byte("Total 1 2\n")); err == nil {
 		t.Error("no header parsed")
 	}
@@ -334,5 +344,31 @@ func TestFigureJSON(t *testing.T) {
 	}
 	if s := fs[0].String(); s != "d1_hit_rate 0.98 (cachegrind)" {
 		t.Errorf("%q", s)
+	}
+}
+
+// TestPerfLive runs perf list and perf stat -p on this process: the
+// output parses, and the event asked for is reported (counted or not).
+func TestPerfLive(t *testing.T) {
+	if _, err := exec.LookPath("perf"); err != nil {
+		t.Skip("perf is not installed (apt-get install linux-perf)")
+	}
+	ctx := context.Background()
+	evs, err := Perf{}.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(evs, func(e PerfEvent) bool { return e.Name == "task-clock" && e.Kind == "Software event" }) {
+		t.Errorf("perf list lacks task-clock: %d events", len(evs))
+	}
+	cs, err := Perf{}.Stat(ctx, os.Getpid(), []string{"task-clock"}, 200*time.Millisecond)
+	if err != nil {
+		t.Skipf("perf stat -p not permitted here: %v", err)
+	}
+	if len(cs) != 1 || cs[0].Event != "task-clock" {
+		t.Errorf("perf stat: %+v", cs)
+	}
+	if _, err := (Perf{}).Stat(ctx, os.Getpid(), nil, time.Millisecond); err == nil {
+		t.Error("perf stat without events")
 	}
 }

@@ -3,8 +3,10 @@ package instrument
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -190,4 +192,13 @@ func ParseNumastat(b []byte) (map[int]float64, error) {
 		}
 	}
 	return nil, fmt.Errorf("numastat -p output has no \"Node N\" header and Total row")
+}
+
+// Numastat runs `numastat -p PID` and returns MiB per node.
+func Numastat(ctx context.Context, pid int) (map[int]float64, error) {
+	out, err := exec.CommandContext(ctx, "numastat", "-p", strconv.Itoa(pid)).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("numastat -p %d: %v: %s", pid, err, clip(out))
+	}
+	return ParseNumastat(out)
 }

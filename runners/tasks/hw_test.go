@@ -430,3 +430,24 @@ func TestPrefetchFigures(t *testing.T) {
 		t.Error("coverage without counts")
 	}
 }
+
+func TestPerfHitRate(t *testing.T) {
+	for _, tt := range []struct {
+		csv  string
+		want float64
+		ok   bool
+	}{
+		{"1000,,L1-dcache-loads,1,100.00,,\n50,,L1-dcache-load-misses,1,100.00,,\n", 0.95, true},
+		{"200,,cache-references,1,100.00,,\n20,,cache-misses,1,100.00,,\n", 0.9, true},
+		{"<not supported>,,L1-dcache-loads,0,100.00,,\n", 0, false},
+	} {
+		cs, err := instrument.ParsePerfStat([]byte(tt.csv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := perfHitRate("hot_hit_rate", cs)
+		if f.Measured != tt.ok || math.Abs(f.Value-tt.want) > 1e-12 || (tt.ok && f.Source != instrument.SourcePerf) {
+			t.Errorf("%q: %+v", tt.csv, f)
+		}
+	}
+}

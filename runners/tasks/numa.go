@@ -82,6 +82,9 @@ type PlacementFigures struct {
 	Threads     int   `json:"threads"`
 	// BytesByNode is its resident pages per node (numa_maps).
 	BytesByNode map[string]int64 `json:"bytes_by_node"`
+	// NumastatMiB is numastat -p's MiB per node, a cross-check of
+	// BytesByNode (absent without numastat).
+	NumastatMiB map[string]float64 `json:"numastat_mib,omitempty"`
 	// LocalShare is the share of its pages on the nodes its threads run on.
 	LocalShare instrument.Figure `json:"local_share"`
 	// Spread: its threads use every node when there are at least as many
@@ -273,6 +276,14 @@ func numaPolicyRun(ctx context.Context, env Env, cfg NUMAConfig, data *dataset.G
 		return run, nil, loc, err
 	}
 	p := Placement(threads, pages, nodes)
+	if onPath("numastat") {
+		if mib, err := instrument.Numastat(ctx, srv.PID); err == nil {
+			p.NumastatMiB = map[string]float64{}
+			for n, v := range mib {
+				p.NumastatMiB[strconv.Itoa(n)] = v
+			}
+		}
+	}
 	if env.Hardware.PerfCounters {
 		evs, err := instrument.Perf{}.List(ctx)
 		if err == nil {
