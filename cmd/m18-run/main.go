@@ -235,6 +235,7 @@ func builtinTargetFlags(fs *flag.FlagSet, lbls *labels, o *target.Options) {
 	fs.Float64Var(&o.FailRate, "target-fail-rate", 0, "built-in target: fraction `F` of requests answered 500")
 	fs.Float64Var(&o.Capacity, "target-capacity", 0, "built-in target: admit at most `OPS` per second (others queue)")
 	fs.Float64Var(&o.LeakMBPerMin, "target-leak", 0, "built-in target: retain `MB_PER_MIN` of memory on purpose")
+	target.HardwareFlags(fs, "target-", o)
 }
 
 // writeResult writes doc to output, or to output.partial when the run was

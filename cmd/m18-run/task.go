@@ -77,9 +77,11 @@ func task(args []string, stdout, stderr io.Writer) int {
 		quiet    = fs.Bool("quiet", false, "no progress on stderr")
 		jsonOut  = fs.Bool("json", false, "print the task's section as JSON instead of the summary")
 		lbls     labels
+		compare  labels
 		env      tasks.Env
 	)
 	builtinTargetFlags(fs, &lbls, &env.TargetOptions)
+	fs.Var(&compare, "compare", "result `FILE` of another machine to compare with (011: cross-architecture report; repeatable)")
 	fs.Usage = cli.Usage(fs, taskUsage, taskUsageTail)
 	// The task id may come before or after the flags.
 	var id string
@@ -127,6 +129,7 @@ func task(args []string, stdout, stderr io.Writer) int {
 	}
 	env.Budget, env.Endpoint, env.TargetPID, env.Seed = b, *endpoint, *pid, *seed
 	env.TargetCommand = *command
+	env.Compare = compare
 	env.Duration, env.Rate, env.Dir = *duration, *rate, *dir
 	if env.Dir == "" {
 		env.Dir = filepath.Dir(out)

@@ -18,6 +18,6 @@ func KnobFlags(fs *flag.FlagSet, prefix string, o *Options) {
 	fs.DurationVar(&o.StallFor, prefix+"stall-for", 0, about+"length `DUR` of each pause (shorter than --"+prefix+"stall-every)")
 	fs.Float64Var(&o.FailRate, prefix+"fail-rate", 0, about+"answer fraction `F` in [0,1] of API requests with 500, chosen by the seed")
 	fs.Float64Var(&o.Capacity, prefix+"capacity", 0, about+"admit at most `OPS` API requests per second; the rest queue (0 = unlimited)")
-	hwKnobFlags(fs, prefix, about, o)
+	HardwareFlags(fs, prefix, o)
 	fs.Float64Var(&o.LeakMBPerMin, prefix+"leak", 0, about+"retain `MB_PER_MIN` MiB of memory per minute on purpose")
 }

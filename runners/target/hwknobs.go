@@ -78,8 +78,13 @@ func (w *workerCounters) total() uint64 {
 	return t
 }
 
-// hwKnobFlags defines --simd and --counters (with prefix) on fs.
-func hwKnobFlags(fs *flag.FlagSet, prefix, about string, o *Options) {
+// HardwareFlags defines the hardware knobs' flags, --simd and --counters,
+// with prefix in front, on fs (KnobFlags includes them).
+func HardwareFlags(fs *flag.FlagSet, prefix string, o *Options) {
+	about := ""
+	if prefix != "" {
+		about = "built-in target: "
+	}
 	fs.Func(prefix+"simd", about+"`on` (default) or off: off replaces recall's lane-parallel dot product with a scalar loop (same answers)", func(v string) error {
 		switch v {
 		case "on":

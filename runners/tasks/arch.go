@@ -156,6 +156,23 @@ func Arch(ctx context.Context, env Env, cfg ArchConfig) (*Outcome, error) {
 		progressf(env, "011 simd: %d/%d recalls identical, scalar fallback costs ×%.2f [%.2f, %.2f] (%.0f µs vs %.0f µs)\n",
 			cfg.Queries-rep.Mismatches, cfg.Queries, cost.Ratio, cost.RatioLow, cost.RatioHigh, cost.ScalarRecallUs, cost.SIMDRecallUs)
 	}
+	if len(env.Compare) > 0 {
+		docs := make([]*result.Document, 0, len(env.Compare))
+		for _, f := range env.Compare {
+			d, err := result.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("%w: task 011 --compare %s: %v", load.ErrConfig, f, err)
+			}
+			docs = append(docs, d)
+		}
+		rep.CrossArch = CompareArchitectures(docs)
+		if len(rep.CrossArch) == 0 {
+			rep.Skipped = append(rep.Skipped, fmt.Sprintf("cross-architecture report: the %d --compare results hold no scenario measured on two architectures", len(docs)))
+		}
+		for _, c := range rep.CrossArch {
+			progressf(env, "011 %s %s: %s/%s ×%.3g [%.3g, %.3g] (%s)\n", c.Scenario, c.Metric, c.Other, c.Base, c.Ratio, c.RatioLow, c.RatioHigh, c.Note)
+		}
+	}
 	doc := hwDocument(env, "011", "CPU architecture and SIMD fallback", start, rep)
 	return &Outcome{Document: doc, Checks: rep.Checks, Skipped: rep.Skipped}, nil
 }

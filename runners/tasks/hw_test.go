@@ -451,3 +451,34 @@ func TestPerfHitRate(t *testing.T) {
 		}
 	}
 }
+
+// TestArchCompareFiles: --compare results of two architectures give 011's
+// cross-architecture report; an unreadable one is an error naming it.
+func TestArchCompareFiles(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for i, arch := range []string{"x86_64", "aarch64"} {
+		d := &result.Document{Schema: result.SchemaVersion, Run: result.Run{Scenario: "ci/smoke", Seed: 1, Hardware: result.Fingerprint{Arch: arch, Hash: arch}},
+			P50LatencyMs: float64(1 + i), P99LatencyMs: float64(2 + i), OverallThroughput: 100}
+		f := filepath.Join(dir, arch+".json")
+		if err := result.WriteFile(f, d); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	cfg := ArchConfig{Nodes: 40, Queries: 4, K: 5, Rounds: 2, RoundQueries: 2}
+	env := Env{Budget: BudgetPR, Seed: 2, Dir: dir, Compare: files}
+	out, err := Arch(context.Background(), env, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep ArchReport
+	hwRoundTrip(t, out, "011", &rep)
+	if len(rep.CrossArch) != 3 || rep.CrossArch[0].Other != "arm64" || rep.CrossArch[0].Ratio != 2 {
+		t.Errorf("cross-arch %+v", rep.CrossArch)
+	}
+	env.Compare = append(files, filepath.Join(dir, "missing.json"))
+	if _, err := Arch(context.Background(), env, cfg); err == nil || !strings.Contains(err.Error(), "missing.json") {
+		t.Errorf("missing file: %v", err)
+	}
+}

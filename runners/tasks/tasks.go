@@ -68,6 +68,9 @@ type Env struct {
 	Dir string
 	// Progress receives human-readable progress; nil = none.
 	Progress io.Writer
+	// Compare names result documents of other machines that a task
+	// compares this machine with (011: the cross-architecture report).
+	Compare []string
 	// Hardware and Labels are recorded in the result.
 	Hardware result.Fingerprint
 	Labels   []string
