@@ -30,7 +30,7 @@ type CacheSimConfig struct {
 // 256 KiB last level, so that a working set a two-minute budget can store
 // under valgrind exceeds them.
 var SmallCaches = CacheSimConfig{D1: instrument.Geometry{Size: 32 << 10, Assoc: 8, Line: 64}, LL: instrument.Geometry{Size: 256 << 10, Assoc: 8, Line: 64},
-	Env: []string{"GOGC=off"}}
+	Env: []string{"GOGC=off", "GOMAXPROCS=1"}}
 
 // cacheWorkload is a workload sent to the target after the preload; it
 // returns how many requests it sent.
