@@ -4,19 +4,24 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/runners/hw"
+	"github.com/engram/m18-gate/runners/tasks"
 	"github.com/sethvargo/go-githubactions"
 )
 
 const usage = `m18-probe prints this machine's hardware fingerprint, the runner labels it
 implies and which M18 seed tiers (Tier 1/2/3 of the milestone's hardware
-configurations) it is eligible for, with the reason for each one it is not.
+configurations) it is eligible for, with the reason for each one it is not,
+and which parts of the hardware tasks (010-013) this runner cannot measure.
 
 Usage:
   m18-probe [flags]
@@ -80,10 +85,16 @@ func probe(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 		return err
 	}
 	s := hw.Summarize(r)
+	skips := tasks.HardwareSkips(s.Fingerprint, func(tool string) bool { _, err := exec.LookPath(tool); return err == nil })
 	if *jsonOut {
-		err = s.WriteJSON(stdout)
-	} else {
-		err = s.WriteText(stdout)
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(struct {
+			hw.Summary
+			TaskSkips []tasks.HardwareSkip `json:"task_skips"`
+		}{s, skips})
+	} else if err = s.WriteText(stdout); err == nil {
+		err = writeSkips(stdout, skips)
 	}
 	if err != nil {
 		return fmt.Errorf("writing output: %w", err)
@@ -94,6 +105,25 @@ func probe(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 		}
 	}
 	return nil
+}
+
+// writeSkips lists the parts of the hardware tasks this runner cannot
+// measure, with the reason, the labels of runners that can, and what is
+// measured instead.
+func writeSkips(w io.Writer, skips []tasks.HardwareSkip) error {
+	var b strings.Builder
+	b.WriteString("\nhardware tasks:\n")
+	if len(skips) == 0 {
+		b.WriteString("  every part of tasks 010-013 can be measured here\n")
+	}
+	for _, sk := range skips {
+		fmt.Fprintf(&b, "  skip %s %s: %s (runs on: %s)\n", sk.Task, sk.Part, sk.Reason, strings.Join(sk.Labels, ", "))
+		if sk.Fallback != "" {
+			fmt.Fprintf(&b, "       instead: %s\n", sk.Fallback)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // setOutputs writes the step outputs; go-githubactions panics when the file

@@ -33,8 +33,10 @@ func TestRun(t *testing.T) {
 		stderr []string
 	}{
 		{"text", []string{"--root", tree, "--no-perf"}, none, 0,
-			[]string{"Xeon(R) Platinum 8370C", "hash              " + want.Hash, "labels: linux,x64,cores-2", "Tier 1 needs 8 cores, this machine has 1.5"}, nil},
-		{"json", []string{"--root", tree, "--no-perf", "--json"}, none, 0, []string{`"hash": "` + want.Hash + `"`}, nil},
+			[]string{"Xeon(R) Platinum 8370C", "hash              " + want.Hash, "labels: linux,x64,cores-2", "Tier 1 needs 8 cores, this machine has 1.5",
+				"hardware tasks:", "skip 010 NUMA placement and policies: needs 2 or more NUMA nodes, this runner has 1 (runs on: tier3, numa-2)",
+				"skip 012 line bouncing (perf c2c HITM): not measured: no hardware counters on this runner (runs on: perf-counters)"}, nil},
+		{"json", []string{"--root", tree, "--no-perf", "--json"}, none, 0, []string{`"hash": "` + want.Hash + `"`, `"task_skips": [`, `"task": "013"`}, nil},
 		{"help", []string{"--help"}, none, 0, nil, []string{"Usage:", "--github-output", "Exit codes:", "Examples:"}},
 		{"bad flag", []string{"--nope"}, none, 3, nil, []string{"flag provided but not defined: -nope"}},
 		{"version", []string{"--version"}, none, 0, []string{"m18-probe "}, nil},

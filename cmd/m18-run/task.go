@@ -29,7 +29,10 @@ Without --endpoint the built-in reference target is started in-process on
 127.0.0.1; the --target-* flags set its knobs. --target-command starts your
 own server instead, once per target a task needs, through sh -c with the
 step's parameters filled in: {port} and {addr} (a free loopback port),
-{seed}, {dir}, and per task {threads} (007), {nodes} (004). It must answer
+{seed}, {dir}, and per task {threads} (007), {nodes} (004), {simd} (011: on
+or off) and {instrument} (010, 012, 013: the numactl policy or valgrind
+cachegrind command the task puts in front of the server; put it where
+the server's own command starts). It must answer
 GET /health/alive within 30 s; it is stopped with SIGTERM after the step.
 Task 007 holds the target to k threads through {threads}, through
 --affinity (the started target pinned to k CPUs), or both; the reference
@@ -82,9 +85,11 @@ func task(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		quiet    = fs.Bool("quiet", false, "no progress on stderr")
 		jsonOut  = fs.Bool("json", false, "print the task's section as JSON instead of the summary")
 		lbls     labels
+		compare  labels
 		env      tasks.Env
 	)
 	builtinTargetFlags(fs, &lbls, &env.TargetOptions)
+	fs.Var(&compare, "compare", "result `FILE` of another machine to compare with (011: cross-architecture report; repeatable)")
 	fs.Usage = cli.Usage(fs, taskUsage, taskUsageTail)
 	// The task id may come before or after the flags.
 	var id string
@@ -125,6 +130,7 @@ func task(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	env.Budget, env.Endpoint, env.TargetPID, env.Seed = b, *endpoint, *pid, *seed
 	env.TargetCommand, env.Affinity = *command, *affinity
+	env.Compare = compare
 	if *affinity && *command == "" {
 		return cli.Usagef("--affinity pins a target started by --target-command; give one")
 	}
@@ -187,8 +193,11 @@ func writeTaskSummary(w io.Writer, t tasks.Task, b tasks.Budget, o *tasks.Outcom
 		fmt.Fprintln(w)
 	}
 	verdict := "passed"
-	if !o.Passed() {
+	switch {
+	case !o.Passed():
 		verdict = "FAILED"
+	case len(o.Checks) == 0:
+		verdict = "not measured on this runner (see skipped)"
 	}
 	fmt.Fprintf(w, "criteria %s\n", verdict)
 	for _, c := range o.Checks {

@@ -19,6 +19,7 @@ func KnobFlags(fs *flag.FlagSet, prefix string, o *Options) {
 	fs.DurationVar(&o.StallFor, prefix+"stall-for", 0, about+"length `DUR` of each pause (shorter than --"+prefix+"stall-every)")
 	fs.Float64Var(&o.FailRate, prefix+"fail-rate", 0, about+"answer fraction `F` in [0,1] of API requests with 500, chosen by the seed")
 	fs.Float64Var(&o.Capacity, prefix+"capacity", 0, about+"admit at most `OPS` API requests per second; the rest queue (0 = unlimited)")
+	HardwareFlags(fs, prefix, o)
 	fs.Float64Var(&o.LeakMBPerMin, prefix+"leak", 0, about+"retain `MB_PER_MIN` MiB of memory per minute on purpose")
 	// Concurrency knobs (tasks 007–009).
 	fs.DurationVar(&o.Work, prefix+"work", 0, about+"every API request waits `DUR` on its worker (simulated I/O: no CPU, scales past the cores)")

@@ -18,12 +18,13 @@ func TestKnobFlags(t *testing.T) {
 			"--" + prefix + "fail-rate", "0.01", "--" + prefix + "capacity", "800", "--" + prefix + "leak", "5",
 			"--" + prefix + "work", "20ms", "--" + prefix + "workers", "4", "--" + prefix + "shared-workers",
 			"--" + prefix + "serial", "0.5", "--" + prefix + "key-lock",
+			"--" + prefix + "simd", "off", "--" + prefix + "counters", "shared-line",
 		}
 		if err := fs.Parse(args); err != nil {
 			t.Fatalf("prefix %q: %v", prefix, err)
 		}
 		want := Options{Slowdown: 50, StallEvery: 2 * time.Second, StallFor: 100 * time.Millisecond, FailRate: 0.01, Capacity: 800, LeakMBPerMin: 5,
-			Work: 20 * time.Millisecond, Workers: 4, SharedWorkers: true, Serial: 0.5, KeyLock: true}
+			Work: 20 * time.Millisecond, Workers: 4, SharedWorkers: true, Serial: 0.5, KeyLock: true, ScalarDot: true, Counters: CountersShared}
 		if o != want {
 			t.Errorf("prefix %q: %+v, want %+v", prefix, o, want)
 		}
@@ -32,8 +33,28 @@ func TestKnobFlags(t *testing.T) {
 		}
 		n := 0
 		fs.VisitAll(func(*flag.Flag) { n++ })
-		if n != 11 {
-			t.Errorf("prefix %q: %d flags, want the 11 knobs", prefix, n)
+		if n != 13 {
+			t.Errorf("prefix %q: %d flags, want the 13 knobs", prefix, n)
+		}
+	}
+}
+
+func TestSIMDFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args   []string
+		scalar bool
+		bad    bool
+	}{
+		{nil, false, false}, {[]string{"--simd", "on"}, false, false}, {[]string{"--simd", "off"}, true, false},
+		{[]string{"--simd", "maybe"}, false, true},
+	} {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var o Options
+		KnobFlags(fs, "", &o)
+		err := fs.Parse(tt.args)
+		if (err != nil) != tt.bad || o.ScalarDot != tt.scalar {
+			t.Errorf("%v: scalar %v err %v", tt.args, o.ScalarDot, err)
 		}
 	}
 }

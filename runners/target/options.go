@@ -65,6 +65,20 @@ type Options struct {
 
 	// --- end of the concurrency knobs.
 
+	// --- Hardware knobs (tasks 011–012). See hwknobs.go.
+
+	// ScalarDot replaces the lane-parallel dot product of recall (eight
+	// elements per step over four accumulators, the shape SIMD units run)
+	// with a one-accumulator scalar loop: the SIMD fallback. Recall returns
+	// the same memories in the same order (--simd=off).
+	ScalarDot bool
+	// Counters gives each API request per-worker counters to bump:
+	// CountersPadded (each counter on its own cache line) or CountersShared
+	// (all on one line: false sharing). "" = off (--counters).
+	Counters string
+
+	// --- end of the hardware knobs.
+
 	// Logger receives start, shutdown and internal-error messages.
 	// nil = silent.
 	Logger *slog.Logger
@@ -97,6 +111,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("target: SharedWorkers (--shared-workers) needs a pool size, Workers (--workers) > 0")
 	case !finite(o.Serial) || o.Serial < 0 || o.Serial > 1:
 		return fmt.Errorf("target: Serial (--serial) must be a fraction in [0, 1] (got %v)", o.Serial)
+	case o.Counters != CountersOff && o.Counters != CountersPadded && o.Counters != CountersShared:
+		return fmt.Errorf("target: Counters (--counters) must be %q, %q or empty (got %q)", CountersPadded, CountersShared, o.Counters)
 	case (o.Serial > 0 || o.KeyLock) && o.Work == 0:
 		return fmt.Errorf("target: Serial and KeyLock (--serial, --key-lock) act on the simulated work: set Work (--work) > 0")
 	}

@@ -29,7 +29,8 @@ type Server struct {
 	fail    failer
 	bucket  *bucket
 	leak    *leaker
-	conc    *concurrency // concurrency knobs; nil = off
+	conc    *concurrency    // concurrency knobs; nil = off
+	ctrs    *workerCounters // Options.Counters; nil = off
 	ids     atomic.Uint64
 	spun    atomic.Uint64 // result of slowdown work, kept so it is not optimised away
 	bufPool sync.Pool
@@ -56,6 +57,10 @@ func NewServer(o Options) (*Server, error) {
 		fail:   failer{rate: o.FailRate, seed: o.Seed},
 		bucket: newBucket(o.Capacity),
 		conc:   newConcurrency(o),
+		ctrs:   newWorkerCounters(o.Counters),
+	}
+	if o.ScalarDot {
+		s.store.dot = dotScalar
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -185,6 +190,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			release := s.conc.acquire(ctx, s.done, space)
 			s.conc.do(ctx, s.done, space)
 			defer release()
+		}
+		if api && s.ctrs != nil {
+			s.ctrs.bump()
 		}
 		began := time.Now()
 		s.mux.ServeHTTP(bw, r)

@@ -49,9 +49,6 @@ func (p *projection) sketch(v []float32, dst []float32) {
 	}
 }
 
-// sketchDot is the dot product of two sketches.
-func sketchDot(a, b []float32) float32 { return dot8(a[:sketchDim], b[:sketchDim]) }
-
 // candidates is a bounded min-heap of (sketch score, row) pairs: the rows of
 // one shard worth an exact look.
 type candidates struct {

@@ -50,6 +50,9 @@ type space struct {
 
 // store is the set of memory spaces. Its lock guards only the map of spaces.
 type store struct {
+	// dot is the dot product of two rows' common multiple-of-8 length:
+	// dot8, or dotScalar with Options.ScalarDot.
+	dot    func(a, b []float32) float32
 	proj   *projection
 	seed   maphash.Seed
 	mu     sync.RWMutex
@@ -57,7 +60,7 @@ type store struct {
 }
 
 func newStore() *store {
-	return &store{proj: newProjection(0), seed: maphash.MakeSeed(), spaces: make(map[string]*space)}
+	return &store{dot: dot8, proj: newProjection(0), seed: maphash.MakeSeed(), spaces: make(map[string]*space)}
 }
 
 // lookup returns the space or nil, without creating it.
@@ -237,7 +240,7 @@ func (st *store) recallVector(sp *space, q []float32, threshold float32, k int) 
 			sh.mu.RLock()
 			vecs := sh.vecs
 			for r := range sh.mems {
-				s := dot(q, vecs[r*Dim:])
+				s := st.dot(q[:Dim], vecs[r*Dim:r*Dim+Dim])
 				if s >= threshold && t.admits(s) {
 					t.offer(s, &sh.mems[r])
 				}
@@ -257,7 +260,7 @@ func (st *store) recallVector(sp *space, q []float32, threshold float32, k int) 
 		sks := sh.sketches
 		for r := range sh.mems {
 			// The shard's index rides in the low bits of the row number.
-			cand.offer(sketchDot(qs[:], sks[r*sketchDim:]), r*numShards+i)
+			cand.offer(st.dot(qs[:], sks[r*sketchDim:r*sketchDim+sketchDim]), r*numShards+i)
 		}
 		searched += len(sh.mems)
 		sh.mu.RUnlock()
@@ -270,7 +273,7 @@ func (st *store) recallVector(sp *space, q []float32, threshold float32, k int) 
 				continue
 			}
 			r := int(c) / numShards
-			s := dot(q, sh.vecs[r*Dim:])
+			s := st.dot(q[:Dim], sh.vecs[r*Dim:r*Dim+Dim])
 			if s >= threshold && t.admits(s) {
 				t.offer(s, &sh.mems[r])
 			}

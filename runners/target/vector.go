@@ -139,10 +139,6 @@ func normalize(v []float32) float64 {
 	return norm
 }
 
-// dot returns the dot product of two Dim-long vectors. It is the inner loop
-// of recall.
-func dot(a, b []float32) float32 { return dot8(a[:Dim], b[:Dim]) }
-
 // dot8 returns the dot product of a and b, whose common length is a multiple
 // of 8: four independent accumulators, no bounds checks in the body. Both the
 // full embeddings and their sketches are scanned with it.

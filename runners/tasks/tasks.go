@@ -72,6 +72,9 @@ type Env struct {
 	Dir string
 	// Progress receives human-readable progress; nil = none.
 	Progress io.Writer
+	// Compare names result documents of other machines that a task
+	// compares this machine with (011: the cross-architecture report).
+	Compare []string
 	// Hardware and Labels are recorded in the result.
 	Hardware result.Fingerprint
 	Labels   []string
@@ -120,7 +123,7 @@ func budgeted[C any](run func(context.Context, Env, C) (*Outcome, error), budget
 // Catalogue returns every task, in ID order. The IDs are the milestone's
 // task numbers; the code is named for what each task measures.
 func Catalogue() []Task {
-	return []Task{
+	return append([]Task{
 		{ID: "001", Title: "Production workload",
 			Description: "diurnal, bursty, ramping and composite arrivals followed window by window, with correlated operations (store→recall, recall→search, search→recall) and a CSV timeline",
 			Run:         budgeted(Production, ProductionBudget)},
@@ -157,7 +160,7 @@ func Catalogue() []Task {
 				"the change of the victim's per-phase p50 and p99 decided with the gate's statistics (bootstrap interval of the ratio of medians, Mann–Whitney) as \"no interference beyond ±1 %\", a measured interference with its interval, or inconclusive with the phases that would settle it; " +
 				"data isolation: the victim's recalls and searches never return the aggressor's memories.",
 			Run: budgeted(Isolation, IsolationBudget)},
-	}
+	}, hardwareTasks()...)
 }
 
 // Lookup returns the task with this ID ("1", "001" and "task001" all name

@@ -1,0 +1,184 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/engram/m18-gate/runners/dataset"
+	"github.com/engram/m18-gate/runners/instrument"
+)
+
+// CacheSimConfig is how tasks 012 and 013 simulate caches with cachegrind
+// where the runner has no hardware counters: the simulated L1 data and
+// last-level caches (zero = the host's, as cachegrind reads them).
+type CacheSimConfig struct {
+	D1, LL instrument.Geometry
+	// Env is set in the target's environment (NAME=value), e.g. GOGC=off
+	// so that a Go target's garbage collector, which runs at different
+	// moments in each run, does not blur the differences between runs.
+	Env []string
+}
+
+// SmallCaches are the caches the pr budget simulates: 32 KiB L1d and a
+// 256 KiB last level, so that a working set a two-minute budget can store
+// under valgrind exceeds them.
+var SmallCaches = CacheSimConfig{D1: instrument.Geometry{Size: 32 << 10, Assoc: 8, Line: 64}, LL: instrument.Geometry{Size: 256 << 10, Assoc: 8, Line: 64},
+	Env: []string{"GOGC=off", "GOMAXPROCS=1"}}
+
+// cacheWorkload is a workload sent to the target after the preload; it
+// returns how many requests it sent.
+type cacheWorkload struct {
+	name string
+	send func(ctx context.Context, c *hwClient) (int, error)
+}
+
+// CacheRun is one workload's simulation: the counts beyond the baseline
+// run (start-up and preload), per request.
+type CacheRun struct {
+	Workload string `json:"workload"`
+	Requests int    `json:"requests"`
+	// Figures are the hit rates and counts, labelled cachegrind.
+	Figures []instrument.Figure `json:"figures"`
+	sim     instrument.CacheSim
+}
+
+// simulateCaches runs the target under cachegrind once with no workload
+// (the baseline: start-up and preload) and once per workload after the
+// same preload, and returns each workload's counts minus the baseline's.
+// The target runs with env's command and {instrument} = valgrind.
+func simulateCaches(ctx context.Context, env Env, id string, cfg CacheSimConfig, data *dataset.Generator,
+	preload func(context.Context, *hwClient) error, wls []cacheWorkload) (runs []CacheRun, geometry string, err error) {
+	runOne := func(name string, wl *cacheWorkload) (instrument.CacheSim, int, error) {
+		dir, err := outputDir(env)
+		if err != nil {
+			return instrument.CacheSim{}, 0, err
+		}
+		prefix := "cachegrind-" + id + "-" + name + "."
+		old, _ := filepath.Glob(filepath.Join(dir, prefix+"*.out"))
+		for _, f := range old {
+			os.Remove(f)
+		}
+		args := instrument.CachegrindArgs(filepath.Join(dir, prefix+"%p.out"), cfg.D1, cfg.LL)
+		if cfg.Env != nil {
+			args = append(append([]string{"env"}, cfg.Env...), args...)
+		}
+		srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}})
+		if err != nil {
+			return instrument.CacheSim{}, 0, err
+		}
+		c := newHWClient(srv.URL, data)
+		n := 0
+		werr := preload(ctx, c)
+		if werr == nil && wl != nil {
+			n, werr = wl.send(ctx, c)
+		}
+		c.close()
+		if err := srv.Close(); err != nil && werr == nil {
+			werr = err
+		}
+		if werr != nil {
+			return instrument.CacheSim{}, 0, werr
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, prefix+"*.out"))
+		if len(files) == 0 {
+			return instrument.CacheSim{}, 0, fmt.Errorf("cachegrind wrote no %s*.out in %s: did the target command run %s in front of the server (not of a shell that forks it)?", prefix, dir, InstrumentPlaceholder)
+		}
+		slices.Sort(files)
+		b, err := os.ReadFile(files[len(files)-1])
+		if err != nil {
+			return instrument.CacheSim{}, 0, err
+		}
+		sim, err := instrument.ParseCachegrind(b)
+		if err != nil {
+			return instrument.CacheSim{}, 0, fmt.Errorf("%s: %w", files[len(files)-1], err)
+		}
+		return sim, n, nil
+	}
+	progressf(env, "%s cachegrind: baseline (start-up and preload)\n", id)
+	base, _, err := runOne("baseline", nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("task %s cachegrind baseline: %w", id, err)
+	}
+	geometry = fmt.Sprintf("D1 %s; LL %s", base.D1, base.LL)
+	for i := range wls {
+		progressf(env, "%s cachegrind: %s\n", id, wls[i].name)
+		sim, n, err := runOne(wls[i].name, &wls[i])
+		if err != nil {
+			return nil, "", fmt.Errorf("task %s cachegrind %s: %w", id, wls[i].name, err)
+		}
+		d := sim.Sub(base)
+		r := CacheRun{Workload: wls[i].name, Requests: n, Figures: d.Figures(wls[i].name + "_"), sim: d}
+		if n > 0 {
+			r.Figures = append(r.Figures,
+				instrument.Measured(wls[i].name+"_d1_misses_per_request", float64(d.D1Misses())/float64(n), "", instrument.SourceCachegrind),
+				instrument.Measured(wls[i].name+"_ll_misses_per_request", float64(d.LLDMisses())/float64(n), "", instrument.SourceCachegrind))
+		}
+		runs = append(runs, r)
+	}
+	return runs, geometry, nil
+}
+
+// perfWorkloads counts events on the target's process while each workload
+// runs, repeated until the count's duration is over.
+func perfWorkloads(ctx context.Context, env Env, pid int, events []string, d time.Duration, c *hwClient, wls []cacheWorkload) (map[string][]instrument.Count, error) {
+	out := map[string][]instrument.Count{}
+	for _, wl := range wls {
+		var (
+			counts []instrument.Count
+			perr   error
+			wg     sync.WaitGroup
+		)
+		done := make(chan struct{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done)
+			counts, perr = instrument.Perf{}.Stat(ctx, pid, events, d)
+		}()
+		var werr error
+	loop:
+		for {
+			select {
+			case <-done:
+				break loop
+			default:
+			}
+			if _, werr = wl.send(ctx, c); werr != nil {
+				break
+			}
+		}
+		wg.Wait()
+		if err := errors.Join(perr, werr); err != nil {
+			return nil, fmt.Errorf("perf stat during %s: %w", wl.name, err)
+		}
+		out[wl.name] = counts
+	}
+	return out, nil
+}
+
+// perfHitRate is the L1 data hit rate from counts (L1-dcache loads and
+// misses), else the cache hit rate (cache-references and cache-misses).
+func perfHitRate(name string, cs []instrument.Count) instrument.Figure {
+	if l, ok := instrument.Lookup(cs, "L1-dcache-loads"); ok && l > 0 {
+		if m, ok := instrument.Lookup(cs, "L1-dcache-load-misses"); ok {
+			return instrument.Measured(name, 1-m/l, "", instrument.SourcePerf)
+		}
+	}
+	if r, ok := instrument.Lookup(cs, "cache-references"); ok && r > 0 {
+		if m, ok := instrument.Lookup(cs, "cache-misses"); ok {
+			f := instrument.Measured(name, 1-m/r, "", instrument.SourcePerf)
+			f.Note = "cache-references/cache-misses (the CPU's last-level events)"
+			return f
+		}
+	}
+	return instrument.NotMeasured(name, "perf counted neither L1-dcache-loads/misses nor cache-references/misses on this CPU")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
