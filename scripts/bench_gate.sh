@@ -39,7 +39,7 @@ bin=$work/bin
 
 # run_once SIDE SLOWDOWN OUT: one run against a fresh target.
 run_once() {
-	local out=$3 url= pid
+	local out=$3 url='' pid
 	rm -f "$work/target.url" # never read the previous target's address
 	"$bin/m18-target" --addr 127.0.0.1:0 --slowdown "$2" >"$work/target.url" 2>"$work/target.err" &
 	pid=$!

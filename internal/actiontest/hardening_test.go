@@ -155,8 +155,10 @@ func TestCheckoutDoesNotPersistCredentials(t *testing.T) {
 }
 
 // tokenSteps are the steps of action.yml allowed to hold the token: the ones
-// that talk to GitHub and run none of the pull request's code.
-var tokenSteps = []string{"prepare", "baseline", "report", "history-push"}
+// that talk to GitHub and run none of the pull request's code (dashboard
+// reads the history branch and pushes the site with the action's own
+// m18-dash).
+var tokenSteps = []string{"prepare", "baseline", "report", "history-push", "dashboard"}
 
 // TestTokenOnlyWhereGitHubIsCalled fails when a step of action.yml other than
 // those that talk to GitHub gets GITHUB_TOKEN, in particular the Measure
