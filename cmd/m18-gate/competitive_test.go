@@ -67,6 +67,7 @@ func TestCompetitiveExitCodes(t *testing.T) {
 		{"competitor as Engram", []string{"competitive", "--config", none, "--engram", comp, "--versus", comp2}, 3, "", "is a run of competitor postgres, not Engram's: give it to --versus"},
 		{"Engram as competitor", []string{"competitive", "--config", none, "--engram", same, "--versus", base}, 3, "", "is not a competitor's run"},
 		{"other runner", []string{"competitive", "--config", none, "--engram", same, "--versus", other}, 3, "", "same runner"},
+		{"a competitor's run is not Engram's head", []string{"compare", "--config", none, "--base", base, "--head", comp}, 3, "", "ci/competitive@postgres"},
 		{"baseline half given", []string{"competitive", "--config", none, "--engram", same, "--versus", comp, "--baseline-engram", base}, 3, "", "needs both --baseline-engram and --baseline-versus"},
 	}
 	for _, tt := range tests {

@@ -144,7 +144,7 @@ func Load(paths []string, metric, operation string) ([]Series, error) {
 				label = doc.Run.RunID
 			}
 			unit, _ := input.MetricInfo(resMetric)
-			add(Series{Scenario: doc.Run.Scenario, Operation: resOp, Metric: resMetric, Unit: unit,
+			add(Series{Scenario: doc.Run.SeriesName(), Operation: resOp, Metric: resMetric, Unit: unit,
 				Points: []Point{{Time: doc.Run.Start, Label: label, Value: stats.Median(vals)}}})
 		default:
 			return nil, fmt.Errorf("%s: field \"schema\" is %q; changepoints reads %q results or %q files", p, probe.Schema, result.SchemaVersion, Schema)
