@@ -43,6 +43,7 @@ and writes an m18.result/v1 document (see runners/README.md).
 Usage:
   m18-run --scenario NAME|FILE [flags]   run a scenario
   m18-run list                           list the built-in scenarios
+  m18-run competitors                    list the competitor adapters and what each runs per operation
   m18-run check FILE|NAME...             validate scenario files without running them
   m18-run task ID|list [flags]           run an M18 task (001…) with its criteria (m18-run task --help)
   m18-run merge SHARD.json...            merge the documents of a sharded run (m18-run merge --help)
@@ -86,6 +87,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "list":
 			return list(stdout)
+		case "competitors":
+			return competitors(stdout)
 		case "check":
 			return check(args[1:], stdout, stderr)
 		case "task":

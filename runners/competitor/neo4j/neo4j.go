@@ -58,6 +58,10 @@ var (
 	stmtLoadEdges = "UNWIND $edges AS e MATCH (a:M18Node {id: e[0]}), (b:M18Node {id: e[1]}) CREATE (a)-[:LINK]->(b)"
 )
 
+// Expresses returns what the adapter runs for each operation it can
+// express.
+func Expresses() competitor.Mapping { return mapping }
+
 var mapping = competitor.Mapping{
 	client.Store:             "CREATE of the node and its LINK relationships (one statement)",
 	client.Recall:            fmt.Sprintf("spreading activation: db.index.vector.queryNodes top %d, score ≥ %g, and their LINK neighbours", competitor.RecallLimit, minScore),

@@ -63,6 +63,10 @@ func (a *Adapter) header() http.Header {
 // threshold.
 const maxDistance = 1 - competitor.RecallThreshold
 
+// Expresses returns what the adapter runs for each operation it can
+// express.
+func Expresses() competitor.Mapping { return mapping }
+
 var mapping = competitor.Mapping{
 	client.Store:  "POST /v1/objects: one object with its vector and properties nodeId, space, content, links",
 	client.Recall: fmt.Sprintf("POST /v1/graphql: Get nearVector, distance ≤ %g (cosine), limit %d", maxDistance, competitor.RecallLimit),
