@@ -262,6 +262,10 @@ func TestCompetitivePositionWeaviate(t *testing.T) {
 					errs <- fmt.Errorf("%s round %d: %v", side, r, err)
 					return
 				}
+				if doc.TotalErrors > 0 {
+					errs <- fmt.Errorf("%s round %d: %d of %d requests failed", side, r, doc.TotalErrors, doc.TotalOperations)
+					return
+				}
 				errs <- result.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%02d.json", side, r)), doc)
 			}()
 		}
