@@ -82,6 +82,9 @@ func TestCompetitivePositionPostgres(t *testing.T) {
 		if doc == nil {
 			return fmt.Errorf("%s run %d: %v", s.name, round, err)
 		}
+		if doc.OverallErrorRate > 0.01 {
+			return fmt.Errorf("%s run %d: %d of %d requests failed", s.name, round, doc.TotalErrors, doc.TotalOperations)
+		}
 		path := filepath.Join(dir, fmt.Sprintf("%s-%02d.json", s.name, round))
 		s.files[round] = path
 		return result.WriteFile(path, doc)
