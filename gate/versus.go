@@ -61,6 +61,17 @@ func loadVersusSide(files []string, competitor bool, what string) (*versusSide, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
+	if s.comp != nil {
+		// The reader keys a competitor's runs SCENARIO@NAME; the position
+		// sets them against Engram's runs of SCENARIO.
+		byScenario := map[input.Key]*input.Sample{}
+		for k, sm := range set.Samples {
+			k.Scenario = strings.TrimSuffix(k.Scenario, "@"+s.comp.Name)
+			sm.Key = k
+			byScenario[k] = sm
+		}
+		set.Samples = byScenario
+	}
 	s.set = set
 	return s, nil
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Competitor servers for the competitive tests (runners/competitor/...,
 # internal/e2e, internal/actiontest). Sourced by .ci/run: a failure is
 # reported and the tests that need the server skip with a message.

@@ -31,6 +31,9 @@ func competitive(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Var(&compThreshold, "competitive-threshold", "position worsening that regresses, in `PERCENT` (default 10, or the config's)")
 	alpha := fs.Float64("alpha", 0, "significance level after Benjamini-Hochberg (default 0.01, or the config's)")
 	allowMismatch := fs.Bool("allow-fingerprint-mismatch", false, "compare runs from different hardware fingerprints")
+	paired := fs.Bool("paired", false, "the four sides ran in rounds (each side's i-th run, by start time, in round i): decide the\n"+
+		"position's move round by round (paired t test of the log ratio of ratios), which cancels what the\n"+
+		"machine did in each round; also pairs the internal comparison")
 	output := fs.String("output", "", "write the verdict JSON to `FILE`")
 	markdown := fs.String("markdown", "", "write the Markdown report to `FILE`")
 	quiet := fs.Bool("quiet", false, "do not print the tables")
@@ -65,6 +68,7 @@ func competitive(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		p.CompetitiveThreshold = compThreshold.v
 	}
 	p.AllowFingerprintMismatch = *allowMismatch
+	p.Paired = *paired
 	c, err := gate.CompareVersusFiles(gate.VersusFiles{Engram: eng.names, Versus: vs.names, BaselineEngram: beng.names, BaselineVersus: bvs.names}, p)
 	if err != nil {
 		return err

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/engram/m18-gate/gate/config"
+	"github.com/engram/m18-gate/runners/competitor"
 	"github.com/engram/m18-gate/runners/competitor/neo4j"
 	"github.com/engram/m18-gate/runners/competitor/postgres"
 	"github.com/engram/m18-gate/runners/competitor/qdrant"
 	"github.com/engram/m18-gate/runners/competitor/weaviate"
 	"github.com/engram/m18-gate/runners/load"
+	"github.com/engram/m18-gate/runners/load/client"
 )
 
 // competitorFlags are the flags that run a scenario against a competitor.
@@ -68,6 +72,29 @@ func (c *competitorFlags) adapter() (load.Adapter, string, error) {
 		return &neo4j.Adapter{URL: t.URL, User: t.User, Password: pw}, t.URL, nil
 	}
 	return nil, "", fmt.Errorf("--competitor %q: no such adapter (postgres, weaviate, qdrant, neo4j) and no [target.%s] given", t.Adapter, c.name)
+}
+
+// competitors lists the adapters and what each runs for each operation.
+func competitors(_ context.Context, _ []string, w, _ io.Writer) error {
+	for _, a := range []struct {
+		name, method string
+		m            competitor.Mapping
+	}{
+		{postgres.Name, postgres.MethodPlain + " (or " + postgres.MethodPGVector + ")", postgres.Expresses()},
+		{weaviate.Name, weaviate.Method, weaviate.Expresses()},
+		{qdrant.Name, qdrant.Method, qdrant.Expresses()},
+		{neo4j.Name, neo4j.Method, neo4j.Expresses()},
+	} {
+		fmt.Fprintf(w, "%s: %s\n", a.name, a.method)
+		for op := client.Op(0); op < client.NumOps; op++ {
+			what, ok := a.m[op]
+			if !ok {
+				what = "cannot express: a scenario that sends it is refused"
+			}
+			fmt.Fprintf(w, "  %-18s %s\n", op, what)
+		}
+	}
+	return nil
 }
 
 // redactURL drops a password from a URL recorded in the document.

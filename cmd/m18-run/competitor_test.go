@@ -63,3 +63,19 @@ func TestCompetitorFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCompetitorsListed(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"competitors"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	out := stdout.String()
+	for _, want := range []string{"postgres: plain SQL", "recursive CTE", "weaviate:", "qdrant:", "neo4j:", "cannot express: a scenario that sends it is refused"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "cannot express"); n != 2 {
+		t.Errorf("%d operations refused, want 2 (PatternCompletion by Weaviate and Qdrant)\n%s", n, out)
+	}
+}

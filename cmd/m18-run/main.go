@@ -45,6 +45,7 @@ and writes an m18.result/v1 document (see runners/README.md).
 Usage:
   m18-run --scenario NAME|FILE [flags]   run a scenario
   m18-run list                           list the built-in scenarios
+  m18-run competitors                    list the competitor adapters and what each runs per operation
   m18-run check FILE|NAME...             validate scenario files without running them
   m18-run task ID|list [flags]           run an M18 task (001…) with its criteria (m18-run task --help)
   m18-run merge SHARD.json...            merge the documents of a sharded run (m18-run merge --help)
@@ -92,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	p := &cli.Program{
 		Name:     "m18-run",
 		Usage:    usage,
-		Commands: map[string]cli.Command{"list": list, "check": check, "task": task, "merge": mergeCmd},
+		Commands: map[string]cli.Command{"list": list, "competitors": competitors, "check": check, "task": task, "merge": mergeCmd},
 		Exit:     exitCode,
 	}
 	if len(args) > 0 {

@@ -147,7 +147,9 @@ func JSONError(err error) error {
 }
 
 // readResult reads an m18.result/v1 document: one value per repetition, per
-// operation (and "overall"), per metric.
+// operation (and "overall"), per metric. A competitor's run is keyed by
+// its series name (SCENARIO@NAME), so that it is never compared with
+// Engram's runs of the scenario as if it were one of them.
 func readResult(name string, data []byte) (*Set, error) {
 	doc, err := result.Unmarshal(data)
 	if err != nil {
@@ -182,7 +184,7 @@ func readResult(name string, data []byte) (*Set, error) {
 					return nil, fmt.Errorf("repetitions[%d] operation %s metric %s is %v", rep.Index, op, m, v)
 				}
 				unit, hib := MetricInfo(m)
-				s.AddAt(Key{doc.Run.Scenario, op, m}, unit, hib, v, start)
+				s.AddAt(Key{doc.Run.SeriesName(), op, m}, unit, hib, v, start)
 			}
 		}
 		if t := rep.Target; t != nil {

@@ -136,7 +136,7 @@ func Load(paths []string, metric, operation string) ([]Series, error) {
 			if len(vals) == 0 {
 				continue // this run did not measure the operation
 			}
-			add(FromRuns(doc.Run.Scenario, resOp, resMetric, []Run{{Time: doc.Run.Start, Commit: doc.Run.Commit, RunID: doc.Run.RunID, Values: vals}}))
+			add(FromRuns(doc.Run.SeriesName(), resOp, resMetric, []Run{{Time: doc.Run.Start, Commit: doc.Run.Commit, RunID: doc.Run.RunID, Values: vals}}))
 		default:
 			return nil, fmt.Errorf("%s: field \"schema\" is %q; changepoints reads %q results or %q files", p, probe.Schema, result.SchemaVersion, Schema)
 		}

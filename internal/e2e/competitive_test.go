@@ -82,6 +82,9 @@ func TestCompetitivePositionPostgres(t *testing.T) {
 		if doc == nil {
 			return fmt.Errorf("%s run %d: %v", s.name, round, err)
 		}
+		if doc.OverallErrorRate > 0.01 {
+			return fmt.Errorf("%s run %d: %d of %d requests failed", s.name, round, doc.TotalErrors, doc.TotalOperations)
+		}
 		path := filepath.Join(dir, fmt.Sprintf("%s-%02d.json", s.name, round))
 		s.files[round] = path
 		return result.WriteFile(path, doc)
@@ -260,6 +263,10 @@ func TestCompetitivePositionWeaviate(t *testing.T) {
 				doc, err := load.Run(ctx, cfg)
 				if doc == nil {
 					errs <- fmt.Errorf("%s round %d: %v", side, r, err)
+					return
+				}
+				if doc.TotalErrors > 0 {
+					errs <- fmt.Errorf("%s round %d: %d of %d requests failed", side, r, doc.TotalErrors, doc.TotalOperations)
 					return
 				}
 				errs <- result.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%02d.json", side, r)), doc)

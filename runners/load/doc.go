@@ -19,7 +19,10 @@
 // framer and connection pools); package engram encodes Engram's operations
 // as HTTP requests for it. Run wires the three together for an Engram
 // scenario; Engine.Client and Engine.Workload are the HTTP shorthand for
-// Engine.Transport = http1.New(Client, Workload).
+// Engine.Transport = http1.New(Client, Workload). With Config.Adapter, Run
+// sends the same scenario to a competitor instead (an Adapter: the
+// packages under runners/competitor), which prepares its own system and
+// hands the engine its client.
 //
 // A generator must cost little per request, or its own pauses become the
 // target's latency. On Linux one goroutine sends a whole phase: http1's

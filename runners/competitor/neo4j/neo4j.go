@@ -40,6 +40,13 @@ const Index = "m18_embedding"
 // (1 + cosine) / 2.
 const minScore = (1 + competitor.RecallThreshold) / 2
 
+// vecIndex is the statement that creates the vector index of dimension
+// dim (written into the statement: index options take literals).
+func vecIndex(dim int) string {
+	return fmt.Sprintf("CREATE VECTOR INDEX %s IF NOT EXISTS FOR (n:M18Node) ON (n.embedding) "+
+		"OPTIONS {indexConfig: {`vector.dimensions`: %d, `vector.similarity_function`: 'cosine'}}", Index, dim)
+}
+
 // The statements, by operation.
 var (
 	stmtStore = "CREATE (n:M18Node {id: $id, space: $space, content: $content, embedding: $embedding}) " +
@@ -52,11 +59,14 @@ var (
 	stmtClear     = "MATCH (n:M18Node) DETACH DELETE n"
 	stmtDropIndex = "DROP INDEX " + Index + " IF EXISTS"
 	stmtIDIndex   = "CREATE INDEX m18_id IF NOT EXISTS FOR (n:M18Node) ON (n.id)"
-	stmtVecIndex  = "CREATE VECTOR INDEX " + Index + " IF NOT EXISTS FOR (n:M18Node) ON (n.embedding) " +
-		"OPTIONS {indexConfig: {`vector.dimensions`: $dim, `vector.similarity_function`: 'cosine'}}"
+	stmtAwait     = "CALL db.awaitIndexes(600)"
 	stmtLoadNodes = "UNWIND $rows AS r CREATE (:M18Node {id: r.id, space: r.space, content: r.content, embedding: r.embedding})"
 	stmtLoadEdges = "UNWIND $edges AS e MATCH (a:M18Node {id: e[0]}), (b:M18Node {id: e[1]}) CREATE (a)-[:LINK]->(b)"
 )
+
+// Expresses returns what the adapter runs for each operation it can
+// express.
+func Expresses() competitor.Mapping { return mapping }
 
 var mapping = competitor.Mapping{
 	client.Store:             "CREATE of the node and its LINK relationships (one statement)",
@@ -163,11 +173,11 @@ func (a *Adapter) run(ctx context.Context, hc *http.Client, stmts ...statement) 
 
 // Prepare implements load.Adapter: clears the adapter's nodes, creates
 // the indexes, loads nodes (500 a transaction) and edges, and probes
-// every operation's statement.
+// every operation's statement once the indexes are online.
 func (a *Adapter) Prepare(ctx context.Context, s load.AdapterSetup) (*result.Preload, error) {
 	hc := &http.Client{Timeout: 10 * time.Minute}
 	for _, st := range []statement{{Statement: stmtClear}, {Statement: stmtDropIndex}, {Statement: stmtIDIndex},
-		{Statement: stmtVecIndex, Parameters: map[string]any{"dim": s.Dim}}} {
+		{Statement: vecIndex(s.Dim)}} {
 		if _, err := a.run(ctx, hc, st); err != nil {
 			return nil, fmt.Errorf("neo4j: %s: %v", st.Statement, err)
 		}
@@ -192,6 +202,11 @@ func (a *Adapter) Prepare(ctx context.Context, s load.AdapterSetup) (*result.Pre
 	})
 	if err != nil {
 		return nil, err
+	}
+	// The indexes fill in the background: wait until they are online, or
+	// the first searches would fail or scan.
+	if _, err := a.run(ctx, hc, statement{Statement: stmtAwait}); err != nil {
+		return nil, fmt.Errorf("neo4j: %s: %v", stmtAwait, err)
 	}
 	el := time.Since(start)
 	check := func(op client.Op, answer []byte) error {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -25,10 +26,11 @@ type standIn struct {
 	// too old for it would.
 	reject string
 
-	mu         sync.Mutex
-	nodes      map[uint64][]float32
-	links      map[uint64][]uint64
-	statements map[string]int
+	mu          sync.Mutex
+	vectorIndex bool
+	nodes       map[uint64][]float32
+	links       map[uint64][]uint64
+	statements  map[string]int
 }
 
 func newStandIn(t *testing.T, user, password string) (*standIn, string) {
@@ -113,16 +115,22 @@ func (n *standIn) exec(stmt string, p map[string]json.RawMessage) (res, *neoErr)
 	if stmt == n.reject {
 		return res{}, &neoErr{"Neo.ClientError.Statement.SyntaxError", "There is no procedure with the name `db.index.vector.queryNodes` registered for this database instance."}
 	}
+	if strings.HasPrefix(stmt, "CREATE VECTOR INDEX") {
+		if stmt != vecIndex(768) {
+			return res{}, &neoErr{"Neo.ClientError.Statement.SyntaxError", "stand-in: unexpected vector index statement"}
+		}
+		n.vectorIndex = true
+		return res{Columns: []string{}, Data: []row{}}, nil
+	}
 	switch stmt {
+	case stmtAwait:
+		return res{Columns: []string{}, Data: []row{}}, nil
 	case stmtClear, stmtDropIndex, stmtIDIndex:
 		if stmt == stmtClear {
 			n.nodes, n.links = map[uint64][]float32{}, map[uint64][]uint64{}
 		}
-		return res{Columns: []string{}, Data: []row{}}, nil
-	case stmtVecIndex:
-		var dim int
-		if e := get("dim", &dim); e != nil {
-			return res{}, e
+		if stmt == stmtDropIndex {
+			n.vectorIndex = false
 		}
 		return res{Columns: []string{}, Data: []row{}}, nil
 	case stmtLoadNodes:
@@ -166,6 +174,9 @@ func (n *standIn) exec(stmt string, p map[string]json.RawMessage) (res, *neoErr)
 		}
 		return res{Columns: []string{}, Data: []row{}}, nil
 	case stmtRecall, stmtSearch:
+		if !n.vectorIndex {
+			return res{}, &neoErr{"Neo.ClientError.Procedure.ProcedureCallFailed", "There is no such vector schema index: m18_embedding"}
+		}
 		var k int
 		var emb []float32
 		if e := get("k", &k); e != nil {

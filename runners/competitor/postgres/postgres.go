@@ -58,6 +58,10 @@ func (a *Adapter) table() string {
 	return a.Table
 }
 
+// Expresses returns what the adapter runs for each operation, in plain
+// SQL (with pgvector the searches use <#> instead).
+func Expresses() competitor.Mapping { return (&Adapter{}).mapping() }
+
 // mapping is what each operation runs.
 func (a *Adapter) mapping() competitor.Mapping {
 	search := "exact top-k by dot product in plain SQL (unnest over float4[])"

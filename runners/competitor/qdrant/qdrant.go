@@ -56,6 +56,10 @@ func (a *Adapter) header() http.Header {
 	return h
 }
 
+// Expresses returns what the adapter runs for each operation it can
+// express.
+func Expresses() competitor.Mapping { return mapping }
+
 var mapping = competitor.Mapping{
 	client.Store:  "PUT /collections/{c}/points?wait=true: upsert of one point (vector, payload with space, content and links)",
 	client.Recall: fmt.Sprintf("POST /collections/{c}/points/search: limit %d, score_threshold %g", competitor.RecallLimit, competitor.RecallThreshold),

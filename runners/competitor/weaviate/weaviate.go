@@ -1,6 +1,6 @@
 // Package weaviate is the Weaviate competitor adapter (load.Adapter): a
 // class without a vectorizer whose objects carry their own vectors,
-// created over REST (/v1/schema, /v1/batch/objects, /v1/objects) and
+// created over REST (/v1/schema, /v1/batch/objects) and
 // searched with GraphQL nearVector (/v1/graphql).
 //
 // Weaviate's searches use its HNSW index (approximate). The adapter maps
@@ -63,8 +63,12 @@ func (a *Adapter) header() http.Header {
 // threshold.
 const maxDistance = 1 - competitor.RecallThreshold
 
+// Expresses returns what the adapter runs for each operation it can
+// express.
+func Expresses() competitor.Mapping { return mapping }
+
 var mapping = competitor.Mapping{
-	client.Store:  "POST /v1/objects: one object with its vector and properties nodeId, space, content, links",
+	client.Store:  "POST /v1/batch/objects: one object (created or replaced) with its vector and properties nodeId, space, content, links",
 	client.Recall: fmt.Sprintf("POST /v1/graphql: Get nearVector, distance ≤ %g (cosine), limit %d", maxDistance, competitor.RecallLimit),
 	client.Search: fmt.Sprintf("POST /v1/graphql: Get nearVector, limit %d", competitor.SearchLimit),
 }
@@ -121,25 +125,11 @@ func (a *Adapter) Prepare(ctx context.Context, s load.AdapterSetup) (*result.Pre
 			b = appendObject(b, cls, s.Data, i, nb, vec)
 		}
 		b = append(b, "]}"...)
-		var answer []struct {
-			ID     string `json:"id"`
-			Result struct {
-				Errors *struct {
-					Error []struct {
-						Message string `json:"message"`
-					} `json:"error"`
-				} `json:"errors"`
-			} `json:"result"`
-		}
+		var answer json.RawMessage
 		if err := competitor.Call(ctx, hc, http.MethodPost, a.url("/v1/batch/objects"), a.header(), b, &answer); err != nil {
 			return err
 		}
-		for _, o := range answer {
-			if e := o.Result.Errors; e != nil && len(e.Error) > 0 {
-				return fmt.Errorf("object %s: %s", o.ID, e.Error[0].Message)
-			}
-		}
-		return nil
+		return batchErrors(answer)
 	})
 	if err != nil {
 		return nil, err
@@ -154,7 +144,7 @@ func (a *Adapter) Prepare(ctx context.Context, s load.AdapterSetup) (*result.Pre
 // checkGraphQL finds the errors GraphQL reports inside a 200 answer.
 func checkGraphQL(op client.Op, answer []byte) error {
 	if op == client.Store {
-		return nil
+		return batchErrors(answer)
 	}
 	var g struct {
 		Data   map[string]json.RawMessage `json:"data"`
@@ -170,6 +160,30 @@ func checkGraphQL(op client.Op, answer []byte) error {
 	}
 	if g.Data["Get"] == nil {
 		return errors.New("GraphQL answer without data.Get")
+	}
+	return nil
+}
+
+// batchErrors finds the per-object errors of a /v1/batch/objects answer
+// (a 200 also when an object failed).
+func batchErrors(answer []byte) error {
+	var objs []struct {
+		ID     string `json:"id"`
+		Result struct {
+			Errors *struct {
+				Error []struct {
+					Message string `json:"message"`
+				} `json:"error"`
+			} `json:"errors"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(answer, &objs); err != nil {
+		return fmt.Errorf("batch answer: %v", err)
+	}
+	for _, o := range objs {
+		if e := o.Result.Errors; e != nil && len(e.Error) > 0 {
+			return fmt.Errorf("object %s: %s", o.ID, e.Error[0].Message)
+		}
 	}
 	return nil
 }
@@ -203,7 +217,13 @@ func (a *Adapter) build(s load.AdapterSetup) competitor.Build {
 		case client.Store:
 			i := competitor.StoreID(s.Nodes, seq)
 			var links [competitor.Degree]uint64
-			return http.MethodPost, "/v1/objects", appendObject(b, cls, s.Data, i, competitor.Neighbors(links[:0], i, s.Nodes), vec)
+			// The batch endpoint creates or replaces: storing the same node
+			// again (a later run with the preload skipped) is not an error,
+			// as it is not for the other adapters. (POST /v1/objects refuses
+			// an existing id, PUT a missing one.)
+			b = append(b, `{"objects":[`...)
+			b = appendObject(b, cls, s.Data, i, competitor.Neighbors(links[:0], i, s.Nodes), vec)
+			return http.MethodPost, "/v1/batch/objects", append(b, "]}"...)
 		case client.Recall, client.Search:
 			s.Data.QueryEmbedding(seq, vec)
 			b = append(b, `{"query":"{ Get { `...)

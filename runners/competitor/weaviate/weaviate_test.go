@@ -10,6 +10,7 @@ import (
 
 	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/runners/competitor"
+	"github.com/engram/m18-gate/runners/load"
 	"github.com/engram/m18-gate/runners/load/client"
 	"github.com/engram/m18-gate/runners/result"
 )
@@ -52,6 +53,19 @@ func TestCompetitiveWeaviate(t *testing.T) {
 	stores := int(doc.PerOperationStats[result.OpStore].Count)
 	if got := agg.Data.Aggregate["M18Node"]; len(got) != 1 || got[0].Meta.Count < nodes+stores {
 		t.Fatalf("count %+v after %d preloaded and %d stores", got, nodes, stores)
+	}
+
+	// A second run with the preload skipped stores the same nodes again:
+	// replaced, not refused.
+	ctx2, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	doc, err = load.Run(ctx2, load.Config{Scenario: sc, Endpoint: u, Adapter: &Adapter{URL: u}, Seed: 7, Timeout: 5 * time.Second,
+		PreloadedNodes: nodes, Limits: load.Limits{LateAfter: 100 * time.Millisecond, DropAfter: 2 * time.Second, MaxLateFraction: 0.25, MaxDroppedFraction: 0.05}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := doc.PerOperationStats[result.OpStore]; st.Count == 0 || st.ErrorCount != 0 {
+		t.Fatalf("stores of a second run: %+v", st)
 	}
 }
 
