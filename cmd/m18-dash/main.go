@@ -79,6 +79,7 @@ func exitCode(err error) int {
 // flags are those both commands take.
 type flags struct {
 	repo, branch, source, repoURL, title, out string
+	maxRuns                                   int
 	// publish only
 	to, pagesBranch string
 }
@@ -92,6 +93,7 @@ func newFlags(name, synopsis string, stderr io.Writer, f *flags) *flag.FlagSet {
 	fs.StringVar(&f.source, "source-repo", "", "checkout of the repository under test (fetch-depth: 0), to list the commits between the last good and first bad run with their subjects")
 	fs.StringVar(&f.repoURL, "repo-url", "", "web `URL` of the repository under test, for commit and compare links, e.g. https://github.com/OWNER/REPO (default: from GITHUB_SERVER_URL and GITHUB_REPOSITORY when set)")
 	fs.StringVar(&f.title, "title", "", "title of every page (default \"m18 performance\")")
+	fs.IntVar(&f.maxRuns, "max-runs", 400, "chart at most the newest `N` runs of each scenario and hardware (change-point detection costs about N²)")
 	return fs
 }
 
@@ -148,7 +150,7 @@ func site(ctx context.Context, f *flags, stderr io.Writer) (*dashboard.Site, err
 	for _, w := range warns {
 		fmt.Fprintf(stderr, "warning: %v\n", w)
 	}
-	o := dashboard.Options{Title: f.title, RepoURL: f.repoURL}
+	o := dashboard.Options{Title: f.title, RepoURL: f.repoURL, MaxRuns: f.maxRuns}
 	if f.source != "" {
 		repo, err := git.PlainOpenWithOptions(f.source, &git.PlainOpenOptions{DetectDotGit: true})
 		if err != nil {
@@ -159,6 +161,9 @@ func site(ctx context.Context, f *flags, stderr io.Writer) (*dashboard.Site, err
 	s, err := dashboard.Build(docs, accepted, o)
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range s.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	fmt.Fprintf(stderr, "m18-dash: %d runs, %d scenario × hardware groups from %s (%s)\n", len(docs), len(s.Groups), f.branch, snap.Tip)
 	return s, nil

@@ -265,3 +265,15 @@ func TestChangePointsExport(t *testing.T) {
 		t.Errorf("change points export lacks %s:\n%s", want, om)
 	}
 }
+
+func TestMaxRuns(t *testing.T) {
+	p, docs := dashtest.Make(t, dashtest.Default())
+	site, err := Build(docs, nil, Options{MaxRuns: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := chart(t, site.Groups[0], result.OpStore, result.MetricP99)
+	if len(c.Points) != 10 || c.Points[9].RunID != docs[p.Runs-1].Run.RunID || len(site.Warnings) != 1 {
+		t.Errorf("%d points (last %s), warnings %q; want the newest 10 and a warning", len(c.Points), c.Points[len(c.Points)-1].RunID, site.Warnings)
+	}
+}

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -51,6 +52,10 @@ type Options struct {
 	// MaxCommits bounds the commits listed between last good and first bad
 	// (default 50).
 	MaxCommits int
+	// MaxRuns bounds the runs charted per scenario and hardware: the newest
+	// are kept (default 400). Change-point detection costs about the square
+	// of the runs.
+	MaxRuns int
 }
 
 func (o Options) withDefaults() Options {
@@ -68,6 +73,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxCommits <= 0 {
 		o.MaxCommits = 50
+	}
+	if o.MaxRuns <= 0 {
+		o.MaxRuns = 400
 	}
 	o.RepoURL = strings.TrimSuffix(o.RepoURL, "/")
 	return o
@@ -211,6 +219,10 @@ func Build(docs []*result.Document, accepted []Accepted, o Options) (*Site, erro
 			if !Competitor(d.Run.Target) {
 				own = append(own, d)
 			}
+		}
+		if len(own) > o.MaxRuns {
+			site.Warnings = append(site.Warnings, fmt.Sprintf("%s on %s: charting the newest %d of %d runs", k.sc, k.fp, o.MaxRuns, len(own)))
+			own = own[len(own)-o.MaxRuns:]
 		}
 		g.Runs = len(own)
 		g.Charts = charts(k.sc, k.fp, own, g.Accepted, o)

@@ -40,38 +40,48 @@ func TestCommittedDashboard(t *testing.T) {
 	}
 }
 
-// TestDashboardContents checks what the dashboard must show, on the JSON a
-// user imports.
-func TestDashboardContents(t *testing.T) {
+// importedDashboard is what the tests read of the JSON a user imports.
+type importedDashboard struct {
+	UID    string `json:"uid"`
+	Panels []struct {
+		Type    string `json:"type"`
+		Title   string `json:"title"`
+		Targets []struct {
+			Expr string `json:"expr"`
+		} `json:"targets"`
+	} `json:"panels"`
+	Annotations struct {
+		List []struct {
+			Name   string `json:"name"`
+			Expr   string `json:"expr"`
+			Enable bool   `json:"enable"`
+		} `json:"list"`
+	} `json:"annotations"`
+	Templating struct {
+		List []struct {
+			Name string `json:"name"`
+		} `json:"list"`
+	} `json:"templating"`
+}
+
+// imported is the generated dashboard decoded as Grafana reads it.
+func imported(t *testing.T) importedDashboard {
+	t.Helper()
 	b, err := JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d struct {
-		UID    string `json:"uid"`
-		Panels []struct {
-			Type    string `json:"type"`
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-		Annotations struct {
-			List []struct {
-				Name   string `json:"name"`
-				Expr   string `json:"expr"`
-				Enable bool   `json:"enable"`
-			} `json:"list"`
-		} `json:"annotations"`
-		Templating struct {
-			List []struct {
-				Name string `json:"name"`
-			} `json:"list"`
-		} `json:"templating"`
-	}
+	var d importedDashboard
 	if err := json.Unmarshal(b, &d); err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+// TestDashboardContents checks what the dashboard must show, on the JSON a
+// user imports.
+func TestDashboardContents(t *testing.T) {
+	d := imported(t)
 	if d.UID != UID {
 		t.Errorf("uid %q", d.UID)
 	}

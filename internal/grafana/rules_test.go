@@ -46,25 +46,7 @@ func TestAlertRules(t *testing.T) {
 // variables filled in, by checking them as recording rules.
 func TestDashboardQueriesParse(t *testing.T) {
 	needPromtool(t)
-	b, err := JSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-		Annotations struct {
-			List []struct {
-				Expr string `json:"expr"`
-			} `json:"list"`
-		} `json:"annotations"`
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := imported(t)
 	var exprs []string
 	for _, p := range d.Panels {
 		for _, q := range p.Targets {
