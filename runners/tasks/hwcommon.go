@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/engram/m18-gate/internal/version"
 	"github.com/engram/m18-gate/runners/dataset"
 	"github.com/engram/m18-gate/runners/instrument"
 	"github.com/engram/m18-gate/runners/load"
@@ -354,7 +355,7 @@ func hwDocument(env Env, id, title string, start time.Time, section any) *result
 		Schema: result.SchemaVersion,
 		Run: result.Run{
 			Scenario: "tasks/" + id, ScenarioTitle: title, Seed: env.Seed, RunID: runID(),
-			Start: start.UTC(), End: time.Now().UTC(), Labels: env.Labels, Hardware: env.Hardware,
+			Start: start.UTC(), End: time.Now().UTC(), ToolVersion: version.String(), Labels: env.Labels, Hardware: env.Hardware,
 			Config: result.RunConfig{Budget: string(env.Budget)},
 		},
 		ConfigName: title,
