@@ -416,6 +416,7 @@ func TestPrefetchCachegrind(t *testing.T) {
 	// address randomisation and map seeds): measured here, sequential came
 	// out both above and below random.
 	for _, r := range rep.Runs {
+		t.Logf("%s: %.1f LL misses per read", r.Workload, figure(t, r.Figures, r.Workload+"_ll_misses_per_request").Value)
 		if f := figure(t, r.Figures, r.Workload+"_ll_misses_per_request"); !f.Measured || f.Value <= 0 || r.Requests != cfg.Nodes {
 			t.Errorf("%s: %d reads, %+v", r.Workload, r.Requests, f)
 		}
