@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -298,14 +299,35 @@ func TestInstrumentedEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", bin)
-	e, why := instrumentedEnv(Env{TargetOptions: target.Options{ScalarDot: true, Counters: target.CountersShared}})
-	want := "{instrument} " + filepath.Join(bin, "m18-target") + " --addr {addr} --seed {seed} --simd off --counters shared-line"
+	e, why := instrumentedEnv(Env{TargetOptions: target.Options{ScalarDot: true, Counters: target.CountersShared, Slowdown: 50, StallEvery: 2 * time.Second, StallFor: 100 * time.Millisecond}})
+	want := "{instrument} " + filepath.Join(bin, "m18-target") + " --addr {addr} --seed {seed} --slowdown 50 --stall-every 2s --stall-for 100ms --simd off --counters shared-line"
 	if why != "" || e.TargetCommand != want || e.TargetOptions != (target.Options{}) {
 		t.Errorf("built in: %q %q", e.TargetCommand, why)
 	}
 	t.Setenv("PATH", t.TempDir())
 	if _, why := instrumentedEnv(Env{}); !strings.Contains(why, "m18-target") {
 		t.Errorf("no m18-target: %q", why)
+	}
+}
+
+// TestTargetFlagsParse: every knob's flag, as instrumentedEnv writes it,
+// parses back into the same options with m18-target's flag set.
+func TestTargetFlagsParse(t *testing.T) {
+	o := target.Options{Slowdown: 25, StallEvery: time.Second, StallFor: 10 * time.Millisecond, FailRate: 0.01, Capacity: 800,
+		LeakMBPerMin: 2, Work: time.Millisecond, Workers: 4, SharedWorkers: true, Serial: 0.5, KeyLock: true, ScalarDot: true, Counters: target.CountersPadded}
+	fs := flag.NewFlagSet("m18-target", flag.ContinueOnError)
+	var back target.Options
+	target.KnobFlags(fs, "", &back)
+	fs.DurationVar(&back.Work, "work", 0, "")
+	fs.IntVar(&back.Workers, "workers", 0, "")
+	fs.BoolVar(&back.SharedWorkers, "shared-workers", false, "")
+	fs.Float64Var(&back.Serial, "serial", 0, "")
+	fs.BoolVar(&back.KeyLock, "key-lock", false, "")
+	if err := fs.Parse(targetFlags(o)); err != nil {
+		t.Fatal(err)
+	}
+	if back != o {
+		t.Errorf("round trip:\n got %+v\nwant %+v", back, o)
 	}
 }
 
@@ -394,6 +416,7 @@ func TestPrefetchCachegrind(t *testing.T) {
 	// address randomisation and map seeds): measured here, sequential came
 	// out both above and below random.
 	for _, r := range rep.Runs {
+		t.Logf("%s: %.1f LL misses per read", r.Workload, figure(t, r.Figures, r.Workload+"_ll_misses_per_request").Value)
 		if f := figure(t, r.Figures, r.Workload+"_ll_misses_per_request"); !f.Measured || f.Value <= 0 || r.Requests != cfg.Nodes {
 			t.Errorf("%s: %d reads, %+v", r.Workload, r.Requests, f)
 		}

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/engram/m18-gate/internal/version"
 	"github.com/engram/m18-gate/runners/dataset"
 	"github.com/engram/m18-gate/runners/instrument"
 	"github.com/engram/m18-gate/runners/load"
@@ -203,15 +204,50 @@ func instrumentedEnv(env Env) (Env, string) {
 		return env, "the reference target must run as its own process here, and m18-target is neither on PATH nor beside this program (go install ./cmd/m18-target, or give --target-command with " + InstrumentPlaceholder + ")"
 	}
 	cmd := InstrumentPlaceholder + " " + shellQuote(bin) + " --addr {addr} --seed {seed}"
-	if env.TargetOptions.ScalarDot {
-		cmd += " --simd off"
-	}
-	if env.TargetOptions.Counters != "" {
-		cmd += " --counters " + env.TargetOptions.Counters
+	if f := targetFlags(env.TargetOptions); len(f) > 0 {
+		cmd += " " + shellJoin(f)
 	}
 	env.TargetCommand = cmd
 	env.TargetOptions = target.Options{}
 	return env, ""
+}
+
+// targetFlags are the m18-target flags that set o's knobs (the zero ones
+// left out).
+func targetFlags(o target.Options) []string {
+	var f []string
+	num := func(name string, v float64) {
+		if v != 0 {
+			f = append(f, "--"+name, strconv.FormatFloat(v, 'g', -1, 64))
+		}
+	}
+	dur := func(name string, d time.Duration) {
+		if d != 0 {
+			f = append(f, "--"+name, d.String())
+		}
+	}
+	num("slowdown", o.Slowdown)
+	dur("stall-every", o.StallEvery)
+	dur("stall-for", o.StallFor)
+	num("fail-rate", o.FailRate)
+	num("capacity", o.Capacity)
+	num("leak", o.LeakMBPerMin)
+	dur("work", o.Work)
+	num("workers", float64(o.Workers))
+	if o.SharedWorkers {
+		f = append(f, "--shared-workers")
+	}
+	num("serial", o.Serial)
+	if o.KeyLock {
+		f = append(f, "--key-lock")
+	}
+	if o.ScalarDot {
+		f = append(f, "--simd", "off")
+	}
+	if o.Counters != "" {
+		f = append(f, "--counters", o.Counters)
+	}
+	return f
 }
 
 // targetBinary finds m18-target on PATH or beside this program.
@@ -354,7 +390,7 @@ func hwDocument(env Env, id, title string, start time.Time, section any) *result
 		Schema: result.SchemaVersion,
 		Run: result.Run{
 			Scenario: "tasks/" + id, ScenarioTitle: title, Seed: env.Seed, RunID: runID(),
-			Start: start.UTC(), End: time.Now().UTC(), Labels: env.Labels, Hardware: env.Hardware,
+			Start: start.UTC(), End: time.Now().UTC(), ToolVersion: version.String(), Labels: env.Labels, Hardware: env.Hardware,
 			Config: result.RunConfig{Budget: string(env.Budget)},
 		},
 		ConfigName: title,
