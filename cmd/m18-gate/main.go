@@ -20,7 +20,6 @@ import (
 	"github.com/engram/m18-gate/gate"
 	"github.com/engram/m18-gate/gate/config"
 	"github.com/engram/m18-gate/gate/input"
-	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/gate/stats"
 	"github.com/engram/m18-gate/gate/verdict"
@@ -434,29 +433,7 @@ func criteria(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	gate.AddCriteria(v, crit)
-	if *markdown != "" {
-		v.Markdown = render.Markdown(v, render.Options{})
-		if err := atomicfile.Write(*markdown, []byte(v.Markdown), 0o644); err != nil {
-			return err
-		}
-	}
-	if *output != "" {
-		if err := verdict.WriteFile(*output, v); err != nil {
-			return err
-		}
-	}
-	if !*quiet {
-		if err := render.Text(stdout, v); err != nil {
-			return err
-		}
-	}
-	switch v.Summary.Outcome {
-	case verdict.OutcomeRegression:
-		return fmt.Errorf("%w: %s", errRegression, v.Summary.Answer)
-	case verdict.OutcomeCompetitiveRegression:
-		return fmt.Errorf("%w: %s", errCompetitive, v.Summary.Answer)
-	}
-	return nil
+	return finish(v, *output, *markdown, *quiet, stdout)
 }
 
 // scenarios prints the scenarios the config's [tiers] table lists for a

@@ -10,6 +10,7 @@ import (
 	"github.com/engram/m18-gate/gate/config"
 	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/atomicfile"
 )
 
 // policyFlags are the flags compare and bench share: the policy, and where
@@ -86,24 +87,30 @@ func (f *policyFlags) policy() (gate.Policy, error) {
 // finish writes the verdict where the flags say, prints its table, and
 // returns the error its outcome maps to.
 func (f *policyFlags) finish(v *verdict.Verdict, stdout io.Writer) error {
-	if *f.markdown != "" {
-		md := render.Markdown(v, render.Options{})
-		v.Markdown = md
-		if err := os.WriteFile(*f.markdown, []byte(md), 0o644); err != nil {
-			return err
-		}
-	}
-	if *f.output != "" {
-		if err := verdict.WriteFile(*f.output, v); err != nil {
-			return err
-		}
-	}
 	if *f.outcome != "" {
-		if err := os.WriteFile(*f.outcome, []byte(render.Outcome(v)+"\n"), 0o644); err != nil {
+		if err := atomicfile.Write(*f.outcome, []byte(render.Outcome(v)+"\n"), 0o644); err != nil {
 			return err
 		}
 	}
-	if !*f.quiet {
+	return finish(v, *f.output, *f.markdown, *f.quiet, stdout)
+}
+
+// finish writes a verdict where the flags ask (the Markdown also into the
+// verdict), prints its table unless quiet, and returns its outcome as the
+// error exitCode maps: errRegression, errCompetitive or nil.
+func finish(v *verdict.Verdict, output, markdown string, quiet bool, stdout io.Writer) error {
+	if markdown != "" {
+		v.Markdown = render.Markdown(v, render.Options{})
+		if err := atomicfile.Write(markdown, []byte(v.Markdown), 0o644); err != nil {
+			return err
+		}
+	}
+	if output != "" {
+		if err := verdict.WriteFile(output, v); err != nil {
+			return err
+		}
+	}
+	if !quiet {
 		if err := render.Text(stdout, v); err != nil {
 			return err
 		}

@@ -93,12 +93,30 @@ func Output(v *verdict.Verdict, annotationPath, artifactName string) CheckOutput
 		Summary:    render.Markdown(v, render.Options{MaxBytes: MaxOutputChars, ArtifactName: artifactName}),
 		Text:       textOutput(v, artifactName),
 	}
+	for _, c := range render.SortedCriteria(v) {
+		if c.Passed {
+			break
+		}
+		o.Annotations = append(o.Annotations, criterionAnnotation(c, annotationPath))
+	}
 	for _, c := range render.Sorted(v) {
 		if a := annotation(c, annotationPath); a != nil {
 			o.Annotations = append(o.Annotations, a)
 		}
 	}
 	return o
+}
+
+// criterionAnnotation is the failure annotation of a failed task criterion,
+// at line 1 of path (a criterion has no source line of its own).
+func criterionAnnotation(c verdict.Criterion, path string) *gh.CheckRunAnnotation {
+	title := clipRunes(fmt.Sprintf("task %s: %s failed", render.Plain(c.Task), render.Plain(c.Name)), 255)
+	msg := fmt.Sprintf("%s (task %s): measured %s, limit %s\n%s", render.Plain(c.Scenario), render.Plain(c.Task),
+		render.Number(c.Measured), render.Number(c.Limit), render.Plain(c.Message))
+	return &gh.CheckRunAnnotation{
+		Path: gh.String(path), StartLine: gh.Int(1), EndLine: gh.Int(1),
+		AnnotationLevel: gh.String("failure"), Title: gh.String(title), Message: gh.String(clipRunes(msg, 4000)),
+	}
 }
 
 // textOutput is the aligned table in a code fence longer than any run of

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -67,6 +68,9 @@ func DecisionSet(v *verdict.Verdict) string {
 	}
 	for _, s := range v.Skipped {
 		lines = append(lines, strings.Join([]string{"s", s.Scenario, s.Operation, s.Metric}, "\x00"))
+	}
+	for _, c := range v.Criteria {
+		lines = append(lines, strings.Join([]string{"t", c.Task, c.Name, strconv.FormatBool(c.Passed)}, "\x00"))
 	}
 	sort.Strings(lines)
 	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
@@ -225,7 +229,7 @@ func (s *Sticky) Upsert(ctx context.Context, body string, v *verdict.Verdict, mo
 	}
 	keep := ours[0]
 	res := CommentResult{Action: "updated", URL: keep.GetHTMLURL()}
-	changed := !strings.Contains(keep.GetBody(), decisionsComment(set)) || v.Summary.Regressed > 0
+	changed := !strings.Contains(keep.GetBody(), decisionsComment(set)) || v.Summary.Regressed > 0 || v.Summary.CriteriaFailed > 0
 	if mode == CommentOnChange && !changed {
 		res.Action = "unchanged"
 	} else if keep.GetBody() == body {
@@ -248,6 +252,11 @@ func (s *Sticky) Upsert(ctx context.Context, body string, v *verdict.Verdict, mo
 
 // notable reports whether any comparison is not "unchanged".
 func notable(v *verdict.Verdict) bool {
+	for _, c := range v.Criteria {
+		if !c.Passed {
+			return true
+		}
+	}
 	for _, c := range v.Comparisons {
 		if c.Decision != verdict.Unchanged {
 			return true

@@ -212,3 +212,43 @@ func TestChangePointAlert(t *testing.T) {
 		t.Errorf("text\n%s\nwant\n%s", hook.texts[0], want)
 	}
 }
+
+// TestCriteriaInReport: a failed task criterion fails the check run, gets a
+// failure annotation with its measured value and limit, and leads the
+// Slack alert, though no comparison regressed.
+func TestCriteriaInReport(t *testing.T) {
+	v := mkVerdict(2, 0)
+	v.Criteria = []verdict.Criterion{
+		{Task: "002", Scenario: "tasks/002_soak_pr", Name: "002/error_rate", Measured: 0, Limit: 0.01, Passed: true, Message: "002/error_rate ok: measured 0, expected ≤ 0.01"},
+		{Task: "002", Scenario: "tasks/002_soak_pr", Name: "002/rss_slope_mib_per_h", Measured: 42.5, Limit: 10, Passed: false,
+			Message: "002/rss_slope_mib_per_h FAILED: measured 42.5 MiB/h, expected ≤ 10 MiB/h"},
+	}
+	v = v.Trusted(verdict.Links{})
+	o := Output(v, ".github/m18-gate.toml", "")
+	if o.Conclusion != "failure" || !strings.HasPrefix(o.Title, "REGRESSION: 1 criterion failed") {
+		t.Errorf("check run %q %q, want failure and the criterion in the title", o.Conclusion, o.Title)
+	}
+	if len(o.Annotations) != 1 || o.Annotations[0].GetAnnotationLevel() != "failure" ||
+		o.Annotations[0].GetTitle() != "task 002: 002/rss_slope_mib_per_h failed" ||
+		!strings.Contains(o.Annotations[0].GetMessage(), "measured 42.5, limit 10") {
+		t.Errorf("annotations %+v, want one failure for the RSS slope with its measured value and limit", o.Annotations)
+	}
+	if !strings.Contains(o.Summary, "| 002 | 002/rss\\_slope\\_mib\\_per\\_h | 42.5 | 10 | **failed** |") {
+		t.Errorf("check run summary lacks the criterion row:\n%s", o.Summary)
+	}
+	// A comment in on-change mode is written for a failed criterion, and
+	// its decision set changes when a criterion flips.
+	if !notable(v) {
+		t.Error("a failed criterion is not notable for comment: on-change")
+	}
+	failing := DecisionSet(v)
+	v.Criteria[1].Passed = true
+	if DecisionSet(v) == failing {
+		t.Error("the decision set does not change when a criterion flips")
+	}
+	v.Criteria[1].Passed = false
+	m := AlertMessage(v, "acme/engram @ abc")
+	if len(m.Lines) != 1 || m.Lines[0] != "task 002 · 002/rss_slope_mib_per_h FAILED: measured 42.5 MiB/h, expected ≤ 10 MiB/h" {
+		t.Errorf("Slack lines %q", m.Lines)
+	}
+}

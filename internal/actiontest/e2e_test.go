@@ -190,11 +190,8 @@ type e2e struct {
 // copies the repository for actions/checkout, and gets engram/m18-gate@v1,
 // actions/setup-go and actions/upload-artifact from local folders.
 func TestActionEndToEnd(t *testing.T) {
-	needEndToEnd(t, "end-to-end run of the action with act", "git", "bash", "curl")
-	actBin, err := exec.LookPath("act")
-	if err != nil {
-		t.Skip("act is not on PATH (go install github.com/nektos/act@v0.2.89; .ci/run does): the end-to-end run of the action is skipped")
-	}
+	actBin := actOrSkip(t, "the action")
+	var err error
 	reps := e2eRepetitions
 	if s := os.Getenv("M18_E2E_REPETITIONS"); s != "" {
 		if reps, err = strconv.Atoi(s); err != nil || reps < 2 {
@@ -317,6 +314,19 @@ func TestActionEndToEnd(t *testing.T) {
 			t.Errorf("no dashboard on gh-pages after the push (%v): %s\n%s", err, pages, tail(out, 40))
 		}
 	})
+}
+
+// actOrSkip returns the path of act, or skips an end-to-end run of what
+// (with -short, with $M18_SKIP_E2E set, or when act, git, bash or curl is
+// missing).
+func actOrSkip(t *testing.T, what string) string {
+	t.Helper()
+	needEndToEnd(t, "end-to-end run of "+what+" with act", "git", "bash", "curl")
+	bin, err := exec.LookPath("act")
+	if err != nil {
+		t.Skipf("act is not on PATH (go install github.com/nektos/act@v0.2.89; .ci/run does): the end-to-end run of %s is skipped", what)
+	}
+	return bin
 }
 
 func (w *e2e) startFakeGitHub() {
@@ -445,8 +455,6 @@ func (w *e2e) runAct(t *testing.T, event string, payload map[string]any, reps in
 		"-W", ".github/workflows/perf.yml",
 		"-e", eventFile,
 		"-P", "ubuntu-latest=-self-hosted",
-		"--action-cache-path", filepath.Join(w.tmp, "act-cache"),
-		"--no-cache-server",
 		"--local-repository", "engram/m18-gate@v1=" + w.root,
 		"--local-repository", pinnedSetupGo + "=" + filepath.Join(w.stubs, "setup-go"),
 		"--local-repository", pinnedUploadArtifact + "=" + filepath.Join(w.stubs, "upload-artifact"),
@@ -455,22 +463,40 @@ func (w *e2e) runAct(t *testing.T, event string, payload map[string]any, reps in
 		"--env", "M18_E2E_ARTIFACTS=" + w.artifacts,
 		"--env", "M18_E2E_REPS=" + strconv.Itoa(reps),
 	}
-	// The host's Go settings, so the action's build reuses the build cache.
+	out, err := w.execAct(t, "act-"+event+".log", 8*time.Minute, args...)
+	t.Logf("act %s (PR %v, %d repetitions per side): exit %v", event, payload["number"], reps, err)
+	return out, err
+}
+
+// execAct runs act in the repository with args and the settings every
+// run shares: the action cache in the test's directory, no cache server,
+// the token secret, the fake GitHub API, the artifact folder of the
+// upload-artifact stand-in and the host's Go settings (so the action's
+// build reuses the build cache). It keeps act's log in log and fails the
+// test when act runs longer than timeout.
+func (w *e2e) execAct(t *testing.T, log string, timeout time.Duration, args ...string) (string, error) {
+	t.Helper()
+	args = append(args,
+		"--action-cache-path", filepath.Join(w.tmp, "act-cache"),
+		"--no-cache-server",
+		"-s", "GITHUB_TOKEN="+w.token,
+		"--env", "GITHUB_API_URL="+w.api,
+		"--env", "M18_E2E_ARTIFACTS="+w.artifacts,
+	)
 	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GOTOOLCHAIN"} {
 		if v := goEnv(k); v != "" {
 			args = append(args, "--env", k+"="+v)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, w.act, args...)
 	cmd.Dir = w.repo
 	cmd.WaitDelay = 10 * time.Second
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
-	log := filepath.Join(w.tmp, "act-"+event+".log")
-	os.WriteFile(log, out, 0o644)
-	t.Logf("act %s (PR %v, %d repetitions per side): %s, exit %v", event, payload["number"], reps, time.Since(start).Round(time.Second), err)
+	os.WriteFile(filepath.Join(w.tmp, log), out, 0o644)
+	t.Logf("act %s: %s", args[0], time.Since(start).Round(time.Second))
 	if ctx.Err() != nil {
 		t.Fatalf("act did not finish in time\n%s", tail(string(out), 60))
 	}

@@ -1,6 +1,7 @@
 package actiontest
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,4 +124,20 @@ func needEndToEnd(t *testing.T, what string, tools ...string) {
 			t.Skipf("%s is not on PATH", tool)
 		}
 	}
+}
+
+// runCommand runs cmd and returns its combined output and exit code; a
+// command that cannot start fails the test.
+func runCommand(t testing.TB, cmd *exec.Cmd) (string, int) {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return string(out), 0
+	case errors.As(err, &ee):
+		return string(out), ee.ExitCode()
+	}
+	t.Fatalf("%s: %v", cmd.Path, err)
+	return "", 0
 }

@@ -3,7 +3,6 @@ package actiontest
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -140,7 +139,7 @@ func TestChangePointsScript(t *testing.T) {
 	step := stepChange{Scenario: "tasks/006_tails_pr", Fingerprint: "f00df00df00d", Before: 12, After: 6, Low: 5, High: 40}
 	newest := step.plant(t, bin, bare)
 	results := filepath.Join(tmp, "task-results")
-	writeFile(t, filepath.Join(results, "task-006.json"), string(must(os.ReadFile(newest))))
+	writeFile(t, filepath.Join(results, "task-006.json"), readFile(t, newest))
 
 	// The bug this step had: m18-history series --json printed a bare
 	// array, which m18-gate changepoints rejects. A stand-in that does so
@@ -167,16 +166,7 @@ func TestChangePointsScript(t *testing.T) {
 			"GITHUB_REPOSITORY=acme/engram", "GITHUB_SHA="+strings.Repeat("ab", 20), "GITHUB_RUN_ID=42",
 			"GITHUB_SERVER_URL=https://github.com", "GITHUB_EVENT_PATH=", "GITHUB_TOKEN=")
 		cmd.Env = append(cmd.Env, env...)
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-			return string(out), 0
-		case errors.As(err, &ee):
-			return string(out), ee.ExitCode()
-		}
-		t.Fatal(err)
-		return "", 0
+		return runCommand(t, cmd)
 	}
 
 	t.Run("change point found and alerted", func(t *testing.T) {
@@ -199,7 +189,7 @@ func TestChangePointsScript(t *testing.T) {
 		if strings.Contains(out, slack.URL) {
 			t.Error("the webhook URL appears in the step's output")
 		}
-		summary := string(must(os.ReadFile(filepath.Join(tmp, "summary.md"))))
+		summary := readFile(t, filepath.Join(tmp, "summary.md"))
 		if !strings.Contains(summary, "tasks/006_tails_pr overall p99 (18 points)") || !strings.Contains(summary, "new") {
 			t.Errorf("job summary:\n%s", summary)
 		}
@@ -234,11 +224,14 @@ func TestChangePointsScript(t *testing.T) {
 	}
 }
 
-func must[T any](v T, err error) T {
+// readFile returns the contents of path.
+func readFile(t testing.TB, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
-	return v
+	return string(data)
 }
 
 // probeFingerprint is this machine's fingerprint hash, as m18-run records it.
@@ -269,21 +262,7 @@ var nightlyLeg = []string{"--matrix", "suite:tails", "--matrix", "arch:x64"}
 // Only the tails leg on x64 runs (act --matrix); the repository under test
 // is a fresh commit of this module's files.
 func TestNightlyEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run of the nightly workflow with act: skipped with -short")
-	}
-	if os.Getenv(SkipE2EEnv) != "" {
-		t.Skipf("%s is set", SkipE2EEnv)
-	}
-	actBin, err := exec.LookPath("act")
-	if err != nil {
-		t.Skip("act is not on PATH (go install github.com/nektos/act@v0.2.89; .ci/run does): the end-to-end run of the nightly workflow is skipped")
-	}
-	for _, tool := range []string{"git", "bash", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
-	}
+	actBin := actOrSkip(t, "the nightly workflow")
 	w := &e2e{t: t, root: testenv.ModuleRoot(t), tmp: t.TempDir(), token: "ghs_e2eToken123", act: actBin, commits: map[string]string{}}
 	w.artifacts = filepath.Join(w.tmp, "artifacts")
 	w.startFakeGitHub()
@@ -304,33 +283,12 @@ func TestNightlyEndToEnd(t *testing.T) {
 		"-W", ".github/workflows/nightly.yml", "-j", "tier2",
 		"-e", event, "--input", "budget=pr",
 		"-P", "self-hosted=-self-hosted",
-		"--action-cache-path", filepath.Join(w.tmp, "act-cache"),
-		"--no-cache-server",
-		"-s", "GITHUB_TOKEN=" + w.token,
 		"-s", "M18_SLACK_WEBHOOK=" + slack.URL,
 		"--var", "M18_HISTORY_REPO=" + w.bare,
-		"--env", "GITHUB_API_URL=" + w.api,
-		"--env", "M18_E2E_ARTIFACTS=" + w.artifacts,
 	}, nightlyLeg...)
 	args = append(args, w.localActions(t)...)
-	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GOTOOLCHAIN"} {
-		if v := goEnv(k); v != "" {
-			args = append(args, "--env", k+"="+v)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, w.act, args...)
-	cmd.Dir = w.repo
-	cmd.WaitDelay = 10 * time.Second
-	start := time.Now()
-	outb, actErr := cmd.CombinedOutput()
-	out := string(outb)
-	os.WriteFile(filepath.Join(w.tmp, "act-nightly.log"), outb, 0o644)
-	t.Logf("act workflow_dispatch nightly (tails, budget pr): %s, exit %v", time.Since(start).Round(time.Second), actErr)
-	if ctx.Err() != nil {
-		t.Fatalf("act did not finish in time\n%s", tail(out, 80))
-	}
+	out, actErr := w.execAct(t, "act-nightly.log", 10*time.Minute, args...)
+	t.Logf("nightly tails leg at budget pr: act exit %v", actErr)
 	if !strings.Contains(out, "m18-gate: tasks 006 at budget pr") {
 		t.Fatalf("the action did not run task 006 at budget pr\n%s", tail(out, 80))
 	}

@@ -2,7 +2,6 @@ package actiontest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -41,16 +40,7 @@ func TestM17CompatibleScripts(t *testing.T) {
 		cmd.Env = append(os.Environ(), "M18_BIN="+bin, "M18_SCENARIO="+scenario, "M18_DURATION=2s",
 			fmt.Sprintf("M18_ENDPOINT=http://127.0.0.1:%d", port))
 		cmd.Env = append(cmd.Env, env...)
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-			return string(out), 0
-		case errors.As(err, &ee):
-			return string(out), ee.ExitCode()
-		}
-		t.Fatalf("%s: %v", script, err)
-		return "", 0
+		return runCommand(t, cmd)
 	}
 	target := func(slowdown int) string {
 		return fmt.Sprintf(`m18-target --addr "$M18_ADDR" --slowdown %d`, slowdown)
