@@ -172,6 +172,7 @@ type e2e struct {
 	artifacts string
 	stubs     string
 	commits   map[string]string
+	fakeArgs  []string // more fakegithub flags (--pull, --token)
 }
 
 // TestActionEndToEnd runs the action with nektos/act on this machine, as a
@@ -319,7 +320,7 @@ func (w *e2e) startFakeGitHub() {
 	t := w.t
 	bin := filepath.Join(w.tmp, "bin", "fakegithub")
 	testenv.Build(t, bin, "./internal/fakegithub/cmd/fakegithub")
-	cmd := exec.Command(bin, "--token", w.token+"=github-actions[bot]:write")
+	cmd := exec.Command(bin, append([]string{"--token", w.token + "=github-actions[bot]:write"}, w.fakeArgs...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -430,27 +431,41 @@ func (w *e2e) pushEvent() map[string]any {
 // runAct runs the consumer's workflow for one event and returns act's log.
 func (w *e2e) runAct(t *testing.T, event string, payload map[string]any, reps int) (string, error) {
 	t.Helper()
+	return w.runActWith(t, event, payload, "perf.yml", w.token, []string{
+		"--local-repository", pinnedSetupGo + "=" + filepath.Join(w.stubs, "setup-go"),
+		"--local-repository", pinnedUploadArtifact + "=" + filepath.Join(w.stubs, "upload-artifact"),
+		"--env", "M18_E2E_REPS=" + strconv.Itoa(reps),
+	})
+}
+
+// runActWith runs one workflow of the consumer for an event, with token as
+// the GITHUB_TOKEN secret ("" for none) and extra act flags, and returns
+// act's log.
+func (w *e2e) runActWith(t *testing.T, event string, payload map[string]any, workflow, token string, extra []string) (string, error) {
+	t.Helper()
 	data, err := json.Marshal(payload)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventFile := filepath.Join(w.tmp, event+"-"+t.Name()[strings.LastIndex(t.Name(), "/")+1:]+".json")
+	eventFile := filepath.Join(w.tmp, event+"-"+strings.ReplaceAll(t.Name(), "/", "_")+".json")
 	writeFile(t, eventFile, string(data))
-	os.RemoveAll(w.artifacts)
+	if workflow == "perf.yml" {
+		os.RemoveAll(w.artifacts)
+	}
 	args := []string{event,
-		"-W", ".github/workflows/perf.yml",
+		"-W", ".github/workflows/" + workflow,
 		"-e", eventFile,
 		"-P", "ubuntu-latest=-self-hosted",
 		"--action-cache-path", filepath.Join(w.tmp, "act-cache"),
 		"--no-cache-server",
 		"--local-repository", "engram/m18-gate@v1=" + w.root,
-		"--local-repository", pinnedSetupGo + "=" + filepath.Join(w.stubs, "setup-go"),
-		"--local-repository", pinnedUploadArtifact + "=" + filepath.Join(w.stubs, "upload-artifact"),
-		"-s", "GITHUB_TOKEN=" + w.token,
 		"--env", "GITHUB_API_URL=" + w.api,
 		"--env", "M18_E2E_ARTIFACTS=" + w.artifacts,
-		"--env", "M18_E2E_REPS=" + strconv.Itoa(reps),
 	}
+	if token != "" {
+		args = append(args, "-s", "GITHUB_TOKEN="+token)
+	}
+	args = append(args, extra...)
 	// The host's Go settings, so the action's build reuses the build cache.
 	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GOTOOLCHAIN"} {
 		if v := goEnv(k); v != "" {
@@ -466,7 +481,7 @@ func (w *e2e) runAct(t *testing.T, event string, payload map[string]any, reps in
 	out, err := cmd.CombinedOutput()
 	log := filepath.Join(w.tmp, "act-"+event+".log")
 	os.WriteFile(log, out, 0o644)
-	t.Logf("act %s (PR %v, %d repetitions per side): %s, exit %v", event, payload["number"], reps, time.Since(start).Round(time.Second), err)
+	t.Logf("act %s %s: %s, exit %v", event, workflow, time.Since(start).Round(time.Second), err)
 	if ctx.Err() != nil {
 		t.Fatalf("act did not finish in time\n%s", tail(string(out), 60))
 	}
