@@ -463,14 +463,8 @@ func decide(pr *pair, p Policy) {
 			}
 		}
 	}
-	switch {
-	case c.RunsNeeded > 1000:
-		c.Reason += fmt.Sprintf("; settling it would take more than 1000 runs per side (about %d): the noise is too large for this threshold", c.RunsNeeded)
-	case c.RunsNeeded > 0:
-		c.Reason += fmt.Sprintf("; about %d runs per side would settle it", c.RunsNeeded)
-	default:
-		c.Reason += "; more runs per side would settle it"
-	}
+	// RunsNeeded, not the reason, says what would settle it: the report
+	// says it once for all inconclusive comparisons (render.Settle).
 	c.Reason += mdeText
 }
 

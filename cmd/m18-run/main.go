@@ -49,6 +49,8 @@ Usage:
   m18-run check FILE|NAME...             validate scenario files without running them
   m18-run task ID|list [flags]           run an M18 task (001…) with its criteria (m18-run task --help)
   m18-run merge SHARD.json...            merge the documents of a sharded run (m18-run merge --help)
+  m18-run ab [--slowdown 30]             the whole gate on this machine: reference target against
+                                         a slowed copy, interleaved, compared; prints the verdict
 
 Without --endpoint the built-in reference target is started in-process on
 127.0.0.1; the --target-* flags set its knobs. With --competitor the same
@@ -93,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	p := &cli.Program{
 		Name:     "m18-run",
 		Usage:    usage,
-		Commands: map[string]cli.Command{"list": list, "competitors": competitors, "check": check, "task": task, "merge": mergeCmd},
+		Commands: map[string]cli.Command{"list": list, "competitors": competitors, "ab": ab, "check": check, "task": task, "merge": mergeCmd},
 		Exit:     exitCode,
 	}
 	if len(args) > 0 {
@@ -112,8 +114,10 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.Is(err, load.ErrGeneratorBottleneck), errors.Is(err, merge.ErrSlipped):
 		return exitGenerator
-	case errors.Is(err, load.ErrValidation):
+	case errors.Is(err, load.ErrValidation), errors.Is(err, errRegression):
 		return exitValidation
+	case errors.Is(err, errCompetitive):
+		return cli.ExitCompetitive
 	}
 	return exitInput
 }

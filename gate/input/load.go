@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
+	"github.com/engram/m18-gate/internal/sizecap"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -27,6 +27,11 @@ const (
 	FormatSamples   Format = "m18 samples"             // m18.samples/v1, see SamplesSchema
 )
 
+// MaxFileBytes bounds one input file: m18 results are tens of kilobytes and
+// go test -bench outputs rarely reach a megabyte, so a larger file is not an
+// input, and reading it whole could exhaust the runner's memory.
+const MaxFileBytes = 64 << 20
+
 // Load reads the files of one side of a comparison and merges them into one
 // Set. Each file's format is detected from its content (see Detect); an
 // error names the file and, where it can, the field or line at fault.
@@ -36,7 +41,7 @@ func Load(paths ...string) (*Set, error) {
 	}
 	set := NewSet()
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := sizecap.ReadFile(p, MaxFileBytes, "input")
 		if err != nil {
 			return nil, err
 		}

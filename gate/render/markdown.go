@@ -51,12 +51,13 @@ func (b block) String() string {
 }
 
 // Markdown renders v for a pull-request comment, a check run or a job
-// summary: first line the answer with an emoji-free status word; a table of
-// the notable comparisons (regressions first); what would settle the
-// inconclusive ones; the skipped checks with their reasons; the unchanged
-// comparisons and every comparison's details collapsed; warnings; hardware
-// fingerprint and MDE; links; and the marker. Every string from the verdict
-// passes through Escape.
+// summary: first line the answer with an emoji-free status word; one row
+// per scenario with the comparison that decided it and the geometric mean
+// of its time changes (owners from the config mentioned on regressions);
+// once, what would settle the inconclusive comparisons; the skipped checks
+// with their reasons; every comparison and its details collapsed below;
+// warnings; hardware fingerprint and MDE; links; and the marker. Every
+// string from the verdict passes through Escape.
 func Markdown(v *verdict.Verdict, o Options) string {
 	head := headBlock(v, o)
 	tail := tailBlock(v, o)
@@ -219,20 +220,41 @@ func compName(c verdict.Comparison) string {
 	return Escape(c.Scenario) + " · " + Escape(c.Operation) + " · " + Escape(c.Metric)
 }
 
-func middleBlocks(v *verdict.Verdict, o Options) []block {
-	cs := Sorted(v)
-	var notable, unchanged, inconclusive []verdict.Comparison
-	for _, c := range cs {
-		switch c.Decision {
-		case verdict.Unchanged:
-			unchanged = append(unchanged, c)
-		case verdict.Inconclusive:
-			inconclusive = append(inconclusive, c)
-			notable = append(notable, c)
-		default:
-			notable = append(notable, c)
+const scenarioHeader = "| scenario | decision | decided by | change | CI | geomean of timings |\n" +
+	"|---|---|---|--:|--:|--:|\n"
+
+// scenarioRow is one scenario's line: its decision (owners mentioned on a
+// regression), the comparison that decided it, and the geometric mean of
+// its time changes.
+func scenarioRow(r ScenarioRow, chart string) string {
+	c := r.By
+	d := decisionWord(c)
+	if c.Decision == verdict.Regressed {
+		d = "**" + link(d, chart) + "**"
+		if len(r.Owners) > 0 {
+			d += " · " + strings.Join(r.Owners, " ")
 		}
 	}
+	g := Geomean(r.Geomean)
+	if r.GeomeanOf > 0 {
+		g += " (" + plural(r.GeomeanOf, "timing", "timings") + ")"
+	}
+	return "| " + strings.Join([]string{
+		Escape(r.Scenario), d, Escape(c.Operation) + " · " + Escape(c.Metric), ChangeOf(c), CIOf(c), g,
+	}, " | ") + " |\n"
+}
+
+// regressedChart is the dashboard chart of c when c regressed (the link a
+// reader follows to the root cause), else "".
+func regressedChart(v *verdict.Verdict, c verdict.Comparison) string {
+	if c.Decision != verdict.Regressed {
+		return ""
+	}
+	return ChartURL(v.Links.Dashboard, v.Head.Fingerprint, c)
+}
+
+func middleBlocks(v *verdict.Verdict, o Options) []block {
+	cs := Sorted(v)
 	var out []block
 
 	if len(v.Criteria) > 0 {
@@ -243,36 +265,16 @@ func middleBlocks(v *verdict.Verdict, o Options) []block {
 		out = append(out, bl)
 	}
 
-	if len(notable) > 0 {
-		bl := block{prefix: tableHeader, suffix: "\n", more: moreRows}
-		for _, c := range notable {
-			chart := ""
-			if c.Decision == verdict.Regressed {
-				chart = ChartURL(v.Links.Dashboard, v.Head.Fingerprint, c)
-			}
-			bl.items = append(bl.items, tableRow(c, chart))
+	if rows := Rollup(v); len(rows) > 0 {
+		bl := block{prefix: scenarioHeader, suffix: "\n", more: moreRows}
+		for _, r := range rows {
+			bl.items = append(bl.items, scenarioRow(r, regressedChart(v, r.By)))
 		}
 		out = append(out, bl)
-	} else if len(unchanged) > 0 {
-		out = append(out, block{prefix: "No change beyond the thresholds in " +
-			plural(len(unchanged), "comparison", "comparisons") + ".\n\n"})
 	}
 
-	if len(inconclusive) > 0 {
-		bl := block{prefix: "**Inconclusive**, and what would settle it:\n\n", suffix: "\n", more: moreItems}
-		for _, c := range inconclusive {
-			s := "- " + compName(c) + ": "
-			if c.RunsNeeded > 0 {
-				s += "about " + plural(c.RunsNeeded, "run", "runs") + " per side would settle it"
-			} else {
-				s += "more runs per side would settle it"
-			}
-			if c.Reason != "" {
-				s += " — " + Escape(c.Reason)
-			}
-			bl.items = append(bl.items, s+"\n")
-		}
-		out = append(out, bl)
+	if s := Settle(v); s != "" {
+		out = append(out, block{prefix: "**Inconclusive**: " + s + ".\n\n"})
 	}
 
 	if len(v.Skipped) > 0 {
@@ -287,14 +289,18 @@ func middleBlocks(v *verdict.Verdict, o Options) []block {
 		out = append(out, bl)
 	}
 
-	if len(unchanged) > 0 {
+	if len(cs) > 0 {
+		summary := "The comparison"
+		if len(cs) > 1 {
+			summary = "All " + strconv.Itoa(len(cs)) + " comparisons"
+		}
 		bl := block{
-			prefix: "<details><summary>" + strconv.Itoa(len(unchanged)) + " unchanged</summary>\n\n" + tableHeader,
+			prefix: "<details><summary>" + summary + "</summary>\n\n" + tableHeader,
 			suffix: "\n</details>\n\n",
 			more:   moreRows,
 		}
-		for _, c := range unchanged {
-			bl.items = append(bl.items, tableRow(c, ""))
+		for _, c := range cs {
+			bl.items = append(bl.items, tableRow(c, regressedChart(v, c)))
 		}
 		out = append(out, bl)
 	}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +108,9 @@ func fixtures() map[string]*verdict.Verdict {
 		comp("soak-1h", "all", "error_rate", "fraction", verdict.Regressed, 0.001, 0.004),
 		comp("ci-fast", "ingest", "p50", "ms", verdict.Improved, 4.0, 3.5),
 	}
+	// Owners from the config are mentioned on their regressions; a value
+	// that is not a GitHub login or team is not.
+	v.Comparisons[1].Owners = []string{"alice", "@engram/perf-team", "alice", "not a login <b>"}
 	v.Comparisons[0].Source = &verdict.Source{Path: ".github/m18-gate.toml", Line: 12}
 	v.Warnings = []string{"n = 10 per side; consider 20 for soak scenarios"}
 	m["regressions"] = summarize(v)
@@ -388,6 +393,80 @@ func TestStatus(t *testing.T) {
 	} {
 		if got := Status(f[name]); got != want {
 			t.Errorf("Status(%s) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestRollup checks the per-scenario rows against values computed by hand:
+// the deciding comparison is the most severe (the largest change among
+// equals), the geometric mean covers time units only, and owners are
+// mentioned once each, only when they are logins or teams.
+func TestRollup(t *testing.T) {
+	v := base()
+	v.Comparisons = []verdict.Comparison{
+		comp("a", "op1", "p50", "ms", verdict.Unchanged, 10, 11),            // ratio 1.1
+		comp("a", "op1", "p99", "ms", verdict.Regressed, 10, 12.1),          // ratio 1.21, decides
+		comp("a", "op2", "p99", "ms", verdict.Regressed, 10, 11),            // smaller regression
+		comp("a", "op1", "throughput", "ops/s", verdict.Unchanged, 100, 50), // not a time
+		comp("b", "op", "error_rate", "fraction", verdict.Unchanged, 0, 0),
+		comp("c", "op", "p50", "ms", verdict.Inconclusive, 2, 2.2),
+	}
+	v.Comparisons[2].Owners = []string{"bob", "x y", "@org/team", "Bob"}
+	rows := Rollup(v)
+	if len(rows) != 3 || rows[0].Scenario != "a" || rows[1].Scenario != "c" || rows[2].Scenario != "b" {
+		t.Fatalf("rows %+v: want a (regressed), c (inconclusive), b (unchanged)", rows)
+	}
+	a := rows[0]
+	if a.By.Metric != "p99" || a.By.Operation != "op1" {
+		t.Errorf("a decided by %s %s, want op1 p99 (the larger regression)", a.By.Operation, a.By.Metric)
+	}
+	// geomean of 1.1, 1.21, 1.1 = (1.4641)^(1/3) = 1.13576…
+	if want := math.Cbrt(1.1*1.21*1.1) - 1; a.GeomeanOf != 3 || math.Abs(a.Geomean-want) > 1e-12 {
+		t.Errorf("a geomean %v of %d, want %v of 3", a.Geomean, a.GeomeanOf, want)
+	}
+	if Geomean(a.Geomean) != "+13.6%" {
+		t.Errorf("Geomean(%v) = %q, want +13.6%%", a.Geomean, Geomean(a.Geomean))
+	}
+	if !slices.Equal(a.Owners, []string{"@bob", "@org/team"}) {
+		t.Errorf("owners %v, want [@bob @org/team]", a.Owners)
+	}
+	if b := rows[2]; !math.IsNaN(b.Geomean) || Geomean(b.Geomean) != "—" {
+		t.Errorf("b has no time comparison but geomean %v", b.Geomean)
+	}
+	md := Markdown(v, Options{})
+	if n := strings.Count(md, "runs per side"); n != 1 {
+		t.Errorf("the report says what would settle it %d times, want once:\n%s", n, md)
+	}
+	if !strings.Contains(md, "| a | **[regressed](https://engram.github.io/m18/charts/a/x86-epyc-9454p-48c/op1.p99.html)** · @bob @org/team | op1 · p99 |") {
+		t.Errorf("the scenario row of a does not name its owners and deciding metric:\n%s", md)
+	}
+}
+
+// TestSettle says once what would settle the inconclusive comparisons.
+func TestSettle(t *testing.T) {
+	inc := func(n int) verdict.Comparison {
+		c := comp("s", "o", "p50", "ms", verdict.Inconclusive, 1, 1.1)
+		c.RunsNeeded = n
+		return c
+	}
+	tests := []struct {
+		runs []int
+		want string
+	}{
+		{nil, ""},
+		{[]int{24}, "1 comparison could not be decided at these run counts; about 24 runs per side would settle it"},
+		{[]int{24, 57}, "2 comparisons could not be decided at these run counts; about 57 runs per side would settle them all"},
+		{[]int{0, 57}, "at least 57 runs per side would settle them"},
+		{[]int{0}, "more runs per side would settle it"},
+		{[]int{2428}, "more than 1000 runs per side (about 2428 runs)"},
+	}
+	for _, tt := range tests {
+		v := base()
+		for _, n := range tt.runs {
+			v.Comparisons = append(v.Comparisons, inc(n))
+		}
+		if got := Settle(v); !strings.Contains(got, tt.want) || (tt.want == "") != (got == "") {
+			t.Errorf("Settle(%v) = %q, want it to contain %q", tt.runs, got, tt.want)
 		}
 	}
 }

@@ -11,7 +11,8 @@ import (
 // Text writes v as a benchstat-like aligned table for a terminal: one row per
 // comparison (scenario, operation, metric, base, head, change, CI, p,
 // decision), regressions first; then the skipped checks with their reasons,
-// the verdict's warnings, and last the answer line. Untrusted strings pass
+// once what would settle the inconclusive comparisons, the verdict's
+// warnings, and last the answer line. Untrusted strings pass
 // through Plain, so a name cannot carry terminal escape sequences.
 func Text(w io.Writer, v *verdict.Verdict) error {
 	bw := bufio.NewWriter(w)
@@ -59,11 +60,8 @@ func Text(w io.Writer, v *verdict.Verdict) error {
 		}
 		io.WriteString(bw, "\n")
 	}
-	for _, c := range cs {
-		if c.Decision == verdict.Inconclusive && c.RunsNeeded > 0 && c.Follows == "" {
-			io.WriteString(bw, "inconclusive: "+cell(c.Scenario)+" "+cell(c.Operation)+" "+cell(c.Metric)+
-				": about "+plural(c.RunsNeeded, "run", "runs")+" per side would settle it\n")
-		}
+	if s := Settle(v); s != "" {
+		io.WriteString(bw, "inconclusive: "+s+"\n")
 	}
 	for _, s := range v.Warnings {
 		io.WriteString(bw, "warning: "+clip(Plain(s), 4*MaxNameRunes)+"\n")

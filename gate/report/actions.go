@@ -63,9 +63,6 @@ func stepAnnotations(v *verdict.Verdict, problems []Problem) (errs, warns []step
 			errs = append(errs, a)
 		case verdict.Inconclusive:
 			a.title = "m18-gate: inconclusive"
-			if c.RunsNeeded > 0 {
-				a.msg += fmt.Sprintf(" About %d runs per side would settle it.", c.RunsNeeded)
-			}
 			warns = append(warns, a)
 		}
 	}

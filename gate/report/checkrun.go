@@ -190,9 +190,6 @@ func annotation(c verdict.Comparison, fallback string) *gh.CheckRunAnnotation {
 	if c.Reason != "" {
 		msg += "\n" + render.Plain(c.Reason)
 	}
-	if c.Decision == verdict.Inconclusive && c.RunsNeeded > 0 {
-		msg += fmt.Sprintf("\nAbout %d runs per side would settle it.", c.RunsNeeded)
-	}
 	return &gh.CheckRunAnnotation{
 		Path: gh.String(p), StartLine: gh.Int(line), EndLine: gh.Int(line),
 		AnnotationLevel: gh.String(level), Title: gh.String(title), Message: gh.String(clipRunes(msg, 4000)),

@@ -174,6 +174,7 @@ type e2e struct {
 	artifacts string
 	stubs     string
 	commits   map[string]string
+	fakeArgs  []string // more fakegithub flags (--pull, --token)
 }
 
 // TestActionEndToEnd runs the action with nektos/act on this machine, as a
@@ -333,7 +334,7 @@ func (w *e2e) startFakeGitHub() {
 	t := w.t
 	bin := filepath.Join(w.tmp, "bin", "fakegithub")
 	testenv.Build(t, bin, "./internal/fakegithub/cmd/fakegithub")
-	cmd := exec.Command(bin, "--token", w.token+"=github-actions[bot]:write")
+	cmd := exec.Command(bin, append([]string{"--token", w.token + "=github-actions[bot]:write"}, w.fakeArgs...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -444,45 +445,56 @@ func (w *e2e) pushEvent() map[string]any {
 // runAct runs the consumer's workflow for one event and returns act's log.
 func (w *e2e) runAct(t *testing.T, event string, payload map[string]any, reps int) (string, error) {
 	t.Helper()
+	return w.runActWith(t, event, payload, "perf.yml", w.token, []string{
+		"--local-repository", pinnedSetupGo + "=" + filepath.Join(w.stubs, "setup-go"),
+		"--local-repository", pinnedUploadArtifact + "=" + filepath.Join(w.stubs, "upload-artifact"),
+		"--env", "M18_E2E_REPS=" + strconv.Itoa(reps),
+	})
+}
+
+// runActWith runs one workflow of the consumer for an event, with token as
+// the GITHUB_TOKEN secret ("" for none) and extra act flags, and returns
+// act's log.
+func (w *e2e) runActWith(t *testing.T, event string, payload map[string]any, workflow, token string, extra []string) (string, error) {
+	t.Helper()
 	data, err := json.Marshal(payload)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventFile := filepath.Join(w.tmp, event+"-"+t.Name()[strings.LastIndex(t.Name(), "/")+1:]+".json")
+	eventFile := filepath.Join(w.tmp, event+"-"+strings.ReplaceAll(t.Name(), "/", "_")+".json")
 	writeFile(t, eventFile, string(data))
-	os.RemoveAll(w.artifacts)
+	if workflow == "perf.yml" {
+		os.RemoveAll(w.artifacts)
+	}
 	args := []string{event,
-		"-W", ".github/workflows/perf.yml",
+		"-W", ".github/workflows/" + workflow,
 		"-e", eventFile,
 		"-P", "ubuntu-latest=-self-hosted",
 		"--local-repository", "engram/m18-gate@v1=" + w.root,
-		"--local-repository", pinnedSetupGo + "=" + filepath.Join(w.stubs, "setup-go"),
-		"--local-repository", pinnedUploadArtifact + "=" + filepath.Join(w.stubs, "upload-artifact"),
-		"-s", "GITHUB_TOKEN=" + w.token,
-		"--env", "GITHUB_API_URL=" + w.api,
-		"--env", "M18_E2E_ARTIFACTS=" + w.artifacts,
-		"--env", "M18_E2E_REPS=" + strconv.Itoa(reps),
 	}
-	out, err := w.execAct(t, "act-"+event+".log", 8*time.Minute, args...)
-	t.Logf("act %s (PR %v, %d repetitions per side): exit %v", event, payload["number"], reps, err)
+	args = append(args, extra...)
+	out, err := w.execAct(t, "act-"+event+"-"+workflow+".log", 8*time.Minute, token, args...)
+	t.Logf("act %s %s (PR %v): exit %v", event, workflow, payload["number"], err)
 	return out, err
 }
 
 // execAct runs act in the repository with args and the settings every
 // run shares: the action cache in the test's directory, no cache server,
-// the token secret, the fake GitHub API, the artifact folder of the
-// upload-artifact stand-in and the host's Go settings (so the action's
-// build reuses the build cache). It keeps act's log in log and fails the
-// test when act runs longer than timeout.
-func (w *e2e) execAct(t *testing.T, log string, timeout time.Duration, args ...string) (string, error) {
+// token as the GITHUB_TOKEN secret ("" for none), the fake GitHub API, the
+// artifact folder of the upload-artifact stand-in and the host's Go
+// settings (so the action's build reuses the build cache). It keeps act's
+// log in log and fails the test when act runs longer than timeout.
+func (w *e2e) execAct(t *testing.T, log string, timeout time.Duration, token string, args ...string) (string, error) {
 	t.Helper()
 	args = append(args,
 		"--action-cache-path", filepath.Join(w.tmp, "act-cache"),
 		"--no-cache-server",
-		"-s", "GITHUB_TOKEN="+w.token,
 		"--env", "GITHUB_API_URL="+w.api,
 		"--env", "M18_E2E_ARTIFACTS="+w.artifacts,
 	)
+	if token != "" {
+		args = append(args, "-s", "GITHUB_TOKEN="+token)
+	}
 	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GOTOOLCHAIN"} {
 		if v := goEnv(k); v != "" {
 			args = append(args, "--env", k+"="+v)

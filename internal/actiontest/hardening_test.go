@@ -435,3 +435,31 @@ num_nodes = 100
 embedding_dim = 768
 memory_spaces = 1
 `
+
+// TestReportKeyedPerLeg: the Report step passes --key (the key input, else
+// a non-default artifact name), so matrix legs keep a sticky comment each.
+func TestReportKeyedPerLeg(t *testing.T) {
+	doc := loadYAML(t, filepath.Join(testenv.ModuleRoot(t), "action.yml"))
+	var report *yaml.Node
+	for _, s := range mapping(mapping(doc, "runs"), "steps").Content {
+		if id := mapping(s, "id"); id != nil && id.Value == "report" {
+			report = s
+		}
+	}
+	if report == nil {
+		t.Fatal("no step with id report")
+	}
+	env := mapping(report, "env")
+	if k := mapping(env, "M18_KEY"); k == nil || k.Value != "${{ inputs.key }}" {
+		t.Errorf("the Report step does not get the key input")
+	}
+	run := mapping(report, "run").Value
+	for _, want := range []string{`args+=(--key "$key")`, `key=$M18_ARTIFACT`} {
+		if !strings.Contains(run, want) {
+			t.Errorf("the Report step's script lacks %q:\n%s", want, run)
+		}
+	}
+	if mapping(mapping(doc, "inputs"), "key") == nil {
+		t.Error("action.yml has no key input")
+	}
+}

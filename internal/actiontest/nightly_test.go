@@ -287,7 +287,7 @@ func TestNightlyEndToEnd(t *testing.T) {
 		"--var", "M18_HISTORY_REPO=" + w.bare,
 	}, nightlyLeg...)
 	args = append(args, w.localActions(t)...)
-	out, actErr := w.execAct(t, "act-nightly.log", 10*time.Minute, args...)
+	out, actErr := w.execAct(t, "act-nightly.log", 10*time.Minute, w.token, args...)
 	t.Logf("nightly tails leg at budget pr: act exit %v", actErr)
 	if !strings.Contains(out, "m18-gate: tasks 006 at budget pr") {
 		t.Fatalf("the action did not run task 006 at budget pr\n%s", tail(out, 80))

@@ -73,3 +73,12 @@ func TestSuggestsTheFlagMeant(t *testing.T) {
 		}
 	}
 }
+
+func TestExitCodes(t *testing.T) {
+	got := ExitCodes(map[int]string{ExitUsage: "bad input", ExitOK: "done", ExitInterrupted: "interrupted"})
+	want := "\nExit codes (the same in every m18 command; README.md has the table):\n" +
+		"  0   done\n  3   bad input\n  130 interrupted\n"
+	if got != want {
+		t.Errorf("ExitCodes =\n%q\nwant\n%q", got, want)
+	}
+}
