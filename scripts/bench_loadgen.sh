@@ -212,7 +212,7 @@ fi
 
 echo
 printf "%-10s %12s %16s\n" tool "max rate/s" "CPU µs/request"
-printf "%-10s %12s %16s\n" m18-run "$m18" "$m18_cpu" "m18-run×2" "$sharded" "$sharded_cpu" vegeta "$veg" "$veg_cpu" wrk "$wrk_rps" "$wrk_cpu"
+printf "%-10s %12s %16s\n" m18-run "$m18" "$m18_cpu" "2 shards" "$sharded" "$sharded_cpu" vegeta "$veg" "$veg_cpu" wrk "$wrk_rps" "$wrk_cpu"
 [ -n "$base_m18" ] && printf "%-10s %12s   (m18-run / base = %s)\n" "base" "$base_m18" "$(python3 -c "print(f'{$m18 / max($base_m18, 1):.2f}')")"
 python3 - "$m18" "$veg" "$wrk_rps" "$m18_cpu" "$veg_cpu" "$wrk_cpu" "$sharded" "$sharded_cpu" <<'PY'
 import sys
