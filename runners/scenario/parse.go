@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -302,13 +303,8 @@ func (t *table) required(key, hint string) {
 // keys that are valid in the table but not in this form (for example
 // "lambda" with pattern "constant").
 func (t *table) unknown(allowed []string, why func(key string) string) {
-	keys := make([]string, 0, len(t.m))
-	for k := range t.m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	tableName := strings.Join(t.path, ".")
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(t.m)) {
 		if slices.Contains(allowed, k) {
 			continue
 		}
