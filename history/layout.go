@@ -199,15 +199,22 @@ func ParseResultPath(p string) (Key, error) {
 
 // parseResultFile decodes the parts of a result path.
 func parseResultFile(scenarioSlug, fpSlug, file string) (Key, error) {
-	var proto Key
+	return parseFileName(seriesKey(scenarioSlug, fpSlug), file)
+}
+
+// seriesKey is the Key of a series directory's scenario and fingerprint
+// slugs, the rest of it zero: a slug that does not decode (a cut scenario
+// name) is kept as it is, and a cut scenario marked so.
+func seriesKey(scenarioSlug, fpSlug string) Key {
+	var k Key
 	var ok bool
-	if proto.Scenario, ok = Unslug(scenarioSlug); !ok {
-		proto.Scenario, proto.ScenarioCut = scenarioSlug, true
+	if k.Scenario, ok = Unslug(scenarioSlug); !ok {
+		k.Scenario, k.ScenarioCut = scenarioSlug, true
 	}
-	if proto.Fingerprint, ok = Unslug(fpSlug); !ok {
-		proto.Fingerprint = fpSlug
+	if k.Fingerprint, ok = Unslug(fpSlug); !ok {
+		k.Fingerprint = fpSlug
 	}
-	return parseFileName(proto, file)
+	return k
 }
 
 // parseFileName decodes a result file name into a copy of proto, which

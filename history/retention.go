@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -295,12 +297,7 @@ func compactEdits(s *Snapshot, cutoff time.Time, rep *Retention) (edits, error) 
 		}
 		byMonth[dir] = append(byMonth[dir], en)
 	}
-	dirs := make([]string, 0, len(byMonth))
-	for d := range byMonth {
-		dirs = append(dirs, d)
-	}
-	sort.Strings(dirs)
-	for _, dir := range dirs {
+	for _, dir := range slices.Sorted(maps.Keys(byMonth)) {
 		es := byMonth[dir]
 		var plain int
 		for _, en := range es {
@@ -346,11 +343,7 @@ func compactEdits(s *Snapshot, cutoff time.Time, rep *Retention) (edits, error) 
 		if packed == 0 {
 			continue
 		}
-		paths := make([]string, 0, len(lines))
-		for p := range lines {
-			paths = append(paths, p)
-		}
-		sort.Strings(paths)
+		paths := slices.Sorted(maps.Keys(lines))
 		ordered := make([][]byte, len(paths))
 		for i, p := range paths {
 			ordered[i] = lines[p]

@@ -220,14 +220,7 @@ func (s *Snapshot) seriesEntries(scSlug, fpSlug string, warns *[]error) []Entry 
 	if t == nil {
 		return nil
 	}
-	var proto Key
-	var ok bool
-	if proto.Scenario, ok = Unslug(scSlug); !ok {
-		proto.Scenario, proto.ScenarioCut = scSlug, true
-	}
-	if proto.Fingerprint, ok = Unslug(fpSlug); !ok {
-		proto.Fingerprint = fpSlug
-	}
+	proto := seriesKey(scSlug, fpSlug)
 	type day struct {
 		dir  string
 		tree *object.Tree

@@ -98,8 +98,7 @@ m18_ok() { # rate → 0 when m18-run kept the schedule
   sed 's/^/    /' "$work/m18.err" | tail -2 >&2
   return 1
 }
-m18_sharded_ok() { # rate → 0 when 2 shards, each half the schedule, kept it and merged cleanly
-  fresh_endpoint
+two_shards() { # rate → runs shards 0/2 and 1/2 of one schedule at that total rate together; 0 when both kept theirs
   local at i pids=() failed=0
   at="$(date -u -d '+2 sec' +%Y-%m-%dT%H:%M:%S.%NZ)"
   for i in 0 1; do
@@ -108,7 +107,11 @@ m18_sharded_ok() { # rate → 0 when 2 shards, each half the schedule, kept it a
     pids+=($!)
   done
   for i in "${pids[@]}"; do wait "$i" || failed=1; done
-  [ "$failed" = 0 ] && "$m18_bin" merge --output "$work/merged.json" "$work/shard-0.json" "$work/shard-1.json" >/dev/null 2>"$work/merge.err" && return 0
+  return "$failed"
+}
+m18_sharded_ok() { # rate → 0 when 2 shards, each half the schedule, kept it and merged cleanly
+  fresh_endpoint
+  two_shards "$1" && "$m18_bin" merge --output "$work/merged.json" "$work/shard-0.json" "$work/shard-1.json" >/dev/null 2>"$work/merge.err" && return 0
   cat "$work/shard-0.err" "$work/shard-1.err" "$work/merge.err" 2>/dev/null | sed 's/^/    /' | tail -2 >&2
   return 1
 }
@@ -152,7 +155,7 @@ if has wrk; then
   echo "== wrk (closed loop, 2 threads, 64 connections, ${step}s; $trials runs spread over the whole benchmark)"
   if [ "$trials" -ge 3 ]; then wrk_once; fi
 fi
-m18=0 sharded=0 veg=0 wrk_rps=0 m18_cpu=0 veg_cpu=0 wrk_cpu=0
+m18=0 sharded=0 veg=0 wrk_rps=0 m18_cpu=0 sharded_cpu=0 veg_cpu=0 wrk_cpu=0
 if has m18; then
   echo "== m18-run (open loop, < 1 % late by 10 ms, < 1 % dropped)"
   search m18-run m18_ok; m18=$found
@@ -188,11 +191,15 @@ cpu_us() { # requests command... → CPU µs per request of the command
   t1=$((st[13] + st[14] + st[15] + st[16]))
   python3 -c "import os,sys; hz=os.sysconf('SC_CLK_TCK'); print(f'{($t1-$t0)/hz*1e6/max($n,1):.1f}')"
 }
-echo "== CPU per request (m18-run and vegeta at ${cpu_rate}/s for ${step}s)"
+echo "== CPU per request (m18-run, its 2 shards together, and vegeta at ${cpu_rate}/s for ${step}s)"
 if has m18; then
   fresh_endpoint
   m18_cpu=$(cpu_us $((cpu_rate * (step + 1))) "$work/m18-run" --scenario "$work/bench.toml" --endpoint "$base" --rate "$cpu_rate" \
     --duration "${step}s" --warmup 1s --nodes 0 --quiet --output "$work/m18cpu.json")
+fi
+if has sharded; then
+  fresh_endpoint
+  sharded_cpu=$(cpu_us $((cpu_rate * (step + 1))) two_shards "$cpu_rate")
 fi
 if has vegeta; then
   fresh_endpoint
@@ -205,13 +212,15 @@ fi
 
 echo
 printf "%-10s %12s %16s\n" tool "max rate/s" "CPU µs/request"
-printf "%-10s %12s %16s\n" m18-run "$m18" "$m18_cpu" "m18-run×2" "$sharded" "(2 shards)" vegeta "$veg" "$veg_cpu" wrk "$wrk_rps" "$wrk_cpu"
+printf "%-10s %12s %16s\n" m18-run "$m18" "$m18_cpu" "2 shards" "$sharded" "$sharded_cpu" vegeta "$veg" "$veg_cpu" wrk "$wrk_rps" "$wrk_cpu"
 [ -n "$base_m18" ] && printf "%-10s %12s   (m18-run / base = %s)\n" "base" "$base_m18" "$(python3 -c "print(f'{$m18 / max($base_m18, 1):.2f}')")"
-python3 - "$m18" "$veg" "$wrk_rps" "$m18_cpu" "$veg_cpu" "$wrk_cpu" "$sharded" <<'PY'
+python3 - "$m18" "$veg" "$wrk_rps" "$m18_cpu" "$veg_cpu" "$wrk_cpu" "$sharded" "$sharded_cpu" <<'PY'
 import sys
-m, v, w, mc, vc, wc, s = map(float, sys.argv[1:])
+m, v, w, mc, vc, wc, s, sc = map(float, sys.argv[1:])
 if s and m:
     print(f"2 shards / 1 = {s / m:.2f}  (total sustained rate of two shards on this machine beside one process)")
+if sc and mc:
+    print(f"CPU per request: 2 shards / 1 = {sc / mc:.2f}  (each shard paces the whole schedule and sends its half)")
 print(f"m18-run / wrk    = {m / w:.2f}  (goal ≥ 0.8)" if w else "wrk: no figure")
 print(f"m18-run / vegeta = {m / v:.2f}  (goal ≥ 1.5)" if v else "vegeta: no figure")
 if mc and vc and wc:

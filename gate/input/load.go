@@ -245,10 +245,7 @@ func readEngram(data []byte) (*Set, error) {
 	}
 	sc := *r.ConfigName
 	s := NewSet()
-	top := []struct {
-		field, metric string
-		v             *float64
-	}{
+	top := []reportField{
 		{"p50_latency_ms", result.MetricP50, r.P50LatencyMs},
 		{"p95_latency_ms", result.MetricP95, r.P95LatencyMs},
 		{"p99_latency_ms", result.MetricP99, r.P99LatencyMs},
@@ -256,14 +253,15 @@ func readEngram(data []byte) (*Set, error) {
 		{"overall_error_rate", result.MetricErrorRate, r.OverallErrorRate},
 	}
 	for _, t := range top {
-		if t.v == nil {
+		v, ok, err := t.value("")
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			return nil, fmt.Errorf("field %q is missing", t.field)
 		}
-		if !isFinite(*t.v) || *t.v < 0 {
-			return nil, fmt.Errorf("field %q is %v, want a finite value ≥ 0", t.field, *t.v)
-		}
 		unit, hib := MetricInfo(t.metric)
-		s.Add(Key{sc, result.OpOverall, t.metric}, unit, hib, *t.v)
+		s.Add(Key{sc, result.OpOverall, t.metric}, unit, hib, v)
 	}
 	for _, op := range sortedMapKeys(r.PerOperationStats) {
 		st := r.PerOperationStats[op]
@@ -273,10 +271,7 @@ func readEngram(data []byte) (*Set, error) {
 		if *st.Count <= 0 {
 			continue // the operation did not run
 		}
-		lat := []struct {
-			field, metric string
-			v             *float64
-		}{
+		lat := []reportField{
 			{"p50_latency_us", result.MetricP50, st.P50LatencyUs},
 			{"p95_latency_us", result.MetricP95, st.P95LatencyUs},
 			{"p99_latency_us", result.MetricP99, st.P99LatencyUs},
@@ -284,13 +279,14 @@ func readEngram(data []byte) (*Set, error) {
 			{"mean_latency_us", result.MetricMean, st.MeanLatencyUs},
 		}
 		for _, l := range lat {
-			if l.v == nil {
+			v, ok, err := l.value("per_operation_stats." + op + ".")
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
 				continue // older reports lack some percentiles
 			}
-			if !isFinite(*l.v) || *l.v < 0 {
-				return nil, fmt.Errorf("field \"per_operation_stats.%s.%s\" is %v, want a finite value ≥ 0", op, l.field, *l.v)
-			}
-			s.Add(Key{sc, op, l.metric}, UnitMilliseconds, false, *l.v/1000)
+			s.Add(Key{sc, op, l.metric}, UnitMilliseconds, false, v/1000)
 		}
 		if r.ElapsedSeconds > 0 {
 			s.Add(Key{sc, op, result.MetricThroughput}, UnitOpsPerSecond, true, *st.Count/r.ElapsedSeconds)
@@ -300,6 +296,26 @@ func readEngram(data []byte) (*Set, error) {
 		}
 	}
 	return s, nil
+}
+
+// reportField is one figure of an Engram report: its JSON name, the metric
+// it is, and its value (nil when the report lacks it).
+type reportField struct {
+	field, metric string
+	v             *float64
+}
+
+// value returns the figure; ok is false when it is absent, and the error
+// names the field (after path, its JSON path's prefix) when it is not a
+// finite value ≥ 0.
+func (f reportField) value(path string) (v float64, ok bool, err error) {
+	if f.v == nil {
+		return 0, false, nil
+	}
+	if !isFinite(*f.v) || *f.v < 0 {
+		return 0, true, fmt.Errorf("field %q is %v, want a finite value ≥ 0", path+f.field, *f.v)
+	}
+	return *f.v, true, nil
 }
 
 // hyperfineExport is hyperfine's --export-json output.

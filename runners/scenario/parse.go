@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -183,6 +184,16 @@ func (t *table) get(key string) (any, bool) {
 	return v, ok
 }
 
+// section is sub for a section of the file ([duration], [data], …): its
+// keys are checked against the schema when it is there.
+func (t *table) section(key string) (*table, bool) {
+	s, ok := t.sub(key)
+	if ok {
+		s.unknown(schema[key], nil)
+	}
+	return s, ok
+}
+
 // sub returns the table under key; ok is false if absent or not a table
 // (the latter reported).
 func (t *table) sub(key string) (*table, bool) {
@@ -292,13 +303,8 @@ func (t *table) required(key, hint string) {
 // keys that are valid in the table but not in this form (for example
 // "lambda" with pattern "constant").
 func (t *table) unknown(allowed []string, why func(key string) string) {
-	keys := make([]string, 0, len(t.m))
-	for k := range t.m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	tableName := strings.Join(t.path, ".")
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(t.m)) {
 		if slices.Contains(allowed, k) {
 			continue
 		}
@@ -392,11 +398,10 @@ func (w *walker) scenario(doc map[string]any) *Scenario {
 
 func (w *walker) duration(top *table) Duration {
 	d := Duration{TotalSeconds: DefaultTotalSeconds}
-	t, ok := top.sub("duration")
+	t, ok := top.section("duration")
 	if !ok {
 		return d
 	}
-	t.unknown(schema["duration"], nil)
 	if f, ok := t.rangeNum("total_seconds", 0, false, maxSeconds); ok {
 		d.TotalSeconds = f
 	}
@@ -503,14 +508,13 @@ func (w *walker) arrivalParams(t *table, p string, keys []string, a *Arrival) {
 
 func (w *walker) operations(top *table) Operations {
 	var o Operations
-	t, ok := top.sub("operations")
+	t, ok := top.section("operations")
 	if !ok {
 		if _, present := top.get("operations"); !present {
 			top.required("operations", "add [operations] with store_weight, recall_weight, embedding_search_weight")
 		}
 		return o
 	}
-	t.unknown(schema["operations"], nil)
 	bad := false
 	for _, f := range []struct {
 		key string
@@ -543,14 +547,13 @@ func (w *walker) operations(top *table) Operations {
 
 func (w *walker) data(top *table) Data {
 	d := Data{MemorySpaces: 1, Distribution: DefaultDistribution}
-	t, ok := top.sub("data")
+	t, ok := top.section("data")
 	if !ok {
 		if _, present := top.get("data"); !present {
 			top.required("data", "add [data] with num_nodes and embedding_dim = 768")
 		}
 		return d
 	}
-	t.unknown(schema["data"], nil)
 	if n, ok := t.rangeInt("num_nodes", 1, maxNodes); ok {
 		d.NumNodes = int(n)
 	} else if _, present := t.get("num_nodes"); !present {
@@ -653,11 +656,10 @@ func (w *walker) distribution(data *table, dim int) Distribution {
 
 func (w *walker) validation(top *table) Validation {
 	var v Validation
-	t, ok := top.sub("validation")
+	t, ok := top.section("validation")
 	if !ok {
 		return v
 	}
-	t.unknown(schema["validation"], nil)
 	if f, ok := t.rangeNum("expected_p99_latency_ms", 0, false, 3_600_000); ok {
 		v.ExpectedP99LatencyMs = &f
 	}
@@ -672,11 +674,10 @@ func (w *walker) validation(top *table) Validation {
 
 func (w *walker) chaos(top *table) Chaos {
 	var c Chaos
-	t, ok := top.sub("chaos")
+	t, ok := top.section("chaos")
 	if !ok {
 		return c
 	}
-	t.unknown(schema["chaos"], nil)
 	c.Enabled, _ = t.boolean("enabled")
 	return c
 }

@@ -260,24 +260,12 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 		}
 	}
 	rig.sc = scs[0]
-	ref := cfg.Runs[0].Scenario
-	if len(cfg.Runs) > 1 {
-		ref = "tasks/003"
-	}
-	doc, err := rig.document(ref, result.RunConfig{Rate: arrs[0].MeanRate(), Arrival: arrs[0].Pattern,
+	doc, err := rig.document(runsRef("003", cfg.Runs[0].Scenario, len(cfg.Runs)), result.RunConfig{Rate: arrs[0].MeanRate(), Arrival: arrs[0].Pattern,
 		DurationSeconds: rep.Runs[0].phase.Elapsed().Seconds(), WarmupSeconds: cfg.Warmup.Seconds(), Repetitions: len(rep.Runs)}, start, phases)
 	if err != nil {
 		return nil, err
 	}
-	doc.Tasks["003"] = rep
-	out := &Outcome{Document: doc, Checks: checks, Skipped: skipped}
-	doc.Validation = &result.Validation{Passed: out.Passed(), Checks: checks}
-	for _, p := range results {
-		if p.Interrupted {
-			return out, fmt.Errorf("%w: task 003", load.ErrInterrupted)
-		}
-	}
-	return out, bottleneck(results, cfg.Limits)
+	return outcome("003", doc, rep, checks, skipped, results, cfg.Limits)
 }
 
 func burstRun(ctx context.Context, env Env, cfg BurstConfig, rig *rig, sc *scenario.Scenario, a scenario.Arrival, seq, index uint64) (*BurstResult, []string, error) {

@@ -216,26 +216,14 @@ func Production(ctx context.Context, env Env, cfg ProductionConfig) (*Outcome, e
 		}
 	}
 	rig.sc = scs[0]
-	ref := cfg.Runs[0].Scenario
-	if len(cfg.Runs) > 1 {
-		ref = "tasks/001"
-	}
-	doc, err := rig.document(ref, result.RunConfig{
+	doc, err := rig.document(runsRef("001", cfg.Runs[0].Scenario, len(cfg.Runs)), result.RunConfig{
 		Rate: arrival.MeanRate(scs[0].Arrival), Arrival: scs[0].Arrival.Pattern,
 		DurationSeconds: rep.Runs[0].DurationSeconds, WarmupSeconds: cfg.Warmup.Seconds(), Repetitions: len(rep.Runs),
 	}, start, phases)
 	if err != nil {
 		return nil, err
 	}
-	doc.Tasks["001"] = rep
-	out := &Outcome{Document: doc, Checks: checks}
-	doc.Validation = &result.Validation{Passed: out.Passed(), Checks: checks}
-	for _, p := range results {
-		if p.Interrupted {
-			return out, fmt.Errorf("%w: task 001", load.ErrInterrupted)
-		}
-	}
-	return out, bottleneck(results, cfg.Limits)
+	return outcome("001", doc, rep, checks, nil, results, cfg.Limits)
 }
 
 // productionRun runs one scenario of task 001.

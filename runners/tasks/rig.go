@@ -390,6 +390,30 @@ func limitsOr(l load.Limits) load.Limits {
 	return l
 }
 
+// runsRef names the document of a task that ran n scenarios, the first
+// named first: that scenario when it ran one, else "tasks/ID".
+func runsRef(id, first string, n int) string {
+	if n > 1 {
+		return "tasks/" + id
+	}
+	return first
+}
+
+// outcome ends a task that ran phases: doc carries the task's section
+// under id and its checks as the validation, and the error says that a
+// phase was interrupted, else that the generator slipped in one.
+func outcome(id string, doc *result.Document, section any, checks []result.Check, skipped []string, phases []*load.PhaseResult, l load.Limits) (*Outcome, error) {
+	doc.Tasks[id] = section
+	out := &Outcome{Document: doc, Checks: checks, Skipped: skipped}
+	doc.Validation = &result.Validation{Passed: out.Passed(), Checks: checks}
+	for _, p := range phases {
+		if p.Interrupted {
+			return out, fmt.Errorf("%w: task %s", load.ErrInterrupted, id)
+		}
+	}
+	return out, bottleneck(phases, l)
+}
+
 // bottleneck wraps the first generator slip of the phases, if any.
 func bottleneck(phases []*load.PhaseResult, l load.Limits) error {
 	for _, p := range phases {

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2154 # scenarios, head_dir, out, run_args, reps and endpoint are measure.sh's
+# shellcheck disable=SC2154 # mode, scenarios, head_dir, out, run_args, reps and endpoint are measure.sh's
 # shard.sh: the sharded part of measure.sh, sourced by it when the input
 # shards is more than 1 (it uses measure.sh's scenarios, run_args and build). One job of a matrix sends one shard of the load; the final job
 # merges the shards:
@@ -19,6 +19,9 @@
 shards=${M18_SHARDS:-1}
 shard=${M18_SHARD:-}
 case "$shards" in '' | *[!0-9]*) die "input shards is '$shards'; want a whole number such as 4" ;; esac
+if [ "$mode" != history ]; then
+	die "a sharded run is compared with the history branch: set mode: history (mode is '$mode')"
+fi
 if [ "${#scenarios[@]}" -ne 1 ]; then
 	die "a sharded run measures one scenario (the shards share one timeline); got ${#scenarios[@]}: ${scenarios[*]} — give one in the scenarios input, or one matrix per scenario"
 fi

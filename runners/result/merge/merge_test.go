@@ -43,17 +43,19 @@ func shardDoc(t *testing.T, i, n int, lat []int64) *result.Document {
 		wins[w].Histogram = encode(t, whs[w])
 	}
 	n64 := uint64(len(lat))
+	gen := result.Generator{Scheduled: n64, Sent: n64, MeanLagMs: 1, P99LagMs: float64(i + 2), MaxLagMs: 3}
 	st := result.OpStats{Count: n64, Success: n64, Throughput: float64(n64) / 3, Latency: result.LatencyOf(h),
 		Histogram: encode(t, h), ServiceHistogram: encode(t, h)}
 	return &result.Document{
 		Schema: result.SchemaVersion,
 		Run: result.Run{Scenario: "ci/x", ScenarioSHA256: "ab", Seed: 7, RunID: "r" + string(rune('0'+i)),
 			Start: startAt, End: startAt.Add(4 * time.Second),
-			Config:   result.RunConfig{Rate: 100, Repetitions: 1, DurationSeconds: 3},
-			Sharding: &result.Sharding{Count: n, StartAt: startAt, Shards: []result.Shard{{Index: i}}}},
+			Config: result.RunConfig{Rate: 100, Repetitions: 1, DurationSeconds: 3},
+			Sharding: &result.Sharding{Count: n, StartAt: startAt, Shards: []result.Shard{{Index: i,
+				Generators: []result.Generator{gen}}}}},
 		Repetitions: []result.Repetition{{Index: 1, Start: startAt, End: startAt.Add(3 * time.Second), DurationSeconds: 3,
 			Operations: map[string]result.OpStats{result.OpSearch: st}, Overall: st, Windows: wins,
-			Generator: result.Generator{Scheduled: n64, Sent: n64, MeanLagMs: 1, P99LagMs: 2, MaxLagMs: 3}}},
+			Generator: gen}},
 		TotalOperations: n64, OverallThroughput: float64(n64) / 3, ElapsedSeconds: 3,
 		Validation: &result.Validation{Passed: true, Checks: []result.Check{{Name: "throughput_ops_sec", Expected: 50}}},
 	}
@@ -115,7 +117,16 @@ func TestMergeIsTheHistogramOfAllValues(t *testing.T) {
 	}
 	sh := m.Run.Sharding
 	if len(sh.Shards) != 3 || sh.Shards[0].Index != 0 || sh.Shards[2].Index != 2 || len(sh.Problems) != 0 {
-		t.Errorf("sharding %+v, want the three shards by index and no problems", sh)
+		t.Fatalf("sharding %+v, want the three shards by index and no problems", sh)
+	}
+	// Every shard's generator health is kept beside the summed one.
+	for i, s := range sh.Shards {
+		if len(s.Generators) != 1 || s.Generators[0].P99LagMs != float64(i+2) || s.Generators[0].Sent != uint64(len(lats[i])) {
+			t.Errorf("shard %d generators %+v, want its own (p99 lag %d ms, %d sent)", i, s.Generators, i+2, len(lats[i]))
+		}
+	}
+	if g := rep.Generator; g.Scheduled != 6000 || g.P99LagMs != 4 {
+		t.Errorf("merged generator %+v, want 6000 scheduled and the largest shard p99 lag, 4 ms", g)
 	}
 	if v := m.Validation; v == nil || !v.Passed || v.Checks[0].Measured != 2000 {
 		t.Errorf("validation %+v, want the throughput check re-run on the merge (2000 ≥ 50)", v)
