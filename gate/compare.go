@@ -248,6 +248,8 @@ type pair struct {
 	pairs int
 	// unpairedWhy says why Policy.Paired could not pair this comparison.
 	unpairedWhy string
+	// signedRank: the paired p-value is Wilcoxon's signed-rank test's.
+	signedRank bool
 	// follows is the primary comparison a derived metric takes its
 	// decision from; nil when decided on its own.
 	follows *pair
