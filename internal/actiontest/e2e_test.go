@@ -161,6 +161,9 @@ type e2e struct {
 	artifacts string
 	stubs     string
 	commits   map[string]string
+	// workflow is the consumer's workflow file act runs (default
+	// .github/workflows/perf.yml).
+	workflow string
 }
 
 // TestActionEndToEnd runs the action with nektos/act on this machine, as a
@@ -420,8 +423,12 @@ func (w *e2e) runAct(t *testing.T, event string, payload map[string]any, reps in
 	eventFile := filepath.Join(w.tmp, event+"-"+t.Name()[strings.LastIndex(t.Name(), "/")+1:]+".json")
 	writeFile(t, eventFile, string(data))
 	os.RemoveAll(w.artifacts)
+	workflow := w.workflow
+	if workflow == "" {
+		workflow = ".github/workflows/perf.yml"
+	}
 	args := []string{event,
-		"-W", ".github/workflows/perf.yml",
+		"-W", workflow,
 		"-e", eventFile,
 		"-P", "ubuntu-latest=-self-hosted",
 		"--action-cache-path", filepath.Join(w.tmp, "act-cache"),
