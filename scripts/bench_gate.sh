@@ -15,7 +15,7 @@
 # request). A trial counts as a detection / false alarm when compare exits 1,
 # and the script prints which metrics regressed (the signal that decided).
 #
-# Knobs (environment): PAIRS (10), DURATION (4s), WARMUP (2s), RATE (100),
+# Knobs (environment): PAIRS (16), DURATION (3s), WARMUP (1s), RATE (100),
 # NODES (2000), SCENARIO (ci/fast_regression_check), SLOWDOWN (10),
 # KEEP (a directory to keep every trial's results and verdict in).
 #
@@ -30,10 +30,10 @@ cd "$(dirname "$0")/.."
 
 trials=${1:-5}
 work=$(mktemp -d)
-pairs=${PAIRS:-10}
+pairs=${PAIRS:-16}
 signal=${SIGNAL:-cpu}
-duration=${DURATION:-4s}
-warmup=${WARMUP:-2s}
+duration=${DURATION:-3s}
+warmup=${WARMUP:-1s}
 rate=${RATE:-100}
 nodes=${NODES:-2000}
 under=()
