@@ -28,7 +28,7 @@ jobs:
         uses: engram/m18-gate@v1
         with:
           mode: bench
-          bench-command: go test -run NONE -bench . -benchtime 2000x -count 1 ./...
+          bench-command: go test -run NONE -bench . -benchtime 10000x -count 1 ./...
           repetitions: ${{ env.M18_E2E_REPS }}
           artifact-name: m18-e2e
       - name: Outputs
