@@ -248,6 +248,8 @@ type pair struct {
 	pairs int
 	// unpairedWhy says why Policy.Paired could not pair this comparison.
 	unpairedWhy string
+	// signedRank: the paired p-value is Wilcoxon's signed-rank test's.
+	signedRank bool
 	// follows is the primary comparison a derived metric takes its
 	// decision from; nil when decided on its own.
 	follows *pair
@@ -577,6 +579,14 @@ func summarize(v *verdict.Verdict) verdict.Summary {
 	default:
 		s.Outcome = verdict.OutcomePass
 	}
+	seen := map[string]bool{}
+	for _, c := range v.Comparisons {
+		if c.Decision == verdict.Regressed && c.Follows == "" && !seen[c.Metric] {
+			seen[c.Metric] = true
+			s.DecidedBy = append(s.DecidedBy, c.Metric)
+		}
+	}
+	slices.SortFunc(s.DecidedBy, func(a, b string) int { return key("", "", a).Compare(key("", "", b)) })
 	s.Answer = Answer(s)
 	return s
 }

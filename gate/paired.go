@@ -65,7 +65,8 @@ func byStart(s *input.Sample, side string) ([]float64, string) {
 // seeded bootstrap interval of the median of d, resampling whole pairs, and
 // the p-value Student's paired t test of d (see stats.PairedT for why not the
 // signed-rank test: its p-values are bounded below by 2/2ⁿ, too coarse for
-// false-discovery control at 10 pairs). HodgesLehmann becomes the Walsh
+// false-discovery control at 10 pairs) — except for the target's cost per
+// request, whose family is small enough for the signed-rank test. HodgesLehmann becomes the Walsh
 // median of the raw differences, in Unit. The noise for RunsNeeded is the
 // robust spread of d scaled so that runsNeeded's two-sample formula gives the
 // paired t sample size, z²·σ_d² / effect².
@@ -83,6 +84,18 @@ func estimatePaired(pr *pair, d, raw []float64, conf float64, resamples int, see
 	} else {
 		c.PValue = 1
 	}
+	if isCostMetric(pr.key.Metric) {
+		// The target's cost per request sits in a family of one or
+		// two comparisons, where the signed-rank test's floor of 2/2ⁿ
+		// does no harm, and a run that collapsed on a busy machine must
+		// not hide the other pairs as it does in the t test.
+		pr.signedRank = true
+		if sr, err := stats.SignedRank(d); err == nil {
+			c.PValue = sr
+		} else {
+			c.PValue = 1
+		}
+	}
 	pr.noise = stats.EstimateNoise(d).MAD / math.Sqrt2 * math.Sqrt(3/math.Pi)
 }
 
@@ -90,6 +103,8 @@ func estimatePaired(pr *pair, d, raw []float64, conf float64, resamples int, see
 // policy asked for pairing.
 func annotatePairing(pr *pair) {
 	switch {
+	case pr.pairs > 0 && pr.signedRank:
+		pr.c.Reason += fmt.Sprintf(" (Wilcoxon signed-rank test of log ratios over %d interleaved pairs)", pr.pairs)
 	case pr.pairs > 0:
 		pr.c.Reason += fmt.Sprintf(" (paired t test of log ratios over %d interleaved pairs)", pr.pairs)
 	case pr.unpairedWhy != "":

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,7 +133,12 @@ func TestCostFamily(t *testing.T) {
 	if cpu.Decision != verdict.Regressed || 29*cpu.PValue < p.Alpha {
 		t.Errorf("cpu_per_op %s (p %v raw): want regressed here and not significant at 29·p", cpu.Decision, cpu.PValue)
 	}
-	if v.Summary.Regressed != 1 {
-		t.Errorf("%d regressions, want only cpu_per_op: %s", v.Summary.Regressed, v.Summary.Answer)
+	if v.Summary.Regressed != 1 || !slices.Equal(v.Summary.DecidedBy, []string{result.MetricCPUPerOp}) {
+		t.Errorf("%d regressions decided by %v, want only cpu_per_op: %s", v.Summary.Regressed, v.Summary.DecidedBy, v.Summary.Answer)
+	}
+	var text strings.Builder
+	render.Text(&text, v)
+	if !strings.Contains(text.String(), "decided by: cpu_per_op\n") {
+		t.Errorf("the text report does not say which signal decided:\n%s", text.String())
 	}
 }

@@ -15,22 +15,36 @@
 # request). A trial counts as a detection / false alarm when compare exits 1,
 # and the script prints which metrics regressed (the signal that decided).
 #
-# Knobs (environment): PAIRS (10), DURATION (4s), WARMUP (2s), RATE (100),
+# Knobs (environment): PAIRS (16), DURATION (3s), WARMUP (1s), RATE (100),
 # NODES (2000), SCENARIO (ci/fast_regression_check), SLOWDOWN (10),
 # KEEP (a directory to keep every trial's results and verdict in).
+#
+# SIGNAL=instructions is the instruction-count mode: every target runs under
+# valgrind --tool=callgrind (instrumented only during measured phases) and
+# m18-run --instructions callgrind records instructions per request beside
+# the CPU time; a short low-rate slice is enough (defaults then: DURATION 3s,
+# WARMUP 1s, RATE 20, NODES 200).
 # Needs jq and bc. Loopback only; every run is bounded by DURATION + WARMUP + the preload.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 trials=${1:-5}
-pairs=${PAIRS:-10}
-duration=${DURATION:-4s}
-warmup=${WARMUP:-2s}
+work=$(mktemp -d)
+pairs=${PAIRS:-16}
+signal=${SIGNAL:-cpu}
+duration=${DURATION:-3s}
+warmup=${WARMUP:-1s}
 rate=${RATE:-100}
 nodes=${NODES:-2000}
+under=()
+count=()
+if [ "$signal" = instructions ]; then
+	duration=${DURATION:-3s} warmup=${WARMUP:-1s} rate=${RATE:-20} nodes=${NODES:-200}
+	under=(env GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind.%p")
+	count=(--instructions callgrind)
+fi
 scenario=${SCENARIO:-ci/fast_regression_check}
 slowdown=${SLOWDOWN:-10}
-work=$(mktemp -d)
 keep=${KEEP:-}
 trap 'rm -rf "$work"' EXIT
 
@@ -41,9 +55,9 @@ bin=$work/bin
 run_once() {
 	local out=$3 url='' pid
 	rm -f "$work/target.url" # never read the previous target's address
-	"$bin/m18-target" --addr 127.0.0.1:0 --slowdown "$2" >"$work/target.url" 2>"$work/target.err" &
+	"${under[@]}" "$bin/m18-target" --addr 127.0.0.1:0 --slowdown "$2" >"$work/target.url" 2>"$work/target.err" &
 	pid=$!
-	for _ in $(seq 50); do
+	for _ in $(seq 600); do
 		url=$(head -n 1 "$work/target.url" 2>/dev/null || true)
 		[ -n "$url" ] && break
 		sleep 0.1
@@ -55,7 +69,7 @@ run_once() {
 	fi
 	# Exit 4 (the generator slipped) still writes the result; the gate
 	# decides on it as the action does.
-	"$bin/m18-run" --scenario "$scenario" --endpoint "$url" --target-pid "$pid" \
+	"$bin/m18-run" --scenario "$scenario" --endpoint "$url" --target-pid "$pid" "${count[@]}" \
 		--duration "$duration" --warmup "$warmup" --rate "$rate" --nodes "$nodes" \
 		--repetitions 1 --quiet --label "m18-side:$1" --output "$out" >/dev/null 2>>"$work/run.err" || true
 	kill "$pid" 2>/dev/null || true
@@ -90,8 +104,8 @@ gate() {
 		([.comparisons[] | select(.decision == "regressed" and (.follows // "") == "")
 			| "\(.operation)/\(.metric) \(.change * 1000 | round / 10)%"] | join("; ") | if . == "" then "none" else . end)
 		+ " | " +
-		([.comparisons[] | select(.metric == "cpu_per_op")
-			| "cpu_per_op \(.change * 1000 | round / 10)% [\(.ci_low * 1000 | round / 10), \(.ci_high * 1000 | round / 10)] \(.decision)"] | join("; "))
+		([.comparisons[] | select(.metric == "cpu_per_op" or .metric == "instructions_per_op")
+			| "\(.metric) \(.change * 1000 | round / 10)% [\(.ci_low * 1000 | round / 10), \(.ci_high * 1000 | round / 10)] \(.decision)"] | join("; "))
 	' "$dir/verdict.json" 2>/dev/null || echo "no verdict")
 	if [ -n "$keep" ]; then
 		mkdir -p "$keep"
@@ -100,7 +114,7 @@ gate() {
 	echo "$code $secs $which"
 }
 
-echo "bench_gate: $trials trials each; $pairs pairs of $duration (+$warmup warm-up, $nodes nodes preloaded, $rate ops/s) of $scenario; slowdown $slowdown %"
+echo "bench_gate: signal $signal; $trials trials each; $pairs pairs of $duration (+$warmup warm-up, $nodes nodes preloaded, $rate ops/s) of $scenario; slowdown $slowdown %"
 aa_alarm=0 det=0 total_secs=0 runs=0
 for ((t = 1; t <= trials; t++)); do
 	for kind in aa slow; do

@@ -93,6 +93,13 @@ func TestRunBuiltinTarget(t *testing.T) {
 			if d.TotalOperations == 0 || d.TotalErrors != 0 {
 				t.Errorf("%d operations, %d errors; want some, none", d.TotalOperations, d.TotalErrors)
 			}
+			// The built-in target's process is this one: its CPU per
+			// request is recorded (the gate's cpu_per_op).
+			for _, r := range d.Repetitions {
+				if tc := r.Target; tc == nil || tc.PID != os.Getpid() || !(tc.CPUPerOpMs > 0) || tc.Requests != r.Overall.Count {
+					t.Errorf("repetition %d target cost %+v, want this process's CPU per request", r.Index, tc)
+				}
+			}
 			if !strings.Contains(stdout.String(), "overall") || !strings.Contains(stdout.String(), "result written to") {
 				t.Errorf("summary lacks the table:\n%s", stdout.String())
 			}

@@ -133,6 +133,9 @@ func headBlock(v *verdict.Verdict, o Options) string {
 		b.WriteString("**" + Escape(o.Title) + "** · ")
 	}
 	b.WriteString("**" + Status(v) + "**: " + Escape(Answer(v)) + "\n\n")
+	if len(v.Summary.DecidedBy) > 0 {
+		b.WriteString("Decided by: " + Escape(strings.Join(v.Summary.DecidedBy, ", ")) + "\n\n")
+	}
 	var ctx []string
 	if v.Base.Commit != "" || v.Head.Commit != "" {
 		ctx = append(ctx, "base "+side(v.Base)+" → head "+side(v.Head))

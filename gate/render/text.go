@@ -3,6 +3,7 @@ package render
 import (
 	"bufio"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/engram/m18-gate/gate/verdict"
@@ -65,6 +66,9 @@ func Text(w io.Writer, v *verdict.Verdict) error {
 	}
 	for _, s := range v.Warnings {
 		io.WriteString(bw, "warning: "+clip(Plain(s), 4*MaxNameRunes)+"\n")
+	}
+	if len(v.Summary.DecidedBy) > 0 {
+		io.WriteString(bw, "decided by: "+clip(Plain(strings.Join(v.Summary.DecidedBy, ", ")), 4*MaxNameRunes)+"\n")
 	}
 	io.WriteString(bw, Headline(v)+"\n")
 	return bw.Flush()

@@ -175,6 +175,10 @@ type Summary struct {
 	Outcome string `json:"outcome"`
 	// Answer is the one-line answer: "2 regressions · 14 unchanged · 1 inconclusive".
 	Answer string `json:"answer"`
+	// DecidedBy lists the metrics whose regressions decided the outcome
+	// (say cpu_per_op when the target's CPU per request caught what latency
+	// could not); empty when nothing regressed.
+	DecidedBy []string `json:"decided_by,omitempty"`
 }
 
 // Links are URLs a report points to.

@@ -175,6 +175,9 @@ type e2e struct {
 	stubs     string
 	commits   map[string]string
 	fakeArgs  []string // more fakegithub flags (--pull, --token)
+	// workflow is the consumer's workflow file act runs (default
+	// .github/workflows/perf.yml).
+	workflow string
 }
 
 // TestActionEndToEnd runs the action with nektos/act on this machine, as a
@@ -445,7 +448,11 @@ func (w *e2e) pushEvent() map[string]any {
 // runAct runs the consumer's workflow for one event and returns act's log.
 func (w *e2e) runAct(t *testing.T, event string, payload map[string]any, reps int) (string, error) {
 	t.Helper()
-	return w.runActWith(t, event, payload, "perf.yml", w.token, []string{
+	workflow := "perf.yml"
+	if w.workflow != "" {
+		workflow = filepath.Base(w.workflow)
+	}
+	return w.runActWith(t, event, payload, workflow, w.token, []string{
 		"--local-repository", pinnedSetupGo + "=" + filepath.Join(w.stubs, "setup-go"),
 		"--local-repository", pinnedUploadArtifact + "=" + filepath.Join(w.stubs, "upload-artifact"),
 		"--env", "M18_E2E_REPS=" + strconv.Itoa(reps),
@@ -463,7 +470,7 @@ func (w *e2e) runActWith(t *testing.T, event string, payload map[string]any, wor
 	}
 	eventFile := filepath.Join(w.tmp, event+"-"+strings.ReplaceAll(t.Name(), "/", "_")+".json")
 	writeFile(t, eventFile, string(data))
-	if workflow == "perf.yml" {
+	if workflow != "perf-report.yml" { // the report half reads the measuring half's artifacts
 		os.RemoveAll(w.artifacts)
 	}
 	args := []string{event,
