@@ -52,7 +52,7 @@ type HotspotsConfig struct {
 // five 1 s measurements per pair (about 40 s); nightly 1 → 128 writers,
 // five 10 s measurements; full 1 → 128, ten 30 s measurements.
 func HotspotsBudget(b Budget) HotspotsConfig {
-	c := HotspotsConfig{Scenario: "tasks/008_hotspots", Exponent: 1, HotKeys: 1, Work: 50 * time.Millisecond,
+	c := HotspotsConfig{Scenario: "tasks/008_hotspots", Exponent: 1, HotKeys: 1, Work: 100 * time.Millisecond,
 		Nodes: 256, Confidence: 0.95, MaxLoss: 0.10, Warmup: time.Second}
 	pow2 := []int{1, 2, 4, 8, 16, 32, 64, 128}
 	switch b {
