@@ -48,8 +48,10 @@ type HotspotsConfig struct {
 	MaxLoss float64
 }
 
-// HotspotsBudget returns task 008's configuration: pr 1, 4 and 16 writers,
-// four 2 s measurements per pair (about 55 s: a measurement must be long against the 100 ms a request waits, or the queue on a hot space has not built up); nightly 1 → 128 writers,
+// HotspotsBudget returns task 008's configuration: pr 1, 4 and 16
+// writers, four 2 s measurements per pair (about 55 s; a measurement must
+// be long against the 100 ms a request of the reference target waits, or
+// the queue on a hot space is still building); nightly 1 → 128 writers,
 // five 10 s measurements; full 1 → 128, ten 30 s measurements.
 func HotspotsBudget(b Budget) HotspotsConfig {
 	c := HotspotsConfig{Scenario: "tasks/008_hotspots", Exponent: 1, HotKeys: 1, Work: 100 * time.Millisecond,
