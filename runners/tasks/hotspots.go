@@ -63,7 +63,7 @@ func HotspotsBudget(b Budget) HotspotsConfig {
 	case BudgetFull:
 		c.Writers, c.Repeats, c.Measure, c.Nodes, c.Warmup = pow2, 10, 30*time.Second, 100_000, 10*time.Second
 	default:
-		c.Writers, c.Repeats, c.Measure = []int{1, 4, 16}, 4, 2 * time.Second
+		c.Writers, c.Repeats, c.Measure = []int{1, 4, 16}, 4, 2*time.Second
 	}
 	return c
 }
