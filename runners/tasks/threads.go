@@ -477,7 +477,7 @@ func threadChecks(rep *ThreadsReport, cfg ThreadsConfig) ([]result.Check, []stri
 			c.Message += fmt.Sprintf(" ± %.2g (1 SE)", p.SE)
 		}
 		if p.Extrapolated {
-			c.Message += " (USL prediction, " + p.Note + ")"
+			c.Message += fmt.Sprintf(" (%s prediction, %s)", map[string]string{"usl": "USL", "amdahl": "Amdahl (USL, κ = 0)"}[rep.Model], p.Note)
 		}
 		checks = append(checks, c)
 	}
