@@ -69,6 +69,18 @@ var ErrTooFewPoints = errors.New("fit: the USL needs throughputs at two or more 
 // so that every point weighs alike whatever its throughput. With two
 // points κ is fixed at 0. The minimiser is gonum's Nelder–Mead.
 func FitUSL(k, x []float64) (USL, error) {
+	return fitUSL(k, x, false)
+}
+
+// FitAmdahl is FitUSL with κ fixed at 0: Amdahl's law, X(k) = λk / (1 +
+// σ(k−1)), the model to prefer when the fitted κ is not distinguishable
+// from 0 (over a few small k the two terms trade off, and a plateau reads
+// as some σ and some κ).
+func FitAmdahl(k, x []float64) (USL, error) {
+	return fitUSL(k, x, true)
+}
+
+func fitUSL(k, x []float64, amdahl bool) (USL, error) {
 	var ks, xs []float64
 	for i := range min(len(k), len(x)) {
 		if k[i] >= 1 && x[i] > 0 && !bad(k[i]) && !bad(x[i]) {
@@ -80,7 +92,7 @@ func FitUSL(k, x []float64) (USL, error) {
 		return USL{N: n}, ErrTooFewPoints
 	}
 	params := 3
-	if n == 2 {
+	if n == 2 || amdahl {
 		params = 2
 	}
 	// x0 = throughput at the smallest k, per unit of k.

@@ -92,3 +92,26 @@ func sortedCopy(x []float64) []float64 {
 	slices.Sort(s)
 	return s
 }
+
+// TestFitAmdahl: on an Amdahl plateau measured at k = 1…4 (σ = 0.6, the
+// throughputs 1, 1.25, 1.36, 1.43 × λ, rounded as a climb's grid would)
+// the κ = 0 fit finds σ near 0.6 with κ exactly 0 and one more degree of
+// freedom than the full fit.
+func TestFitAmdahl(t *testing.T) {
+	ks := []float64{1, 2, 3, 4}
+	xs := []float64{20, 25, 27, 28}
+	a, err := FitAmdahl(ks, xs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := FitUSL(ks, xs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(a.Sigma-0.6) > 0.08 || a.Kappa != 0 || a.DOF != u.DOF+1 || a.DOF != 2 {
+		t.Errorf("Amdahl fit σ %g κ %g dof %d (full fit dof %d); want σ ≈ 0.6, κ = 0, dof 2", a.Sigma, a.Kappa, a.DOF, u.DOF)
+	}
+	if math.IsNaN(a.SigmaSE) || a.KappaSE != 0 {
+		t.Errorf("Amdahl fit standard errors σ %g κ %g; want σ's known and κ's 0", a.SigmaSE, a.KappaSE)
+	}
+}

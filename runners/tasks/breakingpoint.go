@@ -292,7 +292,7 @@ func (r *rig) climb(ctx context.Context, c Climb, seed, seq uint64) (BreakingRun
 		if c.Spacing == "poisson" {
 			pacer = arrival.NewPoisson(arrival.Flat(rate), sd)
 		}
-		res, err := r.engine(r.workload(), nil).Run(ctx, load.Phase{Name: fmt.Sprintf("%s %g ops/s", c.Label, rate),
+		res, err := r.engine(r.workload(), nil).Run(ctx, load.Phase{Name: fmt.Sprintf("%s %.6g ops/s", c.Label, rate),
 			Pacer: pacer, Mix: r.mix(sd), Duration: c.StepDuration, MaxRequests: uint64(rate*c.StepDuration.Seconds()*1.5) + 1000, FirstSeq: seq})
 		if err != nil {
 			return rr, phases, seq, slip, err
@@ -327,7 +327,7 @@ func (r *rig) climb(ctx context.Context, c Climb, seed, seq uint64) (BreakingRun
 		}
 		repeated = false
 		if sr.Verdict == "generator" && slip == nil {
-			slip = fmt.Errorf("%s at %g ops/s: %w", c.Label, rate, gerr)
+			slip = fmt.Errorf("%s at %.6g ops/s: %w", c.Label, rate, gerr)
 		}
 		rr.Steps = append(rr.Steps, sr)
 		if sr.Verdict != "ok" {

@@ -114,9 +114,15 @@ type ThreadsReport struct {
 	LoadFraction float64 `json:"load_fraction"`
 	// Points are the thread counts measured, ascending.
 	Points []ThreadPoint `json:"points"`
-	// USL is the fit to the points' throughputs (absent with fewer than
-	// two points or when the fit failed; FitError says why).
+	// USL is the fit to the points' throughputs that the predictions use
+	// (absent with fewer than two points or when the fit failed; FitError
+	// says why); Model says which: "usl", or "amdahl" (κ fixed at 0) when
+	// the small-sample Akaike criterion (AICc) does not favour the κ term
+	// — always below 5 thread counts, where the two terms trade off and a
+	// plateau reads as some σ and some κ. USLFull is the full fit.
 	USL      *USLReport `json:"usl,omitempty"`
+	Model    string     `json:"model,omitempty"`
+	USLFull  *USLReport `json:"usl_full,omitempty"`
 	FitError string     `json:"fit_error,omitempty"`
 	// Predicted is the USL's efficiency at the Predict counts.
 	Predicted []PredictedEfficiency `json:"predicted"`
@@ -303,10 +309,9 @@ func Threads(ctx context.Context, env Env, cfg ThreadsConfig) (*Outcome, error) 
 			maxK = max(maxK, pt.Threads)
 		}
 	}
-	if u, err := fit.FitUSL(ks, xs); err != nil {
+	if u, err := chooseFit(ks, xs, rep); err != nil {
 		rep.FitError = err.Error()
 	} else {
-		rep.USL = uslReport(u)
 		for _, k := range cfg.Predict {
 			e, se := u.Efficiency(float64(k))
 			pe := PredictedEfficiency{Threads: k, Efficiency: e, SE: se, Extrapolated: k > maxK}
@@ -327,7 +332,8 @@ func Threads(ctx context.Context, env Env, cfg ThreadsConfig) (*Outcome, error) 
 			}
 			return fmt.Sprintf("%.2g", *v)
 		}
-		progressf(env, "007 USL over k ≤ %d: λ = %.1f ops/s, σ = %.3f ± %s, κ = %.4f ± %s (relative RMS %.1f%%)\n",
+		progressf(env, "007 %s fit over k ≤ %d: λ = %.1f ops/s, σ = %.3f ± %s, κ = %.4f ± %s (relative RMS %.1f%%)\n",
+			map[string]string{"usl": "USL", "amdahl": "USL with κ = 0 (Amdahl: by AICc the κ term does not earn its place)"}[rep.Model],
 			maxK, u.Lambda, u.Sigma, se(u.SigmaSE), u.Kappa, se(u.KappaSE), 100*u.RMSRelative)
 		for _, p := range rep.Predicted {
 			progressf(env, "007 predicted efficiency at %3d threads: %.2f%s\n", p.Threads, p.Efficiency, map[bool]string{true: " (extrapolated)", false: ""}[p.Extrapolated])
@@ -416,6 +422,33 @@ func threadPoint(ctx context.Context, rig *rig, cfg ThreadsConfig, k, prevK int,
 	return pt, phases, seq, slip, nil
 }
 
+// chooseFit fits the USL to (ks, xs), records the full fit and the one
+// the predictions use in rep (see ThreadsReport.Model), and returns the
+// latter.
+func chooseFit(ks, xs []float64, rep *ThreadsReport) (fit.USL, error) {
+	full, err := fit.FitUSL(ks, xs)
+	if err != nil {
+		return full, err
+	}
+	chosen, model := full, "usl"
+	if a, err := fit.FitAmdahl(ks, xs); err == nil && aicc(a, 2) <= aicc(full, 3) {
+		chosen, model = a, "amdahl"
+	}
+	rep.USL, rep.Model, rep.USLFull = uslReport(chosen), model, uslReport(full)
+	return chosen, nil
+}
+
+// aicc is the small-sample Akaike criterion (Hurvich and Tsai) of a fit
+// with p parameters to its relative residuals: n·ln(SSR/n) + 2p +
+// 2p(p+1)/(n−p−1), +Inf when n ≤ p+1 (too few points to afford p).
+func aicc(u fit.USL, p int) float64 {
+	n := float64(u.N)
+	if n <= float64(p+1) {
+		return math.Inf(1)
+	}
+	return n*math.Log(u.RMSRelative*u.RMSRelative) + 2*float64(p) + 2*float64(p*(p+1))/(n-float64(p)-1)
+}
+
 // threadChecks are task 007's criteria: efficiency at 16 and 32, measured
 // where the runner reached them, else predicted by the USL (and said so).
 func threadChecks(rep *ThreadsReport, cfg ThreadsConfig) ([]result.Check, []string) {
@@ -444,7 +477,7 @@ func threadChecks(rep *ThreadsReport, cfg ThreadsConfig) ([]result.Check, []stri
 			c.Message += fmt.Sprintf(" ± %.2g (1 SE)", p.SE)
 		}
 		if p.Extrapolated {
-			c.Message += " (USL prediction, " + p.Note + ")"
+			c.Message += fmt.Sprintf(" (%s prediction, %s)", map[string]string{"usl": "USL", "amdahl": "Amdahl (USL, κ = 0)"}[rep.Model], p.Note)
 		}
 		checks = append(checks, c)
 	}

@@ -51,8 +51,8 @@ func TestThreadsSerialKnob(t *testing.T) {
 			for _, c := range o.Checks {
 				t.Log(c.Message)
 			}
-			if rep.LimitedBy != "workers" || len(rep.Points) != 4 {
-				t.Errorf("limited by %q, %d points; want workers, 4", rep.LimitedBy, len(rep.Points))
+			if rep.LimitedBy != "workers" || len(rep.Points) != 4 || rep.Model != "amdahl" || rep.USLFull == nil {
+				t.Errorf("limited by %q, %d points, model %q; want workers, 4, amdahl (four points cannot afford κ) beside the full fit", rep.LimitedBy, len(rep.Points), rep.Model)
 			}
 			if !tc.check(rep.USL.Sigma) {
 				t.Errorf("σ = %.3f, want %s", rep.USL.Sigma, tc.want)
