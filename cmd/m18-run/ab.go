@@ -59,7 +59,7 @@ func ab(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	fs.Usage = cli.Usage(fs, abUsage, cli.ExitCodes(abCodes)+`
 Example:
-  go run ./cmd/m18-run ab                    # head 30 % slower: about 2 minutes; prints REGRESSION
+  go run ./cmd/m18-run ab                    # head 30 % slower; prints the verdict
   go run ./cmd/m18-run ab --slowdown 0       # A/A: no regression
 `)
 	if err := cli.ParseFlags(fs, args); err != nil {
