@@ -20,12 +20,16 @@ repo=${M18_HISTORY_REPO:-}
 if [ -z "$repo" ]; then repo="${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:?}.git"; fi
 mapfile -t scenarios <"$work/scenarios"
 with_baseline=0
+fp=() # the runner's fingerprint; without one, m18-history takes the head result's
+if [ -n "${M18_FINGERPRINT:-}" ]; then fp=(--fingerprint "$M18_FINGERPRINT"); fi
 for scenario in "${scenarios[@]}"; do
 	s=$(slug "$scenario")
+	heads=("$out/head/$s"-*.json) # SLUG-0.json …, or SLUG-merged.json of a shard merge
+	if [ ! -f "${heads[0]}" ]; then die "$scenario: no head result in $out/head (the Measure step ran no run of it)"; fi
 	rc=0
 	"${M18_BIN:?}/m18-history" baseline --repo "$repo" --branch "${M18_HISTORY_BRANCH:-m18-results}" \
-		--scenario "$scenario" --fingerprint "${M18_FINGERPRINT:?}" --commit "${M18_BASELINE_COMMIT:-$head_sha}" \
-		--source-repo "$head_dir" --head "$out/head/$s-0.json" --n "$((2 * reps))" --out "$out/base/$s" 2>"$out/logs/baseline-$s.err" || rc=$?
+		--scenario "$scenario" "${fp[@]}" --commit "${M18_BASELINE_COMMIT:-$head_sha}" \
+		--source-repo "$head_dir" --head "${heads[0]}" --n "$((2 * reps))" --out "$out/base/$s" 2>"$out/logs/baseline-$s.err" || rc=$?
 	case "$rc" in
 	0) with_baseline=$((with_baseline + 1)) ;;
 	4)

@@ -9,7 +9,7 @@
 #                 endpoint every shard shares; the document goes to
 #                 out/shard/ for the job's artifact. Output verdict=shard.
 #   shard: merge  m18-run merge of the documents in shard-dir into
-#                 out/head/SLUG-0.json (a missing, late, interrupted
+#                 out/head/SLUG-merged.json (a missing, late, interrupted
 #                 shard fails the job: a partial load is no sample); the
 #                 action's Baseline, Gate, Report and history steps take it
 #                 from there as in history mode.
@@ -38,13 +38,13 @@ merge)
 		die "no shard documents ($s-shard-*.json) in $dir: download the shard jobs' artifacts there first (actions/download-artifact with pattern and merge-multiple: true), or set shard-dir"
 	fi
 	rc=0
-	m18-run merge --output "$out/head/$s-0.json" "${docs[@]}" >"$out/logs/merge.txt" 2>"$out/logs/merge.err" || rc=$?
+	m18-run merge --output "$out/head/$s-merged.json" "${docs[@]}" >"$out/logs/merge.txt" 2>"$out/logs/merge.err" || rc=$?
 	cat "$out/logs/merge.txt"
 	case "$rc" in
 	0) ;;
 	4) warn "$scenario: $(cat "$out/logs/merge.err") — the merged result is written and compared, but it describes the generators as much as the target" ;;
 	*)
-		mv "$out/head/$s-0.json.partial" "$out/logs/" 2>/dev/null || true
+		mv "$out/head/$s-merged.json.partial" "$out/logs/" 2>/dev/null || true
 		die "$scenario: m18-run merge of ${#docs[@]} shard documents failed (exit $rc): $(cat "$out/logs/merge.err")"
 		;;
 	esac
