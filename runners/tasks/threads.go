@@ -479,6 +479,21 @@ func threadChecks(rep *ThreadsReport, cfg ThreadsConfig) ([]result.Check, []stri
 		if p.Extrapolated {
 			c.Message += fmt.Sprintf(" (%s prediction, %s)", map[string]string{"usl": "USL", "amdahl": "Amdahl (USL, κ = 0)"}[rep.Model], p.Note)
 		}
+		// An extrapolation decides only when its ±2 SE interval lies on
+		// one side of the criterion; otherwise it says what would.
+		if p.Extrapolated && p.SE >= 0 {
+			lo, hi := p.Efficiency-2*p.SE, p.Efficiency+2*p.SE
+			pass := lo > cr.min || (cr.rel == "≥" && lo == cr.min)
+			fail := hi < cr.min || (cr.rel == ">" && hi == cr.min)
+			if !pass && !fail {
+				skipped = append(skipped, fmt.Sprintf("%s: inconclusive: the prediction %.2f, ±2 SE %.2f … %.2f, straddles the criterion %s %.2f (%s); measuring to more threads would decide",
+					name, p.Efficiency, lo, hi, cr.rel, cr.min, p.Note))
+				continue
+			}
+			c = checkAs(name, p.Efficiency, cr.rel, cr.min, "", pass)
+			c.Message += fmt.Sprintf(" ± %.2g (1 SE; ±2 SE %.2f … %.2f) (%s prediction, %s)", p.SE, lo, hi,
+				map[string]string{"usl": "USL", "amdahl": "Amdahl (USL, κ = 0)"}[rep.Model], p.Note)
+		}
 		checks = append(checks, c)
 	}
 	return checks, skipped

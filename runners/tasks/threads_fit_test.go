@@ -38,3 +38,31 @@ func TestChooseFit(t *testing.T) {
 		t.Errorf("retrograde: model %q κ %g; want the full USL with κ ≈ 0.02", rep.Model, u.Kappa)
 	}
 }
+
+// TestThreadChecksExtrapolated: an extrapolated efficiency decides only
+// when its ±2 SE interval is on one side of the criterion.
+func TestThreadChecksExtrapolated(t *testing.T) {
+	cfg := ThreadsBudget(BudgetPR)
+	for _, tc := range []struct {
+		e, se      float64
+		want       string // "pass", "fail" or "skip"
+		wantChecks int
+	}{
+		{1, 0, "pass", 2},       // linear, exactly
+		{0.09, 0.01, "fail", 2}, // serialised
+		{0.67, 0.2, "skip", 0},  // 0.27 … 1.07 straddles 0.8 and 0.9
+	} {
+		rep := &ThreadsReport{Model: "amdahl", Points: []ThreadPoint{{Threads: 1, Throughput: 20}},
+			Predicted: []PredictedEfficiency{{Threads: 16, Efficiency: tc.e, SE: tc.se, Extrapolated: true}, {Threads: 32, Efficiency: tc.e, SE: tc.se, Extrapolated: true}}}
+		checks, skipped := threadChecks(rep, cfg)
+		if len(checks) != tc.wantChecks || len(checks)+len(skipped) != 2 {
+			t.Errorf("%+v: %d checks, %d skipped; want %d checks", tc, len(checks), len(skipped), tc.wantChecks)
+			continue
+		}
+		for _, c := range checks {
+			if c.Passed != (tc.want == "pass") {
+				t.Errorf("%+v: %s", tc, c.Message)
+			}
+		}
+	}
+}
