@@ -243,8 +243,10 @@ func TestActionEndToEnd(t *testing.T) {
 				t.Errorf("the PR comment does not contain %q:\n%s", want, c)
 			}
 		}
-		if !regexp.MustCompile(`(?m)^\|.*\| (p50|mean) \|.*regressed`).MatchString(c) {
-			t.Errorf("the PR comment names no regressed metric (p50 or mean) in its table:\n%s", c)
+		// Latency, or the target's CPU per request (the steadier signal,
+		// recorded because the action knows the target's process).
+		if !regexp.MustCompile(`(?m)^\|.*\| (p50|mean|cpu_per_op) \|.*regressed`).MatchString(c) {
+			t.Errorf("the PR comment names no regressed metric (p50, mean or cpu_per_op) in its table:\n%s", c)
 		}
 		if got := w.checkConclusion(t, w.commits["slow"]); got != "failure" {
 			t.Errorf("check run conclusion for the head = %q, want failure", got)
@@ -259,8 +261,11 @@ func TestActionEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the job failed for a head identical to its base: %v\n%s", err, tail(out, 60))
 		}
-		if !strings.Contains(out, "E2E-OUTPUT verdict=pass regressions=0") {
-			t.Errorf("outputs are not verdict=pass regressions=0:\n%s", tail(out, 40))
+		// pass, or inconclusive when a comparison (often the target's CPU
+		// per request, whose ±5 % equivalence 10 pairs rarely prove on a
+		// noisy machine) could not be settled: never a regression.
+		if !strings.Contains(out, "E2E-OUTPUT verdict=pass regressions=0") && !strings.Contains(out, "E2E-OUTPUT verdict=inconclusive regressions=0") {
+			t.Errorf("outputs are not verdict=pass (or inconclusive) regressions=0:\n%s", tail(out, 40))
 		}
 		c := w.comment(t, 2)
 		if strings.Contains(c, "REGRESSION") || strings.Contains(c, "**regressed**") {
