@@ -245,7 +245,7 @@ func TestActionEndToEnd(t *testing.T) {
 		}
 		// Latency, or the target's CPU per request (the steadier signal,
 		// recorded because the action knows the target's process).
-		if !regexp.MustCompile(`(?m)^\|.*\| (p50|mean|cpu_per_op) \|.*regressed`).MatchString(c) {
+		if !regexp.MustCompile(`(?m)^\|.*\| (p50|mean|cpu\\?_per\\?_op) \|.*regressed`).MatchString(c) {
 			t.Errorf("the PR comment names no regressed metric (p50, mean or cpu_per_op) in its table:\n%s", c)
 		}
 		if got := w.checkConclusion(t, w.commits["slow"]); got != "failure" {
