@@ -579,14 +579,6 @@ func summarize(v *verdict.Verdict) verdict.Summary {
 	default:
 		s.Outcome = verdict.OutcomePass
 	}
-	seen := map[string]bool{}
-	for _, c := range v.Comparisons {
-		if c.Decision == verdict.Regressed && c.Follows == "" && !seen[c.Metric] {
-			seen[c.Metric] = true
-			s.DecidedBy = append(s.DecidedBy, c.Metric)
-		}
-	}
-	slices.SortFunc(s.DecidedBy, func(a, b string) int { return key("", "", a).Compare(key("", "", b)) })
 	s.Answer = Answer(s)
 	return s
 }

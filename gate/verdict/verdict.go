@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -189,7 +190,8 @@ type Links struct {
 }
 
 // Tally counts the comparisons by decision (and the competitive ones among
-// the regressions) and the skips; Outcome and Answer are left empty. A
+// the regressions), the metrics that regressed (DecidedBy, in the order of
+// cs) and the skips; Outcome and Answer are left empty. A
 // comparison that follows another (Follows) is not counted: it is the same
 // measurement.
 func Tally(cs []Comparison, skipped int) Summary {
@@ -201,6 +203,9 @@ func Tally(cs []Comparison, skipped int) Summary {
 		switch c.Decision {
 		case Regressed:
 			s.Regressed++
+			if !slices.Contains(s.DecidedBy, c.Metric) {
+				s.DecidedBy = append(s.DecidedBy, c.Metric)
+			}
 			if c.Competitive {
 				s.CompetitiveRegressed++
 			}
