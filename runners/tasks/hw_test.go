@@ -318,11 +318,6 @@ func TestTargetFlagsParse(t *testing.T) {
 	fs := flag.NewFlagSet("m18-target", flag.ContinueOnError)
 	var back target.Options
 	target.KnobFlags(fs, "", &back)
-	fs.DurationVar(&back.Work, "work", 0, "")
-	fs.IntVar(&back.Workers, "workers", 0, "")
-	fs.BoolVar(&back.SharedWorkers, "shared-workers", false, "")
-	fs.Float64Var(&back.Serial, "serial", 0, "")
-	fs.BoolVar(&back.KeyLock, "key-lock", false, "")
 	if err := fs.Parse(targetFlags(o)); err != nil {
 		t.Fatal(err)
 	}
