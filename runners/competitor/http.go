@@ -219,3 +219,27 @@ func Batches(ctx context.Context, s load.AdapterSetup, name string, n uint64, ba
 	}
 	return nil
 }
+
+// Discover is the first step of every adapter's Describe: it refuses ops
+// the mapping cannot express, parses raw (example shows a valid URL), and
+// GETs path from the server into out (the document that carries its
+// version), bounded by 10 s. It returns the parsed base URL.
+func Discover(ctx context.Context, name string, m Mapping, ops []client.Op, raw, example, path string, header http.Header, out any) (*url.URL, error) {
+	if err := m.Check(name, ops); err != nil {
+		return nil, err
+	}
+	u, err := ParseURL(name, raw, example)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	if err := Call(ctx, hc, http.MethodGet, JoinURL(u, path), header, nil, out); err != nil {
+		return nil, fmt.Errorf("%s at %s did not answer: %v", name, raw, err)
+	}
+	return u, nil
+}
+
+// JoinURL is base with path (which starts with "/") appended.
+func JoinURL(base *url.URL, path string) string {
+	return strings.TrimRight(base.String(), "/") + path
+}

@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/engram/m18-gate/runners/competitor"
@@ -104,27 +103,20 @@ func (a *Adapter) txPath() string {
 	return "/db/" + url.PathEscape(db) + "/tx/commit"
 }
 
-func (a *Adapter) url(path string) string { return strings.TrimRight(a.base.String(), "/") + path }
+func (a *Adapter) url(path string) string { return competitor.JoinURL(a.base, path) }
 
 // Describe implements load.Adapter: GET / (the discovery document) gives
 // the version.
 func (a *Adapter) Describe(ctx context.Context, s load.AdapterSetup) (*result.Competitor, error) {
-	if err := mapping.Check(Name, s.Ops); err != nil {
-		return nil, err
-	}
-	u, err := competitor.ParseURL(Name, a.URL, "http://127.0.0.1:7474")
-	if err != nil {
-		return nil, err
-	}
-	a.base = u
 	var disc struct {
 		Version string `json:"neo4j_version"`
 		Edition string `json:"neo4j_edition"`
 	}
-	hc := &http.Client{Timeout: 10 * time.Second}
-	if err := competitor.Call(ctx, hc, http.MethodGet, a.url("/"), a.header(), nil, &disc); err != nil {
-		return nil, fmt.Errorf("neo4j at %s did not answer: %v", a.URL, err)
+	u, err := competitor.Discover(ctx, Name, mapping, s.Ops, a.URL, "http://127.0.0.1:7474", "/", a.header(), &disc)
+	if err != nil {
+		return nil, err
 	}
+	a.base = u
 	if disc.Version == "" {
 		return nil, fmt.Errorf("neo4j at %s: GET / has no neo4j_version (is it Neo4j's HTTP port, 7474?)", a.URL)
 	}

@@ -66,26 +66,19 @@ var mapping = competitor.Mapping{
 	client.Search: fmt.Sprintf("POST /collections/{c}/points/search: limit %d", competitor.SearchLimit),
 }
 
-func (a *Adapter) url(path string) string { return strings.TrimRight(a.base.String(), "/") + path }
+func (a *Adapter) url(path string) string { return competitor.JoinURL(a.base, path) }
 
 // Describe implements load.Adapter: GET / gives the version.
 func (a *Adapter) Describe(ctx context.Context, s load.AdapterSetup) (*result.Competitor, error) {
-	if err := mapping.Check(Name, s.Ops); err != nil {
-		return nil, err
-	}
-	u, err := competitor.ParseURL(Name, a.URL, "http://127.0.0.1:6333")
-	if err != nil {
-		return nil, err
-	}
-	a.base = u
 	var root struct {
 		Title   string `json:"title"`
 		Version string `json:"version"`
 	}
-	hc := &http.Client{Timeout: 10 * time.Second}
-	if err := competitor.Call(ctx, hc, http.MethodGet, a.url("/"), a.header(), nil, &root); err != nil {
-		return nil, fmt.Errorf("qdrant at %s did not answer: %v", a.URL, err)
+	u, err := competitor.Discover(ctx, Name, mapping, s.Ops, a.URL, "http://127.0.0.1:6333", "/", a.header(), &root)
+	if err != nil {
+		return nil, err
 	}
+	a.base = u
 	if root.Version == "" {
 		return nil, fmt.Errorf("qdrant at %s: GET / has no version (is it Qdrant? title %q)", a.URL, root.Title)
 	}

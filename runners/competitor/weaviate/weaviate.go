@@ -73,25 +73,18 @@ var mapping = competitor.Mapping{
 	client.Search: fmt.Sprintf("POST /v1/graphql: Get nearVector, limit %d", competitor.SearchLimit),
 }
 
-func (a *Adapter) url(path string) string { return strings.TrimRight(a.base.String(), "/") + path }
+func (a *Adapter) url(path string) string { return competitor.JoinURL(a.base, path) }
 
 // Describe implements load.Adapter: GET /v1/meta gives the version.
 func (a *Adapter) Describe(ctx context.Context, s load.AdapterSetup) (*result.Competitor, error) {
-	if err := mapping.Check(Name, s.Ops); err != nil {
-		return nil, err
+	var meta struct {
+		Version string `json:"version"`
 	}
-	u, err := competitor.ParseURL(Name, a.URL, "http://127.0.0.1:8080")
+	u, err := competitor.Discover(ctx, Name, mapping, s.Ops, a.URL, "http://127.0.0.1:8080", "/v1/meta", a.header(), &meta)
 	if err != nil {
 		return nil, err
 	}
 	a.base = u
-	var meta struct {
-		Version string `json:"version"`
-	}
-	hc := &http.Client{Timeout: 10 * time.Second}
-	if err := competitor.Call(ctx, hc, http.MethodGet, a.url("/v1/meta"), a.header(), nil, &meta); err != nil {
-		return nil, fmt.Errorf("weaviate at %s did not answer: %v", a.URL, err)
-	}
 	if meta.Version == "" {
 		return nil, fmt.Errorf("weaviate at %s: GET /v1/meta has no version", a.URL)
 	}
