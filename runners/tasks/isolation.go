@@ -281,6 +281,7 @@ func Isolation(ctx context.Context, env Env, cfg IsolationConfig) (*Outcome, err
 	}
 	rep.P50 = interference(off50, on50, cfg.Margin, cfg.Confidence, env.Seed)
 	rep.P99 = interference(off99, on99, cfg.Margin, cfg.Confidence, env.Seed+1)
+	rep.P99 = tailGuard(rep.P99, rep.Phases, 0.99)
 	if ctx.Err() == nil {
 		rep.Data = rig.dataIsolation(ctx, agg, rep.AggressorSpace, cfg.Probes, aseq)
 	}
@@ -321,6 +322,25 @@ func Isolation(ctx context.Context, env Env, cfg IsolationConfig) (*Outcome, err
 		return out, fmt.Errorf("%w: task 009", load.ErrInterrupted)
 	}
 	return out, slip
+}
+
+// tailGuard makes a per-phase tail comparison inconclusive when a phase
+// holds fewer victim requests than the quantile needs (MinSamplesFor, task
+// 006's rule: about ten beyond it): below that each phase's p99 is its
+// slowest few requests, and noise alone could call interference.
+func tailGuard(in Interference, phases []IsolationPhase, q float64) Interference {
+	need := MinSamplesFor(q)
+	fewest := uint64(math.MaxUint64)
+	for _, ph := range phases {
+		fewest = min(fewest, ph.VictimCount)
+	}
+	if len(phases) == 0 || fewest >= need {
+		return in
+	}
+	in.Verdict, in.PhasesNeeded = "inconclusive", 0
+	in.Statement = fmt.Sprintf("not judged: the fewest victim requests in a phase were %d, p%g needs %d (measured %+.1f%% [%+.1f%%, %+.1f%%]; longer phases or a higher victim rate would judge it)",
+		fewest, q*100, need, 100*in.Change, 100*in.Lo, 100*in.Hi)
+	return in
 }
 
 // interference compares per-phase figures with the aggressor on against

@@ -3,7 +3,9 @@ package tasks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/engram/m18-gate/runners/load"
@@ -91,5 +93,26 @@ func TestIsolationSharedWorkers(t *testing.T) {
 				t.Errorf("pool per space: p50 %s; want no interference beyond ±1 %%, or an inconclusive verdict, or at most a few percent", rep.P50.Statement)
 			}
 		})
+	}
+}
+
+// TestTailGuard: a per-phase p99 of fewer requests than MinSamplesFor(0.99)
+// is not judged, whatever its interval said; with enough it stands.
+func TestTailGuard(t *testing.T) {
+	seen := Interference{Change: 0.4, Lo: 0.2, Hi: 0.6, Verdict: "interference", Statement: "interference +40%"}
+	phases := func(n uint64) []IsolationPhase {
+		return []IsolationPhase{{VictimCount: 5000}, {VictimCount: n, Aggressor: true}}
+	}
+	for _, tt := range []struct {
+		fewest uint64
+		want   string
+	}{{40, "inconclusive"}, {999, "inconclusive"}, {1000, "interference"}, {5000, "interference"}} {
+		got := tailGuard(seen, phases(tt.fewest), 0.99)
+		if got.Verdict != tt.want {
+			t.Errorf("fewest %d: verdict %q, want %q (%s)", tt.fewest, got.Verdict, tt.want, got.Statement)
+		}
+		if tt.want == "inconclusive" && !strings.Contains(got.Statement, fmt.Sprintf("were %d, p99 needs 1000", tt.fewest)) {
+			t.Errorf("fewest %d: statement %q does not say why", tt.fewest, got.Statement)
+		}
 	}
 }
