@@ -10,11 +10,15 @@ import (
 // Options configures a Server. The zero value is a plain, fast, correct
 // target: every knob is off.
 type Options struct {
-	// Slowdown adds CPU work to every API request in proportion to the time
-	// its handler took: the server spins for Slowdown percent of the measured
-	// handler time, so 50 makes API requests about 1.5× slower and 300 about
-	// 4×. Health and metrics routes are not slowed. 0 = off.
+	// Slowdown adds CPU work to every API request: Slowdown percent of
+	// what SlowdownOf says, so 50 makes API requests about 1.5× slower and
+	// 300 about 4×. Health and metrics routes are not slowed. 0 = off.
 	Slowdown float64
+	// SlowdownOf is what Slowdown is a percentage of: SlowdownOfHandler
+	// ("handler", the default) or SlowdownOfProcess ("process", the
+	// process's own CPU time per request: for a target that is a process of
+	// its own, as m18-target is).
+	SlowdownOf string
 
 	// StallEvery and StallFor make the whole server pause periodically: from
 	// start+StallEvery, for StallFor, every StallEvery. A request arriving
@@ -92,6 +96,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("target: Slowdown (--slowdown) must be a percentage >= 0 (got %v)", o.Slowdown)
 	case o.StallEvery < 0 || o.StallFor < 0:
 		return fmt.Errorf("target: StallEvery and StallFor (--stall-every, --stall-for) must be >= 0 (got %v, %v)", o.StallEvery, o.StallFor)
+	case o.SlowdownOf != "" && o.SlowdownOf != SlowdownOfHandler && o.SlowdownOf != SlowdownOfProcess:
+		return fmt.Errorf("target: SlowdownOf (--slowdown-of) is %q; want %q or %q", o.SlowdownOf, SlowdownOfHandler, SlowdownOfProcess)
+	case o.SlowdownOf == SlowdownOfProcess && !canMeasureCPU:
+		return fmt.Errorf("target: SlowdownOf (--slowdown-of) %q needs the process's CPU time, which this system does not give; use %q", SlowdownOfProcess, SlowdownOfHandler)
 	case (o.StallEvery == 0) != (o.StallFor == 0):
 		return fmt.Errorf("target: StallEvery and StallFor (--stall-every, --stall-for) must be set together (got %v, %v)", o.StallEvery, o.StallFor)
 	case o.StallEvery > 0 && o.StallFor >= o.StallEvery:

@@ -32,7 +32,7 @@ type Server struct {
 	conc    *concurrency    // concurrency knobs; nil = off
 	ctrs    *workerCounters // Options.Counters; nil = off
 	ids     atomic.Uint64
-	spun    atomic.Uint64 // result of slowdown work, kept so it is not optimised away
+	slow    *slowdown // the Slowdown knob; nil when off
 	bufPool sync.Pool
 
 	reg      *prometheus.Registry
@@ -58,6 +58,7 @@ func NewServer(o Options) (*Server, error) {
 		bucket: newBucket(o.Capacity),
 		conc:   newConcurrency(o),
 		ctrs:   newWorkerCounters(o.Counters),
+		slow:   newSlowdown(o),
 	}
 	if o.ScalarDot {
 		s.store.dot = dotScalar
@@ -199,9 +200,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if pattern == "" && (bw.status == http.StatusNotFound || bw.status == http.StatusMethodNotAllowed) {
 			s.rewriteUnmatched(bw, r)
 		}
-		if api && s.opts.Slowdown > 0 {
-			work := time.Duration(float64(time.Since(began)) * s.opts.Slowdown / 100)
-			s.spun.Add(spin(work))
+		if api && s.slow != nil {
+			s.slow.after(began)
 		}
 	}
 
