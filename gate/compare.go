@@ -49,6 +49,9 @@ func Compare(base, head *input.Set, p Policy) (*verdict.Verdict, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if len(p.Looks) > 0 {
+		return compareLook(base, head, p)
+	}
 	now := time.Now
 	if p.Now != nil {
 		now = p.Now

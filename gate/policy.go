@@ -71,6 +71,9 @@ type Policy struct {
 	// unpaired test and says why in its reason; error rates are always
 	// compared unpaired, in absolute points.
 	Paired bool
+	// Looks, when set, makes the comparison one look of a sequential gate
+	// (see Looks): it needs Paired, and Alpha is the whole design's.
+	Looks Looks
 	// Now stamps the verdict; nil means time.Now.
 	Now func() time.Time
 }
@@ -95,6 +98,8 @@ func (p Policy) Validate() error {
 	switch {
 	case !(p.Alpha > 0 && p.Alpha < 1):
 		return fmt.Errorf("alpha must be in (0, 1), got %v", p.Alpha)
+	case len(p.Looks) > 0 && !p.Paired:
+		return fmt.Errorf("looks %v: a sequential gate compares interleaved pairs; add --paired", p.Looks)
 	case !(p.Threshold > 0 && p.Threshold < 10):
 		return fmt.Errorf("threshold must be in (0 %%, 1000 %%), got %s", config.FormatPercent(p.Threshold))
 	case !(p.CompetitiveThreshold > 0 && p.CompetitiveThreshold < 10):

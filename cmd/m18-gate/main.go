@@ -99,6 +99,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 var (
 	errRegression  = errors.New("internal regression")
 	errCompetitive = errors.New("competitive regression")
+	// errNextLook: a sequential gate's look was not clear yet (--looks).
+	errNextLook = errors.New("not decided at this look")
 )
 
 // exitCode maps the error of a command to the exit code: every error but a
@@ -109,6 +111,8 @@ func exitCode(err error) int {
 		return exitRegression
 	case errors.Is(err, errCompetitive):
 		return exitCompetitive
+	case errors.Is(err, errNextLook):
+		return cli.ExitIncomplete
 	}
 	return exitUsage
 }
@@ -208,6 +212,7 @@ var (
 		cli.ExitFail:        "internal regression (includes error-rate regressions)",
 		cli.ExitCompetitive: "competitive regression only",
 		cli.ExitUsage:       "bad flags or input (missing file, unreadable format, scenario mismatch,\n      different hardware fingerprints); the message names the file and field",
+		cli.ExitIncomplete:  "with --looks: no regression yet but not decided at this look; measure the next look's pairs and compare again",
 	}
 	calibrateCodes = map[int]string{
 		cli.ExitOK:    "calibrated (the table is printed, --output written)",
@@ -237,6 +242,10 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"on one machine (A B B A ..., as the action's ab mode runs them): pairing cancels the machine's\n"+
 		"drift. Needs m18 results or m18-gate bench files (they carry run start times) and equal run counts; other comparisons\n"+
 		"fall back to Mann-Whitney and say why. Error rates are always compared unpaired")
+	looks := fs.String("looks", "", "sequential gate (with --paired): the `PLAN` of looks in pairs, e.g. 10,15,20. The pairs given\n"+
+		"decide at the last look they reach, at that look's part of --alpha (alpha spending: every look\n"+
+		"together raises a false alarm with probability at most --alpha); exit 4 asks for the next look's\n"+
+		"pairs when nothing regressed yet but something is undecided. See gate/README.md")
 	fs.Usage = usageFor(fs, "m18-gate compare --base FILE... --head FILE... [flags]",
 		"Compares every (scenario, operation, metric) that base and head share, one value per run,\n"+
 			"writes the verdict and prints a table. Thresholds are in percent; --alpha is a probability.\n"+
@@ -258,12 +267,23 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	p.Paired = *paired
+	if *looks != "" {
+		if p.Looks, err = gate.ParseLooks(*looks); err != nil {
+			return cli.Usagef("--looks: %v", err)
+		}
+	}
 
 	v, err := gate.CompareFiles(base.names, head.names, p)
 	if err != nil {
 		return err
 	}
-	return pf.finish(v, stdout)
+	if err := pf.finish(v, stdout); err != nil {
+		return err
+	}
+	if s := v.Sequential; s != nil && s.Continue {
+		return fmt.Errorf("%w: look %d of %d at %d pairs: %s", errNextLook, s.Look, len(s.Looks), s.Pairs, s.Reason)
+	}
+	return nil
 }
 
 // policy returns the default policy with the config at path applied, or

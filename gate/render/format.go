@@ -81,6 +81,19 @@ func Answer(v *verdict.Verdict) string {
 	return s.AnswerLine()
 }
 
+// Look is the line that says which look of a sequential gate decided:
+// "look 2 of 3 (15 pairs; α 0.0025 of 0.01 spent here): last look"; empty
+// for a fixed design.
+func Look(v *verdict.Verdict) string {
+	s := v.Sequential
+	if s == nil {
+		return ""
+	}
+	f := func(x float64) string { return trim(strconv.FormatFloat(x, 'f', 4, 64)) }
+	return fmt.Sprintf("look %d of %d (%d pairs; α %s of %s spent here): %s",
+		s.Look, len(s.Looks), s.Pairs, f(s.Spent), f(s.Alpha), Plain(s.Reason))
+}
+
 // SortedCriteria returns the task criteria of v, failed ones first, each
 // group in the verdict's order.
 func SortedCriteria(v *verdict.Verdict) []verdict.Criterion {

@@ -150,6 +150,9 @@ func headBlock(v *verdict.Verdict, o Options) string {
 		}
 		ctx = append(ctx, t)
 	}
+	if l := Look(v); l != "" {
+		ctx = append(ctx, "sequential: "+Escape(l))
+	}
 	if len(ctx) > 0 {
 		b.WriteString(strings.Join(ctx, " · ") + "\n\n")
 	}

@@ -70,6 +70,9 @@ func Text(w io.Writer, v *verdict.Verdict) error {
 	if len(v.Summary.DecidedBy) > 0 {
 		io.WriteString(bw, "decided by: "+clip(Plain(strings.Join(v.Summary.DecidedBy, ", ")), 4*MaxNameRunes)+"\n")
 	}
+	if l := Look(v); l != "" {
+		io.WriteString(bw, "sequential: "+l+"\n")
+	}
 	io.WriteString(bw, Headline(v)+"\n")
 	return bw.Flush()
 }

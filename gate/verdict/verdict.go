@@ -61,6 +61,9 @@ type Verdict struct {
 	// Competitive is Engram's position against a competitor, when one
 	// was compared (m18-gate compare --versus, m18-gate competitive).
 	Versus *Competitive `json:"versus,omitempty"`
+	// Sequential is the look of a sequential gate (m18-gate compare
+	// --looks) this verdict was decided at; nil for a fixed design.
+	Sequential *Sequential `json:"sequential,omitempty"`
 	// Warnings travel with the verdict instead of being printed.
 	Warnings []string `json:"warnings,omitempty"`
 	Summary  Summary  `json:"summary"`
@@ -68,6 +71,28 @@ type Verdict struct {
 	Links Links `json:"links,omitempty"`
 	// Markdown is the rendered table the PR comment uses, when rendered.
 	Markdown string `json:"markdown,omitempty"`
+}
+
+// Sequential describes one look of a sequential gate: pairs are measured in
+// looks and the gate stops at the first clear verdict, each look testing at
+// the part of Alpha it may spend (Spent), so that all looks together raise
+// a false alarm with probability at most Alpha.
+type Sequential struct {
+	// Look is this look, from 1, of the planned Looks (numbers of pairs).
+	Look  int   `json:"look"`
+	Looks []int `json:"looks"`
+	// Pairs is the number of pairs this look decided on.
+	Pairs int `json:"pairs"`
+	// Alpha is the whole design's; Spent this look's part of it, the
+	// level every comparison of this verdict was tested at.
+	Alpha float64 `json:"alpha"`
+	Spent float64 `json:"spent"`
+	// Continue is true when the verdict is not clear yet (inconclusive
+	// comparisons, no regression) and a later look remains: measure up to
+	// the next look's pairs and compare again.
+	Continue bool `json:"continue"`
+	// Reason says why the gate stops or goes on.
+	Reason string `json:"reason"`
 }
 
 // Side describes the base or the head sample set.

@@ -18,11 +18,13 @@ func KnobFlags(fs *flag.FlagSet, prefix string, o *Options) {
 	// A target that is a process of its own (prefix "") can measure its CPU
 	// time per request; the built-in one shares its process with the load
 	// generator, so its slowdown follows the handler's time.
-	of := SlowdownOfProcess
+	// (The built-in target's default is "", which means handler, so that
+	// an untouched knob leaves Options zero.)
+	of, dflt := SlowdownOfProcess, ""
 	if prefix != "" {
-		of = SlowdownOfHandler
+		of, dflt = "", " (default handler)"
 	}
-	fs.StringVar(&o.SlowdownOf, prefix+"slowdown-of", of, about+"what --"+prefix+"slowdown is a percentage of: `process` (the process's CPU time per request, measured as it runs: 10 = each request costs 10 % more CPU) or handler (each request's handler time)")
+	fs.StringVar(&o.SlowdownOf, prefix+"slowdown-of", of, about+"what --"+prefix+"slowdown is a percentage of: `process` (the process's CPU time per request, measured as it runs: 10 = each request costs 10 % more CPU) or handler (each request's handler time)"+dflt)
 	fs.DurationVar(&o.StallEvery, prefix+"stall-every", 0, about+"pause the whole server every `DUR` (with --"+prefix+"stall-for)")
 	fs.DurationVar(&o.StallFor, prefix+"stall-for", 0, about+"length `DUR` of each pause (shorter than --"+prefix+"stall-every)")
 	fs.Float64Var(&o.FailRate, prefix+"fail-rate", 0, about+"answer fraction `F` in [0,1] of API requests with 500, chosen by the seed")

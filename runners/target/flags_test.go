@@ -14,7 +14,7 @@ func TestKnobFlags(t *testing.T) {
 		var o Options
 		KnobFlags(fs, prefix, &o)
 		args := []string{
-			"--" + prefix + "slowdown", "50", "--" + prefix + "stall-every", "2s", "--" + prefix + "stall-for", "100ms",
+			"--" + prefix + "slowdown", "50", "--" + prefix + "slowdown-of", "process", "--" + prefix + "stall-every", "2s", "--" + prefix + "stall-for", "100ms",
 			"--" + prefix + "fail-rate", "0.01", "--" + prefix + "capacity", "800", "--" + prefix + "leak", "5",
 			"--" + prefix + "work", "20ms", "--" + prefix + "workers", "4", "--" + prefix + "shared-workers",
 			"--" + prefix + "serial", "0.5", "--" + prefix + "key-lock",
@@ -23,7 +23,7 @@ func TestKnobFlags(t *testing.T) {
 		if err := fs.Parse(args); err != nil {
 			t.Fatalf("prefix %q: %v", prefix, err)
 		}
-		want := Options{Slowdown: 50, StallEvery: 2 * time.Second, StallFor: 100 * time.Millisecond, FailRate: 0.01, Capacity: 800, LeakMBPerMin: 5,
+		want := Options{Slowdown: 50, SlowdownOf: SlowdownOfProcess, StallEvery: 2 * time.Second, StallFor: 100 * time.Millisecond, FailRate: 0.01, Capacity: 800, LeakMBPerMin: 5,
 			Work: 20 * time.Millisecond, Workers: 4, SharedWorkers: true, Serial: 0.5, KeyLock: true, ScalarDot: true, Counters: CountersShared}
 		if o != want {
 			t.Errorf("prefix %q: %+v, want %+v", prefix, o, want)
@@ -33,8 +33,24 @@ func TestKnobFlags(t *testing.T) {
 		}
 		n := 0
 		fs.VisitAll(func(*flag.Flag) { n++ })
-		if n != 13 {
-			t.Errorf("prefix %q: %d flags, want the 13 knobs", prefix, n)
+		if n != 14 {
+			t.Errorf("prefix %q: %d flags, want the 14 knobs", prefix, n)
+		}
+	}
+}
+
+// TestSlowdownOfDefault: a target of its own measures its process; the
+// built-in one, which shares its process with the generator, its handler.
+func TestSlowdownOfDefault(t *testing.T) {
+	for prefix, want := range map[string]string{"": SlowdownOfProcess, "target-": ""} {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		var o Options
+		KnobFlags(fs, prefix, &o)
+		if err := fs.Parse(nil); err != nil {
+			t.Fatal(err)
+		}
+		if o.SlowdownOf != want {
+			t.Errorf("prefix %q: SlowdownOf %q by default, want %q", prefix, o.SlowdownOf, want)
 		}
 	}
 }
