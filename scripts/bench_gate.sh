@@ -5,17 +5,18 @@
 #
 #   scripts/bench_gate.sh [TRIALS]          (default 5 trials of each kind)
 #
-# One gate is what the action's ab mode does: PAIRS base/head pairs run
-# interleaved A B B A …, each run against a fresh reference target
+# One gate is what the action's ab mode does: base/head pairs run
+# interleaved A B B A … in looks (LOOKS, default 10,15,20 pairs: after each
+# look `m18-gate compare --paired --looks` decides or asks for the next), each run against a fresh reference target
 # (m18-target on a free loopback port, started and stopped per run), measured
 # by m18-run with --target-pid (so every repetition records the target's CPU
 # time per request), then `m18-gate compare --paired` with the default
 # policy. An A/A trial's head is the same target; a slowdown trial's head
-# runs with --slowdown SLOWDOWN (default 10, i.e. 10 % more CPU work per
-# request). A trial counts as a detection / false alarm when compare exits 1,
+# runs with --slowdown SLOWDOWN (default 10: m18-target's process mode, i.e.
+# every request costs the target 10 % more CPU). A trial counts as a detection / false alarm when compare exits 1,
 # and the script prints which metrics regressed (the signal that decided).
 #
-# Knobs (environment): PAIRS (16), DURATION (3s), WARMUP (1s), RATE (100),
+# Knobs (environment): LOOKS (10,15,20; off: PAIRS pairs, 16, decided once), DURATION (3s), WARMUP (1s), RATE (100),
 # NODES (2000), SCENARIO (ci/fast_regression_check), SLOWDOWN (10),
 # KEEP (a directory to keep every trial's results and verdict in).
 #
@@ -44,6 +45,14 @@ if [ "$signal" = instructions ]; then
 	count=(--instructions callgrind)
 fi
 scenario=${SCENARIO:-ci/fast_regression_check}
+# LOOKS: the sequential plan in pairs (compare --looks); LOOKS=off measures
+# PAIRS pairs and decides once.
+looks_in=${LOOKS:-10,15,20}
+if [ "$looks_in" = off ]; then
+	plan=$pairs looks=()
+else
+	plan=$(echo "$looks_in" | tr ',' ' ') looks=(--looks "$looks_in")
+fi
 slowdown=${SLOWDOWN:-10}
 keep=${KEEP:-}
 trap 'rm -rf "$work"' EXIT
@@ -80,23 +89,31 @@ run_once() {
 	fi
 }
 
-# gate KIND HEAD_SLOWDOWN: one gate; prints "exit seconds regressed-metrics".
+# gate KIND HEAD_SLOWDOWN: one gate; prints "exit seconds pairs regressed-metrics".
+# With LOOKS (the default) it is sequential, as the action's ab mode: the
+# pairs of each look are measured, then `compare --looks` decides; exit 4
+# asks for the next look's pairs.
 gate() {
-	local dir="$work/$1" i side start
+	local dir="$work/$1" i=0 side start n
 	rm -rf "$dir"
 	mkdir -p "$dir/base" "$dir/head"
 	start=$(date +%s.%N)
-	for ((i = 1; i <= pairs; i++)); do
-		if ((i % 2)); then order="base head"; else order="head base"; fi
-		for side in $order; do
-			knob=0
-			if [ "$side" = head ]; then knob=$2; fi
-			run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" || return 1
-		done
-	done
 	local code=0
-	"$bin/m18-gate" compare --paired --quiet --base "$dir"/base/*.json --head "$dir"/head/*.json \
-		--output "$dir/verdict.json" >/dev/null 2>"$dir/compare.err" || code=$?
+	for n in $plan; do
+		for (( ; i < n; )); do
+			i=$((i + 1))
+			if ((i % 2)); then order="base head"; else order="head base"; fi
+			for side in $order; do
+				knob=0
+				if [ "$side" = head ]; then knob=$2; fi
+				run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" || return 1
+			done
+		done
+		code=0
+		"$bin/m18-gate" compare --paired "${looks[@]}" --quiet --base "$dir"/base/*.json --head "$dir"/head/*.json \
+			--output "$dir/verdict.json" >/dev/null 2>"$dir/compare.err" || code=$?
+		if [ "$code" -ne 4 ]; then break; fi
+	done
 	local secs
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
 	local which
@@ -111,10 +128,11 @@ gate() {
 		mkdir -p "$keep"
 		cp -r "$dir" "$keep/$1"
 	fi
-	echo "$code $secs $which"
+	echo "$code $secs $i $which"
 }
 
-echo "bench_gate: signal $signal; $trials trials each; $pairs pairs of $duration (+$warmup warm-up, $nodes nodes preloaded, $rate ops/s) of $scenario; slowdown $slowdown %"
+if [ "$looks_in" = off ]; then design="$pairs pairs"; else design="looks at $looks_in pairs"; fi
+echo "bench_gate: signal $signal; $trials trials each; $design of $duration (+$warmup warm-up, $nodes nodes preloaded, $rate ops/s) of $scenario; slowdown $slowdown %"
 aa_alarm=0 det=0 total_secs=0 runs=0
 for ((t = 1; t <= trials; t++)); do
 	for kind in aa slow; do
@@ -124,7 +142,7 @@ for ((t = 1; t <= trials; t++)); do
 			echo "bench_gate: trial $kind-$t could not run (above); stopping" >&2
 			break 2
 		fi
-		read -r code secs rest <<<"$line"
+		read -r code secs used rest <<<"$line"
 		total_secs=$(echo "$total_secs + $secs" | bc)
 		runs=$((runs + 1))
 		if [ "$code" -eq 1 ]; then
@@ -132,7 +150,7 @@ for ((t = 1; t <= trials; t++)); do
 		elif [ "$code" -gt 1 ]; then
 			echo "bench_gate: trial $kind-$t: compare exited $code: $(cat "$work/$kind-$t/compare.err")" >&2
 		fi
-		printf 'trial %-7s exit %d  %5.1f min  regressed: %s\n' "$kind-$t" "$code" "$(echo "$secs / 60" | bc -l)" "$rest"
+		printf 'trial %-7s exit %d  %5.1f min  %2d pairs  regressed: %s\n' "$kind-$t" "$code" "$(echo "$secs / 60" | bc -l)" "$used" "$rest"
 	done
 done
 trials=$(((runs + 1) / 2))
