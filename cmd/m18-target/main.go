@@ -48,6 +48,7 @@ Exit codes:
 Examples:
   m18-target --addr 127.0.0.1:7432
   m18-target --slowdown 50 --stall-every 10s --stall-for 500ms --seed 42
+  m18-target --slowdown 10        # every request costs the process 10 % more CPU
   m18-target --capacity 800 --fail-rate 0.01 --leak 5
   m18-target --work 5ms --workers 4 --shared-workers --serial 0.5
 `

@@ -106,6 +106,7 @@ jobs:
           target-command: ./target.sh
           endpoint: http://127.0.0.1:%d
           repetitions: ${{ env.M18_E2E_REPS || %d }}
+          looks: ${{ env.M18_E2E_LOOKS || 'auto' }}
           history-repo: %s
           artifact-name: m18-e2e
           dashboard: pages
@@ -239,7 +240,9 @@ func TestActionEndToEnd(t *testing.T) {
 			t.Errorf("verdict output is not regression:\n%s", tail(out, 60))
 		}
 		c := w.comment(t, pr)
-		for _, want := range []string{"perf/e2e.toml", "REGRESSION", "regressed"} {
+		// The gate was sequential (looks input): the report says at which
+		// look it decided.
+		for _, want := range []string{"perf/e2e.toml", "REGRESSION", "regressed", "sequential: look "} {
 			if !strings.Contains(c, want) {
 				t.Errorf("the PR comment does not contain %q:\n%s", want, c)
 			}
@@ -458,6 +461,8 @@ func (w *e2e) runAct(t *testing.T, event string, payload map[string]any, reps in
 		"--local-repository", pinnedSetupGo + "=" + filepath.Join(w.stubs, "setup-go"),
 		"--local-repository", pinnedUploadArtifact + "=" + filepath.Join(w.stubs, "upload-artifact"),
 		"--env", "M18_E2E_REPS=" + strconv.Itoa(reps),
+		// A sequential gate: a look at 60 % of the pairs, then all.
+		"--env", fmt.Sprintf("M18_E2E_LOOKS=%d,%d", reps*6/10, reps),
 	})
 }
 

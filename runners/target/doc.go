@@ -18,7 +18,10 @@
 //
 // Its opinion: the target must be a system whose performance can be changed
 // on purpose, deterministically. Options carries knobs, all off by default:
-// Slowdown (proportional CPU work), StallEvery/StallFor (periodic whole-server
+// Slowdown (proportional CPU work: a percentage of the handler's time or,
+// SlowdownOf "process", of the process's own CPU time per request, spun on
+// the thread's CPU clock so that a busy machine does not change it),
+// StallEvery/StallFor (periodic whole-server
 // pause), FailRate (seeded injected 500s), Capacity (token bucket; excess
 // requests queue, never fail) and LeakMBPerMin (memory retained on purpose).
 // Stalls pause every route; the other knobs apply to /api/ routes only, so

@@ -33,8 +33,8 @@ fi
 args=(compare --output "$out/verdict.json" --markdown "$out/verdict.md" --outcome "$out/outcome")
 for f in "${base[@]}"; do args+=(--base "$f"); done
 for f in "${head[@]}"; do args+=(--head "$f"); done
-config=${M18_POLICY:-}
-if [ -n "$config" ] && [ -f "$config" ]; then args+=(--config "$config"); fi
+policy_flags
+args+=("${policy_flags[@]}")
 # ab mode interleaves base and head runs on this machine (measure.sh), so
 # they are compared pair by pair. The mode comes from M18_MODE when the step
 # passes it, else from the layout: history baselines sit in out/base/SCENARIO/.
@@ -46,9 +46,9 @@ if [ -z "$mode" ]; then
 	done
 fi
 if [ "$mode" = ab ] || [ "$mode" = bench ]; then args+=(--paired); fi
-if [ -n "${M18_ALPHA:-}" ]; then args+=(--alpha "$M18_ALPHA"); fi
-if [ -n "${M18_THRESHOLD:-}" ]; then args+=(--threshold "$M18_THRESHOLD"); fi
-if [ -n "${M18_COMPETITIVE_THRESHOLD:-}" ]; then args+=(--competitive-threshold "$M18_COMPETITIVE_THRESHOLD"); fi
+# A sequential ab gate (measure.sh) decides at the look its pairs reached,
+# with that look's share of alpha.
+if [ "$mode" = ab ] && plan=$(looks_plan) && [ -n "$plan" ]; then args+=(--looks "$plan"); fi
 
 rc=0
 rm -f "$out/outcome"

@@ -100,3 +100,31 @@ with_git_token() {
 	echo "::add-mask::$auth"
 	GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0="http.${server%/}/.extraheader" GIT_CONFIG_VALUE_0="AUTHORIZATION: basic $auth" "$@"
 }
+
+# looks_plan prints the sequential plan of an ab gate in pairs, separated by
+# commas ("10,15,20"), or nothing for a fixed design, from the looks input
+# (M18_LOOKS: a plan, auto or off) and the repetitions (M18_REPETITIONS,
+# the most pairs). auto looks at half, three quarters and all of 16 or more
+# repetitions; with fewer, the last look's share of alpha would be too small
+# for the exact tests, so it measures them all and decides once.
+looks_plan() {
+	local reps=${M18_REPETITIONS:-10} looks=${M18_LOOKS:-auto}
+	case "$looks" in
+	off) ;;
+	auto) if [ "$reps" -ge 16 ]; then printf '%d,%d,%d' $((reps / 2)) $((reps * 3 / 4)) "$reps"; fi ;;
+	*[!0-9,\ ]* | '') die "input looks is '$looks'; want auto, off or increasing numbers of pairs such as 10,15,20" ;;
+	*) printf '%s' "${looks// /}" ;;
+	esac
+}
+
+# policy_flags fills the array policy_flags with the flags of the gate's
+# policy: the base's config file (M18_POLICY, never the pull request's) and
+# the alpha and threshold inputs.
+policy_flags() {
+	policy_flags=()
+	if [ -n "${M18_POLICY:-}" ] && [ -f "$M18_POLICY" ]; then policy_flags+=(--config "$M18_POLICY"); fi
+	if [ -n "${M18_ALPHA:-}" ]; then policy_flags+=(--alpha "$M18_ALPHA"); fi
+	if [ -n "${M18_THRESHOLD:-}" ]; then policy_flags+=(--threshold "$M18_THRESHOLD"); fi
+	if [ -n "${M18_COMPETITIVE_THRESHOLD:-}" ]; then policy_flags+=(--competitive-threshold "$M18_COMPETITIVE_THRESHOLD"); fi
+	return 0
+}

@@ -150,20 +150,44 @@ if [ "$mode" = ab ]; then
 	base_dir=${M18_BASE_DIR:?mode ab needs the base checkout of prepare.sh}
 	build "$base_dir"
 	build "$head_dir"
-	for scenario in "${scenarios[@]}"; do
-		s=$(slug "$scenario")
-		for ((i = 0; i < reps; i++)); do
+	# Sequential (the looks input): the pairs are measured look by look,
+	# every scenario in each, and after each look m18-gate compare --looks
+	# decides with that look's share of alpha; the gate stops at the first
+	# clear look (a regression, or everything decided). Fixed: one look.
+	plan=$(looks_plan) || exit 3
+	read -r -a ends <<<"${plan//,/ }"
+	if [ "${#ends[@]}" -eq 0 ]; then ends=("$reps"); fi
+	policy_flags
+	i=0
+	for end in "${ends[@]}"; do
+		for ((; i < end; i++)); do
 			order=(base head)
 			if ((i % 2 == 1)); then order=(head base); fi
-			for side in "${order[@]}"; do
-				if [ "$side" = base ]; then
-					run_one base "$base_dir" "$base_sha" "$scenario" 1 "$out/base/$s-$i.json"
-				else
-					run_one head "$head_dir" "$head_sha" "$scenario" 1 "$out/head/$s-$i.json"
-				fi
+			for scenario in "${scenarios[@]}"; do
+				s=$(slug "$scenario")
+				for side in "${order[@]}"; do
+					if [ "$side" = base ]; then
+						run_one base "$base_dir" "$base_sha" "$scenario" 1 "$out/base/$s-$(printf %03d "$i").json"
+					else
+						run_one head "$head_dir" "$head_sha" "$scenario" 1 "$out/head/$s-$(printf %03d "$i").json"
+					fi
+				done
 			done
-			echo "m18-gate: $scenario: repetition $((i + 1))/$reps done (order ${order[*]})"
+			echo "m18-gate: pair $((i + 1))/${ends[-1]} of ${scenarios[*]} done (order ${order[*]})"
 		done
+		if [ -z "$plan" ] || [ "$end" = "${ends[-1]}" ]; then break; fi
+		rc=0
+		m18-gate compare --paired --looks "$plan" --quiet "${policy_flags[@]}" \
+			--base "$out"/base/*.json --head "$out"/head/*.json --output "$out/logs/look-$end.json" \
+			>/dev/null 2>"$out/logs/look-$end.err" || rc=$?
+		case "$rc" in
+		4) echo "m18-gate: look at $end pairs: not decided yet; measuring up to the next look" ;;
+		0 | 1 | 2)
+			echo "m18-gate: look at $end pairs decided (exit $rc); the gate step reports it"
+			break
+			;;
+		*) die "m18-gate compare at the look of $end pairs failed (exit $rc): $(head -n 3 "$out/logs/look-$end.err")" ;;
+		esac
 	done
 	git -C "$head_dir" worktree remove --force "$base_dir" || true
 	exit 0
