@@ -266,25 +266,6 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return pf.finish(v, stdout)
 }
 
-// policy returns the default policy with the config at path applied, or
-// config.DefaultPath's when path is empty and that file exists.
-func policy(path string) (gate.Policy, error) {
-	p := gate.DefaultPolicy()
-	if path == "" {
-		if _, err := os.Stat(config.DefaultPath); err == nil {
-			path = config.DefaultPath
-		}
-	}
-	if path != "" {
-		cfg, err := config.Load(path)
-		if err != nil {
-			return p, err
-		}
-		p = p.WithConfig(cfg)
-	}
-	return p, nil
-}
-
 func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("calibrate", stderr)
 	ff, last := multiFiles(1)
@@ -398,9 +379,7 @@ func criteria(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	results := ff[0]
 	fs.Var(results, "results", "task result `FILE` from m18-run task (repeat, or list several after the flag)")
 	verdictIn := fs.String("verdict", "", "add to this verdict `FILE` (from m18-gate compare) instead of starting an empty one; may equal --output")
-	output := fs.String("output", "", "write the verdict JSON to `FILE`")
-	markdown := fs.String("markdown", "", "write the Markdown the PR comment and check run use to `FILE`")
-	quiet := fs.Bool("quiet", false, "do not print the text table")
+	vf := addVerdictFlags(fs)
 	fs.Usage = usageFor(fs, "m18-gate criteria --results TASK.json... [--verdict verdict.json] [--output FILE] [--markdown FILE]",
 		"Reads the success criteria of M18 task documents (m18-run task ID --output TASK.json:\n"+
 			"the checks of the task, each a measured value against a limit) into the verdict's\n"+
@@ -433,7 +412,7 @@ func criteria(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	gate.AddCriteria(v, crit)
-	return finish(v, *output, *markdown, *quiet, stdout)
+	return vf.finish(v, stdout)
 }
 
 // scenarios prints the scenarios the config's [tiers] table lists for a
