@@ -13,27 +13,60 @@ import (
 	"github.com/engram/m18-gate/runners/result"
 )
 
-// writeRuns writes an m18 result with n repetitions whose latencies have
-// median p50 (lognormal noise, 2 % CV) and returns its path.
+// writeRuns writes an m18 result of ci/fast_regression_check with n
+// repetitions whose latencies have median p50 (2 % noise) and returns its
+// path.
 func writeRuns(t *testing.T, dir, name, fingerprint string, p50 float64, n int, seed uint64) string {
+	t.Helper()
+	return writeResult(t, dir, name, "ci/fast_regression_check", fingerprint, p50, n, seed, nil)
+}
+
+// writeResult writes an m18 result of scenario with n repetitions, each a
+// minute after the last, whose latencies have median p50 (2 % noise), a
+// competitor's run when comp is set, and returns its path.
+func writeResult(t *testing.T, dir, name, scenario, fingerprint string, p50 float64, n int, seed uint64, comp *result.Competitor) string {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, seed))
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(seed) * time.Hour)
 	d := &result.Document{
-		Run: result.Run{Scenario: "ci/fast_regression_check", RunID: name, Start: start, End: start,
-			Hardware: result.Fingerprint{Hash: fingerprint}},
-		ConfigName: "ci/fast_regression_check",
+		Run: result.Run{Scenario: scenario, RunID: name, Start: start, End: start,
+			Hardware: result.Fingerprint{Hash: fingerprint}, Competitor: comp},
+		ConfigName: scenario,
 	}
 	for i := range n {
 		v := p50 * (1 + 0.02*r.NormFloat64())
-		st := result.OpStats{Count: 1000, Success: 1000, Throughput: 1000, Latency: result.Latency{P50: v, P95: 1.5 * v, P99: 2 * v, P999: 3 * v, Mean: 1.1 * v}}
-		d.Repetitions = append(d.Repetitions, result.Repetition{Index: i, Overall: st, Operations: map[string]result.OpStats{}})
+		st := result.OpStats{Count: 1000, Success: 1000, Throughput: 100 * (1 + 0.01*r.NormFloat64()), Latency: result.Latency{P50: v, P95: 1.5 * v, P99: 2 * v, P999: 3 * v, Mean: 1.1 * v}}
+		d.Repetitions = append(d.Repetitions, result.Repetition{Index: i, Start: start.Add(time.Duration(i) * time.Minute), Overall: st,
+			Operations: map[string]result.OpStats{result.OpPatternCompletion: st}})
 	}
 	path := filepath.Join(dir, name+".json")
 	if err := result.WriteFile(path, d); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// cmdCase is one run of m18-gate: its arguments, the exit code it must end
+// with, and text its stdout and stderr must hold.
+type cmdCase struct {
+	name           string
+	args           []string
+	exit           int
+	stdout, stderr string
+}
+
+// runCases runs each case as a subtest.
+func runCases(t *testing.T, cases []cmdCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, &stdout, &stderr)
+			if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout.String(), stderr.String())
+			}
+		})
+	}
 }
 
 func TestCompareExitCodes(t *testing.T) {
@@ -49,13 +82,7 @@ func TestCompareExitCodes(t *testing.T) {
 	out := filepath.Join(dir, "verdict.json")
 	md := filepath.Join(dir, "comment.md")
 
-	tests := []struct {
-		name   string
-		args   []string
-		exit   int
-		stdout string
-		stderr string
-	}{
+	tests := []cmdCase{
 		{"A/A passes", []string{"compare", "--base", base, "--head", same}, 0, "unchanged", ""},
 		{"slowdown regresses", []string{"compare", "--base", base, "--head", slow, "--output", out, "--markdown", md}, 1, "regressed", "m18-gate compare: internal regression: "},
 		{"competitive flag", []string{"compare", "--competitive", "--base", base, "--head", slow}, 2, "regressed", "m18-gate compare: competitive regression: "},
@@ -79,15 +106,7 @@ func TestCompareExitCodes(t *testing.T) {
 		{"changepoints", []string{"changepoints", "--series", base, same, slow, "--metric", "p50"}, 0, "E-divisive needs at least 8", ""},
 		{"changepoints json", []string{"changepoints", "--json", "--series", base, same, slow}, 0, `"change_points": []`, ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(tt.args, &stdout, &stderr)
-			if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
-				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout.String(), stderr.String())
-			}
-		})
-	}
+	runCases(t, tests)
 
 	v, err := verdict.ReadFile(out)
 	if err != nil {
@@ -248,27 +267,14 @@ func TestCriteriaCommand(t *testing.T) {
 		t.Fatalf("compare: exit %d: %s", code, stderr.String())
 	}
 
-	tests := []struct {
-		name           string
-		args           []string
-		exit           int
-		stdout, stderr string
-	}{
+	tests := []cmdCase{
 		{"failed criterion", []string{"criteria", "--results", failed, "--output", filepath.Join(dir, "v1.json")}, 1, "FAILED", "internal regression: 1 criterion failed"},
 		{"met criterion", []string{"criteria", "--results", met}, 0, "PASS: no regression · 1 criterion met", ""},
 		{"added to a compare verdict", []string{"criteria", "--verdict", combined, "--results", failed, "--output", combined}, 1, "unchanged", "1 criterion failed"},
 		{"not a task document", []string{"criteria", "--results", base}, 3, "", "base.json: not a task document"},
 		{"no results", []string{"criteria"}, 3, "", "criteria needs --results"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(tt.args, &stdout, &stderr)
-			if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
-				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout.String(), stderr.String())
-			}
-		})
-	}
+	runCases(t, tests)
 	v, err := verdict.ReadFile(combined)
 	if err != nil {
 		t.Fatal(err)
