@@ -35,12 +35,8 @@ func competitive(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			"Benjamini-Hochberg across positions) regresses when significant and worse than the competitive\n"+
 			"threshold. The policy file's [milestone.\"SCENARIO\"] targets (p50_ms, p99_ms, throughput) are\n"+
 			"checked against Engram's runs: a missed target is a competitive regression too.\n", compareCodes)
-	rest, err := parse(fs, args, last)
-	if err != nil {
-		return cli.FlagError(err)
-	}
-	if len(rest) > 0 {
-		return cli.Usagef("unexpected argument %q (files go after a flag)", rest[0])
+	if err := parseFiles(fs, args, last, "a flag"); err != nil {
+		return err
 	}
 	if len(eng.names) == 0 || len(vs.names) == 0 {
 		return cli.Usagef("competitive needs --engram FILE... and --versus FILE...")

@@ -195,6 +195,20 @@ func parse(fs *flag.FlagSet, args []string, last **files) ([]string, error) {
 	}
 }
 
+// parseFiles is parse for a command whose every file goes after a flag: a
+// bare word before any file flag is a usage error that says so (after is
+// the flags files go after).
+func parseFiles(fs *flag.FlagSet, args []string, last **files, after string) error {
+	rest, err := parse(fs, args, last)
+	if err != nil {
+		return cli.FlagError(err)
+	}
+	if len(rest) > 0 {
+		return cli.Usagef("unexpected argument %q (files go after %s)", rest[0], after)
+	}
+	return nil
+}
+
 // usageFor is the --help of a subcommand: synopsis, text, flags and the
 // exit codes it uses.
 func usageFor(fs *flag.FlagSet, synopsis, extra string, codes map[int]string) func() {
@@ -278,12 +292,8 @@ func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Usage = usageFor(fs, "m18-gate calibrate --runs FILE... [--output calibration.json] [flags]",
 		"Measures the run-to-run noise of every (scenario, operation, metric) in A/A runs of one\n"+
 			"machine (median, MAD, robust CV) and the smallest change --n runs per side can detect.\n", calibrateCodes)
-	rest, err := parse(fs, args, last)
-	if err != nil {
-		return cli.FlagError(err)
-	}
-	if len(rest) > 0 {
-		return cli.Usagef("unexpected argument %q (files go after --runs)", rest[0])
+	if err := parseFiles(fs, args, last, "--runs"); err != nil {
+		return err
 	}
 	if len(runs.names) == 0 {
 		return cli.Usagef("calibrate needs --runs FILE...")
@@ -336,12 +346,8 @@ func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			"of its repetitions. m18.series/v1 files come from m18-history series --json.\n"+
 			"Change points among the newest --recent points are marked new: those are what a nightly\n"+
 			"job alerts about (m18-report --changepoints FILE --slack).\n", changepointsCodes)
-	rest, err := parse(fs, args, last)
-	if err != nil {
-		return cli.FlagError(err)
-	}
-	if len(rest) > 0 {
-		return cli.Usagef("unexpected argument %q (files go after --series)", rest[0])
+	if err := parseFiles(fs, args, last, "--series"); err != nil {
+		return err
 	}
 	if len(seriesFiles.names) == 0 {
 		return cli.Usagef("changepoints needs --series FILE...")
@@ -385,12 +391,8 @@ func criteria(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"the checks of the task, each a measured value against a limit) into the verdict's\n"+
 			"\"criteria\" list. A failed criterion fails the verdict as an internal regression does\n"+
 			"(exit 1); m18-report shows the criteria in the check run, the PR comment and Slack.\n", criteriaCodes)
-	rest, err := parse(fs, args, last)
-	if err != nil {
-		return cli.FlagError(err)
-	}
-	if len(rest) > 0 {
-		return cli.Usagef("unexpected argument %q (files go after --results)", rest[0])
+	if err := parseFiles(fs, args, last, "--results"); err != nil {
+		return err
 	}
 	if len(results.names) == 0 {
 		return cli.Usagef("criteria needs --results TASK.json... (m18-run task writes them)")

@@ -102,6 +102,7 @@ func TestCompareExitCodes(t *testing.T) {
 		{"compare help", []string{"compare", "--help"}, 0, "", "Usage: m18-gate compare"},
 		{"paired", []string{"compare", "--paired", "--base", base, "--head", slow, "--output", filepath.Join(dir, "paired.json")}, 1, "regressed", ""},
 		{"calibrate", []string{"calibrate", "--runs", base, same, "--output", filepath.Join(dir, "cal.json")}, 0, "MDE", ""},
+		{"a file before any flag", []string{"calibrate", "stray.json", "--runs", base}, 3, "", `unexpected argument "stray.json" (files go after --runs)`},
 		{"calibrated compare", []string{"compare", "--calibration", filepath.Join(dir, "cal.json"), "--base", base, "--head", same, "--output", filepath.Join(dir, "v2.json")}, 0, "", ""},
 		{"changepoints", []string{"changepoints", "--series", base, same, slow, "--metric", "p50"}, 0, "E-divisive needs at least 8", ""},
 		{"changepoints json", []string{"changepoints", "--json", "--series", base, same, slow}, 0, `"change_points": []`, ""},
