@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -60,10 +61,9 @@ func runCases(t *testing.T, cases []cmdCase) {
 	t.Helper()
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(tt.args, &stdout, &stderr)
-			if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
-				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout.String(), stderr.String())
+			code, stdout, stderr := testenv.Run(run, tt.args...)
+			if code != tt.exit || !strings.Contains(stdout, tt.stdout) || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout, stderr)
 			}
 		})
 	}
