@@ -131,68 +131,17 @@ func Parse(path string, data []byte) (*Config, error) {
 	p := &configParser{path: path, lines: tomlcheck.Lines(string(data))}
 	c := &Config{Path: path, Tiers: map[string][]string{}, Metrics: map[string]*Override{}, Scenarios: map[string]*ScenarioOverride{},
 		Targets: map[string]*Target{}, Milestones: map[string]*Milestone{}}
+	sections := map[string]func(key []string, v any, c *Config) error{
+		"defaults": p.defaults, "tiers": p.tiers, "metric": p.metrics, "scenario": p.scenarios,
+		"target": p.targets, "milestone": p.milestones,
+	}
 	for _, k := range sortedByLine(p, nil, raw) {
-		v := raw[k]
-		key := []string{k}
-		switch k {
-		case "defaults":
-			t, err := p.table(key, v)
-			if err != nil {
-				return nil, err
-			}
-			if err := p.defaults(key, t, &c.Defaults); err != nil {
-				return nil, err
-			}
-		case "tiers":
-			t, err := p.table(key, v)
-			if err != nil {
-				return nil, err
-			}
-			err = p.fields(key, t, func(tier string, k []string, v any) error {
-				list, err := p.stringList(k, v)
-				if err != nil {
-					return err
-				}
-				c.Tiers[tier] = list
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
-		case "metric":
-			err := p.tables(key, v, func(m string, mk []string, mt map[string]any) error {
-				o := &Override{Line: p.line(mk)}
-				if err := p.override(mk, mt, o, nil); err != nil {
-					return err
-				}
-				c.Metrics[m] = o
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
-		case "scenario":
-			err := p.tables(key, v, func(s string, sk []string, st map[string]any) error {
-				so, err := p.scenario(sk, st)
-				if err != nil {
-					return err
-				}
-				c.Scenarios[s] = so
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
-		case "target":
-			if err := p.targets(key, v, c); err != nil {
-				return nil, err
-			}
-		case "milestone":
-			if err := p.milestones(key, v, c); err != nil {
-				return nil, err
-			}
-		default:
+		section, ok := sections[k]
+		if !ok {
 			return nil, p.unknown(nil, k, []string{"defaults", "tiers", "metric", "scenario", "target", "milestone"})
+		}
+		if err := section([]string{k}, raw[k], c); err != nil {
+			return nil, err
 		}
 	}
 	return c, nil
@@ -312,7 +261,45 @@ func (p *configParser) tables(key []string, v any, f func(name string, key []str
 	})
 }
 
-func (p *configParser) defaults(key []string, t map[string]any, d *Defaults) error {
+// tiers reads [tiers]: each tier's list of scenarios.
+func (p *configParser) tiers(key []string, v any, c *Config) error {
+	t, err := p.table(key, v)
+	if err != nil {
+		return err
+	}
+	return p.fields(key, t, func(tier string, k []string, v any) (err error) {
+		c.Tiers[tier], err = p.stringList(k, v)
+		return err
+	})
+}
+
+// metrics reads the [metric.<name>] overrides.
+func (p *configParser) metrics(key []string, v any, c *Config) error {
+	return p.tables(key, v, func(m string, mk []string, mt map[string]any) error {
+		o := &Override{Line: p.line(mk)}
+		if err := p.override(mk, mt, o, nil); err != nil {
+			return err
+		}
+		c.Metrics[m] = o
+		return nil
+	})
+}
+
+// scenarios reads the [scenario.<name>] overrides.
+func (p *configParser) scenarios(key []string, v any, c *Config) error {
+	return p.tables(key, v, func(s string, sk []string, st map[string]any) (err error) {
+		c.Scenarios[s], err = p.scenario(sk, st)
+		return err
+	})
+}
+
+// defaults reads [defaults].
+func (p *configParser) defaults(key []string, v any, c *Config) error {
+	t, err := p.table(key, v)
+	if err != nil {
+		return err
+	}
+	d := &c.Defaults
 	known := []string{"alpha", "threshold", "competitive_threshold", "error_rate_points", "repetitions"}
 	return p.fields(key, t, func(k string, fk []string, v any) error {
 		switch k {
