@@ -66,7 +66,7 @@ func TestCLI(t *testing.T) {
 		{[]string{"accept", "--repo", repo, "--scenario", "ci/fast"}, exitBadInput, "--reason"},
 		{[]string{"compact", "--repo", repo}, exitOK, "size after"},
 		{[]string{"prune", "--repo", repo, "--keep-days", "7"}, exitBadInput, "--force"},
-		{[]string{"prune", "--repo", repo, "--dry-run"}, exitOK, "nothing to do"},
+		{[]string{"prune", "--repo", repo, "--dry-run"}, exitOK, "prune: nothing to do"},
 	}
 	for _, s := range steps {
 		code, stdout, stderr := testenv.Run(run, s.args...)
