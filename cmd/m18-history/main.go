@@ -5,6 +5,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -199,18 +200,12 @@ func baseline(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args, &rf); err != nil {
 		return err
 	}
-	if head != "" {
-		d, err := result.ReadFile(head)
-		if err != nil {
-			return fmt.Errorf("%w: --head: %v", history.ErrBadInput, err)
-		}
-		q.Hardware = &d.Run.Hardware
-		if q.Scenario == "" {
-			q.Scenario = d.Run.Scenario
-		}
-		if q.Fingerprint == "" {
-			q.Fingerprint = d.Run.Hardware.Hash
-		}
+	run, err := fromHead(head, &q.Scenario, &q.Fingerprint)
+	if err != nil {
+		return err
+	}
+	if run != nil {
+		q.Hardware = &run.Hardware
 	}
 	if out == "" || q.Scenario == "" || q.Fingerprint == "" || q.Commit == "" {
 		return cli.Usagef("baseline needs --scenario, --fingerprint (or --head RESULT.json), --commit and --out")
@@ -259,6 +254,21 @@ func warn(stderr io.Writer, warns []error) {
 	}
 }
 
+// fromHead fills scenario and fingerprint, where empty, from the result
+// file head (--head) and returns its run; nil when head is "".
+func fromHead(head string, scenario, fingerprint *string) (*result.Run, error) {
+	if head == "" {
+		return nil, nil
+	}
+	d, err := result.ReadFile(head)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --head: %v", history.ErrBadInput, err)
+	}
+	*scenario = cmp.Or(*scenario, d.Run.Scenario)
+	*fingerprint = cmp.Or(*fingerprint, d.Run.Hardware.Hash)
+	return &d.Run, nil
+}
+
 func series(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var rf remoteFlags
 	fs := newFlags("series", "series --repo R (--scenario S --fingerprint F | --head RESULT.json) [--op overall] [--metric p99] [--vs COMPETITOR [--window 672h]] [--json]", stderr, &rf)
@@ -280,17 +290,8 @@ func series(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args, &rf); err != nil {
 		return err
 	}
-	if head != "" {
-		d, err := result.ReadFile(head)
-		if err != nil {
-			return fmt.Errorf("%w: --head: %v", history.ErrBadInput, err)
-		}
-		if scenario == "" {
-			scenario = d.Run.Scenario
-		}
-		if fp == "" {
-			fp = d.Run.Hardware.Hash
-		}
+	if _, err := fromHead(head, &scenario, &fp); err != nil {
+		return err
 	}
 	if scenario == "" || fp == "" {
 		return cli.Usagef("series needs --scenario and --fingerprint (or --head RESULT.json)")
