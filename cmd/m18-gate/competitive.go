@@ -11,6 +11,14 @@ import (
 	"github.com/engram/m18-gate/internal/cli"
 )
 
+const competitiveHelp = `Engram's position against a competitor measured on the same runner and fingerprint: the ratios
+Engram/competitor of the medians of p50, p99 and throughput, with bootstrap intervals. With a
+baseline, the position's move (the ratio of ratios, its interval and a bootstrap p-value,
+Benjamini-Hochberg across positions) regresses when significant and worse than the competitive
+threshold. The policy file's [milestone."SCENARIO"] targets (p50_ms, p99_ms, throughput) are
+checked against Engram's runs: a missed target is a competitive regression too.
+`
+
 // competitive compares Engram's position against a competitor (and, with
 // --base and --head, Engram against itself first: an internal regression
 // still exits 1).
@@ -28,13 +36,7 @@ func competitive(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	paired := fs.Bool("paired", false, "the four sides ran in rounds (each side's i-th run, by start time, in round i): decide the\n"+
 		"position's move round by round (paired t test of the log ratio of ratios), which cancels what the\n"+
 		"machine did in each round; also pairs the internal comparison")
-	fs.Usage = usageFor(fs, "m18-gate competitive --engram FILE... --versus FILE... [--baseline-engram FILE... --baseline-versus FILE...] [--base FILE... --head FILE...]",
-		"Engram's position against a competitor measured on the same runner and fingerprint: the ratios\n"+
-			"Engram/competitor of the medians of p50, p99 and throughput, with bootstrap intervals. With a\n"+
-			"baseline, the position's move (the ratio of ratios, its interval and a bootstrap p-value,\n"+
-			"Benjamini-Hochberg across positions) regresses when significant and worse than the competitive\n"+
-			"threshold. The policy file's [milestone.\"SCENARIO\"] targets (p50_ms, p99_ms, throughput) are\n"+
-			"checked against Engram's runs: a missed target is a competitive regression too.\n", compareCodes)
+	fs.Usage = usageFor(fs, "m18-gate competitive --engram FILE... --versus FILE... [--baseline-engram FILE... --baseline-versus FILE...] [--base FILE... --head FILE...]", competitiveHelp, compareCodes)
 	if err := parseFiles(fs, args, last, "a flag"); err != nil {
 		return err
 	}

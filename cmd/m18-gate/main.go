@@ -280,6 +280,10 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return pf.finish(v, stdout)
 }
 
+const calibrateHelp = `Measures the run-to-run noise of every (scenario, operation, metric) in A/A runs of one
+machine (median, MAD, robust CV) and the smallest change --n runs per side can detect.
+`
+
 func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("calibrate", stderr)
 	ff, last := multiFiles(1)
@@ -289,9 +293,7 @@ func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	alpha := fs.Float64("alpha", gate.DefaultAlpha, "significance level")
 	power := fs.Float64("power", gate.DefaultPower, "probability of detecting an effect of the MDE")
 	output := fs.String("output", "", "write the calibration JSON to `FILE` (for compare --calibration)")
-	fs.Usage = usageFor(fs, "m18-gate calibrate --runs FILE... [--output calibration.json] [flags]",
-		"Measures the run-to-run noise of every (scenario, operation, metric) in A/A runs of one\n"+
-			"machine (median, MAD, robust CV) and the smallest change --n runs per side can detect.\n", calibrateCodes)
+	fs.Usage = usageFor(fs, "m18-gate calibrate --runs FILE... [--output calibration.json] [flags]", calibrateHelp, calibrateCodes)
 	if err := parseFiles(fs, args, last, "--runs"); err != nil {
 		return err
 	}
@@ -326,6 +328,13 @@ func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
+const changepointsHelp = `Finds change points in history with E-divisive means and a permutation test (as Apache
+Otava and MongoDB do). m18 results are ordered by run start; each contributes the median
+of its repetitions. m18.series/v1 files come from m18-history series --json.
+Change points among the newest --recent points are marked new: those are what a nightly
+job alerts about (m18-report --changepoints FILE --slack).
+`
+
 func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("changepoints", stderr)
 	ff, last := multiFiles(1)
@@ -340,12 +349,7 @@ func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	output := fs.String("output", "", "also write the analysis as JSON to `FILE` (what m18-report --changepoints reads)")
 	recent := fs.Int("recent", 7, "mark change points whose new segment starts among the newest `N` points as new (\"recent\": true)")
-	fs.Usage = usageFor(fs, "m18-gate changepoints --series FILE... [--metric M] [--operation O] [--recent N] [--json] [--output FILE]",
-		"Finds change points in history with E-divisive means and a permutation test (as Apache\n"+
-			"Otava and MongoDB do). m18 results are ordered by run start; each contributes the median\n"+
-			"of its repetitions. m18.series/v1 files come from m18-history series --json.\n"+
-			"Change points among the newest --recent points are marked new: those are what a nightly\n"+
-			"job alerts about (m18-report --changepoints FILE --slack).\n", changepointsCodes)
+	fs.Usage = usageFor(fs, "m18-gate changepoints --series FILE... [--metric M] [--operation O] [--recent N] [--json] [--output FILE]", changepointsHelp, changepointsCodes)
 	if err := parseFiles(fs, args, last, "--series"); err != nil {
 		return err
 	}
@@ -378,6 +382,12 @@ func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return series.WriteText(stdout, res)
 }
 
+const criteriaHelp = `Reads the success criteria of M18 task documents (m18-run task ID --output TASK.json:
+the checks of the task, each a measured value against a limit) into the verdict's
+"criteria" list. A failed criterion fails the verdict as an internal regression does
+(exit 1); m18-report shows the criteria in the check run, the PR comment and Slack.
+`
+
 // criteria turns the checks of M18 task documents into verdict entries.
 func criteria(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("criteria", stderr)
@@ -386,11 +396,7 @@ func criteria(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Var(results, "results", "task result `FILE` from m18-run task (repeat, or list several after the flag)")
 	verdictIn := fs.String("verdict", "", "add to this verdict `FILE` (from m18-gate compare) instead of starting an empty one; may equal --output")
 	vf := addVerdictFlags(fs)
-	fs.Usage = usageFor(fs, "m18-gate criteria --results TASK.json... [--verdict verdict.json] [--output FILE] [--markdown FILE]",
-		"Reads the success criteria of M18 task documents (m18-run task ID --output TASK.json:\n"+
-			"the checks of the task, each a measured value against a limit) into the verdict's\n"+
-			"\"criteria\" list. A failed criterion fails the verdict as an internal regression does\n"+
-			"(exit 1); m18-report shows the criteria in the check run, the PR comment and Slack.\n", criteriaCodes)
+	fs.Usage = usageFor(fs, "m18-gate criteria --results TASK.json... [--verdict verdict.json] [--output FILE] [--markdown FILE]", criteriaHelp, criteriaCodes)
 	if err := parseFiles(fs, args, last, "--results"); err != nil {
 		return err
 	}
