@@ -14,12 +14,22 @@ import (
 	"github.com/engram/m18-gate/runners/result"
 )
 
-// writeRuns writes an m18 result of ci/fast_regression_check with n
-// repetitions whose latencies have median p50 (2 % noise) and returns its
-// path.
-func writeRuns(t *testing.T, dir, name, fingerprint string, p50 float64, n int, seed uint64) string {
+// compareRuns are the m18 results of ci/fast_regression_check the command
+// tests compare: base and same (A/A: median p50 0.2 ms, 10 runs each), slow
+// (+20 %), other (as base, on another machine), few and fewBase (two runs
+// each).
+type compareRuns struct{ base, same, slow, other, few, fewBase string }
+
+func writeCompareRuns(t *testing.T, dir string) compareRuns {
 	t.Helper()
-	return writeResult(t, dir, name, "ci/fast_regression_check", fingerprint, p50, n, seed, nil)
+	w := func(name, fingerprint string, p50 float64, n int, seed uint64) string {
+		return writeResult(t, dir, name, "ci/fast_regression_check", fingerprint, p50, n, seed, nil)
+	}
+	return compareRuns{
+		base: w("base", "aaaaaaaaaaaa", 0.2, 10, 1), same: w("same", "aaaaaaaaaaaa", 0.2, 10, 2),
+		slow: w("slow", "aaaaaaaaaaaa", 0.24, 10, 3), other: w("other", "bbbbbbbbbbbb", 0.2, 10, 4),
+		few: w("few", "aaaaaaaaaaaa", 0.2, 2, 5), fewBase: w("fewbase", "aaaaaaaaaaaa", 0.2, 2, 6),
+	}
 }
 
 // writeResult writes an m18 result of scenario with n repetitions, each a
@@ -71,10 +81,8 @@ func runCases(t *testing.T, cases []cmdCase) {
 
 func TestCompareExitCodes(t *testing.T) {
 	dir := t.TempDir()
-	base := writeRuns(t, dir, "base", "aaaaaaaaaaaa", 0.2, 10, 1)
-	same := writeRuns(t, dir, "same", "aaaaaaaaaaaa", 0.2, 10, 2)
-	slow := writeRuns(t, dir, "slow", "aaaaaaaaaaaa", 0.24, 10, 3)
-	other := writeRuns(t, dir, "other", "bbbbbbbbbbbb", 0.2, 10, 4)
+	r := writeCompareRuns(t, dir)
+	base, same, slow, other := r.base, r.same, r.slow, r.other
 	cfg := filepath.Join(dir, "gate.toml")
 	os.WriteFile(cfg, []byte("[scenario.\"ci/fast_regression_check\"]\ncompetitive = true\n"), 0o644)
 	bad := filepath.Join(dir, "bad.toml")
@@ -211,18 +219,15 @@ func TestSubcommandHelpShowsItsOwnExitCodes(t *testing.T) {
 // verdict output uses, which tells an inconclusive pass from a clean one.
 func TestCompareOutcomeFile(t *testing.T) {
 	dir := t.TempDir()
-	base := writeRuns(t, dir, "base", "aaaaaaaaaaaa", 0.2, 10, 1)
-	slow := writeRuns(t, dir, "slow", "aaaaaaaaaaaa", 0.3, 10, 3)
-	few := writeRuns(t, dir, "few", "aaaaaaaaaaaa", 0.2, 2, 5)
-	fewBase := writeRuns(t, dir, "fewbase", "aaaaaaaaaaaa", 0.2, 2, 6)
+	r := writeCompareRuns(t, dir)
 	tests := []struct {
 		name       string
 		base, head string
 		code       int
 		want       string
 	}{
-		{"slower head", base, slow, 1, "regression"},
-		{"two runs a side cannot decide", fewBase, few, 0, "inconclusive"},
+		{"slower head", r.base, r.slow, 1, "regression"},
+		{"two runs a side cannot decide", r.fewBase, r.few, 0, "inconclusive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,8 +265,8 @@ func TestCriteriaCommand(t *testing.T) {
 		return path
 	}
 	failed, met := task("failed", false), task("met", true)
-	base := writeRuns(t, dir, "base", "aaaaaaaaaaaa", 0.2, 10, 1)
-	same := writeRuns(t, dir, "same", "aaaaaaaaaaaa", 0.2, 10, 2)
+	r := writeCompareRuns(t, dir)
+	base, same := r.base, r.same
 	combined := filepath.Join(dir, "verdict.json")
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"compare", "--quiet", "--base", base, "--head", same, "--output", combined}, &stdout, &stderr); code != 0 {
