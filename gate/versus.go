@@ -78,24 +78,24 @@ func loadVersusSide(files []string, competitor bool, what string) (*versusSide, 
 
 // CompareVersusFiles reads the files and compares (CompareVersus).
 func CompareVersusFiles(f VersusFiles, p Policy) (*verdict.Competitive, error) {
-	e, err := loadVersusSide(f.Engram, false, "--engram")
-	if err != nil {
-		return nil, err
+	var sides [4]*versusSide
+	for i, in := range []struct {
+		files      []string
+		competitor bool
+		flag       string
+	}{
+		{f.Engram, false, "--engram"}, {f.Versus, true, "--versus"},
+		{f.BaselineEngram, false, "--baseline-engram"}, {f.BaselineVersus, true, "--baseline-versus"},
+	} {
+		s, err := loadVersusSide(in.files, in.competitor, in.flag)
+		if err != nil {
+			return nil, err
+		}
+		sides[i] = s
 	}
-	c, err := loadVersusSide(f.Versus, true, "--versus")
-	if err != nil {
-		return nil, err
-	}
+	e, c, be, bc := sides[0], sides[1], sides[2], sides[3]
 	if e == nil || c == nil {
 		return nil, errors.New("a competitive comparison needs --engram FILE... and --versus FILE... (Engram's and the competitor's runs on one runner)")
-	}
-	be, err := loadVersusSide(f.BaselineEngram, false, "--baseline-engram")
-	if err != nil {
-		return nil, err
-	}
-	bc, err := loadVersusSide(f.BaselineVersus, true, "--baseline-versus")
-	if err != nil {
-		return nil, err
 	}
 	if (be == nil) != (bc == nil) {
 		return nil, errors.New("a baseline position needs both --baseline-engram and --baseline-versus")

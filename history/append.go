@@ -308,11 +308,7 @@ func (r Remote) commit(c *clone, snap *Snapshot, e edits, msg string) (plumbing.
 	if !snap.Tip.IsZero() {
 		cm.ParentHashes = []plumbing.Hash{snap.Tip}
 	}
-	obj := c.repo.Storer.NewEncodedObject()
-	if err := cm.Encode(obj); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	h, err := c.repo.Storer.SetEncodedObject(obj)
+	h, err := writeCommit(c.repo.Storer, cm)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}

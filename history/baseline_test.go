@@ -9,7 +9,6 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
@@ -37,19 +36,11 @@ func newGraph(t *testing.T) *graph {
 			t.Fatal(err)
 		}
 		when := t0.Add(at)
-		sig := object.Signature{Name: "dev", Email: "dev@example.com", When: when}
-		c := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: tree}
+		var ph []plumbing.Hash
 		for _, p := range parents {
-			c.ParentHashes = append(c.ParentHashes, plumbing.NewHash(p))
+			ph = append(ph, plumbing.NewHash(p))
 		}
-		obj := repo.Storer.NewEncodedObject()
-		if err := c.Encode(obj); err != nil {
-			t.Fatal(err)
-		}
-		h, err := repo.Storer.SetEncodedObject(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
+		h := mkCommit(t, repo.Storer, tree, when, msg, ph...)
 		g.when[h.String()] = when
 		return h.String()
 	}

@@ -56,14 +56,11 @@ func load100k(b *testing.B) *fixture100k {
 	return bench
 }
 
+// mkCommit stores a commit of tree by "dev" at when and returns its hash.
 func mkCommit(b testing.TB, s storer.EncodedObjectStorer, tree plumbing.Hash, when time.Time, msg string, parents ...plumbing.Hash) plumbing.Hash {
+	b.Helper()
 	sig := object.Signature{Name: "dev", Email: "dev@example.com", When: when}
-	c := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: tree, ParentHashes: parents}
-	obj := s.NewEncodedObject()
-	if err := c.Encode(obj); err != nil {
-		b.Fatal(err)
-	}
-	h, err := s.SetEncodedObject(obj)
+	h, err := writeCommit(s, &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: tree, ParentHashes: parents})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // commitDirect writes files straight into the bare repository's branch
@@ -40,16 +39,7 @@ func commitDirect(t *testing.T, dir string, files map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := object.Signature{Name: "vandal", Email: "v@example.com", When: t0}
-	nc := &object.Commit{Author: sig, Committer: sig, Message: "corrupt things\n", TreeHash: tree, ParentHashes: []plumbing.Hash{c.Hash}}
-	obj := repo.Storer.NewEncodedObject()
-	if err := nc.Encode(obj); err != nil {
-		t.Fatal(err)
-	}
-	h, err := repo.Storer.SetEncodedObject(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := mkCommit(t, repo.Storer, tree, t0, "corrupt things\n", c.Hash)
 	if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(DefaultBranch), h)); err != nil {
 		t.Fatal(err)
 	}

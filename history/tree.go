@@ -33,6 +33,15 @@ func writeBlob(s storer.EncodedObjectStorer, data []byte) (plumbing.Hash, error)
 	return s.SetEncodedObject(obj)
 }
 
+// writeCommit stores the commit c and returns its hash.
+func writeCommit(s storer.EncodedObjectStorer, c *object.Commit) (plumbing.Hash, error) {
+	obj := s.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return s.SetEncodedObject(obj)
+}
+
 // editTree applies e to the tree base (the zero hash for an empty tree),
 // writes every tree object that changed and returns the new root. Subtrees
 // that no edit touches are shared, not rewritten; directories left empty

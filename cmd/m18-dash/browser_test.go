@@ -21,6 +21,7 @@ import (
 
 	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -199,7 +200,7 @@ func commentHTML(md string) string {
 func TestBrowserRootCause(t *testing.T) {
 	p, bare := plantedHistory(t)
 	out := filepath.Join(t.TempDir(), "site")
-	if code, o, e := runCmd(t, "build", "--repo", "file://"+bare, "--source-repo", p.SourceDir, "--repo-url", repoURL, "--out", out); code != 0 {
+	if code, o, e := testenv.Run(run, "build", "--repo", "file://"+bare, "--source-repo", p.SourceDir, "--repo-url", repoURL, "--out", out); code != 0 {
 		t.Fatalf("build: exit %d\n%s%s", code, o, e)
 	}
 	var comment string

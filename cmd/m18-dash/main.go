@@ -97,7 +97,12 @@ func newFlags(name, synopsis string, stderr io.Writer, f *flags) *flag.FlagSet {
 	return fs
 }
 
-func (f *flags) check() error {
+// parse parses args into fs, then checks the shared flags and fills the
+// repository's web address from the GitHub Actions context when not given.
+func (f *flags) parse(fs *flag.FlagSet, args []string) error {
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
+	}
 	if f.repo == "" {
 		return cli.Usagef("--repo is required (a path to a git repository, file:///PATH or https://github.com/OWNER/REPO.git)")
 	}
@@ -173,10 +178,7 @@ func build(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f flags
 	fs := newFlags("build", "build --repo R [--source-repo DIR] [--repo-url URL] --out DIR", stderr, &f)
 	fs.StringVar(&f.out, "out", "", "`DIR` to write the site into (a new or empty directory, or a dashboard written before)")
-	if err := cli.ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := f.check(); err != nil {
+	if err := f.parse(fs, args); err != nil {
 		return err
 	}
 	if f.out == "" {
@@ -199,10 +201,7 @@ func publish(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&f.to, "to", "", "repository to publish to (default: --repo)")
 	fs.StringVar(&f.pagesBranch, "branch", "gh-pages", "branch to publish the site on")
 	fs.StringVar(&f.out, "out", "", "also write the site into `DIR`")
-	if err := cli.ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := f.check(); err != nil {
+	if err := f.parse(fs, args); err != nil {
 		return err
 	}
 	if f.to == "" {

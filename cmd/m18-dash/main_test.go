@@ -13,6 +13,7 @@ import (
 	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/history"
 	"github.com/engram/m18-gate/internal/dashtest"
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -33,17 +34,10 @@ func plantedHistory(t *testing.T) (dashtest.Planted, string) {
 	return p, bare
 }
 
-func runCmd(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(args, &out, &errb)
-	return code, out.String(), errb.String()
-}
-
 func TestBuildAndPublish(t *testing.T) {
 	p, bare := plantedHistory(t)
 	out := filepath.Join(t.TempDir(), "site")
-	code, stdout, stderr := runCmd(t, "build", "--repo", "file://"+bare, "--source-repo", p.SourceDir, "--repo-url", repoURL, "--out", out)
+	code, stdout, stderr := testenv.Run(run, "build", "--repo", "file://"+bare, "--source-repo", p.SourceDir, "--repo-url", repoURL, "--out", out)
 	if code != 0 {
 		t.Fatalf("build: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -59,7 +53,7 @@ func TestBuildAndPublish(t *testing.T) {
 		}
 	}
 
-	code, stdout, stderr = runCmd(t, "publish", "--repo", "file://"+bare, "--source-repo", p.SourceDir, "--repo-url", repoURL)
+	code, stdout, stderr = testenv.Run(run, "publish", "--repo", "file://"+bare, "--source-repo", p.SourceDir, "--repo-url", repoURL)
 	if code != 0 || !strings.Contains(stdout, "published") {
 		t.Fatalf("publish: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -71,7 +65,7 @@ func TestBuildAndPublish(t *testing.T) {
 	if err != nil || !bytes.Equal(got, page) {
 		t.Errorf("gh-pages holds another %s than build wrote (%v)", chart, err)
 	}
-	code, stdout, _ = runCmd(t, "publish", "--repo", "file://"+bare, "--source-repo", p.SourceDir, "--repo-url", repoURL)
+	code, stdout, _ = testenv.Run(run, "publish", "--repo", "file://"+bare, "--source-repo", p.SourceDir, "--repo-url", repoURL)
 	if code != 0 || !strings.Contains(stdout, "already holds") {
 		t.Errorf("republishing the same dashboard: exit %d, %s", code, stdout)
 	}
@@ -103,7 +97,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"publish", "--repo", "file://" + bare, "--branch", "m18-results"}, "is the results branch"},
 		{[]string{"build", "--repo", filepath.Join(t.TempDir(), "missing"), "--out", t.TempDir()}, "does not exist"},
 	} {
-		code, _, stderr := runCmd(t, tc.args...)
+		code, _, stderr := testenv.Run(run, tc.args...)
 		if code != 3 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 3 and %q", tc.args, code, stderr, tc.want)
 		}

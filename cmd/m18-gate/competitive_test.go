@@ -1,37 +1,18 @@
 package main
 
 import (
-	"bytes"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/engram/m18-gate/runners/result"
 )
 
-// writeVersus writes an m18 result of n repetitions with median p50
-// (2 % noise), a competitor's run when comp is set.
+// writeVersus writes an m18 result of ci/competitive (see writeResult).
 func writeVersus(t *testing.T, dir, name string, p50 float64, n int, seed uint64, fp string, comp *result.Competitor) string {
 	t.Helper()
-	r := rand.New(rand.NewPCG(seed, seed))
-	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(seed) * time.Hour)
-	d := &result.Document{
-		Run: result.Run{Scenario: "ci/competitive", RunID: name, Start: start, End: start, Hardware: result.Fingerprint{Hash: fp}, Competitor: comp},
-	}
-	for i := range n {
-		v := p50 * (1 + 0.02*r.NormFloat64())
-		st := result.OpStats{Count: 1000, Success: 1000, Throughput: 100 * (1 + 0.01*r.NormFloat64()), Latency: result.Latency{P50: v, P95: 1.5 * v, P99: 2 * v, P999: 3 * v, Mean: 1.1 * v}}
-		d.Repetitions = append(d.Repetitions, result.Repetition{Index: i, Start: start.Add(time.Duration(i) * time.Minute), Overall: st,
-			Operations: map[string]result.OpStats{result.OpPatternCompletion: st}})
-	}
-	path := filepath.Join(dir, name+".json")
-	if err := result.WriteFile(path, d); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeResult(t, dir, name, "ci/competitive", fp, p50, n, seed, comp)
 }
 
 func TestCompetitiveExitCodes(t *testing.T) {
@@ -52,12 +33,7 @@ func TestCompetitiveExitCodes(t *testing.T) {
 	md := filepath.Join(dir, "position.md")
 	pairedOut := filepath.Join(dir, "paired.json")
 
-	tests := []struct {
-		name           string
-		args           []string
-		exit           int
-		stdout, stderr string
-	}{
+	tests := []cmdCase{
 		{"position shown, no baseline", []string{"competitive", "--config", none, "--engram", same, "--versus", comp}, 0, "position against postgres 15.20", ""},
 		{"unchanged position", []string{"competitive", "--config", none, "--engram", same, "--versus", comp2, "--baseline-engram", base, "--baseline-versus", comp, "--output", out, "--markdown", md}, 0, "unchanged", ""},
 		{"worse position", []string{"competitive", "--config", none, "--engram", slow, "--versus", comp2, "--baseline-engram", base, "--baseline-versus", comp}, 2, "regressed", "competitive regression"},
@@ -72,13 +48,7 @@ func TestCompetitiveExitCodes(t *testing.T) {
 		{"a competitor's run is not Engram's head", []string{"compare", "--config", none, "--base", base, "--head", comp}, 3, "", "ci/competitive@postgres"},
 		{"baseline half given", []string{"competitive", "--config", none, "--engram", same, "--versus", comp, "--baseline-engram", base}, 3, "", "needs both --baseline-engram and --baseline-versus"},
 	}
-	for _, tt := range tests {
-		var stdout, stderr bytes.Buffer
-		code := run(tt.args, &stdout, &stderr)
-		if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
-			t.Errorf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", tt.name, code, tt.exit, stdout.String(), stderr.String())
-		}
-	}
+	runCases(t, tests)
 	if b, err := os.ReadFile(md); err != nil || !strings.Contains(string(b), "Position against postgres 15.20") {
 		t.Errorf("markdown: %v\n%s", err, b)
 	}

@@ -199,6 +199,20 @@ func parse(fs *flag.FlagSet, args []string, last **files) ([]string, error) {
 	}
 }
 
+// parseFiles is parse for a command whose every file goes after a flag: a
+// bare word before any file flag is a usage error that says so (after is
+// the flags files go after).
+func parseFiles(fs *flag.FlagSet, args []string, last **files, after string) error {
+	rest, err := parse(fs, args, last)
+	if err != nil {
+		return cli.FlagError(err)
+	}
+	if len(rest) > 0 {
+		return cli.Usagef("unexpected argument %q (files go after %s)", rest[0], after)
+	}
+	return nil
+}
+
 // usageFor is the --help of a subcommand: synopsis, text, flags and the
 // exit codes it uses.
 func usageFor(fs *flag.FlagSet, synopsis, extra string, codes map[int]string) func() {
@@ -286,24 +300,9 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// policy returns the default policy with the config at path applied, or
-// config.DefaultPath's when path is empty and that file exists.
-func policy(path string) (gate.Policy, error) {
-	p := gate.DefaultPolicy()
-	if path == "" {
-		if _, err := os.Stat(config.DefaultPath); err == nil {
-			path = config.DefaultPath
-		}
-	}
-	if path != "" {
-		cfg, err := config.Load(path)
-		if err != nil {
-			return p, err
-		}
-		p = p.WithConfig(cfg)
-	}
-	return p, nil
-}
+const calibrateHelp = `Measures the run-to-run noise of every (scenario, operation, metric) in A/A runs of one
+machine (median, MAD, robust CV) and the smallest change --n runs per side can detect.
+`
 
 func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("calibrate", stderr)
@@ -314,15 +313,9 @@ func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	alpha := fs.Float64("alpha", gate.DefaultAlpha, "significance level")
 	power := fs.Float64("power", gate.DefaultPower, "probability of detecting an effect of the MDE")
 	output := fs.String("output", "", "write the calibration JSON to `FILE` (for compare --calibration)")
-	fs.Usage = usageFor(fs, "m18-gate calibrate --runs FILE... [--output calibration.json] [flags]",
-		"Measures the run-to-run noise of every (scenario, operation, metric) in A/A runs of one\n"+
-			"machine (median, MAD, robust CV) and the smallest change --n runs per side can detect.\n", calibrateCodes)
-	rest, err := parse(fs, args, last)
-	if err != nil {
-		return cli.FlagError(err)
-	}
-	if len(rest) > 0 {
-		return cli.Usagef("unexpected argument %q (files go after --runs)", rest[0])
+	fs.Usage = usageFor(fs, "m18-gate calibrate --runs FILE... [--output calibration.json] [flags]", calibrateHelp, calibrateCodes)
+	if err := parseFiles(fs, args, last, "--runs"); err != nil {
+		return err
 	}
 	if len(runs.names) == 0 {
 		return cli.Usagef("calibrate needs --runs FILE...")
@@ -355,6 +348,13 @@ func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
+const changepointsHelp = `Finds change points in history with E-divisive means and a permutation test (as Apache
+Otava and MongoDB do). m18 results are ordered by run start; each contributes the median
+of its repetitions. m18.series/v1 files come from m18-history series --json.
+Change points among the newest --recent points are marked new: those are what a nightly
+job alerts about (m18-report --changepoints FILE --slack).
+`
+
 func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("changepoints", stderr)
 	ff, last := multiFiles(1)
@@ -369,18 +369,9 @@ func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	output := fs.String("output", "", "also write the analysis as JSON to `FILE` (what m18-report --changepoints reads)")
 	recent := fs.Int("recent", 7, "mark change points whose new segment starts among the newest `N` points as new (\"recent\": true)")
-	fs.Usage = usageFor(fs, "m18-gate changepoints --series FILE... [--metric M] [--operation O] [--recent N] [--json] [--output FILE]",
-		"Finds change points in history with E-divisive means and a permutation test (as Apache\n"+
-			"Otava and MongoDB do). m18 results are ordered by run start; each contributes the median\n"+
-			"of its repetitions. m18.series/v1 files come from m18-history series --json.\n"+
-			"Change points among the newest --recent points are marked new: those are what a nightly\n"+
-			"job alerts about (m18-report --changepoints FILE --slack).\n", changepointsCodes)
-	rest, err := parse(fs, args, last)
-	if err != nil {
-		return cli.FlagError(err)
-	}
-	if len(rest) > 0 {
-		return cli.Usagef("unexpected argument %q (files go after --series)", rest[0])
+	fs.Usage = usageFor(fs, "m18-gate changepoints --series FILE... [--metric M] [--operation O] [--recent N] [--json] [--output FILE]", changepointsHelp, changepointsCodes)
+	if err := parseFiles(fs, args, last, "--series"); err != nil {
+		return err
 	}
 	if len(seriesFiles.names) == 0 {
 		return cli.Usagef("changepoints needs --series FILE...")
@@ -411,6 +402,12 @@ func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return series.WriteText(stdout, res)
 }
 
+const criteriaHelp = `Reads the success criteria of M18 task documents (m18-run task ID --output TASK.json:
+the checks of the task, each a measured value against a limit) into the verdict's
+"criteria" list. A failed criterion fails the verdict as an internal regression does
+(exit 1); m18-report shows the criteria in the check run, the PR comment and Slack.
+`
+
 // criteria turns the checks of M18 task documents into verdict entries.
 func criteria(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("criteria", stderr)
@@ -418,20 +415,10 @@ func criteria(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	results := ff[0]
 	fs.Var(results, "results", "task result `FILE` from m18-run task (repeat, or list several after the flag)")
 	verdictIn := fs.String("verdict", "", "add to this verdict `FILE` (from m18-gate compare) instead of starting an empty one; may equal --output")
-	output := fs.String("output", "", "write the verdict JSON to `FILE`")
-	markdown := fs.String("markdown", "", "write the Markdown the PR comment and check run use to `FILE`")
-	quiet := fs.Bool("quiet", false, "do not print the text table")
-	fs.Usage = usageFor(fs, "m18-gate criteria --results TASK.json... [--verdict verdict.json] [--output FILE] [--markdown FILE]",
-		"Reads the success criteria of M18 task documents (m18-run task ID --output TASK.json:\n"+
-			"the checks of the task, each a measured value against a limit) into the verdict's\n"+
-			"\"criteria\" list. A failed criterion fails the verdict as an internal regression does\n"+
-			"(exit 1); m18-report shows the criteria in the check run, the PR comment and Slack.\n", criteriaCodes)
-	rest, err := parse(fs, args, last)
-	if err != nil {
-		return cli.FlagError(err)
-	}
-	if len(rest) > 0 {
-		return cli.Usagef("unexpected argument %q (files go after --results)", rest[0])
+	vf := addVerdictFlags(fs)
+	fs.Usage = usageFor(fs, "m18-gate criteria --results TASK.json... [--verdict verdict.json] [--output FILE] [--markdown FILE]", criteriaHelp, criteriaCodes)
+	if err := parseFiles(fs, args, last, "--results"); err != nil {
+		return err
 	}
 	if len(results.names) == 0 {
 		return cli.Usagef("criteria needs --results TASK.json... (m18-run task writes them)")
@@ -453,7 +440,7 @@ func criteria(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	gate.AddCriteria(v, crit)
-	return finish(v, *output, *markdown, *quiet, stdout)
+	return vf.finish(v, stdout)
 }
 
 // scenarios prints the scenarios the config's [tiers] table lists for a

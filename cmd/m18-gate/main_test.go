@@ -10,24 +10,45 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
 
-// writeRuns writes an m18 result with n repetitions whose latencies have
-// median p50 (lognormal noise, 2 % CV) and returns its path.
-func writeRuns(t *testing.T, dir, name, fingerprint string, p50 float64, n int, seed uint64) string {
+// compareRuns are the m18 results of ci/fast_regression_check the command
+// tests compare: base and same (A/A: median p50 0.2 ms, 10 runs each), slow
+// (+20 %), other (as base, on another machine), few and fewBase (two runs
+// each).
+type compareRuns struct{ base, same, slow, other, few, fewBase string }
+
+func writeCompareRuns(t *testing.T, dir string) compareRuns {
+	t.Helper()
+	w := func(name, fingerprint string, p50 float64, n int, seed uint64) string {
+		return writeResult(t, dir, name, "ci/fast_regression_check", fingerprint, p50, n, seed, nil)
+	}
+	return compareRuns{
+		base: w("base", "aaaaaaaaaaaa", 0.2, 10, 1), same: w("same", "aaaaaaaaaaaa", 0.2, 10, 2),
+		slow: w("slow", "aaaaaaaaaaaa", 0.24, 10, 3), other: w("other", "bbbbbbbbbbbb", 0.2, 10, 4),
+		few: w("few", "aaaaaaaaaaaa", 0.2, 2, 5), fewBase: w("fewbase", "aaaaaaaaaaaa", 0.2, 2, 6),
+	}
+}
+
+// writeResult writes an m18 result of scenario with n repetitions, each a
+// minute after the last, whose latencies have median p50 (2 % noise), a
+// competitor's run when comp is set, and returns its path.
+func writeResult(t *testing.T, dir, name, scenario, fingerprint string, p50 float64, n int, seed uint64, comp *result.Competitor) string {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, seed))
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(seed) * time.Hour)
 	d := &result.Document{
-		Run: result.Run{Scenario: "ci/fast_regression_check", RunID: name, Start: start, End: start,
-			Hardware: result.Fingerprint{Hash: fingerprint}},
-		ConfigName: "ci/fast_regression_check",
+		Run: result.Run{Scenario: scenario, RunID: name, Start: start, End: start,
+			Hardware: result.Fingerprint{Hash: fingerprint}, Competitor: comp},
+		ConfigName: scenario,
 	}
 	for i := range n {
 		v := p50 * (1 + 0.02*r.NormFloat64())
-		st := result.OpStats{Count: 1000, Success: 1000, Throughput: 1000, Latency: result.Latency{P50: v, P95: 1.5 * v, P99: 2 * v, P999: 3 * v, Mean: 1.1 * v}}
-		d.Repetitions = append(d.Repetitions, result.Repetition{Index: i, Overall: st, Operations: map[string]result.OpStats{}})
+		st := result.OpStats{Count: 1000, Success: 1000, Throughput: 100 * (1 + 0.01*r.NormFloat64()), Latency: result.Latency{P50: v, P95: 1.5 * v, P99: 2 * v, P999: 3 * v, Mean: 1.1 * v}}
+		d.Repetitions = append(d.Repetitions, result.Repetition{Index: i, Start: start.Add(time.Duration(i) * time.Minute), Overall: st,
+			Operations: map[string]result.OpStats{result.OpPatternCompletion: st}})
 	}
 	path := filepath.Join(dir, name+".json")
 	if err := result.WriteFile(path, d); err != nil {
@@ -36,12 +57,32 @@ func writeRuns(t *testing.T, dir, name, fingerprint string, p50 float64, n int, 
 	return path
 }
 
+// cmdCase is one run of m18-gate: its arguments, the exit code it must end
+// with, and text its stdout and stderr must hold.
+type cmdCase struct {
+	name           string
+	args           []string
+	exit           int
+	stdout, stderr string
+}
+
+// runCases runs each case as a subtest.
+func runCases(t *testing.T, cases []cmdCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := testenv.Run(run, tt.args...)
+			if code != tt.exit || !strings.Contains(stdout, tt.stdout) || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout, stderr)
+			}
+		})
+	}
+}
+
 func TestCompareExitCodes(t *testing.T) {
 	dir := t.TempDir()
-	base := writeRuns(t, dir, "base", "aaaaaaaaaaaa", 0.2, 10, 1)
-	same := writeRuns(t, dir, "same", "aaaaaaaaaaaa", 0.2, 10, 2)
-	slow := writeRuns(t, dir, "slow", "aaaaaaaaaaaa", 0.24, 10, 3)
-	other := writeRuns(t, dir, "other", "bbbbbbbbbbbb", 0.2, 10, 4)
+	r := writeCompareRuns(t, dir)
+	base, same, slow, other := r.base, r.same, r.slow, r.other
 	cfg := filepath.Join(dir, "gate.toml")
 	os.WriteFile(cfg, []byte("[scenario.\"ci/fast_regression_check\"]\ncompetitive = true\n"), 0o644)
 	bad := filepath.Join(dir, "bad.toml")
@@ -49,13 +90,7 @@ func TestCompareExitCodes(t *testing.T) {
 	out := filepath.Join(dir, "verdict.json")
 	md := filepath.Join(dir, "comment.md")
 
-	tests := []struct {
-		name   string
-		args   []string
-		exit   int
-		stdout string
-		stderr string
-	}{
+	tests := []cmdCase{
 		{"A/A passes", []string{"compare", "--base", base, "--head", same}, 0, "unchanged", ""},
 		{"slowdown regresses", []string{"compare", "--base", base, "--head", slow, "--output", out, "--markdown", md}, 1, "regressed", "m18-gate compare: internal regression: "},
 		{"competitive flag", []string{"compare", "--competitive", "--base", base, "--head", slow}, 2, "regressed", "m18-gate compare: competitive regression: "},
@@ -81,19 +116,12 @@ func TestCompareExitCodes(t *testing.T) {
 		{"sequential needs paired", []string{"compare", "--looks", "10,20", "--base", base, "--head", same}, 3, "", "add --paired"},
 		{"one look is no plan", []string{"compare", "--paired", "--looks", "10", "--base", base, "--head", same}, 3, "", "--looks: looks \"10\": want at least two looks"},
 		{"calibrate", []string{"calibrate", "--runs", base, same, "--output", filepath.Join(dir, "cal.json")}, 0, "MDE", ""},
+		{"a file before any flag", []string{"calibrate", "stray.json", "--runs", base}, 3, "", `unexpected argument "stray.json" (files go after --runs)`},
 		{"calibrated compare", []string{"compare", "--calibration", filepath.Join(dir, "cal.json"), "--base", base, "--head", same, "--output", filepath.Join(dir, "v2.json")}, 0, "", ""},
 		{"changepoints", []string{"changepoints", "--series", base, same, slow, "--metric", "p50"}, 0, "E-divisive needs at least 8", ""},
 		{"changepoints json", []string{"changepoints", "--json", "--series", base, same, slow}, 0, `"change_points": []`, ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(tt.args, &stdout, &stderr)
-			if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
-				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout.String(), stderr.String())
-			}
-		})
-	}
+	runCases(t, tests)
 
 	v, err := verdict.ReadFile(out)
 	if err != nil {
@@ -197,18 +225,15 @@ func TestSubcommandHelpShowsItsOwnExitCodes(t *testing.T) {
 // verdict output uses, which tells an inconclusive pass from a clean one.
 func TestCompareOutcomeFile(t *testing.T) {
 	dir := t.TempDir()
-	base := writeRuns(t, dir, "base", "aaaaaaaaaaaa", 0.2, 10, 1)
-	slow := writeRuns(t, dir, "slow", "aaaaaaaaaaaa", 0.3, 10, 3)
-	few := writeRuns(t, dir, "few", "aaaaaaaaaaaa", 0.2, 2, 5)
-	fewBase := writeRuns(t, dir, "fewbase", "aaaaaaaaaaaa", 0.2, 2, 6)
+	r := writeCompareRuns(t, dir)
 	tests := []struct {
 		name       string
 		base, head string
 		code       int
 		want       string
 	}{
-		{"slower head", base, slow, 1, "regression"},
-		{"two runs a side cannot decide", fewBase, few, 0, "inconclusive"},
+		{"slower head", r.base, r.slow, 1, "regression"},
+		{"two runs a side cannot decide", r.fewBase, r.few, 0, "inconclusive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,35 +271,22 @@ func TestCriteriaCommand(t *testing.T) {
 		return path
 	}
 	failed, met := task("failed", false), task("met", true)
-	base := writeRuns(t, dir, "base", "aaaaaaaaaaaa", 0.2, 10, 1)
-	same := writeRuns(t, dir, "same", "aaaaaaaaaaaa", 0.2, 10, 2)
+	r := writeCompareRuns(t, dir)
+	base, same := r.base, r.same
 	combined := filepath.Join(dir, "verdict.json")
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"compare", "--quiet", "--base", base, "--head", same, "--output", combined}, &stdout, &stderr); code != 0 {
 		t.Fatalf("compare: exit %d: %s", code, stderr.String())
 	}
 
-	tests := []struct {
-		name           string
-		args           []string
-		exit           int
-		stdout, stderr string
-	}{
+	tests := []cmdCase{
 		{"failed criterion", []string{"criteria", "--results", failed, "--output", filepath.Join(dir, "v1.json")}, 1, "FAILED", "internal regression: 1 criterion failed"},
 		{"met criterion", []string{"criteria", "--results", met}, 0, "PASS: no regression · 1 criterion met", ""},
 		{"added to a compare verdict", []string{"criteria", "--verdict", combined, "--results", failed, "--output", combined}, 1, "unchanged", "1 criterion failed"},
 		{"not a task document", []string{"criteria", "--results", base}, 3, "", "base.json: not a task document"},
 		{"no results", []string{"criteria"}, 3, "", "criteria needs --results"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(tt.args, &stdout, &stderr)
-			if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
-				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout.String(), stderr.String())
-			}
-		})
-	}
+	runCases(t, tests)
 	v, err := verdict.ReadFile(combined)
 	if err != nil {
 		t.Fatal(err)

@@ -13,20 +13,21 @@ import (
 	"github.com/engram/m18-gate/internal/atomicfile"
 )
 
-// policyFlags are the flags compare and bench share: the policy, and where
-// the verdict goes.
+// policyFlags are the flags compare, bench and competitive share: the
+// policy, and where the verdict goes.
 type policyFlags struct {
-	configPath, tier, calibration, output, markdown, outcome *string
-	competitive, allowMismatch, quiet                        *bool
-	alpha                                                    *float64
-	threshold, compThreshold                                 percent
-	resamples                                                *int
-	seed                                                     *uint64
+	verdictFlags
+	configPath, tier, calibration *string
+	competitive, allowMismatch    *bool
+	alpha                         *float64
+	threshold, compThreshold      percent
+	resamples                     *int
+	seed                          *uint64
 }
 
 func addPolicyFlags(fs *flag.FlagSet) *policyFlags {
-	f := &policyFlags{}
-	f.configPath = fs.String("config", "", "policy `FILE` (default "+config.DefaultPath+" when it exists)")
+	f := &policyFlags{verdictFlags: addVerdictFlags(fs)}
+	f.configPath = fs.String("config", "", "policy `FILE`: thresholds, tiers, [milestone] targets (default "+config.DefaultPath+" when it exists)")
 	f.competitive = fs.Bool("competitive", false, "treat every comparison as competitive (10% threshold, exit 2)")
 	f.alpha = fs.Float64("alpha", 0, "significance level after Benjamini-Hochberg (default 0.01, or the config's)")
 	fs.Var(&f.threshold, "threshold", "internal threshold in `PERCENT`: 5 and 5% both mean five percent (default 5, or the config's)")
@@ -34,14 +35,26 @@ func addPolicyFlags(fs *flag.FlagSet) *policyFlags {
 	f.tier = fs.String("tier", "", "compare only the scenarios of this config `TIER` ([tiers] in the config)")
 	f.calibration = fs.String("calibration", "", "calibration `FILE` from m18-gate calibrate: puts the MDE into every comparison it covers")
 	f.allowMismatch = fs.Bool("allow-fingerprint-mismatch", false, "compare results from different hardware fingerprints (a warning instead of exit 3)")
-	f.output = fs.String("output", "", "write the verdict JSON to `FILE`")
-	f.markdown = fs.String("markdown", "", "write the Markdown table the PR comment uses to `FILE`")
-	f.outcome = fs.String("outcome", "", "write the one-word outcome to `FILE`: pass, regression, competitive-regression or\n"+
-		"inconclusive (no regression, but something could not be decided)")
 	f.resamples = fs.Int("resamples", gate.DefaultResamples, "bootstrap resamples for the confidence intervals")
 	f.seed = fs.Uint64("seed", gate.DefaultSeed, "bootstrap seed")
-	f.quiet = fs.Bool("quiet", false, "do not print the text table")
 	return f
+}
+
+// verdictFlags are where a verdict goes: the flags of every command that
+// writes one.
+type verdictFlags struct {
+	output, markdown, outcome *string
+	quiet                     *bool
+}
+
+func addVerdictFlags(fs *flag.FlagSet) verdictFlags {
+	return verdictFlags{
+		output:   fs.String("output", "", "write the verdict JSON to `FILE`"),
+		markdown: fs.String("markdown", "", "write the Markdown the PR comment and check run use to `FILE`"),
+		outcome: fs.String("outcome", "", "write the one-word outcome to `FILE`: pass, regression, competitive-regression or\n"+
+			"inconclusive (no regression, but something could not be decided)"),
+		quiet: fs.Bool("quiet", false, "do not print the text table"),
+	}
 }
 
 // policy is the default policy with the config file's and the flags'
@@ -84,34 +97,34 @@ func (f *policyFlags) policy() (gate.Policy, error) {
 	return p, nil
 }
 
-// finish writes the verdict where the flags say, prints its table, and
-// returns the error its outcome maps to.
-func (f *policyFlags) finish(v *verdict.Verdict, stdout io.Writer) error {
+// finish writes v where the flags ask (the Markdown also into the
+// verdict), prints its table unless quiet, and returns its outcome as the
+// error exitCode maps: errRegression, errCompetitive or nil.
+func (f verdictFlags) finish(v *verdict.Verdict, stdout io.Writer) error {
+	return f.finishWith(v, stdout, "", render.Text)
+}
+
+// finishWith is finish with extra Markdown (a trusted section placed before
+// the footer) and its own text table.
+func (f verdictFlags) finishWith(v *verdict.Verdict, stdout io.Writer, extra string, text func(io.Writer, *verdict.Verdict) error) error {
 	if *f.outcome != "" {
 		if err := atomicfile.Write(*f.outcome, []byte(render.Outcome(v)+"\n"), 0o644); err != nil {
 			return err
 		}
 	}
-	return finish(v, *f.output, *f.markdown, *f.quiet, stdout)
-}
-
-// finish writes a verdict where the flags ask (the Markdown also into the
-// verdict), prints its table unless quiet, and returns its outcome as the
-// error exitCode maps: errRegression, errCompetitive or nil.
-func finish(v *verdict.Verdict, output, markdown string, quiet bool, stdout io.Writer) error {
-	if markdown != "" {
-		v.Markdown = render.Markdown(v, render.Options{})
-		if err := atomicfile.Write(markdown, []byte(v.Markdown), 0o644); err != nil {
+	if *f.markdown != "" {
+		v.Markdown = render.Markdown(v, render.Options{Extra: extra})
+		if err := atomicfile.Write(*f.markdown, []byte(v.Markdown), 0o644); err != nil {
 			return err
 		}
 	}
-	if output != "" {
-		if err := verdict.WriteFile(output, v); err != nil {
+	if *f.output != "" {
+		if err := verdict.WriteFile(*f.output, v); err != nil {
 			return err
 		}
 	}
-	if !quiet {
-		if err := render.Text(stdout, v); err != nil {
+	if !*f.quiet {
+		if err := text(stdout, v); err != nil {
 			return err
 		}
 	}

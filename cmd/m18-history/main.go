@@ -5,6 +5,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -199,18 +200,12 @@ func baseline(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args, &rf); err != nil {
 		return err
 	}
-	if head != "" {
-		d, err := result.ReadFile(head)
-		if err != nil {
-			return fmt.Errorf("%w: --head: %v", history.ErrBadInput, err)
-		}
-		q.Hardware = &d.Run.Hardware
-		if q.Scenario == "" {
-			q.Scenario = d.Run.Scenario
-		}
-		if q.Fingerprint == "" {
-			q.Fingerprint = d.Run.Hardware.Hash
-		}
+	run, err := fromHead(head, &q.Scenario, &q.Fingerprint)
+	if err != nil {
+		return err
+	}
+	if run != nil {
+		q.Hardware = &run.Hardware
 	}
 	if out == "" || q.Scenario == "" || q.Fingerprint == "" || q.Commit == "" {
 		return cli.Usagef("baseline needs --scenario, --fingerprint (or --head RESULT.json), --commit and --out")
@@ -259,6 +254,21 @@ func warn(stderr io.Writer, warns []error) {
 	}
 }
 
+// fromHead fills scenario and fingerprint, where empty, from the result
+// file head (--head) and returns its run; nil when head is "".
+func fromHead(head string, scenario, fingerprint *string) (*result.Run, error) {
+	if head == "" {
+		return nil, nil
+	}
+	d, err := result.ReadFile(head)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --head: %v", history.ErrBadInput, err)
+	}
+	*scenario = cmp.Or(*scenario, d.Run.Scenario)
+	*fingerprint = cmp.Or(*fingerprint, d.Run.Hardware.Hash)
+	return &d.Run, nil
+}
+
 func series(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var rf remoteFlags
 	fs := newFlags("series", "series --repo R (--scenario S --fingerprint F | --head RESULT.json) [--op overall] [--metric p99] [--vs COMPETITOR [--window 672h]] [--json]", stderr, &rf)
@@ -280,17 +290,8 @@ func series(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args, &rf); err != nil {
 		return err
 	}
-	if head != "" {
-		d, err := result.ReadFile(head)
-		if err != nil {
-			return fmt.Errorf("%w: --head: %v", history.ErrBadInput, err)
-		}
-		if scenario == "" {
-			scenario = d.Run.Scenario
-		}
-		if fp == "" {
-			fp = d.Run.Hardware.Hash
-		}
+	if _, err := fromHead(head, &scenario, &fp); err != nil {
+		return err
 	}
 	if scenario == "" || fp == "" {
 		return cli.Usagef("series needs --scenario and --fingerprint (or --head RESULT.json)")
@@ -404,15 +405,7 @@ func prune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.KeepLatest, "keep-latest", history.DefaultKeepLatest, "always keep this many newest runs of every scenario and fingerprint (-1: none)")
 	fs.BoolVar(&o.Force, "force", false, fmt.Sprintf("allow --keep-days below %d (removes points trend charts still show)", history.MinKeepDays))
 	fs.BoolVar(&o.DryRun, "dry-run", false, "report what would be removed, push nothing")
-	if err := parse(fs, args, &rf); err != nil {
-		return err
-	}
-	rep, err := rf.remote(stderr).Prune(ctx, o)
-	if err != nil {
-		return err
-	}
-	printRetention(stdout, stderr, "prune", "removed", rep)
-	return nil
+	return retention(fs, args, &rf, stdout, stderr, "removed", func(r history.Remote) (*history.Retention, error) { return r.Prune(ctx, o) })
 }
 
 func compact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -421,34 +414,38 @@ func compact(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var o history.CompactOptions
 	fs.IntVar(&o.OlderThanDays, "older-than-days", history.DefaultCompactDays, "pack months that ended more than this many days ago")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "report what would be packed, push nothing")
-	if err := parse(fs, args, &rf); err != nil {
+	return retention(fs, args, &rf, stdout, stderr, "packed", func(r history.Remote) (*history.Retention, error) { return r.Compact(ctx, o) })
+}
+
+// retention ends prune and compact (the flag set's name): it parses their
+// flags, runs op on the remote, and prints what it did in the words of verb
+// ("removed", "packed").
+func retention(fs *flag.FlagSet, args []string, rf *remoteFlags, stdout, stderr io.Writer, verb string, op func(history.Remote) (*history.Retention, error)) error {
+	if err := parse(fs, args, rf); err != nil {
 		return err
 	}
-	rep, err := rf.remote(stderr).Compact(ctx, o)
+	rep, err := op(rf.remote(stderr))
 	if err != nil {
 		return err
 	}
-	printRetention(stdout, stderr, "compact", "packed", rep)
-	return nil
-}
-
-func printRetention(stdout, stderr io.Writer, op, verb string, rep *history.Retention) {
 	warn(stderr, rep.Warnings)
+	name := fs.Name()
 	switch {
 	case rep.Pushed != nil:
-		fmt.Fprintf(stdout, "%s: %s %d runs (%d bundles) in %.12s (tries: %d)\n", op, verb, len(rep.Removed), len(rep.Bundles), rep.Pushed.Commit, rep.Pushed.Tries)
+		fmt.Fprintf(stdout, "%s: %s %d runs (%d bundles) in %.12s (tries: %d)\n", name, verb, len(rep.Removed), len(rep.Bundles), rep.Pushed.Commit, rep.Pushed.Tries)
 	case len(rep.Removed) > 0:
-		fmt.Fprintf(stdout, "%s (dry run): would have %s %d runs (%d bundles)\n", op, verb, len(rep.Removed), len(rep.Bundles))
+		fmt.Fprintf(stdout, "%s (dry run): would have %s %d runs (%d bundles)\n", name, verb, len(rep.Removed), len(rep.Bundles))
 		for _, p := range rep.Removed {
 			fmt.Fprintf(stdout, "  %s\n", p)
 		}
 	default:
-		fmt.Fprintf(stdout, "%s: nothing to do\n", op)
+		fmt.Fprintf(stdout, "%s: nothing to do\n", name)
 	}
 	if rep.Kept > 0 {
-		fmt.Fprintf(stdout, "%s: kept %d older runs that are the newest of their series\n", op, rep.Kept)
+		fmt.Fprintf(stdout, "%s: kept %d older runs that are the newest of their series\n", name, rep.Kept)
 	}
 	fmt.Fprintf(stdout, "size before: %s\nsize after:  %s\n", rep.Before, rep.After)
+	return nil
 }
 
 func accept(ctx context.Context, args []string, stdout, stderr io.Writer) error {

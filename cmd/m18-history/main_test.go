@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 
 	gseries "github.com/engram/m18-gate/gate/series"
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -26,13 +26,6 @@ func writeResult(t *testing.T, dir, run, commit string, start time.Time) string 
 		t.Fatal(err)
 	}
 	return p
-}
-
-func runCLI(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(args, &out, &errb)
-	return code, out.String(), errb.String()
 }
 
 func TestCLI(t *testing.T) {
@@ -73,17 +66,17 @@ func TestCLI(t *testing.T) {
 		{[]string{"accept", "--repo", repo, "--scenario", "ci/fast"}, exitBadInput, "--reason"},
 		{[]string{"compact", "--repo", repo}, exitOK, "size after"},
 		{[]string{"prune", "--repo", repo, "--keep-days", "7"}, exitBadInput, "--force"},
-		{[]string{"prune", "--repo", repo, "--dry-run"}, exitOK, "nothing to do"},
+		{[]string{"prune", "--repo", repo, "--dry-run"}, exitOK, "prune: nothing to do"},
 	}
 	for _, s := range steps {
-		code, stdout, stderr := runCLI(t, s.args...)
+		code, stdout, stderr := testenv.Run(run, s.args...)
 		if code != s.code || !strings.Contains(stdout+stderr, s.contains) {
 			t.Fatalf("m18-history %s: exit %d (want %d), output lacks %q?\nstdout:\n%s\nstderr:\n%s", strings.Join(s.args, " "), code, s.code, s.contains, stdout, stderr)
 		}
 	}
 	// series --json is the m18.series/v1 document m18-gate changepoints reads.
 	// --head takes the scenario and fingerprint from a result document.
-	code, stdout, stderr := runCLI(t, "series", "--repo", repo, "--head", f1, "--metric", "p50", "--json")
+	code, stdout, stderr := testenv.Run(run, "series", "--repo", repo, "--head", f1, "--metric", "p50", "--json")
 	if code != exitOK {
 		t.Fatalf("series --json: exit %d\n%s", code, stderr)
 	}

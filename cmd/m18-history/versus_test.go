@@ -10,6 +10,7 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -43,20 +44,20 @@ func TestSeriesVersus(t *testing.T) {
 				files = append(files, versusResult(t, in, fmt.Sprintf("c%02d", d), at.Add(-time.Hour), 20/wobble,
 					&result.Competitor{Name: "postgres", Version: "15.20", Method: "plain SQL"}))
 			}
-			if code, _, errs := runCLI(t, append([]string{"push", "--repo", repo}, files...)...); code != exitOK {
+			if code, _, errs := testenv.Run(run, append([]string{"push", "--repo", repo}, files...)...); code != exitOK {
 				t.Fatalf("push: exit %d: %s", code, errs)
 			}
-			code, out, errs := runCLI(t, "series", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "aaaaaaaaaaaa", "--vs", "postgres")
+			code, out, errs := testenv.Run(run, "series", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "aaaaaaaaaaaa", "--vs", "postgres")
 			if code != exitOK || strings.Count(out, "\n") < 28 || !strings.Contains(out, tc.want) || !strings.Contains(out, "Engram losing ground") != (tc.growth == 0) {
 				t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 			}
 			t.Log(out[strings.LastIndex(out, "trend"):])
 			// Engram's own series holds only Engram's runs.
-			_, out, _ = runCLI(t, "series", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "aaaaaaaaaaaa")
+			_, out, _ = testenv.Run(run, "series", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "aaaaaaaaaaaa")
 			if strings.Count(out, "\n") != 29 {
 				t.Fatalf("Engram's series:\n%s", out)
 			}
-			if code, _, errs := runCLI(t, "series", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "aaaaaaaaaaaa", "--vs", "qdrant"); code != exitBadInput || !strings.Contains(errs, "m18-run --scenario ci/fast --competitor qdrant") {
+			if code, _, errs := testenv.Run(run, "series", "--repo", repo, "--scenario", "ci/fast", "--fingerprint", "aaaaaaaaaaaa", "--vs", "qdrant"); code != exitBadInput || !strings.Contains(errs, "m18-run --scenario ci/fast --competitor qdrant") {
 				t.Fatalf("unknown competitor: exit %d, %s", code, errs)
 			}
 		})

@@ -154,17 +154,10 @@ func reportVerdict(args []string, getenv func(string) string, stdout, stderr io.
 	)
 	showVersion := cli.VersionFlag(fs)
 	fs.Usage = cli.Usage(fs, usage, footer)
-	if err := cli.ParseFlags(fs, args); err != nil {
+	if err := cli.ParseFlagsOnly(fs, args, showVersion, stdout); err != nil {
 		return err
 	}
-	if *showVersion {
-		cli.PrintVersion(stdout, "m18-report")
-		return nil
-	}
 	fail := cli.Usagef
-	if fs.NArg() > 0 {
-		return fail("unexpected argument %q (see --help)", fs.Arg(0))
-	}
 	if *changes != "" {
 		if *verdictPath != "" || *start {
 			return fail("--changepoints reports change points alone; drop --verdict and --start")

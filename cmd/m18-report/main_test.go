@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/internal/fakegithub"
+	"github.com/engram/m18-gate/internal/fakeslack"
 )
 
 func writeVerdict(t *testing.T, dir string, regressed bool) string {
@@ -222,19 +220,10 @@ func TestVerdictErrorsAreOutputs(t *testing.T) {
 }
 
 func TestReportChangePoints(t *testing.T) {
-	var mu sync.Mutex
-	var texts []string
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p struct{ Text string }
-		json.NewDecoder(r.Body).Decode(&p)
-		mu.Lock()
-		texts = append(texts, p.Text)
-		mu.Unlock()
-	}))
-	defer hook.Close()
+	hook := fakeslack.Start(t)
 	c := newCLI(t)
 	c.env["GITHUB_EVENT_PATH"] = ""
-	c.env[report.SlackWebhookEnv] = hook.URL + "/services/T/B/secret"
+	c.env[report.SlackWebhookEnv] = hook.URL
 	write := func(name string, recent bool) string {
 		all := []series.Changes{{Scenario: "tasks/003_bursts", Operation: "overall", Metric: "p99", Unit: "ms", Points: 18,
 			ChangePoints: []series.ChangePointAt{{Index: 12, Label: "abcdef012345", Before: 2, After: 3, Change: 0.5, PValue: 0.01, Recent: recent}}}}
@@ -262,16 +251,12 @@ func TestReportChangePoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mu.Lock()
-			texts = nil
-			mu.Unlock()
+			hook.Reset()
 			code, stdout, stderr := c.run(tt.args...)
 			if code != tt.code || !strings.Contains(stdout, tt.stdout) {
 				t.Errorf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if len(texts) != tt.sent {
+			if texts := hook.Texts(); len(texts) != tt.sent {
 				t.Errorf("%d Slack posts, want %d: %q", len(texts), tt.sent, texts)
 			}
 		})

@@ -83,15 +83,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	verbose := fs.Bool("v", false, "log start and shutdown to stderr")
 	showVersion := cli.VersionFlag(fs)
 	fs.Usage = cli.Usage(fs, usage, usageTail)
-	if err := cli.ParseFlags(fs, args); err != nil {
+	if err := cli.ParseFlagsOnly(fs, args, showVersion, stdout); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q; it takes flags only (see --help)", fs.Arg(0))
-	}
-	if *showVersion {
-		cli.PrintVersion(stdout, "m18-target")
-		return nil
 	}
 	if err := o.Validate(); err != nil {
 		return err

@@ -54,22 +54,12 @@ type Milestone struct {
 var adapters = []string{"postgres", "weaviate", "qdrant", "neo4j"}
 
 func (p *configParser) targets(key []string, v any, c *Config) error {
-	t, err := p.table(key, v)
-	if err != nil {
-		return err
-	}
-	for _, name := range sortedByLine(p, key, t) {
-		tk := append(append([]string(nil), key...), name)
-		tt, err := p.table(tk, t[name])
-		if err != nil {
-			return err
-		}
+	return p.tables(key, v, func(name string, tk []string, tt map[string]any) error {
 		tg := &Target{Line: p.line(tk), Name: name, Adapter: name}
-		for _, k := range sortedByLine(p, tk, tt) {
-			fk := append(append([]string(nil), tk...), k)
-			s, ok := tt[k].(string)
+		err := p.fields(tk, tt, func(k string, fk []string, v any) error {
+			s, ok := v.(string)
 			if !ok || s == "" {
-				return p.errorf(fk, "%s must be a non-empty string, got %s", k, show(tt[k]))
+				return p.errorf(fk, "%s must be a non-empty string, got %s", k, show(v))
 			}
 			switch k {
 			case "adapter":
@@ -85,6 +75,10 @@ func (p *configParser) targets(key []string, v any, c *Config) error {
 			default:
 				return p.unknown(tk, k, []string{"adapter", "url", "user", "password_env"})
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if !slices.Contains(adapters, tg.Adapter) {
 			return p.errorf(append(tk, "adapter"), "adapter %q is not one of %s (set adapter = \"...\" when the table's name is not the adapter's)", tg.Adapter, strings.Join(adapters, ", "))
@@ -93,25 +87,14 @@ func (p *configParser) targets(key []string, v any, c *Config) error {
 			return p.errorf(tk, "[%s] needs url = \"...\" (e.g. postgres://postgres@127.0.0.1:5432/postgres or http://127.0.0.1:6333)", strings.Join(tk, "."))
 		}
 		c.Targets[name] = tg
-	}
-	return nil
+		return nil
+	})
 }
 
 func (p *configParser) milestones(key []string, v any, c *Config) error {
-	t, err := p.table(key, v)
-	if err != nil {
-		return err
-	}
-	for _, sc := range sortedByLine(p, key, t) {
-		mk := append(append([]string(nil), key...), sc)
-		mt, err := p.table(mk, t[sc])
-		if err != nil {
-			return err
-		}
+	return p.tables(key, v, func(sc string, mk []string, mt map[string]any) error {
 		m := &Milestone{Line: p.line(mk), Scenario: sc}
-		for _, k := range sortedByLine(p, mk, mt) {
-			fk := append(append([]string(nil), mk...), k)
-			v := mt[k]
+		err := p.fields(mk, mt, func(k string, fk []string, v any) error {
 			switch k {
 			case "competitor", "note", "operation":
 				s, ok := v.(string)
@@ -142,13 +125,17 @@ func (p *configParser) milestones(key []string, v any, c *Config) error {
 			default:
 				return p.unknown(mk, k, []string{"competitor", "note", "operation", "p50_ms", "p99_ms", "throughput"})
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if m.P50Ms == nil && m.P99Ms == nil && m.Throughput == nil {
 			return p.errorf(mk, "[milestone.%q] sets no target: give p99_ms, p50_ms or throughput", sc)
 		}
 		c.Milestones[sc] = m
-	}
-	return nil
+		return nil
+	})
 }
 
 // TargetNamed returns the [target.<name>] table, or an error listing the

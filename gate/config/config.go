@@ -131,69 +131,17 @@ func Parse(path string, data []byte) (*Config, error) {
 	p := &configParser{path: path, lines: tomlcheck.Lines(string(data))}
 	c := &Config{Path: path, Tiers: map[string][]string{}, Metrics: map[string]*Override{}, Scenarios: map[string]*ScenarioOverride{},
 		Targets: map[string]*Target{}, Milestones: map[string]*Milestone{}}
+	sections := map[string]func(key []string, v any, c *Config) error{
+		"defaults": p.defaults, "tiers": p.tiers, "metric": p.metrics, "scenario": p.scenarios,
+		"target": p.targets, "milestone": p.milestones,
+	}
 	for _, k := range sortedByLine(p, nil, raw) {
-		v := raw[k]
-		key := []string{k}
-		switch k {
-		case "defaults":
-			t, err := p.table(key, v)
-			if err != nil {
-				return nil, err
-			}
-			if err := p.defaults(key, t, &c.Defaults); err != nil {
-				return nil, err
-			}
-		case "tiers":
-			t, err := p.table(key, v)
-			if err != nil {
-				return nil, err
-			}
-			for _, tier := range sortedByLine(p, key, t) {
-				list, err := p.stringList(append(key, tier), t[tier])
-				if err != nil {
-					return nil, err
-				}
-				c.Tiers[tier] = list
-			}
-		case "metric":
-			t, err := p.table(key, v)
-			if err != nil {
-				return nil, err
-			}
-			for _, m := range sortedByLine(p, key, t) {
-				mk := append(key, m)
-				mt, err := p.table(mk, t[m])
-				if err != nil {
-					return nil, err
-				}
-				o := &Override{Line: p.line(mk)}
-				if err := p.override(mk, mt, o, nil); err != nil {
-					return nil, err
-				}
-				c.Metrics[m] = o
-			}
-		case "scenario":
-			t, err := p.table(key, v)
-			if err != nil {
-				return nil, err
-			}
-			for _, s := range sortedByLine(p, key, t) {
-				so, err := p.scenario(append(key, s), t[s])
-				if err != nil {
-					return nil, err
-				}
-				c.Scenarios[s] = so
-			}
-		case "target":
-			if err := p.targets(key, v, c); err != nil {
-				return nil, err
-			}
-		case "milestone":
-			if err := p.milestones(key, v, c); err != nil {
-				return nil, err
-			}
-		default:
+		section, ok := sections[k]
+		if !ok {
 			return nil, p.unknown(nil, k, []string{"defaults", "tiers", "metric", "scenario", "target", "milestone"})
+		}
+		if err := section([]string{k}, raw[k], c); err != nil {
+			return nil, err
 		}
 	}
 	return c, nil
@@ -285,11 +233,75 @@ func (p *configParser) table(key []string, v any) (map[string]any, error) {
 	return t, nil
 }
 
-func (p *configParser) defaults(key []string, t map[string]any, d *Defaults) error {
+// fields calls f with each entry of t, the table at key, in the order of
+// the file (so that the first error reported is the first in the file):
+// the entry's name, its key and its value. It stops at f's first error.
+func (p *configParser) fields(key []string, t map[string]any, f func(name string, key []string, v any) error) error {
+	for _, name := range sortedByLine(p, key, t) {
+		if err := f(name, append(slices.Clone(key), name), t[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tables is fields for v, the table at key, whose every entry is a table:
+// [metric.<name>], [target.<name>] and the like.
+func (p *configParser) tables(key []string, v any, f func(name string, key []string, t map[string]any) error) error {
+	t, err := p.table(key, v)
+	if err != nil {
+		return err
+	}
+	return p.fields(key, t, func(name string, k []string, v any) error {
+		tt, err := p.table(k, v)
+		if err != nil {
+			return err
+		}
+		return f(name, k, tt)
+	})
+}
+
+// tiers reads [tiers]: each tier's list of scenarios.
+func (p *configParser) tiers(key []string, v any, c *Config) error {
+	t, err := p.table(key, v)
+	if err != nil {
+		return err
+	}
+	return p.fields(key, t, func(tier string, k []string, v any) (err error) {
+		c.Tiers[tier], err = p.stringList(k, v)
+		return err
+	})
+}
+
+// metrics reads the [metric.<name>] overrides.
+func (p *configParser) metrics(key []string, v any, c *Config) error {
+	return p.tables(key, v, func(m string, mk []string, mt map[string]any) error {
+		o := &Override{Line: p.line(mk)}
+		if err := p.override(mk, mt, o, nil); err != nil {
+			return err
+		}
+		c.Metrics[m] = o
+		return nil
+	})
+}
+
+// scenarios reads the [scenario.<name>] overrides.
+func (p *configParser) scenarios(key []string, v any, c *Config) error {
+	return p.tables(key, v, func(s string, sk []string, st map[string]any) (err error) {
+		c.Scenarios[s], err = p.scenario(sk, st)
+		return err
+	})
+}
+
+// defaults reads [defaults].
+func (p *configParser) defaults(key []string, v any, c *Config) error {
+	t, err := p.table(key, v)
+	if err != nil {
+		return err
+	}
+	d := &c.Defaults
 	known := []string{"alpha", "threshold", "competitive_threshold", "error_rate_points", "repetitions"}
-	for _, k := range sortedByLine(p, key, t) {
-		fk := append(append([]string(nil), key...), k)
-		v := t[k]
+	return p.fields(key, t, func(k string, fk []string, v any) error {
 		switch k {
 		case "alpha":
 			f, ok := tomlcheck.Number(v)
@@ -319,8 +331,8 @@ func (p *configParser) defaults(key []string, t map[string]any, d *Defaults) err
 		default:
 			return p.unknown(key, k, known)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 var overrideKeys = []string{"threshold", "competitive_threshold", "direction", "ignore", "owners", "competitive"}
@@ -330,9 +342,7 @@ var overrideKeys = []string{"threshold", "competitive_threshold", "direction", "
 // caller; nested keys are returned to it.
 func (p *configParser) override(key []string, t map[string]any, o *Override, nested []string) error {
 	known := append(append([]string(nil), overrideKeys...), nested...)
-	for _, k := range sortedByLine(p, key, t) {
-		fk := append(append([]string(nil), key...), k)
-		v := t[k]
+	return p.fields(key, t, func(k string, fk []string, v any) error {
 		switch k {
 		case "threshold", "competitive_threshold":
 			f, err := p.percent(fk, v)
@@ -378,15 +388,11 @@ func (p *configParser) override(key []string, t map[string]any, o *Override, nes
 				return p.unknown(key, k, known)
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
-func (p *configParser) scenario(key []string, v any) (*ScenarioOverride, error) {
-	t, err := p.table(key, v)
-	if err != nil {
-		return nil, err
-	}
+func (p *configParser) scenario(key []string, t map[string]any) (*ScenarioOverride, error) {
 	so := &ScenarioOverride{Override: Override{Line: p.line(key)}, Metrics: map[string]*MetricOverride{}}
 	if err := p.override(key, t, &so.Override, []string{"metric"}); err != nil {
 		return nil, err
@@ -398,41 +404,29 @@ func (p *configParser) scenario(key []string, v any) (*ScenarioOverride, error) 
 	if !ok {
 		return so, nil
 	}
-	mkey := append(append([]string(nil), key...), "metric")
-	mt, err := p.table(mkey, mv)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range sortedByLine(p, mkey, mt) {
-		k := append(append([]string(nil), mkey...), m)
-		t, err := p.table(k, mt[m])
-		if err != nil {
-			return nil, err
+	err := p.tables(append(slices.Clone(key), "metric"), mv, func(m string, mk []string, mt map[string]any) error {
+		mo := &MetricOverride{Override: Override{Line: p.line(mk)}, Operations: map[string]*Override{}}
+		if err := p.override(mk, mt, &mo.Override, []string{"operation"}); err != nil {
+			return err
 		}
-		mo := &MetricOverride{Override: Override{Line: p.line(k)}, Operations: map[string]*Override{}}
-		if err := p.override(k, t, &mo.Override, []string{"operation"}); err != nil {
-			return nil, err
-		}
-		if ov, ok := t["operation"]; ok {
-			okey := append(append([]string(nil), k...), "operation")
-			ot, err := p.table(okey, ov)
-			if err != nil {
-				return nil, err
-			}
-			for _, op := range sortedByLine(p, okey, ot) {
-				ok := append(append([]string(nil), okey...), op)
-				t, err := p.table(ok, ot[op])
-				if err != nil {
-					return nil, err
-				}
-				oo := &Override{Line: p.line(ok)}
-				if err := p.override(ok, t, oo, nil); err != nil {
-					return nil, err
+		if ov, ok := mt["operation"]; ok {
+			err := p.tables(append(slices.Clone(mk), "operation"), ov, func(op string, opk []string, ot map[string]any) error {
+				oo := &Override{Line: p.line(opk)}
+				if err := p.override(opk, ot, oo, nil); err != nil {
+					return err
 				}
 				mo.Operations[op] = oo
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 		}
 		so.Metrics[m] = mo
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return so, nil
 }

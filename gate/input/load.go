@@ -252,16 +252,8 @@ func readEngram(data []byte) (*Set, error) {
 		{"overall_throughput", result.MetricThroughput, r.OverallThroughput},
 		{"overall_error_rate", result.MetricErrorRate, r.OverallErrorRate},
 	}
-	for _, t := range top {
-		v, ok, err := t.value("")
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, fmt.Errorf("field %q is missing", t.field)
-		}
-		unit, hib := MetricInfo(t.metric)
-		s.Add(Key{sc, result.OpOverall, t.metric}, unit, hib, v)
+	if err := s.addFields(Key{Scenario: sc, Operation: result.OpOverall}, "", top, 1, true); err != nil {
+		return nil, err
 	}
 	for _, op := range sortedMapKeys(r.PerOperationStats) {
 		st := r.PerOperationStats[op]
@@ -278,15 +270,9 @@ func readEngram(data []byte) (*Set, error) {
 			{"p999_latency_us", result.MetricP999, st.P999LatencyUs},
 			{"mean_latency_us", result.MetricMean, st.MeanLatencyUs},
 		}
-		for _, l := range lat {
-			v, ok, err := l.value("per_operation_stats." + op + ".")
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue // older reports lack some percentiles
-			}
-			s.Add(Key{sc, op, l.metric}, UnitMilliseconds, false, v/1000)
+		// Older reports lack some percentiles.
+		if err := s.addFields(Key{Scenario: sc, Operation: op}, "per_operation_stats."+op+".", lat, 1000, false); err != nil {
+			return nil, err
 		}
 		if r.ElapsedSeconds > 0 {
 			s.Add(Key{sc, op, result.MetricThroughput}, UnitOpsPerSecond, true, *st.Count/r.ElapsedSeconds)
@@ -303,6 +289,29 @@ func readEngram(data []byte) (*Set, error) {
 type reportField struct {
 	field, metric string
 	v             *float64
+}
+
+// addFields adds the figures of fields present in a report to s under
+// k's scenario and operation, each divided by div (1000: µs to ms). A
+// figure the report lacks is an error when required, else skipped; path
+// is the JSON path of the fields, for errors.
+func (s *Set) addFields(k Key, path string, fields []reportField, div float64, required bool) error {
+	for _, f := range fields {
+		v, ok, err := f.value(path)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if required {
+				return fmt.Errorf("field %q is missing", path+f.field)
+			}
+			continue
+		}
+		k.Metric = f.metric
+		unit, hib := MetricInfo(f.metric)
+		s.Add(k, unit, hib, v/div)
+	}
+	return nil
 }
 
 // value returns the figure; ok is false when it is absent, and the error

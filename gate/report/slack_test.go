@@ -2,59 +2,27 @@ package report
 
 import (
 	"context"
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/fakeslack"
 )
 
-// slackHook answers with the given statuses in turn, then 200, and keeps
-// the texts it received.
-type slackHook struct {
-	mu       sync.Mutex
-	statuses []int
-	texts    []string
-}
-
-func (s *slackHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var p struct {
-		Text string `json:"text"`
-	}
-	json.NewDecoder(r.Body).Decode(&p)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.texts = append(s.texts, p.Text)
-	if len(s.statuses) > 0 {
-		st := s.statuses[0]
-		s.statuses = s.statuses[1:]
-		if st == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", "3")
-		}
-		w.WriteHeader(st)
-		w.Write([]byte("rate_limited"))
-		return
-	}
-	w.Write([]byte("ok"))
-}
-
 func TestSlackRetriesAndSucceeds(t *testing.T) {
-	hook := &slackHook{statuses: []int{500, 429}}
-	srv := httptest.NewServer(hook)
-	defer srv.Close()
+	hook := fakeslack.Start(t, 500, 429)
 	clock := &fakeClock{t: time.Unix(1_760_000_000, 0)}
 	v := mkVerdict(8, 7)
 	v.Comparisons[0].Scenario = "<!channel> & <@U123>"
 	v.Links.Run = "https://github.com/o/r/actions/runs/9"
-	err := PostSlack(context.Background(), nil, srv.URL+"/services/T/B/secret", AlertMessage(v, "o/r PR 1"),
+	err := PostSlack(context.Background(), nil, hook.URL, AlertMessage(v, "o/r PR 1"),
 		RetryPolicy{Now: clock.Now, Sleep: clock.Sleep})
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +30,8 @@ func TestSlackRetriesAndSucceeds(t *testing.T) {
 	if got := clock.Slept(); len(got) != 2 || got[0] != time.Second || got[1] != 3*time.Second {
 		t.Errorf("slept %v, want [1s 3s] (backoff, then Retry-After)", got)
 	}
-	text := hook.texts[len(hook.texts)-1]
+	texts := hook.Texts()
+	text := texts[len(texts)-1]
 	for _, want := range []string{"REGRESSION: 7 regressions · 1 unchanged", "o/r PR 1", "<https://github.com/o/r/actions/runs/9|Workflow run>", "… and 2 more", "&lt;!channel&gt; &amp; &lt;@U123&gt;"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("message lacks %q:\n%s", want, text)
@@ -106,18 +75,16 @@ func TestSlackErrorsHideTheURL(t *testing.T) {
 }
 
 func TestReporterSendsSlackOnRegression(t *testing.T) {
-	hook := &slackHook{}
-	srv := httptest.NewServer(hook)
-	defer srv.Close()
+	hook := fakeslack.Start(t)
 	h := newHarness(t)
 	cfg := h.config("ghs_rw")
-	cfg.Slack, cfg.SlackWebhook = true, srv.URL+"/hook"
-	if o := h.run(cfg, mkVerdict(3, 0)); o.SlackSent || len(hook.texts) != 0 {
+	cfg.Slack, cfg.SlackWebhook = true, hook.URL
+	if o := h.run(cfg, mkVerdict(3, 0)); o.SlackSent || len(hook.Texts()) != 0 {
 		t.Errorf("alert sent for a passing verdict")
 	}
 	o := h.run(cfg, mkVerdict(3, 1))
 	noProblems(t, o)
-	if !o.SlackSent || len(hook.texts) != 1 {
+	if !o.SlackSent || len(hook.Texts()) != 1 {
 		t.Errorf("no alert for a regression")
 	}
 	if !strings.Contains(h.stdout.String(), "::add-mask::"+cfg.SlackWebhook) {
@@ -190,26 +157,25 @@ func TestParseCommentMode(t *testing.T) {
 }
 
 func TestChangePointAlert(t *testing.T) {
-	hook := &slackHook{statuses: []int{503}}
-	srv := httptest.NewServer(hook)
-	defer srv.Close()
+	hook := fakeslack.Start(t, 503)
 	clock := &fakeClock{t: time.Unix(1_760_000_000, 0)}
 	changes := []series.Changes{{
 		Scenario: "tasks/006_tails_pr <!channel>", Operation: "overall", Metric: "p99", Unit: "ms", Points: 18,
 		ChangePoints: []series.ChangePointAt{{Index: 12, Label: "0123456789ab", PValue: 0.005, Before: 2, After: 4, Change: 1, Recent: true}},
 	}}
 	m := ChangePointMessage(changes, "acme/engram @ 0123456789ab", "https://github.com/acme/engram/actions/runs/7")
-	if err := PostSlack(context.Background(), nil, srv.URL+"/services/T/B/secret", m, RetryPolicy{Now: clock.Now, Sleep: clock.Sleep}); err != nil {
+	if err := PostSlack(context.Background(), nil, hook.URL, m, RetryPolicy{Now: clock.Now, Sleep: clock.Sleep}); err != nil {
 		t.Fatal(err)
 	}
-	if len(hook.texts) != 2 || hook.texts[0] != hook.texts[1] {
-		t.Fatalf("want one retry of the same text after a 503, got %q", hook.texts)
+	texts := hook.Texts()
+	if len(texts) != 2 || texts[0] != texts[1] {
+		t.Fatalf("want one retry of the same text after a 503, got %q", texts)
 	}
 	want := "*m18-gate* CHANGE POINT: 1 new change point in the nightly history — acme/engram @ 0123456789ab\n" +
 		"• tasks/006_tails_pr &lt;!channel&gt; · overall · p99: 2 → 4 ms (+100.0%) from 0123456789ab, p = 0.005\n" +
 		"<https://github.com/acme/engram/actions/runs/7|Workflow run>"
-	if hook.texts[0] != want {
-		t.Errorf("text\n%s\nwant\n%s", hook.texts[0], want)
+	if texts[0] != want {
+		t.Errorf("text\n%s\nwant\n%s", texts[0], want)
 	}
 }
 

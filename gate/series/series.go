@@ -121,17 +121,9 @@ func Load(paths []string, metric, operation string) ([]Series, error) {
 			if err != nil {
 				return nil, err
 			}
-			var vals []float64
-			for _, rep := range doc.Repetitions {
-				st, ok := rep.Stats(resOp)
-				if !ok {
-					continue
-				}
-				v, err := st.Metric(resMetric)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", p, err)
-				}
-				vals = append(vals, v)
+			vals, err := doc.Values(resOp, resMetric)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
 			}
 			if len(vals) == 0 {
 				continue // this run did not measure the operation

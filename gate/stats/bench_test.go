@@ -16,68 +16,42 @@ func lognormalSample(rng *rand.Rand, n int, median, cv float64) []float64 {
 	return s
 }
 
-// BenchmarkMannWhitney1e6 is a U test on 10⁶ vs 10⁶ values (the normal
-// path: sort, merge, tie correction). The target is well under a second.
-func BenchmarkMannWhitney1e6(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	x := lognormalSample(rng, 1e6, 100, 0.05)
-	y := lognormalSample(rng, 1e6, 100.1, 0.05)
-	for b.Loop() {
-		if _, err := MannWhitney(x, y); err != nil {
-			b.Fatal(err)
+// BenchmarkMannWhitney is the U test on 10⁶ vs 10⁶ values (the normal
+// path: sort, merge, tie correction; the target is well under a second),
+// on the gate's usual 20 runs per side (exact), and on the costliest exact
+// cases, with ties. "round" rounds the values to integers, as quantised
+// latencies are (heavy ties).
+func BenchmarkMannWhitney(b *testing.B) {
+	round := func(x, y []float64) {
+		for i := range x {
+			x[i], y[i] = math.Round(x[i]), math.Round(y[i])
 		}
 	}
-}
-
-// BenchmarkMannWhitney1e6Ties is the same with heavy ties (values rounded
-// to integers, as quantised latencies are).
-func BenchmarkMannWhitney1e6Ties(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	x := lognormalSample(rng, 1e6, 100, 0.05)
-	y := lognormalSample(rng, 1e6, 100.1, 0.05)
-	for i := range x {
-		x[i], y[i] = math.Round(x[i]), math.Round(y[i])
-	}
-	for b.Loop() {
-		if _, err := MannWhitney(x, y); err != nil {
-			b.Fatal(err)
+	for i, bb := range []struct {
+		name           string
+		n              int
+		cv, headMedian float64 // the base's median is 100
+		ties           func(x, y []float64)
+	}{
+		{"1e6", 1e6, 0.05, 100.1, nil},
+		{"1e6Ties", 1e6, 0.05, 100.1, round},
+		{"20", 20, 0.03, 103, nil},
+		{"20Ties", 20, 0.03, 103, func(x, y []float64) { x[3], y[5] = x[1], x[1] }}, // a few ties: exact given the ties
+		{"25Ties", 25, 0.05, 102, round},                                            // the largest exact case with ties
+	} {
+		rng := rand.New(rand.NewPCG(1, uint64(i+1)))
+		x := lognormalSample(rng, bb.n, 100, bb.cv)
+		y := lognormalSample(rng, bb.n, bb.headMedian, bb.cv)
+		if bb.ties != nil {
+			bb.ties(x, y)
 		}
-	}
-}
-
-// BenchmarkMannWhitney20 is the gate's usual case: 20 runs per side, exact.
-func BenchmarkMannWhitney20(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 3))
-	x := lognormalSample(rng, 20, 100, 0.03)
-	y := lognormalSample(rng, 20, 103, 0.03)
-	for b.Loop() {
-		MannWhitney(x, y)
-	}
-}
-
-// BenchmarkMannWhitney20Ties is 20 runs per side with a few ties (exact
-// distribution given the ties, the costliest exact case).
-func BenchmarkMannWhitney20Ties(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 4))
-	x := lognormalSample(rng, 20, 100, 0.03)
-	y := lognormalSample(rng, 20, 103, 0.03)
-	x[3], y[5] = x[1], x[1]
-	for b.Loop() {
-		MannWhitney(x, y)
-	}
-}
-
-// BenchmarkMannWhitney25Ties is the largest exact case with ties: 25 vs 25
-// rounded to integers (many ties).
-func BenchmarkMannWhitney25Ties(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 5))
-	x := lognormalSample(rng, 25, 100, 0.05)
-	y := lognormalSample(rng, 25, 102, 0.05)
-	for i := range x {
-		x[i], y[i] = math.Round(x[i]), math.Round(y[i])
-	}
-	for b.Loop() {
-		MannWhitney(x, y)
+		b.Run(bb.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := MannWhitney(x, y); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

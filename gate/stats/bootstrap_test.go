@@ -323,14 +323,7 @@ func TestPercentileInterval(t *testing.T) {
 	for _, n := range []int{1, 2, 5, 64, 65, 100, 999, 1000, 2000, 6400, 20000} {
 		for _, conf := range []float64{0.5, 0.9, 0.95, 0.99, 0.999} {
 			for _, ties := range []bool{false, true} {
-				s := make([]float64, n)
-				for i := range s {
-					if ties {
-						s[i] = float64(rng.IntN(7))
-					} else {
-						s[i] = rng.NormFloat64()
-					}
-				}
+				s := tiedSample(rng, n, ties, 7)
 				sorted := slices.Sorted(slices.Values(s))
 				tail := (1 - conf) / 2
 				wl, wh := quantileSorted(sorted, tail), quantileSorted(sorted, 1-tail)

@@ -192,6 +192,20 @@ func TestSortFloats(t *testing.T) {
 	}
 }
 
+// tiedSample is n standard normal values, or with ties n whole numbers
+// drawn from [0, levels).
+func tiedSample(rng *rand.Rand, n int, ties bool, levels int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		if ties {
+			s[i] = float64(rng.IntN(levels))
+		} else {
+			s[i] = rng.NormFloat64()
+		}
+	}
+	return s
+}
+
 // TestQuantileSelect checks the partial-order quantile against sorting, on
 // data with and without ties, at the tails the bootstrap uses.
 func TestQuantileSelect(t *testing.T) {
@@ -199,14 +213,7 @@ func TestQuantileSelect(t *testing.T) {
 	for _, n := range []int{1, 2, 3, 10, 999, 1000, 2001} {
 		for _, ties := range []bool{false, true} {
 			for _, p := range []float64{0, 0.005, 0.025, 0.5, 0.975, 0.995, 1} {
-				s := make([]float64, n)
-				for i := range s {
-					if ties {
-						s[i] = float64(rng.IntN(5))
-					} else {
-						s[i] = rng.NormFloat64()
-					}
-				}
+				s := tiedSample(rng, n, ties, 5)
 				sorted := slices.Clone(s)
 				slices.Sort(sorted)
 				want := quantileSorted(sorted, p)

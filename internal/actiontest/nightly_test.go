@@ -2,20 +2,18 @@ package actiontest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/fakeslack"
 	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/hw"
 	"github.com/engram/m18-gate/runners/result"
@@ -70,48 +68,6 @@ func (s stepChange) plant(t *testing.T, bin, bare string) string {
 	return files[len(files)-1]
 }
 
-// slackReceiver is a local Slack incoming webhook: it keeps every payload's
-// text and answers status (200 unless set).
-type slackReceiver struct {
-	mu     sync.Mutex
-	texts  []string
-	status int
-	URL    string
-}
-
-func newSlackReceiver(t *testing.T) *slackReceiver {
-	r := &slackReceiver{status: http.StatusOK}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		var p struct {
-			Text string `json:"text"`
-		}
-		if err := json.NewDecoder(req.Body).Decode(&p); err != nil || req.Header.Get("Content-Type") != "application/json" {
-			http.Error(w, "invalid_payload", http.StatusBadRequest)
-			return
-		}
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.texts = append(r.texts, p.Text)
-		w.WriteHeader(r.status)
-	}))
-	t.Cleanup(srv.Close)
-	r.URL = srv.URL + "/services/T000/B000/e2eSecretHook"
-	return r
-}
-
-func (r *slackReceiver) payloads() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.texts...)
-}
-
-// reset forgets the payloads and sets the status to answer.
-func (r *slackReceiver) reset(status int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.texts, r.status = nil, status
-}
-
 // changePointLine matches the alert's line for the planted step: the
 // series, the means before and after, and the first commit of the new level.
 func changePointLine(s stepChange) *regexp.Regexp {
@@ -156,7 +112,7 @@ func TestChangePointsScript(t *testing.T) {
 	writeFile(t, filepath.Join(oldFormat, "m18-history"), "#!/usr/bin/env bash\necho '[{\"start\": \"2026-01-01T00:00:00Z\", \"values\": [1]}]'\n")
 	os.Chmod(filepath.Join(oldFormat, "m18-history"), 0o755)
 
-	slack := newSlackReceiver(t)
+	slack := fakeslack.Start(t)
 	run := func(t *testing.T, env ...string) (string, int) {
 		t.Helper()
 		cmd := exec.Command("bash", filepath.Join(root, "scripts", "action", "changepoints.sh"))
@@ -170,13 +126,13 @@ func TestChangePointsScript(t *testing.T) {
 	}
 
 	t.Run("change point found and alerted", func(t *testing.T) {
-		slack.reset(http.StatusOK)
+		slack.Reset()
 		out, code := run(t)
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
 		t.Logf("step output:\n%s", out)
-		got := slack.payloads()
+		got := slack.Texts()
 		t.Logf("Slack payloads: %q", got)
 		if len(got) != 1 {
 			t.Fatalf("%d Slack payloads, want 1: %q\n%s", len(got), got, out)
@@ -208,13 +164,13 @@ func TestChangePointsScript(t *testing.T) {
 	}
 	for _, b := range broken {
 		t.Run(b.name, func(t *testing.T) {
-			slack.reset(b.hook)
+			slack.Reset(b.hook)
 			out, code := run(t, b.env...)
 			if code == 0 {
 				t.Fatalf("the step passed:\n%s", out)
 			}
-			if b.hook == http.StatusOK && len(slack.payloads()) != 0 {
-				t.Errorf("a failed step alerted Slack: %q", slack.payloads())
+			if b.hook == http.StatusOK && len(slack.Texts()) != 0 {
+				t.Errorf("a failed step alerted Slack: %q", slack.Texts())
 			}
 			if strings.Contains(out, slack.URL) {
 				t.Error("the webhook URL appears in the step's output")
@@ -274,7 +230,7 @@ func TestNightlyEndToEnd(t *testing.T) {
 	step := stepChange{Scenario: "tasks/006_tails_pr", Fingerprint: probeFingerprint(t), Before: 12, After: 6, Low: 2, High: 40}
 	step.plant(t, bin, w.bare)
 	w.copyModule()
-	slack := newSlackReceiver(t)
+	slack := fakeslack.Start(t)
 
 	event := filepath.Join(w.tmp, "workflow_dispatch.json")
 	writeFile(t, event, `{"inputs": {"budget": "pr"}, "ref": "refs/heads/main",
@@ -341,15 +297,15 @@ func TestNightlyEndToEnd(t *testing.T) {
 	// The change point among the newest runs reached Slack.
 	want := changePointLine(step)
 	var alert string
-	for _, p := range slack.payloads() {
+	for _, p := range slack.Texts() {
 		if strings.Contains(p, "CHANGE POINT") {
 			alert = p
 		}
 	}
 	if alert == "" || !want.MatchString(alert) || !strings.Contains(alert, "engram/m18-gate @ "+w.commits["main"][:12]) {
-		t.Errorf("Slack payloads %q: want a change-point alert matching %s for engram/m18-gate @ %.12s\n%s", slack.payloads(), want, w.commits["main"], tail(out, 60))
+		t.Errorf("Slack payloads %q: want a change-point alert matching %s for engram/m18-gate @ %.12s\n%s", slack.Texts(), want, w.commits["main"], tail(out, 60))
 	}
-	if strings.Contains(out, slack.URL) || strings.Contains(out, "e2eSecretHook") {
+	if strings.Contains(out, slack.URL) || strings.Contains(out, fakeslack.Secret) {
 		t.Error("the webhook URL appears in the job's log")
 	}
 }

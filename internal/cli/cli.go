@@ -1,14 +1,13 @@
 // Package cli is the flag plumbing the m18-* commands share, and nothing
 // more: the exit codes every command follows, a flag set that reports
 // instead of exiting and suggests the flag a mistyped one meant, a usage
-// text wrapped around the flag defaults, and parsing whose outcome is
-// already an exit code. Every m18 command exits 0 for -h/--help and
+// text wrapped around the flag defaults, and one subcommand dispatch whose
+// errors map to exit codes. Every m18 command exits 0 for -h/--help and
 // ExitUsage for a bad flag.
 package cli
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -138,23 +137,4 @@ func Usage(fs *flag.FlagSet, head, tail string) func() {
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), tail)
 	}
-}
-
-// Parse parses args into fs. When parsing ends the command, it returns the
-// exit code and true: 0 after -h or --help, ExitUsage after a bad flag (the
-// flag package has printed the error and the usage).
-func Parse(fs *flag.FlagSet, args []string) (code int, done bool) {
-	if err := fs.Parse(args); err != nil {
-		return FlagExit(err), true
-	}
-	return 0, false
-}
-
-// FlagExit returns the exit code for an error from fs.Parse: 0 for
-// flag.ErrHelp (help was asked for and printed), ExitUsage otherwise.
-func FlagExit(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	return ExitUsage
 }

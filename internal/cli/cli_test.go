@@ -1,43 +1,44 @@
 package cli
 
 import (
+	"errors"
+	"flag"
 	"strings"
 	"testing"
 )
 
-func TestParse(t *testing.T) {
+func TestParseFlags(t *testing.T) {
 	tests := []struct {
 		args     []string
-		code     int
-		done     bool
+		want     error  // nil, flag.ErrHelp or ErrUsage
 		wantErr  string // in the output
 		wantHelp bool   // usage printed
 	}{
-		{[]string{"-n", "2"}, 0, false, "", false},
-		{[]string{"-h"}, 0, true, "", true},
-		{[]string{"--help"}, 0, true, "", true},
-		{[]string{"--nope"}, ExitUsage, true, "flag provided but not defined: -nope", true},
-		{[]string{"-n", "x"}, ExitUsage, true, `invalid value "x" for flag -n`, true},
+		{[]string{"-n", "2"}, nil, "", false},
+		{[]string{"-h"}, flag.ErrHelp, "", true},
+		{[]string{"--help"}, flag.ErrHelp, "", true},
+		{[]string{"--nope"}, ErrUsage, "flag provided but not defined: -nope", true},
+		{[]string{"-n", "x"}, ErrUsage, `invalid value "x" for flag -n`, true},
 	}
 	for _, tt := range tests {
 		var out strings.Builder
 		fs := NewFlagSet("cmd", &out)
 		n := fs.Int("n", 1, "a `number`")
 		fs.Usage = Usage(fs, "HEAD\n", "TAIL\n")
-		code, done := Parse(fs, tt.args)
-		if code != tt.code || done != tt.done {
-			t.Errorf("Parse(%q) = %d, %v; want %d, %v", tt.args, code, done, tt.code, tt.done)
+		err := ParseFlags(fs, tt.args)
+		if (tt.want == nil) != (err == nil) || !errors.Is(err, tt.want) {
+			t.Errorf("ParseFlags(%q) = %v; want %v", tt.args, err, tt.want)
 		}
 		got := out.String()
 		if tt.wantErr != "" && !strings.Contains(got, tt.wantErr) {
-			t.Errorf("Parse(%q) printed %q; want it to hold %q", tt.args, got, tt.wantErr)
+			t.Errorf("ParseFlags(%q) printed %q; want it to hold %q", tt.args, got, tt.wantErr)
 		}
 		const usage = "HEAD\n  -n number\n    \ta number (default 1)\nTAIL\n"
 		if tt.wantHelp != strings.Contains(got, usage) {
-			t.Errorf("Parse(%q) printed %q; usage %q printed: want %v", tt.args, got, usage, tt.wantHelp)
+			t.Errorf("ParseFlags(%q) printed %q; usage %q printed: want %v", tt.args, got, usage, tt.wantHelp)
 		}
-		if !done && *n != 2 {
-			t.Errorf("Parse(%q): n = %d, want 2", tt.args, *n)
+		if err == nil && *n != 2 {
+			t.Errorf("ParseFlags(%q): n = %d, want 2", tt.args, *n)
 		}
 	}
 }
@@ -60,9 +61,8 @@ func TestSuggestsTheFlagMeant(t *testing.T) {
 		for _, n := range []string{"verdict", "verdict-path", "slack", "strict", "check-run-id", "check-name", "comment"} {
 			fs.String(n, "", "")
 		}
-		code, done := Parse(fs, []string{tt.typed})
-		if code != ExitUsage || !done {
-			t.Fatalf("%s: exit %d, done %v", tt.typed, code, done)
+		if err := ParseFlags(fs, []string{tt.typed}); !errors.Is(err, ErrUsage) {
+			t.Fatalf("%s: %v, want a usage error", tt.typed, err)
 		}
 		hint := "m18-report: did you mean --" + tt.want + "?\n"
 		switch {

@@ -119,6 +119,25 @@ func VersionFlag(fs *flag.FlagSet) *bool {
 	return fs.Bool("version", false, "print the version and exit")
 }
 
+// ParseFlagsOnly is ParseFlags for a command without subcommands that
+// takes flags only and has VersionFlag's --version (version): after
+// --version it prints "NAME VERSION" (NAME is fs's name) and returns
+// flag.ErrHelp, which ends the command with exit 0; a positional argument
+// is a usage error.
+func ParseFlagsOnly(fs *flag.FlagSet, args []string, version *bool, stdout io.Writer) error {
+	if err := ParseFlags(fs, args); err != nil {
+		return err
+	}
+	if *version {
+		PrintVersion(stdout, fs.Name())
+		return flag.ErrHelp
+	}
+	if fs.NArg() > 0 {
+		return Usagef("unexpected argument %q (it takes flags only; see --help)", fs.Arg(0))
+	}
+	return nil
+}
+
 // PrintVersion prints "NAME VERSION", the answer of every m18 command to
 // --version.
 func PrintVersion(w io.Writer, name string) {

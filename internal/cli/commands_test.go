@@ -129,3 +129,31 @@ func TestVersionFlag(t *testing.T) {
 		t.Errorf("PrintVersion = %q", out.String())
 	}
 }
+
+func TestParseFlagsOnly(t *testing.T) {
+	tests := []struct {
+		args   []string
+		want   error // nil, flag.ErrHelp or ErrUsage
+		stdout string
+	}{
+		{[]string{"-n", "2"}, nil, ""},
+		{[]string{"--version"}, flag.ErrHelp, "m18-z " + version.String() + "\n"},
+		{[]string{"-n", "2", "extra"}, ErrUsage, ""},
+		{[]string{"--nope"}, ErrUsage, ""},
+	}
+	for _, tt := range tests {
+		var stdout strings.Builder
+		fs := NewFlagSet("m18-z", io.Discard)
+		fs.Int("n", 1, "a number")
+		err := ParseFlagsOnly(fs, tt.args, VersionFlag(fs), &stdout)
+		if (tt.want == nil) != (err == nil) || !errors.Is(err, tt.want) || stdout.String() != tt.stdout {
+			t.Errorf("ParseFlagsOnly(%q) = %v, stdout %q; want %v, %q", tt.args, err, stdout.String(), tt.want, tt.stdout)
+		}
+	}
+	// Through Finish, --version ends the command with exit 0 and no message.
+	var stderr strings.Builder
+	fs := NewFlagSet("m18-z", io.Discard)
+	if code := Finish("m18-z", ParseFlagsOnly(fs, []string{"--version"}, VersionFlag(fs), io.Discard), &stderr, nil); code != 0 || stderr.Len() != 0 {
+		t.Errorf("--version: exit %d, stderr %q", code, stderr.String())
+	}
+}

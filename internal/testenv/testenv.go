@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -90,6 +91,14 @@ func EngramScenarios(t testing.TB) string {
 // × the cores kept busy.
 func ReportCPU(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64((CPUTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// Run calls run, a command's run function, with args and returns its exit
+// code and what it wrote to stdout and stderr.
+func Run(run func(args []string, stdout, stderr io.Writer) int, args ...string) (code int, stdout, stderr string) {
+	var out, errb strings.Builder
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
 }
 
 // MainAs runs the tests of m, or, when the environment variable env is "1",

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,5 +41,16 @@ func TestEngramScenarios(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(d, "*.toml"))
 	if err != nil || len(files) == 0 {
 		t.Errorf("%s holds no .toml files (%v)", d, err)
+	}
+}
+
+func TestRun(t *testing.T) {
+	code, stdout, stderr := Run(func(args []string, stdout, stderr io.Writer) int {
+		io.WriteString(stdout, strings.Join(args, " "))
+		io.WriteString(stderr, "bad")
+		return 3
+	}, "a", "b")
+	if code != 3 || stdout != "a b" || stderr != "bad" {
+		t.Errorf("Run = %d, %q, %q; want 3, \"a b\", \"bad\"", code, stdout, stderr)
 	}
 }

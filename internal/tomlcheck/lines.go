@@ -221,53 +221,23 @@ func (s *lineScanner) value(path []string) {
 	case '"', '\'':
 		s.str()
 	case '[':
-		s.i++
-		for !s.eof() {
-			s.blanks(true)
-			switch s.peek() {
-			case ']':
-				s.i++
-				return
-			case ',':
-				s.i++
-			default:
-				// Keys of inline tables inside arrays are reported by
-				// the parser under the array's key, without an index.
-				j := s.i
-				s.value(path)
-				if s.i == j {
-					s.i++
-				}
-			}
-		}
+		// Keys of inline tables inside arrays are reported by the parser
+		// under the array's key, without an index.
+		s.items(']', func() { s.value(path) })
 	case '{':
-		s.i++
-		for !s.eof() {
-			s.blanks(true) // TOML 1.1 allows newlines in inline tables
-			switch s.peek() {
-			case '}':
+		s.items('}', func() {
+			key := s.key()
+			s.blanks(false)
+			if len(key) > 0 && s.peek() == '=' {
 				s.i++
-				return
-			case ',':
-				s.i++
-			default:
-				j := s.i
-				key := s.key()
-				s.blanks(false)
-				if len(key) > 0 && s.peek() == '=' {
-					s.i++
-					if path != nil {
-						s.recordPrefixes(path, key)
-						s.value(join(path, key))
-					} else {
-						s.value(nil)
-					}
-				}
-				if s.i == j {
-					s.i++
+				if path != nil {
+					s.recordPrefixes(path, key)
+					s.value(join(path, key))
+				} else {
+					s.value(nil)
 				}
 			}
-		}
+		})
 	default:
 		for !s.eof() {
 			switch s.src[s.i] {
@@ -275,6 +245,30 @@ func (s *lineScanner) value(path []string) {
 				return
 			}
 			s.i++
+		}
+	}
+}
+
+// items skips the items of an array or inline table, from its opening
+// bracket to end (its closing one), with item skipping each item; an item
+// it cannot read is skipped a byte at a time. Newlines may separate items
+// (TOML 1.1 allows them in inline tables too).
+func (s *lineScanner) items(end byte, item func()) {
+	s.i++
+	for !s.eof() {
+		s.blanks(true)
+		switch s.peek() {
+		case end:
+			s.i++
+			return
+		case ',':
+			s.i++
+		default:
+			j := s.i
+			item()
+			if s.i == j {
+				s.i++
+			}
 		}
 	}
 }
