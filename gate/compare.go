@@ -9,6 +9,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -388,7 +389,7 @@ func decide(pr *pair, p Policy) {
 		wlo, whi = whi, wlo
 	}
 	pct := func(f float64) string { return render.SignedChange(f, abs) }
-	ci := fmt.Sprintf("%d%% CI %s … %s", int(math.Round((1-alpha)*100)), pct(c.CILow), pct(c.CIHigh))
+	ci := fmt.Sprintf("%s%% CI %s … %s", strconv.FormatFloat(100*(1-alpha), 'g', 4, 64), pct(c.CILow), pct(c.CIHigh))
 	thr := "±" + strings.TrimPrefix(pct(t), "+")
 	ptext := fmt.Sprintf("p = %s", render.ReasonP(c.PAdjusted))
 	if c.PAdjusted != c.PValue {

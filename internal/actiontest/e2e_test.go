@@ -255,7 +255,7 @@ func TestActionEndToEnd(t *testing.T) {
 		// dashboard-url: the comment links the dashboard, and each
 		// regression to its chart there.
 		if !strings.Contains(c, "[Dashboard](https://engram.example/m18/)") ||
-			!regexp.MustCompile(`\[regressed\]\(https://engram\.example/m18/charts/perf\+e2e\.toml/[^/]+/[A-Za-z]+\.(p50|mean)\.html\)`).MatchString(c) {
+			!regexp.MustCompile(`\[regressed\]\(https://engram\.example/m18/charts/perf\+e2e\.toml/[^/]+/[A-Za-z]+\.(p50|mean|cpu_per_op)\.html\)`).MatchString(c) {
 			t.Errorf("the PR comment does not link the dashboard and the regressed chart:\n%s", c)
 		}
 		if got := w.checkConclusion(t, w.commits["slow"]); got != "failure" {
