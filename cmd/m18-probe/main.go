@@ -64,15 +64,8 @@ func probe(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 	perfTimeout := fs.Duration("perf-timeout", hw.DefaultPerfTimeout, "bound on the \"perf stat\" check (a Go `duration` such as 2s)")
 	showVersion := cli.VersionFlag(fs)
 	fs.Usage = cli.Usage(fs, usage, usageTail)
-	if err := cli.ParseFlags(fs, args); err != nil {
+	if err := cli.ParseFlagsOnly(fs, args, showVersion, stdout); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q (it takes flags only; see --help)", fs.Arg(0))
-	}
-	if *showVersion {
-		cli.PrintVersion(stdout, "m18-probe")
-		return nil
 	}
 	if *ghOut && getenv("GITHUB_OUTPUT") == "" {
 		return cli.Usagef("--github-output: GITHUB_OUTPUT is not set; run inside a GitHub Actions step or drop the flag")

@@ -2,34 +2,12 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/engram/m18-gate/gate/verdict"
 )
-
-// abScenario is recall-heavy, so the target's --slowdown (which scales
-// handler time) shows in end-to-end latency.
-const abScenario = `name = "ab"
-description = "recall over 500 memories"
-[duration]
-total_seconds = 1
-warmup_seconds = 0
-[arrival]
-pattern = "constant"
-rate = 100.0
-[operations]
-store_weight = 0.0
-recall_weight = 1.0
-embedding_search_weight = 0.0
-pattern_completion_weight = 0.0
-[data]
-num_nodes = 500
-embedding_dim = 768
-memory_spaces = 1
-`
 
 // TestAB runs the local A/B gate on a small scenario: a head three times
 // slower is a regression (or, on a machine too busy to tell, honestly
@@ -39,12 +17,10 @@ func TestAB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10 one-second runs: skipped with -short")
 	}
-	dir := t.TempDir()
-	sc := filepath.Join(dir, "ab.toml")
-	if err := os.WriteFile(sc, []byte(abScenario), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
+	// testdata/ab.toml is recall-heavy, so the target's --slowdown (which
+	// scales handler time) shows in end-to-end latency.
+	sc := filepath.Join("testdata", "ab.toml")
+	out := filepath.Join(t.TempDir(), "out")
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"ab", "--scenario", sc, "--slowdown", "200", "--repetitions", "5", "--duration", "1s", "--warmup", "200ms",
 		"--rate", "100", "--out", out, "--quiet"}, &stdout, &stderr)

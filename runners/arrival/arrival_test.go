@@ -2,6 +2,7 @@ package arrival
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +11,8 @@ import (
 )
 
 // counts returns how many offsets fall in each window of width w up to horizon.
-func counts(offs []time.Duration, w, horizon time.Duration) []int {
-	c := make([]int, int(horizon/w))
+func counts(offs []time.Duration, w, horizon time.Duration) []float64 {
+	c := make([]float64, int(horizon/w))
 	for _, o := range offs {
 		if i := int(o / w); i < len(c) {
 			c[i]++
@@ -31,7 +32,7 @@ func TestConstantIsExact(t *testing.T) {
 	}
 	for i, c := range counts(offs, 100*time.Millisecond, 10*time.Second) {
 		if c < 99 || c > 101 {
-			t.Errorf("window %d holds %d sends, want 100±1", i, c)
+			t.Errorf("window %d holds %g sends, want 100±1", i, c)
 		}
 	}
 	if offs[0] != 0 {
@@ -66,8 +67,8 @@ func TestPoissonMatchesItsDistribution(t *testing.T) {
 	c := counts(offs, 100*time.Millisecond, secs*time.Second)
 	var s, ss float64
 	for _, x := range c {
-		s += float64(x)
-		ss += float64(x) * float64(x)
+		s += x
+		ss += x * x
 	}
 	k := float64(len(c))
 	m := s / k
@@ -86,24 +87,12 @@ func TestSeededAndExponentialIsPoisson(t *testing.T) {
 	a.Pattern = "exponential"
 	p4, _ := New(a, 7)
 	o1, o2, o3, o4 := Offsets(p1, time.Second*10, 1e6), Offsets(p2, time.Second*10, 1e6), Offsets(p3, time.Second*10, 1e6), Offsets(p4, time.Second*10, 1e6)
-	if !equal(o1, o2) || !equal(o1, o4) {
+	if !slices.Equal(o1, o2) || !slices.Equal(o1, o4) {
 		t.Error("same seed gave different schedules (poisson and exponential must be the same process)")
 	}
-	if equal(o1, o3) {
+	if slices.Equal(o1, o3) {
 		t.Error("different seeds gave the same schedule")
 	}
-}
-
-func equal(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // The burst shape is followed, not only its mean (Engram's flaw 5).
@@ -124,8 +113,8 @@ func TestPeriodicBurstFollowsTheShape(t *testing.T) {
 				if i%5 == 0 {
 					want = 1000
 				}
-				if math.Abs(float64(c)-want) > tc.tol(want) {
-					t.Errorf("second %d holds %d sends, want %v ± %.0f", i, c, want, tc.tol(want))
+				if math.Abs(c-want) > tc.tol(want) {
+					t.Errorf("second %d holds %g sends, want %v ± %.0f", i, c, want, tc.tol(want))
 				}
 			}
 		})

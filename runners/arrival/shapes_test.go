@@ -122,25 +122,14 @@ func TestBurstsArriveAsPoisson(t *testing.T) {
 	}
 }
 
-// windowCounts buckets offsets into windows of w up to horizon.
-func windowCounts(offs []time.Duration, w, horizon time.Duration) []float64 {
-	out := make([]float64, int(horizon/w))
-	for _, o := range offs {
-		if k := int(o / w); k < len(out) {
-			out[k]++
-		}
-	}
-	return out
-}
-
 // TestRegularFollowsShape: regular spacing puts exactly the shape's
 // integral in every window, to within one send.
 func TestRegularFollowsShape(t *testing.T) {
 	for name, s := range testShapes() {
 		t.Run(name, func(t *testing.T) {
 			horizon := 40 * time.Second
-			counts := windowCounts(Offsets(Regular{s}, horizon, 1_000_000), time.Second, horizon)
-			for k, c := range counts {
+			got := counts(Offsets(Regular{s}, horizon, 1_000_000), time.Second, horizon)
+			for k, c := range got {
 				want := s.Cum(time.Duration(k+1)*time.Second) - s.Cum(time.Duration(k)*time.Second)
 				if math.Abs(c-want) > 1.01 {
 					t.Errorf("window %d: %g sends, shape says %.2f", k, c, want)
@@ -157,15 +146,15 @@ func TestPoissonFollowsShape(t *testing.T) {
 	for name, s := range testShapes() {
 		t.Run(name, func(t *testing.T) {
 			horizon := 200 * time.Second
-			counts := windowCounts(Offsets(NewPoisson(s, 99), horizon, 10_000_000), time.Second, horizon)
+			got := counts(Offsets(NewPoisson(s, 99), horizon, 10_000_000), time.Second, horizon)
 			var chi2, flat2 float64
 			mean := s.Cum(horizon) / horizon.Seconds()
-			for k, c := range counts {
+			for k, c := range got {
 				want := s.Cum(time.Duration(k+1)*time.Second) - s.Cum(time.Duration(k)*time.Second)
 				chi2 += (c - want) * (c - want) / want
 				flat2 += (c - mean) * (c - mean) / mean
 			}
-			dof := float64(len(counts))
+			dof := float64(len(got))
 			// χ² with 200 dof: mean 200, sd 20; 1.4 × dof is 4 σ.
 			if chi2/dof > 1.4 || chi2/dof < 0.6 {
 				t.Errorf("χ²/dof = %.2f against the shape, want about 1", chi2/dof)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/engram/m18-gate/runners/load"
 	"github.com/engram/m18-gate/runners/load/client"
+	"github.com/engram/m18-gate/runners/load/engram"
 	"github.com/engram/m18-gate/runners/load/http1"
 )
 
@@ -176,17 +177,9 @@ func snippet(b []byte) string {
 	return s
 }
 
-// AppendVector appends v as a JSON array.
-func AppendVector(b []byte, v []float32) []byte {
-	b = append(b, '[')
-	for i, f := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendFloat(b, float64(f), 'g', -1, 32)
-	}
-	return append(b, ']')
-}
+// AppendVector appends v as a JSON array, as Engram's bodies carry it
+// (engram.AppendVector).
+func AppendVector(b []byte, v []float32) []byte { return engram.AppendVector(b, v) }
 
 // AppendIDs appends ids as a JSON array of numbers.
 func AppendIDs(b []byte, ids []uint64) []byte {

@@ -672,13 +672,10 @@ func (w *walker) validation(top *table) Validation {
 	return v
 }
 
-func (w *walker) chaos(top *table) Chaos {
-	var c Chaos
-	t, ok := top.section("chaos")
-	if !ok {
-		return c
+func (w *walker) chaos(top *table) (c Chaos) {
+	if t, ok := top.section("chaos"); ok {
+		c.Enabled, _ = t.boolean("enabled")
 	}
-	c.Enabled, _ = t.boolean("enabled")
 	return c
 }
 

@@ -53,6 +53,13 @@ func replace(t *testing.T, old, repl string) string {
 	return strings.Replace(valid, old+"\n", repl+"\n", 1)
 }
 
+// withArrival is the valid file with its [arrival] keys (a constant 100
+// ops/s) replaced by keys.
+func withArrival(t *testing.T, keys string) string {
+	t.Helper()
+	return replace(t, "pattern = \"constant\"\nrate = 100.0", keys)
+}
+
 func TestParseValid(t *testing.T) {
 	sc, err := Parse("t.toml", []byte(valid))
 	if err != nil {
@@ -124,20 +131,16 @@ embedding_distribution.type = "uniform"`),
 			func(s *Scenario) bool { return s.Arrival.Rate == 100 }},
 		{"digit separators", replace(t, "num_nodes = 1_000", "num_nodes = 1_000_000"),
 			func(s *Scenario) bool { return s.Data.NumNodes == 1_000_000 }},
-		{"poisson", replace(t, `pattern = "constant"
-rate = 100.0`, `pattern = "poisson"
+		{"poisson", withArrival(t, `pattern = "poisson"
 lambda = 250.5`),
 			func(s *Scenario) bool { return s.Arrival.Pattern == "poisson" && s.Arrival.Rate == 250.5 }},
-		{"exponential lambda", replace(t, `pattern = "constant"
-rate = 100.0`, `pattern = "exponential"
+		{"exponential lambda", withArrival(t, `pattern = "exponential"
 lambda = 40`),
 			func(s *Scenario) bool { return s.Arrival.Pattern == "exponential" && s.Arrival.Rate == 40 }},
-		{"exponential rate", replace(t, `pattern = "constant"
-rate = 100.0`, `pattern = "exponential"
+		{"exponential rate", withArrival(t, `pattern = "exponential"
 rate = 40`),
 			func(s *Scenario) bool { return s.Arrival.Rate == 40 }},
-		{"periodic_burst", replace(t, `pattern = "constant"
-rate = 100.0`, `pattern = "periodic_burst"
+		{"periodic_burst", withArrival(t, `pattern = "periodic_burst"
 base_rate = 2000.0
 burst_rate = 15000.0
 burst_duration_sec = 30
@@ -227,8 +230,7 @@ func TestParseErrors(t *testing.T) {
 			`scenario my.toml:8: [arrival] pattern must be one of constant, poisson, exponential, periodic_burst, diurnal, bursts, ramp, steps, burst_sequence, composite (got "constnat"); did you mean "constant"?`},
 		{"missing rate", replace(t, "rate = 100.0", ""),
 			`scenario my.toml:7: [arrival] missing required key "rate" (pattern "constant" needs rate)`},
-		{"burst longer than period", replace(t, `pattern = "constant"
-rate = 100.0`, `pattern = "periodic_burst"
+		{"burst longer than period", withArrival(t, `pattern = "periodic_burst"
 base_rate = 10
 burst_rate = 100
 burst_duration_sec = 30

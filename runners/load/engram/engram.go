@@ -194,7 +194,7 @@ func AppendRemember(b []byte, d Data, i uint64, id, space string, vec []float32)
 	b = append(b, `,"memory_space_id":`...)
 	b = strconv.AppendQuote(b, space)
 	b = append(b, `,"confidence":0.7,"embedding":`...)
-	b = appendVector(b, vec)
+	b = AppendVector(b, vec)
 	return append(b, '}')
 }
 
@@ -218,7 +218,10 @@ func appendComplete(b []byte, text string, vec []float32, ca1 float64) []byte {
 	return append(b, `,"num_hypotheses":3,"max_iterations":7}}`...)
 }
 
-func appendVector(b []byte, vec []float32) []byte {
+// AppendVector appends vec as a JSON array, each component in the fewest
+// digits that read back as the same float32: the embedding of Engram's
+// bodies, and of the competitors' JSON APIs.
+func AppendVector(b []byte, vec []float32) []byte {
 	b = append(b, '[')
 	for i, f := range vec {
 		if i > 0 {
