@@ -18,7 +18,7 @@ import (
 )
 
 // VersusMetrics are the metrics Engram's position is taken on.
-var VersusMetrics = []string{result.MetricP50, result.MetricP99, result.MetricThroughput}
+var VersusMetrics = []string{result.MetricP50, result.MetricP99, result.MetricThroughput, result.MetricCPUPerOp}
 
 // VersusFiles are the runs of a competitive comparison: Engram's and the
 // competitor's now, on one runner and fingerprint, and optionally both at

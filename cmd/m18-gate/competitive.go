@@ -39,7 +39,8 @@ func competitive(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	quiet := fs.Bool("quiet", false, "do not print the tables")
 	fs.Usage = usageFor(fs, "m18-gate competitive --engram FILE... --versus FILE... [--baseline-engram FILE... --baseline-versus FILE...] [--base FILE... --head FILE...]",
 		"Engram's position against a competitor measured on the same runner and fingerprint: the ratios\n"+
-			"Engram/competitor of the medians of p50, p99 and throughput, with bootstrap intervals. With a\n"+
+			"Engram/competitor of the medians of p50, p99 and throughput (and of CPU time per request when both\n"+
+			"sides measured it: m18-run --target-pid), with bootstrap intervals. With a\n"+
 			"baseline, the position's move (the ratio of ratios, its interval and a bootstrap p-value,\n"+
 			"Benjamini-Hochberg across positions) regresses when significant and worse than the competitive\n"+
 			"threshold. The policy file's [milestone.\"SCENARIO\"] targets (p50_ms, p99_ms, throughput) are\n"+
