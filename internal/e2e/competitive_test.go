@@ -207,8 +207,10 @@ func TestCompetitivePositionPostgres(t *testing.T) {
 		t.Errorf("slowed head: exit %d (%s); CPU-per-request position %+v, want a competitive regression (exit 2)", v.Summary.ExitCode(), v.Summary.Answer, cpu)
 	}
 	c0, v0 := position(head)
-	if cpu := findPosition(c0, result.OpOverall, result.MetricCPUPerOp); v0.Summary.ExitCode() != 0 || cpu == nil || cpu.Decision != verdict.Unchanged {
-		t.Errorf("unslowed head: exit %d (%s); CPU-per-request position %+v, want unchanged and exit 0: no competitive regression", v0.Summary.ExitCode(), v0.Summary.Answer, cpu)
+	// Unchanged where the machine lets the interval shrink within ±10 %,
+	// inconclusive where it does not; never a move either way.
+	if cpu := findPosition(c0, result.OpOverall, result.MetricCPUPerOp); v0.Summary.ExitCode() != 0 || cpu == nil || (cpu.Decision != verdict.Unchanged && cpu.Decision != verdict.Inconclusive) {
+		t.Errorf("unslowed head: exit %d (%s); CPU-per-request position %+v, want exit 0: no competitive regression", v0.Summary.ExitCode(), v0.Summary.Answer, cpu)
 	}
 	// With the internal comparison given, an internal regression outranks
 	// the competitive one (exit 1), whenever the internal comparison finds it.
