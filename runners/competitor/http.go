@@ -243,3 +243,14 @@ func Discover(ctx context.Context, name string, m Mapping, ops []client.Op, raw,
 func JoinURL(base *url.URL, path string) string {
 	return strings.TrimRight(base.String(), "/") + path
 }
+
+// Header returns a request header holding name: prefix+credential, or an
+// empty one when credential is "" (none configured): the API key or token
+// an adapter sends with every request.
+func Header(name, credential, prefix string) http.Header {
+	h := http.Header{}
+	if credential != "" {
+		h.Set(name, prefix+credential)
+	}
+	return h
+}

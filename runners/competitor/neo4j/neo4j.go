@@ -12,6 +12,7 @@
 package neo4j
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -96,11 +97,7 @@ func (a *Adapter) header() http.Header {
 }
 
 func (a *Adapter) txPath() string {
-	db := a.Database
-	if db == "" {
-		db = "neo4j"
-	}
-	return "/db/" + url.PathEscape(db) + "/tx/commit"
+	return "/db/" + url.PathEscape(cmp.Or(a.Database, "neo4j")) + "/tx/commit"
 }
 
 func (a *Adapter) url(path string) string { return competitor.JoinURL(a.base, path) }

@@ -8,6 +8,7 @@
 package qdrant
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -41,20 +42,9 @@ type Adapter struct {
 	base *url.URL
 }
 
-func (a *Adapter) collection() string {
-	if a.Collection == "" {
-		return "m18"
-	}
-	return a.Collection
-}
+func (a *Adapter) collection() string { return cmp.Or(a.Collection, "m18") }
 
-func (a *Adapter) header() http.Header {
-	h := http.Header{}
-	if a.APIKey != "" {
-		h.Set("api-key", a.APIKey)
-	}
-	return h
-}
+func (a *Adapter) header() http.Header { return competitor.Header("api-key", a.APIKey, "") }
 
 // Expresses returns what the adapter runs for each operation it can
 // express.

@@ -9,6 +9,7 @@
 package weaviate
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,19 +45,10 @@ type Adapter struct {
 	base *url.URL
 }
 
-func (a *Adapter) class() string {
-	if a.Class == "" {
-		return "M18Node"
-	}
-	return a.Class
-}
+func (a *Adapter) class() string { return cmp.Or(a.Class, "M18Node") }
 
 func (a *Adapter) header() http.Header {
-	h := http.Header{}
-	if a.APIKey != "" {
-		h.Set("Authorization", "Bearer "+a.APIKey)
-	}
-	return h
+	return competitor.Header("Authorization", a.APIKey, "Bearer ")
 }
 
 // maxDistance is the cosine distance (1 − similarity) of the recall
