@@ -16,6 +16,7 @@ import (
 	"github.com/engram/m18-gate/runners/load"
 	"github.com/engram/m18-gate/runners/load/client"
 	"github.com/engram/m18-gate/runners/load/http1"
+	"github.com/engram/m18-gate/runners/result"
 )
 
 // Build encodes one operation of an HTTP competitor: it appends the body
@@ -218,6 +219,37 @@ func Batches(ctx context.Context, s load.AdapterSetup, name string, n uint64, ba
 		}
 	}
 	return nil
+}
+
+// JSONBatches preloads s.Nodes nodes in batches of batch (through
+// Batches), each batch one JSON body: head, the nodes appended by node
+// (with their links and a scratch vector of s.Dim) separated by commas,
+// then tail; send sends a body. It returns the preload's figures.
+func JSONBatches(ctx context.Context, s load.AdapterSetup, name string, batch uint64, head, tail string,
+	node func(b []byte, i uint64, links []uint64, vec []float32) []byte, send func(body []byte) error) (*result.Preload, error) {
+	start := time.Now()
+	vec := make([]float32, s.Dim)
+	var nb []uint64
+	err := Batches(ctx, s, name, s.Nodes, batch, func(lo, hi uint64) error {
+		b := []byte(head)
+		for i := lo; i < hi; i++ {
+			if i > lo {
+				b = append(b, ',')
+			}
+			nb = Neighbors(nb[:0], i, s.Nodes)
+			b = node(b, i, nb, vec)
+		}
+		return send(append(b, tail...))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return Preloaded(s.Nodes, time.Since(start)), nil
+}
+
+// Preloaded is the preload's figures: nodes stored in el.
+func Preloaded(nodes uint64, el time.Duration) *result.Preload {
+	return &result.Preload{Nodes: int(nodes), DurationSeconds: el.Seconds(), RatePerSecond: float64(nodes) / max(el.Seconds(), 1e-9)}
 }
 
 // Discover is the first step of every adapter's Describe: it refuses ops
