@@ -94,7 +94,7 @@ func CacheLines(ctx context.Context, env Env, cfg CacheLineConfig) (*Outcome, er
 			return cfg.Recalls, nil
 		}
 	}
-	wls := []cacheWorkload{{"hot", recalls("m18-hot", 0, cfg.HotNodes)}, {"large", recalls("m18-large", cfg.HotNodes, cfg.LargeNodes)}}
+	wls := []cacheWorkload{{name: "hot", send: recalls("m18-hot", 0, cfg.HotNodes)}, {name: "large", send: recalls("m18-large", cfg.HotNodes, cfg.LargeNodes)}}
 
 	if env.Hardware.PerfCounters {
 		rep.Source = instrument.SourcePerf

@@ -182,6 +182,29 @@ func (c *hwClient) get(ctx context.Context, space, id string) error {
 	return err
 }
 
+// getMany fetches memories ids of space in one request (the reference
+// target's GET /api/v1/memories?id=…), in that order.
+func (c *hwClient) getMany(ctx context.Context, space string, ids []string) error {
+	q := make(url.Values, 1)
+	q["id"] = ids
+	b, err := c.do(ctx, http.MethodGet, "/api/v1/memories?"+q.Encode(), space, nil)
+	if err != nil {
+		return err
+	}
+	var resp struct {
+		Memories []struct {
+			ID string `json:"id"`
+		} `json:"memories"`
+	}
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return fmt.Errorf("memories answer: %v", err)
+	}
+	if len(resp.Memories) != len(ids) {
+		return fmt.Errorf("asked for %d memories, got %d", len(ids), len(resp.Memories))
+	}
+	return nil
+}
+
 // instrumentedEnv returns env with a target command that has the
 // {instrument} placeholder, so that the task can start the target under an
 // instrument: env's own --target-command when it has the placeholder, else
