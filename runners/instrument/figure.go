@@ -12,7 +12,7 @@ const (
 	SourceCachegrind = "cachegrind"
 	// SourceCallgrind is valgrind's callgrind: the same cache simulation
 	// as cachegrind's, counted between zero and dump in a running process.
-	SourceCallgrind = "callgrind"
+	SourceCallgrind  = "callgrind"
 	SourceNumaMaps   = "numa_maps"
 	SourceNumastat   = "numastat"
 	SourceProcStatus = "proc status"
