@@ -34,6 +34,10 @@ type CacheSimConfig struct {
 var SmallCaches = CacheSimConfig{D1: instrument.Geometry{Size: 32 << 10, Assoc: 8, Line: 64}, LL: instrument.Geometry{Size: 256 << 10, Assoc: 8, Line: 64},
 	Env: []string{"GOGC=off", "GOMAXPROCS=1"}}
 
+// valgrindStartTimeout is how long a target started under valgrind has to
+// answer: it starts tens of times slower, more on a loaded runner.
+const valgrindStartTimeout = 3 * time.Minute
+
 // cacheWorkload is a workload sent to the target after the preload; it
 // returns how many units it did (requests, unless unit names another).
 type cacheWorkload struct {
@@ -75,7 +79,7 @@ func simulateCaches(ctx context.Context, env Env, id string, cfg CacheSimConfig,
 		if cfg.Env != nil {
 			args = append(append([]string{"env"}, cfg.Env...), args...)
 		}
-		srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}})
+		srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}, StartTimeout: valgrindStartTimeout})
 		if err != nil {
 			return instrument.CacheSim{}, 0, err
 		}
@@ -147,7 +151,7 @@ func simulateInOneRun(ctx context.Context, env Env, id string, cfg CacheSimConfi
 	// A Go target under callgrind 3.19 needs its preemption signals off;
 	// other targets ignore the variable.
 	args = append(append(append([]string{"env"}, cfg.Env...), "GODEBUG=asyncpreemptoff=1"), args...)
-	srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}})
+	srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}, StartTimeout: valgrindStartTimeout})
 	if err != nil {
 		return nil, "", fmt.Errorf("task %s callgrind: %w", id, err)
 	}
