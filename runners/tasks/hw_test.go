@@ -410,17 +410,16 @@ func TestPrefetchCachegrind(t *testing.T) {
 	per := map[string]float64{}
 	for _, r := range rep.Runs {
 		f := figure(t, r.Figures, r.Workload+"_ll_read_misses_per_read")
-		if !f.Measured || r.Requests != cfg.Nodes || r.Unit != "read" {
+		if !f.Measured || r.Requests != cfg.Passes*cfg.Nodes || r.Unit != "read" {
 			t.Errorf("%s: %d reads, %+v", r.Workload, r.Requests, f)
 		}
 		per[r.Workload] = f.Value
 		t.Logf("%s: %.2f last-level read misses per memory read", r.Workload, f.Value)
 	}
-	// Measured here (2026-12-06, three runs): sequential 22.1–22.6, random
-	// 24.7–24.9, same 13.8–14.4, the spread of one order across runs
-	// under 0.6. Reading in storage order saves about one line per
-	// contiguous region a memory occupies (its record and its text); one
-	// line per read is four times the spread.
+	// Reading in storage order saves about one line per contiguous
+	// region a memory occupies (its record and its text): measured here
+	// 2.2–2.9 lines a read (runners/README.md), against a spread of one
+	// order's figure across runs under 0.6.
 	if d := per["random"] - per["sequential"]; d < 1 {
 		t.Errorf("random − sequential = %.2f last-level read misses per memory read, want ≥ 1 (storage order reuses lines)", d)
 	}

@@ -341,11 +341,12 @@ func HardwareSkips(f result.Fingerprint, have func(tool string) bool) []Hardware
 				Fallback: "page placement (numa_maps) against the nodes the threads run on"},
 			HardwareSkip{Task: "012", Part: "line bouncing (perf c2c HITM)", Reason: instrument.NoCounters, Labels: []string{"perf-counters"}},
 			HardwareSkip{Task: "013", Part: "prefetch coverage from counters", Reason: instrument.NoCounters, Labels: []string{"perf-counters"},
-				Fallback: "sequential/random miss-rate ratio from cachegrind, labelled as a proxy"})
+				Fallback: "sequential and random miss rates from valgrind's cache simulation (callgrind), their ratio labelled as a proxy"})
 		if !have("valgrind") {
-			out = append(out,
-				HardwareSkip{Task: "012", Part: "cache hit rates", Reason: "no hardware counters and no valgrind for cachegrind (apt-get install valgrind)", Labels: []string{"perf-counters"}},
-				HardwareSkip{Task: "013", Part: "sequential and random miss rates", Reason: "no hardware counters and no valgrind for cachegrind (apt-get install valgrind)", Labels: []string{"perf-counters"}})
+			out = append(out, HardwareSkip{Task: "012", Part: "cache hit rates", Reason: "no hardware counters and no valgrind for cachegrind (apt-get install valgrind)", Labels: []string{"perf-counters"}})
+		}
+		if !have("valgrind") || !have("callgrind_control") {
+			out = append(out, HardwareSkip{Task: "013", Part: "sequential and random miss rates", Reason: "no hardware counters and no valgrind with callgrind_control (apt-get install valgrind)", Labels: []string{"perf-counters"}})
 		}
 	}
 	return out
@@ -401,7 +402,7 @@ func hardwareTasks() []Task {
 			Run: budgeted(CacheLines, CacheLineBudget)},
 		{ID: "013", Title: "Prefetching effectiveness",
 			Description: "Memories read in the order they were stored and shuffled: miss rates of each; prefetch coverage from prefetch counters, " +
-				"or the sequential/random miss-rate ratio from cachegrind labelled as a proxy.",
+				"or, from valgrind's cache simulation (callgrind, no prefetcher), the share of random order's misses storage order avoids, labelled as a proxy.",
 			Run: budgeted(Prefetch, PrefetchBudget)},
 	}
 }
