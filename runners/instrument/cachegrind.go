@@ -96,44 +96,39 @@ func (s CacheSim) DataRefs() uint64  { return s.Events["Dr"] + s.Events["Dw"] }
 func (s CacheSim) D1Misses() uint64  { return s.Events["D1mr"] + s.Events["D1mw"] }
 func (s CacheSim) LLDMisses() uint64 { return s.Events["DLmr"] + s.Events["DLmw"] }
 
-// D1HitRate is the share of data references that hit the simulated L1
-// data cache.
-func (s CacheSim) D1HitRate() (float64, bool) {
-	r := s.DataRefs()
-	if r == 0 {
+// share is part/whole, false when whole is 0.
+func share(part, whole uint64) (float64, bool) {
+	if whole == 0 {
 		return 0, false
 	}
-	return 1 - float64(s.D1Misses())/float64(r), true
+	return float64(part) / float64(whole), true
 }
+
+// hit is 1 − a miss share.
+func hit(miss float64, ok bool) (float64, bool) {
+	if !ok {
+		return 0, false
+	}
+	return 1 - miss, true
+}
+
+// D1HitRate is the share of data references that hit the simulated L1
+// data cache.
+func (s CacheSim) D1HitRate() (float64, bool) { return hit(share(s.D1Misses(), s.DataRefs())) }
 
 // LLHitRate is the share of data references missing L1 that hit the
 // simulated last-level cache.
-func (s CacheSim) LLHitRate() (float64, bool) {
-	m := s.D1Misses()
-	if m == 0 {
-		return 0, false
-	}
-	return 1 - float64(s.LLDMisses())/float64(m), true
-}
+func (s CacheSim) LLHitRate() (float64, bool) { return hit(share(s.LLDMisses(), s.D1Misses())) }
 
 // DataHitRate is the share of data references served by a cache (L1 or
 // LL): 1 − LL data misses / data references.
-func (s CacheSim) DataHitRate() (float64, bool) {
-	r := s.DataRefs()
-	if r == 0 {
-		return 0, false
-	}
-	return 1 - float64(s.LLDMisses())/float64(r), true
-}
+func (s CacheSim) DataHitRate() (float64, bool) { return hit(share(s.LLDMisses(), s.DataRefs())) }
 
 // LLMissRate is LL data misses per data reference.
-func (s CacheSim) LLMissRate() (float64, bool) {
-	r := s.DataRefs()
-	if r == 0 {
-		return 0, false
-	}
-	return float64(s.LLDMisses()) / float64(r), true
-}
+func (s CacheSim) LLMissRate() (float64, bool) { return share(s.LLDMisses(), s.DataRefs()) }
+
+// LLReadMissRate is LL data read misses per data read.
+func (s CacheSim) LLReadMissRate() (float64, bool) { return share(s.Events["DLmr"], s.Events["Dr"]) }
 
 // Figures returns the simulation's hit rates and counts as figures
 // labelled cachegrind, named with prefix ("hot_" …).

@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +159,14 @@ func TestBreakingPointPR(t *testing.T) {
 			if i > 0 && s.Rate != r.Steps[i-1].Rate+100 {
 				t.Errorf("steps %v", r.Steps)
 			}
+			// 1.5 s steps of 400 ops/s and up hold about 600–1500
+			// requests: the p99 judged exactly where there are 1000.
+			if (s.Requests >= 1000) != (s.JudgedOn == "p99") || s.Requests == 0 || s.Judgement == "" {
+				t.Errorf("step at %.0f ops/s: %d requests judged on %q (%s)", s.Rate, s.Requests, s.JudgedOn, s.Judgement)
+			}
+		}
+		if slices.ContainsFunc(r.Steps, func(s StepResult) bool { return s.Verdict == "ok" && s.JudgedOn != "p99" }) != (r.Note != "") {
+			t.Errorf("run note %q for steps %+v", r.Note, r.Steps)
 		}
 	}
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/engram/m18-gate/runners/dataset"
 	"github.com/engram/m18-gate/runners/instrument"
+	"github.com/engram/m18-gate/runners/result"
 )
 
 // CacheSimConfig is how tasks 012 and 013 simulate caches with cachegrind
@@ -33,6 +34,43 @@ type CacheSimConfig struct {
 // under valgrind exceeds them.
 var SmallCaches = CacheSimConfig{D1: instrument.Geometry{Size: 32 << 10, Assoc: 8, Line: 64}, LL: instrument.Geometry{Size: 256 << 10, Assoc: 8, Line: 64},
 	Env: []string{"GOGC=off", "GOMAXPROCS=1"}}
+
+// CacheSection is what the sections of tasks 012 and 013 hold alike.
+type CacheSection struct {
+	Budget string `json:"budget"`
+	// Source is "perf", or the simulator ("cachegrind", "callgrind");
+	// Geometry the simulated caches.
+	Source   string `json:"source"`
+	Geometry string `json:"geometry,omitempty"`
+	// Runs holds each workload's figures (simulated).
+	Runs []CacheRun `json:"runs,omitempty"`
+	// Figures are the criteria's figures, each with its source or why it
+	// was not measured.
+	Figures []instrument.Figure `json:"figures"`
+	Skipped []string            `json:"skipped,omitempty"`
+	Checks  []result.Check      `json:"checks"`
+}
+
+// perfTarget starts the target with no instrument in front (perf counts
+// it from outside), preloads it and lists the events the CPU offers. The
+// caller closes the server and the client.
+func perfTarget(ctx context.Context, env Env, data *dataset.Generator, preload func(context.Context, *hwClient) error) (*Server, *hwClient, []instrument.PerfEvent, error) {
+	srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": "", "simd": "on"}})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c := newHWClient(srv.URL, data)
+	err = preload(ctx, c)
+	var evs []instrument.PerfEvent
+	if err == nil {
+		if evs, err = (instrument.Perf{}).List(ctx); err == nil {
+			return srv, c, evs, nil
+		}
+	}
+	c.close()
+	srv.Close()
+	return nil, nil, nil, err
+}
 
 // valgrindStartTimeout is how long a target started under valgrind has to
 // answer: it starts tens of times slower, more on a loaded runner.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/engram/m18-gate/runners/instrument"
 	"github.com/engram/m18-gate/runners/load"
-	"github.com/engram/m18-gate/runners/result"
 )
 
 // PrefetchConfig is how task 013 measures prefetching. PrefetchBudget
@@ -54,31 +53,26 @@ func PrefetchBudget(b Budget) PrefetchConfig {
 	return c
 }
 
-// PrefetchReport is task 013's section of the result document.
+// PrefetchReport is task 013's section of the result document. Its Runs
+// are the sequential, random and same workloads'; its Figures
+// sequential_miss_rate, random_miss_rate and prefetch_coverage (from
+// counters) or its proxy (PrefetchProxy: the share of random order's
+// last-level read misses per memory that storage order avoids; the
+// simulator has no prefetcher, so this is spatial locality, lines one read
+// brings in that the next reuses).
 type PrefetchReport struct {
-	Budget string `json:"budget"`
-	Nodes  int    `json:"nodes"`
+	CacheSection
+	Nodes int `json:"nodes"`
 	// Batch is how many memories each request read (1: the target has no
 	// GET /api/v1/memories?id=…).
-	Batch    int        `json:"batch"`
-	Source   string     `json:"source"`
-	Geometry string     `json:"geometry,omitempty"`
-	Runs     []CacheRun `json:"runs,omitempty"`
-	// Figures: sequential_miss_rate, random_miss_rate and
-	// prefetch_coverage (from counters) or its proxy (PrefetchProxy:
-	// the share of random order's last-level read misses per memory that
-	// storage order avoids; the simulator has no prefetcher, so this is
-	// spatial locality, lines one read brings in that the next reuses).
-	Figures []instrument.Figure `json:"figures"`
-	Skipped []string            `json:"skipped,omitempty"`
-	Checks  []result.Check      `json:"checks"`
+	Batch int `json:"batch"`
 }
 
 // Prefetch runs task 013: every stored memory read by id, in the order
 // they were stored and shuffled, measuring each order's miss rate.
 func Prefetch(ctx context.Context, env Env, cfg PrefetchConfig) (*Outcome, error) {
 	start := time.Now()
-	rep := &PrefetchReport{Budget: string(env.Budget), Nodes: cfg.Nodes, Batch: max(cfg.Batch, 1)}
+	rep := &PrefetchReport{CacheSection: CacheSection{Budget: string(env.Budget)}, Nodes: cfg.Nodes, Batch: max(cfg.Batch, 1)}
 	skips := HardwareSkips(env.Hardware, onPath)
 	rep.Skipped = skipsOf(skips, "013")
 	ienv, why := instrumentedEnv(env)
@@ -138,20 +132,12 @@ func Prefetch(ctx context.Context, env Env, cfg PrefetchConfig) (*Outcome, error
 	simWls := append(slices.Clone(wls), cacheWorkload{name: "same", send: reads(slices.Repeat(ids[:1], len(ids))), unit: "read"})
 	if env.Hardware.PerfCounters {
 		rep.Source = instrument.SourcePerf
-		srv, err := startServer(ctx, ienv, ServerParams{Values: map[string]string{"instrument": "", "simd": "on"}})
+		srv, c, evs, err := perfTarget(ctx, ienv, data, preload)
 		if err != nil {
 			return nil, fmt.Errorf("task 013: %w", err)
 		}
 		defer srv.Close()
-		c := newHWClient(srv.URL, data)
 		defer c.close()
-		if err := preload(ctx, c); err != nil {
-			return nil, fmt.Errorf("task 013: %w", err)
-		}
-		evs, err := instrument.Perf{}.List(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("task 013: %w", err)
-		}
 		events := append(instrument.ChooseEvents(evs, instrument.CacheEvents), instrument.ChooseEvents(evs, instrument.PrefetchEvents)...)
 		counts, err := perfWorkloads(ctx, env, srv.PID, events, cfg.PerfDuration, c, wls)
 		if err != nil {
@@ -177,8 +163,8 @@ func Prefetch(ctx context.Context, env Env, cfg PrefetchConfig) (*Outcome, error
 		for _, r := range runs {
 			rep.Source = r.sim.Source
 			f := instrument.NotMeasured(r.Workload+"_miss_rate", "no data reads")
-			if dr := r.sim.Events["Dr"]; dr > 0 {
-				f = instrument.Measured(r.Workload+"_miss_rate", float64(r.sim.Events["DLmr"])/float64(dr), "", r.sim.Source)
+			if v, ok := r.sim.LLReadMissRate(); ok {
+				f = instrument.Measured(r.Workload+"_miss_rate", v, "", r.sim.Source)
 			}
 			f.Note = "last-level misses per data read, simulated " + geom
 			rep.Figures = append(rep.Figures, f)
