@@ -23,26 +23,28 @@ import (
 // from this test binary, with {instrument} in front of it.
 func instrumentedChild(t *testing.T, o target.Options) string {
 	t.Helper()
-	spec, err := json.Marshal(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("%s='%s' %s={addr} exec {instrument} %s -test.run='^$'", childTargetEnv, spec, childAddrEnv, os.Args[0])
+	return strings.Replace(childCommand(t, o), " exec ", " exec {instrument} ", 1)
 }
 
-// hwRoundTrip writes the outcome's document, reads it back strictly and
-// decodes task id's section into v.
-func hwRoundTrip(t *testing.T, out *Outcome, id string, v any) {
+// writeReadBack writes doc as a result file and reads it back.
+func writeReadBack(t *testing.T, doc *result.Document) *result.Document {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "result.json")
-	if err := result.WriteFile(path, out.Document); err != nil {
+	if err := result.WriteFile(path, doc); err != nil {
 		t.Fatalf("write: %v", err)
 	}
-	doc, err := result.ReadFile(path)
+	back, err := result.ReadFile(path)
 	if err != nil {
 		t.Fatalf("read back: %v", err)
 	}
-	b, err := json.Marshal(doc.Tasks[id])
+	return back
+}
+
+// hwRoundTrip writes the outcome's document, reads it back strictly and
+// decodes task id's section into v, refusing fields v does not have.
+func hwRoundTrip(t *testing.T, out *Outcome, id string, v any) {
+	t.Helper()
+	b, err := json.Marshal(writeReadBack(t, out.Document).Tasks[id])
 	if err != nil {
 		t.Fatal(err)
 	}
