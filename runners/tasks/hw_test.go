@@ -420,7 +420,7 @@ func TestPrefetchCachegrind(t *testing.T) {
 	}
 	// Reading in storage order saves about one line per contiguous
 	// region a memory occupies (its record and its text): measured here
-	// 2.2–2.9 lines a read (runners/README.md), against a spread of one
+	// 2.2–3.4 lines a read (runners/README.md), against a spread of one
 	// order's figure across runs under 0.6.
 	if d := per["random"] - per["sequential"]; d < 1 {
 		t.Errorf("random − sequential = %.2f last-level read misses per memory read, want ≥ 1 (storage order reuses lines)", d)

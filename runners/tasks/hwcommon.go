@@ -341,7 +341,7 @@ func HardwareSkips(f result.Fingerprint, have func(tool string) bool) []Hardware
 				Fallback: "page placement (numa_maps) against the nodes the threads run on"},
 			HardwareSkip{Task: "012", Part: "line bouncing (perf c2c HITM)", Reason: instrument.NoCounters, Labels: []string{"perf-counters"}},
 			HardwareSkip{Task: "013", Part: "prefetch coverage from counters", Reason: instrument.NoCounters, Labels: []string{"perf-counters"},
-				Fallback: "sequential and random miss rates from valgrind's cache simulation (callgrind), their ratio labelled as a proxy"})
+				Fallback: "sequential and random miss rates from valgrind's cache simulation (callgrind), and the share of random order's misses storage order avoids, labelled as a proxy"})
 		if !have("valgrind") {
 			out = append(out, HardwareSkip{Task: "012", Part: "cache hit rates", Reason: "no hardware counters and no valgrind for cachegrind (apt-get install valgrind)", Labels: []string{"perf-counters"}})
 		}
