@@ -328,11 +328,17 @@ func TestTargetFlagsParse(t *testing.T) {
 	}
 }
 
-func needValgrind(t *testing.T) {
+// valgrindEnv is the environment of the cache-simulation proofs: the pr
+// budget against the reference target from this test binary, under the
+// task's instrument. It skips the test without valgrind.
+func valgrindEnv(t *testing.T) Env {
 	t.Helper()
-	if _, err := exec.LookPath("valgrind"); err != nil {
-		t.Skip("valgrind is not installed (apt-get install valgrind): cachegrind proofs skipped")
+	for _, tool := range []string{"valgrind", "callgrind_control"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (apt-get install valgrind): cache-simulation proofs skipped", tool)
+		}
 	}
+	return Env{Budget: BudgetPR, Seed: 3, Dir: t.TempDir(), TargetCommand: instrumentedChild(t, target.Options{})}
 }
 
 // TestCacheLinesCachegrind is task 012's proof on a runner without
@@ -340,8 +346,7 @@ func needValgrind(t *testing.T) {
 // than the simulated cache, by the lines its embeddings hold, and line
 // bouncing is reported as not measured.
 func TestCacheLinesCachegrind(t *testing.T) {
-	needValgrind(t)
-	env := Env{Budget: BudgetPR, Seed: 3, Dir: t.TempDir(), TargetCommand: instrumentedChild(t, target.Options{})}
+	env := valgrindEnv(t)
 	cfg := CacheLineBudget(BudgetPR)
 	cfg.Recalls = 20
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -390,8 +395,7 @@ func TestCacheLinesCachegrind(t *testing.T) {
 // must miss the last level clearly less per memory read. Coverage needs
 // counters (not measured here); the proxy is labelled as one.
 func TestPrefetchCachegrind(t *testing.T) {
-	needValgrind(t)
-	env := Env{Budget: BudgetPR, Seed: 3, Dir: t.TempDir(), TargetCommand: instrumentedChild(t, target.Options{})}
+	env := valgrindEnv(t)
 	cfg := PrefetchBudget(BudgetPR)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
