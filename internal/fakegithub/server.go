@@ -130,7 +130,7 @@ type Server struct {
 	pulls     []*PullRequest
 	faults    []*Fault
 	requests  []Request
-	routes    map[string]repoHandler
+	routes    map[string]endpoint
 }
 
 type bucket struct {
@@ -336,21 +336,48 @@ func ceilUnix(t time.Time) int64 {
 // numeric segment (a check run, issue or comment number), 0 when it has none.
 type repoHandler func(c *ctxResponse, owner, repo string, id int64)
 
+// area is a token's permission area in a repository.
+type area int
+
+const (
+	areaChecks       area = iota // "checks"
+	areaPullRequests             // "pull-requests"
+)
+
+// access is what id may do on a.
+func (id Identity) access(a area) Access {
+	if a == areaChecks {
+		return id.Checks
+	}
+	return id.PullRequests
+}
+
+// endpoint is one endpoint under /repos/OWNER/REPO/: what it serves, and
+// what it asks of the token before that, answering 403 with doc when the
+// token is not a GitHub App installation (appOnly) or lacks need on area.
+type endpoint struct {
+	area    area
+	need    Access
+	appOnly bool
+	doc     string
+	serve   repoHandler
+}
+
 // repoRoutes are the endpoints under /repos/OWNER/REPO/, keyed by method and
 // the rest of the path with its numeric segment written {id}.
-func (s *Server) repoRoutes() map[string]repoHandler {
-	return map[string]repoHandler{
-		"POST check-runs":                 s.createCheckRun,
-		"PATCH check-runs/{id}":           s.updateCheckRun,
-		"GET check-runs/{id}":             s.getCheckRun,
-		"GET check-runs/{id}/annotations": s.listAnnotations,
-		"GET issues/{id}/comments":        s.listComments,
-		"POST issues/{id}/comments":       s.createComment,
-		"GET issues/comments/{id}":        s.getComment,
-		"PATCH issues/comments/{id}":      s.updateComment,
-		"DELETE issues/comments/{id}":     s.deleteComment,
-		"GET pulls":                       s.listPulls,
-		"GET pulls/{id}":                  s.getPull,
+func (s *Server) repoRoutes() map[string]endpoint {
+	return map[string]endpoint{
+		"POST check-runs":                 {areaChecks, Write, true, docCreateCheckRun, s.createCheckRun},
+		"PATCH check-runs/{id}":           {areaChecks, Write, false, docUpdateCheckRun, s.updateCheckRun},
+		"GET check-runs/{id}":             {areaChecks, Read, false, docGetCheckRun, s.getCheckRun},
+		"GET check-runs/{id}/annotations": {areaChecks, Read, false, docListAnnotations, s.listAnnotations},
+		"GET issues/{id}/comments":        {areaPullRequests, Read, false, docListComments, s.listComments},
+		"POST issues/{id}/comments":       {areaPullRequests, Write, false, docCreateComment, s.createComment},
+		"GET issues/comments/{id}":        {areaPullRequests, Read, false, docs, s.getComment},
+		"PATCH issues/comments/{id}":      {areaPullRequests, Write, false, docUpdateComment, s.updateComment},
+		"DELETE issues/comments/{id}":     {areaPullRequests, Write, false, docDeleteComment, s.deleteComment},
+		"GET pulls":                       {areaPullRequests, Read, false, docListPulls, s.listPulls},
+		"GET pulls/{id}":                  {areaPullRequests, Read, false, docGetPull, s.getPull},
 	}
 }
 
@@ -369,8 +396,15 @@ func (s *Server) route(c *ctxResponse) {
 				id, rest[i] = n, "{id}"
 			}
 		}
-		if h, ok := s.routes[m+" "+strings.Join(rest, "/")]; ok {
-			h(c, parts[1], parts[2], id)
+		if e, ok := s.routes[m+" "+strings.Join(rest, "/")]; ok {
+			if e.appOnly && !c.id.Installation {
+				c.fail(http.StatusForbidden, "You must authenticate via a GitHub App.", e.doc)
+				return
+			}
+			if denied(c, c.id.access(e.area), e.need, e.doc) {
+				return
+			}
+			e.serve(c, parts[1], parts[2], id)
 			return
 		}
 	}
@@ -416,8 +450,8 @@ func (s *Server) getUser(c *ctxResponse) {
 	c.json(http.StatusOK, s.user(c.id.Login))
 }
 
-// denied answers 403 when the token lacks need on area ("checks",
-// "pull-requests"), with GitHub's wording for the token kind.
+// denied answers 403 when the token has access have where it needs need,
+// with GitHub's wording for the token kind.
 func denied(c *ctxResponse, have, need Access, doc string) bool {
 	ok := have == Write || (need == Read && have == Read)
 	if ok {
