@@ -1,7 +1,6 @@
 package actiontest
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,27 +11,6 @@ import (
 	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/internal/testenv"
 )
-
-// competitiveScenario is a small graph scenario both the reference target
-// and PostgreSQL (recursive CTE) run.
-const competitiveScenario = `# Pattern completion over 500 memories, for the M17 scripts' competitor side.
-name = "competitive scripts"
-[duration]
-total_seconds = 1
-warmup_seconds = 0.5
-[arrival]
-pattern = "constant"
-rate = 20.0
-[operations]
-store_weight = 0.0
-recall_weight = 0.0
-embedding_search_weight = 0.0
-pattern_completion_weight = 1.0
-[data]
-num_nodes = 500
-embedding_dim = 768
-memory_spaces = 1
-`
 
 // TestCompetitiveM17Scripts runs the M17-compatible scripts' competitor
 // side against a real PostgreSQL: m18_performance_check.sh TASK PHASE
@@ -61,10 +39,10 @@ func TestCompetitiveM17Scripts(t *testing.T) {
 	testenv.Build(t, bin+"/", "./cmd/...")
 	work := filepath.Join(tmp, "engram")
 	scenario := filepath.Join(work, "graph.toml")
-	writeFile(t, scenario, competitiveScenario)
+	writeFile(t, scenario, fixture(t, "competitive.toml"))
 	missed := filepath.Join(work, "missed.toml")
 	writeFile(t, missed, fmt.Sprintf("[milestone.%q]\ncompetitor = \"postgres\"\np99_ms = 0.001\nnote = \"out of reach on purpose\"\n", scenario))
-	port := freePort(t)
+	port := competitortest.FreePort(t)
 	check := filepath.Join(root, "scripts", "m18_performance_check.sh")
 	compare := filepath.Join(root, "scripts", "compare_m18_performance.sh")
 	perf := filepath.Join(work, "tmp", "m18_performance")
@@ -77,16 +55,7 @@ func TestCompetitiveM17Scripts(t *testing.T) {
 			fmt.Sprintf("M18_ENDPOINT=http://127.0.0.1:%d", port), `M18_TARGET_COMMAND=m18-target --addr "$M18_ADDR"`,
 			"M18_COMPETITOR=postgres", "M18_COMPETITOR_URL="+pg)
 		cmd.Env = append(cmd.Env, env...)
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-			return string(out), 0
-		case errors.As(err, &ee):
-			return string(out), ee.ExitCode()
-		}
-		t.Fatalf("%s: %v", script, err)
-		return "", 0
+		return runCommand(t, cmd)
 	}
 	if out, code := run(nil, check, "005", "before", "--competitive"); code != 0 || !strings.Contains(out, "Competitor: postgres") {
 		t.Fatalf("before: exit %d\n%s", code, tail(out, 30))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/internal/fakegithub"
 	"github.com/engram/m18-gate/internal/testenv"
 )
@@ -30,37 +30,6 @@ const SkipE2EEnv = "M18_SKIP_E2E"
 // clear slowdown survives Benjamini-Hochberg even with a few runs out of
 // order on a busy machine. M18_E2E_REPETITIONS overrides it.
 const e2eRepetitions = 10
-
-// e2eScenario is a small scenario committed in the consumer repository: a
-// user's own TOML file. Recall over 3000 memories keeps the target's handler
-// busy for most of each request, so its --slowdown knob (which scales handler
-// time only) shows in the end-to-end latency.
-const e2eScenario = `# Recall-heavy light load for the end-to-end test of the action.
-name = "e2e"
-description = "100 ops/s of recall for 2 s after 1 s warm-up over 3000 memories (768-d)"
-
-[duration]
-total_seconds = 2
-warmup_seconds = 1
-
-[arrival]
-pattern = "constant"
-rate = 100.0
-
-[operations]
-store_weight = 0.0
-recall_weight = 1.0
-embedding_search_weight = 0.0
-pattern_completion_weight = 0.0
-
-[data]
-num_nodes = 3000
-embedding_dim = 768
-memory_spaces = 1
-
-[validation]
-max_error_rate = 0.05
-`
 
 // e2eSlowdown is the --slowdown of the regressed head's target, the issue's
 // 30 %. The knob scales handler time only; on this 2-core machine it moved
@@ -214,7 +183,7 @@ func TestActionEndToEnd(t *testing.T) {
 			t.Fatalf("M18_E2E_SLOWDOWN=%q: want a whole percentage > 0", v)
 		}
 	}
-	w.makeConsumer(freePort(t), reps, slowdown)
+	w.makeConsumer(competitortest.FreePort(t), reps, slowdown)
 
 	t.Run("regression", func(t *testing.T) {
 		w.git(w.repo, "checkout", "-q", "slow")
@@ -391,7 +360,7 @@ func (w *e2e) makeConsumer(port, reps, slowdown int) {
 	target := "#!/usr/bin/env bash\n# Starts the system under test; m18-target is on PATH inside the action.\nexec m18-target --addr \"$M18_ADDR\" --seed 1%s\n"
 	writeFile(t, filepath.Join(w.repo, "target.sh"), fmt.Sprintf(target, ""))
 	os.Chmod(filepath.Join(w.repo, "target.sh"), 0o755)
-	writeFile(t, filepath.Join(w.repo, "perf", "e2e.toml"), e2eScenario)
+	writeFile(t, filepath.Join(w.repo, "perf", "e2e.toml"), fixture(t, "e2e.toml"))
 	writeFile(t, filepath.Join(w.repo, ".github", "m18-gate.toml"), e2eConfig)
 	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf.yml"), fmt.Sprintf(e2eWorkflow, port, reps, w.bare))
 	writeFile(t, filepath.Join(w.repo, "README.md"), "widgets\n")
@@ -661,16 +630,6 @@ func writeFile(t testing.TB, path, body string) {
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func goEnv(key string) string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/internal/testenv"
 )
 
@@ -120,7 +121,7 @@ func TestActionForkTwoWorkflows(t *testing.T) {
 	writeFile(t, filepath.Join(w.stubs, "download-artifact", "action.yml"), stubDownloadArtifact)
 
 	// The consumer: main, and the fork's branch feature (a docs change).
-	port := freePort(t)
+	port := competitortest.FreePort(t)
 	w.repo = filepath.Join(w.tmp, "widgets")
 	w.git(w.tmp, "init", "-q", "-b", "main", w.repo)
 	w.git(w.repo, "config", "user.email", "dev@example.com")
@@ -129,7 +130,7 @@ func TestActionForkTwoWorkflows(t *testing.T) {
 	w.git(w.repo, "remote", "add", "origin", "https://github.com/acme/widgets.git")
 	writeFile(t, filepath.Join(w.repo, "target.sh"), "#!/usr/bin/env bash\nexec m18-target --addr \"$M18_ADDR\" --seed 1\n")
 	os.Chmod(filepath.Join(w.repo, "target.sh"), 0o755)
-	writeFile(t, filepath.Join(w.repo, "perf", "tiny.toml"), tinyScenario)
+	writeFile(t, filepath.Join(w.repo, "perf", "tiny.toml"), fixture(t, "tiny.toml"))
 	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf.yml"), strings.Replace(forkMeasure, "%d", strconv.Itoa(port), 1))
 	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf-report.yml"), forkReport)
 	writeFile(t, filepath.Join(w.repo, "README.md"), "widgets\n")

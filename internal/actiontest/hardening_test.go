@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/internal/testenv"
 )
 
@@ -210,16 +211,7 @@ func runScript(t *testing.T, dir, script string, env ...string) (string, int) {
 	cmd := exec.Command("bash", filepath.Join(root, "scripts", "action", script))
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return string(out), 0
-	case errors.As(err, &ee):
-		return string(out), ee.ExitCode()
-	}
-	t.Fatalf("%s: %v", script, err)
-	return "", 0
+	return runCommand(t, cmd)
 }
 
 // TestGuardRefusesForkOnSelfHosted runs guard.sh, the action's first step,
@@ -358,10 +350,10 @@ func TestTokenNeverReachesBuildOrTarget(t *testing.T) {
 	bin := filepath.Join(tmp, "bin")
 	testenv.Build(t, bin+"/", "./cmd/m18-run")
 	testenv.Build(t, bin+"/", "./cmd/m18-target")
-	dir, _, headSHA := gitRepo(t, map[string]string{"README": "x"}, map[string]string{"tiny.toml": tinyScenario})
+	dir, _, headSHA := gitRepo(t, map[string]string{"README": "x"}, map[string]string{"tiny.toml": fixture(t, "tiny.toml")})
 	work := filepath.Join(tmp, "work")
 	dumps := filepath.Join(tmp, "dumps")
-	port := freePort(t)
+	port := competitortest.FreePort(t)
 	const token = "ghs_FAKEtoken1234567890"
 	env := []string{
 		"M18_BIN=" + bin, "M18_WORK=" + work, "M18_MODE=history", "M18_REPETITIONS=1",
@@ -411,30 +403,6 @@ func TestTokenNeverReachesBuildOrTarget(t *testing.T) {
 		t.Errorf("command-env=GITHUB_TOKEN: exit %d, want 3 naming it:\n%s", code, tail(out, 20))
 	}
 }
-
-// tinyScenario is a one-second scenario over 100 memories.
-const tinyScenario = `name = "tiny"
-description = "50 ops/s of recall for 1 s over 100 memories"
-
-[duration]
-total_seconds = 1
-warmup_seconds = 0
-
-[arrival]
-pattern = "constant"
-rate = 50.0
-
-[operations]
-store_weight = 0.0
-recall_weight = 1.0
-embedding_search_weight = 0.0
-pattern_completion_weight = 0.0
-
-[data]
-num_nodes = 100
-embedding_dim = 768
-memory_spaces = 1
-`
 
 // TestReportKeyedPerLeg: the Report step passes --key (the key input, else
 // a non-default artifact name), so matrix legs keep a sticky comment each.
