@@ -163,7 +163,7 @@ type e2e struct {
 // copies the repository for actions/checkout, and gets engram/m18-gate@v1,
 // actions/setup-go and actions/upload-artifact from local folders.
 func TestActionEndToEnd(t *testing.T) {
-	actBin := actOrSkip(t, "the action")
+	w := newE2E(t, "the action", "ghs_e2eToken123", "git", "bash", "curl")
 	var err error
 	reps := e2eRepetitions
 	if s := os.Getenv("M18_E2E_REPETITIONS"); s != "" {
@@ -171,8 +171,6 @@ func TestActionEndToEnd(t *testing.T) {
 			t.Fatalf("M18_E2E_REPETITIONS=%q: want a whole number ≥ 2", s)
 		}
 	}
-	w := &e2e{t: t, root: testenv.ModuleRoot(t), tmp: t.TempDir(), token: "ghs_e2eToken123", act: actBin, commits: map[string]string{}}
-	w.artifacts = filepath.Join(w.tmp, "artifacts")
 	w.startFakeGitHub()
 	w.writeStubs()
 	w.bare = filepath.Join(w.tmp, "history.git")
@@ -291,17 +289,20 @@ func TestActionEndToEnd(t *testing.T) {
 	})
 }
 
-// actOrSkip returns the path of act, or skips an end-to-end run of what
-// (with -short, with $M18_SKIP_E2E set, or when act, git, bash or curl is
-// missing).
-func actOrSkip(t *testing.T, what string) string {
+// newE2E returns the harness of an end-to-end run of what with act, in a
+// temporary directory, the workflows' GITHUB_TOKEN being token; it skips t
+// with -short, with $M18_SKIP_E2E set, or when act or one of tools is not
+// on PATH.
+func newE2E(t *testing.T, what, token string, tools ...string) *e2e {
 	t.Helper()
-	needEndToEnd(t, "end-to-end run of "+what+" with act", "git", "bash", "curl")
-	bin, err := exec.LookPath("act")
+	needEndToEnd(t, "end-to-end run of "+what+" with act", tools...)
+	act, err := exec.LookPath("act")
 	if err != nil {
 		t.Skipf("act is not on PATH (go install github.com/nektos/act@v0.2.89; .ci/run does): the end-to-end run of %s is skipped", what)
 	}
-	return bin
+	w := &e2e{t: t, root: testenv.ModuleRoot(t), tmp: t.TempDir(), token: token, act: act, commits: map[string]string{}}
+	w.artifacts = filepath.Join(w.tmp, "artifacts")
+	return w
 }
 
 func (w *e2e) startFakeGitHub() {
@@ -350,13 +351,7 @@ func (w *e2e) writeStubs() {
 func (w *e2e) makeConsumer(port, reps, slowdown int) {
 	t := w.t
 	w.repo = filepath.Join(w.tmp, "widgets")
-	w.git(w.tmp, "init", "-q", "-b", "main", w.repo)
-	w.git(w.repo, "config", "user.email", "dev@example.com")
-	w.git(w.repo, "config", "user.name", "dev")
-	w.git(w.repo, "config", "commit.gpgsign", "false")
-	// act names the repository after the origin remote; nothing is fetched
-	// from it because every commit is local.
-	w.git(w.repo, "remote", "add", "origin", "https://github.com/acme/widgets.git")
+	w.initRepo("acme/widgets")
 	target := "#!/usr/bin/env bash\n# Starts the system under test; m18-target is on PATH inside the action.\nexec m18-target --addr \"$M18_ADDR\" --seed 1%s\n"
 	writeFile(t, filepath.Join(w.repo, "target.sh"), fmt.Sprintf(target, ""))
 	os.Chmod(filepath.Join(w.repo, "target.sh"), 0o755)
@@ -379,6 +374,17 @@ func (w *e2e) makeConsumer(port, reps, slowdown int) {
 	w.commits["base"] = w.commits["main"]
 	writeFile(t, filepath.Join(w.repo, "CHANGELOG.md"), "- first release\n")
 	w.commit("main", "changelog")
+}
+
+// initRepo makes w.repo a git repository on branch main whose origin is
+// github.com/ORIGIN: act names the repository after the origin remote;
+// nothing is fetched from it because every commit is local.
+func (w *e2e) initRepo(origin string) {
+	w.git(w.tmp, "init", "-q", "-b", "main", w.repo)
+	w.git(w.repo, "config", "user.email", "dev@example.com")
+	w.git(w.repo, "config", "user.name", "dev")
+	w.git(w.repo, "config", "commit.gpgsign", "false")
+	w.git(w.repo, "remote", "add", "origin", "https://github.com/"+origin+".git")
 }
 
 func (w *e2e) commit(branch, msg string) {

@@ -2,7 +2,6 @@ package actiontest
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -98,23 +97,7 @@ jobs:
 // it against the API, and refuses an artifact whose number was changed to
 // another pull request's.
 func TestActionForkTwoWorkflows(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run of the two-workflow split with act: skipped with -short")
-	}
-	if os.Getenv(SkipE2EEnv) != "" {
-		t.Skipf("%s is set", SkipE2EEnv)
-	}
-	actBin, err := exec.LookPath("act")
-	if err != nil {
-		t.Skip("act is not on PATH (go install github.com/nektos/act@v0.2.89): skipped")
-	}
-	for _, tool := range []string{"git", "bash", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
-	}
-	w := &e2e{t: t, root: testenv.ModuleRoot(t), tmp: t.TempDir(), token: "ghs_reportToken42", act: actBin, commits: map[string]string{}}
-	w.artifacts = filepath.Join(w.tmp, "artifacts")
+	w := newE2E(t, "the two-workflow split", "ghs_reportToken42", "git", "bash", "curl")
 	bin := filepath.Join(w.tmp, "reportbin")
 	testenv.Build(t, bin+"/", "./cmd/m18-report")
 	w.writeStubs()
@@ -123,11 +106,7 @@ func TestActionForkTwoWorkflows(t *testing.T) {
 	// The consumer: main, and the fork's branch feature (a docs change).
 	port := competitortest.FreePort(t)
 	w.repo = filepath.Join(w.tmp, "widgets")
-	w.git(w.tmp, "init", "-q", "-b", "main", w.repo)
-	w.git(w.repo, "config", "user.email", "dev@example.com")
-	w.git(w.repo, "config", "user.name", "dev")
-	w.git(w.repo, "config", "commit.gpgsign", "false")
-	w.git(w.repo, "remote", "add", "origin", "https://github.com/acme/widgets.git")
+	w.initRepo("acme/widgets")
 	writeFile(t, filepath.Join(w.repo, "target.sh"), "#!/usr/bin/env bash\nexec m18-target --addr \"$M18_ADDR\" --seed 1\n")
 	os.Chmod(filepath.Join(w.repo, "target.sh"), 0o755)
 	writeFile(t, filepath.Join(w.repo, "perf", "tiny.toml"), fixture(t, "tiny.toml"))
