@@ -23,31 +23,6 @@ var pinned = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@]+)?@[0-9a
 // version is the line comment naming the release a pin stands for.
 var version = regexp.MustCompile(`^# v[0-9]+\.[0-9]+\.[0-9]+$`)
 
-// usesNodes returns every uses: value node under n.
-func usesNodes(n *yaml.Node) []*yaml.Node {
-	var found []*yaml.Node
-	var walk func(*yaml.Node)
-	walk = func(n *yaml.Node) {
-		if n == nil {
-			return
-		}
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == "uses" && n.Content[i+1].Kind == yaml.ScalarNode {
-					found = append(found, n.Content[i+1])
-				}
-				walk(n.Content[i+1])
-			}
-			return
-		}
-		for _, c := range n.Content {
-			walk(c)
-		}
-	}
-	walk(n)
-	return found
-}
-
 // TestThirdPartyActionsPinnedBySHA fails when action.yml or a workflow uses
 // a remote action by a movable tag instead of a full commit SHA with the
 // release in a comment ("actions/checkout@11d5…262 # v4.4.0").
@@ -57,7 +32,7 @@ func TestThirdPartyActionsPinnedBySHA(t *testing.T) {
 	seen := 0
 	for _, f := range files {
 		rel, _ := filepath.Rel(root, f)
-		for _, u := range usesNodes(loadYAML(t, f)) {
+		for _, u := range scalars(loadYAML(t, f), "uses") {
 			if strings.HasPrefix(u.Value, "./") || strings.HasPrefix(u.Value, "docker://") {
 				continue
 			}

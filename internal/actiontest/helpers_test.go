@@ -95,6 +95,18 @@ type expressionInRun struct {
 // PR title, a scenario name) becomes shell code.
 func runExpressions(n *yaml.Node) []expressionInRun {
 	var found []expressionInRun
+	for _, v := range scalars(n, "run") {
+		if strings.Contains(v.Value, "${{") {
+			found = append(found, expressionInRun{Line: v.Line, Script: v.Value})
+		}
+	}
+	return found
+}
+
+// scalars returns every scalar value of key in the mappings of the YAML
+// tree n, in document order.
+func scalars(n *yaml.Node, key string) []*yaml.Node {
+	var found []*yaml.Node
 	var walk func(*yaml.Node)
 	walk = func(n *yaml.Node) {
 		if n == nil {
@@ -103,8 +115,8 @@ func runExpressions(n *yaml.Node) []expressionInRun {
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
-				if k.Value == "run" && v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "${{") {
-					found = append(found, expressionInRun{Line: v.Line, Script: v.Value})
+				if k.Value == key && v.Kind == yaml.ScalarNode {
+					found = append(found, v)
 				}
 				walk(v)
 			}
