@@ -97,38 +97,6 @@ const (
 	pinnedUploadArtifact = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02"
 )
 
-// The stand-ins for the two remote actions the action may use: act cannot
-// download them offline, so --local-repository maps them to these.
-const (
-	stubSetupGo = `name: setup-go stand-in
-description: fails, because the runner's Go is new enough and the action must not ask for setup-go
-inputs:
-  go-version-file: {description: x, default: ''}
-  cache: {description: x, default: ''}
-runs:
-  using: composite
-  steps:
-    - shell: bash
-      run: echo "::error::actions/setup-go ran although Go 1.26 is on PATH" && exit 1
-`
-	stubUploadArtifact = `name: upload-artifact stand-in
-description: copies the files to $M18_E2E_ARTIFACTS/NAME
-inputs:
-  name: {description: x, default: artifact}
-  path: {description: x, default: ''}
-  if-no-files-found: {description: x, default: warn}
-  retention-days: {description: x, default: '0'}
-runs:
-  using: composite
-  steps:
-    - shell: bash
-      env:
-        NAME: ${{ inputs.name }}
-        SRC: ${{ inputs.path }}
-      run: mkdir -p "$M18_E2E_ARTIFACTS/$NAME" && cp -R "$SRC/." "$M18_E2E_ARTIFACTS/$NAME/"
-`
-)
-
 // e2e is the world of one end-to-end test: a consumer repository, a bare
 // history repository, the fake GitHub API and the act command line.
 type e2e struct {
@@ -338,10 +306,13 @@ func (w *e2e) startFakeGitHub() {
 	}
 }
 
+// writeStubs copies testdata/stubs, the stand-ins for the remote actions the
+// workflows use (act cannot download them offline, so --local-repository
+// maps them to these), into w.stubs.
 func (w *e2e) writeStubs() {
 	w.stubs = filepath.Join(w.tmp, "stubs")
-	for name, body := range map[string]string{"setup-go": stubSetupGo, "upload-artifact": stubUploadArtifact} {
-		writeFile(w.t, filepath.Join(w.stubs, name, "action.yml"), body)
+	if err := os.CopyFS(w.stubs, os.DirFS(filepath.Join("testdata", "stubs"))); err != nil {
+		w.t.Fatal(err)
 	}
 }
 

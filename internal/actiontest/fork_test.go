@@ -15,25 +15,6 @@ import (
 // reporting workflow.
 const pinnedDownloadArtifact = "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093"
 
-// stubDownloadArtifact copies $M18_E2E_ARTIFACTS/NAME to PATH, as the real
-// one downloads the artifact of another run.
-const stubDownloadArtifact = `name: download-artifact stand-in
-description: copies $M18_E2E_ARTIFACTS/NAME to PATH
-inputs:
-  name: {description: x, default: artifact}
-  path: {description: x, default: '.'}
-  run-id: {description: x, default: ''}
-  github-token: {description: x, default: ''}
-runs:
-  using: composite
-  steps:
-    - shell: bash
-      env:
-        NAME: ${{ inputs.name }}
-        DEST: ${{ inputs.path }}
-      run: mkdir -p "$DEST" && cp -R "$M18_E2E_ARTIFACTS/$NAME/." "$DEST/"
-`
-
 // forkMeasure is the unprivileged half: it measures a fork's pull request
 // with no token and no secret, comments nowhere, and uploads the artifact.
 const forkMeasure = `name: perf
@@ -101,7 +82,6 @@ func TestActionForkTwoWorkflows(t *testing.T) {
 	bin := filepath.Join(w.tmp, "reportbin")
 	testenv.Build(t, bin+"/", "./cmd/m18-report")
 	w.writeStubs()
-	writeFile(t, filepath.Join(w.stubs, "download-artifact", "action.yml"), stubDownloadArtifact)
 
 	// The consumer: main, and the fork's branch feature (a docs change).
 	port := competitortest.FreePort(t)
