@@ -9,33 +9,6 @@ import (
 	"github.com/engram/m18-gate/gate/verdict"
 )
 
-// benchWorkflow is the three-line go test -bench gate of .github/ACTION.md.
-const benchWorkflow = `name: bench
-on: pull_request
-permissions:
-  contents: read
-  checks: write
-  pull-requests: write
-jobs:
-  bench:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - id: gate
-        uses: engram/m18-gate@v1
-        with:
-          mode: bench
-          bench-command: go test -run NONE -bench . -benchtime 10000x -count 1 ./...
-          repetitions: ${{ env.M18_E2E_REPS }}
-          artifact-name: m18-e2e
-      - name: Outputs
-        if: always()
-        env:
-          VERDICT: ${{ steps.gate.outputs.verdict }}
-          REGRESSIONS: ${{ steps.gate.outputs.regressions }}
-        run: echo "E2E-OUTPUT verdict=$VERDICT regressions=$REGRESSIONS"
-`
-
 // benchSource is the consumer's benchmark: ROUNDS hashes of 4 KiB per op,
 // with the B/s of b.SetBytes beside sec/op.
 const benchSource = `package checksum
@@ -79,7 +52,7 @@ func TestActionBenchEndToEnd(t *testing.T) {
 	w.initRepo("acme/widgets")
 	writeFile(t, filepath.Join(w.repo, "go.mod"), "module example.com/checksum\n\ngo 1.24\n")
 	writeFile(t, filepath.Join(w.repo, "checksum_test.go"), fmt.Sprintf(benchSource, 4))
-	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "bench.yml"), benchWorkflow)
+	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "bench.yml"), fixture(t, "bench.yml"))
 	writeFile(t, filepath.Join(w.repo, "README.md"), "checksum\n")
 	w.commit("main", "base")
 	w.commits["base"] = w.commits["main"]

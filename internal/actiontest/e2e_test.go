@@ -38,58 +38,6 @@ const e2eRepetitions = 10
 // (m18-gate compare --paired) does. M18_E2E_SLOWDOWN overrides it.
 const e2eSlowdown = 30
 
-// e2eConfig is the consumer's gate policy: medians and means only, because
-// the tails of 2-second runs are noise on a shared machine.
-const e2eConfig = `[defaults]
-alpha = 0.01
-threshold = "5%"
-
-[metric.p95]
-ignore = "tails of 2-second runs are noise here"
-
-[metric.p99]
-ignore = "tails of 2-second runs are noise here"
-
-[metric."p99.9"]
-ignore = "tails of 2-second runs are noise here"
-
-[metric.throughput]
-ignore = "open loop: throughput follows the schedule"
-`
-
-// e2eWorkflow is the consumer's workflow: five lines of the action plus the
-// test's settings (filled in with fmt: port, history repository, repetitions).
-const e2eWorkflow = `name: perf
-on: [pull_request, push]
-jobs:
-  perf:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          persist-credentials: false
-      - id: gate
-        uses: engram/m18-gate@v1
-        with:
-          scenarios: perf/e2e.toml
-          target-command: ./target.sh
-          endpoint: http://127.0.0.1:%d
-          repetitions: ${{ env.M18_E2E_REPS || %d }}
-          history-repo: %s
-          artifact-name: m18-e2e
-          dashboard: pages
-          dashboard-url: https://engram.example/m18/
-      - name: Outputs
-        if: always()
-        env:
-          VERDICT: ${{ steps.gate.outputs.verdict }}
-          REGRESSIONS: ${{ steps.gate.outputs.regressions }}
-          VERDICT_PATH: ${{ steps.gate.outputs.verdict-path }}
-          CHECK_RUN_ID: ${{ steps.gate.outputs.check-run-id }}
-          COMMENT_URL: ${{ steps.gate.outputs.comment-url }}
-        run: echo "E2E-OUTPUT verdict=$VERDICT regressions=$REGRESSIONS verdict-path=$VERDICT_PATH check-run-id=$CHECK_RUN_ID comment-url=$COMMENT_URL"
-`
-
 // The remote actions action.yml pins (TestThirdPartyActionsPinnedBySHA
 // keeps them pinned; the end-to-end run fails when these drift from it).
 const (
@@ -327,8 +275,8 @@ func (w *e2e) makeConsumer(port, reps, slowdown int) {
 	writeFile(t, filepath.Join(w.repo, "target.sh"), fmt.Sprintf(target, ""))
 	os.Chmod(filepath.Join(w.repo, "target.sh"), 0o755)
 	writeFile(t, filepath.Join(w.repo, "perf", "e2e.toml"), fixture(t, "e2e.toml"))
-	writeFile(t, filepath.Join(w.repo, ".github", "m18-gate.toml"), e2eConfig)
-	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf.yml"), fmt.Sprintf(e2eWorkflow, port, reps, w.bare))
+	writeFile(t, filepath.Join(w.repo, ".github", "m18-gate.toml"), fixture(t, "gate.toml"))
+	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf.yml"), fmt.Sprintf(fixture(t, "perf.yml"), port, reps, w.bare))
 	writeFile(t, filepath.Join(w.repo, "README.md"), "widgets\n")
 	w.commit("main", "base: the target as it is")
 

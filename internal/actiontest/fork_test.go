@@ -1,9 +1,9 @@
 package actiontest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -14,30 +14,6 @@ import (
 // pinnedDownloadArtifact is the download-artifact pin of .github/ACTION.md's
 // reporting workflow.
 const pinnedDownloadArtifact = "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093"
-
-// forkMeasure is the unprivileged half: it measures a fork's pull request
-// with no token and no secret, comments nowhere, and uploads the artifact.
-const forkMeasure = `name: perf
-on: pull_request
-permissions:
-  contents: read
-jobs:
-  perf:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          persist-credentials: false
-      - uses: engram/m18-gate@v1
-        with:
-          scenarios: perf/tiny.toml
-          target-command: ./target.sh
-          endpoint: http://127.0.0.1:%d
-          repetitions: 2
-          comment: never
-          github-token: ''
-          fail-on-regression: false
-`
 
 // forkReport is the privileged half, as .github/ACTION.md shows it: no
 // checkout, the artifact as untrusted data, m18-report verifying the pull
@@ -90,7 +66,7 @@ func TestActionForkTwoWorkflows(t *testing.T) {
 	writeFile(t, filepath.Join(w.repo, "target.sh"), "#!/usr/bin/env bash\nexec m18-target --addr \"$M18_ADDR\" --seed 1\n")
 	os.Chmod(filepath.Join(w.repo, "target.sh"), 0o755)
 	writeFile(t, filepath.Join(w.repo, "perf", "tiny.toml"), fixture(t, "tiny.toml"))
-	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf.yml"), strings.Replace(forkMeasure, "%d", strconv.Itoa(port), 1))
+	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf.yml"), fmt.Sprintf(fixture(t, "fork-perf.yml"), port))
 	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf-report.yml"), forkReport)
 	writeFile(t, filepath.Join(w.repo, "README.md"), "widgets\n")
 	w.commit("main", "base")

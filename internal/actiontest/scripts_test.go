@@ -29,7 +29,7 @@ func TestM17CompatibleScripts(t *testing.T) {
 	writeFile(t, scenario, fixture(t, "e2e.toml"))
 	// The developer's gate policy, found by compare_m18_performance.sh in
 	// the working directory.
-	writeFile(t, filepath.Join(work, ".github", "m18-gate.toml"), e2eConfig)
+	writeFile(t, filepath.Join(work, ".github", "m18-gate.toml"), fixture(t, "gate.toml"))
 	port := competitortest.FreePort(t)
 	check := filepath.Join(root, "scripts", "m18_performance_check.sh")
 	compare := filepath.Join(root, "scripts", "compare_m18_performance.sh")
