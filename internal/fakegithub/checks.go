@@ -46,9 +46,7 @@ type CheckRun struct {
 	} `json:"app"`
 	PullRequests []any `json:"pull_requests"`
 
-	// Owner and Repo locate the run; not part of GitHub's JSON.
-	Owner string `json:"-"`
-	Repo  string `json:"-"`
+	Location `json:"-"`
 
 	annotations []Annotation
 }
@@ -184,7 +182,7 @@ func (s *Server) createCheckRun(c *ctxResponse, owner, repo string, _ int64) {
 		return
 	}
 	s.mu.Lock()
-	run := &CheckRun{ID: s.newID(), Owner: owner, Repo: repo, Name: *req.Name, HeadSHA: *req.HeadSHA, Status: "queued", PullRequests: []any{}}
+	run := &CheckRun{ID: s.newID(), Location: Location{owner, repo}, Name: *req.Name, HeadSHA: *req.HeadSHA, Status: "queued", PullRequests: []any{}}
 	run.NodeID = fmt.Sprintf("CR_fake%d", run.ID)
 	run.URL = fmt.Sprintf("%s/repos/%s/%s/check-runs/%d", s.URL, owner, repo, run.ID)
 	run.HTMLURL = fmt.Sprintf("https://github.com/%s/%s/runs/%d", owner, repo, run.ID)
@@ -248,7 +246,7 @@ func (s *Server) apply(run *CheckRun, req *checkRunRequest) {
 
 func (s *Server) findRun(owner, repo string, id int64) *CheckRun {
 	for _, r := range s.checkRuns {
-		if r.ID == id && strings.EqualFold(r.Owner, owner) && strings.EqualFold(r.Repo, repo) {
+		if r.ID == id && r.in(owner, repo) {
 			return r
 		}
 	}
@@ -311,7 +309,7 @@ func (s *Server) CheckRuns(owner, repo string) []CheckRunState {
 	defer s.mu.Unlock()
 	var out []CheckRunState
 	for _, r := range s.checkRuns {
-		if strings.EqualFold(r.Owner, owner) && strings.EqualFold(r.Repo, repo) {
+		if r.in(owner, repo) {
 			out = append(out, r.state())
 		}
 	}

@@ -3,7 +3,6 @@ package fakegithub
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -31,10 +30,9 @@ type Comment struct {
 	UpdatedAt         time.Time `json:"updated_at"`
 	AuthorAssociation string    `json:"author_association"`
 
-	// Owner, Repo and Issue locate the comment; not part of GitHub's JSON.
-	Owner string `json:"-"`
-	Repo  string `json:"-"`
-	Issue int    `json:"-"`
+	Location `json:"-"`
+	// Issue is the number the comment is on; not part of GitHub's JSON.
+	Issue int `json:"-"`
 }
 
 // AddComment stores a comment by login on issue or pull request number
@@ -48,7 +46,7 @@ func (s *Server) AddComment(owner, repo string, issue int, login, body string) C
 func (s *Server) addComment(owner, repo string, issue int, login, body string) *Comment {
 	now := s.stamp()
 	cm := &Comment{
-		ID: s.newID(), Owner: owner, Repo: repo, Issue: issue, Body: body,
+		ID: s.newID(), Location: Location{owner, repo}, Issue: issue, Body: body,
 		User: s.user(login), CreatedAt: now, UpdatedAt: now, AuthorAssociation: "NONE",
 	}
 	cm.NodeID = fmt.Sprintf("IC_fake%d", cm.ID)
@@ -66,7 +64,7 @@ func (s *Server) Comments(owner, repo string, issue int) []Comment {
 	defer s.mu.Unlock()
 	var out []Comment
 	for _, c := range s.comments {
-		if c.Issue == issue && strings.EqualFold(c.Owner, owner) && strings.EqualFold(c.Repo, repo) {
+		if c.Issue == issue && c.in(owner, repo) {
 			out = append(out, *c)
 		}
 	}
@@ -114,7 +112,7 @@ func (s *Server) createComment(c *ctxResponse, owner, repo string, issue int64) 
 
 func (s *Server) findComment(owner, repo string, id int64) (int, *Comment) {
 	for i, cm := range s.comments {
-		if cm.ID == id && strings.EqualFold(cm.Owner, owner) && strings.EqualFold(cm.Repo, repo) {
+		if cm.ID == id && cm.in(owner, repo) {
 			return i, cm
 		}
 	}

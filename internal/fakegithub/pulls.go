@@ -27,9 +27,8 @@ type PullRequest struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 
-	// Owner and Repo name the base repository; not part of GitHub's JSON.
-	Owner string `json:"-"`
-	Repo  string `json:"-"`
+	// Location is the base repository.
+	Location `json:"-"`
 }
 
 // PullRef is a pull request's head or base: "label" is OWNER:BRANCH.
@@ -78,7 +77,7 @@ func (s *Server) AddPullRequest(p PullSpec) PullRequest {
 		ID: s.newID(), Number: p.Number, State: "open", Title: fmt.Sprintf("Pull request %d", p.Number),
 		URL:     fmt.Sprintf("%s/repos/%s/%s/pulls/%d", s.URL, p.Owner, p.Repo, p.Number),
 		HTMLURL: fmt.Sprintf("https://github.com/%s/%s/pull/%d", p.Owner, p.Repo, p.Number),
-		User:    s.user(p.HeadOwner), CreatedAt: now, UpdatedAt: now, Owner: p.Owner, Repo: p.Repo,
+		User:    s.user(p.HeadOwner), CreatedAt: now, UpdatedAt: now, Location: Location{p.Owner, p.Repo},
 		Head: PullRef{Label: p.HeadOwner + ":" + p.HeadBranch, Ref: p.HeadBranch, SHA: p.HeadSHA, User: s.user(p.HeadOwner),
 			Repo: PullRepo{Name: p.Repo, FullName: p.HeadOwner + "/" + p.Repo, Fork: !strings.EqualFold(p.HeadOwner, p.Owner), Owner: s.user(p.HeadOwner)}},
 		Base: PullRef{Label: p.Owner + ":" + p.BaseBranch, Ref: p.BaseBranch, User: s.user(p.Owner),
@@ -88,7 +87,7 @@ func (s *Server) AddPullRequest(p PullSpec) PullRequest {
 		pr.State = "closed"
 	}
 	for i, old := range s.pulls {
-		if old.Number == p.Number && strings.EqualFold(old.Owner, p.Owner) && strings.EqualFold(old.Repo, p.Repo) {
+		if old.Number == p.Number && old.in(p.Owner, p.Repo) {
 			s.pulls[i] = pr
 			return *pr
 		}
@@ -102,7 +101,7 @@ func (s *Server) getPull(c *ctxResponse, owner, repo string, number int64) {
 	s.mu.Lock()
 	var found *PullRequest
 	for _, pr := range s.pulls {
-		if int64(pr.Number) == number && strings.EqualFold(pr.Owner, owner) && strings.EqualFold(pr.Repo, repo) {
+		if int64(pr.Number) == number && pr.in(owner, repo) {
 			cp := *pr
 			found = &cp
 		}
@@ -133,7 +132,7 @@ func (s *Server) listPulls(c *ctxResponse, owner, repo string, _ int64) {
 	s.mu.Lock()
 	var all []PullRequest
 	for _, pr := range s.pulls {
-		if !strings.EqualFold(pr.Owner, owner) || !strings.EqualFold(pr.Repo, repo) {
+		if !pr.in(owner, repo) {
 			continue
 		}
 		if state != "all" && pr.State != state {

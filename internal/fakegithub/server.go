@@ -411,6 +411,17 @@ func (s *Server) route(c *ctxResponse) {
 	c.fail(http.StatusNotFound, "Not Found", docs)
 }
 
+// Location is the repository owner/repo an object belongs to.
+type Location struct {
+	Owner, Repo string
+}
+
+// in reports whether l is owner/repo; GitHub compares both without regard
+// to case.
+func (l Location) in(owner, repo string) bool {
+	return strings.EqualFold(l.Owner, owner) && strings.EqualFold(l.Repo, repo)
+}
+
 // User is GitHub's simple user object.
 type User struct {
 	Login     string `json:"login"`
