@@ -10,13 +10,6 @@ import (
 // MaxCommentChars is GitHub's limit on an issue comment's body.
 const MaxCommentChars = 65536
 
-const (
-	docListComments  = "https://docs.github.com/rest/issues/comments#list-issue-comments"
-	docCreateComment = "https://docs.github.com/rest/issues/comments#create-an-issue-comment"
-	docUpdateComment = "https://docs.github.com/rest/issues/comments#update-an-issue-comment"
-	docDeleteComment = "https://docs.github.com/rest/issues/comments#delete-an-issue-comment"
-)
-
 // Comment is GitHub's issue comment object.
 type Comment struct {
 	ID                int64     `json:"id"`
@@ -83,14 +76,14 @@ type commentRequest struct {
 }
 
 // validBody answers 422 as GitHub does for a missing or too long body.
-func validBody(c *ctxResponse, req commentRequest, doc string) bool {
+func validBody(c *ctxResponse, req commentRequest) bool {
 	if req.Body == nil {
-		c.fail(http.StatusUnprocessableEntity, "Validation Failed", doc,
+		c.fail(http.StatusUnprocessableEntity, "Validation Failed", c.doc,
 			FieldError{Resource: "IssueComment", Code: "missing_field", Field: "body"})
 		return false
 	}
 	if utf8.RuneCountInString(*req.Body) > MaxCommentChars {
-		c.fail(http.StatusUnprocessableEntity, "Validation Failed", doc,
+		c.fail(http.StatusUnprocessableEntity, "Validation Failed", c.doc,
 			FieldError{Resource: "IssueComment", Code: "unprocessable", Field: "data",
 				Message: fmt.Sprintf("Body is too long (maximum is %d characters)", MaxCommentChars)})
 		return false
@@ -100,7 +93,7 @@ func validBody(c *ctxResponse, req commentRequest, doc string) bool {
 
 func (s *Server) createComment(c *ctxResponse, owner, repo string, issue int64) {
 	var req commentRequest
-	if !decode(c, &req) || !validBody(c, req, docCreateComment) {
+	if !decode(c, &req) || !validBody(c, req) {
 		return
 	}
 	s.mu.Lock()
@@ -145,14 +138,14 @@ func (s *Server) getComment(c *ctxResponse, owner, repo string, id int64) {
 
 func (s *Server) updateComment(c *ctxResponse, owner, repo string, id int64) {
 	var req commentRequest
-	if !decode(c, &req) || !validBody(c, req, docUpdateComment) {
+	if !decode(c, &req) || !validBody(c, req) {
 		return
 	}
 	cm, ok := s.withComment(owner, repo, id, func(_ int, cm *Comment) {
 		cm.Body = *req.Body
 		cm.UpdatedAt = s.stamp()
 	})
-	if c.notFound(!ok, docUpdateComment) {
+	if c.notFound(!ok, c.doc) {
 		return
 	}
 	c.json(http.StatusOK, cm)
@@ -162,7 +155,7 @@ func (s *Server) deleteComment(c *ctxResponse, owner, repo string, id int64) {
 	_, ok := s.withComment(owner, repo, id, func(i int, _ *Comment) {
 		s.comments = append(s.comments[:i], s.comments[i+1:]...)
 	})
-	if c.notFound(!ok, docDeleteComment) {
+	if c.notFound(!ok, c.doc) {
 		return
 	}
 	c.writeHeader(http.StatusNoContent)

@@ -7,11 +7,6 @@ import (
 	"time"
 )
 
-const (
-	docGetPull   = "https://docs.github.com/rest/pulls/pulls#get-a-pull-request"
-	docListPulls = "https://docs.github.com/rest/pulls/pulls#list-pull-requests"
-)
-
 // PullRequest is the part of GitHub's pull request object the reporter
 // reads.
 type PullRequest struct {
@@ -107,7 +102,7 @@ func (s *Server) getPull(c *ctxResponse, owner, repo string, number int64) {
 		}
 	}
 	s.mu.Unlock()
-	if c.notFound(found == nil, docGetPull) {
+	if c.notFound(found == nil, c.doc) {
 		return
 	}
 	c.json(http.StatusOK, found)
@@ -124,7 +119,7 @@ func (s *Server) listPulls(c *ctxResponse, owner, repo string, _ int64) {
 		state = "open"
 	case "open", "closed", "all":
 	default:
-		c.fail(http.StatusUnprocessableEntity, "Validation Failed", docListPulls,
+		c.fail(http.StatusUnprocessableEntity, "Validation Failed", c.doc,
 			FieldError{Resource: "Issue", Code: "invalid", Field: "state"})
 		return
 	}

@@ -212,6 +212,8 @@ type ctxResponse struct {
 	id     Identity
 	path   string
 	status int
+	// doc is the documentation URL of the endpoint answering.
+	doc string
 }
 
 // writeHeader logs the request, then sends the status: logging first keeps
@@ -367,17 +369,17 @@ type endpoint struct {
 // the rest of the path with its numeric segment written {id}.
 func (s *Server) repoRoutes() map[string]endpoint {
 	return map[string]endpoint{
-		"POST check-runs":                 {areaChecks, Write, true, docCreateCheckRun, s.createCheckRun},
-		"PATCH check-runs/{id}":           {areaChecks, Write, false, docUpdateCheckRun, s.updateCheckRun},
-		"GET check-runs/{id}":             {areaChecks, Read, false, docGetCheckRun, s.getCheckRun},
-		"GET check-runs/{id}/annotations": {areaChecks, Read, false, docListAnnotations, s.listAnnotations},
-		"GET issues/{id}/comments":        {areaPullRequests, Read, false, docListComments, s.listComments},
-		"POST issues/{id}/comments":       {areaPullRequests, Write, false, docCreateComment, s.createComment},
+		"POST check-runs":                 {areaChecks, Write, true, docs + "/checks/runs#create-a-check-run", s.createCheckRun},
+		"PATCH check-runs/{id}":           {areaChecks, Write, false, docs + "/checks/runs#update-a-check-run", s.updateCheckRun},
+		"GET check-runs/{id}":             {areaChecks, Read, false, docs + "/checks/runs#get-a-check-run", s.getCheckRun},
+		"GET check-runs/{id}/annotations": {areaChecks, Read, false, docs + "/checks/runs#list-check-run-annotations", s.listAnnotations},
+		"GET issues/{id}/comments":        {areaPullRequests, Read, false, docs + "/issues/comments#list-issue-comments", s.listComments},
+		"POST issues/{id}/comments":       {areaPullRequests, Write, false, docs + "/issues/comments#create-an-issue-comment", s.createComment},
 		"GET issues/comments/{id}":        {areaPullRequests, Read, false, docs, s.getComment},
-		"PATCH issues/comments/{id}":      {areaPullRequests, Write, false, docUpdateComment, s.updateComment},
-		"DELETE issues/comments/{id}":     {areaPullRequests, Write, false, docDeleteComment, s.deleteComment},
-		"GET pulls":                       {areaPullRequests, Read, false, docListPulls, s.listPulls},
-		"GET pulls/{id}":                  {areaPullRequests, Read, false, docGetPull, s.getPull},
+		"PATCH issues/comments/{id}":      {areaPullRequests, Write, false, docs + "/issues/comments#update-an-issue-comment", s.updateComment},
+		"DELETE issues/comments/{id}":     {areaPullRequests, Write, false, docs + "/issues/comments#delete-an-issue-comment", s.deleteComment},
+		"GET pulls":                       {areaPullRequests, Read, false, docs + "/pulls/pulls#list-pull-requests", s.listPulls},
+		"GET pulls/{id}":                  {areaPullRequests, Read, false, docs + "/pulls/pulls#get-a-pull-request", s.getPull},
 	}
 }
 
@@ -397,6 +399,7 @@ func (s *Server) route(c *ctxResponse) {
 			}
 		}
 		if e, ok := s.routes[m+" "+strings.Join(rest, "/")]; ok {
+			c.doc = e.doc
 			if e.appOnly && !c.id.Installation {
 				c.fail(http.StatusForbidden, "You must authenticate via a GitHub App.", e.doc)
 				return
