@@ -21,17 +21,7 @@ import (
 // exits 0 for identical phases, 2 when the policy file's milestone target
 // is missed, 3 when the competitor was measured before only.
 func TestCompetitiveM17Scripts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the load scripts against PostgreSQL for about 30 s: skipped with -short")
-	}
-	if os.Getenv(SkipE2EEnv) != "" {
-		t.Skipf("%s is set", SkipE2EEnv)
-	}
-	for _, tool := range []string{"bash", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
-	}
+	needEndToEnd(t, "runs the load scripts against PostgreSQL for about 30 s", "bash", "curl")
 	pg := competitortest.Postgres(t)
 	root := testenv.ModuleRoot(t)
 	tmp := t.TempDir()
