@@ -1,13 +1,37 @@
 package main
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/engram/m18-gate/runners/result"
 )
+
+// writeVersus writes an m18 result of n repetitions with median p50
+// (2 % noise), a competitor's run when comp is set.
+func writeVersus(t *testing.T, dir, name string, p50 float64, n int, seed uint64, fp string, comp *result.Competitor) string {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, seed))
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(seed) * time.Hour)
+	d := &result.Document{
+		Run: result.Run{Scenario: "ci/competitive", RunID: name, Start: start, End: start, Hardware: result.Fingerprint{Hash: fp}, Competitor: comp},
+	}
+	for i := range n {
+		v := p50 * (1 + 0.02*r.NormFloat64())
+		st := result.OpStats{Count: 1000, Success: 1000, Throughput: 100 * (1 + 0.01*r.NormFloat64()), Latency: result.Latency{P50: v, P95: 1.5 * v, P99: 2 * v, P999: 3 * v, Mean: 1.1 * v}}
+		d.Repetitions = append(d.Repetitions, result.Repetition{Index: i, Start: start.Add(time.Duration(i) * time.Minute), Overall: st,
+			Operations: map[string]result.OpStats{result.OpPatternCompletion: st}})
+	}
+	path := filepath.Join(dir, name+".json")
+	if err := result.WriteFile(path, d); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
 
 func TestCompetitiveExitCodes(t *testing.T) {
 	dir := t.TempDir()
@@ -19,8 +43,10 @@ func TestCompetitiveExitCodes(t *testing.T) {
 	comp := writeVersus(t, dir, "pg", 20, 10, 4, fp, pg)
 	comp2 := writeVersus(t, dir, "pg2", 20, 10, 5, fp, pg)
 	other := writeVersus(t, dir, "other", 20, 10, 6, "bbbbbbbbbbbb", pg)
-	none := writeText(t, dir, "none.toml", "[defaults]\nalpha = 0.01\n")
-	target := writeText(t, dir, "target.toml", "[milestone.\"ci/competitive\"]\ncompetitor = \"neo4j\"\np99_ms = 15\nnote = \"Neo4j measured 27.96 ms\"\n")
+	none := filepath.Join(dir, "none.toml")
+	os.WriteFile(none, []byte("[defaults]\nalpha = 0.01\n"), 0o644)
+	target := filepath.Join(dir, "target.toml")
+	os.WriteFile(target, []byte("[milestone.\"ci/competitive\"]\ncompetitor = \"neo4j\"\np99_ms = 15\nnote = \"Neo4j measured 27.96 ms\"\n"), 0o644)
 	out := filepath.Join(dir, "verdict.json")
 	md := filepath.Join(dir, "position.md")
 	pairedOut := filepath.Join(dir, "paired.json")

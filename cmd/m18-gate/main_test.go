@@ -36,38 +36,6 @@ func writeRuns(t *testing.T, dir, name, fingerprint string, p50 float64, n int, 
 	return path
 }
 
-// writeVersus writes an m18 result of n repetitions with median p50
-// (2 % noise), a competitor's run when comp is set.
-func writeVersus(t *testing.T, dir, name string, p50 float64, n int, seed uint64, fp string, comp *result.Competitor) string {
-	t.Helper()
-	r := rand.New(rand.NewPCG(seed, seed))
-	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(seed) * time.Hour)
-	d := &result.Document{
-		Run: result.Run{Scenario: "ci/competitive", RunID: name, Start: start, End: start, Hardware: result.Fingerprint{Hash: fp}, Competitor: comp},
-	}
-	for i := range n {
-		v := p50 * (1 + 0.02*r.NormFloat64())
-		st := result.OpStats{Count: 1000, Success: 1000, Throughput: 100 * (1 + 0.01*r.NormFloat64()), Latency: result.Latency{P50: v, P95: 1.5 * v, P99: 2 * v, P999: 3 * v, Mean: 1.1 * v}}
-		d.Repetitions = append(d.Repetitions, result.Repetition{Index: i, Start: start.Add(time.Duration(i) * time.Minute), Overall: st,
-			Operations: map[string]result.OpStats{result.OpPatternCompletion: st}})
-	}
-	path := filepath.Join(dir, name+".json")
-	if err := result.WriteFile(path, d); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// writeText writes text to the file name in dir and returns its path.
-func writeText(t *testing.T, dir, name, text string) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // cliCase is one run of the command: its arguments, the exit code it must
 // give and what its stdout and stderr must contain.
 type cliCase struct {
@@ -97,8 +65,10 @@ func TestCompareExitCodes(t *testing.T) {
 	same := writeRuns(t, dir, "same", "aaaaaaaaaaaa", 0.2, 10, 2)
 	slow := writeRuns(t, dir, "slow", "aaaaaaaaaaaa", 0.24, 10, 3)
 	other := writeRuns(t, dir, "other", "bbbbbbbbbbbb", 0.2, 10, 4)
-	cfg := writeText(t, dir, "gate.toml", "[scenario.\"ci/fast_regression_check\"]\ncompetitive = true\n")
-	bad := writeText(t, dir, "bad.toml", "[defaults]\ntreshold = 5\n")
+	cfg := filepath.Join(dir, "gate.toml")
+	os.WriteFile(cfg, []byte("[scenario.\"ci/fast_regression_check\"]\ncompetitive = true\n"), 0o644)
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("[defaults]\ntreshold = 5\n"), 0o644)
 	out := filepath.Join(dir, "verdict.json")
 	md := filepath.Join(dir, "comment.md")
 
@@ -160,7 +130,8 @@ func TestCompareExitCodes(t *testing.T) {
 
 func TestScenariosOfTier(t *testing.T) {
 	dir := t.TempDir()
-	cfg := writeText(t, dir, "gate.toml", "[tiers]\npr = [\"ci/fast_regression_check\", \"ci/smoke\"]\nnightly = []\n")
+	cfg := filepath.Join(dir, "gate.toml")
+	os.WriteFile(cfg, []byte("[tiers]\npr = [\"ci/fast_regression_check\", \"ci/smoke\"]\nnightly = []\n"), 0o644)
 	tests := []struct {
 		name   string
 		args   []string
