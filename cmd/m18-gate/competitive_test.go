@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -51,7 +52,12 @@ func TestCompetitiveExitCodes(t *testing.T) {
 	md := filepath.Join(dir, "position.md")
 	pairedOut := filepath.Join(dir, "paired.json")
 
-	tests := []cliCase{
+	tests := []struct {
+		name           string
+		args           []string
+		exit           int
+		stdout, stderr string
+	}{
 		{"position shown, no baseline", []string{"competitive", "--config", none, "--engram", same, "--versus", comp}, 0, "position against postgres 15.20", ""},
 		{"unchanged position", []string{"competitive", "--config", none, "--engram", same, "--versus", comp2, "--baseline-engram", base, "--baseline-versus", comp, "--output", out, "--markdown", md}, 0, "unchanged", ""},
 		{"worse position", []string{"competitive", "--config", none, "--engram", slow, "--versus", comp2, "--baseline-engram", base, "--baseline-versus", comp}, 2, "regressed", "competitive regression"},
@@ -66,7 +72,13 @@ func TestCompetitiveExitCodes(t *testing.T) {
 		{"a competitor's run is not Engram's head", []string{"compare", "--config", none, "--base", base, "--head", comp}, 3, "", "ci/competitive@postgres"},
 		{"baseline half given", []string{"competitive", "--config", none, "--engram", same, "--versus", comp, "--baseline-engram", base}, 3, "", "needs both --baseline-engram and --baseline-versus"},
 	}
-	runCases(t, tests)
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(tt.args, &stdout, &stderr)
+		if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
+			t.Errorf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", tt.name, code, tt.exit, stdout.String(), stderr.String())
+		}
+	}
 	if b, err := os.ReadFile(md); err != nil || !strings.Contains(string(b), "Position against postgres 15.20") {
 		t.Errorf("markdown: %v\n%s", err, b)
 	}

@@ -36,29 +36,6 @@ func writeRuns(t *testing.T, dir, name, fingerprint string, p50 float64, n int, 
 	return path
 }
 
-// cliCase is one run of the command: its arguments, the exit code it must
-// give and what its stdout and stderr must contain.
-type cliCase struct {
-	name           string
-	args           []string
-	exit           int
-	stdout, stderr string
-}
-
-// runCases runs each case as a subtest of t.
-func runCases(t *testing.T, cases []cliCase) {
-	t.Helper()
-	for _, tt := range cases {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(tt.args, &stdout, &stderr)
-			if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
-				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout.String(), stderr.String())
-			}
-		})
-	}
-}
-
 func TestCompareExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	base := writeRuns(t, dir, "base", "aaaaaaaaaaaa", 0.2, 10, 1)
@@ -72,7 +49,13 @@ func TestCompareExitCodes(t *testing.T) {
 	out := filepath.Join(dir, "verdict.json")
 	md := filepath.Join(dir, "comment.md")
 
-	tests := []cliCase{
+	tests := []struct {
+		name   string
+		args   []string
+		exit   int
+		stdout string
+		stderr string
+	}{
 		{"A/A passes", []string{"compare", "--base", base, "--head", same}, 0, "unchanged", ""},
 		{"slowdown regresses", []string{"compare", "--base", base, "--head", slow, "--output", out, "--markdown", md}, 1, "regressed", "m18-gate compare: internal regression: "},
 		{"competitive flag", []string{"compare", "--competitive", "--base", base, "--head", slow}, 2, "regressed", "m18-gate compare: competitive regression: "},
@@ -96,7 +79,15 @@ func TestCompareExitCodes(t *testing.T) {
 		{"changepoints", []string{"changepoints", "--series", base, same, slow, "--metric", "p50"}, 0, "E-divisive needs at least 8", ""},
 		{"changepoints json", []string{"changepoints", "--json", "--series", base, same, slow}, 0, `"change_points": []`, ""},
 	}
-	runCases(t, tests)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, &stdout, &stderr)
+			if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout.String(), stderr.String())
+			}
+		})
+	}
 
 	v, err := verdict.ReadFile(out)
 	if err != nil {
@@ -257,14 +248,27 @@ func TestCriteriaCommand(t *testing.T) {
 		t.Fatalf("compare: exit %d: %s", code, stderr.String())
 	}
 
-	tests := []cliCase{
+	tests := []struct {
+		name           string
+		args           []string
+		exit           int
+		stdout, stderr string
+	}{
 		{"failed criterion", []string{"criteria", "--results", failed, "--output", filepath.Join(dir, "v1.json")}, 1, "FAILED", "internal regression: 1 criterion failed"},
 		{"met criterion", []string{"criteria", "--results", met}, 0, "PASS: no regression · 1 criterion met", ""},
 		{"added to a compare verdict", []string{"criteria", "--verdict", combined, "--results", failed, "--output", combined}, 1, "unchanged", "1 criterion failed"},
 		{"not a task document", []string{"criteria", "--results", base}, 3, "", "base.json: not a task document"},
 		{"no results", []string{"criteria"}, 3, "", "criteria needs --results"},
 	}
-	runCases(t, tests)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, &stdout, &stderr)
+			if code != tt.exit || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout.String(), stderr.String())
+			}
+		})
+	}
 	v, err := verdict.ReadFile(combined)
 	if err != nil {
 		t.Fatal(err)
