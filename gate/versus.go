@@ -18,7 +18,7 @@ import (
 )
 
 // VersusMetrics are the metrics Engram's position is taken on.
-var VersusMetrics = []string{result.MetricP50, result.MetricP99, result.MetricThroughput}
+var VersusMetrics = []string{result.MetricP50, result.MetricP99, result.MetricThroughput, result.MetricCPUPerOp}
 
 // VersusFiles are the runs of a competitive comparison: Engram's and the
 // competitor's now, on one runner and fingerprint, and optionally both at
@@ -138,6 +138,7 @@ func compareVersus(e, c, be, bc *versusSide, p Policy) (*verdict.Competitive, er
 	conf := 1 - p.Alpha
 	var pvals, thresholds []float64
 	var withBase []int
+	unpaired := map[int]string{} // why a position's move asked paired was not, by position
 	ops := operationsByMetric(e.set, c.set)
 	for _, k := range e.set.Keys() {
 		if !slices.Contains(VersusMetrics, k.Metric) {
@@ -169,7 +170,7 @@ func compareVersus(e, c, be, bc *versusSide, p Policy) (*verdict.Competitive, er
 				if p.Paired {
 					var why string
 					if r, why = pairedRatioOfRatios(es, cs, bes, bcs, sameBaselineVersus, conf, p.Resamples, seed); why != "" {
-						pos.Reason += "; unpaired: " + why
+						unpaired[len(out.Positions)] = "; unpaired bootstrap: cannot pair, " + why
 						r = stats.BootstrapRatioOfRatios(es.Values, cs.Values, bes.Values, bcs.Values, sameBaselineVersus, conf, 0, seed)
 					}
 				}
@@ -193,6 +194,7 @@ func compareVersus(e, c, be, bc *versusSide, p Policy) (*verdict.Competitive, er
 		pos := &out.Positions[at]
 		pos.PAdjusted = &adj[i]
 		decidePosition(pos, thresholds[at], p.Alpha)
+		pos.Reason += unpaired[at]
 		if pos.Decision == verdict.Regressed {
 			out.Regressed++
 		}

@@ -12,8 +12,8 @@ import (
 )
 
 const competitiveHelp = `Engram's position against a competitor measured on the same runner and fingerprint: the ratios
-Engram/competitor of the medians of p50, p99 and throughput, with bootstrap intervals. With a
-baseline, the position's move (the ratio of ratios, its interval and a bootstrap p-value,
+Engram/competitor of the medians of p50, p99 and throughput (and of CPU time per request when both
+sides measured it: m18-run --target-pid), with bootstrap intervals. With a baseline, the position's move (the ratio of ratios, its interval and a bootstrap p-value,
 Benjamini-Hochberg across positions) regresses when significant and worse than the competitive
 threshold. The policy file's [milestone."SCENARIO"] targets (p50_ms, p99_ms, throughput) are
 checked against Engram's runs: a missed target is a competitive regression too.

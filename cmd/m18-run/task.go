@@ -30,10 +30,11 @@ Without --endpoint the built-in reference target is started in-process on
 own server instead, once per target a task needs, through sh -c with the
 step's parameters filled in: {port} and {addr} (a free loopback port),
 {seed}, {dir}, and per task {threads} (007), {nodes} (004), {simd} (011: on
-or off) and {instrument} (010, 012, 013: the numactl policy or valgrind
-cachegrind command the task puts in front of the server; put it where
-the server's own command starts). It must answer
-GET /health/alive within 30 s; it is stopped with SIGTERM after the step.
+or off) and {instrument} (010, 012, 013: the numactl policy, or the
+valgrind cachegrind (012) or callgrind (013) command, the task puts in
+front of the server; put it where the server's own command starts). It
+must answer GET /health/alive within 30 s (3 min under valgrind); it is
+stopped with SIGTERM after the step.
 Task 007 holds the target to k threads through {threads}, through
 --affinity (the started target pinned to k CPUs), or both; the reference
 target through its worker pool (--target-workers is set per step).

@@ -32,7 +32,7 @@ Usage:
 
 It serves GET /health, /health/alive, POST /api/v1/memories/remember,
 POST /api/v1/memories, GET /api/v1/memories/recall, /api/v1/memories/search,
-/api/v1/memories/{id}, POST /api/v1/complete, POST+GET /api/v1/spaces and
+/api/v1/memories/{id}, /api/v1/memories?id=…&id=… (many by id), POST /api/v1/complete, POST+GET /api/v1/spaces and
 GET /metrics/prometheus, prints its URL on stdout, and shuts down gracefully
 on SIGINT or SIGTERM. Every knob is off by default.
 

@@ -1,7 +1,6 @@
 package actiontest
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,27 +12,6 @@ import (
 	"github.com/engram/m18-gate/internal/testenv"
 )
 
-// competitiveScenario is a small graph scenario both the reference target
-// and PostgreSQL (recursive CTE) run.
-const competitiveScenario = `# Pattern completion over 500 memories, for the M17 scripts' competitor side.
-name = "competitive scripts"
-[duration]
-total_seconds = 1
-warmup_seconds = 0.5
-[arrival]
-pattern = "constant"
-rate = 20.0
-[operations]
-store_weight = 0.0
-recall_weight = 0.0
-embedding_search_weight = 0.0
-pattern_completion_weight = 1.0
-[data]
-num_nodes = 500
-embedding_dim = 768
-memory_spaces = 1
-`
-
 // TestCompetitiveM17Scripts runs the M17-compatible scripts' competitor
 // side against a real PostgreSQL: m18_performance_check.sh TASK PHASE
 // --competitive with M18_COMPETITOR measures Engram (here the reference
@@ -43,17 +21,7 @@ memory_spaces = 1
 // exits 0 for identical phases, 2 when the policy file's milestone target
 // is missed, 3 when the competitor was measured before only.
 func TestCompetitiveM17Scripts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the load scripts against PostgreSQL for about 30 s: skipped with -short")
-	}
-	if os.Getenv(SkipE2EEnv) != "" {
-		t.Skipf("%s is set", SkipE2EEnv)
-	}
-	for _, tool := range []string{"bash", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
-	}
+	needEndToEnd(t, "runs the load scripts against PostgreSQL for about 30 s", "bash", "curl")
 	pg := competitortest.Postgres(t)
 	root := testenv.ModuleRoot(t)
 	tmp := t.TempDir()
@@ -61,10 +29,10 @@ func TestCompetitiveM17Scripts(t *testing.T) {
 	testenv.Build(t, bin+"/", "./cmd/...")
 	work := filepath.Join(tmp, "engram")
 	scenario := filepath.Join(work, "graph.toml")
-	writeFile(t, scenario, competitiveScenario)
+	writeFile(t, scenario, fixture(t, "competitive.toml"))
 	missed := filepath.Join(work, "missed.toml")
 	writeFile(t, missed, fmt.Sprintf("[milestone.%q]\ncompetitor = \"postgres\"\np99_ms = 0.001\nnote = \"out of reach on purpose\"\n", scenario))
-	port := freePort(t)
+	port := competitortest.FreePort(t)
 	check := filepath.Join(root, "scripts", "m18_performance_check.sh")
 	compare := filepath.Join(root, "scripts", "compare_m18_performance.sh")
 	perf := filepath.Join(work, "tmp", "m18_performance")
@@ -77,16 +45,7 @@ func TestCompetitiveM17Scripts(t *testing.T) {
 			fmt.Sprintf("M18_ENDPOINT=http://127.0.0.1:%d", port), `M18_TARGET_COMMAND=m18-target --addr "$M18_ADDR"`,
 			"M18_COMPETITOR=postgres", "M18_COMPETITOR_URL="+pg)
 		cmd.Env = append(cmd.Env, env...)
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-			return string(out), 0
-		case errors.As(err, &ee):
-			return string(out), ee.ExitCode()
-		}
-		t.Fatalf("%s: %v", script, err)
-		return "", 0
+		return runCommand(t, cmd)
 	}
 	if out, code := run(nil, check, "005", "before", "--competitive"); code != 0 || !strings.Contains(out, "Competitor: postgres") {
 		t.Fatalf("before: exit %d\n%s", code, tail(out, 30))

@@ -9,4 +9,8 @@
 // shell, every input is documented with its default, pull_request_target is
 // refused, fork-reachable jobs never run on self-hosted hardware — and that
 // the whole path, from event to PR comment, gives the answer the gate gave.
+//
+// The consumer's files the end-to-end runs commit (scenarios, gate policy,
+// workflows) and the stand-ins act uses for remote actions (testdata/stubs)
+// sit under testdata; the tests read them with fixture.
 package actiontest

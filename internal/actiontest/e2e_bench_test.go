@@ -2,42 +2,12 @@ package actiontest
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/engram/m18-gate/gate/verdict"
-	"github.com/engram/m18-gate/internal/testenv"
 )
-
-// benchWorkflow is the three-line go test -bench gate of .github/ACTION.md.
-const benchWorkflow = `name: bench
-on: pull_request
-permissions:
-  contents: read
-  checks: write
-  pull-requests: write
-jobs:
-  bench:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - id: gate
-        uses: engram/m18-gate@v1
-        with:
-          mode: bench
-          bench-command: go test -run NONE -bench . -benchtime 10000x -count 1 ./...
-          repetitions: ${{ env.M18_E2E_REPS }}
-          artifact-name: m18-e2e
-      - name: Outputs
-        if: always()
-        env:
-          VERDICT: ${{ steps.gate.outputs.verdict }}
-          REGRESSIONS: ${{ steps.gate.outputs.regressions }}
-        run: echo "E2E-OUTPUT verdict=$VERDICT regressions=$REGRESSIONS"
-`
 
 // benchSource is the consumer's benchmark: ROUNDS hashes of 4 KiB per op,
 // with the B/s of b.SetBytes beside sec/op.
@@ -74,35 +44,15 @@ func BenchmarkSum(b *testing.B) {
 // work must fail the job with one regression (B/s follows sec/op: not
 // two); a head that changes only docs must pass.
 func TestActionBenchEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run of the action with act: skipped with -short")
-	}
-	if os.Getenv(SkipE2EEnv) != "" {
-		t.Skipf("%s is set", SkipE2EEnv)
-	}
-	actBin, err := exec.LookPath("act")
-	if err != nil {
-		t.Skip("act is not on PATH (go install github.com/nektos/act@v0.2.89; .ci/run does): the end-to-end run of the action is skipped")
-	}
-	for _, tool := range []string{"git", "bash", "go"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
-	}
-	w := &e2e{t: t, root: testenv.ModuleRoot(t), tmp: t.TempDir(), token: "ghs_e2eToken123", act: actBin,
-		commits: map[string]string{}, workflow: ".github/workflows/bench.yml"}
-	w.artifacts = filepath.Join(w.tmp, "artifacts")
+	w := newE2E(t, "the go test -bench gate", "ghs_e2eToken123", "git", "bash", "go")
+	w.workflow = ".github/workflows/bench.yml"
 	w.startFakeGitHub()
 	w.writeStubs()
 	w.repo = filepath.Join(w.tmp, "checksum")
-	w.git(w.tmp, "init", "-q", "-b", "main", w.repo)
-	w.git(w.repo, "config", "user.email", "dev@example.com")
-	w.git(w.repo, "config", "user.name", "dev")
-	w.git(w.repo, "config", "commit.gpgsign", "false")
-	w.git(w.repo, "remote", "add", "origin", "https://github.com/acme/widgets.git")
+	w.initRepo("acme/widgets")
 	writeFile(t, filepath.Join(w.repo, "go.mod"), "module example.com/checksum\n\ngo 1.24\n")
 	writeFile(t, filepath.Join(w.repo, "checksum_test.go"), fmt.Sprintf(benchSource, 4))
-	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "bench.yml"), benchWorkflow)
+	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "bench.yml"), fixture(t, "bench.yml"))
 	writeFile(t, filepath.Join(w.repo, "README.md"), "checksum\n")
 	w.commit("main", "base")
 	w.commits["base"] = w.commits["main"]

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/internal/fakegithub"
 	"github.com/engram/m18-gate/internal/testenv"
 )
@@ -31,37 +31,6 @@ const SkipE2EEnv = "M18_SKIP_E2E"
 // order on a busy machine. M18_E2E_REPETITIONS overrides it.
 const e2eRepetitions = 10
 
-// e2eScenario is a small scenario committed in the consumer repository: a
-// user's own TOML file. Recall over 3000 memories keeps the target's handler
-// busy for most of each request, so its --slowdown knob (which scales handler
-// time only) shows in the end-to-end latency.
-const e2eScenario = `# Recall-heavy light load for the end-to-end test of the action.
-name = "e2e"
-description = "100 ops/s of recall for 2 s after 1 s warm-up over 3000 memories (768-d)"
-
-[duration]
-total_seconds = 2
-warmup_seconds = 1
-
-[arrival]
-pattern = "constant"
-rate = 100.0
-
-[operations]
-store_weight = 0.0
-recall_weight = 1.0
-embedding_search_weight = 0.0
-pattern_completion_weight = 0.0
-
-[data]
-num_nodes = 3000
-embedding_dim = 768
-memory_spaces = 1
-
-[validation]
-max_error_rate = 0.05
-`
-
 // e2eSlowdown is the --slowdown of the regressed head's target, the issue's
 // 30 %. The knob scales handler time only; on this 2-core machine it moved
 // the end-to-end p50 of this scenario by 9-17 %, which the unpaired test
@@ -69,96 +38,11 @@ max_error_rate = 0.05
 // (m18-gate compare --paired) does. M18_E2E_SLOWDOWN overrides it.
 const e2eSlowdown = 30
 
-// e2eConfig is the consumer's gate policy: medians and means only, because
-// the tails of 2-second runs are noise on a shared machine.
-const e2eConfig = `[defaults]
-alpha = 0.01
-threshold = "5%"
-
-[metric.p95]
-ignore = "tails of 2-second runs are noise here"
-
-[metric.p99]
-ignore = "tails of 2-second runs are noise here"
-
-[metric."p99.9"]
-ignore = "tails of 2-second runs are noise here"
-
-[metric.throughput]
-ignore = "open loop: throughput follows the schedule"
-`
-
-// e2eWorkflow is the consumer's workflow: five lines of the action plus the
-// test's settings (filled in with fmt: port, history repository, repetitions).
-const e2eWorkflow = `name: perf
-on: [pull_request, push]
-jobs:
-  perf:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          persist-credentials: false
-      - id: gate
-        uses: engram/m18-gate@v1
-        with:
-          scenarios: perf/e2e.toml
-          target-command: ./target.sh
-          endpoint: http://127.0.0.1:%d
-          repetitions: ${{ env.M18_E2E_REPS || %d }}
-          looks: ${{ env.M18_E2E_LOOKS || 'auto' }}
-          history-repo: %s
-          artifact-name: m18-e2e
-          dashboard: pages
-          dashboard-url: https://engram.example/m18/
-      - name: Outputs
-        if: always()
-        env:
-          VERDICT: ${{ steps.gate.outputs.verdict }}
-          REGRESSIONS: ${{ steps.gate.outputs.regressions }}
-          VERDICT_PATH: ${{ steps.gate.outputs.verdict-path }}
-          CHECK_RUN_ID: ${{ steps.gate.outputs.check-run-id }}
-          COMMENT_URL: ${{ steps.gate.outputs.comment-url }}
-        run: echo "E2E-OUTPUT verdict=$VERDICT regressions=$REGRESSIONS verdict-path=$VERDICT_PATH check-run-id=$CHECK_RUN_ID comment-url=$COMMENT_URL"
-`
-
 // The remote actions action.yml pins (TestThirdPartyActionsPinnedBySHA
 // keeps them pinned; the end-to-end run fails when these drift from it).
 const (
 	pinnedSetupGo        = "actions/setup-go@40f1582b2485089dde7abd97c1529aa768e1baff"
 	pinnedUploadArtifact = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02"
-)
-
-// The stand-ins for the two remote actions the action may use: act cannot
-// download them offline, so --local-repository maps them to these.
-const (
-	stubSetupGo = `name: setup-go stand-in
-description: fails, because the runner's Go is new enough and the action must not ask for setup-go
-inputs:
-  go-version-file: {description: x, default: ''}
-  cache: {description: x, default: ''}
-runs:
-  using: composite
-  steps:
-    - shell: bash
-      run: echo "::error::actions/setup-go ran although Go 1.26 is on PATH" && exit 1
-`
-	stubUploadArtifact = `name: upload-artifact stand-in
-description: copies the files to $M18_E2E_ARTIFACTS/NAME
-inputs:
-  name: {description: x, default: artifact}
-  path: {description: x, default: ''}
-  if-no-files-found: {description: x, default: warn}
-  retention-days: {description: x, default: '0'}
-runs:
-  using: composite
-  steps:
-    - shell: bash
-      env:
-        NAME: ${{ inputs.name }}
-        SRC: ${{ inputs.path }}
-      run: mkdir -p "$M18_E2E_ARTIFACTS/$NAME" && cp -R "$SRC/." "$M18_E2E_ARTIFACTS/$NAME/"
-`
 )
 
 // e2e is the world of one end-to-end test: a consumer repository, a bare
@@ -195,7 +79,7 @@ type e2e struct {
 // copies the repository for actions/checkout, and gets engram/m18-gate@v1,
 // actions/setup-go and actions/upload-artifact from local folders.
 func TestActionEndToEnd(t *testing.T) {
-	actBin := actOrSkip(t, "the action")
+	w := newE2E(t, "the action", "ghs_e2eToken123", "git", "bash", "curl")
 	var err error
 	reps := e2eRepetitions
 	if s := os.Getenv("M18_E2E_REPETITIONS"); s != "" {
@@ -203,8 +87,6 @@ func TestActionEndToEnd(t *testing.T) {
 			t.Fatalf("M18_E2E_REPETITIONS=%q: want a whole number ≥ 2", s)
 		}
 	}
-	w := &e2e{t: t, root: testenv.ModuleRoot(t), tmp: t.TempDir(), token: "ghs_e2eToken123", act: actBin, commits: map[string]string{}}
-	w.artifacts = filepath.Join(w.tmp, "artifacts")
 	w.startFakeGitHub()
 	w.writeStubs()
 	w.bare = filepath.Join(w.tmp, "history.git")
@@ -215,7 +97,7 @@ func TestActionEndToEnd(t *testing.T) {
 			t.Fatalf("M18_E2E_SLOWDOWN=%q: want a whole percentage > 0", v)
 		}
 	}
-	w.makeConsumer(freePort(t), reps, slowdown)
+	w.makeConsumer(competitortest.FreePort(t), reps, slowdown)
 
 	t.Run("regression", func(t *testing.T) {
 		w.git(w.repo, "checkout", "-q", "slow")
@@ -253,7 +135,7 @@ func TestActionEndToEnd(t *testing.T) {
 			t.Errorf("the PR comment names no regressed metric (p50, mean or cpu_per_op) in its table:\n%s", c)
 		}
 		// dashboard-url: the comment links the dashboard, and each
-		// regression to its chart there.
+		// regression to its chart there (whichever metric above decided).
 		if !strings.Contains(c, "[Dashboard](https://engram.example/m18/)") ||
 			!regexp.MustCompile(`\[regressed\]\(https://engram\.example/m18/charts/perf\+e2e\.toml/[^/]+/[A-Za-z]+\.(p50|mean|cpu_per_op)\.html\)`).MatchString(c) {
 			t.Errorf("the PR comment does not link the dashboard and the regressed chart:\n%s", c)
@@ -325,17 +207,20 @@ func TestActionEndToEnd(t *testing.T) {
 	})
 }
 
-// actOrSkip returns the path of act, or skips an end-to-end run of what
-// (with -short, with $M18_SKIP_E2E set, or when act, git, bash or curl is
-// missing).
-func actOrSkip(t *testing.T, what string) string {
+// newE2E returns the harness of an end-to-end run of what with act, in a
+// temporary directory, the workflows' GITHUB_TOKEN being token; it skips t
+// with -short, with $M18_SKIP_E2E set, or when act or one of tools is not
+// on PATH.
+func newE2E(t *testing.T, what, token string, tools ...string) *e2e {
 	t.Helper()
-	needEndToEnd(t, "end-to-end run of "+what+" with act", "git", "bash", "curl")
-	bin, err := exec.LookPath("act")
+	needEndToEnd(t, "end-to-end run of "+what+" with act", tools...)
+	act, err := exec.LookPath("act")
 	if err != nil {
 		t.Skipf("act is not on PATH (go install github.com/nektos/act@v0.2.89; .ci/run does): the end-to-end run of %s is skipped", what)
 	}
-	return bin
+	w := &e2e{t: t, root: testenv.ModuleRoot(t), tmp: t.TempDir(), token: token, act: act, commits: map[string]string{}}
+	w.artifacts = filepath.Join(w.tmp, "artifacts")
+	return w
 }
 
 func (w *e2e) startFakeGitHub() {
@@ -371,10 +256,13 @@ func (w *e2e) startFakeGitHub() {
 	}
 }
 
+// writeStubs copies testdata/stubs, the stand-ins for the remote actions the
+// workflows use (act cannot download them offline, so --local-repository
+// maps them to these), into w.stubs.
 func (w *e2e) writeStubs() {
 	w.stubs = filepath.Join(w.tmp, "stubs")
-	for name, body := range map[string]string{"setup-go": stubSetupGo, "upload-artifact": stubUploadArtifact} {
-		writeFile(w.t, filepath.Join(w.stubs, name, "action.yml"), body)
+	if err := os.CopyFS(w.stubs, os.DirFS(filepath.Join("testdata", "stubs"))); err != nil {
+		w.t.Fatal(err)
 	}
 }
 
@@ -384,19 +272,13 @@ func (w *e2e) writeStubs() {
 func (w *e2e) makeConsumer(port, reps, slowdown int) {
 	t := w.t
 	w.repo = filepath.Join(w.tmp, "widgets")
-	w.git(w.tmp, "init", "-q", "-b", "main", w.repo)
-	w.git(w.repo, "config", "user.email", "dev@example.com")
-	w.git(w.repo, "config", "user.name", "dev")
-	w.git(w.repo, "config", "commit.gpgsign", "false")
-	// act names the repository after the origin remote; nothing is fetched
-	// from it because every commit is local.
-	w.git(w.repo, "remote", "add", "origin", "https://github.com/acme/widgets.git")
+	w.initRepo("acme/widgets")
 	target := "#!/usr/bin/env bash\n# Starts the system under test; m18-target is on PATH inside the action.\nexec m18-target --addr \"$M18_ADDR\" --seed 1%s\n"
 	writeFile(t, filepath.Join(w.repo, "target.sh"), fmt.Sprintf(target, ""))
 	os.Chmod(filepath.Join(w.repo, "target.sh"), 0o755)
-	writeFile(t, filepath.Join(w.repo, "perf", "e2e.toml"), e2eScenario)
-	writeFile(t, filepath.Join(w.repo, ".github", "m18-gate.toml"), e2eConfig)
-	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf.yml"), fmt.Sprintf(e2eWorkflow, port, reps, w.bare))
+	writeFile(t, filepath.Join(w.repo, "perf", "e2e.toml"), fixture(t, "e2e.toml"))
+	writeFile(t, filepath.Join(w.repo, ".github", "m18-gate.toml"), fixture(t, "gate.toml"))
+	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf.yml"), fmt.Sprintf(fixture(t, "perf.yml"), port, reps, w.bare))
 	writeFile(t, filepath.Join(w.repo, "README.md"), "widgets\n")
 	w.commit("main", "base: the target as it is")
 
@@ -413,6 +295,17 @@ func (w *e2e) makeConsumer(port, reps, slowdown int) {
 	w.commits["base"] = w.commits["main"]
 	writeFile(t, filepath.Join(w.repo, "CHANGELOG.md"), "- first release\n")
 	w.commit("main", "changelog")
+}
+
+// initRepo makes w.repo a git repository on branch main whose origin is
+// github.com/ORIGIN: act names the repository after the origin remote;
+// nothing is fetched from it because every commit is local.
+func (w *e2e) initRepo(origin string) {
+	w.git(w.tmp, "init", "-q", "-b", "main", w.repo)
+	w.git(w.repo, "config", "user.email", "dev@example.com")
+	w.git(w.repo, "config", "user.name", "dev")
+	w.git(w.repo, "config", "commit.gpgsign", "false")
+	w.git(w.repo, "remote", "add", "origin", "https://github.com/"+origin+".git")
 }
 
 func (w *e2e) commit(branch, msg string) {
@@ -666,16 +559,6 @@ func writeFile(t testing.TB, path, body string) {
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func goEnv(key string) string {

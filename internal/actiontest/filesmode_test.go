@@ -16,9 +16,7 @@ import (
 // hyperfine exports and go test -bench output, matched by globs) and gate.sh
 // compares them, unpaired, writing the verdict and its outputs.
 func TestFilesMode(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash is not on PATH")
-	}
+	needTools(t, "bash")
 	root := testenv.ModuleRoot(t)
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin")

@@ -1,62 +1,19 @@
 package actiontest
 
 import (
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/internal/testenv"
 )
 
 // pinnedDownloadArtifact is the download-artifact pin of .github/ACTION.md's
 // reporting workflow.
 const pinnedDownloadArtifact = "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093"
-
-// stubDownloadArtifact copies $M18_E2E_ARTIFACTS/NAME to PATH, as the real
-// one downloads the artifact of another run.
-const stubDownloadArtifact = `name: download-artifact stand-in
-description: copies $M18_E2E_ARTIFACTS/NAME to PATH
-inputs:
-  name: {description: x, default: artifact}
-  path: {description: x, default: '.'}
-  run-id: {description: x, default: ''}
-  github-token: {description: x, default: ''}
-runs:
-  using: composite
-  steps:
-    - shell: bash
-      env:
-        NAME: ${{ inputs.name }}
-        DEST: ${{ inputs.path }}
-      run: mkdir -p "$DEST" && cp -R "$M18_E2E_ARTIFACTS/$NAME/." "$DEST/"
-`
-
-// forkMeasure is the unprivileged half: it measures a fork's pull request
-// with no token and no secret, comments nowhere, and uploads the artifact.
-const forkMeasure = `name: perf
-on: pull_request
-permissions:
-  contents: read
-jobs:
-  perf:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          persist-credentials: false
-      - uses: engram/m18-gate@v1
-        with:
-          scenarios: perf/tiny.toml
-          target-command: ./target.sh
-          endpoint: http://127.0.0.1:%d
-          repetitions: 2
-          comment: never
-          github-token: ''
-          fail-on-regression: false
-`
 
 // forkReport is the privileged half, as .github/ACTION.md shows it: no
 // checkout, the artifact as untrusted data, m18-report verifying the pull
@@ -97,40 +54,19 @@ jobs:
 // it against the API, and refuses an artifact whose number was changed to
 // another pull request's.
 func TestActionForkTwoWorkflows(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run of the two-workflow split with act: skipped with -short")
-	}
-	if os.Getenv(SkipE2EEnv) != "" {
-		t.Skipf("%s is set", SkipE2EEnv)
-	}
-	actBin, err := exec.LookPath("act")
-	if err != nil {
-		t.Skip("act is not on PATH (go install github.com/nektos/act@v0.2.89): skipped")
-	}
-	for _, tool := range []string{"git", "bash", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
-	}
-	w := &e2e{t: t, root: testenv.ModuleRoot(t), tmp: t.TempDir(), token: "ghs_reportToken42", act: actBin, commits: map[string]string{}}
-	w.artifacts = filepath.Join(w.tmp, "artifacts")
+	w := newE2E(t, "the two-workflow split", "ghs_reportToken42", "git", "bash", "curl")
 	bin := filepath.Join(w.tmp, "reportbin")
 	testenv.Build(t, bin+"/", "./cmd/m18-report")
 	w.writeStubs()
-	writeFile(t, filepath.Join(w.stubs, "download-artifact", "action.yml"), stubDownloadArtifact)
 
 	// The consumer: main, and the fork's branch feature (a docs change).
-	port := freePort(t)
+	port := competitortest.FreePort(t)
 	w.repo = filepath.Join(w.tmp, "widgets")
-	w.git(w.tmp, "init", "-q", "-b", "main", w.repo)
-	w.git(w.repo, "config", "user.email", "dev@example.com")
-	w.git(w.repo, "config", "user.name", "dev")
-	w.git(w.repo, "config", "commit.gpgsign", "false")
-	w.git(w.repo, "remote", "add", "origin", "https://github.com/acme/widgets.git")
+	w.initRepo("acme/widgets")
 	writeFile(t, filepath.Join(w.repo, "target.sh"), "#!/usr/bin/env bash\nexec m18-target --addr \"$M18_ADDR\" --seed 1\n")
 	os.Chmod(filepath.Join(w.repo, "target.sh"), 0o755)
-	writeFile(t, filepath.Join(w.repo, "perf", "tiny.toml"), tinyScenario)
-	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf.yml"), strings.Replace(forkMeasure, "%d", strconv.Itoa(port), 1))
+	writeFile(t, filepath.Join(w.repo, "perf", "tiny.toml"), fixture(t, "tiny.toml"))
+	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf.yml"), fmt.Sprintf(fixture(t, "fork-perf.yml"), port))
 	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf-report.yml"), forkReport)
 	writeFile(t, filepath.Join(w.repo, "README.md"), "widgets\n")
 	w.commit("main", "base")

@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/internal/testenv"
 )
 
@@ -21,31 +22,6 @@ var pinned = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@]+)?@[0-9a
 
 // version is the line comment naming the release a pin stands for.
 var version = regexp.MustCompile(`^# v[0-9]+\.[0-9]+\.[0-9]+$`)
-
-// usesNodes returns every uses: value node under n.
-func usesNodes(n *yaml.Node) []*yaml.Node {
-	var found []*yaml.Node
-	var walk func(*yaml.Node)
-	walk = func(n *yaml.Node) {
-		if n == nil {
-			return
-		}
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == "uses" && n.Content[i+1].Kind == yaml.ScalarNode {
-					found = append(found, n.Content[i+1])
-				}
-				walk(n.Content[i+1])
-			}
-			return
-		}
-		for _, c := range n.Content {
-			walk(c)
-		}
-	}
-	walk(n)
-	return found
-}
 
 // TestThirdPartyActionsPinnedBySHA fails when action.yml or a workflow uses
 // a remote action by a movable tag instead of a full commit SHA with the
@@ -56,7 +32,7 @@ func TestThirdPartyActionsPinnedBySHA(t *testing.T) {
 	seen := 0
 	for _, f := range files {
 		rel, _ := filepath.Rel(root, f)
-		for _, u := range usesNodes(loadYAML(t, f)) {
+		for _, u := range scalars(loadYAML(t, f), "uses") {
 			if strings.HasPrefix(u.Value, "./") || strings.HasPrefix(u.Value, "docker://") {
 				continue
 			}
@@ -210,24 +186,13 @@ func runScript(t *testing.T, dir, script string, env ...string) (string, int) {
 	cmd := exec.Command("bash", filepath.Join(root, "scripts", "action", script))
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return string(out), 0
-	case errors.As(err, &ee):
-		return string(out), ee.ExitCode()
-	}
-	t.Fatalf("%s: %v", script, err)
-	return "", 0
+	return runCommand(t, cmd)
 }
 
 // TestGuardRefusesForkOnSelfHosted runs guard.sh, the action's first step,
 // for the events and runners it must refuse and those it must let through.
 func TestGuardRefusesForkOnSelfHosted(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash is not on PATH")
-	}
+	needTools(t, "bash")
 	fork := []string{"M18_EVENT_NAME=pull_request", "M18_HEAD_REPO_FORK=true", "M18_HEAD_REPO=mallory/widgets", "M18_BASE_REPO=acme/widgets"}
 	same := []string{"M18_EVENT_NAME=pull_request", "M18_HEAD_REPO_FORK=false", "M18_HEAD_REPO=acme/widgets", "M18_BASE_REPO=acme/widgets"}
 	tests := []struct {
@@ -291,11 +256,7 @@ func gitRepo(t *testing.T, base, head map[string]string) (dir, baseSHA, headSHA 
 // TestPolicyReadFromBase runs prepare.sh for a pull request whose head
 // loosens the gate's threshold: the policy the gate uses is the base's.
 func TestPolicyReadFromBase(t *testing.T) {
-	for _, tool := range []string{"bash", "git"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
-	}
+	needTools(t, "bash", "git")
 	strict := "[defaults]\nthreshold = \"5%\"\n"
 	loose := "[defaults]\nthreshold = \"500%\"\n"
 	tests := []struct {
@@ -349,19 +310,15 @@ func TestPolicyReadFromBase(t *testing.T) {
 // target-command that dump their environment: neither sees a token, both see
 // what they need.
 func TestTokenNeverReachesBuildOrTarget(t *testing.T) {
-	for _, tool := range []string{"bash", "git", "curl", "env"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
-	}
+	needTools(t, "bash", "git", "curl", "env")
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin")
 	testenv.Build(t, bin+"/", "./cmd/m18-run")
 	testenv.Build(t, bin+"/", "./cmd/m18-target")
-	dir, _, headSHA := gitRepo(t, map[string]string{"README": "x"}, map[string]string{"tiny.toml": tinyScenario})
+	dir, _, headSHA := gitRepo(t, map[string]string{"README": "x"}, map[string]string{"tiny.toml": fixture(t, "tiny.toml")})
 	work := filepath.Join(tmp, "work")
 	dumps := filepath.Join(tmp, "dumps")
-	port := freePort(t)
+	port := competitortest.FreePort(t)
 	const token = "ghs_FAKEtoken1234567890"
 	env := []string{
 		"M18_BIN=" + bin, "M18_WORK=" + work, "M18_MODE=history", "M18_REPETITIONS=1",
@@ -411,30 +368,6 @@ func TestTokenNeverReachesBuildOrTarget(t *testing.T) {
 		t.Errorf("command-env=GITHUB_TOKEN: exit %d, want 3 naming it:\n%s", code, tail(out, 20))
 	}
 }
-
-// tinyScenario is a one-second scenario over 100 memories.
-const tinyScenario = `name = "tiny"
-description = "50 ops/s of recall for 1 s over 100 memories"
-
-[duration]
-total_seconds = 1
-warmup_seconds = 0
-
-[arrival]
-pattern = "constant"
-rate = 50.0
-
-[operations]
-store_weight = 0.0
-recall_weight = 1.0
-embedding_search_weight = 0.0
-pattern_completion_weight = 0.0
-
-[data]
-num_nodes = 100
-embedding_dim = 768
-memory_spaces = 1
-`
 
 // TestReportKeyedPerLeg: the Report step passes --key (the key input, else
 // a non-default artifact name), so matrix legs keep a sticky comment each.

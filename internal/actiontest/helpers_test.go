@@ -11,6 +11,16 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// fixture returns the text of testdata/name.
+func fixture(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // loadYAML parses a YAML file into a node tree.
 func loadYAML(t testing.TB, path string) *yaml.Node {
 	t.Helper()
@@ -85,6 +95,18 @@ type expressionInRun struct {
 // PR title, a scenario name) becomes shell code.
 func runExpressions(n *yaml.Node) []expressionInRun {
 	var found []expressionInRun
+	for _, v := range scalars(n, "run") {
+		if strings.Contains(v.Value, "${{") {
+			found = append(found, expressionInRun{Line: v.Line, Script: v.Value})
+		}
+	}
+	return found
+}
+
+// scalars returns every scalar value of key in the mappings of the YAML
+// tree n, in document order.
+func scalars(n *yaml.Node, key string) []*yaml.Node {
+	var found []*yaml.Node
 	var walk func(*yaml.Node)
 	walk = func(n *yaml.Node) {
 		if n == nil {
@@ -93,8 +115,8 @@ func runExpressions(n *yaml.Node) []expressionInRun {
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
-				if k.Value == "run" && v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "${{") {
-					found = append(found, expressionInRun{Line: v.Line, Script: v.Value})
+				if k.Value == key && v.Kind == yaml.ScalarNode {
+					found = append(found, v)
 				}
 				walk(v)
 			}
@@ -119,6 +141,12 @@ func needEndToEnd(t *testing.T, what string, tools ...string) {
 	if os.Getenv(SkipE2EEnv) != "" {
 		t.Skipf("%s is set", SkipE2EEnv)
 	}
+	needTools(t, tools...)
+}
+
+// needTools skips t when one of tools is not on PATH.
+func needTools(t *testing.T, tools ...string) {
+	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not on PATH", tool)

@@ -81,9 +81,7 @@ func changePointLine(s stepChange) *regexp.Regexp {
 // history unreachable, a series in a format m18-gate does not read, an
 // unknown metric, Slack refusing the alert) fails the step.
 func TestChangePointsScript(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash is not on PATH")
-	}
+	needTools(t, "bash")
 	root := testenv.ModuleRoot(t)
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin")
@@ -218,9 +216,7 @@ var nightlyLeg = []string{"--matrix", "suite:tails", "--matrix", "arch:x64"}
 // Only the tails leg on x64 runs (act --matrix); the repository under test
 // is a fresh commit of this module's files.
 func TestNightlyEndToEnd(t *testing.T) {
-	actBin := actOrSkip(t, "the nightly workflow")
-	w := &e2e{t: t, root: testenv.ModuleRoot(t), tmp: t.TempDir(), token: "ghs_e2eToken123", act: actBin, commits: map[string]string{}}
-	w.artifacts = filepath.Join(w.tmp, "artifacts")
+	w := newE2E(t, "the nightly workflow", "ghs_e2eToken123", "git", "bash", "curl")
 	w.startFakeGitHub()
 	w.writeStubs()
 	bin := filepath.Join(w.tmp, "bin")
@@ -339,11 +335,7 @@ func (w *e2e) copyModule() {
 			t.Fatal(err)
 		}
 	}
-	w.git(w.tmp, "init", "-q", "-b", "main", w.repo)
-	w.git(w.repo, "config", "user.email", "dev@example.com")
-	w.git(w.repo, "config", "user.name", "dev")
-	w.git(w.repo, "config", "commit.gpgsign", "false")
-	w.git(w.repo, "remote", "add", "origin", "https://github.com/engram/m18-gate.git")
+	w.initRepo("engram/m18-gate")
 	w.commit("main", "the action under test")
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/internal/testenv"
 )
 
@@ -25,11 +26,11 @@ func TestM17CompatibleScripts(t *testing.T) {
 	testenv.Build(t, bin+"/", "./cmd/...")
 	work := filepath.Join(tmp, "engram") // the developer's checkout
 	scenario := filepath.Join(work, "small.toml")
-	writeFile(t, scenario, e2eScenario)
+	writeFile(t, scenario, fixture(t, "e2e.toml"))
 	// The developer's gate policy, found by compare_m18_performance.sh in
 	// the working directory.
-	writeFile(t, filepath.Join(work, ".github", "m18-gate.toml"), e2eConfig)
-	port := freePort(t)
+	writeFile(t, filepath.Join(work, ".github", "m18-gate.toml"), fixture(t, "gate.toml"))
+	port := competitortest.FreePort(t)
 	check := filepath.Join(root, "scripts", "m18_performance_check.sh")
 	compare := filepath.Join(root, "scripts", "compare_m18_performance.sh")
 

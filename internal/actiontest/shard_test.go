@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
@@ -35,7 +36,7 @@ func TestShardedWorkflow(t *testing.T) {
 	bare := filepath.Join(tmp, "history.git")
 	w.git(tmp, "init", "-q", "--bare", bare)
 
-	port := freePort(t)
+	port := competitortest.FreePort(t)
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
 	tgt := exec.Command(filepath.Join(bin, "m18-target"), "--addr", fmt.Sprintf("127.0.0.1:%d", port))
 	if err := tgt.Start(); err != nil {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -123,32 +124,15 @@ func find(v *verdict.Verdict, op, metric string) (verdict.Comparison, bool) {
 	return verdict.Comparison{}, false
 }
 
-// e2eTOML is recall-heavy on purpose: the target's --slowdown adds CPU in
-// proportion to its handler's own time, so the scenario keeps the handler
-// (an exact scan of 4000 memories) the larger part of each request's
-// latency, and a 10 % slowdown a change of nearly 10 % end to end.
-const e2eTOML = `
-name = "e2e recall"
-description = "recall-heavy load for the gate's end-to-end proof"
-[duration]
-total_seconds = 2
-[arrival]
-pattern = "constant"
-rate = 60.0
-[operations]
-store_weight = 0.0
-recall_weight = 0.0
-embedding_search_weight = 0.0
-pattern_completion_weight = 1.0
-[data]
-num_nodes = 12000
-embedding_dim = 768
-memory_spaces = 1
-`
-
+// e2eScenario is testdata/e2e_recall.toml, recall-heavy on purpose so that
+// the target's --slowdown shows end to end (the file says why).
 func e2eScenario(t *testing.T) *scenario.Scenario {
 	t.Helper()
-	sc, err := scenario.Parse("e2e_recall.toml", []byte(e2eTOML))
+	data, err := os.ReadFile(filepath.Join("testdata", "e2e_recall.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenario.Parse("e2e_recall.toml", data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,11 +14,6 @@ const (
 	MaxOutputChars           = 65535
 )
 
-const (
-	docCreateCheckRun = "https://docs.github.com/rest/checks/runs#create-a-check-run"
-	docUpdateCheckRun = "https://docs.github.com/rest/checks/runs#update-a-check-run"
-)
-
 // CheckRun is GitHub's check run object, as the API returns it.
 type CheckRun struct {
 	ID          int64      `json:"id"`
@@ -44,9 +39,7 @@ type CheckRun struct {
 	} `json:"app"`
 	PullRequests []any `json:"pull_requests"`
 
-	// Owner and Repo locate the run; not part of GitHub's JSON.
-	Owner string `json:"-"`
-	Repo  string `json:"-"`
+	Location `json:"-"`
 
 	annotations []Annotation
 }
@@ -101,13 +94,14 @@ var (
 	levels = map[string]bool{"notice": true, "warning": true, "failure": true}
 )
 
-func invalid(c *ctxResponse, doc, format string, args ...any) {
-	c.fail(http.StatusUnprocessableEntity, "Invalid request.\n\n"+fmt.Sprintf(format, args...), doc)
+// invalid answers 422 "Invalid request." with the message GitHub gives.
+func invalid(c *ctxResponse, format string, args ...any) {
+	c.fail(http.StatusUnprocessableEntity, "Invalid request.\n\n"+fmt.Sprintf(format, args...), c.doc)
 }
 
 // validate checks a create or update body as GitHub does; it answers and
 // returns false when the body is invalid.
-func validate(c *ctxResponse, req *checkRunRequest, create bool, doc string) bool {
+func validate(c *ctxResponse, req *checkRunRequest, create bool) bool {
 	if create {
 		var missing []string
 		if req.Name == nil || *req.Name == "" {
@@ -117,25 +111,25 @@ func validate(c *ctxResponse, req *checkRunRequest, create bool, doc string) boo
 			missing = append(missing, `"head_sha"`)
 		}
 		if len(missing) > 0 {
-			invalid(c, doc, "%s wasn't supplied.", strings.Join(missing, ", "))
+			invalid(c, "%s wasn't supplied.", strings.Join(missing, ", "))
 			return false
 		}
 	}
 	if !create && req.Name != nil && *req.Name == "" {
-		c.fail(http.StatusUnprocessableEntity, "Validation Failed", doc,
+		c.fail(http.StatusUnprocessableEntity, "Validation Failed", c.doc,
 			FieldError{Resource: "CheckRun", Code: "missing_field", Field: "name"})
 		return false
 	}
 	if req.Status != nil && !statuses[*req.Status] {
-		invalid(c, doc, "%q is not a member of [\"queued\", \"in_progress\", \"completed\"].", *req.Status)
+		invalid(c, "%q is not a member of [\"queued\", \"in_progress\", \"completed\"].", *req.Status)
 		return false
 	}
 	if req.Conclusion != nil && !conclusions[*req.Conclusion] {
-		invalid(c, doc, "%q is not a valid conclusion.", *req.Conclusion)
+		invalid(c, "%q is not a valid conclusion.", *req.Conclusion)
 		return false
 	}
 	if create && req.Status != nil && *req.Status == "completed" && req.Conclusion == nil {
-		invalid(c, doc, "\"conclusion\" wasn't supplied (required when status is completed).")
+		invalid(c, "\"conclusion\" wasn't supplied (required when status is completed).")
 		return false
 	}
 	if o := req.Output; o != nil {
@@ -147,7 +141,7 @@ func validate(c *ctxResponse, req *checkRunRequest, create bool, doc string) boo
 			missing = append(missing, `"summary"`)
 		}
 		if len(missing) > 0 {
-			invalid(c, doc, "%s wasn't supplied.", strings.Join(missing, ", "))
+			invalid(c, "%s wasn't supplied.", strings.Join(missing, ", "))
 			return false
 		}
 		for _, f := range []struct {
@@ -156,18 +150,18 @@ func validate(c *ctxResponse, req *checkRunRequest, create bool, doc string) boo
 		}{{"summary", o.Summary}, {"text", o.Text}} {
 			if f.s != nil {
 				if n := utf8.RuneCountInString(*f.s); n > MaxOutputChars {
-					invalid(c, doc, "Only %d characters are allowed in %q; %d were supplied.", MaxOutputChars, f.name, n)
+					invalid(c, "Only %d characters are allowed in %q; %d were supplied.", MaxOutputChars, f.name, n)
 					return false
 				}
 			}
 		}
 		if n := len(o.Annotations); n > MaxAnnotationsPerRequest {
-			invalid(c, doc, "No more than %d items are allowed; %d were supplied.", MaxAnnotationsPerRequest, n)
+			invalid(c, "No more than %d items are allowed; %d were supplied.", MaxAnnotationsPerRequest, n)
 			return false
 		}
 		for _, a := range o.Annotations {
 			if a.Path == "" || a.StartLine < 1 || a.EndLine < a.StartLine || !levels[a.AnnotationLevel] || a.Message == "" {
-				c.fail(http.StatusUnprocessableEntity, "Validation Failed", doc,
+				c.fail(http.StatusUnprocessableEntity, "Validation Failed", c.doc,
 					FieldError{Resource: "CheckRun", Code: "invalid", Field: "annotations"})
 				return false
 			}
@@ -177,19 +171,12 @@ func validate(c *ctxResponse, req *checkRunRequest, create bool, doc string) boo
 }
 
 func (s *Server) createCheckRun(c *ctxResponse, owner, repo string, _ int64) {
-	if !c.id.Installation {
-		c.fail(http.StatusForbidden, "You must authenticate via a GitHub App.", docCreateCheckRun)
-		return
-	}
-	if denied(c, c.id.Checks, Write, docCreateCheckRun) {
-		return
-	}
 	var req checkRunRequest
-	if !decode(c, &req) || !validate(c, &req, true, docCreateCheckRun) {
+	if !decode(c, &req) || !validate(c, &req, true) {
 		return
 	}
 	s.mu.Lock()
-	run := &CheckRun{ID: s.newID(), Owner: owner, Repo: repo, Name: *req.Name, HeadSHA: *req.HeadSHA, Status: "queued", PullRequests: []any{}}
+	run := &CheckRun{ID: s.newID(), Location: Location{owner, repo}, Name: *req.Name, HeadSHA: *req.HeadSHA, Status: "queued", PullRequests: []any{}}
 	run.NodeID = fmt.Sprintf("CR_fake%d", run.ID)
 	run.URL = fmt.Sprintf("%s/repos/%s/%s/check-runs/%d", s.URL, owner, repo, run.ID)
 	run.HTMLURL = fmt.Sprintf("https://github.com/%s/%s/runs/%d", owner, repo, run.ID)
@@ -253,7 +240,7 @@ func (s *Server) apply(run *CheckRun, req *checkRunRequest) {
 
 func (s *Server) findRun(owner, repo string, id int64) *CheckRun {
 	for _, r := range s.checkRuns {
-		if r.ID == id && strings.EqualFold(r.Owner, owner) && strings.EqualFold(r.Repo, repo) {
+		if r.ID == id && r.in(owner, repo) {
 			return r
 		}
 	}
@@ -282,24 +269,18 @@ func (r *CheckRun) state() CheckRunState {
 }
 
 func (s *Server) updateCheckRun(c *ctxResponse, owner, repo string, id int64) {
-	if denied(c, c.id.Checks, Write, docUpdateCheckRun) {
-		return
-	}
 	var req checkRunRequest
-	if !decode(c, &req) || !validate(c, &req, false, docUpdateCheckRun) {
+	if !decode(c, &req) || !validate(c, &req, false) {
 		return
 	}
 	run, ok := s.withRun(owner, repo, id, func(r *CheckRun) { s.apply(r, &req) })
-	if c.notFound(!ok, docUpdateCheckRun) {
+	if c.notFound(!ok, c.doc) {
 		return
 	}
 	c.json(http.StatusOK, run.CheckRun)
 }
 
 func (s *Server) getCheckRun(c *ctxResponse, owner, repo string, id int64) {
-	if denied(c, c.id.Checks, Read, "https://docs.github.com/rest/checks/runs#get-a-check-run") {
-		return
-	}
 	run, ok := s.withRun(owner, repo, id, nil)
 	if c.notFound(!ok, docs) {
 		return
@@ -308,9 +289,6 @@ func (s *Server) getCheckRun(c *ctxResponse, owner, repo string, id int64) {
 }
 
 func (s *Server) listAnnotations(c *ctxResponse, owner, repo string, id int64) {
-	if denied(c, c.id.Checks, Read, "https://docs.github.com/rest/checks/runs#list-check-run-annotations") {
-		return
-	}
 	run, ok := s.withRun(owner, repo, id, nil)
 	if c.notFound(!ok, docs) {
 		return
@@ -325,7 +303,7 @@ func (s *Server) CheckRuns(owner, repo string) []CheckRunState {
 	defer s.mu.Unlock()
 	var out []CheckRunState
 	for _, r := range s.checkRuns {
-		if strings.EqualFold(r.Owner, owner) && strings.EqualFold(r.Repo, repo) {
+		if r.in(owner, repo) {
 			out = append(out, r.state())
 		}
 	}

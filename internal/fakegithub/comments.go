@@ -3,20 +3,12 @@ package fakegithub
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
 
 // MaxCommentChars is GitHub's limit on an issue comment's body.
 const MaxCommentChars = 65536
-
-const (
-	docListComments  = "https://docs.github.com/rest/issues/comments#list-issue-comments"
-	docCreateComment = "https://docs.github.com/rest/issues/comments#create-an-issue-comment"
-	docUpdateComment = "https://docs.github.com/rest/issues/comments#update-an-issue-comment"
-	docDeleteComment = "https://docs.github.com/rest/issues/comments#delete-an-issue-comment"
-)
 
 // Comment is GitHub's issue comment object.
 type Comment struct {
@@ -31,10 +23,9 @@ type Comment struct {
 	UpdatedAt         time.Time `json:"updated_at"`
 	AuthorAssociation string    `json:"author_association"`
 
-	// Owner, Repo and Issue locate the comment; not part of GitHub's JSON.
-	Owner string `json:"-"`
-	Repo  string `json:"-"`
-	Issue int    `json:"-"`
+	Location `json:"-"`
+	// Issue is the number the comment is on; not part of GitHub's JSON.
+	Issue int `json:"-"`
 }
 
 // AddComment stores a comment by login on issue or pull request number
@@ -48,7 +39,7 @@ func (s *Server) AddComment(owner, repo string, issue int, login, body string) C
 func (s *Server) addComment(owner, repo string, issue int, login, body string) *Comment {
 	now := s.stamp()
 	cm := &Comment{
-		ID: s.newID(), Owner: owner, Repo: repo, Issue: issue, Body: body,
+		ID: s.newID(), Location: Location{owner, repo}, Issue: issue, Body: body,
 		User: s.user(login), CreatedAt: now, UpdatedAt: now, AuthorAssociation: "NONE",
 	}
 	cm.NodeID = fmt.Sprintf("IC_fake%d", cm.ID)
@@ -66,7 +57,7 @@ func (s *Server) Comments(owner, repo string, issue int) []Comment {
 	defer s.mu.Unlock()
 	var out []Comment
 	for _, c := range s.comments {
-		if c.Issue == issue && strings.EqualFold(c.Owner, owner) && strings.EqualFold(c.Repo, repo) {
+		if c.Issue == issue && c.in(owner, repo) {
 			out = append(out, *c)
 		}
 	}
@@ -75,9 +66,6 @@ func (s *Server) Comments(owner, repo string, issue int) []Comment {
 }
 
 func (s *Server) listComments(c *ctxResponse, owner, repo string, issue int64) {
-	if denied(c, c.id.PullRequests, Read, docListComments) {
-		return
-	}
 	all := s.Comments(owner, repo, int(issue))
 	lo, hi := s.paginate(c, len(all))
 	c.json(http.StatusOK, append([]Comment{}, all[lo:hi]...))
@@ -88,14 +76,14 @@ type commentRequest struct {
 }
 
 // validBody answers 422 as GitHub does for a missing or too long body.
-func validBody(c *ctxResponse, req commentRequest, doc string) bool {
+func validBody(c *ctxResponse, req commentRequest) bool {
 	if req.Body == nil {
-		c.fail(http.StatusUnprocessableEntity, "Validation Failed", doc,
+		c.fail(http.StatusUnprocessableEntity, "Validation Failed", c.doc,
 			FieldError{Resource: "IssueComment", Code: "missing_field", Field: "body"})
 		return false
 	}
 	if utf8.RuneCountInString(*req.Body) > MaxCommentChars {
-		c.fail(http.StatusUnprocessableEntity, "Validation Failed", doc,
+		c.fail(http.StatusUnprocessableEntity, "Validation Failed", c.doc,
 			FieldError{Resource: "IssueComment", Code: "unprocessable", Field: "data",
 				Message: fmt.Sprintf("Body is too long (maximum is %d characters)", MaxCommentChars)})
 		return false
@@ -104,11 +92,8 @@ func validBody(c *ctxResponse, req commentRequest, doc string) bool {
 }
 
 func (s *Server) createComment(c *ctxResponse, owner, repo string, issue int64) {
-	if denied(c, c.id.PullRequests, Write, docCreateComment) {
-		return
-	}
 	var req commentRequest
-	if !decode(c, &req) || !validBody(c, req, docCreateComment) {
+	if !decode(c, &req) || !validBody(c, req) {
 		return
 	}
 	s.mu.Lock()
@@ -120,7 +105,7 @@ func (s *Server) createComment(c *ctxResponse, owner, repo string, issue int64) 
 
 func (s *Server) findComment(owner, repo string, id int64) (int, *Comment) {
 	for i, cm := range s.comments {
-		if cm.ID == id && strings.EqualFold(cm.Owner, owner) && strings.EqualFold(cm.Repo, repo) {
+		if cm.ID == id && cm.in(owner, repo) {
 			return i, cm
 		}
 	}
@@ -144,9 +129,6 @@ func (s *Server) withComment(owner, repo string, id int64, f func(i int, cm *Com
 }
 
 func (s *Server) getComment(c *ctxResponse, owner, repo string, id int64) {
-	if denied(c, c.id.PullRequests, Read, docs) {
-		return
-	}
 	cm, ok := s.withComment(owner, repo, id, nil)
 	if c.notFound(!ok, docs) {
 		return
@@ -155,31 +137,25 @@ func (s *Server) getComment(c *ctxResponse, owner, repo string, id int64) {
 }
 
 func (s *Server) updateComment(c *ctxResponse, owner, repo string, id int64) {
-	if denied(c, c.id.PullRequests, Write, docUpdateComment) {
-		return
-	}
 	var req commentRequest
-	if !decode(c, &req) || !validBody(c, req, docUpdateComment) {
+	if !decode(c, &req) || !validBody(c, req) {
 		return
 	}
 	cm, ok := s.withComment(owner, repo, id, func(_ int, cm *Comment) {
 		cm.Body = *req.Body
 		cm.UpdatedAt = s.stamp()
 	})
-	if c.notFound(!ok, docUpdateComment) {
+	if c.notFound(!ok, c.doc) {
 		return
 	}
 	c.json(http.StatusOK, cm)
 }
 
 func (s *Server) deleteComment(c *ctxResponse, owner, repo string, id int64) {
-	if denied(c, c.id.PullRequests, Write, docDeleteComment) {
-		return
-	}
 	_, ok := s.withComment(owner, repo, id, func(i int, _ *Comment) {
 		s.comments = append(s.comments[:i], s.comments[i+1:]...)
 	})
-	if c.notFound(!ok, docDeleteComment) {
+	if c.notFound(!ok, c.doc) {
 		return
 	}
 	c.writeHeader(http.StatusNoContent)

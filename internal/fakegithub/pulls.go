@@ -7,11 +7,6 @@ import (
 	"time"
 )
 
-const (
-	docGetPull   = "https://docs.github.com/rest/pulls/pulls#get-a-pull-request"
-	docListPulls = "https://docs.github.com/rest/pulls/pulls#list-pull-requests"
-)
-
 // PullRequest is the part of GitHub's pull request object the reporter
 // reads.
 type PullRequest struct {
@@ -27,9 +22,8 @@ type PullRequest struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 
-	// Owner and Repo name the base repository; not part of GitHub's JSON.
-	Owner string `json:"-"`
-	Repo  string `json:"-"`
+	// Location is the base repository.
+	Location `json:"-"`
 }
 
 // PullRef is a pull request's head or base: "label" is OWNER:BRANCH.
@@ -78,7 +72,7 @@ func (s *Server) AddPullRequest(p PullSpec) PullRequest {
 		ID: s.newID(), Number: p.Number, State: "open", Title: fmt.Sprintf("Pull request %d", p.Number),
 		URL:     fmt.Sprintf("%s/repos/%s/%s/pulls/%d", s.URL, p.Owner, p.Repo, p.Number),
 		HTMLURL: fmt.Sprintf("https://github.com/%s/%s/pull/%d", p.Owner, p.Repo, p.Number),
-		User:    s.user(p.HeadOwner), CreatedAt: now, UpdatedAt: now, Owner: p.Owner, Repo: p.Repo,
+		User:    s.user(p.HeadOwner), CreatedAt: now, UpdatedAt: now, Location: Location{p.Owner, p.Repo},
 		Head: PullRef{Label: p.HeadOwner + ":" + p.HeadBranch, Ref: p.HeadBranch, SHA: p.HeadSHA, User: s.user(p.HeadOwner),
 			Repo: PullRepo{Name: p.Repo, FullName: p.HeadOwner + "/" + p.Repo, Fork: !strings.EqualFold(p.HeadOwner, p.Owner), Owner: s.user(p.HeadOwner)}},
 		Base: PullRef{Label: p.Owner + ":" + p.BaseBranch, Ref: p.BaseBranch, User: s.user(p.Owner),
@@ -88,7 +82,7 @@ func (s *Server) AddPullRequest(p PullSpec) PullRequest {
 		pr.State = "closed"
 	}
 	for i, old := range s.pulls {
-		if old.Number == p.Number && strings.EqualFold(old.Owner, p.Owner) && strings.EqualFold(old.Repo, p.Repo) {
+		if old.Number == p.Number && old.in(p.Owner, p.Repo) {
 			s.pulls[i] = pr
 			return *pr
 		}
@@ -99,19 +93,16 @@ func (s *Server) AddPullRequest(p PullSpec) PullRequest {
 
 // getPull answers GET /repos/{owner}/{repo}/pulls/{pull_number}.
 func (s *Server) getPull(c *ctxResponse, owner, repo string, number int64) {
-	if denied(c, c.id.PullRequests, Read, docGetPull) {
-		return
-	}
 	s.mu.Lock()
 	var found *PullRequest
 	for _, pr := range s.pulls {
-		if int64(pr.Number) == number && strings.EqualFold(pr.Owner, owner) && strings.EqualFold(pr.Repo, repo) {
+		if int64(pr.Number) == number && pr.in(owner, repo) {
 			cp := *pr
 			found = &cp
 		}
 	}
 	s.mu.Unlock()
-	if c.notFound(found == nil, docGetPull) {
+	if c.notFound(found == nil, c.doc) {
 		return
 	}
 	c.json(http.StatusOK, found)
@@ -121,9 +112,6 @@ func (s *Server) getPull(c *ctxResponse, owner, repo string, number int64) {
 // state (open, closed, all; default open), head (USER:BRANCH, or USER alone)
 // and base, paginated.
 func (s *Server) listPulls(c *ctxResponse, owner, repo string, _ int64) {
-	if denied(c, c.id.PullRequests, Read, docListPulls) {
-		return
-	}
 	q := c.r.URL.Query()
 	state := q.Get("state")
 	switch state {
@@ -131,7 +119,7 @@ func (s *Server) listPulls(c *ctxResponse, owner, repo string, _ int64) {
 		state = "open"
 	case "open", "closed", "all":
 	default:
-		c.fail(http.StatusUnprocessableEntity, "Validation Failed", docListPulls,
+		c.fail(http.StatusUnprocessableEntity, "Validation Failed", c.doc,
 			FieldError{Resource: "Issue", Code: "invalid", Field: "state"})
 		return
 	}
@@ -139,7 +127,7 @@ func (s *Server) listPulls(c *ctxResponse, owner, repo string, _ int64) {
 	s.mu.Lock()
 	var all []PullRequest
 	for _, pr := range s.pulls {
-		if !strings.EqualFold(pr.Owner, owner) || !strings.EqualFold(pr.Repo, repo) {
+		if !pr.in(owner, repo) {
 			continue
 		}
 		if state != "all" && pr.State != state {

@@ -130,7 +130,7 @@ type Server struct {
 	pulls     []*PullRequest
 	faults    []*Fault
 	requests  []Request
-	routes    map[string]repoHandler
+	routes    map[string]endpoint
 }
 
 type bucket struct {
@@ -212,6 +212,8 @@ type ctxResponse struct {
 	id     Identity
 	path   string
 	status int
+	// doc is the documentation URL of the endpoint answering.
+	doc string
 }
 
 // writeHeader logs the request, then sends the status: logging first keeps
@@ -336,21 +338,48 @@ func ceilUnix(t time.Time) int64 {
 // numeric segment (a check run, issue or comment number), 0 when it has none.
 type repoHandler func(c *ctxResponse, owner, repo string, id int64)
 
+// area is a token's permission area in a repository.
+type area int
+
+const (
+	areaChecks       area = iota // "checks"
+	areaPullRequests             // "pull-requests"
+)
+
+// access is what id may do on a.
+func (id Identity) access(a area) Access {
+	if a == areaChecks {
+		return id.Checks
+	}
+	return id.PullRequests
+}
+
+// endpoint is one endpoint under /repos/OWNER/REPO/: what it serves, and
+// what it asks of the token before that, answering 403 with doc when the
+// token is not a GitHub App installation (appOnly) or lacks need on area.
+type endpoint struct {
+	area    area
+	need    Access
+	appOnly bool
+	doc     string
+	serve   repoHandler
+}
+
 // repoRoutes are the endpoints under /repos/OWNER/REPO/, keyed by method and
 // the rest of the path with its numeric segment written {id}.
-func (s *Server) repoRoutes() map[string]repoHandler {
-	return map[string]repoHandler{
-		"POST check-runs":                 s.createCheckRun,
-		"PATCH check-runs/{id}":           s.updateCheckRun,
-		"GET check-runs/{id}":             s.getCheckRun,
-		"GET check-runs/{id}/annotations": s.listAnnotations,
-		"GET issues/{id}/comments":        s.listComments,
-		"POST issues/{id}/comments":       s.createComment,
-		"GET issues/comments/{id}":        s.getComment,
-		"PATCH issues/comments/{id}":      s.updateComment,
-		"DELETE issues/comments/{id}":     s.deleteComment,
-		"GET pulls":                       s.listPulls,
-		"GET pulls/{id}":                  s.getPull,
+func (s *Server) repoRoutes() map[string]endpoint {
+	return map[string]endpoint{
+		"POST check-runs":                 {areaChecks, Write, true, docs + "/checks/runs#create-a-check-run", s.createCheckRun},
+		"PATCH check-runs/{id}":           {areaChecks, Write, false, docs + "/checks/runs#update-a-check-run", s.updateCheckRun},
+		"GET check-runs/{id}":             {areaChecks, Read, false, docs + "/checks/runs#get-a-check-run", s.getCheckRun},
+		"GET check-runs/{id}/annotations": {areaChecks, Read, false, docs + "/checks/runs#list-check-run-annotations", s.listAnnotations},
+		"GET issues/{id}/comments":        {areaPullRequests, Read, false, docs + "/issues/comments#list-issue-comments", s.listComments},
+		"POST issues/{id}/comments":       {areaPullRequests, Write, false, docs + "/issues/comments#create-an-issue-comment", s.createComment},
+		"GET issues/comments/{id}":        {areaPullRequests, Read, false, docs, s.getComment},
+		"PATCH issues/comments/{id}":      {areaPullRequests, Write, false, docs + "/issues/comments#update-an-issue-comment", s.updateComment},
+		"DELETE issues/comments/{id}":     {areaPullRequests, Write, false, docs + "/issues/comments#delete-an-issue-comment", s.deleteComment},
+		"GET pulls":                       {areaPullRequests, Read, false, docs + "/pulls/pulls#list-pull-requests", s.listPulls},
+		"GET pulls/{id}":                  {areaPullRequests, Read, false, docs + "/pulls/pulls#get-a-pull-request", s.getPull},
 	}
 }
 
@@ -369,12 +398,31 @@ func (s *Server) route(c *ctxResponse) {
 				id, rest[i] = n, "{id}"
 			}
 		}
-		if h, ok := s.routes[m+" "+strings.Join(rest, "/")]; ok {
-			h(c, parts[1], parts[2], id)
+		if e, ok := s.routes[m+" "+strings.Join(rest, "/")]; ok {
+			c.doc = e.doc
+			if e.appOnly && !c.id.Installation {
+				c.fail(http.StatusForbidden, "You must authenticate via a GitHub App.", e.doc)
+				return
+			}
+			if denied(c, c.id.access(e.area), e.need, e.doc) {
+				return
+			}
+			e.serve(c, parts[1], parts[2], id)
 			return
 		}
 	}
 	c.fail(http.StatusNotFound, "Not Found", docs)
+}
+
+// Location is the repository owner/repo an object belongs to.
+type Location struct {
+	Owner, Repo string
+}
+
+// in reports whether l is owner/repo; GitHub compares both without regard
+// to case.
+func (l Location) in(owner, repo string) bool {
+	return strings.EqualFold(l.Owner, owner) && strings.EqualFold(l.Repo, repo)
 }
 
 // User is GitHub's simple user object.
@@ -416,8 +464,8 @@ func (s *Server) getUser(c *ctxResponse) {
 	c.json(http.StatusOK, s.user(c.id.Login))
 }
 
-// denied answers 403 when the token lacks need on area ("checks",
-// "pull-requests"), with GitHub's wording for the token kind.
+// denied answers 403 when the token has access have where it needs need,
+// with GitHub's wording for the token kind.
 func denied(c *ctxResponse, have, need Access, doc string) bool {
 	ok := have == Write || (need == Read && have == Read)
 	if ok {

@@ -94,9 +94,9 @@ func TestCheckRunLimits(t *testing.T) {
 	if resp.StatusCode != 403 || !strings.Contains(string(body), "Resource not accessible by integration") {
 		t.Errorf("read-only create: %d %s", resp.StatusCode, body)
 	}
-	resp, _ = create("token pat", map[string]any{"title": "t", "summary": "s"})
-	if resp.StatusCode != 403 {
-		t.Errorf("a personal access token created a check run: %d", resp.StatusCode)
+	resp, body = create("token pat", map[string]any{"title": "t", "summary": "s"})
+	if resp.StatusCode != 403 || !strings.Contains(string(body), "You must authenticate via a GitHub App.") {
+		t.Errorf("a personal access token created a check run: %d %s", resp.StatusCode, body)
 	}
 	runs := s.CheckRuns("o", "r")
 	if len(runs) != 1 {

@@ -2,6 +2,7 @@ package competitor
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,6 +67,23 @@ func TestDescribe(t *testing.T) {
 		}
 		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), tt.missing) || c != nil {
 			t.Errorf("%v: %v", tt.ops, err)
+		}
+	}
+}
+
+func TestHeader(t *testing.T) {
+	tests := []struct {
+		name, credential, prefix string
+		want                     []string
+	}{
+		{"api-key", "k1", "", []string{"k1"}},
+		{"Authorization", "t0k", "Bearer ", []string{"Bearer t0k"}},
+		{"Authorization", "", "Bearer ", nil},
+	}
+	for _, tt := range tests {
+		h := Header(tt.name, tt.credential, tt.prefix)
+		if got := h.Values(tt.name); !slices.Equal(got, tt.want) || (tt.want == nil && len(h) != 0) {
+			t.Errorf("Header(%q, %q, %q) = %v, want %s: %v", tt.name, tt.credential, tt.prefix, h, tt.name, tt.want)
 		}
 	}
 }

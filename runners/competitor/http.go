@@ -17,6 +17,7 @@ import (
 	"github.com/engram/m18-gate/runners/load/client"
 	"github.com/engram/m18-gate/runners/load/engram"
 	"github.com/engram/m18-gate/runners/load/http1"
+	"github.com/engram/m18-gate/runners/result"
 )
 
 // Build encodes one operation of an HTTP competitor: it appends the body
@@ -213,6 +214,37 @@ func Batches(ctx context.Context, s load.AdapterSetup, name string, n uint64, ba
 	return nil
 }
 
+// JSONBatches preloads s.Nodes nodes in batches of batch (through
+// Batches), each batch one JSON body: head, the nodes appended by node
+// (with their links and a scratch vector of s.Dim) separated by commas,
+// then tail; send sends a body. It returns the preload's figures.
+func JSONBatches(ctx context.Context, s load.AdapterSetup, name string, batch uint64, head, tail string,
+	node func(b []byte, i uint64, links []uint64, vec []float32) []byte, send func(body []byte) error) (*result.Preload, error) {
+	start := time.Now()
+	vec := make([]float32, s.Dim)
+	var nb []uint64
+	err := Batches(ctx, s, name, s.Nodes, batch, func(lo, hi uint64) error {
+		b := []byte(head)
+		for i := lo; i < hi; i++ {
+			if i > lo {
+				b = append(b, ',')
+			}
+			nb = Neighbors(nb[:0], i, s.Nodes)
+			b = node(b, i, nb, vec)
+		}
+		return send(append(b, tail...))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return Preloaded(s.Nodes, time.Since(start)), nil
+}
+
+// Preloaded is the preload's figures: nodes stored in el.
+func Preloaded(nodes uint64, el time.Duration) *result.Preload {
+	return &result.Preload{Nodes: int(nodes), DurationSeconds: el.Seconds(), RatePerSecond: float64(nodes) / max(el.Seconds(), 1e-9)}
+}
+
 // Discover is the first step of every adapter's Describe: it refuses ops
 // the mapping cannot express, parses raw (example shows a valid URL), and
 // GETs path from the server into out (the document that carries its
@@ -235,4 +267,15 @@ func Discover(ctx context.Context, name string, m Mapping, ops []client.Op, raw,
 // JoinURL is base with path (which starts with "/") appended.
 func JoinURL(base *url.URL, path string) string {
 	return strings.TrimRight(base.String(), "/") + path
+}
+
+// Header returns a request header holding name: prefix+credential, or an
+// empty one when credential is "" (none configured): the API key or token
+// an adapter sends with every request.
+func Header(name, credential, prefix string) http.Header {
+	h := http.Header{}
+	if credential != "" {
+		h.Set(name, prefix+credential)
+	}
+	return h
 }

@@ -17,13 +17,16 @@ type CacheSim struct {
 	// associative"), as the file's desc: lines give them.
 	I1, D1, LL string
 	Events     map[string]uint64
+	// Source is SourceCachegrind, or SourceCallgrind for callgrind's
+	// output.
+	Source string
 }
 
 // ParseCachegrind parses a cachegrind.out file: its desc:, events: and
 // summary: lines (per-function lines are skipped). It also reads
 // callgrind's format, whose totals it takes from summary: or totals:.
 func ParseCachegrind(b []byte) (CacheSim, error) {
-	s := CacheSim{Events: map[string]uint64{}}
+	s := CacheSim{Events: map[string]uint64{}, Source: SourceCachegrind}
 	var names []string
 	var total []string
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -31,6 +34,8 @@ func ParseCachegrind(b []byte) (CacheSim, error) {
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
+		case strings.HasPrefix(line, "creator: callgrind"):
+			s.Source = SourceCallgrind
 		case strings.HasPrefix(line, "desc: "):
 			k, v, _ := strings.Cut(strings.TrimPrefix(line, "desc: "), ":")
 			v = strings.TrimSpace(v)
@@ -74,7 +79,7 @@ func ParseCachegrind(b []byte) (CacheSim, error) {
 // Sub returns s minus base, event by event (clamped at 0): the counts of
 // what a run did beyond a baseline run of the same program.
 func (s CacheSim) Sub(base CacheSim) CacheSim {
-	out := CacheSim{I1: s.I1, D1: s.D1, LL: s.LL, Events: map[string]uint64{}}
+	out := CacheSim{I1: s.I1, D1: s.D1, LL: s.LL, Events: map[string]uint64{}, Source: s.Source}
 	for k, v := range s.Events {
 		b := base.Events[k]
 		if v > b {
@@ -91,44 +96,39 @@ func (s CacheSim) DataRefs() uint64  { return s.Events["Dr"] + s.Events["Dw"] }
 func (s CacheSim) D1Misses() uint64  { return s.Events["D1mr"] + s.Events["D1mw"] }
 func (s CacheSim) LLDMisses() uint64 { return s.Events["DLmr"] + s.Events["DLmw"] }
 
-// D1HitRate is the share of data references that hit the simulated L1
-// data cache.
-func (s CacheSim) D1HitRate() (float64, bool) {
-	r := s.DataRefs()
-	if r == 0 {
+// share is part/whole, false when whole is 0.
+func share(part, whole uint64) (float64, bool) {
+	if whole == 0 {
 		return 0, false
 	}
-	return 1 - float64(s.D1Misses())/float64(r), true
+	return float64(part) / float64(whole), true
 }
+
+// hit is 1 − a miss share.
+func hit(miss float64, ok bool) (float64, bool) {
+	if !ok {
+		return 0, false
+	}
+	return 1 - miss, true
+}
+
+// D1HitRate is the share of data references that hit the simulated L1
+// data cache.
+func (s CacheSim) D1HitRate() (float64, bool) { return hit(share(s.D1Misses(), s.DataRefs())) }
 
 // LLHitRate is the share of data references missing L1 that hit the
 // simulated last-level cache.
-func (s CacheSim) LLHitRate() (float64, bool) {
-	m := s.D1Misses()
-	if m == 0 {
-		return 0, false
-	}
-	return 1 - float64(s.LLDMisses())/float64(m), true
-}
+func (s CacheSim) LLHitRate() (float64, bool) { return hit(share(s.LLDMisses(), s.D1Misses())) }
 
 // DataHitRate is the share of data references served by a cache (L1 or
 // LL): 1 − LL data misses / data references.
-func (s CacheSim) DataHitRate() (float64, bool) {
-	r := s.DataRefs()
-	if r == 0 {
-		return 0, false
-	}
-	return 1 - float64(s.LLDMisses())/float64(r), true
-}
+func (s CacheSim) DataHitRate() (float64, bool) { return hit(share(s.LLDMisses(), s.DataRefs())) }
 
 // LLMissRate is LL data misses per data reference.
-func (s CacheSim) LLMissRate() (float64, bool) {
-	r := s.DataRefs()
-	if r == 0 {
-		return 0, false
-	}
-	return float64(s.LLDMisses()) / float64(r), true
-}
+func (s CacheSim) LLMissRate() (float64, bool) { return share(s.LLDMisses(), s.DataRefs()) }
+
+// LLReadMissRate is LL data read misses per data read.
+func (s CacheSim) LLReadMissRate() (float64, bool) { return share(s.Events["DLmr"], s.Events["Dr"]) }
 
 // Figures returns the simulation's hit rates and counts as figures
 // labelled cachegrind, named with prefix ("hot_" …).
@@ -136,7 +136,7 @@ func (s CacheSim) Figures(prefix string) []Figure {
 	var fs []Figure
 	add := func(name string, v float64, ok bool, why string) {
 		if ok {
-			fs = append(fs, Measured(prefix+name, v, "", SourceCachegrind))
+			fs = append(fs, Measured(prefix+name, v, "", s.Source))
 		} else {
 			fs = append(fs, NotMeasured(prefix+name, why))
 		}
@@ -148,10 +148,11 @@ func (s CacheSim) Figures(prefix string) []Figure {
 	v, ok = s.DataHitRate()
 	add("data_hit_rate", v, ok, "no data references simulated")
 	fs = append(fs,
-		Measured(prefix+"instructions", float64(s.Events["Ir"]), "", SourceCachegrind),
-		Measured(prefix+"data_refs", float64(s.DataRefs()), "", SourceCachegrind),
-		Measured(prefix+"d1_misses", float64(s.D1Misses()), "", SourceCachegrind),
-		Measured(prefix+"ll_data_misses", float64(s.LLDMisses()), "", SourceCachegrind))
+		Measured(prefix+"instructions", float64(s.Events["Ir"]), "", s.Source),
+		Measured(prefix+"data_refs", float64(s.DataRefs()), "", s.Source),
+		Measured(prefix+"d1_misses", float64(s.D1Misses()), "", s.Source),
+		Measured(prefix+"ll_data_misses", float64(s.LLDMisses()), "", s.Source),
+		Measured(prefix+"ll_data_read_misses", float64(s.Events["DLmr"]), "", s.Source))
 	return fs
 }
 
@@ -167,12 +168,5 @@ func (g Geometry) String() string { return fmt.Sprintf("%d,%d,%d", g.Size, g.Ass
 // cachegrind with cache simulation, writing to outFile (cachegrind expands
 // %p to the pid). Zero geometries leave cachegrind's (the host's).
 func CachegrindArgs(outFile string, d1, ll Geometry) []string {
-	a := []string{"valgrind", "--tool=cachegrind", "--cache-sim=yes", "--cachegrind-out-file=" + outFile}
-	if d1 != (Geometry{}) {
-		a = append(a, "--D1="+d1.String())
-	}
-	if ll != (Geometry{}) {
-		a = append(a, "--LL="+ll.String())
-	}
-	return a
+	return valgrindArgs("cachegrind", "--cachegrind-out-file="+outFile, d1, ll)
 }

@@ -10,6 +10,9 @@ const (
 	SourcePerf       = "perf"
 	SourceC2C        = "perf c2c"
 	SourceCachegrind = "cachegrind"
+	// SourceCallgrind is valgrind's callgrind: the same cache simulation
+	// as cachegrind's, counted between zero and dump in a running process.
+	SourceCallgrind  = "callgrind"
 	SourceNumaMaps   = "numa_maps"
 	SourceNumastat   = "numastat"
 	SourceProcStatus = "proc status"

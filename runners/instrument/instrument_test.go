@@ -372,3 +372,56 @@ func TestPerfLive(t *testing.T) {
 		t.Error("perf stat without events")
 	}
 }
+
+// TestCallgrindZeroDump runs a real program under callgrind, finds it by
+// its output file, zeroes its counters and dumps them while it runs: the
+// dump parses, is labelled callgrind and has the simulated geometry asked
+// for.
+func TestCallgrindZeroDump(t *testing.T) {
+	for _, tool := range []string{"valgrind", "callgrind_control"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (apt-get install valgrind)", tool)
+		}
+	}
+	dir := t.TempDir()
+	pattern := filepath.Join(dir, "callgrind.%p.out")
+	d1, ll := Geometry{Size: 16 << 10, Assoc: 8, Line: 64}, Geometry{Size: 64 << 10, Assoc: 8, Line: 64}
+	args := append(CallgrindArgs(pattern, d1, ll), "sh", "-c", "while :; do sleep 0.05; done")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	var cg *Callgrind
+	for {
+		var err error
+		if cg, err = FindCallgrind(pattern); err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("callgrind never started: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if cg.PID != cmd.Process.Pid {
+		t.Errorf("found pid %d, started %d", cg.PID, cmd.Process.Pid)
+	}
+	if err := cg.Zero(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sim, err := cg.Dump(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sim.Source != SourceCallgrind || !strings.HasPrefix(sim.D1, "16384 B, 64 B, 8-way") || !strings.HasPrefix(sim.LL, "65536 B") {
+		t.Errorf("dump %+v", sim)
+	}
+	if _, err := os.Stat(cg.Out + ".1"); err != nil {
+		t.Errorf("first dump file: %v", err)
+	}
+	if _, err := FindCallgrind(filepath.Join(dir, "nothing.out")); err == nil {
+		t.Error("a pattern without the pid placeholder found a process")
+	}
+}

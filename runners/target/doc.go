@@ -5,7 +5,11 @@
 //
 // It is not a database. Memories live in memory, in per-space shards, each
 // shard holding its embeddings in one contiguous []float32 (unit vectors, so
-// cosine similarity is a dot product). Up to 4096 memories in a space recall
+// cosine similarity is a dot product). A space's records (id, content,
+// confidence, …) lie in the order they were stored, in chunks of 64 with
+// their text in an append-only arena (memLog), as a store's slabs do, so
+// that reading memories in storage order walks consecutive cache lines;
+// GET /api/v1/memories?id=…&id=… reads many by id in one request. Up to 4096 memories in a space recall
 // is exact brute force: O(N·768) multiply-adds, no allocation per vector, a
 // partial top-k selection (a bounded min-heap). Beyond that it is approximate,
 // as Engram's own index is: every embedding also keeps a 64-value random

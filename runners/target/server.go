@@ -146,6 +146,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/memories/recall", serveAPI(s.recall))
 	s.mux.HandleFunc("GET /api/v1/memories/search", serveAPI(s.search))
 	s.mux.HandleFunc("GET /api/v1/memories/{id}", serveAPI(s.getMemory))
+	s.mux.HandleFunc("GET /api/v1/memories", serveAPI(s.getMemories))
 	s.mux.HandleFunc("POST /api/v1/complete", serveAPI(s.complete))
 	s.mux.HandleFunc("POST /api/v1/spaces", serveAPI(s.createSpace))
 	s.mux.HandleFunc("GET /api/v1/spaces", s.listSpaces)

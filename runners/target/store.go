@@ -17,8 +17,9 @@ const numShards = 16
 // maxSpaces bounds how many memory spaces first use may create.
 const maxSpaces = 4096
 
-// memory is one stored memory's metadata; its unit embedding is row i of the
-// shard's vecs, where i is its index in mems.
+// memory is one stored memory's metadata, a record of its space's memLog;
+// its unit embedding is row r of its shard's vecs, where r is the row of its
+// slot in the shard's slots.
 type memory struct {
 	ID         string
 	Content    string
@@ -29,15 +30,16 @@ type memory struct {
 	StoredAt   time.Time
 }
 
-// shard holds part of a space: metadata, and all embeddings in one
-// contiguous slice (no per-vector allocation, sequential scans).
+// shard holds part of a space: its memories' slots in the space's memLog,
+// and all their embeddings in one contiguous slice (no per-vector
+// allocation, sequential scans). Row r is slot slots[r].
 type shard struct {
-	mu   sync.RWMutex
-	mems []memory
-	vecs []float32 // len(mems)*Dim
-	// sketches holds each embedding's projection, len(mems)*sketchDim.
+	mu    sync.RWMutex
+	slots []int32
+	vecs  []float32 // len(slots)*Dim
+	// sketches holds each embedding's projection, len(slots)*sketchDim.
 	sketches []float32
-	index    map[string]int
+	index    map[string]int // id → row
 }
 
 // space is one memory space (tenant).
@@ -46,6 +48,7 @@ type space struct {
 	created time.Time
 	count   atomic.Int64
 	shards  [numShards]shard
+	log     memLog
 }
 
 // store is the set of memory spaces. Its lock guards only the map of spaces.
@@ -129,12 +132,23 @@ func (st *store) put(sp *space, m memory, vec []float32) {
 	sh := st.shardOf(sp, m.ID)
 	sh.mu.Lock()
 	if i, ok := sh.index[m.ID]; ok {
-		sh.mems[i] = m
+		// The replaced record's strings stay where they are; the new
+		// ones keep their own allocation, so that replacing a memory
+		// over and over does not grow the text arena.
+		*sp.log.view().at(sh.slots[i]) = m
 		copy(sh.vecs[i*Dim:(i+1)*Dim], vec)
 		copy(sh.sketches[i*sketchDim:(i+1)*sketchDim], sk[:])
 	} else {
-		sh.index[m.ID] = len(sh.mems)
-		sh.mems = append(sh.mems, m)
+		if m.lower == m.Content {
+			sp.log.intern(&m.ID, &m.Content)
+			m.lower = m.Content
+		} else {
+			sp.log.intern(&m.ID, &m.Content, &m.lower)
+		}
+		slot := sp.log.reserve()
+		*sp.log.view().at(slot) = m
+		sh.index[m.ID] = len(sh.slots)
+		sh.slots = append(sh.slots, slot)
 		sh.vecs = append(sh.vecs, vec[:Dim]...)
 		sh.sketches = append(sh.sketches, sk[:]...)
 		sp.count.Add(1)
@@ -151,7 +165,7 @@ func (st *store) get(sp *space, id string) (memory, bool) {
 	if !ok {
 		return memory{}, false
 	}
-	return sh.mems[i], true
+	return *sp.log.view().at(sh.slots[i]), true
 }
 
 // hit is one recall result.
@@ -238,14 +252,15 @@ func (st *store) recallVector(sp *space, q []float32, threshold float32, k int) 
 		for i := range sp.shards {
 			sh := &sp.shards[i]
 			sh.mu.RLock()
+			mv := sp.log.view()
 			vecs := sh.vecs
-			for r := range sh.mems {
+			for r, slot := range sh.slots {
 				s := st.dot(q[:Dim], vecs[r*Dim:r*Dim+Dim])
 				if s >= threshold && t.admits(s) {
-					t.offer(s, &sh.mems[r])
+					t.offer(s, mv.at(slot))
 				}
 			}
-			searched += len(sh.mems)
+			searched += len(sh.slots)
 			sh.mu.RUnlock()
 		}
 		return t.sorted(), searched
@@ -258,16 +273,17 @@ func (st *store) recallVector(sp *space, q []float32, threshold float32, k int) 
 		sh := &sp.shards[i]
 		sh.mu.RLock()
 		sks := sh.sketches
-		for r := range sh.mems {
+		for r := range sh.slots {
 			// The shard's index rides in the low bits of the row number.
 			cand.offer(st.dot(qs[:], sks[r*sketchDim:r*sketchDim+sketchDim]), r*numShards+i)
 		}
-		searched += len(sh.mems)
+		searched += len(sh.slots)
 		sh.mu.RUnlock()
 	}
 	for i := range sp.shards {
 		sh := &sp.shards[i]
 		sh.mu.RLock()
+		mv := sp.log.view()
 		for _, c := range cand.row {
 			if int(c)%numShards != i {
 				continue
@@ -275,7 +291,7 @@ func (st *store) recallVector(sp *space, q []float32, threshold float32, k int) 
 			r := int(c) / numShards
 			s := st.dot(q[:Dim], sh.vecs[r*Dim:r*Dim+Dim])
 			if s >= threshold && t.admits(s) {
-				t.offer(s, &sh.mems[r])
+				t.offer(s, mv.at(sh.slots[r]))
 			}
 		}
 		sh.mu.RUnlock()
@@ -293,7 +309,8 @@ func (st *store) recallMasked(sp *space, q, mask []float32, k int) ([]hit, int) 
 	for i := range sp.shards {
 		sh := &sp.shards[i]
 		sh.mu.RLock()
-		for r := range sh.mems {
+		mv := sp.log.view()
+		for r, slot := range sh.slots {
 			row := sh.vecs[r*Dim : r*Dim+Dim]
 			var d, nn float32
 			for j, x := range row {
@@ -305,10 +322,10 @@ func (st *store) recallMasked(sp *space, q, mask []float32, k int) ([]hit, int) 
 				s = d / sqrt32(nn)
 			}
 			if t.admits(s) {
-				t.offer(s, &sh.mems[r])
+				t.offer(s, mv.at(slot))
 			}
 		}
-		searched += len(sh.mems)
+		searched += len(sh.slots)
 		sh.mu.RUnlock()
 	}
 	return t.sorted(), searched
@@ -327,8 +344,9 @@ func (st *store) recallText(sp *space, terms []string, threshold float32, k int)
 	for i := range sp.shards {
 		sh := &sp.shards[i]
 		sh.mu.RLock()
-		for r := range sh.mems {
-			m := &sh.mems[r]
+		mv := sp.log.view()
+		for _, slot := range sh.slots {
+			m := mv.at(slot)
 			n := 0
 			for _, term := range terms {
 				if strings.Contains(m.lower, term) {
@@ -346,7 +364,7 @@ func (st *store) recallText(sp *space, terms []string, threshold float32, k int)
 				t.offer(s, m)
 			}
 		}
-		searched += len(sh.mems)
+		searched += len(sh.slots)
 		sh.mu.RUnlock()
 	}
 	return t.sorted(), matched, searched

@@ -95,6 +95,11 @@ type BreakingRunResult struct {
 	// load generator slipped: not the target's breaking point) or "max".
 	Reason string       `json:"reason"`
 	Steps  []StepResult `json:"steps"`
+	// Note says when good steps were judged on a quantile below p99 (too
+	// few requests for their p99): LastGood is then the last rate whose
+	// judged quantile stayed within the p99 limit, an upper bound of the
+	// rate at which the p99 itself passes it.
+	Note string `json:"note,omitempty"`
 }
 
 // StepResult is one step.
@@ -107,6 +112,16 @@ type StepResult struct {
 	ServiceP99Ms float64 `json:"service_p99_ms"`
 	ErrorRate    float64 `json:"error_rate"`
 	LagP99Ms     float64 `json:"schedule_lag_p99_ms"`
+	// Requests is how many the step completed. JudgedOn is the quantile
+	// compared with the p99 limit (judgeStep): "p99" when the step holds
+	// MinSamplesFor(0.99) requests, else the highest of p95, p90, p50 it
+	// holds enough for, "" for none; JudgedMs and ServiceJudgedMs are its
+	// values, Judgement says which and why.
+	Requests        uint64  `json:"requests"`
+	JudgedOn        string  `json:"judged_on"`
+	JudgedMs        float64 `json:"judged_ms"`
+	ServiceJudgedMs float64 `json:"service_judged_ms"`
+	Judgement       string  `json:"judgement"`
 	// Verdict is "ok", "p99", "errors" or "generator" (see stepVerdict).
 	Verdict string `json:"verdict"`
 	// Generator is the generator's slip at this step, if it slipped (also
@@ -308,13 +323,14 @@ func (r *rig) climb(ctx context.Context, c Climb, seed, seq uint64) (BreakingRun
 		}
 		sr := StepResult{Rate: rate, Achieved: all.Throughput, P50Ms: all.Latency.P50, P99Ms: all.Latency.P99, ServiceP99Ms: all.Service.P99,
 			ErrorRate: all.ErrorRate, LagP99Ms: res.Generator.P99LagMs}
+		judgeStep(&sr, all.Count, all.Latency, all.Service, c.P99LimitMs)
 		gerr := res.Check(limitsOr(c.Limits))
 		if gerr != nil {
 			sr.Generator = gerr.Error()
 		}
 		sr.Verdict = stepVerdict(sr, gerr != nil, c.P99LimitMs, c.MaxErrorRate)
-		r.progressf("%s: %6.0f ops/s → %6.0f achieved, p99 %8.2f ms (service %8.2f), errors %5.2f%%, lag p99 %.2f ms: %s\n",
-			c.Label, rate, sr.Achieved, sr.P99Ms, sr.ServiceP99Ms, 100*sr.ErrorRate, sr.LagP99Ms, sr.Verdict)
+		r.progressf("%s: %6.0f ops/s → %6.0f achieved, %d requests, %s %8.2f ms (service %8.2f), errors %5.2f%%, lag p99 %.2f ms: %s\n",
+			c.Label, rate, sr.Achieved, sr.Requests, cmp.Or(sr.JudgedOn, "p99 (not judged)"), sr.JudgedMs, sr.ServiceJudgedMs, 100*sr.ErrorRate, sr.LagP99Ms, sr.Verdict)
 		if sr.Verdict != "ok" && c.Confirm && !repeated {
 			// Repeat this rate once; the slip, if any, is kept.
 			sr.Unconfirmed, repeated = true, true
@@ -336,25 +352,78 @@ func (r *rig) climb(ctx context.Context, c Climb, seed, seq uint64) (BreakingRun
 		}
 		rr.LastGood = rate
 	}
+	below := 0
+	for _, st := range rr.Steps {
+		if st.Verdict == "ok" && st.JudgedOn != "p99" {
+			below++
+		}
+	}
+	if below > 0 {
+		rr.Note = fmt.Sprintf("%d good step(s) held fewer than %d requests and were judged on a lower quantile against the p99 limit (see each step's judgement): the last good rate is an upper bound of the rate where the p99 passes the limit; longer steps judge the p99 itself",
+			below, MinSamplesFor(0.99))
+	}
 	return rr, phases, seq, slip, nil
+}
+
+// stepQuantiles are the quantiles a step may be judged on, highest first.
+var stepQuantiles = []struct {
+	name string
+	q    float64
+	of   func(result.Latency) float64
+}{
+	{"p99", 0.99, func(l result.Latency) float64 { return l.P99 }},
+	{"p95", 0.95, func(l result.Latency) float64 { return l.P95 }},
+	{"p90", 0.90, func(l result.Latency) float64 { return l.P90 }},
+	{"p50", 0.50, func(l result.Latency) float64 { return l.P50 }},
+}
+
+// judgeStep chooses what a step of n requests is judged on against the
+// p99 limit, with the sampling error the rule tolerates: its p99 when it
+// holds MinSamplesFor(0.99) requests (task 006's rule: about ten beyond
+// the quantile, so that the estimate is not one or two requests, whose
+// count beyond it is Poisson, ±1/√10 ≈ ±32 % at one standard error), else
+// the highest lower quantile it holds MinSamplesFor of, else none. A lower
+// quantile over the p99 limit puts the p99 over it too, so too few
+// requests never call a step broken; a step passing on a lower quantile
+// has not shown its p99 within the limit, and Judgement says so.
+func judgeStep(s *StepResult, n uint64, lat, svc result.Latency, limit float64) {
+	s.Requests = n
+	s.JudgedOn, s.JudgedMs, s.ServiceJudgedMs = "", 0, 0
+	for _, sq := range stepQuantiles {
+		if n >= MinSamplesFor(sq.q) {
+			s.JudgedOn, s.JudgedMs, s.ServiceJudgedMs = sq.name, sq.of(lat), sq.of(svc)
+			break
+		}
+	}
+	switch {
+	case s.JudgedOn == "p99":
+		s.Judgement = fmt.Sprintf("p99 judged: %d requests ≥ %d (about ten beyond it)", n, MinSamplesFor(0.99))
+	case s.JudgedOn != "":
+		s.Judgement = fmt.Sprintf("p99 not judged: %d requests < %d; judged on %s %.2f ms against the %.6g ms p99 limit (over it, the p99 is over it too; within it, the p99 is not shown within it)",
+			n, MinSamplesFor(0.99), s.JudgedOn, s.JudgedMs, limit)
+	default:
+		s.Judgement = fmt.Sprintf("latency not judged: %d requests < %d, too few for any quantile; errors and the generator only", n, MinSamplesFor(0.5))
+	}
 }
 
 // stepVerdict judges one step: "errors" or "p99" when the target passed
 // a limit, "generator" when the load generator slipped (its figures then
-// describe the generator), else "ok". A slip does not hide a target that
-// broke anyway: when the service-time p99 (from the actual send, so
-// without the generator's lateness) exceeds the p99 limit by more than the
-// generator's p99 lag — the most its catch-up clumps can add to a queue
-// at the target — the verdict is "p99".
+// describe the generator), else "ok". Latency is judged on the quantile
+// judgeStep chose (none: latency is not judged). A slip does not hide a
+// target that broke anyway: when the service-time quantile (from the
+// actual send, so without the generator's lateness) exceeds the p99 limit
+// by more than the generator's p99 lag — the most its catch-up clumps can
+// add to a queue at the target — the verdict is "p99".
 func stepVerdict(s StepResult, slipped bool, p99Limit, maxErrorRate float64) string {
+	judged := s.JudgedOn != ""
 	switch {
-	case slipped && s.ServiceP99Ms > p99Limit+s.LagP99Ms:
+	case slipped && judged && s.ServiceJudgedMs > p99Limit+s.LagP99Ms:
 		return "p99"
 	case slipped:
 		return "generator"
 	case s.ErrorRate > maxErrorRate:
 		return "errors"
-	case s.P99Ms > p99Limit:
+	case judged && s.JudgedMs > p99Limit:
 		return "p99"
 	}
 	return "ok"

@@ -3,10 +3,13 @@ package tasks
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/engram/m18-gate/runners/load"
+	"github.com/engram/m18-gate/runners/result"
 )
 
 func TestStepVerdict(t *testing.T) {
@@ -17,19 +20,71 @@ func TestStepVerdict(t *testing.T) {
 		slipped bool
 		want    string
 	}{
-		{"fine", StepResult{P99Ms: 20, ServiceP99Ms: 15}, false, "ok"},
-		{"slow", StepResult{P99Ms: 150, ServiceP99Ms: 140}, false, "p99"},
-		{"failing", StepResult{P99Ms: 150, ErrorRate: 0.1}, false, "errors"},
+		{"fine", StepResult{JudgedOn: "p99", JudgedMs: 20, ServiceJudgedMs: 15}, false, "ok"},
+		{"slow", StepResult{JudgedOn: "p99", JudgedMs: 150, ServiceJudgedMs: 140}, false, "p99"},
+		{"failing", StepResult{JudgedOn: "p99", JudgedMs: 150, ErrorRate: 0.1}, false, "errors"},
 		// The generator slipped: its lag explains the p99.
-		{"slipped", StepResult{P99Ms: 150, ServiceP99Ms: 60, LagP99Ms: 90}, true, "generator"},
+		{"slipped", StepResult{JudgedOn: "p99", JudgedMs: 150, ServiceJudgedMs: 60, LagP99Ms: 90}, true, "generator"},
 		// Slipped by 30 ms, but the target alone took 250 ms at p99.
-		{"broke anyway", StepResult{P99Ms: 280, ServiceP99Ms: 250, LagP99Ms: 30}, true, "p99"},
+		{"broke anyway", StepResult{JudgedOn: "p99", JudgedMs: 280, ServiceJudgedMs: 250, LagP99Ms: 30}, true, "p99"},
 		// Service p99 over the limit by less than the lag: not decided.
-		{"too close", StepResult{P99Ms: 180, ServiceP99Ms: 120, LagP99Ms: 30}, true, "generator"},
+		{"too close", StepResult{JudgedOn: "p99", JudgedMs: 180, ServiceJudgedMs: 120, LagP99Ms: 30}, true, "generator"},
+		// Too few requests for any quantile: latency is not judged.
+		{"unjudged", StepResult{P99Ms: 500, ServiceP99Ms: 500}, false, "ok"},
+		{"unjudged slipped", StepResult{P99Ms: 500, ServiceP99Ms: 500}, true, "generator"},
 	} {
 		if got := stepVerdict(tt.s, tt.slipped, limit, maxErr); got != tt.want {
 			t.Errorf("%s: verdict %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestJudgeStep: a step is judged on its p99 only when it holds
+// MinSamplesFor(0.99) = 1000 requests; with fewer, on the highest quantile
+// it holds ten beyond (p95 from 200, p90 from 100, p50 from 20), so that a
+// p99 made of the slowest one or two requests neither breaks nor passes
+// it.
+func TestJudgeStep(t *testing.T) {
+	const limit = 100
+	// A step whose slowest percent is over the limit and the rest well
+	// within: broken only where the p99 is judged.
+	lat := result.Latency{P50: 20, P90: 40, P95: 60, P99: 400}
+	svc := result.Latency{P50: 15, P90: 30, P95: 50, P99: 380}
+	for _, tt := range []struct {
+		n        uint64
+		on       string
+		ms       float64
+		verdict  string
+		contains string
+	}{
+		{1000, "p99", 400, "p99", "p99 judged: 1000 requests"},
+		{5000, "p99", 400, "p99", "p99 judged"},
+		{999, "p95", 60, "ok", "p99 not judged: 999 requests < 1000"},
+		{200, "p95", 60, "ok", "judged on p95"},
+		{160, "p90", 40, "ok", "judged on p90"},
+		{100, "p90", 40, "ok", "judged on p90"},
+		{40, "p50", 20, "ok", "judged on p50"},
+		{19, "", 0, "ok", "latency not judged: 19 requests"},
+	} {
+		var s StepResult
+		judgeStep(&s, tt.n, lat, svc, limit)
+		if s.Requests != tt.n || s.JudgedOn != tt.on || s.JudgedMs != tt.ms || !strings.Contains(s.Judgement, tt.contains) {
+			t.Errorf("%d requests: judged on %q %v ms (%s), want %q %v ms (%q)", tt.n, s.JudgedOn, s.JudgedMs, s.Judgement, tt.on, tt.ms, tt.contains)
+		}
+		if v := stepVerdict(s, false, limit, 0.05); v != tt.verdict {
+			t.Errorf("%d requests: verdict %q, want %q", tt.n, v, tt.verdict)
+		}
+	}
+	// A lower quantile over the p99 limit breaks the step: the p99 is over
+	// it too, however few the requests.
+	var s StepResult
+	judgeStep(&s, 40, result.Latency{P50: 150, P99: 900}, result.Latency{P50: 140, P99: 800}, limit)
+	if s.JudgedOn != "p50" || stepVerdict(s, false, limit, 0.05) != "p99" {
+		t.Errorf("p50 over the limit on 40 requests: %+v", s)
+	}
+	// The service-time quantile judged when the generator slipped.
+	if s.ServiceJudgedMs != 140 || stepVerdict(StepResult{JudgedOn: s.JudgedOn, JudgedMs: s.JudgedMs, ServiceJudgedMs: s.ServiceJudgedMs, LagP99Ms: 20}, true, limit, 0.05) != "p99" {
+		t.Errorf("service-time p50 %+v", s)
 	}
 }
 
@@ -104,6 +159,14 @@ func TestBreakingPointPR(t *testing.T) {
 			if i > 0 && s.Rate != r.Steps[i-1].Rate+100 {
 				t.Errorf("steps %v", r.Steps)
 			}
+			// 1.5 s steps of 400 ops/s and up hold about 600–1500
+			// requests: the p99 judged exactly where there are 1000.
+			if (s.Requests >= 1000) != (s.JudgedOn == "p99") || s.Requests == 0 || s.Judgement == "" {
+				t.Errorf("step at %.0f ops/s: %d requests judged on %q (%s)", s.Rate, s.Requests, s.JudgedOn, s.Judgement)
+			}
+		}
+		if slices.ContainsFunc(r.Steps, func(s StepResult) bool { return s.Verdict == "ok" && s.JudgedOn != "p99" }) != (r.Note != "") {
+			t.Errorf("run note %q for steps %+v", r.Note, r.Steps)
 		}
 	}
 	if err != nil {

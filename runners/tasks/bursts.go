@@ -220,16 +220,11 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 		peak = max(peak, a.PeakRate())
 	}
 	start := time.Now()
-	rig, err := startRig(ctx, env, ServerParams{}, scs[0], cfg.Nodes, inFlightFor(peak, requestTimeout))
+	rig, seq, err := startWarmRig(ctx, env, scs[0], cfg.Nodes, peak, cfg.Limits, arrs[0].BaseRate, cfg.Warmup)
 	if err != nil {
 		return nil, err
 	}
 	defer rig.Close()
-	rig.limits = cfg.Limits
-	seq, err := rig.warm(ctx, arrs[0].BaseRate, cfg.Warmup, 0)
-	if err != nil {
-		return nil, err
-	}
 	rep := &BurstReport{Budget: string(env.Budget)}
 	var phases []measuredPhase
 	var results []*load.PhaseResult

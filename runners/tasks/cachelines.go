@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/runners/instrument"
-	"github.com/engram/m18-gate/runners/result"
 )
 
 // CacheLineConfig is how task 012 measures cache hit rates and line
@@ -42,22 +41,14 @@ func CacheLineBudget(b Budget) CacheLineConfig {
 	return c
 }
 
-// CacheLineReport is task 012's section of the result document.
+// CacheLineReport is task 012's section of the result document. Its
+// Runs are the hot and large workloads'; its Figures hot_hit_rate,
+// large_hit_rate and hitm_share.
 type CacheLineReport struct {
-	Budget     string `json:"budget"`
-	HotNodes   int    `json:"hot_nodes"`
-	LargeNodes int    `json:"large_nodes"`
-	Recalls    int    `json:"recalls"`
-	// Source is "perf" or "cachegrind"; Geometry the simulated caches.
-	Source   string `json:"source"`
-	Geometry string `json:"geometry,omitempty"`
-	// Runs holds each workload's figures (hot, large).
-	Runs []CacheRun `json:"runs,omitempty"`
-	// Figures are the criteria's figures: hot_hit_rate, large_hit_rate,
-	// hitm_share, each with its source or why it was not measured.
-	Figures []instrument.Figure `json:"figures"`
-	Skipped []string            `json:"skipped,omitempty"`
-	Checks  []result.Check      `json:"checks"`
+	CacheSection
+	HotNodes   int `json:"hot_nodes"`
+	LargeNodes int `json:"large_nodes"`
+	Recalls    int `json:"recalls"`
 }
 
 // CacheLines runs task 012: recalls over a hot set (a memory space of a
@@ -68,7 +59,7 @@ type CacheLineReport struct {
 // it has counters.
 func CacheLines(ctx context.Context, env Env, cfg CacheLineConfig) (*Outcome, error) {
 	start := time.Now()
-	rep := &CacheLineReport{Budget: string(env.Budget), HotNodes: cfg.HotNodes, LargeNodes: cfg.LargeNodes, Recalls: cfg.Recalls}
+	rep := &CacheLineReport{CacheSection: CacheSection{Budget: string(env.Budget)}, HotNodes: cfg.HotNodes, LargeNodes: cfg.LargeNodes, Recalls: cfg.Recalls}
 	skips := HardwareSkips(env.Hardware, onPath)
 	rep.Skipped = skipsOf(skips, "012")
 	ienv, why := instrumentedEnv(env)
@@ -94,24 +85,16 @@ func CacheLines(ctx context.Context, env Env, cfg CacheLineConfig) (*Outcome, er
 			return cfg.Recalls, nil
 		}
 	}
-	wls := []cacheWorkload{{"hot", recalls("m18-hot", 0, cfg.HotNodes)}, {"large", recalls("m18-large", cfg.HotNodes, cfg.LargeNodes)}}
+	wls := []cacheWorkload{{name: "hot", send: recalls("m18-hot", 0, cfg.HotNodes)}, {name: "large", send: recalls("m18-large", cfg.HotNodes, cfg.LargeNodes)}}
 
 	if env.Hardware.PerfCounters {
 		rep.Source = instrument.SourcePerf
-		srv, err := startServer(ctx, ienv, ServerParams{Values: map[string]string{"instrument": "", "simd": "on"}})
+		srv, c, evs, err := perfTarget(ctx, ienv, data, preload)
 		if err != nil {
 			return nil, fmt.Errorf("task 012: %w", err)
 		}
 		defer srv.Close()
-		c := newHWClient(srv.URL, data)
 		defer c.close()
-		if err := preload(ctx, c); err != nil {
-			return nil, fmt.Errorf("task 012: %w", err)
-		}
-		evs, err := instrument.Perf{}.List(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("task 012: %w", err)
-		}
 		counts, err := perfWorkloads(ctx, env, srv.PID, instrument.ChooseEvents(evs, instrument.CacheEvents), cfg.PerfDuration, c, wls)
 		if err != nil {
 			return nil, fmt.Errorf("task 012: %w", err)

@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,11 +9,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/engram/m18-gate/runners/dataset"
 	"github.com/engram/m18-gate/runners/instrument"
+	"github.com/engram/m18-gate/runners/result"
 )
 
 // CacheSimConfig is how tasks 012 and 013 simulate caches with cachegrind
@@ -32,18 +35,63 @@ type CacheSimConfig struct {
 var SmallCaches = CacheSimConfig{D1: instrument.Geometry{Size: 32 << 10, Assoc: 8, Line: 64}, LL: instrument.Geometry{Size: 256 << 10, Assoc: 8, Line: 64},
 	Env: []string{"GOGC=off", "GOMAXPROCS=1"}}
 
+// CacheSection is what the sections of tasks 012 and 013 hold alike.
+type CacheSection struct {
+	Budget string `json:"budget"`
+	// Source is "perf", or the simulator ("cachegrind", "callgrind");
+	// Geometry the simulated caches.
+	Source   string `json:"source"`
+	Geometry string `json:"geometry,omitempty"`
+	// Runs holds each workload's figures (simulated).
+	Runs []CacheRun `json:"runs,omitempty"`
+	// Figures are the criteria's figures, each with its source or why it
+	// was not measured.
+	Figures []instrument.Figure `json:"figures"`
+	Skipped []string            `json:"skipped,omitempty"`
+	Checks  []result.Check      `json:"checks"`
+}
+
+// perfTarget starts the target with no instrument in front (perf counts
+// it from outside), preloads it and lists the events the CPU offers. The
+// caller closes the server and the client.
+func perfTarget(ctx context.Context, env Env, data *dataset.Generator, preload func(context.Context, *hwClient) error) (*Server, *hwClient, []instrument.PerfEvent, error) {
+	srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": "", "simd": "on"}})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c := newHWClient(srv.URL, data)
+	err = preload(ctx, c)
+	var evs []instrument.PerfEvent
+	if err == nil {
+		if evs, err = (instrument.Perf{}).List(ctx); err == nil {
+			return srv, c, evs, nil
+		}
+	}
+	c.close()
+	srv.Close()
+	return nil, nil, nil, err
+}
+
+// valgrindStartTimeout is how long a target started under valgrind has to
+// answer: it starts tens of times slower, more on a loaded runner.
+const valgrindStartTimeout = 3 * time.Minute
+
 // cacheWorkload is a workload sent to the target after the preload; it
-// returns how many requests it sent.
+// returns how many units it did (requests, unless unit names another).
 type cacheWorkload struct {
 	name string
 	send func(ctx context.Context, c *hwClient) (int, error)
+	unit string
 }
 
-// CacheRun is one workload's simulation: the counts beyond the baseline
-// run (start-up and preload), per request.
+// CacheRun is one workload's simulation: its own counts (beyond the
+// baseline run, or between zero and dump), per request or per Unit.
 type CacheRun struct {
 	Workload string `json:"workload"`
 	Requests int    `json:"requests"`
+	// Unit is what Requests counts when not requests ("read": memories
+	// read, several a request); the per-unit figures are named after it.
+	Unit string `json:"unit,omitempty"`
 	// Figures are the hit rates and counts, labelled cachegrind.
 	Figures []instrument.Figure `json:"figures"`
 	sim     instrument.CacheSim
@@ -69,7 +117,7 @@ func simulateCaches(ctx context.Context, env Env, id string, cfg CacheSimConfig,
 		if cfg.Env != nil {
 			args = append(append([]string{"env"}, cfg.Env...), args...)
 		}
-		srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}})
+		srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}, StartTimeout: valgrindStartTimeout})
 		if err != nil {
 			return instrument.CacheSim{}, 0, err
 		}
@@ -113,16 +161,79 @@ func simulateCaches(ctx context.Context, env Env, id string, cfg CacheSimConfig,
 		if err != nil {
 			return nil, "", fmt.Errorf("task %s cachegrind %s: %w", id, wls[i].name, err)
 		}
-		d := sim.Sub(base)
-		r := CacheRun{Workload: wls[i].name, Requests: n, Figures: d.Figures(wls[i].name + "_"), sim: d}
-		if n > 0 {
-			r.Figures = append(r.Figures,
-				instrument.Measured(wls[i].name+"_d1_misses_per_request", float64(d.D1Misses())/float64(n), "", instrument.SourceCachegrind),
-				instrument.Measured(wls[i].name+"_ll_misses_per_request", float64(d.LLDMisses())/float64(n), "", instrument.SourceCachegrind))
-		}
-		runs = append(runs, r)
+		runs = append(runs, newCacheRun(wls[i], n, sim.Sub(base)))
 	}
 	return runs, geometry, nil
+}
+
+// simulateInOneRun runs the target under callgrind's cache simulation once:
+// the preload, then each workload between a zero and a dump of the
+// counters, so that each workload's counts are its own, after the same
+// start-up and preload in the same process (no baseline run to subtract,
+// whose own run-to-run spread would swamp a few lines per request). Each
+// workload should sweep a working set several times the simulated last
+// level, so that the cache state the one before leaves does not matter.
+func simulateInOneRun(ctx context.Context, env Env, id string, cfg CacheSimConfig, data *dataset.Generator,
+	preload func(context.Context, *hwClient) error, wls []cacheWorkload) (runs []CacheRun, geometry string, err error) {
+	dir, err := outputDir(env)
+	if err != nil {
+		return nil, "", err
+	}
+	pattern := filepath.Join(dir, "callgrind-"+id+".%p.out")
+	before, after, _ := strings.Cut(pattern, "%p")
+	old, _ := filepath.Glob(before + "*" + after + "*")
+	for _, f := range old {
+		os.Remove(f)
+	}
+	args := instrument.CallgrindArgs(pattern, cfg.D1, cfg.LL)
+	// A Go target under callgrind 3.19 needs its preemption signals off;
+	// other targets ignore the variable.
+	args = append(append(append([]string{"env"}, cfg.Env...), "GODEBUG=asyncpreemptoff=1"), args...)
+	srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}, StartTimeout: valgrindStartTimeout})
+	if err != nil {
+		return nil, "", fmt.Errorf("task %s callgrind: %w", id, err)
+	}
+	defer srv.Close()
+	c := newHWClient(srv.URL, data)
+	defer c.close()
+	progressf(env, "%s callgrind: preload\n", id)
+	if err := preload(ctx, c); err != nil {
+		return nil, "", fmt.Errorf("task %s callgrind preload: %w", id, err)
+	}
+	cg, err := instrument.FindCallgrind(pattern)
+	if err != nil {
+		return nil, "", fmt.Errorf("task %s: %w", id, err)
+	}
+	for _, wl := range wls {
+		progressf(env, "%s callgrind: %s\n", id, wl.name)
+		if err := cg.Zero(ctx); err != nil {
+			return nil, "", fmt.Errorf("task %s: %w", id, err)
+		}
+		n, err := wl.send(ctx, c)
+		if err != nil {
+			return nil, "", fmt.Errorf("task %s callgrind %s: %w", id, wl.name, err)
+		}
+		sim, err := cg.Dump(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("task %s: %w", id, err)
+		}
+		geometry = fmt.Sprintf("D1 %s; LL %s", sim.D1, sim.LL)
+		runs = append(runs, newCacheRun(wl, n, sim))
+	}
+	return runs, geometry, nil
+}
+
+// newCacheRun is a workload's run of n units with its counts.
+func newCacheRun(wl cacheWorkload, n int, d instrument.CacheSim) CacheRun {
+	name, per := wl.name, "_per_"+cmp.Or(wl.unit, "request")
+	r := CacheRun{Workload: name, Requests: n, Unit: wl.unit, Figures: d.Figures(name + "_"), sim: d}
+	if n > 0 {
+		r.Figures = append(r.Figures,
+			instrument.Measured(name+"_d1_misses"+per, float64(d.D1Misses())/float64(n), "", d.Source),
+			instrument.Measured(name+"_ll_misses"+per, float64(d.LLDMisses())/float64(n), "", d.Source),
+			instrument.Measured(name+"_ll_read_misses"+per, float64(d.Events["DLmr"])/float64(n), "", d.Source))
+	}
+	return r
 }
 
 // perfWorkloads counts events on the target's process while each workload

@@ -142,13 +142,8 @@ func Hotspots(ctx context.Context, env Env, cfg HotspotsConfig) (*Outcome, error
 	for k := range hotKeys {
 		rep.HotShare += zipf.P(k)
 	}
-	var p ServerParams
-	if env.TargetCommand == "" && env.Endpoint == "" {
-		o := env.TargetOptions
-		if o.Work == 0 {
-			o.Work = cfg.Work
-		}
-		p.Options = &o
+	p := ServerParams{Options: builtinOptions(env, cfg.Work)}
+	if o := p.Options; o != nil {
 		rep.Knobs = &HotspotsTargetK{WorkMs: float64(o.Work) / 1e6, KeyLock: o.KeyLock}
 	}
 	maxW := 0

@@ -182,6 +182,29 @@ func (c *hwClient) get(ctx context.Context, space, id string) error {
 	return err
 }
 
+// getMany fetches memories ids of space in one request (the reference
+// target's GET /api/v1/memories?id=…), in that order.
+func (c *hwClient) getMany(ctx context.Context, space string, ids []string) error {
+	q := make(url.Values, 1)
+	q["id"] = ids
+	b, err := c.do(ctx, http.MethodGet, "/api/v1/memories?"+q.Encode(), space, nil)
+	if err != nil {
+		return err
+	}
+	var resp struct {
+		Memories []struct {
+			ID string `json:"id"`
+		} `json:"memories"`
+	}
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return fmt.Errorf("memories answer: %v", err)
+	}
+	if len(resp.Memories) != len(ids) {
+		return fmt.Errorf("asked for %d memories, got %d", len(ids), len(resp.Memories))
+	}
+	return nil
+}
+
 // instrumentedEnv returns env with a target command that has the
 // {instrument} placeholder, so that the task can start the target under an
 // instrument: env's own --target-command when it has the placeholder, else
@@ -318,11 +341,12 @@ func HardwareSkips(f result.Fingerprint, have func(tool string) bool) []Hardware
 				Fallback: "page placement (numa_maps) against the nodes the threads run on"},
 			HardwareSkip{Task: "012", Part: "line bouncing (perf c2c HITM)", Reason: instrument.NoCounters, Labels: []string{"perf-counters"}},
 			HardwareSkip{Task: "013", Part: "prefetch coverage from counters", Reason: instrument.NoCounters, Labels: []string{"perf-counters"},
-				Fallback: "sequential/random miss-rate ratio from cachegrind, labelled as a proxy"})
+				Fallback: "sequential and random miss rates from valgrind's cache simulation (callgrind), and the share of random order's misses storage order avoids, labelled as a proxy"})
 		if !have("valgrind") {
-			out = append(out,
-				HardwareSkip{Task: "012", Part: "cache hit rates", Reason: "no hardware counters and no valgrind for cachegrind (apt-get install valgrind)", Labels: []string{"perf-counters"}},
-				HardwareSkip{Task: "013", Part: "sequential and random miss rates", Reason: "no hardware counters and no valgrind for cachegrind (apt-get install valgrind)", Labels: []string{"perf-counters"}})
+			out = append(out, HardwareSkip{Task: "012", Part: "cache hit rates", Reason: "no hardware counters and no valgrind for cachegrind (apt-get install valgrind)", Labels: []string{"perf-counters"}})
+		}
+		if !have("valgrind") || !have("callgrind_control") {
+			out = append(out, HardwareSkip{Task: "013", Part: "sequential and random miss rates", Reason: "no hardware counters and no valgrind with callgrind_control (apt-get install valgrind)", Labels: []string{"perf-counters"}})
 		}
 	}
 	return out
@@ -378,7 +402,7 @@ func hardwareTasks() []Task {
 			Run: budgeted(CacheLines, CacheLineBudget)},
 		{ID: "013", Title: "Prefetching effectiveness",
 			Description: "Memories read in the order they were stored and shuffled: miss rates of each; prefetch coverage from prefetch counters, " +
-				"or the sequential/random miss-rate ratio from cachegrind labelled as a proxy.",
+				"or, from valgrind's cache simulation (callgrind, no prefetcher), the share of random order's misses storage order avoids, labelled as a proxy.",
 			Run: budgeted(Prefetch, PrefetchBudget)},
 	}
 }

@@ -179,13 +179,8 @@ func Isolation(ctx context.Context, env Env, cfg IsolationConfig) (*Outcome, err
 	rep := &IsolationReport{Budget: string(env.Budget), VictimRate: rate, AggressorRate: rate * cfg.AggressorFactor,
 		PhaseSeconds: cfg.Phase.Seconds(), SettleSeconds: cfg.Settle.Seconds(), Margin: cfg.Margin, Confidence: cfg.Confidence,
 		AggressorSpace: "tenant-aggressor"}
-	var p ServerParams
-	if env.TargetCommand == "" && env.Endpoint == "" {
-		o := env.TargetOptions
-		if o.Work == 0 {
-			o.Work = cfg.Work
-		}
-		p.Options = &o
+	p := ServerParams{Options: builtinOptions(env, cfg.Work)}
+	if o := p.Options; o != nil {
 		rep.Knobs = &IsolationTargetK{WorkMs: float64(o.Work) / 1e6, Workers: o.Workers, SharedWorkers: o.SharedWorkers}
 	}
 	start := time.Now()

@@ -287,7 +287,7 @@ func numaPolicyRun(ctx context.Context, env Env, cfg NUMAConfig, data *dataset.G
 	if env.Hardware.PerfCounters {
 		evs, err := instrument.Perf{}.List(ctx)
 		if err == nil {
-			wl := cacheWorkload{"recall", func(ctx context.Context, c *hwClient) (int, error) {
+			wl := cacheWorkload{name: "recall", send: func(ctx context.Context, c *hwClient) (int, error) {
 				_, err := c.recall(ctx, "m18-numa", 0, cfg.K)
 				return 1, err
 			}}

@@ -179,16 +179,11 @@ func Production(ctx context.Context, env Env, cfg ProductionConfig) (*Outcome, e
 		peak = max(peak, Compress(a, cfg.Runs[i].Duration).PeakRate())
 	}
 	start := time.Now()
-	rig, err := startRig(ctx, env, ServerParams{}, scs[0], cfg.Nodes, inFlightFor(peak, requestTimeout))
+	rig, seq, err := startWarmRig(ctx, env, scs[0], cfg.Nodes, peak, cfg.Limits, arrival.MeanRate(scs[0].Arrival), cfg.Warmup)
 	if err != nil {
 		return nil, err
 	}
 	defer rig.Close()
-	rig.limits = cfg.Limits
-	seq, err := rig.warm(ctx, arrival.MeanRate(scs[0].Arrival), cfg.Warmup, 0)
-	if err != nil {
-		return nil, err
-	}
 	rep := &ProductionReport{Budget: string(env.Budget), Correlation: cfg.Correlation}
 	var phases []measuredPhase
 	var results []*load.PhaseResult

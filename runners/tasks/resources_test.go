@@ -2,14 +2,10 @@ package tasks
 
 import (
 	"context"
-	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/engram/m18-gate/runners/result"
 )
 
 // roundTrip writes the outcome's document as m18.result/v1, reads it back
@@ -22,24 +18,11 @@ func roundTrip(t *testing.T, out *Outcome, id string, v any) {
 	if len(out.Checks) == 0 {
 		t.Error("no checks")
 	}
-	path := filepath.Join(t.TempDir(), "result.json")
-	if err := result.WriteFile(path, out.Document); err != nil {
-		t.Fatalf("write: %v", err)
-	}
-	doc, err := result.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read back: %v", err)
-	}
+	doc := writeReadBack(t, out.Document)
 	if doc.TotalOperations == 0 || len(doc.Repetitions) == 0 {
 		t.Errorf("document measured nothing: %d operations, %d repetitions", doc.TotalOperations, len(doc.Repetitions))
 	}
-	b, err := json.Marshal(doc.Tasks[id])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("Tasks[%q] does not decode into %T: %v", id, v, err)
-	}
+	trSection(t, doc, id, v)
 }
 
 func lookup(t *testing.T, id string) Task {

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -23,6 +24,7 @@ import (
 	"github.com/engram/m18-gate/runners/load"
 	"github.com/engram/m18-gate/runners/result"
 	"github.com/engram/m18-gate/runners/scenario"
+	"github.com/engram/m18-gate/runners/target"
 )
 
 // requestTimeout is the timeout of one request a rig sends.
@@ -48,6 +50,35 @@ type rig struct {
 	maxIn   int
 	// limits on the generator's schedule slip (zero = load.DefaultLimits).
 	limits load.Limits
+}
+
+// builtinOptions returns the built-in target's options for a task whose
+// requests take work by default: env's, with Work set to work where env
+// leaves it zero; nil when the target is not the built-in one.
+func builtinOptions(env Env, work time.Duration) *target.Options {
+	if env.TargetCommand != "" || env.Endpoint != "" {
+		return nil
+	}
+	o := env.TargetOptions
+	o.Work = cmp.Or(o.Work, work)
+	return &o
+}
+
+// startWarmRig starts a rig on the built-in options of env for open-loop
+// runs up to peak ops/s with the generator's limits, and warms the target
+// at rate for warm. It returns the next sequence number.
+func startWarmRig(ctx context.Context, env Env, sc *scenario.Scenario, nodes int, peak float64, limits load.Limits, rate float64, warm time.Duration) (*rig, uint64, error) {
+	r, err := startRig(ctx, env, ServerParams{}, sc, nodes, inFlightFor(peak, requestTimeout))
+	if err != nil {
+		return nil, 0, err
+	}
+	r.limits = limits
+	seq, err := r.warm(ctx, rate, warm, 0)
+	if err != nil {
+		r.Close()
+		return nil, 0, err
+	}
+	return r, seq, nil
 }
 
 // startRig starts (or reaches) the target of env with p, and preloads nodes

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,6 +61,10 @@ type ServerParams struct {
 	// Options are the built-in target's options (the default:
 	// Env.TargetOptions).
 	Options *target.Options
+	// StartTimeout is how long a started target has to answer (zero:
+	// DefaultStartTimeout); a target under valgrind starts tens of times
+	// slower.
+	StartTimeout time.Duration
 }
 
 // DefaultStartTimeout is how long a started target has to answer
@@ -170,7 +175,7 @@ func startCommand(ctx context.Context, env Env, p ServerParams) (*Server, error)
 		s.PID = env.TargetPID
 	}
 	go func() { _ = cmd.Wait(); close(s.done) }()
-	if err := s.waitAlive(ctx, DefaultStartTimeout); err != nil {
+	if err := s.waitAlive(ctx, cmp.Or(p.StartTimeout, DefaultStartTimeout)); err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -167,6 +167,9 @@ type ThreadPoint struct {
 	Throughput float64 `json:"throughput_ops_sec"`
 	FirstBad   float64 `json:"first_bad_ops_sec"`
 	Reason     string  `json:"reason"`
+	// Note is the climb's (task 005's): set when good steps were judged
+	// on a quantile below p99, so that X(k) is an upper bound.
+	Note       string  `json:"note,omitempty"`
 	Speedup    float64 `json:"speedup"`
 	Efficiency float64 `json:"efficiency"`
 	// At LoadFraction × Throughput: the rate sent and p50/p99.
@@ -391,7 +394,7 @@ func threadPoint(ctx context.Context, rig *rig, cfg ThreadsConfig, k, prevK int,
 		}
 		seq, phases = next, append(phases, ph2...)
 		rr.Steps = append(rr.Steps, rr2.Steps...)
-		rr.LastGood = rr2.LastGood
+		rr.LastGood, rr.Note = rr2.LastGood, cmp.Or(rr2.Note, rr.Note)
 		if rr2.FirstBad > 0 {
 			rr.FirstBad, rr.Reason = rr2.FirstBad, rr2.Reason
 		}
@@ -399,7 +402,7 @@ func threadPoint(ctx context.Context, rig *rig, cfg ThreadsConfig, k, prevK int,
 			slip = slip2
 		}
 	}
-	pt.Throughput, pt.FirstBad, pt.Reason, pt.Steps = rr.LastGood, rr.FirstBad, rr.Reason, rr.Steps
+	pt.Throughput, pt.FirstBad, pt.Reason, pt.Note, pt.Steps = rr.LastGood, rr.FirstBad, rr.Reason, rr.Note, rr.Steps
 	if pt.Throughput <= 0 || cfg.LoadFraction <= 0 || ctx.Err() != nil {
 		return pt, phases, seq, slip, nil
 	}

@@ -12,6 +12,7 @@
 package neo4j
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -96,11 +97,7 @@ func (a *Adapter) header() http.Header {
 }
 
 func (a *Adapter) txPath() string {
-	db := a.Database
-	if db == "" {
-		db = "neo4j"
-	}
-	return "/db/" + url.PathEscape(db) + "/tx/commit"
+	return "/db/" + url.PathEscape(cmp.Or(a.Database, "neo4j")) + "/tx/commit"
 }
 
 func (a *Adapter) url(path string) string { return competitor.JoinURL(a.base, path) }
@@ -214,7 +211,7 @@ func (a *Adapter) Prepare(ctx context.Context, s load.AdapterSetup) (*result.Pre
 	if err := competitor.Probe(ctx, a.base, s, a.build(s), a.header(), check); err != nil {
 		return nil, fmt.Errorf("neo4j: %v", err)
 	}
-	return &result.Preload{Nodes: int(s.Nodes), DurationSeconds: el.Seconds(), RatePerSecond: float64(s.Nodes) / max(el.Seconds(), 1e-9)}, nil
+	return competitor.Preloaded(s.Nodes, el), nil
 }
 
 func (a *Adapter) build(s load.AdapterSetup) competitor.Build {

@@ -10,6 +10,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,12 +52,7 @@ type Adapter struct {
 	pgvector bool
 }
 
-func (a *Adapter) table() string {
-	if a.Table == "" {
-		return "m18"
-	}
-	return a.Table
-}
+func (a *Adapter) table() string { return cmp.Or(a.Table, "m18") }
 
 // Expresses returns what the adapter runs for each operation, in plain
 // SQL (with pgvector the searches use <#> instead).

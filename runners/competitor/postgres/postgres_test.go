@@ -71,6 +71,67 @@ func TestCompetitivePostgres(t *testing.T) {
 	}
 }
 
+// TestCompetitivePostgresPGVector runs every operation against a real
+// PostgreSQL cluster with pgvector: the embeddings are stored as vector,
+// the searches use <#>, and the document says so. It skips where CREATE
+// EXTENSION vector fails (Debian 12 does not package pgvector for
+// PostgreSQL 15; it builds from source against postgresql-server-dev-15).
+func TestCompetitivePostgresPGVector(t *testing.T) {
+	url := competitortest.Postgres(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var version string
+	if _, err := conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS vector"); err != nil {
+		t.Skipf("pgvector is not installed in this PostgreSQL (CREATE EXTENSION vector: %v): the plain-SQL path is tested alone", err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT extversion FROM pg_extension WHERE extname = 'vector'").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	const nodes = 200
+	sc := competitortest.Scenario(t, competitortest.Weights{Store: 0.25, Recall: 0.25, Search: 0.25, Completion: 0.25}, nodes, 40)
+	a := &Adapter{URL: url}
+	doc, err := competitortest.Run(t, a, url, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := doc.Run.Competitor
+	if c == nil || c.Name != Name || c.Method != MethodPGVector {
+		t.Fatalf("competitor recorded as %+v, want method %q", c, MethodPGVector)
+	}
+	for _, op := range []string{result.OpRecall, result.OpSearch} {
+		if !strings.Contains(c.Operations[op], "pgvector's <#>") {
+			t.Errorf("%s mapped as %q, want pgvector's <#>", op, c.Operations[op])
+		}
+	}
+	for _, op := range []string{result.OpStore, result.OpRecall, result.OpSearch, result.OpPatternCompletion} {
+		st, ok := doc.PerOperationStats[op]
+		if !ok || st.Count == 0 || st.ErrorCount != 0 {
+			t.Errorf("%s: %+v", op, st)
+		}
+	}
+	// The embeddings are pgvector's vectors, preloaded and stored alike,
+	// and <#> finds a node's own embedding first.
+	var typ string
+	var n, best int64
+	if err := conn.QueryRow(ctx, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'm18_nodes'::regclass AND attname = 'embedding'").Scan(&typ); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM m18_nodes WHERE vector_dims(embedding) = $1", sc.Data.EmbeddingDim).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT id FROM m18_nodes ORDER BY embedding <#> (SELECT embedding FROM m18_nodes WHERE id = 17) LIMIT 1").Scan(&best); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pgvector %s: embedding column %s, %d nodes of %d dimensions", version, typ, n, sc.Data.EmbeddingDim)
+	if !strings.HasPrefix(typ, "vector") || n < nodes || best != 17 {
+		t.Fatalf("embedding column %s, %d nodes of %d dimensions, nearest to node 17 is %d", typ, n, sc.Data.EmbeddingDim, best)
+	}
+}
+
 // TestCompetitivePostgresRefusesUnreachable: a wrong port is an error that
 // names where it looked.
 func TestCompetitivePostgresRefusesUnreachable(t *testing.T) {

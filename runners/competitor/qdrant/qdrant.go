@@ -8,6 +8,7 @@
 package qdrant
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -41,20 +42,9 @@ type Adapter struct {
 	base *url.URL
 }
 
-func (a *Adapter) collection() string {
-	if a.Collection == "" {
-		return "m18"
-	}
-	return a.Collection
-}
+func (a *Adapter) collection() string { return cmp.Or(a.Collection, "m18") }
 
-func (a *Adapter) header() http.Header {
-	h := http.Header{}
-	if a.APIKey != "" {
-		h.Set("api-key", a.APIKey)
-	}
-	return h
-}
+func (a *Adapter) header() http.Header { return competitor.Header("api-key", a.APIKey, "") }
 
 // Expresses returns what the adapter runs for each operation it can
 // express.
@@ -97,29 +87,20 @@ func (a *Adapter) Prepare(ctx context.Context, s load.AdapterSetup) (*result.Pre
 	if err := competitor.Call(ctx, hc, http.MethodPut, a.url(c), a.header(), []byte(create), nil); err != nil {
 		return nil, fmt.Errorf("qdrant: %v", err)
 	}
-	start := time.Now()
-	vec := make([]float32, s.Dim)
-	var nb []uint64
-	err := competitor.Batches(ctx, s, "qdrant", s.Nodes, 256, func(lo, hi uint64) error {
-		b := []byte(`{"points":[`)
-		for i := lo; i < hi; i++ {
-			if i > lo {
-				b = append(b, ',')
-			}
-			nb = competitor.Neighbors(nb[:0], i, s.Nodes)
-			b = appendPoint(b, s.Data, i, nb, vec)
-		}
-		b = append(b, "]}"...)
-		return competitor.Call(ctx, hc, http.MethodPut, a.url(c+"/points?wait=true"), a.header(), b, nil)
-	})
+	pl, err := competitor.JSONBatches(ctx, s, "qdrant", 256, `{"points":[`, "]}",
+		func(b []byte, i uint64, links []uint64, vec []float32) []byte {
+			return appendPoint(b, s.Data, i, links, vec)
+		},
+		func(body []byte) error {
+			return competitor.Call(ctx, hc, http.MethodPut, a.url(c+"/points?wait=true"), a.header(), body, nil)
+		})
 	if err != nil {
 		return nil, err
 	}
-	el := time.Since(start)
 	if err := competitor.Probe(ctx, a.base, s, a.build(s), a.header(), nil); err != nil {
 		return nil, fmt.Errorf("qdrant: %v", err)
 	}
-	return &result.Preload{Nodes: int(s.Nodes), DurationSeconds: el.Seconds(), RatePerSecond: float64(s.Nodes) / max(el.Seconds(), 1e-9)}, nil
+	return pl, nil
 }
 
 // appendPoint appends node i as a Qdrant point.

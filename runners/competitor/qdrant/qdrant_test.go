@@ -57,3 +57,13 @@ func TestCompetitiveQdrantRefusesCompletion(t *testing.T) {
 		t.Fatalf("requests sent before the refusal: %v", q.requests)
 	}
 }
+
+// TestAdapterHeader: the API key goes with every request, as qdrant takes it.
+func TestAdapterHeader(t *testing.T) {
+	if h := (&Adapter{}).header(); len(h) != 0 {
+		t.Errorf("no key: header %v", h)
+	}
+	if got := (&Adapter{APIKey: "k"}).header(); got.Get("api-key") != "k" {
+		t.Errorf("key k: header %v", got)
+	}
+}

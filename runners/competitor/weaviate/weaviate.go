@@ -9,6 +9,7 @@
 package weaviate
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,19 +45,10 @@ type Adapter struct {
 	base *url.URL
 }
 
-func (a *Adapter) class() string {
-	if a.Class == "" {
-		return "M18Node"
-	}
-	return a.Class
-}
+func (a *Adapter) class() string { return cmp.Or(a.Class, "M18Node") }
 
 func (a *Adapter) header() http.Header {
-	h := http.Header{}
-	if a.APIKey != "" {
-		h.Set("Authorization", "Bearer "+a.APIKey)
-	}
-	return h
+	return competitor.Header("Authorization", a.APIKey, "Bearer ")
 }
 
 // maxDistance is the cosine distance (1 − similarity) of the recall
@@ -105,33 +97,24 @@ func (a *Adapter) Prepare(ctx context.Context, s load.AdapterSetup) (*result.Pre
 	if err := competitor.Call(ctx, hc, http.MethodPost, a.url("/v1/schema"), a.header(), []byte(schema), nil); err != nil {
 		return nil, fmt.Errorf("weaviate: %v", err)
 	}
-	start := time.Now()
-	vec := make([]float32, s.Dim)
-	var nb []uint64
-	err := competitor.Batches(ctx, s, "weaviate", s.Nodes, 100, func(lo, hi uint64) error {
-		b := []byte(`{"objects":[`)
-		for i := lo; i < hi; i++ {
-			if i > lo {
-				b = append(b, ',')
+	pl, err := competitor.JSONBatches(ctx, s, "weaviate", 100, `{"objects":[`, "]}",
+		func(b []byte, i uint64, links []uint64, vec []float32) []byte {
+			return appendObject(b, cls, s.Data, i, links, vec)
+		},
+		func(body []byte) error {
+			var answer json.RawMessage
+			if err := competitor.Call(ctx, hc, http.MethodPost, a.url("/v1/batch/objects"), a.header(), body, &answer); err != nil {
+				return err
 			}
-			nb = competitor.Neighbors(nb[:0], i, s.Nodes)
-			b = appendObject(b, cls, s.Data, i, nb, vec)
-		}
-		b = append(b, "]}"...)
-		var answer json.RawMessage
-		if err := competitor.Call(ctx, hc, http.MethodPost, a.url("/v1/batch/objects"), a.header(), b, &answer); err != nil {
-			return err
-		}
-		return batchErrors(answer)
-	})
+			return batchErrors(answer)
+		})
 	if err != nil {
 		return nil, err
 	}
-	el := time.Since(start)
 	if err := competitor.Probe(ctx, a.base, s, a.build(s), a.header(), checkGraphQL); err != nil {
 		return nil, fmt.Errorf("weaviate: %v", err)
 	}
-	return &result.Preload{Nodes: int(s.Nodes), DurationSeconds: el.Seconds(), RatePerSecond: float64(s.Nodes) / max(el.Seconds(), 1e-9)}, nil
+	return pl, nil
 }
 
 // checkGraphQL finds the errors GraphQL reports inside a 200 answer.

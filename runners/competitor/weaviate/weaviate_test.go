@@ -77,3 +77,13 @@ func TestCompetitiveWeaviateRefusesCompletion(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestAdapterHeader: the API key goes with every request, as weaviate takes it.
+func TestAdapterHeader(t *testing.T) {
+	if h := (&Adapter{}).header(); len(h) != 0 {
+		t.Errorf("no key: header %v", h)
+	}
+	if got := (&Adapter{APIKey: "k"}).header(); got.Get("Authorization") != "Bearer k" {
+		t.Errorf("key k: header %v", got)
+	}
+}
