@@ -32,10 +32,10 @@ const SkipE2EEnv = "M18_SKIP_E2E"
 const e2eRepetitions = 10
 
 // e2eSlowdown is the --slowdown of the regressed head's target, the issue's
-// 30 %. The knob scales handler time only; on this 2-core machine it moved
-// the end-to-end p50 of this scenario by 9-17 %, which the unpaired test
-// could not separate from run-to-run drift but the ab mode's paired test
-// (m18-gate compare --paired) does. M18_E2E_SLOWDOWN overrides it.
+// 30 %: each request costs m18-target 30 % more CPU. On this 2-core machine
+// the end-to-end p50 moves by less and drifts by more from run to run; the
+// ab mode's paired comparison of the target's CPU per request (or of the
+// latency) catches it. M18_E2E_SLOWDOWN overrides it.
 const e2eSlowdown = 30
 
 // The remote actions action.yml pins (TestThirdPartyActionsPinnedBySHA
