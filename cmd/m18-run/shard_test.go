@@ -263,6 +263,8 @@ func proveEquivalence(t *testing.T, f *fleet, shards int) {
 			_, mSlip = mergeComplete(t, m, files)
 		}
 		checkIdentities(t, m, u, files)
+		ul, ml := readDoc(t, u).Repetitions[0].Overall.Latency, readDoc(t, m).Repetitions[0].Overall.Latency
+		t.Logf("pair %2d: unsharded p50 %.3f ms p99 %.3f ms, merged p50 %.3f ms p99 %.3f ms, slipped %v/%v", p+1, ul.P50, ul.P99, ml.P50, ml.P99, uSlip, mSlip)
 		if uSlip || mSlip {
 			slipped = append(slipped, fmt.Sprintf("pair %d (unsharded %v, sharded %v)", p+1, uSlip, mSlip))
 			continue
