@@ -227,6 +227,11 @@ const (
 	proofPhase = 2 * time.Second
 	proofPairs = 8  // pairs the verdict is taken on
 	proofTries = 14 // pairs run at most, the slipped ones discarded
+	// proofP99Threshold is p99's margin: ten requests beyond it in a run
+	// of 1000 make it move with every few-millisecond stall of this
+	// machine, so it is judged at a wider margin than p50 (runners/README.md
+	// has the measured spread).
+	proofP99Threshold = 0.25
 )
 
 // proveEquivalence is the proof that sharding changes nothing: unsharded
@@ -234,9 +239,10 @@ const (
 // so that the machine's drift falls on both sides of a pair, each pair's
 // identities checked, until proofPairs pairs in which no generator
 // slipped; then the gate compares the merged runs with the unsharded ones
-// pair by pair (m18-gate compare --paired) and must find p50 — and p99
-// where every run holds the requests it needs — unchanged within the
-// default ±5 %, and nothing regressed or improved. A pair whose generator
+// pair by pair (m18-gate compare --paired) and must find p50 unchanged
+// within the default ±5 % and nothing regressed or improved, and p99, where
+// every run holds the requests it needs, unchanged within
+// proofP99Threshold. A pair whose generator
 // slipped (its sends left late: by the engine's own rule the run describes
 // the generator, not the target) is run again; if this machine is too busy
 // for proofPairs clean pairs in proofTries, the equivalence is not judged
@@ -277,34 +283,38 @@ func proveEquivalence(t *testing.T, f *fleet, shards int) {
 	if len(base) < proofPairs {
 		t.Skipf("only %d of %d pairs ran without a generator slipping: this machine is too busy to judge equivalence (the identities were checked)", len(base), proofTries)
 	}
-	pol := gate.DefaultPolicy()
-	pol.Paired = true
-	v, err := gate.CompareFiles(base, head, pol)
-	if err != nil {
-		t.Fatal(err)
-	}
 	fewest := fewestRequests(t, append(base, head...))
-	for _, c := range v.Comparisons {
-		t.Logf("%s %s: %s, %+.1f%% [%+.1f%%, %+.1f%%] (%s)", c.Operation, c.Metric, c.Decision, 100*c.Change, 100*c.CILow, 100*c.CIHigh, c.Reason)
-		if c.Decision == verdict.Regressed || c.Decision == verdict.Improved {
-			t.Errorf("%s %s: the gate tells the merged runs from the unsharded ones: %s (%s)", c.Operation, c.Metric, c.Decision, c.Reason)
+	// The first verdict, at the gate's default ±5 %, holds every
+	// comparison (none may be a regression or an improvement) and judges
+	// p50; the second judges p99 alone at its own margin.
+	for _, j := range []struct {
+		metric    string
+		threshold float64
+		every     bool
+	}{{result.MetricP50, gate.DefaultThreshold, true}, {result.MetricP99, proofP99Threshold, false}} {
+		pol := gate.DefaultPolicy()
+		pol.Paired, pol.Threshold = true, j.threshold
+		v, err := gate.CompareFiles(base, head, pol)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if judged(c.Metric, fewest[c.Operation]) && c.Decision != verdict.Unchanged {
-			t.Errorf("%s %s: want unchanged (the whole interval inside ±%g%%), got %s: %s", c.Operation, c.Metric, 100*c.Threshold, c.Decision, c.Reason)
+		for _, c := range v.Comparisons {
+			if !j.every && c.Metric != j.metric {
+				continue
+			}
+			t.Logf("±%g%%: %s %s: %s, %+.1f%% [%+.1f%%, %+.1f%%] (%s)", 100*j.threshold, c.Operation, c.Metric, c.Decision, 100*c.Change, 100*c.CILow, 100*c.CIHigh, c.Reason)
+			if c.Decision == verdict.Regressed || c.Decision == verdict.Improved {
+				t.Errorf("%s %s: the gate tells the merged runs from the unsharded ones: %s (%s)", c.Operation, c.Metric, c.Decision, c.Reason)
+			}
+			need := uint64(1)
+			if c.Metric == result.MetricP99 {
+				need = tasks.MinSamplesFor(0.99)
+			}
+			if c.Metric == j.metric && fewest[c.Operation] >= need && c.Decision != verdict.Unchanged {
+				t.Errorf("%s %s: want unchanged (the whole interval inside ±%g%%), got %s: %s", c.Operation, c.Metric, 100*j.threshold, c.Decision, c.Reason)
+			}
 		}
 	}
-}
-
-// judged says whether the proof requires a metric unchanged: p50 always,
-// p99 when every run holds the requests a p99 needs (tasks.MinSamplesFor).
-func judged(metric string, requests uint64) bool {
-	switch metric {
-	case result.MetricP50:
-		return true
-	case result.MetricP99:
-		return requests >= tasks.MinSamplesFor(0.99)
-	}
-	return false
 }
 
 // fewestRequests returns, per operation, the fewest requests any
