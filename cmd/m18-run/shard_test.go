@@ -225,13 +225,14 @@ const (
 	proofWork  = 20 * time.Millisecond
 	proofRate  = 500.0
 	proofPhase = 2 * time.Second
-	proofPairs = 8  // pairs the verdict is taken on
-	proofTries = 14 // pairs run at most, the slipped ones discarded
+	proofPairs = 6  // pairs the verdict is taken on (the gate needs 5)
+	proofTries = 12 // pairs run at most, the slipped ones discarded
 	// proofP99Threshold is p99's margin: ten requests beyond it in a run
 	// of 1000 make it move with every few-millisecond stall of this
-	// machine, so it is judged at a wider margin than p50 (runners/README.md
-	// has the measured spread).
-	proofP99Threshold = 0.25
+	// machine (between clean runs here 27.7–38.7 ms over a 20 ms floor),
+	// so it is judged at a wider margin than p50; runners/README.md has
+	// the measured figures.
+	proofP99Threshold = 0.5
 )
 
 // proveEquivalence is the proof that sharding changes nothing: unsharded
@@ -341,7 +342,7 @@ func fewestRequests(t *testing.T, paths []string) map[string]uint64 {
 // the shards' summed rate, and latencies the gate finds unchanged.
 func TestShardsOnLoopback(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs m18-run processes for about 90 s; skipped with -short")
+		t.Skip("runs m18-run processes for 40–80 s; skipped with -short")
 	}
 	inst, err := target.Start(target.Options{Work: proofWork})
 	if err != nil {
@@ -387,7 +388,7 @@ func TestShardsReportProblems(t *testing.T) {
 // runners would, and proves the same equivalence.
 func TestShardsOnSeparateHosts(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs m18-run processes in network namespaces for about 90 s; skipped with -short")
+		t.Skip("runs m18-run processes in network namespaces for 40–80 s; skipped with -short")
 	}
 	hosts := newHosts(t, 2)
 	ln, err := net.Listen("tcp", hosts.target+":0")
