@@ -228,10 +228,9 @@ const (
 	proofPairs = 6  // pairs the verdict is taken on (the gate needs 5)
 	proofTries = 12 // pairs run at most, the slipped ones discarded
 	// proofP99Threshold is p99's margin: ten requests beyond it in a run
-	// of 1000 make it move with every few-millisecond stall of this
-	// machine (between clean runs here 27.7–38.7 ms over a 20 ms floor),
-	// so it is judged at a wider margin than p50; runners/README.md has
-	// the measured figures.
+	// of 1000 make it move with every stall of a few milliseconds, so it
+	// is judged at a wider margin than p50; runners/README.md has the
+	// measured spread.
 	proofP99Threshold = 0.5
 )
 
