@@ -231,7 +231,7 @@ const (
 	// of 1000 make it move with every stall of a few milliseconds, so it
 	// is judged at a wider margin than p50; runners/README.md has the
 	// measured spread.
-	proofP99Threshold = 0.5
+	proofP99Threshold = 0.75
 )
 
 // proveEquivalence is the proof that sharding changes nothing: unsharded
