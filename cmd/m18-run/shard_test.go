@@ -240,13 +240,12 @@ const (
 // identities checked, until proofPairs pairs in which no generator
 // slipped; then the gate compares the merged runs with the unsharded ones
 // pair by pair (m18-gate compare --paired) and must find p50 unchanged
-// within the default ±5 % and nothing regressed or improved, and p99, where
-// every run holds the requests it needs, unchanged within
-// proofP99Threshold. A pair whose generator
-// slipped (its sends left late: by the engine's own rule the run describes
-// the generator, not the target) is run again; if this machine is too busy
-// for proofPairs clean pairs in proofTries, the equivalence is not judged
-// and the test says so.
+// within the default ±5 % and nothing regressed or improved, and p99,
+// where every run holds the requests it needs, unchanged within
+// proofP99Threshold. A pair whose generator slipped (its sends left late:
+// by the engine's own rule the run describes the generator, not the
+// target) is run again; if this machine is too busy for proofPairs clean
+// pairs in proofTries, the equivalence is not judged and the test says so.
 func proveEquivalence(t *testing.T, f *fleet, shards int) {
 	t.Helper()
 	f.reps, f.duration, f.warmup, f.rate = 1, proofPhase, 300*time.Millisecond, proofRate
