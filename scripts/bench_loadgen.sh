@@ -24,7 +24,14 @@
 # machine, each one shard (--shard 0/2, 1/2) of one schedule at the total
 # rate, started together (--start-at) and merged (m18-run merge): a rate is
 # kept when both shards keep their slice and the merge exits 0.
-# TOOLS (default "m18 sharded vegeta wrk") picks which searches run.
+# The equivalence line asks the gate whether sharding changes the latency
+# distribution: EQUIV_PAIRS (default 8) interleaved pairs (U S, S U, …) of
+# one unsharded m18-run and 2 merged shards of the same schedule, 500/s for
+# 2 s, against the reference target answering after a fixed 20 ms
+# (m18-target --work 20ms), then m18-gate compare --paired on overall p50
+# (±5 %) and p99 (±75 %); pairs in which a generator slipped (exit 4) are
+# counted, and kept.
+# TOOLS (default "m18 sharded equiv vegeta wrk") picks which searches run.
 # With BASE set, m18-run as of that git revision is searched too, right after
 # this checkout's, and the ratio of the two printed: a change's effect on the
 # generator measured side by side on the same machine minute.
@@ -35,7 +42,7 @@ cd "$(dirname "$0")/.."
 
 step="${1:-5}"
 trials="${TRIALS:-3}"
-tools=" ${TOOLS:-m18 sharded vegeta wrk} "
+tools=" ${TOOLS:-m18 sharded equiv vegeta wrk} "
 has() { [[ "$tools" == *" $1 "* ]]; }
 work="$(mktemp -d)"
 server_pid=""
@@ -55,6 +62,7 @@ if [ -n "${BASE:-}" ]; then
   git worktree remove --force "$work/base"
 fi
 go build -o "$work/trivialserver" ./scripts/internal/trivialserver
+has equiv && go build -o "$work/" ./cmd/m18-target ./cmd/m18-gate
 # Every measurement gets a freshly started endpoint: a step that overloads it
 # leaves thousands of connections and a grown heap behind, which would
 # otherwise weigh on whichever step or tool comes next.
@@ -164,6 +172,39 @@ if has sharded; then
   echo "== m18-run, 2 shards on this machine (each shard < 1 % late, < 1 % dropped; the merge exits 0)"
   search "m18-run ×2" m18_sharded_ok; sharded=$found
 fi
+equiv_line=""
+if has equiv; then
+  pairs="${EQUIV_PAIRS:-8}"
+  echo "== sharded against unsharded: $pairs interleaved pairs, 500/s for 2 s, target answering after 20 ms"
+  "$work/m18-target" --addr 127.0.0.1:0 --work 20ms >"$work/equiv-url" 2>/dev/null &
+  equiv_pid=$!
+  for _ in $(seq 50); do [ -s "$work/equiv-url" ] && break; sleep 0.1; done
+  sed 's/embedding_search_weight = 1.0/embedding_search_weight = 0.5/; s/recall_weight = 0.0/recall_weight = 0.5/; s/num_nodes = 1$/num_nodes = 300/' \
+    "$work/bench.toml" >"$work/equiv.toml"
+  equiv=(--scenario "$work/equiv.toml" --endpoint "$(head -1 "$work/equiv-url")" --rate 500 --duration 2s --warmup 300ms --seed 42 --quiet)
+  slips=0
+  for p in $(seq -w 1 "$pairs"); do
+    for side in $( ((10#$p % 2)) && echo "u s" || echo "s u"); do
+      if [ "$side" = u ]; then
+        "$m18_bin" "${equiv[@]}" --output "$work/equiv-u-$p.json" >/dev/null 2>&1 || slips=$((slips + 1))
+        continue
+      fi
+      at="$(date -u -d '+1.5 sec' +%Y-%m-%dT%H:%M:%S.%NZ)" spids=()
+      for i in 0 1; do
+        "$m18_bin" "${equiv[@]}" --shard "$i/2" --start-at "$at" --output "$work/equiv-s-$p-$i.json" >/dev/null 2>&1 &
+        spids+=($!)
+      done
+      for i in "${spids[@]}"; do wait "$i" || true; done
+      "$m18_bin" merge --output "$work/equiv-m-$p.json" "$work/equiv-s-$p-"[01].json >/dev/null 2>&1 || slips=$((slips + 1))
+    done
+  done
+  kill "$equiv_pid" 2>/dev/null || true
+  for t in 5 75; do
+    "$work/m18-gate" compare --paired --threshold "$t" --base "$work"/equiv-u-*.json --head "$work"/equiv-m-*.json 2>&1 |
+      awk -v t="$t" '$2 == "overall" && (($3 == "p50" && t == 5) || ($3 == "p99" && t == 75)) {print "  " $3 " (±" t " %): " $4 " " $5 " → " $6 " " $7 ", change " $8 " " $9 " " $10 ", " $12}'
+  done | tee "$work/equiv.txt"
+  equiv_line="sharded vs unsharded ($pairs pairs, $slips runs slipped): $(tr -s ' ' <"$work/equiv.txt" | paste -sd ';')"
+fi
 base_m18=""
 if [ -n "${BASE:-}" ]; then
   echo "== m18-run at $BASE (the same search)"
@@ -213,6 +254,7 @@ fi
 echo
 printf "%-10s %12s %16s\n" tool "max rate/s" "CPU µs/request"
 printf "%-10s %12s %16s\n" m18-run "$m18" "$m18_cpu" "2 shards" "$sharded" "$sharded_cpu" vegeta "$veg" "$veg_cpu" wrk "$wrk_rps" "$wrk_cpu"
+[ -n "$equiv_line" ] && echo "$equiv_line"
 [ -n "$base_m18" ] && printf "%-10s %12s   (m18-run / base = %s)\n" "base" "$base_m18" "$(python3 -c "print(f'{$m18 / max($base_m18, 1):.2f}')")"
 python3 - "$m18" "$veg" "$wrk_rps" "$m18_cpu" "$veg_cpu" "$wrk_cpu" "$sharded" "$sharded_cpu" <<'PY'
 import sys

@@ -225,22 +225,12 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 		}
 	}
 
-	// Progress ticker.
-	progDone := make(chan struct{})
+	stopProgress := func() {}
 	if ph.Progress != nil {
-		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-progDone:
-					return
-				case <-t.C:
-					ph.Progress(Progress{Phase: ph.Name, Elapsed: time.Since(p.start), Duration: ph.Duration,
-						Completed: p.completed.Load(), Errors: p.failed.Load(), InFlight: p.busy.Load()})
-				}
-			}
-		}()
+		stopProgress = everySecond(func() {
+			ph.Progress(Progress{Phase: ph.Name, Elapsed: time.Since(p.start), Duration: ph.Duration,
+				Completed: p.completed.Load(), Errors: p.failed.Load(), InFlight: p.busy.Load()})
+		})
 	}
 
 	driven := false
@@ -253,7 +243,7 @@ func (e *Engine) Run(ctx context.Context, ph Phase) (*PhaseResult, error) {
 		p.runSenders(cl)
 	}
 	end := time.Now()
-	close(progDone)
+	stopProgress()
 
 	all := p.rec.merged()
 	lag := all.Lag()
@@ -552,4 +542,26 @@ func measured(it client.Send, start, sentAt time.Time, o Outcome) Sample {
 		from, lag = sentAt, 0
 	}
 	return Sample{Op: it.Op, Intended: it.Intended, Lag: lag, Service: end.Sub(sentAt), Latency: end.Sub(from), Outcome: o}
+}
+
+// everySecond calls f once a second in a goroutine of its own until the
+// returned stop is called; stop returns once f's last call has ended.
+func everySecond(f func()) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				f()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }

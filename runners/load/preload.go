@@ -46,24 +46,12 @@ func preload(ctx context.Context, client *http.Client, p *plan, d Data) (*result
 	var next, done, failed atomic.Uint64
 	var firstErr atomic.Value
 	start := time.Now()
-	stop := make(chan struct{})
-	var progWG sync.WaitGroup
+	stopProgress := func() {}
 	if p.Progress != nil {
-		progWG.Add(1)
-		go func() {
-			defer progWG.Done()
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-					el := time.Since(start).Seconds()
-					p.progressf("%-14s %5.0fs  %7d/%d nodes  %8.0f nodes/s  %d errors\n", "preload", el, done.Load(), n, float64(done.Load())/el, failed.Load())
-				}
-			}
-		}()
+		stopProgress = everySecond(func() {
+			el := time.Since(start).Seconds()
+			p.progressf("%-14s %5.0fs  %7d/%d nodes  %8.0f nodes/s  %d errors\n", "preload", el, done.Load(), n, float64(done.Load())/el, failed.Load())
+		})
 	}
 	u := *p.base
 	u.Path = joinPath(u.Path, RouteRemember)
@@ -94,8 +82,7 @@ func preload(ctx context.Context, client *http.Client, p *plan, d Data) (*result
 		}()
 	}
 	wg.Wait()
-	close(stop)
-	progWG.Wait()
+	stopProgress()
 	el := time.Since(start)
 	pl := &result.Preload{Nodes: int(done.Load() - failed.Load()), Errors: failed.Load(), DurationSeconds: el.Seconds()}
 	if el > 0 {
