@@ -7,18 +7,21 @@
 #
 # One gate is what the action's ab mode does: base/head pairs run
 # interleaved A B B A … in looks (LOOKS, default 10,15,20 pairs: after each
-# look `m18-gate compare --paired --looks` decides or asks for the next), each run against a fresh reference target
-# (m18-target on a free loopback port, started and stopped per run), measured
-# by m18-run with --target-pid (so every repetition records the target's CPU
-# time per request), then `m18-gate compare --paired` with the default
-# policy. An A/A trial's head is the same target; a slowdown trial's head
-# runs with --slowdown SLOWDOWN (default 10: m18-target's process mode, i.e.
-# every request costs the target 10 % more CPU). A trial counts as a detection / false alarm when compare exits 1,
-# and the script prints which metrics regressed (the signal that decided).
+# look `m18-gate compare --paired --looks` decides or asks for the next),
+# each run against a fresh reference target (m18-target on a free loopback
+# port, started and stopped per run), measured by m18-run with --target-pid
+# (so every repetition records the target's CPU time per request), compared
+# with the default policy. An A/A trial's head is the same target; a
+# slowdown trial's head runs with --slowdown SLOWDOWN (default 10:
+# m18-target's process mode, every request costs the target 10 % more
+# CPU). A trial counts as a detection / false alarm when compare exits 1,
+# and the script prints which metrics regressed (the signal that decided)
+# and how many pairs the gate used.
 #
-# Knobs (environment): LOOKS (10,15,20; off: PAIRS pairs, 16, decided once), DURATION (3s), WARMUP (1s), RATE (100),
-# NODES (2000), SCENARIO (ci/fast_regression_check), SLOWDOWN (10),
-# KEEP (a directory to keep every trial's results and verdict in).
+# Knobs (environment): LOOKS (10,15,20; off: PAIRS pairs, 16, decided
+# once), DURATION (3s), WARMUP (1s), RATE (300), NODES (2000), SCENARIO
+# (ci/fast_regression_check), SLOWDOWN (10), KEEP (a directory to keep
+# every trial's results and verdict in).
 #
 # SIGNAL=instructions is the instruction-count mode: every target runs under
 # valgrind --tool=callgrind (instrumented only during measured phases) and
@@ -35,7 +38,7 @@ pairs=${PAIRS:-16}
 signal=${SIGNAL:-cpu}
 duration=${DURATION:-3s}
 warmup=${WARMUP:-1s}
-rate=${RATE:-100}
+rate=${RATE:-300}
 nodes=${NODES:-2000}
 under=()
 count=()
