@@ -95,21 +95,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // A verdict with a regression is not a failure of the command but its
-// answer; compare returns these so that exitCode maps them.
-var (
-	errRegression  = errors.New("internal regression")
-	errCompetitive = errors.New("competitive regression")
-	// errNextLook: a sequential gate's look was not clear yet (--looks).
-	errNextLook = errors.New("not decided at this look")
-)
+// answer: compare returns verdict.Summary.Err, which exitCode maps.
+// errNextLook: a sequential gate's look was not clear yet (--looks).
+var errNextLook = errors.New("not decided at this look")
 
 // exitCode maps the error of a command to the exit code: every error but a
 // regression is an input or usage error.
 func exitCode(err error) int {
 	switch {
-	case errors.Is(err, errRegression):
+	case errors.Is(err, verdict.ErrRegression):
 		return exitRegression
-	case errors.Is(err, errCompetitive):
+	case errors.Is(err, verdict.ErrCompetitiveRegression):
 		return exitCompetitive
 	case errors.Is(err, errNextLook):
 		return cli.ExitIncomplete
