@@ -83,10 +83,8 @@ func TestCompareExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	r := writeCompareRuns(t, dir)
 	base, same, slow, other := r.base, r.same, r.slow, r.other
-	cfg := filepath.Join(dir, "gate.toml")
-	os.WriteFile(cfg, []byte("[scenario.\"ci/fast_regression_check\"]\ncompetitive = true\n"), 0o644)
-	bad := filepath.Join(dir, "bad.toml")
-	os.WriteFile(bad, []byte("[defaults]\ntreshold = 5\n"), 0o644)
+	cfg := testenv.WriteFile(t, dir, "gate.toml", "[scenario.\"ci/fast_regression_check\"]\ncompetitive = true\n")
+	bad := testenv.WriteFile(t, dir, "bad.toml", "[defaults]\ntreshold = 5\n")
 	out := filepath.Join(dir, "verdict.json")
 	md := filepath.Join(dir, "comment.md")
 
@@ -155,8 +153,7 @@ func TestCompareExitCodes(t *testing.T) {
 
 func TestScenariosOfTier(t *testing.T) {
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "gate.toml")
-	os.WriteFile(cfg, []byte("[tiers]\npr = [\"ci/fast_regression_check\", \"ci/smoke\"]\nnightly = []\n"), 0o644)
+	cfg := testenv.WriteFile(t, dir, "gate.toml", "[tiers]\npr = [\"ci/fast_regression_check\", \"ci/smoke\"]\nnightly = []\n")
 	tests := []struct {
 		name   string
 		args   []string

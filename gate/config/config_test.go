@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 func TestConfigErrors(t *testing.T) {
@@ -85,10 +87,7 @@ func TestLoadSizeLimit(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v\nwant it to contain %q", err, want)
 	}
-	small := filepath.Join(dir, "small.toml")
-	if err := os.WriteFile(small, []byte("[tiers]\npr = [\"a\"]\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	small := testenv.WriteFile(t, dir, "small.toml", "[tiers]\npr = [\"a\"]\n")
 	if c, err := Load(small); err != nil || c.Path != small {
 		t.Errorf("Load(small) = %+v, %v", c, err)
 	}

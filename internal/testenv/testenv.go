@@ -101,6 +101,17 @@ func Run(run func(args []string, stdout, stderr io.Writer) int, args ...string) 
 	return code, out.String(), errb.String()
 }
 
+// WriteFile writes text to the file name in dir and returns its path; it
+// fails t when the write does.
+func WriteFile(t testing.TB, dir, name, text string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // MainAs runs the tests of m, or, when the environment variable env is "1",
 // acts as the command whose run function is given: the test binary then is
 // the command, so that a test can run it as a child process (re-executing
