@@ -94,9 +94,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return p.Run(context.Background(), args, stdout, stderr)
 }
 
-// A verdict with a regression is not a failure of the command but its
-// answer: compare returns verdict.Summary.Err, which exitCode maps.
-// errNextLook: a sequential gate's look was not clear yet (--looks).
+// errNextLook: a sequential gate's look was not clear yet (--looks). Nor is
+// a verdict with a regression a failure of the command: it is its answer,
+// verdict.Summary.Err, which exitCode maps too.
 var errNextLook = errors.New("not decided at this look")
 
 // exitCode maps the error of a command to the exit code: every error but a
