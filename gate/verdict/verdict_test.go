@@ -8,29 +8,19 @@ import (
 // TestSummaryErr: a pass is no error; each regression outcome is its error,
 // and only its own, with the answer line.
 func TestSummaryErr(t *testing.T) {
-	tests := []struct {
-		outcome string
-		want    error
-		msg     string
-	}{
-		{OutcomePass, nil, ""},
-		{OutcomeRegression, ErrRegression, "internal regression: 1 regressed"},
-		{OutcomeCompetitiveRegression, ErrCompetitiveRegression, "competitive regression: 1 regressed"},
+	if err := (Summary{Outcome: OutcomePass, Answer: "no regression"}).Err(); err != nil {
+		t.Errorf("pass: %v, want nil", err)
 	}
-	for _, tt := range tests {
-		err := Summary{Outcome: tt.outcome, Answer: "1 regressed"}.Err()
-		if tt.want == nil {
-			if err != nil {
-				t.Errorf("%s: %v, want nil", tt.outcome, err)
+	errs := map[string]error{OutcomeRegression: ErrRegression, OutcomeCompetitiveRegression: ErrCompetitiveRegression}
+	for outcome, want := range errs {
+		err := Summary{Outcome: outcome, Answer: "1 regressed"}.Err()
+		if !errors.Is(err, want) || err.Error() != want.Error()+": 1 regressed" {
+			t.Errorf("%s: %v, want %v with the answer line", outcome, err, want)
+		}
+		for o, other := range errs {
+			if o != outcome && errors.Is(err, other) {
+				t.Errorf("%s: %v is also %v", outcome, err, other)
 			}
-			continue
-		}
-		other := ErrRegression
-		if tt.want == ErrRegression {
-			other = ErrCompetitiveRegression
-		}
-		if !errors.Is(err, tt.want) || errors.Is(err, other) || err.Error() != tt.msg {
-			t.Errorf("%s: %v, want %q wrapping only %v", tt.outcome, err, tt.msg, tt.want)
 		}
 	}
 }
