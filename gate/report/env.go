@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -218,7 +219,7 @@ func (c Config) runURL(id int64) string {
 	if id <= 0 || c.Owner == "" {
 		return ""
 	}
-	server := strings.TrimSuffix(or(c.ServerURL, DefaultServerURL), "/")
+	server := strings.TrimSuffix(cmp.Or(c.ServerURL, DefaultServerURL), "/")
 	return fmt.Sprintf("%s/%s/%s/actions/runs/%d", server, url.PathEscape(c.Owner), url.PathEscape(c.Repo), id)
 }
 
