@@ -121,18 +121,10 @@ const (
 )
 
 func (c Config) withDefaults() Config {
-	if c.CheckName == "" {
-		c.CheckName = DefaultCheckName
-	}
-	if c.AnnotationPath == "" {
-		c.AnnotationPath = DefaultAnnotationPath
-	}
-	if c.Comment == "" {
-		c.Comment = CommentAlways
-	}
-	if c.APIURL == "" {
-		c.APIURL = DefaultAPIURL
-	}
+	c.CheckName = cmp.Or(c.CheckName, DefaultCheckName)
+	c.AnnotationPath = cmp.Or(c.AnnotationPath, DefaultAnnotationPath)
+	c.Comment = cmp.Or(c.Comment, CommentAlways)
+	c.APIURL = cmp.Or(c.APIURL, DefaultAPIURL)
 	return c
 }
 
