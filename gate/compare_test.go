@@ -340,9 +340,7 @@ func TestOverallOfOneOperationIsSkipped(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := DefaultPolicy()
-			p.Now = fixedNow
-			v, err := Compare(build(tt.ops, 1), build(tt.ops, 1.2), p)
+			v, err := Compare(build(tt.ops, 1), build(tt.ops, 1.2), testPolicy())
 			if err != nil {
 				t.Fatal(err)
 			}
