@@ -1,9 +1,9 @@
 // Package testenv is what tests need of the checkout they run in: the
 // module root, the go command, this module's commands built for a test to
 // run as processes, Engram's scenario files beside the checkout, and the
-// small input files a test writes (WriteFile). It is
-// for tests only: its functions take a testing.TB and fail or skip the test
-// instead of returning errors.
+// small input files a test writes (WriteFile). It is for tests only: its
+// functions take a testing.TB and fail or skip the test instead of returning
+// errors.
 package testenv
 
 import (
