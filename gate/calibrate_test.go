@@ -17,15 +17,15 @@ func TestCalibrate(t *testing.T) {
 	aa := input.NewSet()
 	aa.Files = []string{"aa.json"}
 	aa.Fingerprints = []string{"f00000000000"}
-	for _, v := range gatetest.Lognormal(r, 100, 0.03, 30) {
-		aa.Add(key("s", "overall", "p50"), "ms", false, v)
+	// add puts the values of metric (scenario s, operation overall) into set.
+	add := func(set *input.Set, metric, unit string, values []float64) {
+		for _, v := range values {
+			set.Add(key("s", "overall", metric), unit, false, v)
+		}
 	}
-	for _, v := range gatetest.Lognormal(r, 100, 0.40, 30) {
-		aa.Add(key("s", "overall", "p99"), "ms", false, v)
-	}
-	for _, v := range spread(0.02, 0.5, 30) {
-		aa.Add(key("s", "overall", "error_rate"), "fraction", false, v)
-	}
+	add(aa, "p50", "ms", gatetest.Lognormal(r, 100, 0.03, 30))
+	add(aa, "p99", "ms", gatetest.Lognormal(r, 100, 0.40, 30))
+	add(aa, "error_rate", "fraction", spread(0.02, 0.5, 30))
 	aa.Add(key("s", "overall", "p95"), "ms", false, 1) // too few runs
 	c, err := Calibrate(aa, 10, 0.01, 0.8)
 	if err != nil {
@@ -64,18 +64,10 @@ func TestCalibrate(t *testing.T) {
 	// A comparison the calibration covers reports its MDE; a noisy p99
 	// that cannot be settled says so with the MDE.
 	b, h := input.NewSet(), input.NewSet()
-	for _, v := range gatetest.Lognormal(r, 100, 0.03, 10) {
-		b.Add(key("s", "overall", "p50"), "ms", false, v)
-	}
-	for _, v := range gatetest.Lognormal(r, 110, 0.03, 10) {
-		h.Add(key("s", "overall", "p50"), "ms", false, v)
-	}
-	for _, v := range gatetest.Lognormal(r, 100, 0.40, 10) {
-		b.Add(key("s", "overall", "p99"), "ms", false, v)
-	}
-	for _, v := range gatetest.Lognormal(r, 110, 0.40, 10) {
-		h.Add(key("s", "overall", "p99"), "ms", false, v)
-	}
+	add(b, "p50", "ms", gatetest.Lognormal(r, 100, 0.03, 10))
+	add(h, "p50", "ms", gatetest.Lognormal(r, 110, 0.03, 10))
+	add(b, "p99", "ms", gatetest.Lognormal(r, 100, 0.40, 10))
+	add(h, "p99", "ms", gatetest.Lognormal(r, 110, 0.40, 10))
 	b.Fingerprints = []string{"f00000000000"}
 	h.Fingerprints = []string{"f00000000000"}
 	p := testPolicy()

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/engram/m18-gate/gate/config"
 	"github.com/engram/m18-gate/gate/input"
@@ -13,13 +14,19 @@ import (
 
 // one builds base and head sets holding a single comparison.
 func one(metric, unit string, higherIsBetter bool, base, head []float64) (*input.Set, *input.Set) {
+	return sets(metric, unit, higherIsBetter, base, head, func(int, bool) time.Time { return time.Time{} })
+}
+
+// sets builds base and head sets holding a single comparison, each value's
+// run started at(its index, whether it is head's).
+func sets(metric, unit string, higherIsBetter bool, base, head []float64, at func(i int, head bool) time.Time) (*input.Set, *input.Set) {
 	b, h := input.NewSet(), input.NewSet()
 	k := key("s", "overall", metric)
-	for _, v := range base {
-		b.Add(k, unit, higherIsBetter, v)
+	for i, v := range base {
+		b.AddAt(k, unit, higherIsBetter, v, at(i, false))
 	}
-	for _, v := range head {
-		h.Add(k, unit, higherIsBetter, v)
+	for i, v := range head {
+		h.AddAt(k, unit, higherIsBetter, v, at(i, true))
 	}
 	return b, h
 }
@@ -333,9 +340,7 @@ func TestOverallOfOneOperationIsSkipped(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := DefaultPolicy()
-			p.Now = fixedNow
-			v, err := Compare(build(tt.ops, 1), build(tt.ops, 1.2), p)
+			v, err := Compare(build(tt.ops, 1), build(tt.ops, 1.2), testPolicy())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -36,13 +37,8 @@ func normalQuantile(p float64) float64 {
 	return (lo + hi) / 2
 }
 
-func constant(v float64, n int) []float64 {
-	out := make([]float64, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
-}
+// constant is n runs of the value v.
+func constant(v float64, n int) []float64 { return slices.Repeat([]float64{v}, n) }
 
 func approx(a, b float64) bool {
 	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b))

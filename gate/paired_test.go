@@ -17,25 +17,17 @@ import (
 
 // interleaved builds base and head sets as the action's ab mode measures
 // them: pair i runs A B for even i and B A for odd i, one second apart, so
-// each value carries its run's start time.
+// each value carries its run's start time; a head value without a base runs
+// second.
 func interleaved(metric, unit string, hib bool, base, head []float64) (*input.Set, *input.Set) {
-	b, h := input.NewSet(), input.NewSet()
-	k := key("s", "overall", metric)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range base {
-		tb, th := t0.Add(time.Duration(2*i)*time.Second), t0.Add(time.Duration(2*i+1)*time.Second)
-		if i%2 == 1 {
-			tb, th = th, tb
+	return sets(metric, unit, hib, base, head, func(i int, isHead bool) time.Time {
+		second := isHead != (i%2 == 1) || i >= len(base)
+		if second {
+			return t0.Add(time.Duration(2*i+1) * time.Second)
 		}
-		b.AddAt(k, unit, hib, base[i], tb)
-		if i < len(head) {
-			h.AddAt(k, unit, hib, head[i], th)
-		}
-	}
-	for i := len(base); i < len(head); i++ {
-		h.AddAt(k, unit, hib, head[i], t0.Add(time.Duration(2*i+1)*time.Second))
-	}
-	return b, h
+		return t0.Add(time.Duration(2*i) * time.Second)
+	})
 }
 
 // driftPairs draws n interleaved pairs on a drifting machine: each pair
@@ -159,13 +151,7 @@ func TestPairedFallback(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b, h := tt.sets()
-			p := testPolicy()
-			p.Paired = true
-			v, err := Compare(b, h, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := v.Comparisons[0]
+			c := comparePaired(t, b, h)
 			if tt.decision != "" && c.Decision != tt.decision {
 				t.Errorf("decision %s, want %s (%s)", c.Decision, tt.decision, c.Reason)
 			}
@@ -177,6 +163,19 @@ func TestPairedFallback(t *testing.T) {
 			}
 		})
 	}
+}
+
+// comparePaired compares b and h paired under testPolicy and returns their
+// one comparison.
+func comparePaired(t *testing.T, b, h *input.Set) verdict.Comparison {
+	t.Helper()
+	p := testPolicy()
+	p.Paired = true
+	v, err := Compare(b, h, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.Comparisons[0]
 }
 
 // TestPairedOrdersByStartTime: runs are paired by start time, not by the
@@ -196,18 +195,11 @@ func TestPairedOrdersByStartTime(t *testing.T) {
 		level := 100 * math.Pow(1.08, float64(i))
 		h.AddAt(k, "ms", false, level*1.10, t0.Add(time.Duration(2*i+1)*time.Second))
 	}
-	p := testPolicy()
-	p.Paired = true
-	v, err := Compare(b, h, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := v.Comparisons[0]
+	c := comparePaired(t, b, h)
 	if c.Decision != verdict.Regressed || math.Abs(c.Change-0.095) > 0.01 {
 		t.Errorf("decision %s, change %+.3f; want regressed at about +9.5 %% (%s)", c.Decision, c.Change, c.Reason)
 	}
-	p.Paired = false
-	v, _ = Compare(b, h, p)
+	v, _ := Compare(b, h, testPolicy())
 	if c := v.Comparisons[0]; c.Decision == verdict.Regressed {
 		t.Errorf("unpaired: the 8 %%-per-pair drift should hide the shift, got %s (%s)", c.Decision, c.Reason)
 	}

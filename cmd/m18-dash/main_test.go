@@ -82,9 +82,7 @@ func TestBuildAndPublish(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	_, bare := plantedHistory(t)
 	foreign := t.TempDir()
-	if err := os.WriteFile(filepath.Join(foreign, "notes.txt"), []byte("mine"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testenv.WriteFile(t, foreign, "notes.txt", "mine")
 	for _, tc := range []struct {
 		args []string
 		want string

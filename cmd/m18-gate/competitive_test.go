@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -25,10 +26,8 @@ func TestCompetitiveExitCodes(t *testing.T) {
 	comp := writeVersus(t, dir, "pg", 20, 10, 4, fp, pg)
 	comp2 := writeVersus(t, dir, "pg2", 20, 10, 5, fp, pg)
 	other := writeVersus(t, dir, "other", 20, 10, 6, "bbbbbbbbbbbb", pg)
-	none := filepath.Join(dir, "none.toml")
-	os.WriteFile(none, []byte("[defaults]\nalpha = 0.01\n"), 0o644)
-	target := filepath.Join(dir, "target.toml")
-	os.WriteFile(target, []byte("[milestone.\"ci/competitive\"]\ncompetitor = \"neo4j\"\np99_ms = 15\nnote = \"Neo4j measured 27.96 ms\"\n"), 0o644)
+	none := testenv.WriteFile(t, dir, "none.toml", "[defaults]\nalpha = 0.01\n")
+	target := testenv.WriteFile(t, dir, "target.toml", "[milestone.\"ci/competitive\"]\ncompetitor = \"neo4j\"\np99_ms = 15\nnote = \"Neo4j measured 27.96 ms\"\n")
 	out := filepath.Join(dir, "verdict.json")
 	md := filepath.Join(dir, "position.md")
 	pairedOut := filepath.Join(dir, "paired.json")

@@ -94,22 +94,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return p.Run(context.Background(), args, stdout, stderr)
 }
 
-// A verdict with a regression is not a failure of the command but its
-// answer; compare returns these so that exitCode maps them.
-var (
-	errRegression  = errors.New("internal regression")
-	errCompetitive = errors.New("competitive regression")
-	// errNextLook: a sequential gate's look was not clear yet (--looks).
-	errNextLook = errors.New("not decided at this look")
-)
+// errNextLook: a sequential gate's look was not clear yet (--looks). Nor is
+// a verdict with a regression a failure of the command: it is its answer,
+// verdict.Summary.Err, which exitCode maps too.
+var errNextLook = errors.New("not decided at this look")
 
 // exitCode maps the error of a command to the exit code: every error but a
 // regression is an input or usage error.
 func exitCode(err error) int {
 	switch {
-	case errors.Is(err, errRegression):
+	case errors.Is(err, verdict.ErrRegression):
 		return exitRegression
-	case errors.Is(err, errCompetitive):
+	case errors.Is(err, verdict.ErrCompetitiveRegression):
 		return exitCompetitive
 	case errors.Is(err, errNextLook):
 		return cli.ExitIncomplete
@@ -148,6 +144,34 @@ func multiFiles(n int) ([]*files, **files) {
 		out[i] = &files{last: &last}
 	}
 	return out, &last
+}
+
+// fileList is the one multi-file flag of a command (calibrate --runs,
+// changepoints --series, criteria --results).
+type fileList struct {
+	fs   *flag.FlagSet
+	name string
+	f    *files
+	last **files
+}
+
+// fileListFlag defines --name on fs, taking one or more files.
+func fileListFlag(fs *flag.FlagSet, name, usage string) *fileList {
+	ff, last := multiFiles(1)
+	fs.Var(ff[0], name, usage)
+	return &fileList{fs: fs, name: name, f: ff[0], last: last}
+}
+
+// parse parses args (parseFiles) and returns the files of the flag; none is
+// the usage error need.
+func (l *fileList) parse(args []string, need string) ([]string, error) {
+	if err := parseFiles(l.fs, args, l.last, "--"+l.name); err != nil {
+		return nil, err
+	}
+	if len(l.f.names) == 0 {
+		return nil, cli.Usagef("%s", need)
+	}
+	return l.f.names, nil
 }
 
 // percent is a flag in percent: "5" and "5%" are 5 %.
@@ -306,21 +330,17 @@ machine (median, MAD, robust CV) and the smallest change --n runs per side can d
 
 func calibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("calibrate", stderr)
-	ff, last := multiFiles(1)
-	runs := ff[0]
-	fs.Var(runs, "runs", "A/A result `FILE` (identical builds; repeat, or list several after the flag)")
+	runs := fileListFlag(fs, "runs", "A/A result `FILE` (identical builds; repeat, or list several after the flag)")
 	n := fs.Int("n", gate.DefaultRepetitions, "runs per side to compute the minimum detectable effect for")
 	alpha := fs.Float64("alpha", gate.DefaultAlpha, "significance level")
 	power := fs.Float64("power", gate.DefaultPower, "probability of detecting an effect of the MDE")
 	output := fs.String("output", "", "write the calibration JSON to `FILE` (for compare --calibration)")
 	fs.Usage = usageFor(fs, "m18-gate calibrate --runs FILE... [--output calibration.json] [flags]", calibrateHelp, calibrateCodes)
-	if err := parseFiles(fs, args, last, "--runs"); err != nil {
+	names, err := runs.parse(args, "calibrate needs --runs FILE...")
+	if err != nil {
 		return err
 	}
-	if len(runs.names) == 0 {
-		return cli.Usagef("calibrate needs --runs FILE...")
-	}
-	set, err := input.Load(runs.names...)
+	set, err := input.Load(names...)
 	if err != nil {
 		return err
 	}
@@ -357,9 +377,7 @@ job alerts about (m18-report --changepoints FILE --slack).
 
 func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("changepoints", stderr)
-	ff, last := multiFiles(1)
-	seriesFiles := ff[0]
-	fs.Var(seriesFiles, "series", "m18 result or m18.series/v1 `FILE` (repeat, or list several after the flag)")
+	seriesFiles := fileListFlag(fs, "series", "m18 result or m18.series/v1 `FILE` (repeat, or list several after the flag)")
 	metric := fs.String("metric", "", "metric of m18 results (default p99); filters series files when set")
 	operation := fs.String("operation", "", "operation of m18 results (default overall); filters series files when set")
 	alpha := fs.Float64("alpha", 0.05, "significance level of each split (permutation test)")
@@ -370,13 +388,11 @@ func changepoints(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	output := fs.String("output", "", "also write the analysis as JSON to `FILE` (what m18-report --changepoints reads)")
 	recent := fs.Int("recent", 7, "mark change points whose new segment starts among the newest `N` points as new (\"recent\": true)")
 	fs.Usage = usageFor(fs, "m18-gate changepoints --series FILE... [--metric M] [--operation O] [--recent N] [--json] [--output FILE]", changepointsHelp, changepointsCodes)
-	if err := parseFiles(fs, args, last, "--series"); err != nil {
+	names, err := seriesFiles.parse(args, "changepoints needs --series FILE...")
+	if err != nil {
 		return err
 	}
-	if len(seriesFiles.names) == 0 {
-		return cli.Usagef("changepoints needs --series FILE...")
-	}
-	s, err := series.Load(seriesFiles.names, *metric, *operation)
+	s, err := series.Load(names, *metric, *operation)
 	if err != nil {
 		return err
 	}
@@ -411,19 +427,15 @@ the checks of the task, each a measured value against a limit) into the verdict'
 // criteria turns the checks of M18 task documents into verdict entries.
 func criteria(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("criteria", stderr)
-	ff, last := multiFiles(1)
-	results := ff[0]
-	fs.Var(results, "results", "task result `FILE` from m18-run task (repeat, or list several after the flag)")
+	results := fileListFlag(fs, "results", "task result `FILE` from m18-run task (repeat, or list several after the flag)")
 	verdictIn := fs.String("verdict", "", "add to this verdict `FILE` (from m18-gate compare) instead of starting an empty one; may equal --output")
 	vf := addVerdictFlags(fs)
 	fs.Usage = usageFor(fs, "m18-gate criteria --results TASK.json... [--verdict verdict.json] [--output FILE] [--markdown FILE]", criteriaHelp, criteriaCodes)
-	if err := parseFiles(fs, args, last, "--results"); err != nil {
+	names, err := results.parse(args, "criteria needs --results TASK.json... (m18-run task writes them)")
+	if err != nil {
 		return err
 	}
-	if len(results.names) == 0 {
-		return cli.Usagef("criteria needs --results TASK.json... (m18-run task writes them)")
-	}
-	crit, err := gate.ReadCriteria(results.names)
+	crit, err := gate.ReadCriteria(names)
 	if err != nil {
 		return err
 	}
@@ -434,8 +446,8 @@ func criteria(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	} else {
 		v = gate.NewVerdict()
-		v.Head.Files = results.names
-		if d, err := result.ReadFile(results.names[0]); err == nil {
+		v.Head.Files = names
+		if d, err := result.ReadFile(names[0]); err == nil {
 			v.Head.Commit, v.Head.Ref, v.Head.Fingerprint = d.Run.Commit, d.Run.Ref, d.Run.Hardware.Hash
 		}
 	}

@@ -83,10 +83,8 @@ func TestCompareExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	r := writeCompareRuns(t, dir)
 	base, same, slow, other := r.base, r.same, r.slow, r.other
-	cfg := filepath.Join(dir, "gate.toml")
-	os.WriteFile(cfg, []byte("[scenario.\"ci/fast_regression_check\"]\ncompetitive = true\n"), 0o644)
-	bad := filepath.Join(dir, "bad.toml")
-	os.WriteFile(bad, []byte("[defaults]\ntreshold = 5\n"), 0o644)
+	cfg := testenv.WriteFile(t, dir, "gate.toml", "[scenario.\"ci/fast_regression_check\"]\ncompetitive = true\n")
+	bad := testenv.WriteFile(t, dir, "bad.toml", "[defaults]\ntreshold = 5\n")
 	out := filepath.Join(dir, "verdict.json")
 	md := filepath.Join(dir, "comment.md")
 
@@ -117,6 +115,9 @@ func TestCompareExitCodes(t *testing.T) {
 		{"one look is no plan", []string{"compare", "--paired", "--looks", "10", "--base", base, "--head", same}, 3, "", "--looks: looks \"10\": want at least two looks"},
 		{"calibrate", []string{"calibrate", "--runs", base, same, "--output", filepath.Join(dir, "cal.json")}, 0, "MDE", ""},
 		{"a file before any flag", []string{"calibrate", "stray.json", "--runs", base}, 3, "", `unexpected argument "stray.json" (files go after --runs)`},
+		{"calibrate without runs", []string{"calibrate"}, 3, "", "calibrate needs --runs FILE..."},
+		{"changepoints without series", []string{"changepoints", "--recent", "3"}, 3, "", "changepoints needs --series FILE..."},
+		{"a series before any flag", []string{"changepoints", "stray.json", "--series", base}, 3, "", `unexpected argument "stray.json" (files go after --series)`},
 		{"calibrated compare", []string{"compare", "--calibration", filepath.Join(dir, "cal.json"), "--base", base, "--head", same, "--output", filepath.Join(dir, "v2.json")}, 0, "", ""},
 		{"changepoints", []string{"changepoints", "--series", base, same, slow, "--metric", "p50"}, 0, "E-divisive needs at least 8", ""},
 		{"changepoints json", []string{"changepoints", "--json", "--series", base, same, slow}, 0, `"change_points": []`, ""},
@@ -155,8 +156,7 @@ func TestCompareExitCodes(t *testing.T) {
 
 func TestScenariosOfTier(t *testing.T) {
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "gate.toml")
-	os.WriteFile(cfg, []byte("[tiers]\npr = [\"ci/fast_regression_check\", \"ci/smoke\"]\nnightly = []\n"), 0o644)
+	cfg := testenv.WriteFile(t, dir, "gate.toml", "[tiers]\npr = [\"ci/fast_regression_check\", \"ci/smoke\"]\nnightly = []\n")
 	tests := []struct {
 		name   string
 		args   []string

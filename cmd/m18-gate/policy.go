@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
 	"os"
 
@@ -99,7 +98,8 @@ func (f *policyFlags) policy() (gate.Policy, error) {
 
 // finish writes v where the flags ask (the Markdown also into the
 // verdict), prints its table unless quiet, and returns its outcome as the
-// error exitCode maps: errRegression, errCompetitive or nil.
+// error exitCode maps: verdict.ErrRegression, verdict.ErrCompetitiveRegression
+// or nil.
 func (f verdictFlags) finish(v *verdict.Verdict, stdout io.Writer) error {
 	return f.finishWith(v, stdout, "", render.Text)
 }
@@ -128,11 +128,5 @@ func (f verdictFlags) finishWith(v *verdict.Verdict, stdout io.Writer, extra str
 			return err
 		}
 	}
-	switch v.Summary.Outcome {
-	case verdict.OutcomeRegression:
-		return fmt.Errorf("%w: %s", errRegression, v.Summary.Answer)
-	case verdict.OutcomeCompetitiveRegression:
-		return fmt.Errorf("%w: %s", errCompetitive, v.Summary.Answer)
-	}
-	return nil
+	return v.Summary.Err()
 }

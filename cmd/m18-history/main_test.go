@@ -80,10 +80,7 @@ func TestCLI(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("series --json: exit %d\n%s", code, stderr)
 	}
-	seriesFile := filepath.Join(in, "series.json")
-	if err := os.WriteFile(seriesFile, []byte(stdout), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	seriesFile := testenv.WriteFile(t, in, "series.json", stdout)
 	got, err := gseries.Load([]string{seriesFile}, "", "")
 	if err != nil {
 		t.Fatalf("m18-gate changepoints cannot read series --json: %v\n%s", err, stdout)

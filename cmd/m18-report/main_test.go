@@ -15,6 +15,7 @@ import (
 	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/internal/fakegithub"
 	"github.com/engram/m18-gate/internal/fakeslack"
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 func writeVerdict(t *testing.T, dir string, regressed bool) string {
@@ -52,8 +53,7 @@ func newCLI(t *testing.T) *reportCLI {
 	)
 	t.Cleanup(fake.Close)
 	dir := t.TempDir()
-	event := filepath.Join(dir, "event.json")
-	os.WriteFile(event, []byte(`{"pull_request":{"number":7,"head":{"sha":"abc123"}}}`), 0o644)
+	event := testenv.WriteFile(t, dir, "event.json", `{"pull_request":{"number":7,"head":{"sha":"abc123"}}}`)
 	return &reportCLI{fake: fake, dir: dir, env: map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": "ghs_rw", "GITHUB_REPOSITORY": "o/r", "GITHUB_SHA": "merge",
 		"GITHUB_API_URL": fake.URL, "GITHUB_RUN_ID": "5", "GITHUB_WORKFLOW": "gate", "GITHUB_JOB": "perf",
@@ -117,8 +117,7 @@ func TestReadOnlyTokenExitCodes(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	c := newCLI(t)
-	bad := filepath.Join(c.dir, "bad.json")
-	os.WriteFile(bad, []byte(`{"schema":"m18.verdict/v1","comparisons":[{"decision":"maybe"}],"summary":{"outcome":"pass"}}`), 0o644)
+	bad := testenv.WriteFile(t, c.dir, "bad.json", `{"schema":"m18.verdict/v1","comparisons":[{"decision":"maybe"}],"summary":{"outcome":"pass"}}`)
 	tests := [][]string{
 		{},
 		{"--verdict", filepath.Join(c.dir, "missing.json")},
@@ -161,12 +160,8 @@ func TestStartThenComplete(t *testing.T) {
 // the measuring run of a fork's branch "feature" at sha.
 func (c *reportCLI) forkRun(t *testing.T, sha string) {
 	t.Helper()
-	event := filepath.Join(c.dir, "wr.json")
-	payload := `{"workflow_run":{"id":31,"head_sha":"` + sha + `","head_branch":"feature","pull_requests":[],
-		"head_repository":{"full_name":"forker/r","owner":{"login":"forker"}},"repository":{"full_name":"o/r"}}}`
-	if err := os.WriteFile(event, []byte(payload), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	event := testenv.WriteFile(t, c.dir, "wr.json", `{"workflow_run":{"id":31,"head_sha":"`+sha+`","head_branch":"feature","pull_requests":[],
+		"head_repository":{"full_name":"forker/r","owner":{"login":"forker"}},"repository":{"full_name":"o/r"}}}`)
 	c.env["GITHUB_EVENT_PATH"], c.env["GITHUB_EVENT_NAME"] = event, "workflow_run"
 }
 
@@ -228,13 +223,10 @@ func TestReportChangePoints(t *testing.T) {
 		all := []series.Changes{{Scenario: "tasks/003_bursts", Operation: "overall", Metric: "p99", Unit: "ms", Points: 18,
 			ChangePoints: []series.ChangePointAt{{Index: 12, Label: "abcdef012345", Before: 2, After: 3, Change: 0.5, PValue: 0.01, Recent: recent}}}}
 		data, _ := json.Marshal(all)
-		p := filepath.Join(c.dir, name)
-		os.WriteFile(p, data, 0o644)
-		return p
+		return testenv.WriteFile(t, c.dir, name, string(data))
 	}
 	old, fresh := write("old.json", false), write("new.json", true)
-	bad := filepath.Join(c.dir, "bad.json")
-	os.WriteFile(bad, []byte(`{"schema":"m18.series/v1"}`), 0o644)
+	bad := testenv.WriteFile(t, c.dir, "bad.json", `{"schema":"m18.series/v1"}`)
 
 	tests := []struct {
 		name   string

@@ -163,17 +163,8 @@ Example:
 		return err
 	}
 	fmt.Fprintf(stdout, "\nverdict written to %s\n", filepath.Join(*out, "verdict.json"))
-	switch v.Summary.Outcome {
-	case verdict.OutcomeRegression:
-		return fmt.Errorf("ab: %w: %s", errRegression, v.Summary.Answer)
-	case verdict.OutcomeCompetitiveRegression:
-		return fmt.Errorf("ab: %w: %s", errCompetitive, v.Summary.Answer)
+	if err := v.Summary.Err(); err != nil {
+		return fmt.Errorf("ab: %w", err)
 	}
 	return nil
 }
-
-// The verdicts of m18-run ab that are exit codes of their own.
-var (
-	errRegression  = errors.New("regression")
-	errCompetitive = errors.New("competitive regression")
-)

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/runners/hw"
 	"github.com/engram/m18-gate/runners/live"
@@ -114,9 +115,9 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.Is(err, load.ErrGeneratorBottleneck), errors.Is(err, merge.ErrSlipped):
 		return exitGenerator
-	case errors.Is(err, load.ErrValidation), errors.Is(err, errRegression):
+	case errors.Is(err, load.ErrValidation), errors.Is(err, verdict.ErrRegression):
 		return exitValidation
-	case errors.Is(err, errCompetitive):
+	case errors.Is(err, verdict.ErrCompetitiveRegression):
 		return cli.ExitCompetitive
 	}
 	return exitInput

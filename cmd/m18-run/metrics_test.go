@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,20 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/runners/result"
 )
 
 const prometheusBin = "/usr/bin/prometheus" // Debian's prometheus package
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // promQuery runs an instant query against Prometheus's HTTP API and returns
 // the first sample's value, ok false when the result is empty.
@@ -68,7 +58,7 @@ func TestPrometheusScrapesLiveMetrics(t *testing.T) {
 		t.Skipf("%s not installed (Debian package prometheus): skipping the scrape test", prometheusBin)
 	}
 	dir := t.TempDir()
-	mport, pport := freePort(t), freePort(t)
+	mport, pport := competitortest.FreePort(t), competitortest.FreePort(t)
 	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: m18-run\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n", mport)
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

@@ -56,25 +56,20 @@ var adapters = []string{"postgres", "weaviate", "qdrant", "neo4j"}
 func (p *configParser) targets(key []string, v any, c *Config) error {
 	return p.tables(key, v, func(name string, tk []string, tt map[string]any) error {
 		tg := &Target{Line: p.line(tk), Name: name, Adapter: name}
+		strs := map[string]*string{"adapter": &tg.Adapter, "url": &tg.URL, "user": &tg.User, "password_env": &tg.PasswordEnv}
 		err := p.fields(tk, tt, func(k string, fk []string, v any) error {
 			s, ok := v.(string)
 			if !ok || s == "" {
 				return p.errorf(fk, "%s must be a non-empty string, got %s", k, show(v))
 			}
-			switch k {
-			case "adapter":
-				tg.Adapter = s
-			case "url":
-				tg.URL = s
-			case "user":
-				tg.User = s
-			case "password_env":
-				tg.PasswordEnv = s
-			case "password":
+			if k == "password" {
 				return p.errorf(fk, "passwords do not belong in the policy file: set password_env = \"NAME\" and the password in that environment variable")
-			default:
+			}
+			dst, known := strs[k]
+			if !known {
 				return p.unknown(tk, k, []string{"adapter", "url", "user", "password_env"})
 			}
+			*dst = s
 			return nil
 		})
 		if err != nil {
@@ -94,37 +89,26 @@ func (p *configParser) targets(key []string, v any, c *Config) error {
 func (p *configParser) milestones(key []string, v any, c *Config) error {
 	return p.tables(key, v, func(sc string, mk []string, mt map[string]any) error {
 		m := &Milestone{Line: p.line(mk), Scenario: sc}
+		strs := map[string]*string{"competitor": &m.Competitor, "note": &m.Note, "operation": &m.Operation}
+		nums := map[string]**float64{"p50_ms": &m.P50Ms, "p99_ms": &m.P99Ms, "throughput": &m.Throughput}
 		err := p.fields(mk, mt, func(k string, fk []string, v any) error {
-			switch k {
-			case "competitor", "note", "operation":
+			if dst, ok := strs[k]; ok {
 				s, ok := v.(string)
 				if !ok {
 					return p.errorf(fk, "%s must be a string, got %s", k, show(v))
 				}
-				switch k {
-				case "competitor":
-					m.Competitor = s
-				case "note":
-					m.Note = s
-				default:
-					m.Operation = s
-				}
-			case "p50_ms", "p99_ms", "throughput":
-				f, ok := tomlcheck.Number(v)
-				if !ok || !(f > 0) {
-					return p.errorf(fk, "%s must be a positive number, got %s", k, show(v))
-				}
-				switch k {
-				case "p50_ms":
-					m.P50Ms = &f
-				case "p99_ms":
-					m.P99Ms = &f
-				default:
-					m.Throughput = &f
-				}
-			default:
+				*dst = s
+				return nil
+			}
+			dst, known := nums[k]
+			if !known {
 				return p.unknown(mk, k, []string{"competitor", "note", "operation", "p50_ms", "p99_ms", "throughput"})
 			}
+			f, ok := tomlcheck.Number(v)
+			if !ok || !(f > 0) {
+				return p.errorf(fk, "%s must be a positive number, got %s", k, show(v))
+			}
+			*dst = &f
 			return nil
 		})
 		if err != nil {

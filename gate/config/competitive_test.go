@@ -50,6 +50,8 @@ func TestTargetsAndMilestonesErrors(t *testing.T) {
 		{"[target.neo4j]\nurl = \"http://a\"\nusr = \"x\"\n", `unknown key "usr" (did you mean "user"?)`},
 		{"[milestone.\"s\"]\ncompetitor = \"neo4j\"\n", `sets no target`},
 		{"[milestone.\"s\"]\np99_ms = -1\n", `p.toml:2: [milestone.s] p99_ms must be a positive number`},
+		{"[milestone.\"s\"]\np99_ms = 15\nnote = 3\n", `p.toml:3: [milestone.s] note must be a string, got 3`},
+		{"[milestone.\"s\"]\np99ms = 15\n", `p.toml:2: [milestone.s] unknown key "p99ms" (did you mean "p99_ms"?)`},
 	}
 	for _, tt := range tests {
 		_, err := Parse("p.toml", []byte(tt.src))

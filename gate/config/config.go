@@ -301,6 +301,7 @@ func (p *configParser) defaults(key []string, v any, c *Config) error {
 	}
 	d := &c.Defaults
 	known := []string{"alpha", "threshold", "competitive_threshold", "error_rate_points", "repetitions"}
+	percents := map[string]**float64{"threshold": &d.Threshold, "competitive_threshold": &d.CompetitiveThreshold, "error_rate_points": &d.ErrorRatePoints}
 	return p.fields(key, t, func(k string, fk []string, v any) error {
 		switch k {
 		case "alpha":
@@ -309,19 +310,6 @@ func (p *configParser) defaults(key []string, v any, c *Config) error {
 				return p.errorf(fk, "alpha must be a number in (0, 1), got %s", show(v))
 			}
 			d.Alpha = &f
-		case "threshold", "competitive_threshold", "error_rate_points":
-			f, err := p.percent(fk, v)
-			if err != nil {
-				return err
-			}
-			switch k {
-			case "threshold":
-				d.Threshold = &f
-			case "competitive_threshold":
-				d.CompetitiveThreshold = &f
-			default:
-				d.ErrorRatePoints = &f
-			}
 		case "repetitions":
 			n, ok := v.(int64)
 			if !ok || n < 1 || n > 10000 {
@@ -329,10 +317,25 @@ func (p *configParser) defaults(key []string, v any, c *Config) error {
 			}
 			d.Repetitions = int(n)
 		default:
-			return p.unknown(key, k, known)
+			return p.percentField(key, fk, k, v, percents, known)
 		}
 		return nil
 	})
+}
+
+// percentField reads the percentage v of key k into its field in percents;
+// a k not there is unknown among known.
+func (p *configParser) percentField(key, fk []string, k string, v any, percents map[string]**float64, known []string) error {
+	dst, ok := percents[k]
+	if !ok {
+		return p.unknown(key, k, known)
+	}
+	f, err := p.percent(fk, v)
+	if err != nil {
+		return err
+	}
+	*dst = &f
+	return nil
 }
 
 var overrideKeys = []string{"threshold", "competitive_threshold", "direction", "ignore", "owners", "competitive"}
@@ -342,18 +345,9 @@ var overrideKeys = []string{"threshold", "competitive_threshold", "direction", "
 // caller; nested keys are returned to it.
 func (p *configParser) override(key []string, t map[string]any, o *Override, nested []string) error {
 	known := append(append([]string(nil), overrideKeys...), nested...)
+	percents := map[string]**float64{"threshold": &o.Threshold, "competitive_threshold": &o.CompetitiveThreshold}
 	return p.fields(key, t, func(k string, fk []string, v any) error {
 		switch k {
-		case "threshold", "competitive_threshold":
-			f, err := p.percent(fk, v)
-			if err != nil {
-				return err
-			}
-			if k == "threshold" {
-				o.Threshold = &f
-			} else {
-				o.CompetitiveThreshold = &f
-			}
 		case "direction":
 			s, _ := v.(string)
 			var hib bool
@@ -385,7 +379,7 @@ func (p *configParser) override(key []string, t map[string]any, o *Override, nes
 			o.Competitive = &b
 		default:
 			if !slices.Contains(nested, k) {
-				return p.unknown(key, k, known)
+				return p.percentField(key, fk, k, v, percents, known)
 			}
 		}
 		return nil

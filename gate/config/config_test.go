@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 func TestConfigErrors(t *testing.T) {
@@ -19,6 +21,8 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown nested", "[scenario.a.metric.p99.operation.Store]\nignor = \"x\"\n", `.github/m18-gate.toml:2: [scenario.a.metric.p99.operation.Store] unknown key "ignor" (did you mean "ignore"?)`},
 		{"fraction threshold", "[defaults]\nthreshold = 0.05\n", `.github/m18-gate.toml:2: [defaults] threshold = 0.05 is read in percent, i.e. 0.05 %; write 5% for 5 %`},
 		{"bad percent", "[scenario.a]\nthreshold = \"five\"\n", `.github/m18-gate.toml:2: [scenario.a] threshold: "five" is not a percentage`},
+		{"unknown default", "[defaults]\nerror_rate_point = 5\n", `.github/m18-gate.toml:2: [defaults] unknown key "error_rate_point" (did you mean "error_rate_points"?)`},
+		{"competitive threshold", "[scenario.a]\ncompetitive_threshold = \"x\"\n", `.github/m18-gate.toml:2: [scenario.a] competitive_threshold: "x" is not a percentage`},
 		{"alpha", "[defaults]\nalpha = 5\n", `.github/m18-gate.toml:2: [defaults] alpha must be a number in (0, 1), got 5`},
 		{"direction", "[scenario.a.metric.p50]\ndirection = \"up\"\n", `:2: [scenario.a.metric.p50] direction must be "lower_is_better" or "higher_is_better"`},
 		{"ignore needs reason", "[scenario.a]\nignore = true\n", `:2: [scenario.a] ignore takes the reason`},
@@ -83,10 +87,7 @@ func TestLoadSizeLimit(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v\nwant it to contain %q", err, want)
 	}
-	small := filepath.Join(dir, "small.toml")
-	if err := os.WriteFile(small, []byte("[tiers]\npr = [\"a\"]\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	small := testenv.WriteFile(t, dir, "small.toml", "[tiers]\npr = [\"a\"]\n")
 	if c, err := Load(small); err != nil || c.Path != small {
 		t.Errorf("Load(small) = %+v, %v", c, err)
 	}

@@ -5,12 +5,12 @@ import (
 	"html"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/internal/dashtest"
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -172,10 +172,7 @@ func TestWriteReplacesOnlyADashboard(t *testing.T) {
 	if err := site.Write(dir); err != nil {
 		t.Fatal(err)
 	}
-	stale := filepath.Join(dir, "stale.html")
-	if err := os.WriteFile(stale, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	stale := testenv.WriteFile(t, dir, "stale.html", "x")
 	if err := site.Write(dir); err != nil {
 		t.Fatalf("rewriting a dashboard: %v", err)
 	}
@@ -183,10 +180,7 @@ func TestWriteReplacesOnlyADashboard(t *testing.T) {
 		t.Errorf("a rebuild kept a stale file")
 	}
 	other := t.TempDir()
-	keep := filepath.Join(other, "notes.txt")
-	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	keep := testenv.WriteFile(t, other, "notes.txt", "mine")
 	err := site.Write(other)
 	if err == nil || !strings.Contains(err.Error(), Marker) {
 		t.Fatalf("writing over a foreign directory: %v", err)

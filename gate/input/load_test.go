@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/gate/internal/gatetest"
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -145,10 +146,7 @@ func TestReaderErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(dir, tt.name)
-			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			path := testenv.WriteFile(t, dir, tt.name, tt.content)
 			_, err := Load(path)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v\nwant it to contain %q", err, tt.want)

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
@@ -400,14 +401,7 @@ func hardware(v *verdict.Verdict) string {
 	case b == h, b == "" && len(v.Comparisons) == 0:
 		return "**Hardware**: " + h // one side (task criteria only)
 	}
-	return "**Hardware**: base " + or(b, "unknown") + "; head " + or(h, "unknown")
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
+	return "**Hardware**: base " + cmp.Or(b, "unknown") + "; head " + cmp.Or(h, "unknown")
 }
 
 // mdeRange states the smallest and largest minimum detectable effect among

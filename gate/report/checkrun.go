@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"path"
@@ -126,7 +127,7 @@ func textOutput(v *verdict.Verdict, artifactName string) string {
 	render.Text(&buf, v)
 	body := buf.String()
 	fence := strings.Repeat("`", max(3, longestRun(body, '`')+1))
-	note := fmt.Sprintf("… truncated; the full verdict is in the %s artifact\n", or(artifactName, render.DefaultArtifactName))
+	note := fmt.Sprintf("… truncated; the full verdict is in the %s artifact\n", cmp.Or(artifactName, render.DefaultArtifactName))
 	room := MaxOutputChars - 2*len(fence) - 2 - len(note)
 	if len(body) > MaxOutputChars-2*len(fence)-2 {
 		cut := body[:room]
@@ -149,13 +150,6 @@ func longestRun(s string, c byte) int {
 		}
 	}
 	return best
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func clipRunes(s string, n int) string {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -120,18 +121,10 @@ const (
 )
 
 func (c Config) withDefaults() Config {
-	if c.CheckName == "" {
-		c.CheckName = DefaultCheckName
-	}
-	if c.AnnotationPath == "" {
-		c.AnnotationPath = DefaultAnnotationPath
-	}
-	if c.Comment == "" {
-		c.Comment = CommentAlways
-	}
-	if c.APIURL == "" {
-		c.APIURL = DefaultAPIURL
-	}
+	c.CheckName = cmp.Or(c.CheckName, DefaultCheckName)
+	c.AnnotationPath = cmp.Or(c.AnnotationPath, DefaultAnnotationPath)
+	c.Comment = cmp.Or(c.Comment, CommentAlways)
+	c.APIURL = cmp.Or(c.APIURL, DefaultAPIURL)
 	return c
 }
 
@@ -218,7 +211,7 @@ func (c Config) runURL(id int64) string {
 	if id <= 0 || c.Owner == "" {
 		return ""
 	}
-	server := strings.TrimSuffix(or(c.ServerURL, DefaultServerURL), "/")
+	server := strings.TrimSuffix(cmp.Or(c.ServerURL, DefaultServerURL), "/")
 	return fmt.Sprintf("%s/%s/%s/actions/runs/%d", server, url.PathEscape(c.Owner), url.PathEscape(c.Repo), id)
 }
 

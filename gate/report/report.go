@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -291,7 +292,7 @@ func (r *Reporter) publishComment(ctx context.Context, v *verdict.Verdict, out *
 		out.Comment.Action = "skipped"
 		why := "not a pull_request or workflow_run event; pass --pr"
 		if t := r.cfg.Trigger; t != nil {
-			why = fmt.Sprintf("no open pull request has head %s:%s at %s", or(t.HeadOwner, r.cfg.Owner), t.HeadBranch, shortSHA(r.cfg.SHA))
+			why = fmt.Sprintf("no open pull request has head %s:%s at %s", cmp.Or(t.HeadOwner, r.cfg.Owner), t.HeadBranch, shortSHA(r.cfg.SHA))
 		}
 		out.Notes = append(out.Notes, "pull-request comment skipped: no pull request ("+why+")")
 		return

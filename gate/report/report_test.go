@@ -104,6 +104,15 @@ func (h *harness) run(cfg Config, v *verdict.Verdict) *Outcome {
 	return r.Report(context.Background(), v)
 }
 
+// runClean reports v with the read-write token and fails the test on any
+// problem.
+func (h *harness) runClean(v *verdict.Verdict) *Outcome {
+	h.t.Helper()
+	o := h.run(h.config("ghs_rw"), v)
+	noProblems(h.t, o)
+	return o
+}
+
 func (h *harness) file(name string) string {
 	b, _ := os.ReadFile(filepath.Join(h.dir, name))
 	return string(b)
@@ -174,8 +183,7 @@ func summarize(v *verdict.Verdict) *verdict.Verdict {
 
 func TestStickyCommentCreatedThenEdited(t *testing.T) {
 	h := newHarness(t)
-	o := h.run(h.config("ghs_rw"), mkVerdict(4, 1))
-	noProblems(t, o)
+	o := h.runClean(mkVerdict(4, 1))
 	if o.Comment.Action != "created" || o.Login != fakegithub.BotLogin {
 		t.Fatalf("first run: %+v, login %q", o.Comment, o.Login)
 	}
@@ -183,8 +191,7 @@ func TestStickyCommentCreatedThenEdited(t *testing.T) {
 	if len(first) != 1 || !strings.Contains(first[0].Body, "**REGRESSION**") {
 		t.Fatalf("after the first run: %d comments: %+v", len(first), first)
 	}
-	o = h.run(h.config("ghs_rw"), mkVerdict(4, 0))
-	noProblems(t, o)
+	o = h.runClean(mkVerdict(4, 0))
 	second := h.comments()
 	if o.Comment.Action != "updated" || len(second) != 1 || second[0].ID != first[0].ID {
 		t.Fatalf("second run: %+v; comments %d (ids %d → %d)", o.Comment, len(second), first[0].ID, second[0].ID)
@@ -205,10 +212,8 @@ func TestPlantedMarkerLeftAlone(t *testing.T) {
 	h := newHarness(t)
 	marker := render.HiddenComment(Marker("PR gate", "gate", StickyKey("", "", mkVerdict(3, 0))))
 	planted := h.fake.AddComment(owner, repo, prNumber, "mallory", "ha, I own this now\n"+marker)
-	o := h.run(h.config("ghs_rw"), mkVerdict(3, 1))
-	noProblems(t, o)
-	o = h.run(h.config("ghs_rw"), mkVerdict(3, 2))
-	noProblems(t, o)
+	h.runClean(mkVerdict(3, 1))
+	h.runClean(mkVerdict(3, 2))
 	cs := h.comments()
 	if len(cs) != 2 {
 		t.Fatalf("%d comments, want mallory's and ours", len(cs))
@@ -223,8 +228,7 @@ func TestPlantedMarkerLeftAlone(t *testing.T) {
 
 func TestCommentFoundOnThirdPage(t *testing.T) {
 	h := newHarness(t)
-	o := h.run(h.config("ghs_rw"), mkVerdict(3, 1))
-	noProblems(t, o)
+	h.runClean(mkVerdict(3, 1))
 	ours := h.comments()[0]
 	// Bury ours under 230 comments by others... by recreating the thread:
 	// 230 before it is impossible after the fact, so build a fresh thread.
@@ -236,8 +240,7 @@ func TestCommentFoundOnThirdPage(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		h2.fake.AddComment(owner, repo, prNumber, "reviewer", "later")
 	}
-	o = h2.run(h2.config("ghs_rw"), mkVerdict(3, 0))
-	noProblems(t, o)
+	o := h2.runClean(mkVerdict(3, 0))
 	cs := h2.comments()
 	bots := botComments(cs)
 	if o.Comment.Action != "updated" || len(cs) != 251 || len(bots) != 1 || bots[0].ID != seeded.ID {
@@ -259,8 +262,7 @@ func TestDuplicatesOfOursRemoved(t *testing.T) {
 	marker := render.HiddenComment(Marker("PR gate", "gate", StickyKey("", "", mkVerdict(2, 0))))
 	a := h.fake.AddComment(owner, repo, prNumber, fakegithub.BotLogin, "old\n"+marker)
 	h.fake.AddComment(owner, repo, prNumber, fakegithub.BotLogin, "racing twin\n"+marker)
-	o := h.run(h.config("ghs_rw"), mkVerdict(2, 0))
-	noProblems(t, o)
+	o := h.runClean(mkVerdict(2, 0))
 	cs := h.comments()
 	if len(cs) != 1 || cs[0].ID != a.ID || o.Comment.Removed != 1 {
 		t.Errorf("after cleanup: %d comments (want only #%d), removed %d", len(cs), a.ID, o.Comment.Removed)
@@ -305,8 +307,7 @@ func TestOnChange(t *testing.T) {
 
 func Test120AnnotationsArriveWhole(t *testing.T) {
 	h := newHarness(t)
-	o := h.run(h.config("ghs_rw"), mkVerdict(130, 120))
-	noProblems(t, o)
+	h.runClean(mkVerdict(130, 120))
 	runs := h.fake.CheckRuns(owner, repo)
 	if len(runs) != 1 {
 		t.Fatalf("%d check runs, want 1", len(runs))
@@ -374,8 +375,7 @@ func TestOverlongOutputTruncatedNot422(t *testing.T) {
 	for i := range v.Comparisons {
 		v.Comparisons[i].Reason = strings.Repeat("é", 150)
 	}
-	o := h.run(h.config("ghs_rw"), v)
-	noProblems(t, o)
+	h.runClean(v)
 	run := h.fake.CheckRuns(owner, repo)[0]
 	for name, s := range map[string]string{"summary": *run.Output.Summary, "text": *run.Output.Text} {
 		if n := utf8.RuneCountInString(s); n > MaxOutputChars {
@@ -452,8 +452,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	h := newHarness(t)
 	h.fake.Inject(fakegithub.SecondaryRateLimit(403, 30*time.Second).On("POST", "/repos/engram/engram/check-runs", 1))
 	h.fake.Inject(fakegithub.SecondaryRateLimit(429, 7*time.Second).On("POST", "/repos/engram/engram/issues/42/comments", 1))
-	o := h.run(h.config("ghs_rw"), mkVerdict(2, 1))
-	noProblems(t, o)
+	h.runClean(mkVerdict(2, 1))
 	if got := h.clock.Slept(); len(got) != 2 || got[0] != 30*time.Second || got[1] != 7*time.Second {
 		t.Errorf("slept %v, want [30s 7s]", got)
 	}
@@ -466,8 +465,7 @@ func TestRateLimitResetHonoured(t *testing.T) {
 	h := newHarness(t)
 	reset := h.clock.Now().Add(45 * time.Second)
 	h.fake.Inject(fakegithub.PrimaryRateLimit(403, reset).On("GET", "/repos/engram/engram/issues/42/comments", 1))
-	o := h.run(h.config("ghs_rw"), mkVerdict(2, 1))
-	noProblems(t, o)
+	h.runClean(mkVerdict(2, 1))
 	got := h.clock.Slept()
 	if len(got) != 1 || got[0] < 45*time.Second || got[0] > 47*time.Second {
 		t.Errorf("slept %v, want about 45s (until X-RateLimit-Reset)", got)
@@ -480,8 +478,7 @@ func TestQuotaExhaustionWaitsForWindow(t *testing.T) {
 	// every request after the quota is spent until the wall clock reaches
 	// the reset, without asking GitHub.
 	h.clock.t = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
-	o := h.run(h.config("ghs_rw"), mkVerdict(2, 1))
-	noProblems(t, o)
+	h.runClean(mkVerdict(2, 1))
 	for _, r := range h.fake.Requests() {
 		if r.Status == 403 && r.Path != "/user" { // GET /user is 403 for installation tokens by design
 			t.Errorf("%s %s hit the spent quota; the reporter should have waited first", r.Method, r.Path)
@@ -500,8 +497,7 @@ func Test5xxRetried(t *testing.T) {
 	h := newHarness(t)
 	h.fake.Inject(fakegithub.ServerError(502).On("POST", "/repos/engram/engram/check-runs", 2))
 	h.fake.Inject(fakegithub.ServerError(503).On("GET", "/user", 1))
-	o := h.run(h.config("ghs_rw"), mkVerdict(2, 1))
-	noProblems(t, o)
+	h.runClean(mkVerdict(2, 1))
 	if got := h.clock.Slept(); len(got) != 3 || got[0] != time.Second || got[1] != 2*time.Second || got[2] != time.Second {
 		t.Errorf("slept %v, want [1s 2s 1s] (backoff doubling per request)", got)
 	}
@@ -560,8 +556,7 @@ func TestStepOutputsAndAnnotationCaps(t *testing.T) {
 	v.Comparisons[16].Decision = verdict.Inconclusive
 	v.Comparisons[16].RunsNeeded = 30
 	v = summarize(v)
-	o := h.run(h.config("ghs_rw"), v)
-	noProblems(t, o)
+	h.runClean(v)
 	log := h.stdout.String()
 	if n := strings.Count(log, "::error "); n != MaxStepAnnotations {
 		t.Errorf("%d ::error lines, want %d", n, MaxStepAnnotations)

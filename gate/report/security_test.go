@@ -1,14 +1,13 @@
 package report
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/fakegithub"
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 const forkSHA = "0123456789abcdef0123456789abcdef01234567"
@@ -19,14 +18,10 @@ const forkSHA = "0123456789abcdef0123456789abcdef01234567"
 // for forks).
 func (h *harness) workflowRunConfig(headOwner, sha, pullRequests string) Config {
 	h.t.Helper()
-	event := filepath.Join(h.dir, "event.json")
-	payload := `{"action":"completed","workflow_run":{"id":777,"head_sha":"` + sha + `","head_branch":"feature",
-		"html_url":"https://evil.example/not-used","pull_requests":` + pullRequests + `,
-		"head_repository":{"full_name":"` + headOwner + `/engram","owner":{"login":"` + headOwner + `"}},
-		"repository":{"full_name":"engram/engram"}}}`
-	if err := os.WriteFile(event, []byte(payload), 0o644); err != nil {
-		h.t.Fatal(err)
-	}
+	event := testenv.WriteFile(h.t, h.dir, "event.json", `{"action":"completed","workflow_run":{"id":777,"head_sha":"`+sha+`","head_branch":"feature",
+		"html_url":"https://evil.example/not-used","pull_requests":`+pullRequests+`,
+		"head_repository":{"full_name":"`+headOwner+`/engram","owner":{"login":"`+headOwner+`"}},
+		"repository":{"full_name":"engram/engram"}}}`)
 	env := map[string]string{
 		"GITHUB_REPOSITORY": owner + "/" + repo, "GITHUB_SHA": "aaaaaaaa", "GITHUB_RUN_ID": "99",
 		"GITHUB_API_URL": h.fake.URL, "GITHUB_WORKFLOW": "report", "GITHUB_JOB": "report",

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/engram/m18-gate/gate/series"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/fakeslack"
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 func TestSlackRetriesAndSucceeds(t *testing.T) {
@@ -98,11 +98,7 @@ func TestReporterSendsSlackOnRegression(t *testing.T) {
 
 func TestConfigFromEnv(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(body), 0o644)
-		return p
-	}
+	write := func(name, body string) string { return testenv.WriteFile(t, dir, name, body) }
 	pr := write("pr.json", `{"action":"synchronize","pull_request":{"number":17,"head":{"sha":"abc1230"}}}`)
 	wr := write("wr.json", `{"workflow_run":{"id":5,"head_sha":"bbb222","html_url":"https://github.com/o/r/actions/runs/5","pull_requests":[{"number":23}]}}`)
 	fork := write("fork.json", `{"workflow_run":{"head_sha":"ccc333","pull_requests":[]}}`)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -169,7 +170,7 @@ func TestMannWhitneyEdges(t *testing.T) {
 		{"empty y", []float64{1}, nil, true, math.NaN()},
 		{"NaN", []float64{1, math.NaN()}, []float64{1}, true, math.NaN()},
 		{"all equal small", []float64{2, 2, 2}, []float64{2, 2}, false, 1},
-		{"all equal large", fill(3000, 7), fill(2000, 7), false, 1},
+		{"all equal large", slices.Repeat([]float64{7}, 3000), slices.Repeat([]float64{7}, 2000), false, 1},
 		{"one each", []float64{1}, []float64{2}, false, 1},
 		{"two each separated", []float64{1, 2}, []float64{3, 4}, false, 2.0 / 6},
 		{"identical", []float64{1, 2, 3}, []float64{1, 2, 3}, false, 1},
@@ -187,14 +188,6 @@ func TestMannWhitneyEdges(t *testing.T) {
 			}
 		})
 	}
-}
-
-func fill(n int, v float64) []float64 {
-	s := make([]float64, n)
-	for i := range s {
-		s[i] = v
-	}
-	return s
 }
 
 func TestMannWhitneyInputsUnmodified(t *testing.T) {

@@ -7,6 +7,7 @@ package verdict
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -322,6 +323,25 @@ func (v *Verdict) Trusted(links Links) *Verdict {
 	t.Links = links
 	t.Markdown = ""
 	return &t
+}
+
+// The outcomes that fail the gate, as errors: Summary.Err wraps them, a
+// command maps them to its exit codes with errors.Is.
+var (
+	ErrRegression            = errors.New("internal regression")
+	ErrCompetitiveRegression = errors.New("competitive regression")
+)
+
+// Err returns nil when the outcome passes, else ErrRegression or
+// ErrCompetitiveRegression with the answer line.
+func (s Summary) Err() error {
+	switch s.Outcome {
+	case OutcomeRegression:
+		return fmt.Errorf("%w: %s", ErrRegression, s.Answer)
+	case OutcomeCompetitiveRegression:
+		return fmt.Errorf("%w: %s", ErrCompetitiveRegression, s.Answer)
+	}
+	return nil
 }
 
 // ExitCode maps an outcome to m18-gate's exit code.

@@ -1,8 +1,9 @@
 // Package testenv is what tests need of the checkout they run in: the
 // module root, the go command, this module's commands built for a test to
-// run as processes, and Engram's scenario files beside the checkout. It is
-// for tests only: its functions take a testing.TB and fail or skip the test
-// instead of returning errors.
+// run as processes, Engram's scenario files beside the checkout, and the
+// small input files a test writes (WriteFile). It is for tests only: its
+// functions take a testing.TB and fail or skip the test instead of returning
+// errors.
 package testenv
 
 import (
@@ -99,6 +100,17 @@ func Run(run func(args []string, stdout, stderr io.Writer) int, args ...string) 
 	var out, errb strings.Builder
 	code = run(args, &out, &errb)
 	return code, out.String(), errb.String()
+}
+
+// WriteFile writes text to the file name in dir and returns its path; it
+// fails t when the write does.
+func WriteFile(t testing.TB, dir, name, text string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // MainAs runs the tests of m, or, when the environment variable env is "1",

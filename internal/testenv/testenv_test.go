@@ -54,3 +54,11 @@ func TestRun(t *testing.T) {
 		t.Errorf("Run = %d, %q, %q; want 3, \"a b\", \"bad\"", code, stdout, stderr)
 	}
 }
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := WriteFile(t, dir, "p.toml", "[defaults]\n")
+	if got, err := os.ReadFile(path); err != nil || string(got) != "[defaults]\n" || path != filepath.Join(dir, "p.toml") {
+		t.Errorf("WriteFile = %q holding %q, %v", path, got, err)
+	}
+}

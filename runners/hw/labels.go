@@ -1,6 +1,7 @@
 package hw
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -53,7 +54,7 @@ func archLabel(arch string) string {
 // Describe returns f on one line:
 // "Intel Xeon … · x86_64 · 2 cores · 24 GiB · 1 NUMA node".
 func Describe(f result.Fingerprint) string {
-	parts := []string{orDefault(f.CPUModel, "unknown CPU"), orDefault(f.Arch, "unknown arch")}
+	parts := []string{cmp.Or(f.CPUModel, "unknown CPU"), cmp.Or(f.Arch, "unknown arch")}
 	cores := plural(f.LogicalCores, "core")
 	if f.PhysicalCores > 0 && f.PhysicalCores != f.LogicalCores {
 		cores = fmt.Sprintf("%s (%d physical)", cores, f.PhysicalCores)
@@ -72,11 +73,4 @@ func Describe(f result.Fingerprint) string {
 	}
 	parts = append(parts, plural(f.NUMANodes, "NUMA node"))
 	return strings.Join(parts, " · ")
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }

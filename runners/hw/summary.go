@@ -1,6 +1,7 @@
 package hw
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,7 +38,7 @@ func (s Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n\n", Describe(f))
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, orDefault(v, "unknown")) }
+	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, cmp.Or(v, "unknown")) }
 	num := func(n int) string {
 		if n == 0 {
 			return ""

@@ -3,7 +3,6 @@ package instrument
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -118,28 +117,12 @@ func TestParseC2C(t *testing.T) {
 	}
 }
 
-// twoSocket builds a 2-socket machine's node tree: node0 CPUs 0-3,8-11,
-// node1 4-7,12-15.
-func twoSocket(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for n, cpus := range []string{"0-3,8-11", "4-7,12-15"} {
-		d := filepath.Join(dir, fmt.Sprintf("node%d", n))
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "cpulist"), []byte(cpus+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "online"), []byte("0-1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+// twoSocket is a 2-socket machine's node tree: node0 CPUs 0-3,8-11, node1
+// 4-7,12-15.
+const twoSocket = "testdata/two-socket/node"
 
 func TestReadNodes(t *testing.T) {
-	nodes, err := ReadNodes(twoSocket(t))
+	nodes, err := ReadNodes(twoSocket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +263,7 @@ func TestThreadsAffinity(t *testing.T) {
 		t.Errorf("threads of this process: %+v", ts)
 	}
 	// Spread over a fixture 2-socket machine.
-	nodes, _ := ReadNodes(twoSocket(t))
+	nodes, _ := ReadNodes(twoSocket)
 	n, c := Spread([]Thread{{LastCPU: 0}, {LastCPU: 1}, {LastCPU: 4}, {LastCPU: 4}, {LastCPU: -1}}, nodes)
 	if n != 2 || c != 3 {
 		t.Errorf("spread %d nodes %d CPUs, want 2, 3", n, c)

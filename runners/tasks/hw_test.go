@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -100,27 +99,11 @@ func TestHardwareSkips(t *testing.T) {
 	}
 }
 
-// twoSocketTree builds a 2-socket machine's /sys/devices/system/node.
-func twoSocketTree(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for n, cpus := range []string{"0-7,16-23", "8-15,24-31"} {
-		d := filepath.Join(dir, fmt.Sprintf("node%d", n))
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "cpulist"), []byte(cpus+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // TestNUMADecisions runs 010's decisions on a 2-socket fixture: the
 // policies, the placement of a process left to itself (spread or not,
 // pages local or not) and the counters' locality.
 func TestNUMADecisions(t *testing.T) {
-	nodes, err := instrument.ReadNodes(twoSocketTree(t))
+	nodes, err := instrument.ReadNodes("testdata/two-socket/node") // node0 CPUs 0-7,16-23, node1 8-15,24-31
 	if err != nil {
 		t.Fatal(err)
 	}
