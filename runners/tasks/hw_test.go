@@ -298,7 +298,7 @@ func TestInstrumentedEnv(t *testing.T) {
 // TestTargetFlagsParse: every knob's flag, as instrumentedEnv writes it,
 // parses back into the same options with m18-target's flag set.
 func TestTargetFlagsParse(t *testing.T) {
-	o := target.Options{Slowdown: 25, StallEvery: time.Second, StallFor: 10 * time.Millisecond, FailRate: 0.01, Capacity: 800,
+	o := target.Options{Slowdown: 25, SlowdownOf: target.SlowdownOfHandler, StallEvery: time.Second, StallFor: 10 * time.Millisecond, FailRate: 0.01, Capacity: 800,
 		LeakMBPerMin: 2, Work: time.Millisecond, Workers: 4, SharedWorkers: true, Serial: 0.5, KeyLock: true, ScalarDot: true, Counters: target.CountersPadded}
 	fs := flag.NewFlagSet("m18-target", flag.ContinueOnError)
 	var back target.Options

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -250,6 +251,9 @@ func targetFlags(o target.Options) []string {
 		}
 	}
 	num("slowdown", o.Slowdown)
+	if o.Slowdown != 0 { // m18-target's own default is process; keep the option's meaning
+		f = append(f, "--slowdown-of", cmp.Or(o.SlowdownOf, target.SlowdownOfHandler))
+	}
 	dur("stall-every", o.StallEvery)
 	dur("stall-for", o.StallFor)
 	num("fail-rate", o.FailRate)
