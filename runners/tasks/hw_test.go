@@ -285,7 +285,7 @@ func TestInstrumentedEnv(t *testing.T) {
 	}
 	t.Setenv("PATH", bin)
 	e, why := instrumentedEnv(Env{TargetOptions: target.Options{ScalarDot: true, Counters: target.CountersShared, Slowdown: 50, StallEvery: 2 * time.Second, StallFor: 100 * time.Millisecond}})
-	want := "{instrument} " + filepath.Join(bin, "m18-target") + " --addr {addr} --seed {seed} --slowdown 50 --stall-every 2s --stall-for 100ms --simd off --counters shared-line"
+	want := "{instrument} " + filepath.Join(bin, "m18-target") + " --addr {addr} --seed {seed} --slowdown 50 --slowdown-of handler --stall-every 2s --stall-for 100ms --simd off --counters shared-line"
 	if why != "" || e.TargetCommand != want || e.TargetOptions != (target.Options{}) {
 		t.Errorf("built in: %q %q", e.TargetCommand, why)
 	}
