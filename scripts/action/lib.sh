@@ -113,7 +113,20 @@ looks_plan() {
 	off) ;;
 	auto) if [ "$reps" -ge 16 ]; then printf '%d,%d,%d' $((reps / 2)) $((reps * 3 / 4)) "$reps"; fi ;;
 	*[!0-9,\ ]* | '') die "input looks is '$looks'; want auto, off or increasing numbers of pairs such as 10,15,20" ;;
-	*) printf '%s' "${looks// /}" ;;
+	*)
+		# Checked here, before any pair is measured (m18-gate compare
+		# would refuse the plan only at the first look).
+		local plan=${looks// /} prev=1 n ends
+		IFS=, read -r -a ends <<<"$plan"
+		for n in "${ends[@]}"; do
+			if [ -z "$n" ] || [ "$n" -le "$prev" ]; then
+				die "input looks is '$looks'; want at least two increasing numbers of pairs, each 2 or more, such as 10,15,20"
+			fi
+			prev=$n
+		done
+		if [ "${#ends[@]}" -lt 2 ]; then die "input looks is '$looks'; one look is a fixed design: use off, or at least two such as 10,15,20"; fi
+		printf '%s' "$plan"
+		;;
 	esac
 }
 

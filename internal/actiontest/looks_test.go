@@ -1,0 +1,49 @@
+package actiontest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/engram/m18-gate/internal/testenv"
+)
+
+// TestLooksPlan: the looks input becomes the plan measure.sh and gate.sh
+// follow, and a bad plan is refused before any pair is measured.
+func TestLooksPlan(t *testing.T) {
+	lib := filepath.Join(testenv.ModuleRoot(t), "scripts", "action", "lib.sh")
+	tests := []struct {
+		looks, reps string
+		want        string // the plan, or the error's words
+		fails       bool
+	}{
+		{"auto", "20", "10,15,20", false},
+		{"auto", "16", "8,12,16", false},
+		{"auto", "10", "", false}, // too few repetitions: one look
+		{"off", "20", "", false},
+		{"10, 15, 20", "20", "10,15,20", false},
+		{"6,10", "10", "6,10", false},
+		{"15,10", "20", "increasing", true},
+		{"10", "20", "one look is a fixed design", true},
+		{"1,5", "20", "each 2 or more", true},
+		{"10,,20", "20", "increasing", true},
+		{"ten", "20", "want auto, off", true},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command("bash", "-c", `. "$1" && looks_plan`, "looks", lib)
+		cmd.Env = append(os.Environ(), "M18_LOOKS="+tt.looks, "M18_REPETITIONS="+tt.reps)
+		out, err := cmd.CombinedOutput()
+		got := string(out)
+		if tt.fails {
+			if err == nil || !strings.Contains(got, "::error title=m18-gate::input looks") || !strings.Contains(got, tt.want) {
+				t.Errorf("looks %q: %v %q, want an error saying %q", tt.looks, err, got, tt.want)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("looks %q, repetitions %s: %v %q, want %q", tt.looks, tt.reps, err, got, tt.want)
+		}
+	}
+}
