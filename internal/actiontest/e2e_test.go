@@ -121,6 +121,7 @@ func TestActionEndToEnd(t *testing.T) {
 		if !strings.Contains(out, "E2E-OUTPUT verdict=regression") {
 			t.Errorf("verdict output is not regression:\n%s", tail(out, 60))
 		}
+		w.checkFirstLook(t, out, n)
 		c := w.comment(t, pr)
 		// The gate was sequential (looks input): the report says at which
 		// look it decided.
@@ -159,6 +160,7 @@ func TestActionEndToEnd(t *testing.T) {
 		if !regexp.MustCompile(`E2E-OUTPUT verdict=(pass|inconclusive) regressions=0 `).MatchString(out) {
 			t.Errorf("outputs are not verdict=pass|inconclusive regressions=0:\n%s", tail(out, 40))
 		}
+		w.checkFirstLook(t, out, reps)
 		if !regexp.MustCompile(`check-run-id=[0-9]+ comment-url=https://github.com/acme/widgets/pull/2#issuecomment-[0-9]+`).MatchString(out) {
 			t.Errorf("the check-run-id and comment-url outputs are not set:\n%s", tail(out, 40))
 		}
@@ -579,4 +581,14 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// checkFirstLook fails the test unless the measure step compared at the
+// first look of the sequential plan runAct gives (M18_E2E_LOOKS): a look
+// that silently never ran would leave only the gate step's comparison.
+func (w *e2e) checkFirstLook(t *testing.T, out string, reps int) {
+	t.Helper()
+	if !regexp.MustCompile(fmt.Sprintf(`m18-gate: look at %d pairs(: not decided yet| decided \(exit [012]\))`, reps*6/10)).MatchString(out) {
+		t.Errorf("the measure step did not compare at the first look (%d pairs):\n%s", reps*6/10, tail(out, 60))
+	}
 }
