@@ -5,23 +5,26 @@
 #
 #   scripts/bench_gate.sh [TRIALS]          (default 5 trials of each kind)
 #
-# One gate is what the action's ab mode does: base/head pairs run
-# interleaved A B B A … in looks (LOOKS, default 10,15,20 pairs: after each
-# look `m18-gate compare --paired --looks` decides or asks for the next),
-# each run against a fresh reference target (m18-target on a free loopback
-# port, started and stopped per run), measured by m18-run with --target-pid
-# (so every repetition records the target's CPU time per request), compared
-# with the default policy. An A/A trial's head is the same target; a
-# slowdown trial's head runs with --slowdown SLOWDOWN (default 10:
-# m18-target's process mode, every request costs the target 10 % more
-# CPU). A trial counts as a detection / false alarm when compare exits 1,
-# and the script prints which metrics regressed (the signal that decided)
-# and how many pairs the gate used.
+# One gate is what the action's ab mode does by default: PAIRS (10)
+# base/head pairs, decided once by `m18-gate compare --paired` with the
+# default policy, each pair's two runs in a duet (DUET=1: base and head run
+# at the same time, each against its own fresh reference target on its own
+# loopback port, the side started first alternating), so that whatever else
+# the machine does hits both runs of a pair alike. DUET=0 runs the sides one
+# after the other, interleaved A B B A …. Every run is measured by m18-run
+# with --target-pid, so every repetition records its target's CPU time per
+# request. An A/A trial's head is the same target; a slowdown trial's head
+# runs with --slowdown SLOWDOWN (default 10: m18-target's process mode,
+# every request costs the target 10 % more CPU). A trial counts as a
+# detection / false alarm when compare exits 1, and the script prints which
+# metrics regressed (the signal that decided) and how many pairs the gate
+# used.
 #
-# Knobs (environment): LOOKS (10,15,20; off: PAIRS pairs, 16, decided
-# once), DURATION (3s), WARMUP (1s), RATE (300), NODES (2000), SCENARIO
-# (ci/fast_regression_check), SLOWDOWN (10), KEEP (a directory to keep
-# every trial's results and verdict in).
+# Knobs (environment): PAIRS (10), DUET (1), LOOKS (off; a sequential plan
+# such as 10,15,20: after each look `compare --looks` decides or asks for
+# the next), DURATION (3s), WARMUP (1s), RATE (300 per side), NODES (2000),
+# SCENARIO (ci/fast_regression_check), SLOWDOWN (10), KEEP (a directory to
+# keep every trial's results and verdict in).
 #
 # SIGNAL=instructions is the instruction-count mode: every target runs under
 # valgrind --tool=callgrind (instrumented only during measured phases) and
@@ -34,7 +37,7 @@ cd "$(dirname "$0")/.."
 
 trials=${1:-5}
 work=$(mktemp -d)
-pairs=${PAIRS:-16}
+pairs=${PAIRS:-10}
 signal=${SIGNAL:-cpu}
 duration=${DURATION:-3s}
 warmup=${WARMUP:-1s}
@@ -50,7 +53,7 @@ fi
 scenario=${SCENARIO:-ci/fast_regression_check}
 # LOOKS: the sequential plan in pairs (compare --looks); LOOKS=off measures
 # PAIRS pairs and decides once.
-looks_in=${LOOKS:-10,15,20}
+looks_in=${LOOKS:-off}
 if [ "$looks_in" = off ]; then
 	plan=$pairs looks=()
 else
@@ -58,6 +61,7 @@ else
 fi
 slowdown=${SLOWDOWN:-10}
 keep=${KEEP:-}
+duet=${DUET:-1}
 trap 'rm -rf "$work"' EXIT
 
 go build -o "$work/bin/" ./cmd/m18-run ./cmd/m18-target ./cmd/m18-gate
@@ -65,29 +69,29 @@ bin=$work/bin
 
 # run_once SIDE SLOWDOWN OUT: one run against a fresh target.
 run_once() {
-	local out=$3 url='' pid
-	rm -f "$work/target.url" # never read the previous target's address
-	"${under[@]}" "$bin/m18-target" --addr 127.0.0.1:0 --slowdown "$2" >"$work/target.url" 2>"$work/target.err" &
+	local out=$3 url='' pid tf="$work/target-$1"
+	rm -f "$tf.url" # never read the previous target's address
+	"${under[@]}" "$bin/m18-target" --addr 127.0.0.1:0 --slowdown "$2" >"$tf.url" 2>"$tf.err" &
 	pid=$!
 	for _ in $(seq 600); do
-		url=$(head -n 1 "$work/target.url" 2>/dev/null || true)
+		url=$(head -n 1 "$tf.url" 2>/dev/null || true)
 		[ -n "$url" ] && break
 		sleep 0.1
 	done
 	if [ -z "$url" ]; then
 		kill "$pid" 2>/dev/null || true
-		echo "bench_gate: m18-target did not start: $(cat "$work/target.err")" >&2
+		echo "bench_gate: m18-target did not start: $(cat "$tf.err")" >&2
 		return 1
 	fi
 	# Exit 4 (the generator slipped) still writes the result; the gate
 	# decides on it as the action does.
 	"$bin/m18-run" --scenario "$scenario" --endpoint "$url" --target-pid "$pid" "${count[@]}" \
 		--duration "$duration" --warmup "$warmup" --rate "$rate" --nodes "$nodes" \
-		--repetitions 1 --quiet --label "m18-side:$1" --output "$out" >/dev/null 2>>"$work/run.err" || true
+		--repetitions 1 --quiet --label "m18-side:$1" --output "$out" >/dev/null 2>>"$work/run-$1.err" || true
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	if [ ! -s "$out" ]; then
-		echo "bench_gate: m18-run wrote no result: $(tail -n 3 "$work/run.err")" >&2
+		echo "bench_gate: m18-run wrote no result: $(tail -n 3 "$work/run-$1.err")" >&2
 		return 1
 	fi
 }
@@ -106,11 +110,18 @@ gate() {
 		for (( ; i < n; )); do
 			i=$((i + 1))
 			if ((i % 2)); then order="base head"; else order="head base"; fi
+			local pids=()
 			for side in $order; do
 				knob=0
 				if [ "$side" = head ]; then knob=$2; fi
-				run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" || return 1
+				if [ "$duet" = 1 ]; then
+					run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" &
+					pids+=($!)
+				else
+					run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" || return 1
+				fi
 			done
+			for pid in "${pids[@]}"; do wait "$pid" || return 1; done
 		done
 		code=0
 		"$bin/m18-gate" compare --paired "${looks[@]}" --quiet --base "$dir"/base/*.json --head "$dir"/head/*.json \
@@ -135,6 +146,7 @@ gate() {
 }
 
 if [ "$looks_in" = off ]; then design="$pairs pairs"; else design="looks at $looks_in pairs"; fi
+if [ "$duet" = 1 ]; then design="$design, base and head at once (duet)"; else design="$design, interleaved A B B A"; fi
 echo "bench_gate: signal $signal; $trials trials each; $design of $duration (+$warmup warm-up, $nodes nodes preloaded, $rate ops/s) of $scenario; slowdown $slowdown %"
 aa_alarm=0 det=0 total_secs=0 runs=0
 for ((t = 1; t <= trials; t++)); do

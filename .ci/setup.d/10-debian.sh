@@ -9,6 +9,7 @@ debian_packages=(
 	iproute2               # network namespaces for sharded load
 	redis-server postgresql-15 # competitor and server tests
 	valgrind linux-perf    # cachegrind instruction counts, perf stat
+	jq bc                  # scripts/bench_gate.sh (TestBenchGateScript)
 )
 if command -v apt-get >/dev/null; then
 	missing=()

@@ -64,63 +64,163 @@ export M18_ENDPOINT="$endpoint" M18_ADDR="$addr" M18_PORT="${addr##*:}"
 health_timeout=${M18_HEALTH_TIMEOUT:-60}
 case "$health_timeout" in '' | *[!0-9]*) die "input health-timeout is '$health_timeout'; want whole seconds such as 60" ;; esac
 
-target_pid=
-stop_target() {
-	if [ -z "$target_pid" ]; then return 0; fi
-	kill -TERM -- "-$target_pid" 2>/dev/null || true
+# duet (the duet input, ab mode): base and head run at the same time, each
+# against its own target, so that whatever else the runner does hits both
+# runs of a pair alike; the pair's difference then cancels it. It needs two
+# targets at once: the built-in one (in-process, one per m18-run), or a
+# target-command that listens on $M18_ADDR / $M18_PORT (the base's target
+# gets the next free port). auto: on when one of those holds.
+duet=false
+base_addr=$addr
+case "${M18_DUET:-auto}" in
+auto | true)
+	why=
+	if [ "$mode" != ab ] || [ "${M18_SHARDS:-1}" != 1 ]; then
+		why="it pairs base and head runs (ab mode, one shard)"
+	elif [ -n "$endpoint" ] && [ -z "${M18_TARGET_COMMAND:-}" ]; then
+		why="endpoint without target-command is one server for both sides"
+	elif [ -n "${M18_TARGET_COMMAND:-}" ] && ! [[ $M18_TARGET_COMMAND =~ M18_(ADDR|PORT|ENDPOINT) ]]; then
+		why="target-command does not name \$M18_ADDR, \$M18_PORT or \$M18_ENDPOINT, so two of its targets would want one port"
+	elif [ -n "${M18_TARGET_COMMAND:-}" ] && [ -n "${M18_HEALTH_URL:-}" ] && [[ $M18_HEALTH_URL != *"$addr"* ]]; then
+		why="health-url does not contain the endpoint's address $addr"
+	fi
+	if [ -z "$why" ]; then
+		duet=true
+	elif [ "${M18_DUET:-auto}" = true ] && [ "$mode" = ab ]; then
+		die "input duet is true, but $why; use duet: auto or false"
+	fi
+	;;
+false) ;;
+*) die "input duet is '${M18_DUET}'; want auto, true or false" ;;
+esac
+if [ "$duet" = true ] && [ -n "${M18_TARGET_COMMAND:-}" ]; then
+	# The base's target listens on the first port above the head's that
+	# nothing answers on.
+	port=${M18_PORT}
+	for ((p = port + 1; p < port + 50; p++)); do
+		if ! (: <"/dev/tcp/${addr%:*}/$p") 2>/dev/null; then break; fi
+	done
+	if [ "$p" -ge $((port + 50)) ]; then die "duet: no free port in $((port + 1))–$((port + 49)) for the base's target; use duet: false"; fi
+	base_addr="${addr%:*}:$p"
+fi
+
+# The targets, by side; each in its own process group so that it is
+# stopped whole.
+declare -A target_pid=()
+stop_target() { # stop_target SIDE
+	local pid=${target_pid[$1]:-}
+	if [ -z "$pid" ]; then return 0; fi
+	kill -TERM -- "-$pid" 2>/dev/null || true
 	local i
 	for i in $(seq 1 100); do
-		kill -0 -- "-$target_pid" 2>/dev/null || break
+		kill -0 -- "-$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL -- "-$target_pid" 2>/dev/null || true
-	wait "$target_pid" 2>/dev/null || true
-	target_pid=
+	kill -KILL -- "-$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	target_pid[$1]=
 }
-trap stop_target EXIT
+trap 'stop_target base; stop_target head' EXIT
 
-# start_target DIR LOG starts target-command in DIR and waits for health-url.
+# side_addr SIDE: the address SIDE's target listens on.
+side_addr() {
+	if [ "$1" = base ]; then printf '%s' "$base_addr"; else printf '%s' "$addr"; fi
+}
+
+# start_target SIDE DIR LOG starts target-command in DIR on SIDE's address
+# and waits for its health-url.
 start_target() {
 	if [ -z "${M18_TARGET_COMMAND:-}" ]; then return 0; fi
-	(cd "$1" && scrubbed bash -c "$M18_TARGET_COMMAND") >>"$2" 2>&1 &
-	target_pid=$!
+	local a h pid
+	a=$(side_addr "$1")
+	h=${health/"$addr"/"$a"}
+	(cd "$2" && M18_ADDR=$a M18_PORT=${a##*:} M18_ENDPOINT=${endpoint/"$addr"/"$a"} scrubbed bash -c "$M18_TARGET_COMMAND") >>"$3" 2>&1 &
+	pid=$!
+	target_pid[$1]=$pid
 	local deadline=$((SECONDS + health_timeout))
-	until curl -fsS -o /dev/null --max-time 2 "$health" 2>/dev/null; do
-		if ! kill -0 "$target_pid" 2>/dev/null; then
-			tail -n 20 "$2" >&2 || true
-			die "target-command exited before $health answered (log above; it runs in $1 with M18_ADDR=$M18_ADDR)"
+	until curl -fsS -o /dev/null --max-time 2 "$h" 2>/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			tail -n 20 "$3" >&2 || true
+			die "target-command exited before $h answered (log above; it runs in $2 with M18_ADDR=$a)"
 		fi
 		if [ "$SECONDS" -ge "$deadline" ]; then
-			tail -n 20 "$2" >&2 || true
-			die "$health did not answer 2xx within ${health_timeout}s after target-command started; check health-url and the log above"
+			tail -n 20 "$3" >&2 || true
+			die "$h did not answer 2xx within ${health_timeout}s after target-command started; check health-url and the log above"
 		fi
 		sleep 0.2
 	done
 }
 
-run_args=(--quiet)
+# run_args: m18-run's flags for the target at the endpoint; measure gives
+# each side its own.
+common_args=(--quiet)
+if [ -n "${M18_DURATION:-}" ]; then common_args+=(--duration "$M18_DURATION"); fi
+if [ -n "${M18_WARMUP:-}" ]; then common_args+=(--warmup "$M18_WARMUP"); fi
+run_args=("${common_args[@]}")
 if [ -n "$endpoint" ]; then run_args+=(--endpoint "$endpoint"); fi
-if [ -n "${M18_DURATION:-}" ]; then run_args+=(--duration "$M18_DURATION"); fi
-if [ -n "${M18_WARMUP:-}" ]; then run_args+=(--warmup "$M18_WARMUP"); fi
 
-# run_one SIDE DIR SHA SCENARIO REPS OUTPUT runs one m18-run invocation for a
-# side: the target is started in DIR and the result is attributed to SHA.
-run_one() {
-	local side=$1 dir=$2 sha=$3 scenario=$4 n=$5 output=$6 rc=0 ref=${GITHUB_REF:-}
-	local log="$out/logs/$side-target.log"
+# measure SIDE SHA SCENARIO REPS OUTPUT runs m18-run against SIDE's started
+# target (or the built-in one) and attributes the result to SHA; it returns
+# m18-run's exit code.
+measure() {
+	local side=$1 sha=$2 scenario=$3 n=$4 output=$5 ref=${GITHUB_REF:-}
 	if [ "$side" = base ]; then ref=; fi # the result's commit is the base's; its ref is unknown here
-	start_target "$dir" "$log"
-	local cost=() # the target's CPU per request, measured from its process tree
-	if [ -n "$target_pid" ]; then cost=(--target-pid "$target_pid"); fi
-	(cd "$head_dir" && GITHUB_SHA="$sha" GITHUB_REF="$ref" m18-run --scenario "$scenario" "${run_args[@]}" "${cost[@]}" \
-		--repetitions "$n" --label "m18-side:$side" --output "$output") || rc=$?
-	stop_target
-	case "$rc" in
+	local args=() # the target's CPU per request, measured from its process tree
+	if [ -n "$endpoint" ]; then args+=(--endpoint "${endpoint/"$addr"/"$(side_addr "$side")"}"); fi
+	if [ -n "${target_pid[$side]:-}" ]; then args+=(--target-pid "${target_pid[$side]}"); fi
+	(cd "$head_dir" && GITHUB_SHA="$sha" GITHUB_REF="$ref" m18-run --scenario "$scenario" "${common_args[@]}" "${args[@]}" \
+		--repetitions "$n" --label "m18-side:$side" --output "$output")
+}
+
+# judge SIDE SCENARIO RC: what m18-run's exit code means for the gate.
+judge() {
+	case "$3" in
 	0) ;;
-	1) warn "$scenario ($side): the scenario's [validation] bars failed; the comparison still decides the gate" ;;
-	4) warn "$scenario ($side): the load generator could not keep the schedule (exit 4), so this run measured the runner as much as the target; expect an inconclusive verdict — lower the rate or use a quieter, bigger runner" ;;
-	*) die "$scenario ($side): m18-run failed with exit $rc" ;;
+	1) warn "$2 ($1): the scenario's [validation] bars failed; the comparison still decides the gate" ;;
+	4) warn "$2 ($1): the load generator could not keep the schedule (exit 4), so this run measured the runner as much as the target; expect an inconclusive verdict — lower the rate or use a quieter, bigger runner" ;;
+	*) die "$2 ($1): m18-run failed with exit $3" ;;
 	esac
+}
+
+# run_one SIDE DIR SHA SCENARIO REPS OUTPUT: one m18-run invocation for a
+# side, its target started in DIR.
+run_one() {
+	local rc=0
+	start_target "$1" "$2" "$out/logs/$1-target.log"
+	measure "$1" "$3" "$4" "$5" "$6" || rc=$?
+	stop_target "$1"
+	judge "$1" "$4" "$rc"
+}
+
+# run_duet SCENARIO I: pair I of SCENARIO, base and head at the same time.
+# The side that starts first alternates with the pair, as the order does
+# when the sides take turns.
+run_duet() {
+	local scenario=$1 i=$2 s side pids=() rcs=() k
+	s=$(slug "$scenario")
+	local order=(base head)
+	if ((i % 2 == 1)); then order=(head base); fi
+	for side in "${order[@]}"; do
+		if [ "$side" = base ]; then
+			start_target base "$base_dir" "$out/logs/base-target.log"
+		else
+			start_target head "$head_dir" "$out/logs/head-target.log"
+		fi
+	done
+	for side in "${order[@]}"; do
+		local sha=$head_sha
+		if [ "$side" = base ]; then sha=$base_sha; fi
+		measure "$side" "$sha" "$scenario" 1 "$out/$side/$s-$(printf %03d "$i").json" &
+		pids+=($!)
+	done
+	for k in 0 1; do
+		rcs[k]=0
+		wait "${pids[k]}" || rcs[k]=$?
+	done
+	for k in 0 1; do
+		stop_target "${order[k]}"
+		judge "${order[k]}" "$scenario" "${rcs[k]}"
+	done
 }
 
 build() { # build DIR
@@ -165,6 +265,10 @@ if [ "$mode" = ab ]; then
 			if ((i % 2 == 1)); then order=(head base); fi
 			for scenario in "${scenarios[@]}"; do
 				s=$(slug "$scenario")
+				if [ "$duet" = true ]; then
+					run_duet "$scenario" "$i"
+					continue
+				fi
 				for side in "${order[@]}"; do
 					if [ "$side" = base ]; then
 						run_one base "$base_dir" "$base_sha" "$scenario" 1 "$out/base/$s-$(printf %03d "$i").json"
@@ -173,7 +277,11 @@ if [ "$mode" = ab ]; then
 					fi
 				done
 			done
-			echo "m18-gate: pair $((i + 1))/${ends[-1]} of ${scenarios[*]} done (order ${order[*]})"
+			if [ "$duet" = true ]; then
+				echo "m18-gate: pair $((i + 1))/${ends[-1]} of ${scenarios[*]} done (duet: base and head at once, ${order[0]} started first)"
+			else
+				echo "m18-gate: pair $((i + 1))/${ends[-1]} of ${scenarios[*]} done (order ${order[*]})"
+			fi
 		done
 		if [ -z "$plan" ] || [ "$end" = "${ends[-1]}" ]; then break; fi
 		rc=0
