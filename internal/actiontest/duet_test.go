@@ -43,18 +43,24 @@ func TestDuet(t *testing.T) {
 		refusal string // with code 3: what the error says
 	}{
 		{name: "target on M18_ADDR", duet: "auto", command: func(int) string { return byAddr }, overlap: true, ports: true},
+		{name: "script on M18_ADDR", duet: "auto", command: func(int) string { return "./target.sh" }, overlap: true, ports: true},
 		{name: "built-in target", duet: "", command: nil, overlap: true},
 		{name: "duet off", duet: "false", command: func(int) string { return byAddr }},
 		{name: "fixed port, auto", duet: "auto", command: fixed},
-		{name: "fixed port, true", duet: "true", command: fixed, code: 3, refusal: "input duet is true, but target-command does not name $M18_ADDR"},
+		{name: "fixed port, true", duet: "true", command: fixed, code: 3, refusal: "input duet is true, but neither target-command nor the script it starts names $M18_ADDR"},
 		{name: "bad value", duet: "yes", command: nil, code: 3, refusal: "input duet is 'yes'; want auto, true or false"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir, baseSHA, headSHA := gitRepo(t, map[string]string{"tiny.toml": fixture(t, "tiny.toml")}, map[string]string{"README": "x"})
+			dir, baseSHA, headSHA := gitRepo(t, map[string]string{"tiny.toml": fixture(t, "tiny.toml"), "target.sh": byAddr}, map[string]string{"README": "x"})
 			baseDir := filepath.Join(filepath.Dir(dir), "base")
 			if out, err := exec.Command("git", "-C", dir, "worktree", "add", "-q", "--detach", baseDir, baseSHA).CombinedOutput(); err != nil {
 				t.Fatalf("git worktree add: %v\n%s", err, out)
+			}
+			for _, d := range []string{dir, baseDir} {
+				if err := os.Chmod(filepath.Join(d, "target.sh"), 0o755); err != nil {
+					t.Fatal(err)
+				}
 			}
 			work := filepath.Join(t.TempDir(), "work")
 			port := competitortest.FreePort(t)

@@ -70,6 +70,15 @@ case "$health_timeout" in '' | *[!0-9]*) die "input health-timeout is '$health_t
 # targets at once: the built-in one (in-process, one per m18-run), or a
 # target-command that listens on $M18_ADDR / $M18_PORT (the base's target
 # gets the next free port). auto: on when one of those holds.
+# names_addr: target-command, or the script in the checkout it starts with,
+# names the address variables.
+names_addr() {
+	local re='M18_(ADDR|PORT|ENDPOINT)' first
+	if [[ $M18_TARGET_COMMAND =~ $re ]]; then return 0; fi
+	read -r first _ <<<"$M18_TARGET_COMMAND"
+	case "$first" in /*) ;; *) first=$head_dir/$first ;; esac
+	[ -f "$first" ] && grep -Eq "$re" "$first"
+}
 duet=false
 base_addr=$addr
 case "${M18_DUET:-auto}" in
@@ -79,8 +88,8 @@ auto | true)
 		why="it pairs base and head runs (ab mode, one shard)"
 	elif [ -n "$endpoint" ] && [ -z "${M18_TARGET_COMMAND:-}" ]; then
 		why="endpoint without target-command is one server for both sides"
-	elif [ -n "${M18_TARGET_COMMAND:-}" ] && ! [[ $M18_TARGET_COMMAND =~ M18_(ADDR|PORT|ENDPOINT) ]]; then
-		why="target-command does not name \$M18_ADDR, \$M18_PORT or \$M18_ENDPOINT, so two of its targets would want one port"
+	elif [ -n "${M18_TARGET_COMMAND:-}" ] && ! names_addr; then
+		why="neither target-command nor the script it starts names \$M18_ADDR, \$M18_PORT or \$M18_ENDPOINT, so two of its targets would want one port"
 	elif [ -n "${M18_TARGET_COMMAND:-}" ] && [ -n "${M18_HEALTH_URL:-}" ] && [[ $M18_HEALTH_URL != *"$addr"* ]]; then
 		why="health-url does not contain the endpoint's address $addr"
 	fi
