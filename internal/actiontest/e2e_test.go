@@ -122,6 +122,11 @@ func TestActionEndToEnd(t *testing.T) {
 			t.Errorf("verdict output is not regression:\n%s", tail(out, 60))
 		}
 		w.checkFirstLook(t, out, n)
+		// target.sh listens on $M18_ADDR, so duet (auto) ran each pair's
+		// base and head at the same time, each on its own port.
+		if !strings.Contains(out, "(duet: base and head at once") {
+			t.Errorf("the pairs did not run as duets:\n%s", tail(out, 60))
+		}
 		c := w.comment(t, pr)
 		// The gate was sequential (looks input): the report says at which
 		// look it decided.
