@@ -75,3 +75,24 @@ func (w *windows) series() ([]result.Window, error) {
 	}
 	return out, nil
 }
+
+// count is the number of samples window i received.
+func (w *windows) count(i int) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if i < len(w.wins) && w.wins[i] != nil {
+		return w.wins[i].count
+	}
+	return 0
+}
+
+// median is window i's median latency and its 95 % interval (zero for a
+// window without samples).
+func (w *windows) median(i int) medianCI {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if i < len(w.wins) && w.wins[i] != nil {
+		return medianOf(w.wins[i].h)
+	}
+	return medianCI{}
+}
