@@ -99,17 +99,22 @@ func (s stoppable) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool
 		return 0, true
 	}
 	wait, stop := s.Pacer.Pace(elapsed, hits)
-	if t := elapsed + wait; !stop && t < s.a.limit { // later sends are not sent
-		a := s.a
+	a, t := s.a, elapsed+wait
+	a.mu.Lock()
+	switch {
+	case stop:
+		a.pacedTo = a.limit // the schedule ended: every window is paced
+	case t < a.limit: // later sends are not sent
 		i := int(t / a.w.width)
-		a.mu.Lock()
 		for len(a.paced) <= i {
 			a.paced = append(a.paced, 0)
 		}
 		a.paced[i]++
+		fallthrough
+	default:
 		a.pacedTo = t
-		a.mu.Unlock()
 	}
+	a.mu.Unlock()
 	return wait, stop
 }
 
