@@ -126,6 +126,10 @@ func TestWarmupFlag(t *testing.T) {
 			t.Errorf("--warmup %q: exit %d, message %q; want 3 and %q", c.value, code, msg, c.want)
 		}
 	}
+	var abOut, errb bytes.Buffer
+	if code := run([]string{"ab", "--warmup", "auto:soon"}, &abOut, &errb); code != exitInput || !strings.Contains(errb.String(), "--warmup \"auto:soon\": want a Go duration") {
+		t.Errorf("ab --warmup auto:soon: exit %d, message %q", code, errb.String())
+	}
 	if testing.Short() {
 		t.Skip("the adaptive run: skipped with -short")
 	}
