@@ -144,7 +144,7 @@ func (a *autoWarmup) observe(s Sample) {
 		if !complete && time.Since(a.start) < end+a.grace {
 			return
 		}
-		m := a.w.median(i)
+		m := a.w.takeMedian(i)
 		a.judged = append(a.judged, m)
 		if settled(a.judged) {
 			a.settled = len(a.judged)
