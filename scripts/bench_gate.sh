@@ -22,7 +22,8 @@
 #
 # Knobs (environment): PAIRS (10), DUET (1), LOOKS (off; a sequential plan
 # such as 10,15,20: after each look `compare --looks` decides or asks for
-# the next), DURATION (3s), WARMUP (1s), RATE (300 per side), NODES (2000),
+# the next), DURATION (3s), WARMUP (1s; auto or auto:MAX: the adaptive
+# warm-up, runners/README.md), RATE (300 per side), NODES (2000),
 # SCENARIO (ci/fast_regression_check), SLOWDOWN (10), KEEP (a directory to
 # keep every trial's results and verdict in).
 #

@@ -52,7 +52,7 @@ func ab(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	slowdown := fs.Float64("slowdown", 30, "head target's extra CPU work per request, `PCT` of its handling time (0: A/A)")
 	reps := fs.Int("repetitions", 8, "runs per side (at least 5 for p < 0.01)")
 	duration := fs.Duration("duration", 5*time.Second, "measured phase of each run (0: the scenario's)")
-	warmup := fs.Duration("warmup", time.Second, "warm-up before each measured phase")
+	warmup := fs.String("warmup", "1s", "warm-up before each measured phase: a Go duration, auto (ends when its windows settle, at most the scenario's warm-up) or auto:MAX (auto:5s)")
 	rate := fs.Float64("rate", 300, "mean rate in ops/s, light enough that generator and target share 2 cores (0: the scenario's)")
 	seed := fs.Uint64("seed", 0xDEADBEEF, "seed of every generated value")
 	out := fs.String("out", "m18-ab", "`DIR` for the results and the verdict")
@@ -67,6 +67,10 @@ Example:
 	}
 	if fs.NArg() > 0 {
 		return cli.Usagef("ab: unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	warm, autoWarm, err := load.ParseWarmup(*warmup)
+	if err != nil {
+		return cli.Usagef("ab: --warmup %v", err)
 	}
 	if *reps < 2 {
 		return cli.Usagef("ab: --repetitions %d: want at least 2 (5 or more for p < 0.01)", *reps)
@@ -98,9 +102,8 @@ Example:
 			return "", err
 		}
 		defer inst.Close()
-		w := *warmup
 		cfg := load.Config{
-			Scenario: sc, Endpoint: inst.URL(), Target: "builtin", Duration: *duration, Warmup: &w, Rate: *rate,
+			Scenario: sc, Endpoint: inst.URL(), Target: "builtin", Duration: *duration, Warmup: warm, AutoWarmup: autoWarm, Rate: *rate,
 			Repetitions: 1, Seed: *seed, Hardware: fp, Labels: append(hw.Labels(fp), "m18-side:"+side),
 		}
 		doc, err := load.Run(ctx, cfg)

@@ -130,7 +130,7 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		scen        = fs.String("scenario", "", "scenario: a built-in `NAME` (m18-run list) or a TOML file path (required)")
 		endpoint    = fs.String("endpoint", "", "target base `URL`, e.g. http://127.0.0.1:7432 (default: start the built-in reference target)")
 		duration    = fs.Duration("duration", 0, "measured phase per repetition (default: the scenario's total_seconds)")
-		warmup      = fs.String("warmup", "", "warm-up before each measured phase, a Go `duration` (default: the scenario's)")
+		warmup      = fs.String("warmup", "", "warm-up before each measured phase: a Go `duration` (5s); auto ends it once its windows' median latencies settle,\nat most the scenario's warm-up (10s when that is 0); auto:MAX at most MAX (auto:10s). See runners/README.md, \"Adaptive warm-up\" (default: the scenario's)")
 		rate        = fs.Float64("rate", 0, "mean rate in ops/s, keeping the arrival pattern's shape (default: the scenario's)")
 		reps        = fs.Int("repetitions", 1, "independent repetitions of warm-up + measured phase")
 		seed        = fs.Uint64("seed", 0xDEADBEEF, "seed of every generated value")
@@ -197,11 +197,9 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return cli.Usagef("%v", err)
 	}
 	if *warmup != "" {
-		w, err := time.ParseDuration(*warmup)
-		if err != nil {
-			return cli.Usagef("--warmup %q is not a Go duration (e.g. 5s, 1m): %v", *warmup, err)
+		if cfg.Warmup, cfg.AutoWarmup, err = load.ParseWarmup(*warmup); err != nil {
+			return cli.Usagef("--warmup %v", err)
 		}
-		cfg.Warmup = &w
 	}
 	if *nodes >= 0 {
 		cfg.Nodes = nodes

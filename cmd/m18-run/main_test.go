@@ -106,3 +106,46 @@ func TestRunBuiltinTarget(t *testing.T) {
 		})
 	}
 }
+
+// TestWarmupFlag: --warmup takes a duration, auto or auto:MAX; a bad value
+// is refused before anything runs, naming the flag and the forms it takes,
+// and auto:MAX runs an adaptive warm-up the result records.
+func TestWarmupFlag(t *testing.T) {
+	for _, c := range []struct {
+		value, want string
+	}{
+		{"5", "want a Go duration (5s), auto, or auto:MAX (auto:10s)"},
+		{"automatic", "want a Go duration (5s), auto, or auto:MAX (auto:10s)"},
+		{"auto:", "want a Go duration (5s), auto, or auto:MAX (auto:10s)"},
+		{"auto:0s", "must be > 0 (auto:10s), or give 0 for none"},
+		{"-2s", "cannot be negative"},
+	} {
+		var out, errb bytes.Buffer
+		code := run([]string{"--scenario", "ci/smoke", "--warmup", c.value, "--quiet"}, &out, &errb)
+		if msg := errb.String(); code != exitInput || !strings.Contains(msg, "--warmup") || !strings.Contains(msg, c.want) {
+			t.Errorf("--warmup %q: exit %d, message %q; want 3 and %q", c.value, code, msg, c.want)
+		}
+	}
+	var abOut, errb bytes.Buffer
+	if code := run([]string{"ab", "--warmup", "auto:soon"}, &abOut, &errb); code != exitInput || !strings.Contains(errb.String(), "--warmup \"auto:soon\": want a Go duration") {
+		t.Errorf("ab --warmup auto:soon: exit %d, message %q", code, errb.String())
+	}
+	if testing.Short() {
+		t.Skip("the adaptive run: skipped with -short")
+	}
+	out := filepath.Join(t.TempDir(), "r.json")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--scenario", "ci/smoke", "--duration", "1s", "--warmup", "auto:3s", "--nodes", "50", "--output", out}, &stdout, &stderr)
+	if code != exitOK && code != exitGenerator {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	d, err := result.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := d.Repetitions[0].Warmup
+	if !d.Run.Config.WarmupAuto || d.Run.Config.WarmupSeconds != 3 || w == nil || !w.Auto || w.MaxSeconds != 3 || w.Windows == 0 ||
+		(w.Ended != result.WarmupSettled && w.Ended != result.WarmupMaximum) || !strings.Contains(stderr.String(), "warm-up 1/1: "+w.Note) {
+		t.Errorf("config %+v, warm-up %+v; progress:\n%s", d.Run.Config, w, stderr.String())
+	}
+}

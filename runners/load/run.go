@@ -52,6 +52,11 @@ type Config struct {
 	// Warmup before each measured phase; nil = the scenario's (its
 	// warmup_seconds, else 10 % of the duration, at most 10 s).
 	Warmup *time.Duration
+	// AutoWarmup ends each warm-up when its windows settle (see
+	// SettleWindows), at most Warmup long (nil: the scenario's warm-up,
+	// or DefaultAutoWarmupMax when that is 0). It cannot be combined with
+	// Shard or StartAt, whose phases follow a timeline planned ahead.
+	AutoWarmup bool
 	// Rate overrides the scenario's mean rate, keeping the pattern's shape;
 	// 0 = the scenario's.
 	Rate float64
@@ -166,6 +171,17 @@ func resolve(c Config) (*plan, error) {
 	}
 	if p.warmup < 0 {
 		return nil, fmt.Errorf("%w: warm-up must be ≥ 0 (got %v)", ErrConfig, p.warmup)
+	}
+	if c.AutoWarmup {
+		switch {
+		case c.Warmup != nil && *c.Warmup == 0:
+			return nil, fmt.Errorf("%w: an adaptive warm-up needs a maximum > 0 (auto:10s), or give a warm-up of 0 for none", ErrConfig)
+		case p.warmup == 0:
+			p.warmup = DefaultAutoWarmupMax
+		}
+		if c.Shard.sharded() || !c.StartAt.IsZero() {
+			return nil, fmt.Errorf("%w: an adaptive warm-up (auto) cannot follow a planned timeline (--shard, --start-at): give a fixed --warmup such as 5s", ErrConfig)
+		}
 	}
 	p.arrival = sc.Arrival
 	if c.Rate < 0 {
@@ -334,13 +350,18 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 		doc.Run.Sharding = &result.Sharding{Count: p.Shard.Count, StartAt: p.StartAt.UTC()}
 	}
 	// The measured phase's windows, when sharded: the observer records
-	// into the current phase's, none during a warm-up.
+	// into the current phase's, none during a warm-up; and an adaptive
+	// warm-up's, during one.
 	var win atomic.Pointer[windows]
+	var warm atomic.Pointer[autoWarmup]
 	observe := p.Observe
-	if shard != nil {
+	if shard != nil || p.AutoWarmup {
 		observe = func(s Sample) {
 			if w := win.Load(); w != nil {
 				w.observe(s)
+			}
+			if a := warm.Load(); a != nil {
+				a.observe(s)
 			}
 			if p.Observe != nil {
 				p.Observe(s)
@@ -372,10 +393,25 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 	var runErr error
 	for rep := 1; rep <= p.Repetitions; rep++ {
 		repSeed := p.Seed + uint64(rep)*0x9e3779b97f4a7c15
+		var warmed *result.Warmup
 		if p.warmup > 0 {
-			res, err := eng.Run(ctx, onTimeline(p.phase(fmt.Sprintf("warm-up %d/%d", rep, p.Repetitions), p.warmup, 0, seq, repSeed^0xa5a5)))
+			name := fmt.Sprintf("warm-up %d/%d", rep, p.Repetitions)
+			ph := onTimeline(p.phase(name, p.warmup, 0, seq, repSeed^0xa5a5))
+			var auto *autoWarmup
+			if p.AutoWarmup {
+				auto = newAutoWarmup(p.warmup, settleWidth(arrival.MeanRate(p.arrival)), p.Limits.DropAfter+p.Timeout)
+				ph.Pacer = auto.pacer(ph.Pacer)
+				warm.Store(auto)
+				auto.begin()
+			}
+			res, err := eng.Run(ctx, ph)
+			warm.Store(nil)
 			if err != nil {
 				return nil, err
+			}
+			if auto != nil {
+				warmed = auto.outcome(res)
+				p.progressf("%s: %s\n", name, warmed.Note)
 			}
 			seq = res.NextSeq
 			if res.Interrupted {
@@ -407,6 +443,7 @@ func Run(ctx context.Context, c Config) (*result.Document, error) {
 			return nil, err
 		}
 		r.Target = target.perRequest(r.Overall.Count)
+		r.Warmup = warmed
 		if w != nil {
 			if r.Windows, err = w.series(); err != nil {
 				return nil, err
@@ -507,6 +544,7 @@ func (p *plan) runMeta() result.Run {
 			Arrival:         p.arrival.Pattern,
 			DurationSeconds: p.duration.Seconds(),
 			WarmupSeconds:   p.warmup.Seconds(),
+			WarmupAuto:      p.AutoWarmup,
 			Repetitions:     p.Repetitions,
 			MaxInFlight:     p.MaxInFlight,
 			MaxRequests:     p.maxRequests,

@@ -15,8 +15,17 @@ func WriteSummary(w io.Writer, d *result.Document) error {
 	fmt.Fprintf(w, "scenario   %s (%s)\n", d.Run.Scenario, d.ConfigName)
 	fmt.Fprintf(w, "target     %s (%s)\n", d.Run.Endpoint, d.Run.Target)
 	c := d.Run.Config
-	fmt.Fprintf(w, "load       %s %.0f ops/s, %d × (%.0fs warm-up + %.0fs measured), seed %d\n",
-		c.Arrival, c.Rate, c.Repetitions, c.WarmupSeconds, c.DurationSeconds, d.Run.Seed)
+	warmup := fmt.Sprintf("%.0fs warm-up", c.WarmupSeconds)
+	if c.WarmupAuto {
+		warmup = fmt.Sprintf("adaptive warm-up ≤ %.3gs", c.WarmupSeconds)
+	}
+	fmt.Fprintf(w, "load       %s %.0f ops/s, %d × (%s + %.0fs measured), seed %d\n",
+		c.Arrival, c.Rate, c.Repetitions, warmup, c.DurationSeconds, d.Run.Seed)
+	for _, r := range d.Repetitions {
+		if r.Warmup != nil {
+			fmt.Fprintf(w, "warm-up    repetition %d: %s\n", r.Index, r.Warmup.Note)
+		}
+	}
 	if p := d.Preload; p != nil {
 		fmt.Fprintf(w, "preload    %d nodes in %.1fs (%.0f/s), %d errors\n", p.Nodes, p.DurationSeconds, p.RatePerSecond, p.Errors)
 	}

@@ -48,7 +48,9 @@ func (w *windows) observe(s Sample) {
 	if !s.Outcome.OK() {
 		win.errors++
 	}
-	_ = win.h.RecordValue(us) // in range by construction
+	if win.h != nil { // nil once released
+		_ = win.h.RecordValue(us) // in range by construction
+	}
 	w.mu.Unlock()
 }
 
@@ -74,4 +76,29 @@ func (w *windows) series() ([]result.Window, error) {
 		})
 	}
 	return out, nil
+}
+
+// count is the number of samples window i received.
+func (w *windows) count(i int) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if i < len(w.wins) && w.wins[i] != nil {
+		return w.wins[i].count
+	}
+	return 0
+}
+
+// takeMedian is window i's median latency and its 95 % interval (zero for a
+// window without samples), and releases the window's histogram: a long
+// adaptive warm-up keeps only the windows it has not judged yet. Samples
+// the window receives after are counted, not recorded.
+func (w *windows) takeMedian(i int) medianCI {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if i < len(w.wins) && w.wins[i] != nil && w.wins[i].h != nil {
+		m := medianOf(w.wins[i].h)
+		w.wins[i].h = nil
+		return m
+	}
+	return medianCI{}
 }

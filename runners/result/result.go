@@ -193,6 +193,10 @@ type RunConfig struct {
 	// Weights are the normalised operation weights, keyed by operation name.
 	Weights map[string]float64 `json:"weights"`
 	Budget  string             `json:"budget,omitempty"`
+	// WarmupAuto says the warm-up was adaptive (m18-run --warmup auto):
+	// WarmupSeconds is then its maximum, and each repetition's Warmup
+	// says how long it ran and how it ended.
+	WarmupAuto bool `json:"warmup_auto,omitempty"`
 }
 
 // Fingerprint describes the hardware and software a result was measured on.
@@ -249,6 +253,43 @@ type Repetition struct {
 	// Target is what the measured phase cost the target's process, when
 	// the run knew it (m18-run --target-pid, or a target it started).
 	Target *TargetCost `json:"target,omitempty"`
+	// Warmup is how the repetition's adaptive warm-up went (m18-run
+	// --warmup auto); absent for a fixed warm-up, whose length is
+	// Run.Config.WarmupSeconds.
+	Warmup *Warmup `json:"warmup,omitempty"`
+}
+
+// How an adaptive warm-up ended (Warmup.Ended).
+const (
+	// WarmupSettled: its last windows were indistinguishable at their
+	// sampling error, and it stopped there.
+	WarmupSettled = "settled"
+	// WarmupMaximum: it ran to its maximum without settling.
+	WarmupMaximum = "maximum"
+)
+
+// Warmup is one repetition's adaptive warm-up: it ran in windows of its
+// schedule and ended at the first window at which the last three were
+// pairwise indistinguishable (each window's median latency inside the
+// other's distribution-free 95 % confidence interval for the median), or
+// at its maximum.
+type Warmup struct {
+	// Auto is always true (the warm-up was adaptive).
+	Auto bool `json:"auto"`
+	// Seconds is the warm-up's length, from its start to its last
+	// response; MaxSeconds bounded it.
+	Seconds    float64 `json:"seconds"`
+	MaxSeconds float64 `json:"max_seconds"`
+	// WindowSeconds is the width of its windows; Windows how many were
+	// judged, and WindowP50Ms their median latencies (milliseconds, 2
+	// significant digits), in order.
+	WindowSeconds float64   `json:"window_seconds"`
+	Windows       int       `json:"windows"`
+	WindowP50Ms   []float64 `json:"window_p50_ms,omitempty"`
+	// Ended is WarmupSettled or WarmupMaximum; Note says it in a sentence
+	// ("settled after 3 windows of 0.333 s (1.01 s of at most 10 s)").
+	Ended string `json:"ended"`
+	Note  string `json:"note"`
 }
 
 // Window is the requests of a repetition whose intended send fell in
