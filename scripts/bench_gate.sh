@@ -24,7 +24,7 @@
 # such as 10,15,20: after each look `compare --looks` decides or asks for
 # the next), DURATION (3s), WARMUP (1s; auto or auto:MAX: the adaptive
 # warm-up, runners/README.md), RATE (300 per side), NODES (2000),
-# SCENARIO (ci/fast_regression_check), SLOWDOWN (10), KEEP (a directory to
+# SCENARIO (ci/pr_gate, the action's default; the four above are its own), SLOWDOWN (10), KEEP (a directory to
 # keep every trial's results and verdict in).
 #
 # SIGNAL=instructions is the instruction-count mode: every target runs under
@@ -51,7 +51,7 @@ if [ "$signal" = instructions ]; then
 	under=(env GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind.%p")
 	count=(--instructions callgrind)
 fi
-scenario=${SCENARIO:-ci/fast_regression_check}
+scenario=${SCENARIO:-ci/pr_gate}
 # LOOKS: the sequential plan in pairs (compare --looks); LOOKS=off measures
 # PAIRS pairs and decides once.
 looks_in=${LOOKS:-off}

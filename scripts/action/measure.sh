@@ -41,10 +41,10 @@ if [ "${#scenarios[@]}" -eq 0 ] && [ "$tasks_only" = false ] && [ -n "$config" ]
 	if listed=$(m18-gate scenarios --config "$config" --tier "${M18_TIER:-pr}" 2>"$out/logs/tier.err"); then
 		read -r -a scenarios <<<"$(printf '%s' "$listed" | tr ',\n' '  ')"
 	else
-		warn "could not list the scenarios of tier '${M18_TIER:-pr}' in $config ($(head -n 1 "$out/logs/tier.err")); running ci/fast_regression_check — name them in the scenarios input instead"
+		warn "could not list the scenarios of tier '${M18_TIER:-pr}' in $config ($(head -n 1 "$out/logs/tier.err")); running ci/pr_gate — name them in the scenarios input instead"
 	fi
 fi
-if [ "${#scenarios[@]}" -eq 0 ]; then scenarios=(ci/fast_regression_check); fi
+if [ "${#scenarios[@]}" -eq 0 ]; then scenarios=(ci/pr_gate); fi
 if [ "$tasks_only" = true ]; then
 	: >"$work/scenarios"
 	echo "m18-gate: no scenarios to measure; tasks ${task_ids[*]} run next"
