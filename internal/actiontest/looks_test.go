@@ -19,9 +19,12 @@ func TestLooksPlan(t *testing.T) {
 		want        string // the plan, or the error's words
 		fails       bool
 	}{
-		{"auto", "20", "10,15,20", false},
-		{"auto", "16", "8,12,16", false},
-		{"auto", "10", "", false}, // too few repetitions: one look
+		{"auto", "10", "10,15,20", false},
+		{"auto", "", "10,15,20", false}, // repetitions' default: 10
+		{"", "", "10,15,20", false},     // looks' default: auto
+		{"auto", "16", "16,24,32", false},
+		{"auto", "9", "9,13,18", false},
+		{"auto", "7", "", false}, // too few repetitions: one look
 		{"off", "20", "", false},
 		{"10, 15, 20", "20", "10,15,20", false},
 		{"6,10", "10", "6,10", false},

@@ -103,15 +103,16 @@ with_git_token() {
 
 # looks_plan prints the sequential plan of an ab gate in pairs, separated by
 # commas ("10,15,20"), or nothing for a fixed design, from the looks input
-# (M18_LOOKS: a plan, auto or off) and the repetitions (M18_REPETITIONS,
-# the most pairs). auto looks at half, three quarters and all of 16 or more
-# repetitions; with fewer, the last look's share of alpha would be too small
-# for the exact tests, so it measures them all and decides once.
+# (M18_LOOKS: a plan, auto or off) and the repetitions (M18_REPETITIONS).
+# auto first looks at the repetitions, then, while the verdict is not clear,
+# at 1.5 and 2 times as many pairs (10: 10,15,20); with fewer than 8
+# repetitions the looks' shares of alpha would be out of reach of the exact
+# paired tests, so it measures the repetitions and decides once.
 looks_plan() {
 	local reps=${M18_REPETITIONS:-10} looks=${M18_LOOKS:-auto}
 	case "$looks" in
 	off) ;;
-	auto) if [ "$reps" -ge 16 ]; then printf '%d,%d,%d' $((reps / 2)) $((reps * 3 / 4)) "$reps"; fi ;;
+	auto) if [ "$reps" -ge 8 ]; then printf '%d,%d,%d' "$reps" $((reps * 3 / 2)) $((reps * 2)); fi ;;
 	*[!0-9,\ ]* | '') die "input looks is '$looks'; want auto, off or increasing numbers of pairs such as 10,15,20" ;;
 	*)
 		# Checked here, before any pair is measured (m18-gate compare
