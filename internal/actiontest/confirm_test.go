@@ -11,6 +11,7 @@ import (
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/competitortest"
 	"github.com/engram/m18-gate/internal/testenv"
+	"github.com/engram/m18-gate/runners/result"
 )
 
 // TestConfirmSetting: the confirm input is auto, off or a number of pairs,
@@ -157,10 +158,21 @@ func TestConfirm(t *testing.T) {
 			if c == nil || c.Pairs != pairs || c.First.Pairs != 10 || c.First.Outcome != verdict.OutcomeRegression || len(c.Comparisons) == 0 {
 				t.Fatalf("confirmation %+v, want %d pairs re-judging a regression on 10", c, pairs)
 			}
+			// The slowed head's CPU per request doubles in every pair:
+			// the re-run confirms it (its latency percentiles, noisier
+			// on a busy machine, may or may not be confirmed too). The
+			// head that is no longer slowed confirms nothing.
+			cpu := false
 			for _, r := range c.Comparisons {
-				if r.Confirmed != tt.confirmed {
+				if r.Metric == result.MetricCPUPerOp {
+					cpu = true
+				}
+				if (r.Metric == result.MetricCPUPerOp || !tt.confirmed) && r.Confirmed != tt.confirmed {
 					t.Errorf("%s %s: confirmed %v (%s), want %v", r.Operation, r.Metric, r.Confirmed, r.Reason, tt.confirmed)
 				}
+			}
+			if !cpu {
+				t.Errorf("the first verdict did not regress on cpu_per_op: %+v", c.Comparisons)
 			}
 			want := fmt.Sprintf("confirmed by a re-run of %d pairs: ", pairs)
 			if !tt.confirmed {
