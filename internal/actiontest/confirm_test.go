@@ -51,7 +51,8 @@ func TestConfirmSetting(t *testing.T) {
 }
 
 // TestConfirm runs measure.sh and gate.sh in ab mode as the action does
-// (10 duet pairs of a one-second scenario, decided once, confirm on), the
+// (10 pairs of a one-second scenario, the sides taking turns — one port
+// for all targets; TestDuet covers duets —, decided once, confirm on), the
 // head's target being m18-target with --slowdown 100, so that every request
 // costs it twice the CPU: the gate regresses, measures the pairs of a
 // confirming re-run into out/confirm and fails because the re-run regresses
@@ -89,7 +90,7 @@ func TestConfirm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// Side by side: a pair's duet shares the machine alike either way.
+			// Side by side: both sides of a pair share the machine alike either way.
 			t.Parallel()
 			dir, baseSHA, headSHA := gitRepo(t, map[string]string{"tiny.toml": scenario, "target.sh": target("s=0")}, map[string]string{"target.sh": tt.head})
 			baseDir := filepath.Join(filepath.Dir(dir), "base")
@@ -104,7 +105,7 @@ func TestConfirm(t *testing.T) {
 			work := filepath.Join(t.TempDir(), "work")
 			outputs := filepath.Join(t.TempDir(), "outputs")
 			env := []string{
-				"M18_BIN=" + bin, "M18_WORK=" + work, "M18_MODE=ab", "M18_REPETITIONS=10", "M18_LOOKS=auto", "M18_CONFIRM=" + tt.confirm,
+				"M18_BIN=" + bin, "M18_WORK=" + work, "M18_MODE=ab", "M18_REPETITIONS=10", "M18_LOOKS=auto", "M18_CONFIRM=" + tt.confirm, "M18_DUET=false",
 				"M18_SCENARIOS=tiny.toml", "GITHUB_WORKSPACE=" + dir, "GITHUB_SHA=" + headSHA,
 				"M18_BASE_SHA=" + baseSHA, "M18_BASE_DIR=" + baseDir, "M18_HEALTH_TIMEOUT=30",
 				"M18_TARGET_COMMAND=./target.sh", fmt.Sprintf("M18_ENDPOINT=http://127.0.0.1:%d", competitortest.FreePort(t)),
@@ -114,8 +115,8 @@ func TestConfirm(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("measure.sh: exit %d\n%s", code, tail(out, 40))
 			}
-			if !strings.Contains(out, "(duet: base and head at once") {
-				t.Errorf("the pairs were not duets:\n%s", tail(out, 20))
+			if !strings.Contains(out, "m18-gate: pair 10/10 of tiny.toml done (order head base)") {
+				t.Errorf("measure.sh did not log its 10 pairs, the sides taking turns:\n%s", tail(out, 20))
 			}
 			gateOut, code := runScript(t, dir, "gate.sh", env...)
 			if code != 0 {
