@@ -247,9 +247,9 @@ func usageFor(fs *flag.FlagSet, synopsis, extra string, codes map[int]string) fu
 var (
 	compareCodes = map[int]string{
 		cli.ExitOK:          "no regression (pass or inconclusive; --outcome tells them apart)",
-		cli.ExitFail:        "internal regression (includes error-rate regressions)",
+		cli.ExitFail:        "internal regression (includes error-rate regressions); with --confirm, only a confirmed one",
 		cli.ExitCompetitive: "competitive regression only",
-		cli.ExitUsage:       "bad flags or input (missing file, unreadable format, scenario mismatch,\n      different hardware fingerprints); the message names the file and field",
+		cli.ExitUsage:       "bad flags or input (missing file, unreadable format, scenario mismatch,\n      different hardware fingerprints; with --confirm, an unreadable VERDICT or a re-run that\n      lacks a comparison to confirm); the message names the file and field",
 		cli.ExitIncomplete:  "with --looks: no regression yet but not decided at this look; measure the next look's pairs and compare again",
 	}
 	calibrateCodes = map[int]string{
