@@ -5,27 +5,35 @@
 #
 #   scripts/bench_gate.sh [TRIALS]          (default 5 trials of each kind)
 #
-# One gate is what the action's ab mode does by default: PAIRS (10)
-# base/head pairs, decided once by `m18-gate compare --paired` with the
-# default policy, each pair's two runs in a duet (DUET=1: base and head run
+# One gate is what the action's ab mode does by default: base/head pairs in
+# looks (LOOKS, default 10,15,20 — the action's `looks: auto` for its
+# default 10 repetitions: after each look `m18-gate compare --paired
+# --looks` decides with that look's share of alpha or asks for the next
+# look's pairs), each pair's two runs in a duet (DUET=1: base and head run
 # at the same time, each against its own fresh reference target on its own
 # loopback port, the side started first alternating), so that whatever else
-# the machine does hits both runs of a pair alike. DUET=0 runs the sides one
-# after the other, interleaved A B B A …. Every run is measured by m18-run
-# with --target-pid, so every repetition records its target's CPU time per
-# request. An A/A trial's head is the same target; a slowdown trial's head
-# runs with --slowdown SLOWDOWN (default 10: m18-target's process mode,
-# every request costs the target 10 % more CPU). A trial counts as a
-# detection / false alarm when compare exits 1, and the script prints which
-# metrics regressed (the signal that decided) and how many pairs the gate
-# used.
+# the machine does hits both runs of a pair alike, and a regression
+# confirmed by a re-run before it counts (CONFIRM, below). DUET=0 runs the
+# sides one after the other, interleaved A B B A …. Every run is measured by
+# m18-run with --target-pid, so every repetition records its target's CPU
+# time per request. An A/A trial's head is the same target; a slowdown
+# trial's head runs with --slowdown SLOWDOWN (default 10: m18-target's
+# process mode, every request costs the target 10 % more CPU). A trial
+# counts as a detection / false alarm when the gate exits 1, and the script
+# prints which metrics regressed (the signal that decided) and how many
+# pairs the gate used.
 #
-# Knobs (environment): PAIRS (10), DUET (1), LOOKS (off; a sequential plan
-# such as 10,15,20: after each look `compare --looks` decides or asks for
-# the next), DURATION (3s), WARMUP (1s; auto or auto:MAX: the adaptive
-# warm-up, runners/README.md), RATE (300 per side), NODES (2000),
-# SCENARIO (ci/pr_gate, the action's default; the four above are its own), SLOWDOWN (10), KEEP (a directory to
-# keep every trial's results and verdict in).
+# Knobs (environment): LOOKS (10,15,20; off: PAIRS pairs, default 10,
+# decided once), DUET (1), DURATION (3s), WARMUP (1s; auto or auto:MAX: the adaptive
+# warm-up, runners/README.md), RATE (300 per side), NODES (2000), SCENARIO
+# (ci/pr_gate, the action's default; the four above are its own), SLOWDOWN
+# (10), KEEP (a directory to keep every trial's results and verdict in),
+# CONFIRM (auto, as the action: a gate that regressed measures the pairs
+# `m18-gate compare --confirm --confirm-pairs` asks for, in duets or not as
+# DUET says, into confirm/{base,head}, and `m18-gate compare --confirm`
+# decides on them; a number of pairs; off). A trial's line then counts the
+# confirming pairs in its pairs and says "(N to confirm: confirmed)" or "not
+# confirmed".
 #
 # SIGNAL=instructions is the instruction-count mode: every target runs under
 # valgrind --tool=callgrind (instrumented only during measured phases) and
@@ -54,7 +62,7 @@ fi
 scenario=${SCENARIO:-ci/pr_gate}
 # LOOKS: the sequential plan in pairs (compare --looks); LOOKS=off measures
 # PAIRS pairs and decides once.
-looks_in=${LOOKS:-off}
+looks_in=${LOOKS:-10,15,20}
 if [ "$looks_in" = off ]; then
 	plan=$pairs looks=()
 else
@@ -63,6 +71,11 @@ fi
 slowdown=${SLOWDOWN:-10}
 keep=${KEEP:-}
 duet=${DUET:-1}
+confirm=${CONFIRM:-auto}
+case "$confirm" in
+auto | off) ;;
+'' | *[!0-9]*) echo "bench_gate: CONFIRM is '$confirm'; want auto, off or a number of pairs" >&2 && exit 2 ;;
+esac
 trap 'rm -rf "$work"' EXIT
 
 go build -o "$work/bin/" ./cmd/m18-run ./cmd/m18-target ./cmd/m18-gate
@@ -97,7 +110,31 @@ run_once() {
 	fi
 }
 
-# gate KIND HEAD_SLOWDOWN: one gate; prints "exit seconds pairs regressed-metrics".
+# measure_pairs DIR FROM TO HEAD_SLOWDOWN: pairs FROM+1 … TO into DIR/base
+# and DIR/head, in a duet (DUET=1) or one side after the other, the side
+# that starts first alternating.
+measure_pairs() {
+	local dir=$1 i=$2 side order knob
+	for (( ; i < $3; )); do
+		i=$((i + 1))
+		if ((i % 2)); then order="base head"; else order="head base"; fi
+		local pids=()
+		for side in $order; do
+			knob=0
+			if [ "$side" = head ]; then knob=$4; fi
+			if [ "$duet" = 1 ]; then
+				run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" &
+				pids+=($!)
+			else
+				run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" || return 1
+			fi
+		done
+		for pid in "${pids[@]}"; do wait "$pid" || return 1; done
+	done
+}
+
+# gate KIND HEAD_SLOWDOWN: one gate; prints "exit seconds pairs[_(N_to_confirm:_…)]
+# regressed-metrics", pairs counting the confirming re-run's.
 # With LOOKS (the default) it is sequential, as the action's ab mode: the
 # pairs of each look are measured, then `compare --looks` decides; exit 4
 # asks for the next look's pairs.
@@ -108,27 +145,31 @@ gate() {
 	start=$(date +%s.%N)
 	local code=0
 	for n in $plan; do
-		for (( ; i < n; )); do
-			i=$((i + 1))
-			if ((i % 2)); then order="base head"; else order="head base"; fi
-			local pids=()
-			for side in $order; do
-				knob=0
-				if [ "$side" = head ]; then knob=$2; fi
-				if [ "$duet" = 1 ]; then
-					run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" &
-					pids+=($!)
-				else
-					run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" || return 1
-				fi
-			done
-			for pid in "${pids[@]}"; do wait "$pid" || return 1; done
-		done
+		measure_pairs "$dir" "$i" "$n" "$2" || return 1
+		i=$n
 		code=0
 		"$bin/m18-gate" compare --paired "${looks[@]}" --quiet --base "$dir"/base/*.json --head "$dir"/head/*.json \
 			--output "$dir/verdict.json" >/dev/null 2>"$dir/compare.err" || code=$?
 		if [ "$code" -ne 4 ]; then break; fi
 	done
+	# The confirming re-run (CONFIRM): a gate that regressed measures more
+	# pairs and fails only when they regress too.
+	local confirmed="" extra=0
+	if [ "$code" -eq 1 ] && [ "$confirm" != off ]; then
+		cp "$dir/verdict.json" "$dir/first.json"
+		extra=$confirm
+		if [ "$confirm" = auto ]; then
+			extra=$("$bin/m18-gate" compare --confirm "$dir/first.json" --confirm-pairs)
+		fi
+		mkdir -p "$dir/confirm/base" "$dir/confirm/head"
+		measure_pairs "$dir/confirm" 0 "$extra" "$2" || return 1
+		code=0
+		"$bin/m18-gate" compare --confirm "$dir/first.json" --paired --quiet --base "$dir"/confirm/base/*.json --head "$dir"/confirm/head/*.json \
+			--output "$dir/verdict.json" >/dev/null 2>"$dir/compare.err" || code=$?
+		confirmed=" ($extra to confirm: not confirmed)"
+		if [ "$code" -eq 1 ]; then confirmed=" ($extra to confirm: confirmed)"; fi
+		i=$((i + extra))
+	fi
 	local secs
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
 	local which
@@ -143,11 +184,12 @@ gate() {
 		mkdir -p "$keep"
 		cp -r "$dir" "$keep/$1"
 	fi
-	echo "$code $secs $i $which"
+	echo "$code $secs $i${confirmed// /_} $which"
 }
 
 if [ "$looks_in" = off ]; then design="$pairs pairs"; else design="looks at $looks_in pairs"; fi
 if [ "$duet" = 1 ]; then design="$design, base and head at once (duet)"; else design="$design, interleaved A B B A"; fi
+if [ "$confirm" != off ]; then design="$design, a regression confirmed by a re-run ($confirm pairs)"; fi
 echo "bench_gate: signal $signal; $trials trials each; $design of $duration (+$warmup warm-up, $nodes nodes preloaded, $rate ops/s) of $scenario; slowdown $slowdown %"
 aa_alarm=0 det=0 total_secs=0 runs=0
 for ((t = 1; t <= trials; t++)); do
@@ -159,6 +201,7 @@ for ((t = 1; t <= trials; t++)); do
 			break 2
 		fi
 		read -r code secs used rest <<<"$line"
+		used=${used//_/ } # "19 (9 to confirm: confirmed)"
 		total_secs=$(echo "$total_secs + $secs" | bc)
 		runs=$((runs + 1))
 		if [ "$code" -eq 1 ]; then
@@ -166,7 +209,7 @@ for ((t = 1; t <= trials; t++)); do
 		elif [ "$code" -gt 1 ]; then
 			echo "bench_gate: trial $kind-$t: compare exited $code: $(cat "$work/$kind-$t/compare.err")" >&2
 		fi
-		printf 'trial %-7s exit %d  %5.1f min  %2d pairs  regressed: %s\n' "$kind-$t" "$code" "$(echo "$secs / 60" | bc -l)" "$used" "$rest"
+		printf 'trial %-7s exit %d  %5.1f min  %2d pairs%s  regressed: %s\n' "$kind-$t" "$code" "$(echo "$secs / 60" | bc -l)" "${used%% *}" "${used#"${used%% *}"}" "$rest"
 	done
 done
 trials=$(((runs + 1) / 2))

@@ -247,9 +247,9 @@ func usageFor(fs *flag.FlagSet, synopsis, extra string, codes map[int]string) fu
 var (
 	compareCodes = map[int]string{
 		cli.ExitOK:          "no regression (pass or inconclusive; --outcome tells them apart)",
-		cli.ExitFail:        "internal regression (includes error-rate regressions)",
+		cli.ExitFail:        "internal regression (includes error-rate regressions); with --confirm, only a confirmed one",
 		cli.ExitCompetitive: "competitive regression only",
-		cli.ExitUsage:       "bad flags or input (missing file, unreadable format, scenario mismatch,\n      different hardware fingerprints); the message names the file and field",
+		cli.ExitUsage:       "bad flags or input (missing file, unreadable format, scenario mismatch,\n      different hardware fingerprints; with --confirm, an unreadable VERDICT or a re-run that\n      lacks a comparison to confirm); the message names the file and field",
 		cli.ExitIncomplete:  "with --looks: no regression yet but not decided at this look; measure the next look's pairs and compare again",
 	}
 	calibrateCodes = map[int]string{
@@ -284,11 +284,24 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"decide at the last look they reach, at that look's part of --alpha (alpha spending: every look\n"+
 		"together raises a false alarm with probability at most --alpha); exit 4 asks for the next look's\n"+
 		"pairs when nothing regressed yet but something is undecided. See gate/README.md")
-	fs.Usage = usageFor(fs, "m18-gate compare --base FILE... --head FILE... [flags]",
+	confirm := fs.String("confirm", "", "confirming re-run: the first `VERDICT` (a compare --output that regressed); --base and --head\n"+
+		"are then pairs measured after it. Only the comparisons it called regressed are judged again,\n"+
+		"with the same policy flags (--paired too), Benjamini-Hochberg over just those; one stays\n"+
+		"regressed only when the re-run regresses too, else it becomes inconclusive. Exit 1 only for a\n"+
+		"confirmed regression. A verdict with no regression is copied as it is (nothing to confirm)")
+	confirmPairs := fs.Bool("confirm-pairs", false, "with --confirm and no --base/--head: print the pairs a confirming re-run of VERDICT should\n"+
+		"measure (enough for the exact signed-rank test to reach --alpha, and at least half the\n"+
+		"pairs the verdict decided on; 0 when nothing regressed) and exit 0")
+	fs.Usage = usageFor(fs, "m18-gate compare --base FILE... --head FILE... [flags]\n"+
+		"       m18-gate compare --confirm VERDICT --base NEW... --head NEW... [--paired] [flags]\n"+
+		"       m18-gate compare --confirm VERDICT --confirm-pairs [--alpha A]",
 		"Compares every (scenario, operation, metric) that base and head share, one value per run,\n"+
 			"writes the verdict and prints a table. Thresholds are in percent; --alpha is a probability.\n"+
 			"Flags override the config's [defaults]; the config's per-scenario and per-metric\n"+
-			"overrides still apply.\n", compareCodes)
+			"overrides still apply.\n\n"+
+			"With --confirm, the regressions of a first verdict are checked on fresh pairs before the\n"+
+			"gate fails: the re-run's data are independent of the first's, so an identical head fails\n"+
+			"only when both stages raise a false alarm (at most alpha x alpha per comparison).\n", compareCodes)
 	rest, err := parse(fs, args, last)
 	if err != nil {
 		return cli.FlagError(err)
@@ -296,7 +309,16 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(rest) > 0 {
 		return cli.Usagef("unexpected argument %q (files go after --base or --head)", rest[0])
 	}
-	if len(base.names) == 0 || len(head.names) == 0 {
+	if *confirmPairs && *confirm == "" {
+		return cli.Usagef("--confirm-pairs needs --confirm VERDICT")
+	}
+	if *confirm != "" && *looks != "" {
+		return cli.Usagef("--confirm with --looks: a confirming re-run decides once on all its pairs; drop --looks")
+	}
+	if !*confirmPairs && (len(base.names) == 0 || len(head.names) == 0) {
+		if *confirm != "" {
+			return cli.Usagef("compare --confirm %s needs the re-run's --base FILE... and --head FILE... (or --confirm-pairs)", *confirm)
+		}
 		return cli.Usagef("compare needs --base FILE... and --head FILE...")
 	}
 
@@ -305,6 +327,9 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	p.Paired = *paired
+	if *confirm != "" {
+		return compareConfirm(*confirm, *confirmPairs, base.names, head.names, p, pf, stdout, stderr)
+	}
 	if *looks != "" {
 		if p.Looks, err = gate.ParseLooks(*looks); err != nil {
 			return cli.Usagef("--looks: %v", err)
@@ -322,6 +347,28 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("%w: look %d of %d at %d pairs: %s", errNextLook, s.Look, len(s.Looks), s.Pairs, s.Reason)
 	}
 	return nil
+}
+
+// compareConfirm is compare --confirm: the confirming re-run of the
+// regressions of the verdict at firstPath on the files base and head, or,
+// with pairsOnly, the number of pairs that re-run should measure.
+func compareConfirm(firstPath string, pairsOnly bool, base, head []string, p gate.Policy, pf *policyFlags, stdout, stderr io.Writer) error {
+	if pairsOnly {
+		first, err := verdict.ReadFile(firstPath)
+		if err != nil {
+			return fmt.Errorf("--confirm: %w", err)
+		}
+		fmt.Fprintln(stdout, gate.ConfirmPairs(first, p.Alpha))
+		return nil
+	}
+	v, err := gate.ConfirmFiles(firstPath, base, head, p)
+	if err != nil {
+		return fmt.Errorf("--confirm: %w", err)
+	}
+	if v.Confirmation == nil {
+		fmt.Fprintf(stderr, "m18-gate: nothing to confirm: %s has no regressed comparison; its verdict is copied as it is\n", firstPath)
+	}
+	return pf.finish(v, stdout)
 }
 
 const calibrateHelp = `Measures the run-to-run noise of every (scenario, operation, metric) in A/A runs of one

@@ -364,3 +364,47 @@ func QuoteList(list []string) string {
 	}
 	return "[" + strings.Join(q, " ") + "]"
 }
+
+// RerunNumbers is a confirming re-run's change and interval:
+// "+1.2% [-2.0%, +4.1%]" (points for error rates).
+func RerunNumbers(r verdict.Rerun) string {
+	return fmt.Sprintf("%s [%s, %s]", SignedChange(r.Change, r.Absolute), SignedChange(r.CILow, r.Absolute), SignedChange(r.CIHigh, r.Absolute))
+}
+
+// Confirmed is the line that says what a confirming re-run found:
+// "confirmed by a re-run of 8 pairs: cpu_per_op +9.8% [+6.0%, +12.1%]", or
+// "not confirmed by a re-run of 8 pairs: cpu_per_op +1.2% [-2.0%, +4.1%]",
+// both parts when the re-run confirmed some comparisons and not others;
+// empty without a re-run.
+func Confirmed(v *verdict.Verdict) string {
+	c := v.Confirmation
+	if c == nil || len(c.Comparisons) == 0 {
+		return ""
+	}
+	var yes, no []string
+	for _, r := range c.Comparisons {
+		what := r.Metric
+		if r.Operation != "" && r.Operation != "overall" {
+			what = r.Operation + " " + r.Metric
+		}
+		s := Plain(what) + " " + RerunNumbers(r)
+		if r.Confirmed {
+			yes = append(yes, s)
+		} else {
+			no = append(no, s)
+		}
+	}
+	var parts []string
+	of := fmt.Sprintf("by a re-run of %d pairs", c.Pairs)
+	if len(yes) > 0 {
+		parts = append(parts, "confirmed "+of+": "+strings.Join(yes, ", "))
+	}
+	if len(no) > 0 {
+		nc := "not confirmed " + of + ": "
+		if len(yes) > 0 {
+			nc = "not confirmed: "
+		}
+		parts = append(parts, nc+strings.Join(no, ", "))
+	}
+	return clip(strings.Join(parts, "; "), 4*MaxNameRunes)
+}

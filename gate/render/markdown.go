@@ -154,6 +154,9 @@ func headBlock(v *verdict.Verdict, o Options) string {
 	if l := Look(v); l != "" {
 		ctx = append(ctx, "sequential: "+Escape(l))
 	}
+	if c := Confirmed(v); c != "" {
+		ctx = append(ctx, Escape(c))
+	}
 	if len(ctx) > 0 {
 		b.WriteString(strings.Join(ctx, " · ") + "\n\n")
 	}

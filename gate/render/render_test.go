@@ -130,6 +130,20 @@ func fixtures() map[string]*verdict.Verdict {
 	v.Comparisons[0].MDE = ptr(0.072)
 	m["inconclusive"] = summarize(v)
 
+	// A confirming re-run: cpu_per_op confirmed, p99 not (inconclusive).
+	v = base()
+	v.Comparisons = []verdict.Comparison{
+		comp("ci-fast", "overall", "cpu_per_op", "s", verdict.Regressed, 0.0021, 0.0023),
+		comp("ci-fast", "search", "p99", "ms", verdict.Inconclusive, 12.3, 13.6),
+	}
+	v.Comparisons[1].Reason = "not confirmed by a re-run of 8 pairs: +1.2% [-2.0%, +4.1%] (inconclusive, p = 0.4100 adjusted); first: p99 rose +10.6%"
+	v.Confirmation = &verdict.Confirmation{Pairs: 8, Alpha: 0.01, First: verdict.FirstDecision{Outcome: verdict.OutcomeRegression, Pairs: 10},
+		Comparisons: []verdict.Rerun{
+			{Scenario: "ci-fast", Operation: "overall", Metric: "cpu_per_op", Confirmed: true, Decision: verdict.Regressed, Change: 0.098, CILow: 0.06, CIHigh: 0.121, PAdjusted: 0.0078},
+			{Scenario: "ci-fast", Operation: "search", Metric: "p99", Decision: verdict.Inconclusive, Change: 0.012, CILow: -0.02, CIHigh: 0.041, PAdjusted: 0.41},
+		}}
+	m["confirmed"] = summarize(v)
+
 	v = base()
 	v.Head.Fingerprint = "arm-graviton3-16c"
 	v.Head.Hardware = "Graviton3, 16 cores"
@@ -208,7 +222,7 @@ func TestMarkdownGolden(t *testing.T) {
 }
 
 func TestTextGolden(t *testing.T) {
-	for _, name := range []string{"regressions", "skips", "hostile"} {
+	for _, name := range []string{"regressions", "skips", "hostile", "confirmed"} {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
 			if err := Text(&buf, fixtures()[name]); err != nil {
@@ -467,6 +481,50 @@ func TestSettle(t *testing.T) {
 		}
 		if got := Settle(v); !strings.Contains(got, tt.want) || (tt.want == "") != (got == "") {
 			t.Errorf("Settle(%v) = %q, want it to contain %q", tt.runs, got, tt.want)
+		}
+	}
+}
+
+// TestConfirmedLine: the line a confirming re-run adds to both reports.
+func TestConfirmedLine(t *testing.T) {
+	rerun := func(metric string, ok bool, ch float64) verdict.Rerun {
+		d := verdict.Inconclusive
+		if ok {
+			d = verdict.Regressed
+		}
+		return verdict.Rerun{Scenario: "s", Operation: "overall", Metric: metric, Confirmed: ok, Decision: d, Change: ch, CILow: ch - 0.03, CIHigh: ch + 0.02}
+	}
+	tests := []struct {
+		name string
+		c    *verdict.Confirmation
+		want string
+	}{
+		{"none", nil, ""},
+		{"confirmed", &verdict.Confirmation{Pairs: 8, Comparisons: []verdict.Rerun{rerun("cpu_per_op", true, 0.1)}},
+			"confirmed by a re-run of 8 pairs: cpu_per_op +10.0% [+7.0%, +12.0%]"},
+		{"not confirmed", &verdict.Confirmation{Pairs: 8, Comparisons: []verdict.Rerun{rerun("cpu_per_op", false, 0.012)}},
+			"not confirmed by a re-run of 8 pairs: cpu_per_op +1.2% [-1.8%, +3.2%]"},
+		{"both", &verdict.Confirmation{Pairs: 9, Comparisons: []verdict.Rerun{rerun("p50", true, 0.1), rerun("cpu_per_op", false, 0)}},
+			"confirmed by a re-run of 9 pairs: p50 +10.0% [+7.0%, +12.0%]; not confirmed: cpu_per_op +0.0% [-3.0%, +2.0%]"},
+	}
+	for _, tt := range tests {
+		v := base()
+		v.Confirmation = tt.c
+		if got := Confirmed(v); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+		if tt.want == "" {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := Text(&buf, summarize(v)); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), tt.want+"\n") {
+			t.Errorf("%s: text report lacks %q:\n%s", tt.name, tt.want, buf.String())
+		}
+		if md := Markdown(summarize(v), Options{}); !strings.Contains(md, Escape(tt.want)) {
+			t.Errorf("%s: Markdown lacks %q:\n%s", tt.name, Escape(tt.want), md)
 		}
 	}
 }

@@ -73,6 +73,9 @@ func Text(w io.Writer, v *verdict.Verdict) error {
 	if l := Look(v); l != "" {
 		io.WriteString(bw, "sequential: "+l+"\n")
 	}
+	if c := Confirmed(v); c != "" {
+		io.WriteString(bw, c+"\n")
+	}
 	io.WriteString(bw, Headline(v)+"\n")
 	return bw.Flush()
 }

@@ -92,3 +92,17 @@ func cmpFloat(a, b float64) int {
 	}
 	return 0
 }
+
+// MinPairsForAlpha is the fewest pairs with which the exact signed-rank
+// test can reach p < alpha: its smallest two-sided p-value is 2/2ⁿ (every
+// difference of one sign). 0 when alpha is not in (0, 1].
+func MinPairsForAlpha(alpha float64) int {
+	if !(alpha > 0 && alpha <= 1) {
+		return 0
+	}
+	n := 1
+	for 2/math.Exp2(float64(n)) >= alpha {
+		n++
+	}
+	return n
+}

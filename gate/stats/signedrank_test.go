@@ -43,3 +43,31 @@ func TestSignedRank(t *testing.T) {
 		t.Error("all zero: want an error")
 	}
 }
+
+// TestMinPairsForAlpha: 2/2ⁿ < alpha first at n = 8 for 0.01 (2/256),
+// n = 6 for 0.05 (2/64), n = 9 for 0.005 (2/512); 2/2ⁿ = alpha exactly is
+// not below it (0.0625 = 2/32: n = 6).
+func TestMinPairsForAlpha(t *testing.T) {
+	for _, tt := range []struct {
+		alpha float64
+		want  int
+	}{{0.01, 8}, {0.05, 6}, {0.005, 9}, {0.0625, 6}, {1, 2}, {0, 0}, {1.5, 0}} {
+		if got := MinPairsForAlpha(tt.alpha); got != tt.want {
+			t.Errorf("MinPairsForAlpha(%v) = %d, want %d", tt.alpha, got, tt.want)
+		}
+	}
+	// Consistent with the test itself: n pairs of one sign reach alpha.
+	for _, alpha := range []float64{0.01, 0.05} {
+		n := MinPairsForAlpha(alpha)
+		d := make([]float64, n)
+		for i := range d {
+			d[i] = float64(i + 1)
+		}
+		if p, _ := SignedRank(d); p >= alpha {
+			t.Errorf("%d pairs of one sign: p = %v, not below %v", n, p, alpha)
+		}
+		if p, _ := SignedRank(d[:n-1]); p < alpha {
+			t.Errorf("%d pairs of one sign: p = %v, already below %v", n-1, p, alpha)
+		}
+	}
+}

@@ -65,6 +65,10 @@ type Verdict struct {
 	// Sequential is the look of a sequential gate (m18-gate compare
 	// --looks) this verdict was decided at; nil for a fixed design.
 	Sequential *Sequential `json:"sequential,omitempty"`
+	// Confirmation is the confirming re-run (m18-gate compare --confirm):
+	// the comparisons this verdict first called regressed, judged again on
+	// fresh pairs; nil when there was none.
+	Confirmation *Confirmation `json:"confirmation,omitempty"`
 	// Warnings travel with the verdict instead of being printed.
 	Warnings []string `json:"warnings,omitempty"`
 	Summary  Summary  `json:"summary"`
@@ -94,6 +98,59 @@ type Sequential struct {
 	Continue bool `json:"continue"`
 	// Reason says why the gate stops or goes on.
 	Reason string `json:"reason"`
+}
+
+// Confirmation describes a confirming re-run: the comparisons a first
+// verdict called regressed were judged again, with the same policy, on
+// pairs measured after it. A comparison stays regressed only when the
+// re-run also calls it regressed; otherwise it is inconclusive.
+type Confirmation struct {
+	// Pairs is the number of pairs the re-run measured.
+	Pairs int `json:"pairs"`
+	// Alpha is the level the re-run tested at (Benjamini–Hochberg over
+	// its comparisons only).
+	Alpha float64 `json:"alpha"`
+	// Base and Head are the re-run's files.
+	Base Side `json:"base"`
+	Head Side `json:"head"`
+	// First is when and how the first verdict decided.
+	First FirstDecision `json:"first"`
+	// Comparisons lists the re-run's judgement of every comparison the
+	// first verdict called regressed.
+	Comparisons []Rerun `json:"comparisons"`
+}
+
+// FirstDecision is the first verdict of a confirmed gate, in brief.
+type FirstDecision struct {
+	CreatedAt time.Time `json:"created_at"`
+	Outcome   string    `json:"outcome"`
+	// Pairs the first verdict decided on (0 when unpaired).
+	Pairs int `json:"pairs,omitempty"`
+	// Look and Looks of a sequential first verdict (0 and none for a
+	// fixed design).
+	Look  int   `json:"look,omitempty"`
+	Looks []int `json:"looks,omitempty"`
+}
+
+// Rerun is one comparison as the confirming re-run judged it.
+type Rerun struct {
+	Scenario  string `json:"scenario"`
+	Operation string `json:"operation"`
+	Metric    string `json:"metric"`
+	// Confirmed is true when the re-run also called it regressed.
+	Confirmed bool `json:"confirmed"`
+	// Decision and Reason are the re-run's.
+	Decision string `json:"decision"`
+	Reason   string `json:"reason"`
+	// The re-run's numbers, as in Comparison.
+	Change    float64 `json:"change"`
+	CILow     float64 `json:"ci_low"`
+	CIHigh    float64 `json:"ci_high"`
+	PValue    float64 `json:"p_value"`
+	PAdjusted float64 `json:"p_adjusted"`
+	// Absolute is true when Change is a difference (error rates), not a
+	// relative change.
+	Absolute bool `json:"absolute,omitempty"`
 }
 
 // Side describes the base or the head sample set.
@@ -403,7 +460,40 @@ func decode(data []byte) (*Verdict, error) {
 	default:
 		return nil, fmt.Errorf("summary.outcome is %q, want pass, regression or competitive_regression", v.Summary.Outcome)
 	}
+	if err := v.Confirmation.validate(); err != nil {
+		return nil, err
+	}
 	return &v, nil
+}
+
+// validate checks a confirmation: pairs not negative, every re-run named,
+// its decision known, and Confirmed exactly when it regressed.
+func (c *Confirmation) validate() error {
+	if c == nil {
+		return nil
+	}
+	if c.Pairs < 0 {
+		return fmt.Errorf("confirmation.pairs is %d, want the number of pairs the re-run measured (≥ 0)", c.Pairs)
+	}
+	switch c.First.Outcome {
+	case OutcomePass, OutcomeRegression, OutcomeCompetitiveRegression:
+	default:
+		return fmt.Errorf("confirmation.first.outcome is %q, want pass, regression or competitive_regression", c.First.Outcome)
+	}
+	for i, r := range c.Comparisons {
+		if r.Scenario == "" || r.Metric == "" {
+			return fmt.Errorf("confirmation.comparisons[%d] names no scenario or metric", i)
+		}
+		switch r.Decision {
+		case Regressed, Improved, Unchanged, Inconclusive:
+		default:
+			return fmt.Errorf("confirmation.comparisons[%d].decision is %q, want regressed, improved, unchanged or inconclusive", i, r.Decision)
+		}
+		if r.Confirmed != (r.Decision == Regressed) {
+			return fmt.Errorf("confirmation.comparisons[%d].confirmed is %v but its decision is %q: a re-run confirms exactly when it regressed", i, r.Confirmed, r.Decision)
+		}
+	}
+	return nil
 }
 
 // ReadFile decodes the verdict at path; errors name the path. A file over

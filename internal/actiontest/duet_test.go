@@ -26,6 +26,7 @@ func TestDuet(t *testing.T) {
 	bin := filepath.Join(tmp, "bin")
 	testenv.Build(t, bin+"/", "./cmd/m18-run")
 	testenv.Build(t, bin+"/", "./cmd/m18-target")
+	testenv.Build(t, bin+"/", "./cmd/m18-gate") // the confirm input's compare after the last pair
 	// The target writes the port it was given beside the checkout it
 	// runs in, then becomes m18-target on that address.
 	byAddr := `echo "$M18_PORT" >> ../$(basename "$PWD").port; exec ` + bin + `/m18-target --addr "$M18_ADDR"`
@@ -82,6 +83,14 @@ func TestDuet(t *testing.T) {
 					t.Errorf("the refusal does not say %q:\n%s", tt.refusal, tail(out, 20))
 				}
 				return
+			}
+			// The default confirm input compares after the last pair: two
+			// pairs cannot regress, so there is nothing to confirm.
+			if !strings.Contains(out, "no regression after 2 pairs: nothing to confirm") {
+				t.Errorf("measure.sh did not compare after the last pair (confirm: auto):\n%s", tail(out, 20))
+			}
+			if _, err := os.Stat(filepath.Join(work, "out", "confirm")); err == nil {
+				t.Error("a gate without regression measured confirming pairs")
 			}
 			if got := strings.Contains(out, "(duet: base and head at once"); got != tt.overlap {
 				t.Errorf("the log says duet = %v, want %v:\n%s", got, tt.overlap, tail(out, 20))

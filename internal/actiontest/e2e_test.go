@@ -135,6 +135,14 @@ func TestActionEndToEnd(t *testing.T) {
 				t.Errorf("the PR comment does not contain %q:\n%s", want, c)
 			}
 		}
+		// Before failing, the gate confirmed the regression on pairs
+		// measured after its verdict (the confirm input, auto).
+		if !regexp.MustCompile(`m18-gate: regression after [0-9]+ pairs; measuring [0-9]+ more pairs to confirm it`).MatchString(out) {
+			t.Errorf("the measure step did not measure confirming pairs:\n%s", tail(out, 60))
+		}
+		if !regexp.MustCompile(`(?m)^[^\n]*· confirmed by a re-run of [0-9]+ pairs: `).MatchString(c) {
+			t.Errorf("the PR comment does not say the regression was confirmed by a re-run:\n%s", c)
+		}
 		// Latency, or the target's CPU per request (the steadier signal,
 		// recorded because the action knows the target's process).
 		if !regexp.MustCompile(`(?m)^\|.*\| (p50|mean|cpu\\?_per\\?_op) \|.*regressed`).MatchString(c) {

@@ -1,21 +1,36 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"testing"
 
+	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/testenv"
 )
 
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestBenchGateScript runs scripts/bench_gate.sh as a user would, one trial
-// of each kind in its default design (duet pairs decided once), shrunk to
-// 10 pairs of 1-second runs and a slowdown large enough to be certain: the
+// of each kind in its default design (duet pairs in looks at 10, 15 and 20
+// pairs), shrunk to 1-second runs and a slowdown large enough to be certain: the
 // slowed head is detected by its target's CPU per request, the identical
 // head raises no alarm, and the summary lines report both rates and the
-// minutes per gate.
+// minutes per gate. The slowed head's regression is confirmed by a re-run of
+// the pairs compare --confirm-pairs asks for (the script's CONFIRM=auto,
+// the action's default), counted in the trial's pairs; the identical head
+// needs none.
 func TestBenchGateScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs 32 target processes")
@@ -27,15 +42,15 @@ func TestBenchGateScript(t *testing.T) {
 	}
 	keep := t.TempDir()
 	cmd := exec.Command("bash", filepath.Join(testenv.ModuleRoot(t), "scripts", "bench_gate.sh"), "1")
-	cmd.Env = append(os.Environ(), "PAIRS=10", "DURATION=1s", "WARMUP=0s", "RATE=200", "NODES=100", "SLOWDOWN=100", "KEEP="+keep)
+	cmd.Env = append(os.Environ(), "DURATION=1s", "WARMUP=0s", "RATE=200", "NODES=100", "SLOWDOWN=100", "KEEP="+keep)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("bench_gate.sh: %v\n%s", err, out)
 	}
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^bench_gate: signal cpu; 1 trials each; 10 pairs, base and head at once \(duet\)`),
-		regexp.MustCompile(`(?m)^trial aa-1 +exit 0 .* 10 pairs +regressed: none \| cpu_per_op `),
-		regexp.MustCompile(`(?m)^trial slow-1 +exit 1 .* 10 pairs +regressed: .*overall/cpu_per_op [0-9.]+%.*\| cpu_per_op [0-9.]+% \[[0-9.]+, [0-9.]+\] regressed$`),
+		regexp.MustCompile(`(?m)^bench_gate: signal cpu; 1 trials each; looks at 10,15,20 pairs, base and head at once \(duet\), a regression confirmed by a re-run \(auto pairs\)`),
+		regexp.MustCompile(`(?m)^trial aa-1 +exit 0 .* (10|15|20) pairs +regressed: none \| cpu_per_op `),
+		regexp.MustCompile(`(?m)^trial slow-1 +exit 1 .* [0-9]+ pairs \([0-9]+ to confirm: confirmed\) +regressed: .*overall/cpu_per_op [0-9.]+%.*\| cpu_per_op [0-9.]+% \[[0-9.]+, [0-9.]+\] regressed$`),
 		regexp.MustCompile(`(?m)^detection of --slowdown 100: 1/1 \(100 %\)$`),
 		regexp.MustCompile(`(?m)^false alarms on A/A: +0/1 \(0 %\)$`),
 		regexp.MustCompile(`(?m)^minutes per gate: +[0-9]+\.[0-9]$`),
@@ -44,9 +59,31 @@ func TestBenchGateScript(t *testing.T) {
 			t.Errorf("the output does not match %s:\n%s", want, out)
 		}
 	}
-	for _, f := range []string{"aa-1/verdict.json", "slow-1/verdict.json", "slow-1/base/010.json", "slow-1/head/010.json"} {
+	// A look's pairs (10 for a slowdown this large), then as many as the
+	// first verdict's --confirm-pairs (at least 8: the signed-rank test's
+	// floor 2/2ⁿ reaches 0.01 at n = 8).
+	m := regexp.MustCompile(`(?m)^trial slow-1 .* ([0-9]+) pairs \(([0-9]+) to confirm`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no slow-1 trial line with a confirmation:\n%s", out)
+	}
+	all, extra := atoi(t, string(m[1])), atoi(t, string(m[2]))
+	if look := all - extra; extra < 8 || look != 10 && look != 15 && look != 20 {
+		t.Errorf("slow-1 used %d pairs with %d to confirm; want a look's 10, 15 or 20 + at least 8", all, extra)
+	}
+	for _, f := range []string{"aa-1/verdict.json", "slow-1/verdict.json", "slow-1/first.json", "slow-1/base/010.json", "slow-1/head/010.json",
+		fmt.Sprintf("slow-1/confirm/base/%03d.json", extra), fmt.Sprintf("slow-1/confirm/head/%03d.json", extra)} {
 		if _, err := os.Stat(filepath.Join(keep, f)); err != nil {
 			t.Errorf("KEEP lacks %s: %v", f, err)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(keep, "aa-1", "confirm")); err == nil {
+		t.Error("the identical head, which did not regress, measured confirming pairs")
+	}
+	v, err := verdict.ReadFile(filepath.Join(keep, "slow-1", "verdict.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := v.Confirmation; c == nil || c.Pairs != extra || c.First.Pairs != all-extra || v.Summary.Outcome != verdict.OutcomeRegression {
+		t.Errorf("slow-1 verdict: confirmation %+v, outcome %s; want %d pairs confirming a regression on %d", c, v.Summary.Outcome, extra, all-extra)
 	}
 }

@@ -6,6 +6,9 @@
 # the report is written first.
 # The policy is M18_POLICY: the base's config file from prepare.sh (never
 # the pull request's own), or none for the built-in defaults.
+# In ab mode, when measure.sh measured a confirming re-run (out/confirm/),
+# a regression is judged again on it (m18-gate compare --confirm) and only
+# a confirmed one fails.
 # Outputs: exit-code, verdict (pass, regression, competitive-regression,
 # inconclusive, error, no-baseline), verdict-path.
 set -euo pipefail
@@ -54,6 +57,20 @@ rc=0
 rm -f "$out/outcome"
 if [ "${#head[@]}" -gt 0 ]; then
 	"${M18_BIN:?}/m18-gate" "${args[@]}" || rc=$?
+fi
+# The confirming re-run (measure.sh measured out/confirm/ because the gate
+# regressed): the regressions of this verdict are judged again on those
+# pairs, and the verdict the report reads is the confirmed one.
+confirm_base=("$out"/confirm/base/*.json)
+confirm_head=("$out"/confirm/head/*.json)
+if [ "$mode" = ab ] && { [ "$rc" = 1 ] || [ "$rc" = 2 ]; } && [ "${#confirm_base[@]}" -gt 0 ] && [ "${#confirm_head[@]}" -gt 0 ]; then
+	cp "$out/verdict.json" "$out/first-verdict.json"
+	cargs=(compare --confirm "$out/first-verdict.json" --paired --output "$out/verdict.json" --markdown "$out/verdict.md" --outcome "$out/outcome")
+	for f in "${confirm_base[@]}"; do cargs+=(--base "$f"); done
+	for f in "${confirm_head[@]}"; do cargs+=(--head "$f"); done
+	echo "m18-gate: confirming the regression on ${#confirm_head[@]} more result files (out/confirm)"
+	rc=0
+	"${M18_BIN:?}/m18-gate" "${cargs[@]}" "${policy_flags[@]}" || rc=$?
 fi
 # Task criteria join the verdict; a failed one fails it like a regression.
 # m18-gate criteria's exit code covers the whole verdict, so it replaces

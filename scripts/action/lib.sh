@@ -142,3 +142,15 @@ policy_flags() {
 	if [ -n "${M18_COMPETITIVE_THRESHOLD:-}" ]; then policy_flags+=(--competitive-threshold "$M18_COMPETITIVE_THRESHOLD"); fi
 	return 0
 }
+
+# confirm_setting prints the confirm input (M18_CONFIRM): auto, off or a
+# number of pairs (2 or more) for the confirming re-run of an ab gate that
+# regressed; anything else is refused before a pair is measured.
+confirm_setting() {
+	local c=${M18_CONFIRM:-auto}
+	case "$c" in
+	auto | off) printf '%s' "$c" ;;
+	'' | *[!0-9]* | 0 | 1 | 0*) die "input confirm is '$c'; want auto, off or a number of pairs (2 or more) such as 8" ;;
+	*) printf '%s' "$c" ;;
+	esac
+}

@@ -13,7 +13,9 @@
 # build-command and target-command run through `scrubbed` (lib.sh), with an
 # environment of a few allow-listed variables.
 #
-# Writes $M18_WORK/out/head/*.json, out/base/*.json (ab) and
+# Writes $M18_WORK/out/head/*.json, out/base/*.json (ab), the confirming
+# re-run's out/confirm/{base,head}/*.json (ab, when a regression is to be
+# confirmed: the confirm input) and
 # $M18_WORK/scenarios (one per line), and sets the output result-path.
 set -euo pipefail
 set -m # every background job gets its own process group: the target is stopped whole
@@ -201,11 +203,12 @@ run_one() {
 	judge "$1" "$4" "$rc"
 }
 
-# run_duet SCENARIO I: pair I of SCENARIO, base and head at the same time.
-# The side that starts first alternates with the pair, as the order does
-# when the sides take turns.
+# run_duet SCENARIO I [DEST]: pair I of SCENARIO, base and head at the
+# same time, into DEST/base and DEST/head (default $out). The side that
+# starts first alternates with the pair, as the order does when the sides
+# take turns.
 run_duet() {
-	local scenario=$1 i=$2 s side pids=() rcs=() k
+	local scenario=$1 i=$2 dest=${3:-$out} s side pids=() rcs=() k
 	s=$(slug "$scenario")
 	local order=(base head)
 	if ((i % 2 == 1)); then order=(head base); fi
@@ -219,7 +222,7 @@ run_duet() {
 	for side in "${order[@]}"; do
 		local sha=$head_sha
 		if [ "$side" = base ]; then sha=$base_sha; fi
-		measure "$side" "$sha" "$scenario" 1 "$out/$side/$s-$(printf %03d "$i").json" &
+		measure "$side" "$sha" "$scenario" 1 "$dest/$side/$s-$(printf %03d "$i").json" &
 		pids+=($!)
 	done
 	for k in 0 1; do
@@ -230,6 +233,33 @@ run_duet() {
 		stop_target "${order[k]}"
 		judge "${order[k]}" "$scenario" "${rcs[k]}"
 	done
+}
+
+# measure_pair I DEST N: pair I (of N) of every scenario, into DEST/base and
+# DEST/head: a duet, or the sides one after the other, base first for even
+# I and head first for odd I (A B B A …).
+measure_pair() {
+	local i=$1 dest=$2 order=(base head) scenario s side
+	if ((i % 2 == 1)); then order=(head base); fi
+	for scenario in "${scenarios[@]}"; do
+		s=$(slug "$scenario")
+		if [ "$duet" = true ]; then
+			run_duet "$scenario" "$i" "$dest"
+			continue
+		fi
+		for side in "${order[@]}"; do
+			if [ "$side" = base ]; then
+				run_one base "$base_dir" "$base_sha" "$scenario" 1 "$dest/base/$s-$(printf %03d "$i").json"
+			else
+				run_one head "$head_dir" "$head_sha" "$scenario" 1 "$dest/head/$s-$(printf %03d "$i").json"
+			fi
+		done
+	done
+	if [ "$duet" = true ]; then
+		echo "m18-gate: pair $((i + 1))/$3 of ${scenarios[*]} done (duet: base and head at once, ${order[0]} started first)"
+	else
+		echo "m18-gate: pair $((i + 1))/$3 of ${scenarios[*]} done (order ${order[*]})"
+	fi
 }
 
 build() { # build DIR
@@ -264,33 +294,16 @@ if [ "$mode" = ab ]; then
 	# decides with that look's share of alpha; the gate stops at the first
 	# clear look (a regression, or everything decided). Fixed: one look.
 	plan=$(looks_plan) || exit 3
+	confirm=$(confirm_setting) || exit 3
 	read -r -a ends <<<"${plan//,/ }"
 	if [ "${#ends[@]}" -eq 0 ]; then ends=("$reps"); fi
 	policy_flags
 	i=0
+	first= # the verdict that decided, when a look did
+	rc=0
 	for end in "${ends[@]}"; do
 		for ((; i < end; i++)); do
-			order=(base head)
-			if ((i % 2 == 1)); then order=(head base); fi
-			for scenario in "${scenarios[@]}"; do
-				s=$(slug "$scenario")
-				if [ "$duet" = true ]; then
-					run_duet "$scenario" "$i"
-					continue
-				fi
-				for side in "${order[@]}"; do
-					if [ "$side" = base ]; then
-						run_one base "$base_dir" "$base_sha" "$scenario" 1 "$out/base/$s-$(printf %03d "$i").json"
-					else
-						run_one head "$head_dir" "$head_sha" "$scenario" 1 "$out/head/$s-$(printf %03d "$i").json"
-					fi
-				done
-			done
-			if [ "$duet" = true ]; then
-				echo "m18-gate: pair $((i + 1))/${ends[-1]} of ${scenarios[*]} done (duet: base and head at once, ${order[0]} started first)"
-			else
-				echo "m18-gate: pair $((i + 1))/${ends[-1]} of ${scenarios[*]} done (order ${order[*]})"
-			fi
+			measure_pair "$i" "$out" "${ends[-1]}"
 		done
 		if [ -z "$plan" ] || [ "$end" = "${ends[-1]}" ]; then break; fi
 		rc=0
@@ -301,11 +314,44 @@ if [ "$mode" = ab ]; then
 		4) echo "m18-gate: look at $end pairs: not decided yet; measuring up to the next look" ;;
 		0 | 1 | 2)
 			echo "m18-gate: look at $end pairs decided (exit $rc); the gate step reports it"
+			first=$out/logs/look-$end.json
 			break
 			;;
 		*) die "m18-gate compare at the look of $end pairs failed (exit $rc): $(head -n 3 "$out/logs/look-$end.err")" ;;
 		esac
 	done
+	# Confirming re-run (the confirm input): a gate that regressed measures
+	# more pairs, into out/confirm/{base,head}, and the gate step fails only
+	# when m18-gate compare --confirm finds the regressions again in them.
+	# After the last look (or in a fixed design) no compare has run yet:
+	# this one tells whether there is anything to confirm.
+	if [ "$confirm" != off ] && [ -z "$first" ]; then
+		looks_flags=()
+		if [ -n "$plan" ]; then looks_flags=(--looks "$plan"); fi
+		first=$out/logs/first.json
+		rc=0
+		m18-gate compare --paired "${looks_flags[@]}" --quiet "${policy_flags[@]}" \
+			--base "$out"/base/*.json --head "$out"/head/*.json --output "$first" \
+			>/dev/null 2>"$out/logs/first.err" || rc=$?
+		case "$rc" in
+		0 | 1 | 2 | 4) ;;
+		*) die "m18-gate compare after $i pairs failed (exit $rc): $(head -n 3 "$out/logs/first.err")" ;;
+		esac
+	fi
+	if [ "$confirm" != off ] && { [ "$rc" = 1 ] || [ "$rc" = 2 ]; }; then
+		n=$confirm
+		if [ "$n" = auto ]; then
+			n=$(m18-gate compare --confirm "$first" --confirm-pairs "${policy_flags[@]}" 2>"$out/logs/confirm-pairs.err") ||
+				die "m18-gate compare --confirm-pairs failed: $(head -n 3 "$out/logs/confirm-pairs.err")"
+		fi
+		echo "m18-gate: regression after $i pairs; measuring $n more pairs to confirm it before the gate fails"
+		mkdir -p "$out/confirm/base" "$out/confirm/head"
+		for ((j = 0; j < n; j++)); do
+			measure_pair "$j" "$out/confirm" "$n"
+		done
+	elif [ "$confirm" != off ]; then
+		echo "m18-gate: no regression after $i pairs: nothing to confirm"
+	fi
 	git -C "$head_dir" worktree remove --force "$base_dir" || true
 	exit 0
 fi

@@ -1,0 +1,187 @@
+package actiontest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/competitortest"
+	"github.com/engram/m18-gate/internal/testenv"
+	"github.com/engram/m18-gate/runners/result"
+)
+
+// TestConfirmSetting: the confirm input is auto, off or a number of pairs,
+// and anything else is refused before a pair is measured.
+func TestConfirmSetting(t *testing.T) {
+	lib := filepath.Join(testenv.ModuleRoot(t), "scripts", "action", "lib.sh")
+	tests := []struct {
+		in, want string
+		fails    bool
+	}{
+		{"", "auto", false},
+		{"auto", "auto", false},
+		{"off", "off", false},
+		{"8", "8", false},
+		{"12", "12", false},
+		{"1", "", true},
+		{"0", "", true},
+		{"08", "", true},
+		{"yes", "", true},
+		{"-3", "", true},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command("bash", "-c", `. "$1" && confirm_setting`, "confirm", lib)
+		cmd.Env = append(os.Environ(), "M18_CONFIRM="+tt.in)
+		out, err := cmd.CombinedOutput()
+		got := string(out)
+		if tt.fails {
+			if err == nil || !strings.Contains(got, "::error title=m18-gate::input confirm is '"+tt.in+"'; want auto, off or a number of pairs") {
+				t.Errorf("confirm %q: %v %q, want the refusal", tt.in, err, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("confirm %q: %v %q, want %q", tt.in, err, got, tt.want)
+		}
+	}
+}
+
+// TestConfirm runs measure.sh and gate.sh in ab mode as the action does
+// (10 pairs of a one-second scenario, the sides taking turns — one port
+// for all targets; TestDuet covers duets —, decided once, confirm on), the
+// head's target being m18-target with --slowdown 100, so that every request
+// costs it twice the CPU: the gate regresses, measures the pairs of a
+// confirming re-run into out/confirm and fails because the re-run regresses
+// too. A head slowed only during its first 10 targets — the kind of
+// passing disturbance the re-run is for — regresses at first, is not
+// confirmed by the 8 pairs asked for, and passes as inconclusive.
+// (TestDuet's gates, too few pairs to regress, show that a gate without
+// regression measures no confirming pair.)
+func TestConfirm(t *testing.T) {
+	needTools(t, "bash", "git", "curl")
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "bin")
+	testenv.Build(t, bin+"/", "./cmd/m18-run")
+	testenv.Build(t, bin+"/", "./cmd/m18-target")
+	testenv.Build(t, bin+"/", "./cmd/m18-gate")
+	target := func(slowdown string) string {
+		return "#!/bin/sh\n" + slowdown + "\nexec " + bin + `/m18-target --addr "$M18_ADDR" --slowdown "$s"` + "\n"
+	}
+	// 200 requests per run: the CPU per request of a 1-second run is then
+	// steady enough for the exact test; 20 memories preload quickly.
+	scenario := strings.NewReplacer("rate = 50.0", "rate = 200.0", "num_nodes = 100", "num_nodes = 20").Replace(fixture(t, "tiny.toml"))
+
+	tests := []struct {
+		name      string
+		head      string // the head's target.sh
+		confirm   string
+		exit      string // gate.sh's exit-code output
+		verdict   string // and its verdict output
+		pairs     int    // confirming pairs measured; -1: as many as --confirm-pairs asks
+		confirmed bool
+	}{
+		{"slowed head", target("s=100"), "auto", "1", "regression", -1, true},
+		{"slowed during the first pairs only", target(`n=$(cat ../head.starts 2>/dev/null | wc -l); echo x >> ../head.starts; s=0; if [ "$n" -lt 10 ]; then s=100; fi`),
+			"8", "0", "inconclusive", 8, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Side by side: both sides of a pair share the machine alike either way.
+			t.Parallel()
+			dir, baseSHA, headSHA := gitRepo(t, map[string]string{"tiny.toml": scenario, "target.sh": target("s=0")}, map[string]string{"target.sh": tt.head})
+			baseDir := filepath.Join(filepath.Dir(dir), "base")
+			if out, err := exec.Command("git", "-C", dir, "worktree", "add", "-q", "--detach", baseDir, baseSHA).CombinedOutput(); err != nil {
+				t.Fatalf("git worktree add: %v\n%s", err, out)
+			}
+			for _, d := range []string{dir, baseDir} {
+				if err := os.Chmod(filepath.Join(d, "target.sh"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			work := filepath.Join(t.TempDir(), "work")
+			outputs := filepath.Join(t.TempDir(), "outputs")
+			env := []string{
+				"M18_BIN=" + bin, "M18_WORK=" + work, "M18_MODE=ab", "M18_REPETITIONS=10", "M18_LOOKS=auto", "M18_CONFIRM=" + tt.confirm, "M18_DUET=false",
+				"M18_SCENARIOS=tiny.toml", "GITHUB_WORKSPACE=" + dir, "GITHUB_SHA=" + headSHA,
+				"M18_BASE_SHA=" + baseSHA, "M18_BASE_DIR=" + baseDir, "M18_HEALTH_TIMEOUT=30",
+				"M18_TARGET_COMMAND=./target.sh", fmt.Sprintf("M18_ENDPOINT=http://127.0.0.1:%d", competitortest.FreePort(t)),
+				"GITHUB_OUTPUT=" + outputs, "GOCACHE=" + goEnv("GOCACHE"),
+			}
+			out, code := runScript(t, dir, "measure.sh", env...)
+			if code != 0 {
+				t.Fatalf("measure.sh: exit %d\n%s", code, tail(out, 40))
+			}
+			if !strings.Contains(out, "m18-gate: pair 10/10 of tiny.toml done (order head base)") {
+				t.Errorf("measure.sh did not log its 10 pairs, the sides taking turns:\n%s", tail(out, 20))
+			}
+			gateOut, code := runScript(t, dir, "gate.sh", env...)
+			if code != 0 {
+				t.Fatalf("gate.sh: exit %d\n%s", code, tail(gateOut, 40))
+			}
+			first := filepath.Join(work, "out", "first-verdict.json")
+			pairs := tt.pairs
+			if pairs < 0 { // auto: what the first verdict asks for
+				o, err := exec.Command(filepath.Join(bin, "m18-gate"), "compare", "--confirm", first, "--confirm-pairs").CombinedOutput()
+				if _, serr := fmt.Sscan(string(o), &pairs); err != nil || serr != nil || pairs < 8 {
+					t.Fatalf("m18-gate compare --confirm-pairs: %v %q, want a number of pairs ≥ 8", err, o)
+				}
+			}
+			if !strings.Contains(out, fmt.Sprintf("regression after 10 pairs; measuring %d more pairs to confirm it", pairs)) {
+				t.Errorf("measure.sh did not say it confirms with %d pairs:\n%s", pairs, tail(out, 30))
+			}
+			for _, side := range []string{"base", "head"} {
+				for i := range pairs {
+					if _, err := os.Stat(filepath.Join(work, "out", "confirm", side, fmt.Sprintf("tiny-%03d.json", i))); err != nil {
+						t.Errorf("confirming pair %d: %v", i, err)
+					}
+				}
+			}
+			got, err := os.ReadFile(outputs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(got), "exit-code="+tt.exit+"\n") || !strings.Contains(string(got), "verdict="+tt.verdict+"\n") {
+				t.Errorf("gate.sh outputs:\n%s\nwant exit-code=%s verdict=%s\n%s", got, tt.exit, tt.verdict, tail(gateOut, 30))
+			}
+			v, err := verdict.ReadFile(filepath.Join(work, "out", "verdict.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			md, err := os.ReadFile(filepath.Join(work, "out", "verdict.md"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := v.Confirmation
+			if c == nil || c.Pairs != pairs || c.First.Pairs != 10 || c.First.Outcome != verdict.OutcomeRegression || len(c.Comparisons) == 0 {
+				t.Fatalf("confirmation %+v, want %d pairs re-judging a regression on 10", c, pairs)
+			}
+			// The slowed head's CPU per request doubles in every pair:
+			// the re-run confirms it (its latency percentiles, noisier
+			// on a busy machine, may or may not be confirmed too). The
+			// head that is no longer slowed confirms nothing.
+			cpu := false
+			for _, r := range c.Comparisons {
+				if r.Metric == result.MetricCPUPerOp {
+					cpu = true
+				}
+				if (r.Metric == result.MetricCPUPerOp || !tt.confirmed) && r.Confirmed != tt.confirmed {
+					t.Errorf("%s %s: confirmed %v (%s), want %v", r.Operation, r.Metric, r.Confirmed, r.Reason, tt.confirmed)
+				}
+			}
+			if !cpu {
+				t.Errorf("the first verdict did not regress on cpu_per_op: %+v", c.Comparisons)
+			}
+			want := fmt.Sprintf("confirmed by a re-run of %d pairs: ", pairs)
+			if !tt.confirmed {
+				want = "not " + want
+			}
+			if !strings.Contains(string(md), want) || !strings.Contains(gateOut, want) {
+				t.Errorf("the report and the log do not say %q:\n%s\n%s", want, md, tail(gateOut, 20))
+			}
+		})
+	}
+}
