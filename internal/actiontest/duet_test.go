@@ -42,9 +42,15 @@ func TestDuet(t *testing.T) {
 		overlap bool   // a pair's runs overlap in time
 		ports   bool   // the two targets got different ports
 		refusal string // with code 3: what the error says
+		log     string // the log says this
 	}{
 		{name: "target on M18_ADDR", duet: "auto", command: func(int) string { return byAddr }, overlap: true, ports: true},
 		{name: "script on M18_ADDR", duet: "auto", command: func(int) string { return "./target.sh" }, overlap: true, ports: true},
+		// The base's first target exits before it answers, as one whose
+		// port was taken meanwhile: it is started again on the next port.
+		{name: "base target fails once", duet: "auto", command: func(int) string {
+			return `if [ "$(basename "$PWD")" = base ] && [ ! -e ../failed ]; then touch ../failed; exit 1; fi; ` + byAddr
+		}, overlap: true, ports: true, log: "exited before it answered (its port taken meanwhile?); starting it on the next free port"},
 		{name: "built-in target", duet: "", command: nil, overlap: true},
 		{name: "duet off", duet: "false", command: func(int) string { return byAddr }},
 		{name: "fixed port, auto", duet: "auto", command: fixed},
@@ -91,6 +97,9 @@ func TestDuet(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(work, "out", "confirm")); err == nil {
 				t.Error("a gate without regression measured confirming pairs")
+			}
+			if !strings.Contains(out, tt.log) {
+				t.Errorf("the log does not say %q:\n%s", tt.log, tail(out, 20))
 			}
 			if got := strings.Contains(out, "(duet: base and head at once"); got != tt.overlap {
 				t.Errorf("the log says duet = %v, want %v:\n%s", got, tt.overlap, tail(out, 20))

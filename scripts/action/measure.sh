@@ -104,16 +104,19 @@ auto | true)
 false) ;;
 *) die "input duet is '${M18_DUET}'; want auto, true or false" ;;
 esac
-if [ "$duet" = true ] && [ -n "${M18_TARGET_COMMAND:-}" ]; then
-	# The base's target listens on the first port above the head's that
-	# nothing answers on.
-	port=${M18_PORT}
-	for ((p = port + 1; p < port + 50; p++)); do
-		if ! (: <"/dev/tcp/${addr%:*}/$p") 2>/dev/null; then break; fi
+# next_base_addr sets base_addr to the first port above $1 that nothing
+# answers on: the base's target listens there in a duet.
+next_base_addr() {
+	local p
+	for ((p = $1 + 1; p < $1 + 50; p++)); do
+		if ! (: <"/dev/tcp/${addr%:*}/$p") 2>/dev/null; then
+			base_addr="${addr%:*}:$p"
+			return 0
+		fi
 	done
-	if [ "$p" -ge $((port + 50)) ]; then die "duet: no free port in $((port + 1))–$((port + 49)) for the base's target; use duet: false"; fi
-	base_addr="${addr%:*}:$p"
-fi
+	die "duet: no free port in $(($1 + 1))–$(($1 + 49)) for the base's target; use duet: false"
+}
+if [ "$duet" = true ] && [ -n "${M18_TARGET_COMMAND:-}" ]; then next_base_addr "$M18_PORT"; fi
 
 # The targets, by side; each in its own process group so that it is
 # stopped whole.
@@ -139,9 +142,27 @@ side_addr() {
 }
 
 # start_target SIDE DIR LOG starts target-command in DIR on SIDE's address
-# and waits for its health-url.
+# and waits for its health-url. In a duet a base target that exits before
+# answering is started again on the next free port, up to 4 times: a port
+# nothing listened on can be taken meanwhile (a client's outgoing
+# connection on this machine, say).
 start_target() {
 	if [ -z "${M18_TARGET_COMMAND:-}" ]; then return 0; fi
+	local try
+	for try in 1 2 3 4 5; do
+		if try_target "$@"; then return 0; fi
+		if [ "$1" != base ] || [ "$duet" != true ] || [ "$try" = 5 ]; then
+			tail -n 20 "$3" >&2 || true
+			die "target-command exited before it answered (log above; it runs in $2 with M18_ADDR=$(side_addr "$1"))"
+		fi
+		warn "duet: the base's target on $base_addr exited before it answered (its port taken meanwhile?); starting it on the next free port"
+		next_base_addr "${base_addr##*:}"
+	done
+}
+
+# try_target SIDE DIR LOG starts target-command once; it fails when the
+# target exits before its health-url answers.
+try_target() {
 	local a h pid
 	a=$(side_addr "$1")
 	h=${health/"$addr"/"$a"}
@@ -151,8 +172,9 @@ start_target() {
 	local deadline=$((SECONDS + health_timeout))
 	until curl -fsS -o /dev/null --max-time 2 "$h" 2>/dev/null; do
 		if ! kill -0 "$pid" 2>/dev/null; then
-			tail -n 20 "$3" >&2 || true
-			die "target-command exited before $h answered (log above; it runs in $2 with M18_ADDR=$a)"
+			wait "$pid" 2>/dev/null || true
+			target_pid[$1]=
+			return 1
 		fi
 		if [ "$SECONDS" -ge "$deadline" ]; then
 			tail -n 20 "$3" >&2 || true
