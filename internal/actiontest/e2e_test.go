@@ -66,7 +66,9 @@ type e2e struct {
 }
 
 // TestActionEndToEnd runs the action with nektos/act on this machine, as a
-// pull request and a push of a small consumer repository would:
+// pull request and a push of a small consumer repository would, with the
+// action's default gate (scenario ci/pr_gate, 10 repetitions looked at after
+// 10, 15 and 20 duet pairs, a regression confirmed by a re-run):
 //
 //	regression: the head's target runs m18-target --slowdown → the job
 //	            fails and the PR comment names the scenario and the metrics;
@@ -130,7 +132,7 @@ func TestActionEndToEnd(t *testing.T) {
 		c := w.comment(t, pr)
 		// The gate was sequential (looks input): the report says at which
 		// look it decided.
-		for _, want := range []string{"perf/e2e.toml", "REGRESSION", "regressed", "sequential: look "} {
+		for _, want := range []string{"ci/pr_gate", "REGRESSION", "regressed", "sequential: look "} {
 			if !strings.Contains(c, want) {
 				t.Errorf("the PR comment does not contain %q:\n%s", want, c)
 			}
@@ -151,7 +153,7 @@ func TestActionEndToEnd(t *testing.T) {
 		// dashboard-url: the comment links the dashboard, and each
 		// regression to its chart there (whichever metric above decided).
 		if !strings.Contains(c, "[Dashboard](https://engram.example/m18/)") ||
-			!regexp.MustCompile(`\[regressed\]\(https://engram\.example/m18/charts/perf\+e2e\.toml/[^/]+/[A-Za-z]+\.(p50|mean|cpu_per_op)\.html\)`).MatchString(c) {
+			!regexp.MustCompile(`\[regressed\]\(https://engram\.example/m18/charts/ci\+pr_gate/[^/]+/[A-Za-z]+\.(p50|mean|cpu_per_op)\.html\)`).MatchString(c) {
 			t.Errorf("the PR comment does not link the dashboard and the regressed chart:\n%s", c)
 		}
 		if got := w.checkConclusion(t, w.commits["slow"]); got != "failure" {
@@ -208,7 +210,7 @@ func TestActionEndToEnd(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("no result file of perf/e2e.toml on the history branch: %v", files)
+			t.Errorf("no result file of ci/pr_gate on the history branch: %v", files)
 		}
 		if n := len(w.state(t).Comments); n != before {
 			t.Errorf("a push created %d PR comments", n-before)
@@ -216,7 +218,7 @@ func TestActionEndToEnd(t *testing.T) {
 		// dashboard: pages rebuilt the dashboard from the history branch
 		// onto gh-pages.
 		pages, err := exec.Command("git", "--git-dir", w.bare, "ls-tree", "-r", "--name-only", "gh-pages").Output()
-		if err != nil || !strings.Contains(string(pages), "index.html") || !strings.Contains(string(pages), "charts/perf+e2e.toml/") {
+		if err != nil || !strings.Contains(string(pages), "index.html") || !strings.Contains(string(pages), "charts/ci+pr_gate/") {
 			t.Errorf("no dashboard on gh-pages after the push (%v): %s\n%s", err, pages, tail(out, 40))
 		}
 	})
@@ -291,7 +293,6 @@ func (w *e2e) makeConsumer(port, reps, slowdown int) {
 	target := "#!/usr/bin/env bash\n# Starts the system under test; m18-target is on PATH inside the action.\nexec m18-target --addr \"$M18_ADDR\" --seed 1%s\n"
 	writeFile(t, filepath.Join(w.repo, "target.sh"), fmt.Sprintf(target, ""))
 	os.Chmod(filepath.Join(w.repo, "target.sh"), 0o755)
-	writeFile(t, filepath.Join(w.repo, "perf", "e2e.toml"), fixture(t, "e2e.toml"))
 	writeFile(t, filepath.Join(w.repo, ".github", "m18-gate.toml"), fixture(t, "gate.toml"))
 	writeFile(t, filepath.Join(w.repo, ".github", "workflows", "perf.yml"), fmt.Sprintf(fixture(t, "perf.yml"), port, reps, w.bare))
 	writeFile(t, filepath.Join(w.repo, "README.md"), "widgets\n")
@@ -369,8 +370,6 @@ func (w *e2e) runAct(t *testing.T, event string, payload map[string]any, reps in
 		"--local-repository", pinnedSetupGo + "=" + filepath.Join(w.stubs, "setup-go"),
 		"--local-repository", pinnedUploadArtifact + "=" + filepath.Join(w.stubs, "upload-artifact"),
 		"--env", "M18_E2E_REPS=" + strconv.Itoa(reps),
-		// A sequential gate: a look at 60 % of the pairs, then all.
-		"--env", fmt.Sprintf("M18_E2E_LOOKS=%d,%d", reps*6/10, reps),
 	})
 }
 
@@ -597,11 +596,12 @@ func tail(s string, n int) string {
 }
 
 // checkFirstLook fails the test unless the measure step compared at the
-// first look of the sequential plan runAct gives (M18_E2E_LOOKS): a look
-// that silently never ran would leave only the gate step's comparison.
+// first look of the default sequential plan (looks: auto, the repetitions'
+// pairs first): a look that silently never ran would leave only the gate
+// step's comparison.
 func (w *e2e) checkFirstLook(t *testing.T, out string, reps int) {
 	t.Helper()
-	if !regexp.MustCompile(fmt.Sprintf(`m18-gate: look at %d pairs(: not decided yet| decided \(exit [012]\))`, reps*6/10)).MatchString(out) {
-		t.Errorf("the measure step did not compare at the first look (%d pairs):\n%s", reps*6/10, tail(out, 60))
+	if !regexp.MustCompile(fmt.Sprintf(`m18-gate: look at %d pairs(: not decided yet| decided \(exit [012]\))`, reps)).MatchString(out) {
+		t.Errorf("the measure step did not compare at the first look (%d pairs):\n%s", reps, tail(out, 60))
 	}
 }
