@@ -132,7 +132,7 @@ func TestActionEndToEnd(t *testing.T) {
 		c := w.comment(t, pr)
 		// The gate was sequential (looks input): the report says at which
 		// look it decided.
-		for _, want := range []string{"ci/pr_gate", "REGRESSION", "regressed", "sequential: look "} {
+		for _, want := range []string{`ci/pr\_gate`, "REGRESSION", "regressed", "sequential: look "} {
 			if !strings.Contains(c, want) {
 				t.Errorf("the PR comment does not contain %q:\n%s", want, c)
 			}
