@@ -205,7 +205,7 @@ func TestActionEndToEnd(t *testing.T) {
 		}
 		found := false
 		for _, f := range files {
-			if strings.HasSuffix(f, ".json") && strings.Contains(f, "e2e") {
+			if strings.HasSuffix(f, ".json") && strings.Contains(f, "ci+pr_gate/") {
 				found = true
 			}
 		}
