@@ -92,25 +92,12 @@ func TestConfirm(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// Side by side: both sides of a pair share the machine alike either way.
 			t.Parallel()
-			dir, baseSHA, headSHA := gitRepo(t, map[string]string{"tiny.toml": scenario, "target.sh": target("s=0")}, map[string]string{"target.sh": tt.head})
-			baseDir := filepath.Join(filepath.Dir(dir), "base")
-			if out, err := exec.Command("git", "-C", dir, "worktree", "add", "-q", "--detach", baseDir, baseSHA).CombinedOutput(); err != nil {
-				t.Fatalf("git worktree add: %v\n%s", err, out)
-			}
-			for _, d := range []string{dir, baseDir} {
-				if err := os.Chmod(filepath.Join(d, "target.sh"), 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
 			work := filepath.Join(t.TempDir(), "work")
 			outputs := filepath.Join(t.TempDir(), "outputs")
-			env := []string{
-				"M18_BIN=" + bin, "M18_WORK=" + work, "M18_MODE=ab", "M18_REPETITIONS=10", "M18_LOOKS=auto", "M18_CONFIRM=" + tt.confirm, "M18_DUET=false",
-				"M18_SCENARIOS=tiny.toml", "GITHUB_WORKSPACE=" + dir, "GITHUB_SHA=" + headSHA,
-				"M18_BASE_SHA=" + baseSHA, "M18_BASE_DIR=" + baseDir, "M18_HEALTH_TIMEOUT=30",
+			dir, _, _, env := abCheckouts(t, map[string]string{"tiny.toml": scenario, "target.sh": target("s=0")}, map[string]string{"target.sh": tt.head}, bin, work)
+			env = append(env, "M18_REPETITIONS=10", "M18_LOOKS=off", "M18_CONFIRM="+tt.confirm, "M18_DUET=false", "M18_SCENARIOS=tiny.toml",
 				"M18_TARGET_COMMAND=./target.sh", fmt.Sprintf("M18_ENDPOINT=http://127.0.0.1:%d", competitortest.FreePort(t)),
-				"GITHUB_OUTPUT=" + outputs, "GOCACHE=" + goEnv("GOCACHE"),
-			}
+				"GITHUB_OUTPUT="+outputs)
 			out, code := runScript(t, dir, "measure.sh", env...)
 			if code != 0 {
 				t.Fatalf("measure.sh: exit %d\n%s", code, tail(out, 40))

@@ -3,7 +3,6 @@ package actiontest
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,24 +58,10 @@ func TestDuet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir, baseSHA, headSHA := gitRepo(t, map[string]string{"tiny.toml": fixture(t, "tiny.toml"), "target.sh": byAddr}, map[string]string{"README": "x"})
-			baseDir := filepath.Join(filepath.Dir(dir), "base")
-			if out, err := exec.Command("git", "-C", dir, "worktree", "add", "-q", "--detach", baseDir, baseSHA).CombinedOutput(); err != nil {
-				t.Fatalf("git worktree add: %v\n%s", err, out)
-			}
-			for _, d := range []string{dir, baseDir} {
-				if err := os.Chmod(filepath.Join(d, "target.sh"), 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
 			work := filepath.Join(t.TempDir(), "work")
+			dir, baseSHA, headSHA, env := abCheckouts(t, map[string]string{"tiny.toml": fixture(t, "tiny.toml"), "target.sh": byAddr}, map[string]string{"README": "x"}, bin, work)
 			port := competitortest.FreePort(t)
-			env := []string{
-				"M18_BIN=" + bin, "M18_WORK=" + work, "M18_MODE=ab", "M18_REPETITIONS=2", "M18_LOOKS=off",
-				"M18_SCENARIOS=tiny.toml", "GITHUB_WORKSPACE=" + dir, "GITHUB_SHA=" + headSHA,
-				"M18_BASE_SHA=" + baseSHA, "M18_BASE_DIR=" + baseDir, "M18_HEALTH_TIMEOUT=30",
-				"M18_DUET=" + tt.duet, "GOCACHE=" + goEnv("GOCACHE"),
-			}
+			env = append(env, "M18_REPETITIONS=2", "M18_LOOKS=off", "M18_SCENARIOS=tiny.toml", "M18_DUET="+tt.duet)
 			if tt.command != nil {
 				env = append(env, "M18_TARGET_COMMAND="+tt.command(port), fmt.Sprintf("M18_ENDPOINT=http://127.0.0.1:%d", port))
 			}

@@ -169,3 +169,26 @@ func runCommand(t testing.TB, cmd *exec.Cmd) (string, int) {
 	t.Fatalf("%s: %v", cmd.Path, err)
 	return "", 0
 }
+
+// abCheckouts makes a repository whose base commit holds the files base
+// and whose head commit adds head, with the base checked out beside it as
+// prepare.sh does (a worktree named base), target.sh executable in both;
+// and the environment measure.sh and gate.sh need in ab mode with bin's
+// binaries, their work in work.
+func abCheckouts(t *testing.T, base, head map[string]string, bin, work string) (dir, baseSHA, headSHA string, env []string) {
+	t.Helper()
+	dir, baseSHA, headSHA = gitRepo(t, base, head)
+	baseDir := filepath.Join(filepath.Dir(dir), "base")
+	if out, err := exec.Command("git", "-C", dir, "worktree", "add", "-q", "--detach", baseDir, baseSHA).CombinedOutput(); err != nil {
+		t.Fatalf("git worktree add: %v\n%s", err, out)
+	}
+	for _, d := range []string{dir, baseDir} {
+		if err := os.Chmod(filepath.Join(d, "target.sh"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, baseSHA, headSHA, []string{
+		"M18_BIN=" + bin, "M18_WORK=" + work, "M18_MODE=ab", "GITHUB_WORKSPACE=" + dir, "GITHUB_SHA=" + headSHA,
+		"M18_BASE_SHA=" + baseSHA, "M18_BASE_DIR=" + baseDir, "M18_HEALTH_TIMEOUT=30", "GOCACHE=" + goEnv("GOCACHE"),
+	}
+}
