@@ -225,15 +225,13 @@ run_one() {
 	judge "$1" "$4" "$rc"
 }
 
-# run_duet SCENARIO I [DEST]: pair I of SCENARIO, base and head at the
-# same time, into DEST/base and DEST/head (default $out). The side that
-# starts first alternates with the pair, as the order does when the sides
-# take turns.
+# run_duet SCENARIO I DEST FIRST SECOND: pair I of SCENARIO, base and head
+# at the same time, into DEST/base and DEST/head, FIRST's target started
+# first (measure_pair alternates it with the pair).
 run_duet() {
-	local scenario=$1 i=$2 dest=${3:-$out} s side pids=() rcs=() k
+	local scenario=$1 i=$2 dest=$3 s side pids=() rcs=() k
+	local order=("$4" "$5")
 	s=$(slug "$scenario")
-	local order=(base head)
-	if ((i % 2 == 1)); then order=(head base); fi
 	for side in "${order[@]}"; do
 		if [ "$side" = base ]; then
 			start_target base "$base_dir" "$out/logs/base-target.log"
@@ -266,7 +264,7 @@ measure_pair() {
 	for scenario in "${scenarios[@]}"; do
 		s=$(slug "$scenario")
 		if [ "$duet" = true ]; then
-			run_duet "$scenario" "$i" "$dest"
+			run_duet "$scenario" "$i" "$dest" "${order[@]}"
 			continue
 		fi
 		for side in "${order[@]}"; do
