@@ -86,6 +86,20 @@ scrubbed() {
 	env -i "${keep[@]}" "$@"
 }
 
+# group_alive PGID: a process of the process group still runs. Zombies do
+# not count: when a target started through a subshell is stopped, the
+# subshell exits first and the target, exiting after it, waits as a zombie
+# for whoever adopts it to reap it — seconds in some containers, never in
+# others. Without ps, zombies count.
+group_alive() {
+	local procs
+	if ! procs=$(ps -e -o pgid=,stat= 2>/dev/null); then
+		kill -0 -- "-$1" 2>/dev/null
+		return
+	fi
+	awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }' <<<"$procs"
+}
+
 # with_git_token CMD [ARGS...] runs CMD (git) with GITHUB_TOKEN as an HTTP
 # header for $GITHUB_SERVER_URL only, and only over https, through git's
 # GIT_CONFIG_* environment (never on a command line, never in .git/config).

@@ -126,9 +126,9 @@ stop_target() { # stop_target SIDE
 	if [ -z "$pid" ]; then return 0; fi
 	kill -TERM -- "-$pid" 2>/dev/null || true
 	local i
-	for i in $(seq 1 100); do
-		kill -0 -- "-$pid" 2>/dev/null || break
-		sleep 0.1
+	for i in $(seq 1 200); do
+		group_alive "$pid" || break
+		sleep 0.05
 	done
 	kill -KILL -- "-$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
@@ -180,7 +180,7 @@ try_target() {
 			tail -n 20 "$3" >&2 || true
 			die "$h did not answer 2xx within ${health_timeout}s after target-command started; check health-url and the log above"
 		fi
-		sleep 0.2
+		sleep 0.05
 	done
 }
 
