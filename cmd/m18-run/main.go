@@ -144,8 +144,9 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		targetPID   = fs.Int("target-pid", 0, "`PID` of the target process (with --endpoint): each repetition records its CPU time per request (cpu_per_op),\n"+
 			"and its CPU and memory are sampled for the dashboard\n"+
 			"(default: none for --endpoint; this process for the built-in target, which then includes the load generator's CPU)")
-		instr = fs.String("instructions", "", "count the target's instructions per request: `callgrind` (the --target-pid process runs under\n"+
-			"valgrind --tool=callgrind --instr-atstart=no; a Go target with GODEBUG=asyncpreemptoff=1). Default: not counted")
+		instr = fs.String("instructions", "", "count the target's instructions per request: `callgrind` (the --target-pid process, or the first of its\n"+
+			"descendants that does, runs under valgrind --tool=callgrind --instr-atstart=no; a Go target with\n"+
+			"GODEBUG=asyncpreemptoff=1). Default: not counted")
 		senders = fs.Bool("senders", false, "send from goroutines spread over every core instead of the one-core event loop (Linux): for rates beyond what one core sends")
 		lbls    labels
 		tOpts   target.Options

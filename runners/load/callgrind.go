@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/engram/m18-gate/runners/procstat"
 )
 
 // InstructionsCallgrind counts the target's instructions with valgrind's
@@ -42,6 +44,26 @@ func (c callgrind) control(args ...string) error {
 		return fmt.Errorf("pid %d does not run under valgrind --tool=callgrind", c.pid)
 	}
 	return nil
+}
+
+// startCallgrind starts counting in the process of pid's tree that runs
+// under callgrind: pid itself, or the first descendant that does when the
+// target was started through a shell or a script (the action's
+// target-command runs in a subshell). The error is the root's when none
+// does.
+func startCallgrind(pid int) (*callgrind, error) {
+	var first error
+	for _, p := range procstat.Tree(pid) {
+		c := &callgrind{pid: p}
+		err := c.start()
+		if err == nil {
+			return c, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return &callgrind{pid: pid}, first
 }
 
 // start switches instrumentation on and zeroes the counters.

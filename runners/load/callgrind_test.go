@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -57,5 +58,53 @@ func TestCallgrindPhase(t *testing.T) {
 	}
 	if c := (callgrind{pid: os.Getpid()}); c.start() == nil {
 		t.Error("start on a process not under callgrind: want an error")
+	}
+}
+
+// TestStartCallgrindInTree finds the process under callgrind below the pid
+// it is given: a target started through a shell, as the action's
+// target-command is (the shell forks valgrind: it has more to run after).
+func TestStartCallgrindInTree(t *testing.T) {
+	for _, tool := range []string{"valgrind", "callgrind_control", "bash"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (Debian: apt-get install valgrind)", tool)
+		}
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("bash", "-c", `valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$1/cg.%p" bash -c 'while :; do :; done'; echo done`, "sh", dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		exec.Command("pkill", "-KILL", "-P", strconv.Itoa(cmd.Process.Pid)).Run()
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	var (
+		cg  *callgrind
+		err error
+	)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if cg, err = startCallgrind(cmd.Process.Pid); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("startCallgrind(%d) found no callgrind run in the tree: %v", cmd.Process.Pid, err)
+	}
+	if cg.pid == cmd.Process.Pid {
+		t.Fatalf("startCallgrind picked the shell (%d), not valgrind below it", cg.pid)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n, err := cg.stop(); err != nil || n < 1e5 {
+		t.Errorf("stop = %v, %v; want > 100 000 instructions of a busy loop", n, err)
+	}
+	plain := exec.Command("sleep", "30")
+	if err := plain.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { plain.Process.Kill(); plain.Wait() }()
+	if _, err := startCallgrind(plain.Process.Pid); err == nil {
+		t.Error("a tree with no callgrind run: want an error")
 	}
 }

@@ -27,8 +27,7 @@ func startCost(pid int, instructions string) *costMeter {
 	}
 	m := &costMeter{pid: pid}
 	if instructions == InstructionsCallgrind {
-		m.cg = &callgrind{pid: pid}
-		m.cgErr = m.cg.start()
+		m.cg, m.cgErr = startCallgrind(pid)
 	}
 	m.before, m.err = procstat.TreeCPU(pid)
 	return m

@@ -78,6 +78,12 @@ func processCPU(root string, pid int) (time.Duration, error) {
 	return time.Duration(st.CPUSeconds * float64(time.Second)), nil
 }
 
+// Tree returns pid and its descendants, pid first and then by generation:
+// the processes of a target started through a shell or a script.
+func Tree(pid int) []int {
+	return tree("/proc", pid)
+}
+
 // tree returns pid and its descendants, found by the parent pid field of
 // every /proc/N/stat.
 func tree(root string, pid int) []int {

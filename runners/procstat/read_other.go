@@ -16,3 +16,8 @@ func Read(pid int) (Stats, error) {
 func TreeCPU(pid int) (time.Duration, error) {
 	return 0, fmt.Errorf("pid %d: %w", pid, ErrUnsupported)
 }
+
+// Tree returns pid alone: this build has no /proc to find descendants in.
+func Tree(pid int) []int {
+	return []int{pid}
+}
