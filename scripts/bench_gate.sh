@@ -1,177 +1,156 @@
 #!/usr/bin/env bash
-# bench_gate.sh — how often the default PR gate catches a 10 % slowdown of the
-# reference target, how often it cries wolf on an identical head, and how long
-# one gate takes, from repeated real runs on this machine.
+# bench_gate.sh — how often the action's PR gate catches a 10 % slowdown of
+# the reference target, how often it cries wolf on an identical head, and
+# how long one gate takes, from repeated real gates on this machine.
 #
 #   scripts/bench_gate.sh [TRIALS]          (default 5 trials of each kind)
 #
-# One gate is what the action's ab mode does by default: base/head pairs in
-# looks (LOOKS, default 10,15,20 — the action's `looks: auto` for its
-# default 10 repetitions: after each look `m18-gate compare --paired
-# --looks` decides with that look's share of alpha or asks for the next
-# look's pairs), each pair's two runs in a duet (DUET=1: base and head run
-# at the same time, each against its own fresh reference target on its own
-# loopback port, the side started first alternating), so that whatever else
-# the machine does hits both runs of a pair alike, and a regression
-# confirmed by a re-run before it counts (CONFIRM, below). DUET=0 runs the
-# sides one after the other, interleaved A B B A …. Every run is measured by
-# m18-run with --target-pid, so every repetition records its target's CPU
-# time per request. An A/A trial's head is the same target; a slowdown
-# trial's head runs with --slowdown SLOWDOWN (default 10: m18-target's
-# process mode, every request costs the target 10 % more CPU). A trial
-# counts as a detection / false alarm when the gate exits 1, and the script
-# prints which metrics regressed (the signal that decided) and how many
-# pairs the gate used.
+# Every trial is one gate of the action's ab mode, run by the action's own
+# scripts: scripts/action/measure.sh measures the pairs and
+# scripts/action/gate.sh decides, with the inputs set from the knobs below
+# (nothing of the gate's loop is written again here). The base and the head
+# are two directories whose target.sh starts m18-target on $M18_ADDR (the
+# action's target-command is ./target.sh, so duet is on by default): the
+# base's plain, the head's with --slowdown SLOWDOWN (default 10: m18-target's
+# process mode, every request costs the target 10 % more CPU) or, in an A/A
+# trial, plain too. Every run records its target's CPU time per request
+# (m18-run --target-pid). A trial counts as a detection / false alarm when
+# the gate's exit-code output is 1, and the script prints which metrics
+# regressed (the signal that decided) and how many pairs the gate used,
+# the confirming re-run's included.
 #
-# Knobs (environment): LOOKS (10,15,20; off: PAIRS pairs, default 10,
-# decided once), DUET (1), DURATION (3s), WARMUP (1s; auto or auto:MAX: the adaptive
-# warm-up, runners/README.md), RATE (300 per side), NODES (2000), SCENARIO
-# (ci/pr_gate, the action's default; the four above are its own), SLOWDOWN
-# (10), KEEP (a directory to keep every trial's results and verdict in),
-# CONFIRM (auto, as the action: a gate that regressed measures the pairs
-# `m18-gate compare --confirm --confirm-pairs` asks for, in duets or not as
-# DUET says, into confirm/{base,head}, and `m18-gate compare --confirm`
-# decides on them; a number of pairs; off). A trial's line then counts the
-# confirming pairs in its pairs and says "(N to confirm: confirmed)" or "not
-# confirmed".
-#
-# SIGNAL=instructions is the instruction-count mode: every target runs under
-# valgrind --tool=callgrind (instrumented only during measured phases) and
-# m18-run --instructions callgrind records instructions per request beside
-# the CPU time; a short low-rate slice is enough (defaults then: DURATION 3s,
-# WARMUP 1s, RATE 20, NODES 200).
-# Needs jq and bc. Loopback only; every run is bounded by DURATION + WARMUP + the preload.
+# Knobs (environment), each the action input it sets:
+#   PAIRS     repetitions (10)
+#   LOOKS     looks (auto: PAIRS, 1.5× and 2× PAIRS pairs; off: PAIRS pairs
+#             decided once; or a plan such as 10,15,20)
+#   DUET      duet (auto; 1 or true, 0 or false)
+#   CONFIRM   confirm (auto; off; a number of pairs)
+#   SCENARIO  scenarios (ci/pr_gate, the action's default)
+#   DURATION, WARMUP  duration, warmup (the scenario's own: 3s and 1s;
+#             WARMUP=auto or auto:MAX is the adaptive warm-up)
+# and those the action has no input for, which reach m18-run through a
+# wrapper in front of it on the scripts' PATH:
+#   RATE, NODES  m18-run --rate, --nodes (the scenario's own: 300, 2000)
+#   SIGNAL=instructions  every target runs under valgrind --tool=callgrind
+#             (instrumented only during measured phases) and m18-run
+#             --instructions callgrind records instructions per request
+#             beside the CPU time; a short low-rate slice is enough (RATE
+#             defaults to 20, NODES to 200).
+#   SLOWDOWN  the head's --slowdown (10)
+#   KEEP      a directory to keep every trial's out/ directory in (results,
+#             confirm/, verdict.json, first-verdict.json, logs/)
+# Needs jq, bc and curl. Loopback only; every run is bounded by its
+# duration, warm-up and preload, every target's start by the action's
+# health timeout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 trials=${1:-5}
-work=$(mktemp -d)
-pairs=${PAIRS:-10}
 signal=${SIGNAL:-cpu}
-duration=${DURATION:-3s}
-warmup=${WARMUP:-1s}
-rate=${RATE:-300}
-nodes=${NODES:-2000}
-under=()
-count=()
+rate=${RATE:-} nodes=${NODES:-}
 if [ "$signal" = instructions ]; then
-	duration=${DURATION:-3s} warmup=${WARMUP:-1s} rate=${RATE:-20} nodes=${NODES:-200}
-	under=(env GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind.%p")
-	count=(--instructions callgrind)
-fi
-scenario=${SCENARIO:-ci/pr_gate}
-# LOOKS: the sequential plan in pairs (compare --looks); LOOKS=off measures
-# PAIRS pairs and decides once.
-looks_in=${LOOKS:-10,15,20}
-if [ "$looks_in" = off ]; then
-	plan=$pairs looks=()
-else
-	plan=$(echo "$looks_in" | tr ',' ' ') looks=(--looks "$looks_in")
+	rate=${RATE:-20} nodes=${NODES:-200}
+elif [ "$signal" != cpu ]; then
+	echo "bench_gate: SIGNAL is '$signal'; want cpu or instructions" >&2
+	exit 2
 fi
 slowdown=${SLOWDOWN:-10}
 keep=${KEEP:-}
-duet=${DUET:-1}
-confirm=${CONFIRM:-auto}
-case "$confirm" in
-auto | off) ;;
-'' | *[!0-9]*) echo "bench_gate: CONFIRM is '$confirm'; want auto, off or a number of pairs" >&2 && exit 2 ;;
-esac
+for tool in jq bc curl; do
+	command -v "$tool" >/dev/null || { echo "bench_gate: needs $tool on PATH" >&2 && exit 2; }
+done
+
+work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+go build -o "$work/real/" ./cmd/m18-run ./cmd/m18-target ./cmd/m18-gate
+# M18_BIN: the binaries the action's scripts call; m18-run gets the knobs
+# the action has no input for.
+mkdir -p "$work/bin" "$work/callgrind"
+ln -s "$work/real/m18-gate" "$work/bin/m18-gate"
+extra=()
+if [ -n "$rate" ]; then extra+=(--rate "$rate"); fi
+if [ -n "$nodes" ]; then extra+=(--nodes "$nodes"); fi
+if [ "$signal" = instructions ]; then extra+=(--instructions callgrind); fi
+printf '#!/usr/bin/env bash\nexec %q "$@"%s\n' "$work/real/m18-run" "$(printf ' %q' "${extra[@]}")" >"$work/bin/m18-run"
+chmod +x "$work/bin/m18-run"
 
-go build -o "$work/bin/" ./cmd/m18-run ./cmd/m18-target ./cmd/m18-gate
-bin=$work/bin
+# The target's command line; under callgrind with SIGNAL=instructions
+# (m18-run finds valgrind below the pid measure.sh gives it).
+under=()
+if [ "$signal" = instructions ]; then
+	under=(env GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind/callgrind.%p")
+fi
 
-# run_once SIDE SLOWDOWN OUT: one run against a fresh target.
-run_once() {
-	local out=$3 url='' pid tf="$work/target-$1"
-	rm -f "$tf.url" # never read the previous target's address
-	"${under[@]}" "$bin/m18-target" --addr 127.0.0.1:0 --slowdown "$2" >"$tf.url" 2>"$tf.err" &
-	pid=$!
-	for _ in $(seq 600); do
-		url=$(head -n 1 "$tf.url" 2>/dev/null || true)
-		[ -n "$url" ] && break
-		sleep 0.1
-	done
-	if [ -z "$url" ]; then
-		kill "$pid" 2>/dev/null || true
-		echo "bench_gate: m18-target did not start: $(cat "$tf.err")" >&2
-		return 1
-	fi
-	# Exit 4 (the generator slipped) still writes the result; the gate
-	# decides on it as the action does.
-	"$bin/m18-run" --scenario "$scenario" --endpoint "$url" --target-pid "$pid" "${count[@]}" \
-		--duration "$duration" --warmup "$warmup" --rate "$rate" --nodes "$nodes" \
-		--repetitions 1 --quiet --label "m18-side:$1" --output "$out" >/dev/null 2>>"$work/run-$1.err" || true
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	if [ ! -s "$out" ]; then
-		echo "bench_gate: m18-run wrote no result: $(tail -n 3 "$work/run-$1.err")" >&2
-		return 1
-	fi
+# checkout DIR SLOWDOWN: a stand-in for a checkout whose target.sh starts
+# m18-target on the address the action gives it ($M18_ADDR).
+checkout() {
+	mkdir -p "$1"
+	{
+		echo '#!/usr/bin/env bash'
+		printf 'exec'
+		printf ' %q' "${under[@]}" "$work/real/m18-target"
+		# shellcheck disable=SC2016 # $M18_ADDR is target.sh's, expanded when the action starts it
+		printf ' --addr "$M18_ADDR" --slowdown %q\n' "$2"
+	} >"$1/target.sh"
+	chmod +x "$1/target.sh"
 }
 
-# measure_pairs DIR FROM TO HEAD_SLOWDOWN: pairs FROM+1 … TO into DIR/base
-# and DIR/head, in a duet (DUET=1) or one side after the other, the side
-# that starts first alternating.
-measure_pairs() {
-	local dir=$1 i=$2 side order knob
-	for (( ; i < $3; )); do
-		i=$((i + 1))
-		if ((i % 2)); then order="base head"; else order="head base"; fi
-		local pids=()
-		for side in $order; do
-			knob=0
-			if [ "$side" = head ]; then knob=$4; fi
-			if [ "$duet" = 1 ]; then
-				run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" &
-				pids+=($!)
-			else
-				run_once "$side" "$knob" "$dir/$side/$(printf %03d "$i").json" || return 1
-			fi
-		done
-		for pid in "${pids[@]}"; do wait "$pid" || return 1; done
-	done
-}
-
-# gate KIND HEAD_SLOWDOWN: one gate; prints "exit seconds pairs[_(N_to_confirm:_…)]
-# regressed-metrics", pairs counting the confirming re-run's.
-# With LOOKS (the default) it is sequential, as the action's ab mode: the
-# pairs of each look are measured, then `compare --looks` decides; exit 4
-# asks for the next look's pairs.
-gate() {
-	local dir="$work/$1" i=0 side start n
-	rm -rf "$dir"
-	mkdir -p "$dir/base" "$dir/head"
-	start=$(date +%s.%N)
-	local code=0
-	for n in $plan; do
-		measure_pairs "$dir" "$i" "$n" "$2" || return 1
-		i=$n
-		code=0
-		"$bin/m18-gate" compare --paired "${looks[@]}" --quiet --base "$dir"/base/*.json --head "$dir"/head/*.json \
-			--output "$dir/verdict.json" >/dev/null 2>"$dir/compare.err" || code=$?
-		if [ "$code" -ne 4 ]; then break; fi
-	done
-	# The confirming re-run (CONFIRM): a gate that regressed measures more
-	# pairs and fails only when they regress too.
-	local confirmed="" extra=0
-	if [ "$code" -eq 1 ] && [ "$confirm" != off ]; then
-		cp "$dir/verdict.json" "$dir/first.json"
-		extra=$confirm
-		if [ "$confirm" = auto ]; then
-			extra=$("$bin/m18-gate" compare --confirm "$dir/first.json" --confirm-pairs)
+# free_port prints a loopback port nothing answers on, for the head's
+# target (measure.sh finds the base's in a duet).
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 30000))
+		if ! (: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
 		fi
-		mkdir -p "$dir/confirm/base" "$dir/confirm/head"
-		measure_pairs "$dir/confirm" 0 "$extra" "$2" || return 1
-		code=0
-		"$bin/m18-gate" compare --confirm "$dir/first.json" --paired --quiet --base "$dir"/confirm/base/*.json --head "$dir"/confirm/head/*.json \
-			--output "$dir/verdict.json" >/dev/null 2>"$dir/compare.err" || code=$?
+	done
+	echo "bench_gate: no free loopback port found" >&2
+	return 1
+}
+
+checkout "$work/base" 0
+
+# gate NAME HEAD_SLOWDOWN: one gate of the action; prints "exit seconds
+# pairs[_(N_to_confirm:_…)] regressed-metrics".
+gate() {
+	local name=$1 m18=$work/$1 port
+	rm -rf "$m18" "$work/head"
+	mkdir -p "$m18"
+	checkout "$work/head" "$2"
+	port=$(free_port)
+	local start
+	start=$(date +%s.%N)
+	local -a env=(
+		M18_BIN="$work/bin" M18_WORK="$m18" M18_MODE=ab
+		GITHUB_WORKSPACE="$work/head" GITHUB_SHA=head GITHUB_OUTPUT="$m18/outputs"
+		M18_BASE_SHA=base M18_BASE_DIR="$work/base"
+		M18_TARGET_COMMAND=./target.sh M18_ENDPOINT="http://127.0.0.1:$port"
+		M18_SCENARIOS="${SCENARIO:-}" M18_REPETITIONS="${PAIRS:-10}" M18_LOOKS="${LOOKS:-auto}"
+		M18_DUET="$duet" M18_CONFIRM="${CONFIRM:-auto}"
+		M18_DURATION="${DURATION:-}" M18_WARMUP="${WARMUP:-}"
+	)
+	if ! env "${env[@]}" bash scripts/action/measure.sh >"$m18/measure.log" 2>&1; then
+		echo "bench_gate: trial $name: measure.sh failed:" >&2
+		tail -n 20 "$m18/measure.log" >&2
+		return 1
+	fi
+	if ! env "${env[@]}" bash scripts/action/gate.sh >"$m18/gate.log" 2>&1; then
+		echo "bench_gate: trial $name: gate.sh failed:" >&2
+		tail -n 20 "$m18/gate.log" >&2
+		return 1
+	fi
+	local secs code out=$m18/out
+	secs=$(echo "$(date +%s.%N) - $start" | bc)
+	code=$(sed -n 's/^exit-code=//p' "$m18/outputs" | tail -n 1)
+	local pairs confirmed='' extra
+	pairs=$(find "$out/head" -name '*.json' | wc -l)
+	extra=$(find "$out/confirm/head" -name '*.json' 2>/dev/null | wc -l)
+	if [ "$extra" -gt 0 ]; then
 		confirmed=" ($extra to confirm: not confirmed)"
 		if [ "$code" -eq 1 ]; then confirmed=" ($extra to confirm: confirmed)"; fi
-		i=$((i + extra))
 	fi
-	local secs
-	secs=$(echo "$(date +%s.%N) - $start" | bc)
 	local which
 	which=$(jq -r '
 		([.comparisons[] | select(.decision == "regressed" and (.follows // "") == "")
@@ -179,18 +158,25 @@ gate() {
 		+ " | " +
 		([.comparisons[] | select(.metric == "cpu_per_op" or .metric == "instructions_per_op")
 			| "\(.metric) \(.change * 1000 | round / 10)% [\(.ci_low * 1000 | round / 10), \(.ci_high * 1000 | round / 10)] \(.decision)"] | join("; "))
-	' "$dir/verdict.json" 2>/dev/null || echo "no verdict")
+	' "$out/verdict.json" 2>/dev/null || echo "no verdict")
 	if [ -n "$keep" ]; then
 		mkdir -p "$keep"
-		cp -r "$dir" "$keep/$1"
+		rm -rf "${keep:?}/$name"
+		cp -r "$out" "$keep/$name"
+		cp "$m18/measure.log" "$m18/gate.log" "$keep/$name/"
 	fi
-	echo "$code $secs $i${confirmed// /_} $which"
+	echo "$code $secs $((pairs + extra))${confirmed// /_} $which"
 }
 
-if [ "$looks_in" = off ]; then design="$pairs pairs"; else design="looks at $looks_in pairs"; fi
-if [ "$duet" = 1 ]; then design="$design, base and head at once (duet)"; else design="$design, interleaved A B B A"; fi
-if [ "$confirm" != off ]; then design="$design, a regression confirmed by a re-run ($confirm pairs)"; fi
-echo "bench_gate: signal $signal; $trials trials each; $design of $duration (+$warmup warm-up, $nodes nodes preloaded, $rate ops/s) of $scenario; slowdown $slowdown %"
+duet=${DUET:-auto}
+case "$duet" in 1) duet=true ;; 0) duet=false ;; esac
+looks=${LOOKS:-auto}
+design="looks $looks"
+if [ "$looks" = auto ]; then design="looks at ${PAIRS:-10}, 1.5× and 2× as many pairs"; fi
+if [ "$looks" = off ]; then design="${PAIRS:-10} pairs"; fi
+design="$design, duet $duet, confirm ${CONFIRM:-auto}"
+own="the scenario's"
+echo "bench_gate: signal $signal; $trials trials each; the action's ab gate ($design) of ${SCENARIO:-ci/pr_gate} (duration ${DURATION:-$own}, warm-up ${WARMUP:-$own}, rate ${rate:-$own}, nodes ${nodes:-$own}); slowdown $slowdown %"
 aa_alarm=0 det=0 total_secs=0 runs=0
 for ((t = 1; t <= trials; t++)); do
 	for kind in aa slow; do
@@ -207,7 +193,7 @@ for ((t = 1; t <= trials; t++)); do
 		if [ "$code" -eq 1 ]; then
 			if [ "$kind" = aa ]; then aa_alarm=$((aa_alarm + 1)); else det=$((det + 1)); fi
 		elif [ "$code" -gt 1 ]; then
-			echo "bench_gate: trial $kind-$t: compare exited $code: $(cat "$work/$kind-$t/compare.err")" >&2
+			echo "bench_gate: trial $kind-$t: the gate exited $code: $(tail -n 3 "$work/$kind-$t/gate.log")" >&2
 		fi
 		printf 'trial %-7s exit %d  %5.1f min  %2d pairs%s  regressed: %s\n' "$kind-$t" "$code" "$(echo "$secs / 60" | bc -l)" "${used%% *}" "${used#"${used%% *}"}" "$rest"
 	done

@@ -23,8 +23,9 @@ func atoi(t *testing.T, s string) int {
 }
 
 // TestBenchGateScript runs scripts/bench_gate.sh as a user would, one trial
-// of each kind in its default design (duet pairs in looks at 10, 15 and 20
-// pairs), shrunk to 1-second runs and a slowdown large enough to be certain: the
+// of each kind in its default design — the action's default gate, run by
+// the action's measure.sh and gate.sh: duet pairs in looks at 10, 15 and
+// 20 pairs — shrunk to 1-second runs and a slowdown large enough to be certain: the
 // slowed head is detected by its target's CPU per request, the identical
 // head raises no alarm, and the summary lines report both rates and the
 // minutes per gate. The slowed head's regression is confirmed by a re-run of
@@ -48,7 +49,7 @@ func TestBenchGateScript(t *testing.T) {
 		t.Fatalf("bench_gate.sh: %v\n%s", err, out)
 	}
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^bench_gate: signal cpu; 1 trials each; looks at 10,15,20 pairs, base and head at once \(duet\), a regression confirmed by a re-run \(auto pairs\)`),
+		regexp.MustCompile(`(?m)^bench_gate: signal cpu; 1 trials each; the action's ab gate \(looks at 10, 1\.5× and 2× as many pairs, duet auto, confirm auto\) of ci/pr_gate \(duration 1s, warm-up 0s, rate 200, nodes 100\); slowdown 100 %$`),
 		regexp.MustCompile(`(?m)^trial aa-1 +exit 0 .* (10|15|20) pairs +regressed: none \| cpu_per_op `),
 		regexp.MustCompile(`(?m)^trial slow-1 +exit 1 .* [0-9]+ pairs \([0-9]+ to confirm: confirmed\) +regressed: .*overall/cpu_per_op [0-9.]+%.*\| cpu_per_op [0-9.]+% \[[0-9.]+, [0-9.]+\] regressed$`),
 		regexp.MustCompile(`(?m)^detection of --slowdown 100: 1/1 \(100 %\)$`),
@@ -70,11 +71,16 @@ func TestBenchGateScript(t *testing.T) {
 	if look := all - extra; extra < 8 || look != 10 && look != 15 && look != 20 {
 		t.Errorf("slow-1 used %d pairs with %d to confirm; want a look's 10, 15 or 20 + at least 8", all, extra)
 	}
-	for _, f := range []string{"aa-1/verdict.json", "slow-1/verdict.json", "slow-1/first.json", "slow-1/base/010.json", "slow-1/head/010.json",
-		fmt.Sprintf("slow-1/confirm/base/%03d.json", extra), fmt.Sprintf("slow-1/confirm/head/%03d.json", extra)} {
+	// KEEP holds each gate's out/ directory as the action leaves it, with
+	// the scripts' logs: the pairs ran as duets.
+	for _, f := range []string{"aa-1/verdict.json", "slow-1/verdict.json", "slow-1/first-verdict.json", "slow-1/base/ci_pr_gate-009.json", "slow-1/head/ci_pr_gate-009.json",
+		fmt.Sprintf("slow-1/confirm/base/ci_pr_gate-%03d.json", extra-1), fmt.Sprintf("slow-1/confirm/head/ci_pr_gate-%03d.json", extra-1)} {
 		if _, err := os.Stat(filepath.Join(keep, f)); err != nil {
 			t.Errorf("KEEP lacks %s: %v", f, err)
 		}
+	}
+	if log, err := os.ReadFile(filepath.Join(keep, "slow-1", "measure.log")); err != nil || !regexp.MustCompile(`pair 10/20 of ci/pr_gate done \(duet: base and head at once`).Match(log) {
+		t.Errorf("slow-1's measure.log (%v) does not say its pairs ran as duets:\n%s", err, log)
 	}
 	if _, err := os.Stat(filepath.Join(keep, "aa-1", "confirm")); err == nil {
 		t.Error("the identical head, which did not regress, measured confirming pairs")
