@@ -71,7 +71,12 @@ extra=()
 if [ -n "$rate" ]; then extra+=(--rate "$rate"); fi
 if [ -n "$nodes" ]; then extra+=(--nodes "$nodes"); fi
 if [ "$signal" = instructions ]; then extra+=(--instructions callgrind); fi
-printf '#!/usr/bin/env bash\nexec %q "$@"%s\n' "$work/real/m18-run" "$(printf ' %q' "${extra[@]}")" >"$work/bin/m18-run"
+{
+	echo '#!/usr/bin/env bash'
+	printf 'exec %q "$@"' "$work/real/m18-run"
+	if [ "${#extra[@]}" -gt 0 ]; then printf ' %q' "${extra[@]}"; fi
+	echo
+} >"$work/bin/m18-run"
 chmod +x "$work/bin/m18-run"
 
 # The target's command line; under callgrind with SIGNAL=instructions

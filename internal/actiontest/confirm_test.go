@@ -58,7 +58,9 @@ func TestConfirmSetting(t *testing.T) {
 // confirming re-run into out/confirm and fails because the re-run regresses
 // too. A head slowed only during its first 10 targets — the kind of
 // passing disturbance the re-run is for — regresses at first, is not
-// confirmed by the 8 pairs asked for, and passes as inconclusive.
+// confirmed by the 8 pairs asked for, and passes as inconclusive. With
+// confirm off the slowed head's first verdict fails the gate, and no
+// confirming pair is measured.
 // (TestDuet's gates, too few pairs to regress, show that a gate without
 // regression measures no confirming pair.)
 func TestConfirm(t *testing.T) {
@@ -85,6 +87,7 @@ func TestConfirm(t *testing.T) {
 		confirmed bool
 	}{
 		{"slowed head", target("s=100"), "auto", "1", "regression", -1, true},
+		{"slowed head, confirm off", target("s=100"), "off", "1", "regression", 0, false},
 		{"slowed during the first pairs only", target(`n=$(cat ../head.starts 2>/dev/null | wc -l); echo x >> ../head.starts; s=0; if [ "$n" -lt 10 ]; then s=100; fi`),
 			"8", "0", "inconclusive", 8, false},
 	}
@@ -108,6 +111,29 @@ func TestConfirm(t *testing.T) {
 			gateOut, code := runScript(t, dir, "gate.sh", env...)
 			if code != 0 {
 				t.Fatalf("gate.sh: exit %d\n%s", code, tail(gateOut, 40))
+			}
+			if tt.confirm == "off" {
+				// The first verdict is the gate's: no re-run, no
+				// confirmation, the regression fails the gate.
+				if _, err := os.Stat(filepath.Join(work, "out", "confirm")); err == nil {
+					t.Error("confirm off: measure.sh measured confirming pairs")
+				}
+				if strings.Contains(out, "to confirm") || strings.Contains(gateOut, "confirming") {
+					t.Errorf("confirm off: the logs speak of confirming:\n%s\n%s", tail(out, 10), tail(gateOut, 10))
+				}
+				got, err := os.ReadFile(outputs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v, err := verdict.ReadFile(filepath.Join(work, "out", "verdict.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(got), "exit-code=1\n") || !strings.Contains(string(got), "verdict=regression\n") ||
+					v.Confirmation != nil || v.Summary.Outcome != verdict.OutcomeRegression {
+					t.Errorf("confirm off: outputs\n%s\nconfirmation %+v, outcome %s; want a regression without confirmation", got, v.Confirmation, v.Summary.Outcome)
+				}
+				return
 			}
 			first := filepath.Join(work, "out", "first-verdict.json")
 			pairs := tt.pairs

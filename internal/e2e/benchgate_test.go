@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/engram/m18-gate/gate/verdict"
@@ -42,14 +43,28 @@ func TestBenchGateScript(t *testing.T) {
 		}
 	}
 	keep := t.TempDir()
+	// ci/pr_gate at 200 requests/s over 100 memories, as a scenario file
+	// (SCENARIO): m18-run then runs without the wrapper's flags.
+	b, err := os.ReadFile(filepath.Join(testenv.ModuleRoot(t), "runners", "scenario", "builtin", "ci", "pr_gate.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenario := filepath.Join(t.TempDir(), "small.toml")
+	small := strings.NewReplacer("rate = 300.0", "rate = 200.0", "num_nodes = 2_000", "num_nodes = 100").Replace(string(b))
+	if small == string(b) {
+		t.Fatal("ci/pr_gate.toml no longer sets rate = 300.0 and num_nodes = 2_000: update this test")
+	}
+	if err := os.WriteFile(scenario, []byte(small), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command("bash", filepath.Join(testenv.ModuleRoot(t), "scripts", "bench_gate.sh"), "1")
-	cmd.Env = append(os.Environ(), "DURATION=1s", "WARMUP=0s", "RATE=200", "NODES=100", "SLOWDOWN=100", "KEEP="+keep)
+	cmd.Env = append(os.Environ(), "SCENARIO="+scenario, "DURATION=1s", "WARMUP=0s", "SLOWDOWN=100", "KEEP="+keep)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("bench_gate.sh: %v\n%s", err, out)
 	}
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^bench_gate: signal cpu; 1 trials each; the action's ab gate \(looks at 10, 1\.5× and 2× as many pairs, duet auto, confirm auto\) of ci/pr_gate \(duration 1s, warm-up 0s, rate 200, nodes 100\); slowdown 100 %$`),
+		regexp.MustCompile(`(?m)^bench_gate: signal cpu; 1 trials each; the action's ab gate \(looks at 10, 1\.5× and 2× as many pairs, duet auto, confirm auto\) of \S+/small\.toml \(duration 1s, warm-up 0s, rate the scenario's, nodes the scenario's\); slowdown 100 %$`),
 		regexp.MustCompile(`(?m)^trial aa-1 +exit 0 .* (10|15|20) pairs +regressed: none \| cpu_per_op `),
 		regexp.MustCompile(`(?m)^trial slow-1 +exit 1 .* [0-9]+ pairs \([0-9]+ to confirm: confirmed\) +regressed: .*overall/cpu_per_op [0-9.]+%.*\| cpu_per_op [0-9.]+% \[[0-9.]+, [0-9.]+\] regressed$`),
 		regexp.MustCompile(`(?m)^detection of --slowdown 100: 1/1 \(100 %\)$`),
@@ -73,13 +88,13 @@ func TestBenchGateScript(t *testing.T) {
 	}
 	// KEEP holds each gate's out/ directory as the action leaves it, with
 	// the scripts' logs: the pairs ran as duets.
-	for _, f := range []string{"aa-1/verdict.json", "slow-1/verdict.json", "slow-1/first-verdict.json", "slow-1/base/ci_pr_gate-009.json", "slow-1/head/ci_pr_gate-009.json",
-		fmt.Sprintf("slow-1/confirm/base/ci_pr_gate-%03d.json", extra-1), fmt.Sprintf("slow-1/confirm/head/ci_pr_gate-%03d.json", extra-1)} {
-		if _, err := os.Stat(filepath.Join(keep, f)); err != nil {
-			t.Errorf("KEEP lacks %s: %v", f, err)
+	for _, f := range []string{"aa-1/verdict.json", "slow-1/verdict.json", "slow-1/first-verdict.json", "slow-1/base/*small-009.json", "slow-1/head/*small-009.json",
+		fmt.Sprintf("slow-1/confirm/base/*small-%03d.json", extra-1), fmt.Sprintf("slow-1/confirm/head/*small-%03d.json", extra-1)} {
+		if m, _ := filepath.Glob(filepath.Join(keep, f)); len(m) != 1 {
+			t.Errorf("KEEP lacks %s (found %q)", f, m)
 		}
 	}
-	if log, err := os.ReadFile(filepath.Join(keep, "slow-1", "measure.log")); err != nil || !regexp.MustCompile(`pair 10/20 of ci/pr_gate done \(duet: base and head at once`).Match(log) {
+	if log, err := os.ReadFile(filepath.Join(keep, "slow-1", "measure.log")); err != nil || !regexp.MustCompile(`pair 10/20 of \S+/small\.toml done \(duet: base and head at once`).Match(log) {
 		t.Errorf("slow-1's measure.log (%v) does not say its pairs ran as duets:\n%s", err, log)
 	}
 	if _, err := os.Stat(filepath.Join(keep, "aa-1", "confirm")); err == nil {
