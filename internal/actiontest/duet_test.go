@@ -49,7 +49,7 @@ func TestDuet(t *testing.T) {
 		// port was taken meanwhile: it is started again on the next port.
 		{name: "base target fails once", duet: "auto", command: func(int) string {
 			return `if [ "$(basename "$PWD")" = base ] && [ ! -e ../failed ]; then touch ../failed; exit 1; fi; ` + byAddr
-		}, overlap: true, ports: true, log: "exited before it answered (its port taken meanwhile?); starting it on the next free port"},
+		}, overlap: true, ports: true, log: "did not start (its port taken meanwhile?); starting it on the next free port"},
 		{name: "built-in target", duet: "", command: nil, overlap: true},
 		{name: "duet off", duet: "false", command: func(int) string { return byAddr }},
 		{name: "fixed port, auto", duet: "auto", command: fixed},

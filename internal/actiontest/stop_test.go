@@ -1,6 +1,8 @@
 package actiontest
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,5 +78,30 @@ func TestGroupAlive(t *testing.T) {
 	}
 	if check(`group_alive "$2"`, zombie.Process.Pid) {
 		t.Error("group_alive: a group with no processes is alive")
+	}
+}
+
+// TestTargetAddressTaken: when something already answers on the address
+// target-command is to listen on — a target an earlier job left running —
+// measure.sh refuses before it starts the target: the health check would
+// find the old server and every run would measure it.
+func TestTargetAddressTaken(t *testing.T) {
+	needTools(t, "bash", "git", "curl")
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer old.Close()
+	addr := strings.TrimPrefix(old.URL, "http://")
+	work := filepath.Join(t.TempDir(), "work")
+	started := filepath.Join(t.TempDir(), "started")
+	target := "#!/bin/sh\ntouch " + started + "\nexec sleep 30 # M18_ADDR\n"
+	dir, _, _, env := abCheckouts(t, map[string]string{"target.sh": target}, map[string]string{"README": "head\n"}, t.TempDir(), work)
+	env = append(env, "M18_REPETITIONS=2", "M18_LOOKS=off", "M18_CONFIRM=off", "M18_DUET=false",
+		"M18_TARGET_COMMAND=./target.sh", "M18_ENDPOINT="+old.URL)
+	out, code := runScript(t, dir, "measure.sh", env...)
+	want := "::error title=m18-gate::something already answers on " + addr + " before target-command starts"
+	if code != 3 || !strings.Contains(out, want) {
+		t.Errorf("measure.sh: exit %d, want 3 and %q:\n%s", code, want, tail(out, 20))
+	}
+	if _, err := os.Stat(started); err == nil {
+		t.Error("target-command was started on a taken address")
 	}
 }

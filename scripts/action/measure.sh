@@ -104,12 +104,19 @@ auto | true)
 false) ;;
 *) die "input duet is '${M18_DUET}'; want auto, true or false" ;;
 esac
+# answers ADDR: something accepts TCP connections on host:port ADDR.
+answers() {
+	local host=${1%:*}
+	host=${host#[} # [::1]
+	host=${host%]}
+	(: <"/dev/tcp/$host/${1##*:}") 2>/dev/null
+}
 # next_base_addr sets base_addr to the first port above $1 that nothing
 # answers on: the base's target listens there in a duet.
 next_base_addr() {
 	local p
 	for ((p = $1 + 1; p < $1 + 50; p++)); do
-		if ! (: <"/dev/tcp/${addr%:*}/$p") 2>/dev/null; then
+		if ! answers "${addr%:*}:$p"; then
 			base_addr="${addr%:*}:$p"
 			return 0
 		fi
@@ -143,9 +150,10 @@ side_addr() {
 
 # start_target SIDE DIR LOG starts target-command in DIR on SIDE's address
 # and waits for its health-url. In a duet a base target that exits before
-# answering is started again on the next free port, up to 4 times: a port
-# nothing listened on can be taken meanwhile (a client's outgoing
-# connection on this machine, say).
+# answering, or whose port something answers on before it starts, is
+# started again on the next free port, up to 4 times: a port nothing
+# listened on can be taken meanwhile (a client's outgoing connection on
+# this machine, say).
 start_target() {
 	if [ -z "${M18_TARGET_COMMAND:-}" ]; then return 0; fi
 	local try
@@ -155,17 +163,24 @@ start_target() {
 			tail -n 20 "$3" >&2 || true
 			die "target-command exited before it answered (log above; it runs in $2 with M18_ADDR=$(side_addr "$1"))"
 		fi
-		warn "duet: the base's target on $base_addr exited before it answered (its port taken meanwhile?); starting it on the next free port"
+		warn "duet: the base's target on $base_addr did not start (its port taken meanwhile?); starting it on the next free port"
 		next_base_addr "${base_addr##*:}"
 	done
 }
 
 # try_target SIDE DIR LOG starts target-command once; it fails when the
-# target exits before its health-url answers.
+# target exits before its health-url answers, or when something answers on
+# the address before it starts: the health check would find that server
+# and the runs would measure it (the base's in a duet is moved to the next
+# free port; anything else is an error).
 try_target() {
 	local a h pid
 	a=$(side_addr "$1")
 	h=${health/"$addr"/"$a"}
+	if answers "$a"; then
+		if [ "$1" = base ] && [ "$duet" = true ]; then return 1; fi
+		die "something already answers on $a before target-command starts (a target left running by an earlier job?), so the runs would measure it; stop it, or give endpoint a free port"
+	fi
 	(cd "$2" && M18_ADDR=$a M18_PORT=${a##*:} M18_ENDPOINT=${endpoint/"$addr"/"$a"} scrubbed bash -c "$M18_TARGET_COMMAND") >>"$3" 2>&1 &
 	pid=$!
 	target_pid[$1]=$pid
