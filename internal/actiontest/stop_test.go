@@ -83,8 +83,9 @@ func TestGroupAlive(t *testing.T) {
 
 // TestTargetAddressTaken: when something already answers on the address
 // target-command is to listen on — a target an earlier job left running —
-// measure.sh refuses before it starts the target: the health check would
-// find the old server and every run would measure it.
+// and goes on answering for 10 s, measure.sh refuses before it starts the
+// target: the health check would find the old server and every run would
+// measure it.
 func TestTargetAddressTaken(t *testing.T) {
 	needTools(t, "bash", "git", "curl")
 	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))

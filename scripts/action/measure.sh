@@ -172,14 +172,21 @@ start_target() {
 # target exits before its health-url answers, or when something answers on
 # the address before it starts: the health check would find that server
 # and the runs would measure it (the base's in a duet is moved to the next
-# free port; anything else is an error).
+# free port; anything else is an error once it has answered for 10 s).
 try_target() {
 	local a h pid
 	a=$(side_addr "$1")
 	h=${health/"$addr"/"$a"}
 	if answers "$a"; then
 		if [ "$1" = base ] && [ "$duet" = true ]; then return 1; fi
-		die "something already answers on $a before target-command starts (a target left running by an earlier job?), so the runs would measure it; stop it, or give endpoint a free port"
+		local i # the previous run's target may still be letting go of it
+		for i in $(seq 1 100); do
+			sleep 0.1
+			answers "$a" || break
+		done
+		if answers "$a"; then
+			die "something already answers on $a before target-command starts (a target left running by an earlier job?), so the runs would measure it; stop it, or give endpoint a free port"
+		fi
 	fi
 	(cd "$2" && M18_ADDR=$a M18_PORT=${a##*:} M18_ENDPOINT=${endpoint/"$addr"/"$a"} scrubbed bash -c "$M18_TARGET_COMMAND") >>"$3" 2>&1 &
 	pid=$!
