@@ -17,7 +17,6 @@ import (
 // TestConfirmSetting: the confirm input is auto, off or a number of pairs,
 // and anything else is refused before a pair is measured.
 func TestConfirmSetting(t *testing.T) {
-	lib := filepath.Join(testenv.ModuleRoot(t), "scripts", "action", "lib.sh")
 	tests := []struct {
 		in, want string
 		fails    bool
@@ -34,10 +33,7 @@ func TestConfirmSetting(t *testing.T) {
 		{"-3", "", true},
 	}
 	for _, tt := range tests {
-		cmd := exec.Command("bash", "-c", `. "$1" && confirm_setting`, "confirm", lib)
-		cmd.Env = append(os.Environ(), "M18_CONFIRM="+tt.in)
-		out, err := cmd.CombinedOutput()
-		got := string(out)
+		got, err := libShell(t, "confirm_setting", []string{"M18_CONFIRM=" + tt.in})
 		if tt.fails {
 			if err == nil || !strings.Contains(got, "::error title=m18-gate::input confirm is '"+tt.in+"'; want auto, off or a number of pairs") {
 				t.Errorf("confirm %q: %v %q, want the refusal", tt.in, err, got)

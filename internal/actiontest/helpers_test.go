@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 // fixture returns the text of testdata/name.
@@ -168,6 +170,18 @@ func runCommand(t testing.TB, cmd *exec.Cmd) (string, int) {
 	}
 	t.Fatalf("%s: %v", cmd.Path, err)
 	return "", 0
+}
+
+// libShell runs script with bash after sourcing scripts/action/lib.sh, the
+// variables env added to this process's environment and args as $2, $3, …;
+// it returns the combined output and the error of the exit status.
+func libShell(t *testing.T, script string, env []string, args ...string) (string, error) {
+	t.Helper()
+	lib := filepath.Join(testenv.ModuleRoot(t), "scripts", "action", "lib.sh")
+	cmd := exec.Command("bash", append([]string{"-c", `. "$1" && ` + script, "lib.sh", lib}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 // abCheckouts makes a repository whose base commit holds the files base

@@ -1,19 +1,13 @@
 package actiontest
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/engram/m18-gate/internal/testenv"
 )
 
 // TestLooksPlan: the looks input becomes the plan measure.sh and gate.sh
 // follow, and a bad plan is refused before any pair is measured.
 func TestLooksPlan(t *testing.T) {
-	lib := filepath.Join(testenv.ModuleRoot(t), "scripts", "action", "lib.sh")
 	tests := []struct {
 		looks, reps string
 		want        string // the plan, or the error's words
@@ -35,10 +29,7 @@ func TestLooksPlan(t *testing.T) {
 		{"ten", "20", "want auto, off", true},
 	}
 	for _, tt := range tests {
-		cmd := exec.Command("bash", "-c", `. "$1" && looks_plan`, "looks", lib)
-		cmd.Env = append(os.Environ(), "M18_LOOKS="+tt.looks, "M18_REPETITIONS="+tt.reps)
-		out, err := cmd.CombinedOutput()
-		got := string(out)
+		got, err := libShell(t, "looks_plan", []string{"M18_LOOKS=" + tt.looks, "M18_REPETITIONS=" + tt.reps})
 		if tt.fails {
 			if err == nil || !strings.Contains(got, "::error title=m18-gate::input looks") || !strings.Contains(got, tt.want) {
 				t.Errorf("looks %q: %v %q, want an error saying %q", tt.looks, err, got, tt.want)

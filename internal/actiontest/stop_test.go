@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/engram/m18-gate/internal/testenv"
 )
 
 // TestGroupAlive: measure.sh waits for a stopped target's process group
@@ -23,11 +21,9 @@ import (
 // kill -0 still finds its group, group_alive does not.
 func TestGroupAlive(t *testing.T) {
 	needTools(t, "bash", "ps", "awk", "sleep", "true")
-	lib := filepath.Join(testenv.ModuleRoot(t), "scripts", "action", "lib.sh")
 	check := func(script string, pgid int) bool {
 		t.Helper()
-		cmd := exec.Command("bash", "-c", `. "$1" && `+script, "group_alive", lib, strconv.Itoa(pgid))
-		out, err := cmd.CombinedOutput()
+		out, err := libShell(t, script, nil, strconv.Itoa(pgid))
 		if err != nil {
 			if _, ok := err.(*exec.ExitError); !ok || len(out) > 0 {
 				t.Fatalf("%s %d: %v %s", script, pgid, err, out)
