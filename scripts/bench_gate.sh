@@ -44,6 +44,8 @@
 # health timeout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/action/lib.sh
+. scripts/action/lib.sh # answers
 
 trials=${1:-5}
 signal=${SIGNAL:-cpu}
@@ -55,7 +57,7 @@ elif [ "$signal" != cpu ]; then
 	exit 2
 fi
 slowdown=${SLOWDOWN:-10}
-keep=${KEEP:-}
+keep_dir=${KEEP:-}
 for tool in jq bc curl; do
 	command -v "$tool" >/dev/null || { echo "bench_gate: needs $tool on PATH" >&2 && exit 2; }
 done
@@ -101,12 +103,16 @@ checkout() {
 }
 
 # free_port prints a loopback port nothing answers on, for the head's
-# target (measure.sh finds the base's in a duet).
+# target (measure.sh finds the base's in a duet, the ports above it), below
+# the kernel's range for outgoing connections so that no client's
+# connection takes it between the probe and the target's start.
 free_port() {
-	local p
+	local p low=32768
+	if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then read -r low _ </proc/sys/net/ipv4/ip_local_port_range; fi
+	if [ "$low" -le 10100 ]; then low=60000; fi # an unusual range: any high port
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 30000))
-		if ! (: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+		p=$((10000 + RANDOM % (low - 10100)))
+		if ! answers "127.0.0.1:$p"; then
 			echo "$p"
 			return 0
 		fi
@@ -149,9 +155,11 @@ gate() {
 	local secs code out=$m18/out
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
 	code=$(sed -n 's/^exit-code=//p' "$m18/outputs" | tail -n 1)
-	local pairs confirmed='' extra
-	pairs=$(find "$out/head" -name '*.json' | wc -l)
-	extra=$(find "$out/confirm/head" -name '*.json' 2>/dev/null | wc -l)
+	# Pairs: the head's result files, one a scenario a pair.
+	local pairs confirmed='' extra scenarios
+	scenarios=$(grep -c . "$m18/scenarios")
+	pairs=$(($(find "$out/head" -name '*.json' | wc -l) / scenarios))
+	extra=$(($(find "$out/confirm/head" -name '*.json' 2>/dev/null | wc -l) / scenarios))
 	if [ "$extra" -gt 0 ]; then
 		confirmed=" ($extra to confirm: not confirmed)"
 		if [ "$code" -eq 1 ]; then confirmed=" ($extra to confirm: confirmed)"; fi
@@ -164,11 +172,11 @@ gate() {
 		([.comparisons[] | select(.metric == "cpu_per_op" or .metric == "instructions_per_op")
 			| "\(.metric) \(.change * 1000 | round / 10)% [\(.ci_low * 1000 | round / 10), \(.ci_high * 1000 | round / 10)] \(.decision)"] | join("; "))
 	' "$out/verdict.json" 2>/dev/null || echo "no verdict")
-	if [ -n "$keep" ]; then
-		mkdir -p "$keep"
-		rm -rf "${keep:?}/$name"
-		cp -r "$out" "$keep/$name"
-		cp "$m18/measure.log" "$m18/gate.log" "$keep/$name/"
+	if [ -n "$keep_dir" ]; then
+		mkdir -p "$keep_dir"
+		rm -rf "${keep_dir:?}/$name"
+		cp -r "$out" "$keep_dir/$name"
+		cp "$m18/measure.log" "$m18/gate.log" "$keep_dir/$name/"
 	fi
 	echo "$code $secs $((pairs + extra))${confirmed// /_} $which"
 }

@@ -86,6 +86,15 @@ scrubbed() {
 	env -i "${keep[@]}" "$@"
 }
 
+# answers ADDR: something accepts TCP connections on host:port ADDR
+# (127.0.0.1:7432, [::1]:7432).
+answers() {
+	local host=${1%:*}
+	host=${host#[}
+	host=${host%]}
+	(: <"/dev/tcp/$host/${1##*:}") 2>/dev/null
+}
+
 # group_alive PGID: a process of the process group still runs. Zombies do
 # not count: when a target started through a subshell is stopped, the
 # subshell exits first and the target, exiting after it, waits as a zombie

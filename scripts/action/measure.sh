@@ -104,13 +104,6 @@ auto | true)
 false) ;;
 *) die "input duet is '${M18_DUET}'; want auto, true or false" ;;
 esac
-# answers ADDR: something accepts TCP connections on host:port ADDR.
-answers() {
-	local host=${1%:*}
-	host=${host#[} # [::1]
-	host=${host%]}
-	(: <"/dev/tcp/$host/${1##*:}") 2>/dev/null
-}
 # next_base_addr sets base_addr to the first port above $1 that nothing
 # answers on: the base's target listens there in a duet.
 next_base_addr() {

@@ -81,24 +81,42 @@ func TestGroupAlive(t *testing.T) {
 // target-command is to listen on — a target an earlier job left running —
 // and goes on answering for 10 s, measure.sh refuses before it starts the
 // target: the health check would find the old server and every run would
-// measure it.
+// measure it. One that lets go of the address within those 10 s (the
+// previous run's target shutting down) is waited for: target-command then
+// starts (here a target.sh that exits at once, so measure.sh stops there).
 func TestTargetAddressTaken(t *testing.T) {
 	needTools(t, "bash", "git", "curl")
-	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer old.Close()
-	addr := strings.TrimPrefix(old.URL, "http://")
-	work := filepath.Join(t.TempDir(), "work")
-	started := filepath.Join(t.TempDir(), "started")
-	target := "#!/bin/sh\ntouch " + started + "\nexec sleep 30 # M18_ADDR\n"
-	dir, _, _, env := abCheckouts(t, map[string]string{"target.sh": target}, map[string]string{"README": "head\n"}, t.TempDir(), work)
-	env = append(env, "M18_REPETITIONS=2", "M18_LOOKS=off", "M18_CONFIRM=off", "M18_DUET=false",
-		"M18_TARGET_COMMAND=./target.sh", "M18_ENDPOINT="+old.URL)
-	out, code := runScript(t, dir, "measure.sh", env...)
-	want := "::error title=m18-gate::something already answers on " + addr + " before target-command starts"
-	if code != 3 || !strings.Contains(out, want) {
-		t.Errorf("measure.sh: exit %d, want 3 and %q:\n%s", code, want, tail(out, 20))
+	tests := []struct {
+		name    string
+		letGo   time.Duration // 0: the old server answers throughout
+		started bool
+		log     string
+	}{
+		{"left running", 0, false, "something already answers on ADDR before target-command starts"},
+		{"let go within 10 s", time.Second, true, "target-command exited before it answered"},
 	}
-	if _, err := os.Stat(started); err == nil {
-		t.Error("target-command was started on a taken address")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+			defer old.Close()
+			if tt.letGo > 0 {
+				time.AfterFunc(tt.letGo, old.Close)
+			}
+			addr := strings.TrimPrefix(old.URL, "http://")
+			work := filepath.Join(t.TempDir(), "work")
+			started := filepath.Join(t.TempDir(), "started")
+			target := "#!/bin/sh\ntouch " + started + "\nexit 1 # M18_ADDR\n"
+			dir, _, _, env := abCheckouts(t, map[string]string{"target.sh": target}, map[string]string{"README": "head\n"}, t.TempDir(), work)
+			env = append(env, "M18_REPETITIONS=2", "M18_LOOKS=off", "M18_CONFIRM=off", "M18_DUET=false",
+				"M18_TARGET_COMMAND=./target.sh", "M18_ENDPOINT="+old.URL)
+			out, code := runScript(t, dir, "measure.sh", env...)
+			want := "::error title=m18-gate::" + strings.ReplaceAll(tt.log, "ADDR", addr)
+			if code != 3 || !strings.Contains(out, want) {
+				t.Errorf("measure.sh: exit %d, want 3 and %q:\n%s", code, want, tail(out, 20))
+			}
+			if _, err := os.Stat(started); (err == nil) != tt.started {
+				t.Errorf("target-command started: %v, want %v", err == nil, tt.started)
+			}
+		})
 	}
 }
