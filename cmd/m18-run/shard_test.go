@@ -225,8 +225,7 @@ const (
 	proofWork  = 20 * time.Millisecond
 	proofRate  = 500.0
 	proofPhase = 2 * time.Second
-	proofPairs = 6  // pairs the verdict is taken on (the gate needs 5)
-	proofTries = 12 // pairs run at most, the slipped ones discarded
+	proofTries = 18 // pairs run at most, the slipped ones discarded
 	// proofP99Threshold is p99's margin: ten requests beyond it in a run
 	// of 1000 make it move with every stall of a few milliseconds, so it
 	// is judged at a wider margin than p50; runners/README.md has the
@@ -237,63 +236,84 @@ const (
 // proveEquivalence is the proof that sharding changes nothing: unsharded
 // and n-shard runs of one schedule, interleaved in pairs (U S, S U, U S …)
 // so that the machine's drift falls on both sides of a pair, each pair's
-// identities checked, until proofPairs pairs in which no generator
-// slipped; then the gate compares the merged runs with the unsharded ones
-// pair by pair (m18-gate compare --paired) and must find p50 unchanged
-// within the default ±5 % and nothing regressed or improved, and p99,
-// where every run holds the requests it needs, unchanged within
-// proofP99Threshold. A pair whose generator slipped (its sends left late:
-// by the engine's own rule the run describes the generator, not the
-// target) is run again; if this machine is too busy for proofPairs clean
-// pairs in proofTries, the equivalence is not judged and the test says so.
+// identities checked; the gate compares the merged runs with the
+// unsharded ones pair by pair (m18-gate compare --paired) and must find
+// p50 unchanged within the default ±5 % and nothing regressed or improved,
+// and p99, where every run holds the requests it needs, unchanged within
+// proofP99Threshold. It does so sequentially, as the action's gate does
+// (m18-gate compare --looks 6,9,12, each look at its share of alpha): a
+// look at which a judged comparison is still inconclusive — too few pairs
+// for this machine's noise, not a difference — measures the next look's
+// pairs; the proof fails when the gate tells the sides apart at any look,
+// or leaves a comparison undecided at the last. A pair whose generator
+// slipped (its sends left late: by the engine's own rule the run
+// describes the generator, not the target) is run again; if this machine
+// is too busy for a look's clean pairs in proofTries, the equivalence is
+// not judged further and the test says so.
 func proveEquivalence(t *testing.T, f *fleet, shards int) {
 	t.Helper()
 	f.reps, f.duration, f.warmup, f.rate = 1, proofPhase, 300*time.Millisecond, proofRate
+	looks := gate.Looks{6, 9, 12}
 	var base, head []string
 	var slipped []string
-	// Stop once proofPairs clean pairs are in, or can no longer be.
-	for p := 0; len(base) < proofPairs && proofTries-p >= proofPairs-len(base); p++ {
-		var u, m string
-		var files []string
-		var uSlip, mSlip bool
-		for side := range 2 {
-			if side == p%2 {
-				u, uSlip = f.unsharded(t, fmt.Sprintf("unsharded-%02d", p), 0)
+	p := 0
+	for k, n := range looks {
+		// Clean pairs up to this look, while proofTries can still reach it.
+		for ; len(base) < n && proofTries-p >= n-len(base); p++ {
+			var u, m string
+			var files []string
+			var uSlip, mSlip bool
+			for side := range 2 {
+				if side == p%2 {
+					u, uSlip = f.unsharded(t, fmt.Sprintf("unsharded-%02d", p), 0)
+					continue
+				}
+				var cmds []*exec.Cmd
+				var outs []*bytes.Buffer
+				cmds, outs, files = f.shards(t, fmt.Sprintf("pair-%02d", p), shards, 1500*time.Millisecond, nil)
+				wait(t, cmds, outs)
+				m = filepath.Join(f.dir, fmt.Sprintf("merged-%02d.json", p))
+				_, mSlip = mergeComplete(t, m, files)
+			}
+			checkIdentities(t, m, u, files)
+			ul, ml := readDoc(t, u).Repetitions[0].Overall.Latency, readDoc(t, m).Repetitions[0].Overall.Latency
+			t.Logf("pair %2d: unsharded p50 %.3f ms p99 %.3f ms, merged p50 %.3f ms p99 %.3f ms, slipped %v/%v", p+1, ul.P50, ul.P99, ml.P50, ml.P99, uSlip, mSlip)
+			if uSlip || mSlip {
+				slipped = append(slipped, fmt.Sprintf("pair %d (unsharded %v, sharded %v)", p+1, uSlip, mSlip))
 				continue
 			}
-			var cmds []*exec.Cmd
-			var outs []*bytes.Buffer
-			cmds, outs, files = f.shards(t, fmt.Sprintf("pair-%02d", p), shards, 1500*time.Millisecond, nil)
-			wait(t, cmds, outs)
-			m = filepath.Join(f.dir, fmt.Sprintf("merged-%02d.json", p))
-			_, mSlip = mergeComplete(t, m, files)
+			base, head = append(base, u), append(head, m)
 		}
-		checkIdentities(t, m, u, files)
-		ul, ml := readDoc(t, u).Repetitions[0].Overall.Latency, readDoc(t, m).Repetitions[0].Overall.Latency
-		t.Logf("pair %2d: unsharded p50 %.3f ms p99 %.3f ms, merged p50 %.3f ms p99 %.3f ms, slipped %v/%v", p+1, ul.P50, ul.P99, ml.P50, ml.P99, uSlip, mSlip)
-		if uSlip || mSlip {
-			slipped = append(slipped, fmt.Sprintf("pair %d (unsharded %v, sharded %v)", p+1, uSlip, mSlip))
-			continue
+		if len(slipped) > 0 {
+			t.Logf("a generator slipped on this busy machine in %d pairs, run again: %s", len(slipped), strings.Join(slipped, ", "))
 		}
-		base, head = append(base, u), append(head, m)
+		if len(base) < n {
+			t.Skipf("%d of %d pairs ran without a generator slipping, %d needed for look %d of %v: this machine is too busy to judge equivalence further (each pair's identities were checked)",
+				len(base), p, n, k+1, looks)
+		}
+		undecided := judgeEquivalence(t, base, head, looks, k == len(looks)-1)
+		if undecided == 0 || t.Failed() {
+			return
+		}
+		t.Logf("look %d of %v: %d judged comparisons inconclusive at %d pairs: measuring the next look's pairs", k+1, looks, undecided, n)
 	}
-	if len(slipped) > 0 {
-		t.Logf("a generator slipped on this busy machine in %d pairs, run again: %s", len(slipped), strings.Join(slipped, ", "))
-	}
-	if len(base) < proofPairs {
-		t.Skipf("%d of %d pairs ran without a generator slipping, %d needed: this machine is too busy to judge equivalence (each pair's identities were checked)", len(base), len(base)+len(slipped), proofPairs)
-	}
-	fewest := fewestRequests(t, append(base, head...))
-	// The first verdict, at the gate's default ±5 %, holds every
-	// comparison (none may be a regression or an improvement) and judges
-	// p50; the second judges p99 alone at its own margin.
+}
+
+// judgeEquivalence is one look of proveEquivalence: the first verdict, at
+// the gate's default ±5 %, holds every comparison (none may be a
+// regression or an improvement) and judges p50; the second judges p99
+// alone at its own margin. It returns how many judged comparisons are not
+// unchanged, an error each when last is true.
+func judgeEquivalence(t *testing.T, base, head []string, looks gate.Looks, last bool) (undecided int) {
+	t.Helper()
+	fewest := fewestRequests(t, append(slices.Clone(base), head...))
 	for _, j := range []struct {
 		metric    string
 		threshold float64
 		every     bool
 	}{{result.MetricP50, gate.DefaultThreshold, true}, {result.MetricP99, proofP99Threshold, false}} {
 		pol := gate.DefaultPolicy()
-		pol.Paired, pol.Threshold = true, j.threshold
+		pol.Paired, pol.Threshold, pol.Looks = true, j.threshold, looks
 		v, err := gate.CompareFiles(base, head, pol)
 		if err != nil {
 			t.Fatal(err)
@@ -302,7 +322,7 @@ func proveEquivalence(t *testing.T, f *fleet, shards int) {
 			if !j.every && c.Metric != j.metric {
 				continue
 			}
-			t.Logf("±%g%%: %s %s: %s, %+.1f%% [%+.1f%%, %+.1f%%] (%s)", 100*j.threshold, c.Operation, c.Metric, c.Decision, 100*c.Change, 100*c.CILow, 100*c.CIHigh, c.Reason)
+			t.Logf("%d pairs, ±%g%%: %s %s: %s, %+.1f%% [%+.1f%%, %+.1f%%] (%s)", len(base), 100*j.threshold, c.Operation, c.Metric, c.Decision, 100*c.Change, 100*c.CILow, 100*c.CIHigh, c.Reason)
 			if c.Decision == verdict.Regressed || c.Decision == verdict.Improved {
 				t.Errorf("%s %s: the gate tells the merged runs from the unsharded ones: %s (%s)", c.Operation, c.Metric, c.Decision, c.Reason)
 			}
@@ -311,10 +331,14 @@ func proveEquivalence(t *testing.T, f *fleet, shards int) {
 				need = tasks.MinSamplesFor(0.99)
 			}
 			if c.Metric == j.metric && fewest[c.Operation] >= need && c.Decision != verdict.Unchanged {
-				t.Errorf("%s %s: want unchanged (the whole interval inside ±%g%%), got %s: %s", c.Operation, c.Metric, 100*j.threshold, c.Decision, c.Reason)
+				undecided++
+				if last {
+					t.Errorf("%s %s: want unchanged (the whole interval inside ±%g%%) at the last look, got %s: %s", c.Operation, c.Metric, 100*j.threshold, c.Decision, c.Reason)
+				}
 			}
 		}
 	}
+	return undecided
 }
 
 // fewestRequests returns, per operation, the fewest requests any
