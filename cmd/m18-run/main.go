@@ -146,7 +146,7 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			"(default: none for --endpoint; this process for the built-in target, which then includes the load generator's CPU)")
 		instr = fs.String("instructions", "", "count the target's instructions per request: `callgrind` (the --target-pid process, or the first of its\n"+
 			"descendants that does, runs under valgrind --tool=callgrind --instr-atstart=no; a Go target with\n"+
-			"GODEBUG=asyncpreemptoff=1). Default: not counted")
+			"GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off). Default: not counted")
 		senders = fs.Bool("senders", false, "send from goroutines spread over every core instead of the one-core event loop (Linux): for rates beyond what one core sends")
 		lbls    labels
 		tOpts   target.Options

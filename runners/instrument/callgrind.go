@@ -17,14 +17,24 @@ import (
 // from the start. Its counters can be zeroed and dumped while the program
 // runs (Callgrind), so that a workload is counted on its own inside one
 // process, after the same start-up and preload, with no second run to
-// subtract. Go programs must run with GODEBUG=asyncpreemptoff=1: callgrind
-// 3.19 stops on an assertion when the runtime's preemption signals arrive.
+// subtract. The prefix sets GoUnderValgrind in the program's environment.
 func CallgrindArgs(outFile string, d1, ll Geometry) []string {
 	return valgrindArgs("callgrind", "--callgrind-out-file="+outFile, d1, ll)
 }
 
+// GoUnderValgrind is the environment a Go program needs to run under
+// valgrind 3.19 (other programs ignore it): asyncpreemptoff=1, because
+// callgrind stops on an assertion when the runtime's preemption signals
+// arrive; cpu.rdtscp=off, because on a host whose CPU does not report
+// RDTSCP (virtual machines) valgrind still reports it to the program but
+// cannot run it, and Go's runtime, reading its clock with it, dies of
+// SIGILL. Both only slow a Go program's scheduling a little.
+const GoUnderValgrind = "GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off"
+
+// valgrindArgs is the command line prefix of a valgrind tool with cache
+// simulation, run through env with GoUnderValgrind set.
 func valgrindArgs(tool, out string, d1, ll Geometry) []string {
-	a := []string{"valgrind", "--tool=" + tool, "--cache-sim=yes", out}
+	a := []string{"env", GoUnderValgrind, "valgrind", "--tool=" + tool, "--cache-sim=yes", out}
 	if d1 != (Geometry{}) {
 		a = append(a, "--D1="+d1.String())
 	}

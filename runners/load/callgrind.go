@@ -22,8 +22,8 @@ import (
 //
 //	valgrind --tool=callgrind --instr-atstart=no TARGET…
 //
-// (for a Go target with GODEBUG=asyncpreemptoff=1: valgrind 3.19's callgrind
-// aborts on Go's preemption signals), and each measured phase switches
+// (a Go target with GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off, see
+// instrument.GoUnderValgrind), and each measured phase switches
 // instrumentation on, zeroes the counters at its start and dumps them at its
 // end (callgrind_control), so the count is the measured phase's alone:
 // start-up, preload and warm-up run uninstrumented.

@@ -29,6 +29,15 @@ type CacheSimConfig struct {
 	Env []string
 }
 
+// command is the {instrument} prefix that runs the target under valgrind
+// (the simulator's command line) with c.Env set.
+func (c CacheSimConfig) command(valgrind []string) []string {
+	if len(c.Env) == 0 {
+		return valgrind
+	}
+	return append(append([]string{"env"}, c.Env...), valgrind...)
+}
+
 // SmallCaches are the caches the pr budget simulates: 32 KiB L1d and a
 // 256 KiB last level, so that a working set a two-minute budget can store
 // under valgrind exceeds them.
@@ -113,10 +122,7 @@ func simulateCaches(ctx context.Context, env Env, id string, cfg CacheSimConfig,
 		for _, f := range old {
 			os.Remove(f)
 		}
-		args := instrument.CachegrindArgs(filepath.Join(dir, prefix+"%p.out"), cfg.D1, cfg.LL)
-		if cfg.Env != nil {
-			args = append(append([]string{"env"}, cfg.Env...), args...)
-		}
+		args := cfg.command(instrument.CachegrindArgs(filepath.Join(dir, prefix+"%p.out"), cfg.D1, cfg.LL))
 		srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}, StartTimeout: valgrindStartTimeout})
 		if err != nil {
 			return instrument.CacheSim{}, 0, err
@@ -128,6 +134,7 @@ func simulateCaches(ctx context.Context, env Env, id string, cfg CacheSimConfig,
 			n, werr = wl.send(ctx, c)
 		}
 		c.close()
+		werr = srv.explain(werr)
 		if err := srv.Close(); err != nil && werr == nil {
 			werr = err
 		}
@@ -185,10 +192,7 @@ func simulateInOneRun(ctx context.Context, env Env, id string, cfg CacheSimConfi
 	for _, f := range old {
 		os.Remove(f)
 	}
-	args := instrument.CallgrindArgs(pattern, cfg.D1, cfg.LL)
-	// A Go target under callgrind 3.19 needs its preemption signals off;
-	// other targets ignore the variable.
-	args = append(append(append([]string{"env"}, cfg.Env...), "GODEBUG=asyncpreemptoff=1"), args...)
+	args := cfg.command(instrument.CallgrindArgs(pattern, cfg.D1, cfg.LL))
 	srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}, StartTimeout: valgrindStartTimeout})
 	if err != nil {
 		return nil, "", fmt.Errorf("task %s callgrind: %w", id, err)
@@ -198,7 +202,7 @@ func simulateInOneRun(ctx context.Context, env Env, id string, cfg CacheSimConfi
 	defer c.close()
 	progressf(env, "%s callgrind: preload\n", id)
 	if err := preload(ctx, c); err != nil {
-		return nil, "", fmt.Errorf("task %s callgrind preload: %w", id, err)
+		return nil, "", fmt.Errorf("task %s callgrind preload: %w", id, srv.explain(err))
 	}
 	cg, err := instrument.FindCallgrind(pattern)
 	if err != nil {
@@ -211,7 +215,7 @@ func simulateInOneRun(ctx context.Context, env Env, id string, cfg CacheSimConfi
 		}
 		n, err := wl.send(ctx, c)
 		if err != nil {
-			return nil, "", fmt.Errorf("task %s callgrind %s: %w", id, wl.name, err)
+			return nil, "", fmt.Errorf("task %s callgrind %s: %w", id, wl.name, srv.explain(err))
 		}
 		sim, err := cg.Dump(ctx)
 		if err != nil {

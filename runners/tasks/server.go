@@ -272,6 +272,23 @@ func (s *Server) Close() error {
 	return err
 }
 
+// explain adds to err, a request's failure, how the target command ended
+// when it ended on its own: its exit status and the end of its stderr (a
+// target that crashed shows only as a reset connection otherwise). It
+// waits up to a second for the process to be reaped; err is returned as it
+// is while the target runs, and for targets not started as a command.
+func (s *Server) explain(err error) error {
+	if err == nil || s.cmd == nil {
+		return err
+	}
+	select {
+	case <-s.done:
+		return fmt.Errorf("%w; the target command %q had exited (%v); its stderr ended: %s", err, s.Command, s.cmd.ProcessState, s.errs.String())
+	case <-time.After(time.Second):
+		return err
+	}
+}
+
 // releaseMemory runs the garbage collector and returns freed memory to the
 // OS, so that RSS shows live memory rather than garbage awaiting collection.
 func releaseMemory() {

@@ -93,3 +93,34 @@ func TestServerCommandFailsFast(t *testing.T) {
 		t.Errorf("a command without {port} or --endpoint: err = %v, want one naming {port}", err)
 	}
 }
+
+// TestServerExplain: a request's failure is explained by the target's end
+// when the target crashed (its status and stderr), and left as it is while
+// the target runs.
+func TestServerExplain(t *testing.T) {
+	env := Env{Seed: 1, Dir: t.TempDir(), TargetCommand: childCommand(t, target.Options{})}
+	srv, err := startServer(context.Background(), env, ServerParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	failed := errors.New("store m18-node-1: connection reset by peer")
+	if got := srv.explain(failed); got != failed {
+		t.Errorf("explain on a running target = %v, want the error as it is", got)
+	}
+	if got := srv.explain(nil); got != nil {
+		t.Errorf("explain(nil) = %v, want nil", got)
+	}
+	// A Go program sent SIGSEGV prints the signal and its goroutines and
+	// exits with status 2: a crash.
+	if err := syscall.Kill(srv.PID, syscall.SIGSEGV); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.explain(failed)
+	if !errors.Is(got, failed) || !strings.Contains(got.Error(), "had exited (exit status 2)") || !strings.Contains(got.Error(), "goroutine") {
+		t.Errorf("explain after a crash = %v, want the failure, the exit status and the end of the target's stderr", got)
+	}
+	if got := (&Server{Kind: "external"}).explain(failed); got != failed {
+		t.Errorf("explain on an external target = %v, want the error as it is", got)
+	}
+}
