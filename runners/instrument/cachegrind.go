@@ -166,7 +166,8 @@ func (g Geometry) String() string { return fmt.Sprintf("%d,%d,%d", g.Size, g.Ass
 
 // CachegrindArgs returns the command line prefix that runs a program under
 // cachegrind with cache simulation, writing to outFile (cachegrind expands
-// %p to the pid). Zero geometries leave cachegrind's (the host's).
+// %p to the pid). Zero geometries leave cachegrind's (the host's). The
+// prefix sets GoUnderValgrind in the program's environment.
 func CachegrindArgs(outFile string, d1, ll Geometry) []string {
 	return valgrindArgs("cachegrind", "--cachegrind-out-file="+outFile, d1, ll)
 }
