@@ -85,7 +85,7 @@ chmod +x "$work/bin/m18-run"
 # (m18-run finds valgrind below the pid measure.sh gives it).
 under=()
 if [ "$signal" = instructions ]; then
-	under=(env GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind/callgrind.%p")
+	under=(env "GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind/callgrind.%p")
 fi
 
 # checkout DIR SLOWDOWN: a stand-in for a checkout whose target.sh starts
