@@ -85,6 +85,7 @@ chmod +x "$work/bin/m18-run"
 # (m18-run finds valgrind below the pid measure.sh gives it).
 under=()
 if [ "$signal" = instructions ]; then
+	# The environment a Go target needs under valgrind: instrument.GoUnderValgrind.
 	under=(env "GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind/callgrind.%p")
 fi
 

@@ -28,7 +28,9 @@ func CallgrindArgs(outFile string, d1, ll Geometry) []string {
 // arrive; cpu.rdtscp=off, because on a host whose CPU does not report
 // RDTSCP (virtual machines) valgrind still reports it to the program but
 // cannot run it, and Go's runtime, reading its clock with it, dies of
-// SIGILL. Both only slow a Go program's scheduling a little.
+// SIGILL. Neither changes what the program computes: the runtime then
+// preempts only at function calls and reads its clock with RDTSC after a
+// fence.
 const GoUnderValgrind = "GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off"
 
 // valgrindArgs is the command line prefix of a valgrind tool with cache

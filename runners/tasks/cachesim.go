@@ -68,7 +68,7 @@ func perfTarget(ctx context.Context, env Env, data *dataset.Generator, preload f
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c := newHWClient(srv.URL, data)
+	c := newHWClient(srv, data)
 	err = preload(ctx, c)
 	var evs []instrument.PerfEvent
 	if err == nil {
@@ -127,14 +127,13 @@ func simulateCaches(ctx context.Context, env Env, id string, cfg CacheSimConfig,
 		if err != nil {
 			return instrument.CacheSim{}, 0, err
 		}
-		c := newHWClient(srv.URL, data)
+		c := newHWClient(srv, data)
 		n := 0
 		werr := preload(ctx, c)
 		if werr == nil && wl != nil {
 			n, werr = wl.send(ctx, c)
 		}
 		c.close()
-		werr = srv.explain(werr)
 		if err := srv.Close(); err != nil && werr == nil {
 			werr = err
 		}
@@ -198,11 +197,11 @@ func simulateInOneRun(ctx context.Context, env Env, id string, cfg CacheSimConfi
 		return nil, "", fmt.Errorf("task %s callgrind: %w", id, err)
 	}
 	defer srv.Close()
-	c := newHWClient(srv.URL, data)
+	c := newHWClient(srv, data)
 	defer c.close()
 	progressf(env, "%s callgrind: preload\n", id)
 	if err := preload(ctx, c); err != nil {
-		return nil, "", fmt.Errorf("task %s callgrind preload: %w", id, srv.explain(err))
+		return nil, "", fmt.Errorf("task %s callgrind preload: %w", id, err)
 	}
 	cg, err := instrument.FindCallgrind(pattern)
 	if err != nil {
@@ -215,7 +214,7 @@ func simulateInOneRun(ctx context.Context, env Env, id string, cfg CacheSimConfi
 		}
 		n, err := wl.send(ctx, c)
 		if err != nil {
-			return nil, "", fmt.Errorf("task %s callgrind %s: %w", id, wl.name, srv.explain(err))
+			return nil, "", fmt.Errorf("task %s callgrind %s: %w", id, wl.name, err)
 		}
 		sim, err := cg.Dump(ctx)
 		if err != nil {

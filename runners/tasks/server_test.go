@@ -120,6 +120,12 @@ func TestServerExplain(t *testing.T) {
 	if !errors.Is(got, failed) || !strings.Contains(got.Error(), "had exited (exit status 2)") || !strings.Contains(got.Error(), "goroutine") {
 		t.Errorf("explain after a crash = %v, want the failure, the exit status and the end of the target's stderr", got)
 	}
+	// The hardware tasks' client says so of its own failed requests.
+	c := newHWClient(srv, hwData(1, 10))
+	defer c.close()
+	if err := c.store(context.Background(), "m18-explain", 0, 1); err == nil || !strings.Contains(err.Error(), "had exited (exit status 2)") {
+		t.Errorf("a store to the crashed target: err = %v, want one naming how the target ended", err)
+	}
 	if got := (&Server{Kind: "external"}).explain(failed); got != failed {
 		t.Errorf("explain on an external target = %v, want the error as it is", got)
 	}
