@@ -161,6 +161,16 @@ type BurstFacts struct {
 	LeadInSpread     float64 `json:"lead_in_spread"`
 	// RecoveryWindow is the first window judged recovered (nil when none).
 	RecoveryWindow *RecoveryWindow `json:"recovery_window,omitempty"`
+	// SettledSlowFraction is the share of requests over ThresholdMs in the
+	// last third of the gap after the burst (SettledSeconds, whole windows,
+	// at least one), SettledP99Ms their p99: where the target ended up.
+	// Against SlowFraction it tells why a burst did not recover: nearly
+	// every request slow is a queue still draining; a few more than before
+	// is a level the target settled at — data the burst stored, which
+	// later requests read, or a machine that stayed slower.
+	SettledSeconds      float64 `json:"settled_s"`
+	SettledSlowFraction float64 `json:"settled_slow_fraction"`
+	SettledP99Ms        float64 `json:"settled_p99_ms"`
 }
 
 // RecoveryWindow is the window a burst was judged recovered in: its
@@ -243,7 +253,7 @@ func BurstTraffic(ctx context.Context, env Env, cfg BurstConfig) (*Outcome, erro
 		results = append(results, br.phase)
 		checks = append(checks, br.Checks...)
 		for _, b := range br.Bursts {
-			how := "not recovered"
+			how := "not recovered: " + b.settled()
 			if w := b.RecoveryWindow; w != nil {
 				how = fmt.Sprintf("%d of %d requests over %.2f ms, %d tolerated", w.Slow, w.Requests, b.ThresholdMs, w.Tolerated)
 			}
@@ -326,6 +336,11 @@ func burstRun(ctx context.Context, env Env, cfg BurstConfig, rig *rig, sc *scena
 		rc.Passed = false
 		rc.Message = fmt.Sprintf("%s FAILED: a burst had not recovered %.4g s after it ended (before the next burst or the end of the run), expected ≤ %.4g s",
 			rc.Name, br.MaxRecoverySeconds, cfg.MaxRecovery.Seconds())
+		for _, b := range br.Bursts {
+			if !b.Recovered {
+				rc.Message += fmt.Sprintf("; the %g× burst's %s", b.Multiplier, b.settled())
+			}
+		}
 	}
 	br.Checks = []result.Check{rc, check(name+"/error_rate_in_bursts", br.ErrorRateInBursts, "≤", maxErr, "")}
 	switch {
@@ -336,6 +351,14 @@ func burstRun(ctx context.Context, env Env, cfg BurstConfig, rig *rig, sc *scena
 		br.Checks = append(br.Checks, check(name+"/rss_ratio", br.RSSRatio, "<", cfg.MaxRSSRatio, "×"))
 	}
 	return br, skipped, nil
+}
+
+// settled says where the target stood at the end of the gap after the
+// burst, against its reference, and how to read it.
+func (f BurstFacts) settled() string {
+	return fmt.Sprintf("last %.0f s of the gap had %.1f %% of requests over %.2f ms, the reference %.1f %% "+
+		"(nearly all: a queue still draining; a few more: a level the target settled at — data the burst stored that later requests read, or a machine that stayed slower)",
+		f.SettledSeconds, 100*f.SettledSlowFraction, f.ThresholdMs, 100*f.SlowFraction)
 }
 
 // analyzeBursts fills the baseline, per-burst figures and recovery.
@@ -428,6 +451,11 @@ func analyzeBursts(br *BurstResult, wins *window.Recorder, lat *windowLatencies,
 				prevRecoveredAt = w.Start
 				break
 			}
+		}
+		settled := max(end, (next-max(width, (next-end)/3))/width*width)
+		if ls := lat.span(settled, next); len(ls) > 0 {
+			f.SettledSeconds = (next - settled).Seconds()
+			f.SettledSlowFraction, f.SettledP99Ms = fractionAbove(ls, f.ThresholdMs), quantile32(ls, 0.99)
 		}
 		if !f.Recovered {
 			br.AllRecovered = false

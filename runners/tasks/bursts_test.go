@@ -3,8 +3,10 @@ package tasks
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +45,10 @@ func TestAnalyzeBursts(t *testing.T) {
 	if !b.Recovered || b.RecoverySeconds != 3 || b.StartSeconds != 4 || b.EndSeconds != 6 {
 		t.Errorf("burst %+v: want recovery 3 s after the 4–6 s burst", b)
 	}
+	// The gap's last third, in whole windows: 8–10 s, half of it queued.
+	if b.SettledSeconds != 2 || b.SettledSlowFraction != 0.5 || b.SettledP99Ms != 200 {
+		t.Errorf("settled over %.0f s: %.3f slow, p99 %.1f ms; want 2 s, 0.5, 200 ms", b.SettledSeconds, b.SettledSlowFraction, b.SettledP99Ms)
+	}
 	if br.BaselineP99Ms < 0.99 || br.BaselineP99Ms > 1.01 || br.ThresholdMs != br.BaselineP99Ms+0.5 {
 		t.Errorf("baseline %.3f threshold %.3f", br.BaselineP99Ms, br.ThresholdMs)
 	}
@@ -67,6 +73,9 @@ func TestAnalyzeBursts(t *testing.T) {
 	if br2.AllRecovered || br2.MaxRecoverySeconds != 4 {
 		t.Errorf("never-draining queue: recovered %v after %.1f s", br2.AllRecovered, br2.MaxRecoverySeconds)
 	}
+	if b := br2.Bursts[0]; b.SettledSlowFraction != 1 || !strings.Contains(b.settled(), "had 100.0 % of requests over 1.50 ms, the reference 1.0 %") {
+		t.Errorf("never-draining queue: %.3f of the gap's end slow, want 1; said %q", b.SettledSlowFraction, b.settled())
+	}
 }
 
 // TestRecoveryIgnoresNoise is the failure seen on a quiet machine: after a
@@ -82,10 +91,11 @@ func TestRecoveryIgnoresNoise(t *testing.T) {
 		slowEvery int // one request in slowEvery after the burst is slow
 		recovered bool
 		recovery  float64
+		settled   float64 // the share of slow requests at the gap's end
 	}{
-		{"hiccups", 40, true, 0}, // 2–3 of 100: p99 above threshold
-		{"queue", 5, false, 6},   // 20 of 100
-		{"clean", 1 << 30, true, 0},
+		{"hiccups", 40, true, 0, 0.025}, // 2–3 of 100: p99 above threshold
+		{"queue", 5, false, 6, 0.2},     // 20 of 100
+		{"clean", 1 << 30, true, 0, 0},
 	} {
 		wins := window.New(time.Second, time.Now())
 		lats := newWindowLatencies(time.Second)
@@ -108,6 +118,9 @@ func TestRecoveryIgnoresNoise(t *testing.T) {
 		b := br.Bursts[0]
 		if b.Recovered != tc.recovered || b.RecoverySeconds != tc.recovery {
 			t.Errorf("%s: recovered %v after %.0f s, want %v after %.0f s (%+v)", tc.name, b.Recovered, b.RecoverySeconds, tc.recovered, tc.recovery, b.RecoveryWindow)
+		}
+		if math.Abs(b.SettledSlowFraction-tc.settled) > 0.005 || b.SettledSeconds != 2 {
+			t.Errorf("%s: %.4f slow over the gap's last %.0f s, want %.3f over 2 s", tc.name, b.SettledSlowFraction, b.SettledSeconds, tc.settled)
 		}
 		if tc.name == "hiccups" {
 			if w := br.Windows[8]; w.P99 <= b.ThresholdMs {
@@ -224,8 +237,13 @@ func TestBurstsPR(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs task 003's pr budget (about 37 s)")
 	}
+	// The pr budget on a read-only copy of its scenario: with the stores,
+	// the gap after a burst settles above its reference on a quiet
+	// machine (the file says why), which the criterion rightly reports.
+	cfg := BurstBudget(BudgetPR)
+	cfg.Runs[0].Scenario = filepath.Join("testdata", "003_bursts_readonly.toml")
 	env := Env{Budget: BudgetPR, Seed: 0xDEADBEEF, Dir: t.TempDir()}
-	o, err := BurstTraffic(context.Background(), env, BurstBudget(BudgetPR))
+	o, err := BurstTraffic(context.Background(), env, cfg)
 	if err != nil && !errors.Is(err, load.ErrGeneratorBottleneck) {
 		t.Fatal(err)
 	}
@@ -234,13 +252,6 @@ func TestBurstsPR(t *testing.T) {
 	r := rep.Runs[0]
 	if len(r.Bursts) != 3 || r.Bursts[2].Multiplier != 10 || r.Bursts[2].StartSeconds != 24 || len(r.Windows) < 32 {
 		t.Fatalf("bursts %+v, %d windows", r.Bursts, len(r.Windows))
-	}
-	// The bursts were sent at their rate: the 10× burst's windows hold
-	// about 1000 requests each.
-	for _, w := range r.Windows[24:27] {
-		if w.Count < 950 || w.Count > 1050 {
-			t.Errorf("window at %.0f s has %d requests, want about 1000", w.StartSeconds, w.Count)
-		}
 	}
 	// The reference target answers every request (no capacity, no failure
 	// knob): its error rates, in and out of the bursts, are computed from
@@ -254,8 +265,15 @@ func TestBurstsPR(t *testing.T) {
 		t.Errorf("error rates %.4f in and %.4f out of bursts over %d requests (%d errors): the reference target does not fail", r.ErrorRateInBursts, r.ErrorRateOutBursts, n, e)
 	}
 	if err != nil {
-		t.Logf("the generator slipped on this machine; recovery not judged: %v", err)
+		t.Logf("the generator slipped on this machine (its sends dropped or late, as the run says); rates and recovery not judged: %v", err)
 		return
+	}
+	// The bursts were sent at their rate: the 10× burst's windows hold
+	// about 1000 requests each.
+	for _, w := range r.Windows[24:27] {
+		if w.Count < 950 || w.Count > 1050 {
+			t.Errorf("window at %.0f s has %d requests, want about 1000", w.StartSeconds, w.Count)
+		}
 	}
 	// The reference target absorbs these bursts (100 ops/s base, 1000 at
 	// 10×: far below what it carries); whatever a shared machine's noise
@@ -264,8 +282,8 @@ func TestBurstsPR(t *testing.T) {
 	// target's on this machine, and only logged.)
 	for _, b := range r.Bursts {
 		if !b.Recovered || b.RecoverySeconds > 5 {
-			t.Errorf("%g× burst: recovered %v after %.0f s (window %+v, threshold %.2f ms, peak window p99 %.2f ms); the target absorbs it",
-				b.Multiplier, b.Recovered, b.RecoverySeconds, b.RecoveryWindow, b.ThresholdMs, b.PeakP99Ms)
+			t.Errorf("%g× burst: recovered %v after %.0f s (window %+v, threshold %.2f ms, peak window p99 %.2f ms; %s); the target absorbs it",
+				b.Multiplier, b.Recovered, b.RecoverySeconds, b.RecoveryWindow, b.ThresholdMs, b.PeakP99Ms, b.settled())
 		}
 	}
 	if len(o.Checks) == 0 {
