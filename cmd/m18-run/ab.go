@@ -1,18 +1,22 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/engram/m18-gate/gate"
 	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/cli"
+	"github.com/engram/m18-gate/internal/tailbuf"
 	"github.com/engram/m18-gate/runners/hw"
 	"github.com/engram/m18-gate/runners/load"
 	"github.com/engram/m18-gate/runners/result"
@@ -20,19 +24,33 @@ import (
 	"github.com/engram/m18-gate/runners/target"
 )
 
-const abUsage = `m18-run ab is the whole gate on one machine: the built-in reference target
-(base) against a copy made slower on purpose (head, --slowdown), measured
-interleaved A B B A … with a fresh target for every run, then compared
-pair by pair as the action's ab mode does; it prints the verdict.
+const abUsage = `m18-run ab is the whole gate on one machine, as the action runs it: the
+built-in reference target (base) against a copy made slower on purpose
+(head, --slowdown), measured in pairs with a fresh target for every run,
+compared pair by pair, looking again at more pairs while undecided, and a
+regression confirmed on fresh pairs before it is reported; it prints the
+verdict.
 
 Usage:
-  m18-run ab [--slowdown 30] [--scenario ci/fast_regression_check] [flags]
+  m18-run ab [--slowdown 10] [--scenario ci/pr_gate] [flags]
 
-Every run starts its own in-process target, so each preloads the same
-dataset into an empty store: no run measures what an earlier one stored.
-It writes DIR/base-NN.json, DIR/head-NN.json, DIR/verdict.json and
-DIR/verdict.md (--out). --slowdown 0 is an A/A run: the verdict should be
-no regression.
+A pair's base and head run at the same time (--duet, the default), each
+as a child m18-run with its own built-in target, so that both sides share
+whatever else the machine is doing; each records its process's CPU time
+per request (cpu_per_op, the target's with the load generator's). The
+side started first alternates. --duet=false runs the sides one after the
+other in this process, interleaved A B B A ….
+
+The gate looks at --repetitions pairs and, while the verdict is not clear,
+at 1.5× and 2× as many (--looks auto, as the action's looks input; each
+look at its share of the gate's alpha, 0.01); a regression is then
+measured again on as many fresh pairs as the exact test needs (--confirm)
+and reported only when the re-run regresses too.
+
+It writes DIR/base-NN.json, DIR/head-NN.json (the confirming pairs as
+DIR/confirm-base-NN.json …), DIR/verdict.json and DIR/verdict.md (--out;
+the first verdict of a confirmed gate as DIR/first-verdict.json).
+--slowdown 0 is an A/A run: the verdict should be no regression.
 
 Flags:
 `
@@ -47,19 +65,24 @@ var abCodes = map[int]string{
 
 // ab runs the local A/B gate; its error maps to the exit code (exitCode).
 func ab(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := cli.NewFlagSet("m18-run ab", stderr)
-	scen := fs.String("scenario", "ci/fast_regression_check", "scenario: a built-in `NAME` or a TOML file")
-	slowdown := fs.Float64("slowdown", 30, "head target's extra CPU work per request, `PCT` of its handling time (0: A/A)")
-	reps := fs.Int("repetitions", 8, "runs per side (at least 5 for p < 0.01)")
-	duration := fs.Duration("duration", 5*time.Second, "measured phase of each run (0: the scenario's)")
-	warmup := fs.String("warmup", "1s", "warm-up before each measured phase: a Go duration, auto (ends when its windows settle, at most the scenario's warm-up) or auto:MAX (auto:5s)")
-	rate := fs.Float64("rate", 300, "mean rate in ops/s, light enough that generator and target share 2 cores (0: the scenario's)")
+	fs := cli.NewFlagSet("ab", stderr)
+	scen := fs.String("scenario", "ci/pr_gate", "scenario: a built-in `NAME` or a TOML file")
+	slowdown := fs.Float64("slowdown", 10, "head's extra CPU time per request, `PCT` percent of its process's (0: A/A)")
+	reps := fs.Int("repetitions", 10, "pairs at the first look (at least 2; 8 or more for looks)")
+	looks := fs.String("looks", "auto", "sequential `PLAN` in pairs: auto (--repetitions, then 1.5× and 2× while undecided;\n"+
+		"off below 8), off (decide once on --repetitions pairs) or increasing numbers such as 10,15,20 (--repetitions unused)")
+	confirm := fs.Bool("confirm", true, "measure a regression again on fresh pairs and report it only when the re-run regresses too")
+	duet := fs.Bool("duet", true, "run a pair's base and head at the same time, each in its own child process (false: one after the other here)")
+	duration := fs.Duration("duration", 0, "measured phase of each run (0: the scenario's)")
+	warmup := fs.String("warmup", "", "warm-up before each measured phase: a Go duration, auto (ends when its windows settle, at most the scenario's warm-up)\n"+
+		"or auto:MAX (auto:5s) (default: the scenario's)")
+	rate := fs.Float64("rate", 0, "mean rate in ops/s per side (0: the scenario's)")
 	seed := fs.Uint64("seed", 0xDEADBEEF, "seed of every generated value")
 	out := fs.String("out", "m18-ab", "`DIR` for the results and the verdict")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	fs.Usage = cli.Usage(fs, abUsage, cli.ExitCodes(abCodes)+`
 Example:
-  go run ./cmd/m18-run ab                    # head 30 % slower; prints the verdict
+  go run ./cmd/m18-run ab                    # head 10 % slower; prints the verdict
   go run ./cmd/m18-run ab --slowdown 0       # A/A: no regression
 `)
 	if err := cli.ParseFlags(fs, args); err != nil {
@@ -68,92 +91,89 @@ Example:
 	if fs.NArg() > 0 {
 		return cli.Usagef("ab: unexpected argument %q (see --help)", fs.Arg(0))
 	}
-	warm, autoWarm, err := load.ParseWarmup(*warmup)
-	if err != nil {
-		return cli.Usagef("ab: --warmup %v", err)
+	r := abRunner{scenario: *scen, slowdown: *slowdown, duration: *duration, warmup: *warmup, rate: *rate, seed: *seed, out: *out, duet: *duet, progress: stderr}
+	if *quiet {
+		r.progress = io.Discard
+	}
+	var err error
+	if *warmup != "" {
+		if r.warm, r.autoWarm, err = load.ParseWarmup(*warmup); err != nil {
+			return cli.Usagef("ab: --warmup %v", err)
+		}
 	}
 	if *reps < 2 {
-		return cli.Usagef("ab: --repetitions %d: want at least 2 (5 or more for p < 0.01)", *reps)
+		return cli.Usagef("ab: --repetitions %d: want at least 2 (8 or more for the exact paired test to reach p < 0.01)", *reps)
 	}
-	sc, err := scenario.Load(*scen)
+	plan, err := abLooks(*looks, *reps)
 	if err != nil {
+		return cli.Usagef("ab: --looks: %v (or auto; off decides once on --repetitions pairs)", err)
+	}
+	if r.sc, err = scenario.Load(*scen); err != nil {
 		return cli.Usagef("ab: %v", err)
+	}
+	if *duet {
+		if r.self, err = os.Executable(); err != nil {
+			return fmt.Errorf("ab: --duet runs this program again and cannot find it: %w (use --duet=false)", err)
+		}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return cli.Usagef("ab: --out: %v", err)
 	}
-	fp, err := hw.Probe(ctx, hw.Options{})
-	if err != nil && !*quiet {
-		fmt.Fprintf(stderr, "m18-run ab: hardware probe: %v\n", err)
+	// A first verdict is this run's only when this run confirms.
+	firstPath := filepath.Join(*out, "first-verdict.json")
+	if err := os.Remove(firstPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("ab: %w", err)
 	}
-	progress := stderr
-	if *quiet {
-		progress = io.Discard
-	}
-
-	// one runs side (base or head) once against a fresh target.
-	one := func(side string, i int) (string, error) {
-		o := target.Options{Seed: *seed}
-		if side == "head" {
-			o.Slowdown = *slowdown
-		}
-		inst, err := target.Start(o)
+	if !*duet {
+		fp, err := hw.Probe(ctx, hw.Options{})
 		if err != nil {
-			return "", err
+			fmt.Fprintf(r.progress, "m18-run ab: hardware probe: %v\n", err)
 		}
-		defer inst.Close()
-		cfg := load.Config{
-			Scenario: sc, Endpoint: inst.URL(), Target: "builtin", Duration: *duration, Warmup: warm, AutoWarmup: autoWarm, Rate: *rate,
-			Repetitions: 1, Seed: *seed, Hardware: fp, Labels: append(hw.Labels(fp), "m18-side:"+side),
-		}
-		doc, err := load.Run(ctx, cfg)
-		if doc == nil {
-			return "", err
-		}
-		switch {
-		case err == nil, errors.Is(err, load.ErrValidation):
-			// The scenario's bars are not the question here; the comparison is.
-		case errors.Is(err, load.ErrGeneratorBottleneck):
-			fmt.Fprintf(progress, "m18-run ab: %s run %d: %v (kept; expect an inconclusive verdict on a busy machine)\n", side, i+1, err)
-		default:
-			return "", err
-		}
-		path := filepath.Join(*out, fmt.Sprintf("%s-%02d.json", side, i+1))
-		if err := result.WriteFile(path, doc); err != nil {
-			return "", err
-		}
-		fmt.Fprintf(progress, "m18-run ab: %s %2d/%d  p50 %.3f ms  p99 %.3f ms\n", side, i+1, *reps, doc.Repetitions[0].Overall.Latency.P50, doc.Repetitions[0].Overall.Latency.P99)
-		return path, nil
+		r.fp = fp
 	}
 
-	fmt.Fprintf(progress, "m18-run ab: %s, %d runs per side of %v, head --slowdown %v%%, interleaved A B B A …\n", sc.Ref, *reps, *duration, *slowdown)
-	var base, head []string
-	for i := range *reps {
-		order := []string{"base", "head"}
-		if i%2 == 1 {
-			order = []string{"head", "base"}
-		}
-		for _, side := range order {
-			path, err := one(side, i)
-			if errors.Is(err, load.ErrInterrupted) || ctx.Err() != nil {
-				return fmt.Errorf("ab: %w", load.ErrInterrupted)
-			}
-			if err != nil {
-				return fmt.Errorf("ab: %s run %d: %w", side, i+1, err)
-			}
-			if side == "base" {
-				base = append(base, path)
-			} else {
-				head = append(head, path)
-			}
-		}
+	design := "one after the other, interleaved A B B A …"
+	if *duet {
+		design = "base and head at once"
 	}
-
+	fmt.Fprintf(r.progress, "m18-run ab: %s, head --slowdown %v%%, pairs %s, %s\n", r.sc.Ref, *slowdown, cmp.Or(plan.String(), strconv.Itoa(*reps)), design)
 	p := gate.DefaultPolicy()
 	p.Paired = true
-	v, err := gate.CompareFiles(base, head, p)
-	if err != nil {
-		return fmt.Errorf("ab: %w", err)
+	p.Looks = plan
+	ends := []int(plan)
+	if ends == nil {
+		ends = []int{*reps}
+	}
+	var base, head []string
+	var v *verdict.Verdict
+	for _, n := range ends {
+		b, h, err := r.pairs(ctx, "", len(base), n)
+		base, head = append(base, b...), append(head, h...)
+		if err != nil {
+			return err
+		}
+		if v, err = gate.CompareFiles(base, head, p); err != nil {
+			return fmt.Errorf("ab: %w", err)
+		}
+		s := v.Sequential
+		if s == nil || !s.Continue {
+			break
+		}
+		fmt.Fprintf(r.progress, "m18-run ab: look %d of %d at %d pairs: %s\n", s.Look, len(s.Looks), s.Pairs, s.Reason)
+	}
+	if k := gate.ConfirmPairs(v, p.Alpha); *confirm && k > 0 {
+		if err := verdict.WriteFile(firstPath, v); err != nil {
+			return fmt.Errorf("ab: %w", err)
+		}
+		fmt.Fprintf(r.progress, "m18-run ab: regressed; confirming on %d fresh pairs\n", k)
+		b, h, err := r.pairs(ctx, "confirm-", 0, k)
+		if err != nil {
+			return err
+		}
+		p.Looks = nil
+		if v, err = gate.ConfirmFiles(firstPath, b, h, p); err != nil {
+			return fmt.Errorf("ab: confirming on %d pairs: %w", k, err)
+		}
 	}
 	v.Markdown = render.Markdown(v, render.Options{})
 	if err := os.WriteFile(filepath.Join(*out, "verdict.md"), []byte(v.Markdown), 0o644); err != nil {
@@ -170,4 +190,181 @@ Example:
 		return fmt.Errorf("ab: %w", err)
 	}
 	return nil
+}
+
+// abLooks is the sequential plan of --looks: auto is the action's (its
+// looks input, scripts/action/lib.sh looks_plan): reps, 1.5×reps and
+// 2×reps pairs, none below 8 pairs (a look's share of alpha would be out
+// of the exact test's reach); off is none.
+func abLooks(s string, reps int) (gate.Looks, error) {
+	switch s {
+	case "off":
+		return nil, nil
+	case "auto":
+		if reps < 8 {
+			return nil, nil
+		}
+		return gate.Looks{reps, reps * 3 / 2, reps * 2}, nil
+	}
+	return gate.ParseLooks(s)
+}
+
+// abRunner measures the pairs of m18-run ab.
+type abRunner struct {
+	scenario string // as given: a built-in name or a file, for child runs
+	sc       *scenario.Scenario
+	slowdown float64
+	duration time.Duration
+	warmup   string // as given, for child runs; warm and autoWarm parsed
+	warm     *time.Duration
+	autoWarm bool
+	rate     float64
+	seed     uint64
+	out      string
+	duet     bool
+	self     string             // this program, run once per side in duet pairs
+	fp       result.Fingerprint // this machine's, for in-process runs
+	progress io.Writer
+}
+
+// pairs measures pairs from+1 … n of the files named prefix+side-NN.json
+// and returns their paths, base's and head's, as far as they were
+// written. Pair i starts with the base when i is even (A B, B A, …).
+func (r *abRunner) pairs(ctx context.Context, prefix string, from, n int) (base, head []string, err error) {
+	for i := from; i < n; i++ {
+		order := [2]string{"base", "head"}
+		if i%2 == 1 {
+			order = [2]string{"head", "base"}
+		}
+		var paths [2]string
+		if r.duet {
+			paths, err = r.duetPair(ctx, prefix, i, order)
+		} else {
+			for k, side := range order {
+				if paths[k], err = r.inProcess(ctx, prefix, side, i); err != nil {
+					break
+				}
+			}
+		}
+		if errors.Is(err, load.ErrInterrupted) || ctx.Err() != nil {
+			return base, head, fmt.Errorf("ab: %w", load.ErrInterrupted)
+		}
+		if err != nil {
+			return base, head, fmt.Errorf("ab: %spair %d: %w", prefix, i+1, err)
+		}
+		if order[0] == "head" {
+			paths[0], paths[1] = paths[1], paths[0]
+		}
+		base, head = append(base, paths[0]), append(head, paths[1])
+		fmt.Fprintf(r.progress, "m18-run ab: %spair %2d/%d done\n", prefix, i+1, n)
+	}
+	return base, head, nil
+}
+
+func (r *abRunner) path(prefix, side string, i int) string {
+	return filepath.Join(r.out, fmt.Sprintf("%s%s-%02d.json", prefix, side, i+1))
+}
+
+// inProcess runs side once against a fresh in-process target.
+func (r *abRunner) inProcess(ctx context.Context, prefix, side string, i int) (string, error) {
+	o := target.Options{Seed: r.seed}
+	if side == "head" && r.slowdown != 0 {
+		o.Slowdown, o.SlowdownOf = r.slowdown, target.SlowdownOfProcess
+	}
+	inst, err := target.Start(o)
+	if err != nil {
+		return "", err
+	}
+	defer inst.Close()
+	cfg := load.Config{
+		Scenario: r.sc, Endpoint: inst.URL(), Target: "builtin", Duration: r.duration, Warmup: r.warm, AutoWarmup: r.autoWarm, Rate: r.rate,
+		Repetitions: 1, Seed: r.seed, Hardware: r.fp, Labels: append(hw.Labels(r.fp), "m18-side:"+side), TargetPID: os.Getpid(),
+	}
+	doc, err := load.Run(ctx, cfg)
+	if doc == nil {
+		return "", err
+	}
+	if err := r.judge(side, i, err); err != nil {
+		return "", err
+	}
+	path := r.path(prefix, side, i)
+	return path, result.WriteFile(path, doc)
+}
+
+// judge says whether a run's error leaves its result usable: a failed
+// [validation] does (the scenario's bars are not the question here; the
+// comparison is), and so does a generator that slipped, with a warning.
+func (r *abRunner) judge(side string, i int, err error) error {
+	switch {
+	case err == nil, errors.Is(err, load.ErrValidation):
+		return nil
+	case errors.Is(err, load.ErrGeneratorBottleneck):
+		fmt.Fprintf(r.progress, "m18-run ab: %s run %d: %v (kept; expect an inconclusive verdict on a busy machine)\n", side, i+1, err)
+		return nil
+	}
+	return err
+}
+
+// duetPair runs base and head at once, each as a child m18-run with its
+// own built-in target, order[0] started first; it returns their result
+// files in order's order.
+func (r *abRunner) duetPair(ctx context.Context, prefix string, i int, order [2]string) ([2]string, error) {
+	var paths [2]string
+	var cmds [2]*exec.Cmd
+	var errs [2]*tailbuf.Buffer
+	for k, side := range order {
+		paths[k] = r.path(prefix, side, i)
+		args := []string{"--scenario", r.scenario, "--output", paths[k], "--quiet", "--repetitions", "1",
+			"--seed", strconv.FormatUint(r.seed, 10), "--label", "m18-side:" + side}
+		if r.duration > 0 {
+			args = append(args, "--duration", r.duration.String())
+		}
+		if r.warmup != "" {
+			args = append(args, "--warmup", r.warmup)
+		}
+		if r.rate > 0 {
+			args = append(args, "--rate", strconv.FormatFloat(r.rate, 'g', -1, 64))
+		}
+		if side == "head" && r.slowdown != 0 {
+			args = append(args, "--target-slowdown", strconv.FormatFloat(r.slowdown, 'g', -1, 64), "--target-slowdown-of", target.SlowdownOfProcess)
+		}
+		c := exec.CommandContext(ctx, r.self, args...)
+		errs[k] = tailbuf.New(2000)
+		c.Stderr = errs[k]
+		// Interrupted, a child writes its partial result and exits 130.
+		c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
+		c.WaitDelay = 10 * time.Second
+		if err := c.Start(); err != nil {
+			if k == 1 {
+				cmds[0].Process.Kill()
+				cmds[0].Wait()
+			}
+			return paths, err
+		}
+		cmds[k] = c
+	}
+	var firstErr error
+	for k, c := range cmds {
+		err := c.Wait()
+		if err == nil {
+			continue
+		}
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+			switch ee.ExitCode() {
+			case exitValidation:
+				err = nil
+			case exitGenerator:
+				err = r.judge(order[k], i, load.ErrGeneratorBottleneck)
+			case exitInterrupted:
+				err = load.ErrInterrupted
+			}
+		}
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("%s: %s: %w", order[k], r.self, err)
+			if e := errs[k].String(); e != "" {
+				firstErr = fmt.Errorf("%w\n%s", firstErr, e)
+			}
+		}
+	}
+	return paths, firstErr
 }

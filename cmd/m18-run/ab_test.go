@@ -2,52 +2,150 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/runners/load"
+	"github.com/engram/m18-gate/runners/result"
 )
 
-// TestAB runs the local A/B gate on a small scenario: a head three times
-// slower is a regression (or, on a machine too busy to tell, honestly
-// inconclusive, never unchanged), and every run and the verdict are
-// written.
+// TestAB runs the local A/B gate on a small scenario, in duet pairs
+// (child processes at once) and in sequence (this process): a head three
+// times slower is a regression, confirmed on fresh pairs when --confirm is
+// on (or, on a machine too busy to tell, honestly inconclusive, never
+// unchanged); every run and the verdict are written, each run records its
+// process's CPU time per request, and a duet's sides overlap in time.
 func TestAB(t *testing.T) {
 	if testing.Short() {
-		t.Skip("10 one-second runs: skipped with -short")
+		t.Skip("up to 58 one-second runs: skipped with -short")
 	}
-	// testdata/ab.toml is recall-heavy, so the target's --slowdown (which
-	// scales handler time) shows in end-to-end latency.
-	sc := filepath.Join("testdata", "ab.toml")
-	out := filepath.Join(t.TempDir(), "out")
-	var stdout, stderr bytes.Buffer
-	code := run([]string{"ab", "--scenario", sc, "--slowdown", "200", "--repetitions", "5", "--duration", "1s", "--warmup", "200ms",
-		"--rate", "100", "--out", out, "--quiet"}, &stdout, &stderr)
-	for _, side := range []string{"base", "head"} {
-		if m, _ := filepath.Glob(filepath.Join(out, side+"-*.json")); len(m) != 5 {
-			t.Errorf("%d %s results, want 5", len(m), side)
-		}
+	// Duet pairs run this test binary as m18-run (TestMain).
+	t.Setenv("M18_RUN_TEST_MAIN", "1")
+	tests := []struct {
+		name    string
+		args    []string
+		overlap bool // base and head of a pair measured at once
+		confirm bool // a confirming re-run
+	}{
+		{name: "duet", overlap: true, confirm: true},
+		{name: "sequential", args: []string{"--duet=false", "--confirm=false"}},
 	}
-	v, err := verdict.ReadFile(filepath.Join(out, "verdict.json"))
-	if err != nil {
-		t.Fatalf("no verdict (exit %d): %v\n%s", code, err, stderr.String())
-	}
-	if !strings.Contains(stdout.String(), "verdict written to") {
-		t.Errorf("stdout does not name the verdict:\n%s", stdout.String())
-	}
-	for _, c := range v.Comparisons {
-		if c.Metric == "p50" && c.Decision != "" {
-			switch c.Decision {
-			case verdict.Unchanged, verdict.Improved:
-				t.Fatalf("a head three times slower was called %s: %s", c.Decision, c.Reason)
-			case verdict.Inconclusive:
-				t.Skipf("this machine is too busy to tell even a 200 %% slowdown at n = 5 (honestly inconclusive): %s", c.Reason)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// testdata/ab.toml is recall-only over 500 memories, 1 s a run.
+			out := filepath.Join(t.TempDir(), "out")
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"ab", "--scenario", filepath.Join("testdata", "ab.toml"), "--slowdown", "200", "--repetitions", "10",
+				"--looks", "off", "--rate", "100", "--out", out, "--quiet"}, tt.args...), &stdout, &stderr)
+			v, err := verdict.ReadFile(filepath.Join(out, "verdict.json"))
+			if err != nil {
+				t.Fatalf("no verdict (exit %d): %v\n%s", code, err, stderr.String())
 			}
-		}
+			if !strings.Contains(stdout.String(), "verdict written to") {
+				t.Errorf("stdout does not name the verdict:\n%s", stdout.String())
+			}
+			for i := range 10 {
+				b, h := abResult(t, out, "base", i), abResult(t, out, "head", i)
+				for _, d := range []*result.Document{b, h} {
+					if d.Repetitions[0].Target == nil || d.Repetitions[0].Target.CPUPerOpMs <= 0 {
+						t.Errorf("pair %d: %s records no CPU time per request", i+1, d.Run.Labels)
+					}
+				}
+				rb, rh := b.Repetitions[0], h.Repetitions[0]
+				if overlap := rb.Start.Before(rh.End) && rh.Start.Before(rb.End); overlap != tt.overlap {
+					t.Errorf("pair %d: measured base %s–%s, head %s–%s: overlap %v, want %v", i+1,
+						rb.Start.Format(time.StampMilli), rb.End.Format(time.StampMilli), rh.Start.Format(time.StampMilli), rh.End.Format(time.StampMilli), overlap, tt.overlap)
+				}
+			}
+			confirms, _ := filepath.Glob(filepath.Join(out, "confirm-head-*.json"))
+			if _, err := os.Stat(filepath.Join(out, "first-verdict.json")); (err == nil) != (len(confirms) > 0) {
+				t.Errorf("%d confirming head runs, first verdict kept: %v", len(confirms), err == nil)
+			}
+			for _, c := range v.Comparisons {
+				if c.Metric == "cpu_per_op" && c.Operation == "overall" {
+					switch c.Decision {
+					case verdict.Unchanged, verdict.Improved:
+						t.Fatalf("a head three times slower was called %s: %s", c.Decision, c.Reason)
+					case verdict.Inconclusive:
+						t.Skipf("this machine is too busy to tell even a 200 %% slowdown (honestly inconclusive): %s", c.Reason)
+					}
+				}
+			}
+			if code != 1 {
+				t.Errorf("exit %d, want 1 (regression)\n%s%s", code, stdout.String(), stderr.String())
+			}
+			// Confirmed on the fewest pairs the exact test reaches alpha with
+			// (9 for two families at 0.01), at least half the first's 10.
+			if got := v.Confirmation != nil; got != tt.confirm || tt.confirm && (len(confirms) != v.Confirmation.Pairs || len(confirms) < 8) {
+				t.Errorf("confirmed %v (%+v) with %d confirming runs, want %v on at least 8", got, v.Confirmation, len(confirms), tt.confirm)
+			}
+		})
 	}
-	if code != 1 {
-		t.Errorf("exit %d, want 1 (regression)\n%s%s", code, stdout.String(), stderr.String())
+}
+
+// abResult reads SIDE-NN.json of pair i in out.
+func abResult(t *testing.T, out, side string, i int) *result.Document {
+	t.Helper()
+	d, err := result.ReadFile(filepath.Join(out, fmt.Sprintf("%s-%02d.json", side, i+1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestDuetPairChildren: what a duet child's exit status means for ab — a
+// failed [validation] keeps the result, a slipped generator keeps it with a
+// warning, an interrupted child interrupts the gate, and any other failure
+// names the side and ends with the child's stderr.
+func TestDuetPairChildren(t *testing.T) {
+	tests := []struct {
+		exit      int
+		interrupt bool
+		fail      bool
+		warn      string
+	}{
+		{exit: 0},
+		{exit: exitValidation},
+		{exit: exitGenerator, warn: "kept; expect an inconclusive verdict"},
+		{exit: exitInterrupted, interrupt: true, fail: true},
+		{exit: 3, fail: true},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.exit), func(t *testing.T) {
+			dir := t.TempDir()
+			self := filepath.Join(dir, "m18-run")
+			// The head fails as the case says; the base always succeeds.
+			script := fmt.Sprintf("#!/bin/sh\ncase \"$*\" in *m18-side:head*) echo \"head went wrong\" >&2; exit %d;; esac\nexit 0\n", tt.exit)
+			if err := os.WriteFile(self, []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			var progress bytes.Buffer
+			r := abRunner{scenario: "ci/pr_gate", slowdown: 10, out: dir, duet: true, self: self, progress: &progress}
+			paths, err := r.duetPair(context.Background(), "", 0, [2]string{"base", "head"})
+			if (err != nil) != tt.fail {
+				t.Fatalf("exit %d: error %v, want failure %v", tt.exit, err, tt.fail)
+			}
+			if got := errors.Is(err, load.ErrInterrupted); got != tt.interrupt {
+				t.Errorf("exit %d: interrupted %v, want %v (%v)", tt.exit, got, tt.interrupt, err)
+			}
+			if tt.fail && !tt.interrupt && (!strings.Contains(err.Error(), "head: ") || !strings.HasSuffix(err.Error(), "head went wrong")) {
+				t.Errorf("exit %d: the error names neither the side nor the child's stderr: %v", tt.exit, err)
+			}
+			if !strings.Contains(progress.String(), tt.warn) || tt.warn == "" && progress.Len() > 0 {
+				t.Errorf("exit %d: progress %q, want %q", tt.exit, progress.String(), tt.warn)
+			}
+			if paths != [2]string{filepath.Join(dir, "base-01.json"), filepath.Join(dir, "head-01.json")} {
+				t.Errorf("paths %q", paths)
+			}
+		})
 	}
 }
 
@@ -62,8 +160,37 @@ func TestABFlags(t *testing.T) {
 	if code := run([]string{"ab", "--repetitions", "1"}, &stdout, &stderr); code != 3 || !strings.Contains(stderr.String(), "at least 2") {
 		t.Errorf("--repetitions 1: exit %d\n%s", code, stderr.String())
 	}
+	for _, looks := range []string{"10", "10,8", "ten"} {
+		stderr.Reset()
+		if code := run([]string{"ab", "--looks", looks}, &stdout, &stderr); code != 3 || !strings.Contains(stderr.String(), "--looks: looks \""+looks+"\"") {
+			t.Errorf("--looks %s: exit %d\n%s", looks, code, stderr.String())
+		}
+	}
 	stderr.Reset()
 	if code := run([]string{"ab", "--help"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String()+stderr.String(), "Exit codes") {
 		t.Errorf("--help: exit %d, no exit codes\n%s", code, stderr.String())
+	}
+}
+
+// TestABLooks: --looks auto is the action's plan (scripts/action/lib.sh
+// looks_plan, TestLooksPlan): the repetitions, 1.5× and 2× them, and no
+// looks below 8 pairs.
+func TestABLooks(t *testing.T) {
+	tests := []struct {
+		looks string
+		reps  int
+		want  string
+	}{
+		{"auto", 10, "10,15,20"},
+		{"auto", 8, "8,12,16"},
+		{"auto", 7, ""},
+		{"off", 10, ""},
+		{"6,9,12", 10, "6,9,12"},
+	}
+	for _, tt := range tests {
+		got, err := abLooks(tt.looks, tt.reps)
+		if err != nil || got.String() != tt.want {
+			t.Errorf("abLooks(%q, %d) = %q, %v; want %q", tt.looks, tt.reps, got.String(), err, tt.want)
+		}
 	}
 }

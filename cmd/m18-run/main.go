@@ -50,8 +50,8 @@ Usage:
   m18-run check FILE|NAME...             validate scenario files without running them
   m18-run task ID|list [flags]           run an M18 task (001…) with its criteria (m18-run task --help)
   m18-run merge SHARD.json...            merge the documents of a sharded run (m18-run merge --help)
-  m18-run ab [--slowdown 30]             the whole gate on this machine: reference target against
-                                         a slowed copy, interleaved, compared; prints the verdict
+  m18-run ab [--slowdown 10]             the whole gate on this machine, as the action runs it: reference
+                                         target against a slowed copy in pairs at once, compared; prints the verdict
 
 Without --endpoint the built-in reference target is started in-process on
 127.0.0.1; the --target-* flags set its knobs. With --competitor the same

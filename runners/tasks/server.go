@@ -1,7 +1,6 @@
 package tasks
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -17,12 +16,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/engram/m18-gate/internal/tailbuf"
 	"github.com/engram/m18-gate/runners/load"
 	"github.com/engram/m18-gate/runners/target"
 )
@@ -45,7 +44,7 @@ type Server struct {
 	inst *target.Instance
 	cmd  *exec.Cmd
 	done chan struct{}
-	errs *tailBuffer
+	errs *tailbuf.Buffer
 }
 
 // ServerParams are a step's parameters: the placeholders of the target
@@ -161,7 +160,7 @@ func startCommand(ctx context.Context, env Env, p ServerParams) (*Server, error)
 		}
 		url = "http://" + values["addr"]
 	}
-	s := &Server{URL: url, Kind: "command", Command: line, CPUs: p.CPUs, done: make(chan struct{}), errs: &tailBuffer{max: 4096}}
+	s := &Server{URL: url, Kind: "command", Command: line, CPUs: p.CPUs, done: make(chan struct{}), errs: tailbuf.New(4096)}
 	cmd := exec.Command("sh", "-c", line)
 	cmd.Stdout = io.Discard
 	cmd.Stderr = s.errs
@@ -283,7 +282,7 @@ func (s *Server) explain(err error) error {
 	}
 	select {
 	case <-s.done:
-		return fmt.Errorf("%w; the target command %q had exited (%v); its stderr ended: %s", err, s.Command, s.cmd.ProcessState, s.errs.String())
+		return fmt.Errorf("%w; the target command %q had exited (%v); its stderr ended: %s", err, s.Command, s.cmd.ProcessState, cmp.Or(s.errs.String(), "(nothing)"))
 	case <-time.After(time.Second):
 		return err
 	}
@@ -294,31 +293,4 @@ func (s *Server) explain(err error) error {
 func releaseMemory() {
 	runtime.GC()
 	debug.FreeOSMemory()
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = t.b[len(t.b)-t.max:]
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s := string(bytes.TrimSpace(t.b))
-	if s == "" {
-		return "(nothing)"
-	}
-	return s
 }
