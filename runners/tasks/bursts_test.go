@@ -195,13 +195,7 @@ embedding_dim = 768
 	cfg.Limits = load.Limits{LateAfter: 50 * time.Millisecond, DropAfter: time.Second, MaxLateFraction: 0.05, MaxDroppedFraction: 0.01}
 	env := Env{Budget: BudgetPR, Seed: 3, Dir: t.TempDir(), Duration: 18 * time.Second}
 	env.TargetOptions.Capacity = capacity
-	o, err := BurstTraffic(context.Background(), env, cfg)
-	if err != nil && !errors.Is(err, load.ErrGeneratorBottleneck) {
-		t.Fatal(err)
-	}
-	var rep BurstReport
-	trSection(t, trRoundTrip(t, o.Document), "003", &rep)
-	run := rep.Runs[0]
+	_, run, err := runBursts(t, env, cfg)
 	b := run.Bursts[0]
 	// Requests intended in the burst, counted by window (by intended send
 	// time), less what the target admits meanwhile.
@@ -243,13 +237,7 @@ func TestBurstsPR(t *testing.T) {
 	cfg := BurstBudget(BudgetPR)
 	cfg.Runs[0].Scenario = filepath.Join("testdata", "003_bursts_readonly.toml")
 	env := Env{Budget: BudgetPR, Seed: 0xDEADBEEF, Dir: t.TempDir()}
-	o, err := BurstTraffic(context.Background(), env, cfg)
-	if err != nil && !errors.Is(err, load.ErrGeneratorBottleneck) {
-		t.Fatal(err)
-	}
-	var rep BurstReport
-	trSection(t, trRoundTrip(t, o.Document), "003", &rep)
-	r := rep.Runs[0]
+	o, r, err := runBursts(t, env, cfg)
 	if len(r.Bursts) != 3 || r.Bursts[2].Multiplier != 10 || r.Bursts[2].StartSeconds != 24 || len(r.Windows) < 32 {
 		t.Fatalf("bursts %+v, %d windows", r.Bursts, len(r.Windows))
 	}
@@ -297,4 +285,18 @@ func TestBurstsPR(t *testing.T) {
 			t.Logf("criterion not met on this machine: %s", c.Message)
 		}
 	}
+}
+
+// runBursts runs task 003 and returns its outcome, its first run's section
+// read back from the document, and the run's error: nil, or a generator
+// that slipped (any other fails the test).
+func runBursts(t *testing.T, env Env, cfg BurstConfig) (*Outcome, BurstResult, error) {
+	t.Helper()
+	o, err := BurstTraffic(context.Background(), env, cfg)
+	if err != nil && !errors.Is(err, load.ErrGeneratorBottleneck) {
+		t.Fatal(err)
+	}
+	var rep BurstReport
+	trSection(t, trRoundTrip(t, o.Document), "003", &rep)
+	return o, rep.Runs[0], err
 }
