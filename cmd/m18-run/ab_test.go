@@ -194,3 +194,48 @@ func TestABLooks(t *testing.T) {
 		}
 	}
 }
+
+// TestABInterrupted: an interrupted gate interrupts its duet children,
+// which keep what they measured as .partial files and exit (ab waits for
+// both); ab reports the interruption (exit 130) and writes no verdict.
+func TestABInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs duet pairs: skipped with -short")
+	}
+	t.Setenv("M18_RUN_TEST_MAIN", "1")
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		// Interrupt once the first pair is written and the second has run
+		// for a moment.
+		for {
+			if _, err := os.Stat(filepath.Join(out, "head-01.json")); err == nil {
+				time.Sleep(500 * time.Millisecond)
+				cancel()
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	var stdout, stderr bytes.Buffer
+	err := ab(ctx, []string{"--scenario", filepath.Join("testdata", "ab.toml"), "--duration", "5s", "--repetitions", "4", "--looks", "off",
+		"--out", out, "--quiet"}, &stdout, &stderr)
+	if !errors.Is(err, load.ErrInterrupted) || exitCode(err) != exitInterrupted {
+		t.Fatalf("error %v (exit %d), want interrupted (%d)\n%s", err, exitCode(err), exitInterrupted, stderr.String())
+	}
+	// The second pair's children were interrupted (not killed, and not
+	// left to run out their 5 s): each wrote its partial result.
+	for _, side := range []string{"base", "head"} {
+		if _, err := os.Stat(filepath.Join(out, side+"-02.json.partial")); err != nil {
+			t.Errorf("no partial result of the interrupted %s run: %v", side, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "verdict.json")); err == nil {
+		t.Error("an interrupted gate wrote a verdict")
+	}
+}
