@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,6 +47,41 @@ type Server struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	errs *tailbuf.Buffer
+	// ended, once the command answered, hears of its end before Close
+	// (nil: nobody listens); explained is set when a request's error
+	// already said how it ended.
+	ended     *endedTargets
+	explained atomic.Bool
+}
+
+// ErrTargetEnded says a command target ended on its own — crashed or
+// exited — while a task was running it.
+var ErrTargetEnded = errors.New("the target command ended before the task stopped it")
+
+// endedTargets collects, for one task run, how its command targets ended
+// on their own.
+type endedTargets struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (e *endedTargets) add(err error) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.errs = append(e.errs, err)
+}
+
+// err is every end collected, joined; nil for none.
+func (e *endedTargets) err() error {
+	if e == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return errors.Join(e.errs...)
 }
 
 // ServerParams are a step's parameters: the placeholders of the target
@@ -178,6 +215,7 @@ func startCommand(ctx context.Context, env Env, p ServerParams) (*Server, error)
 		s.Close()
 		return nil, err
 	}
+	s.ended = env.ended
 	return s, nil
 }
 
@@ -257,6 +295,13 @@ func (s *Server) Close() error {
 		releaseMemory()
 	}
 	if s.cmd != nil {
+		select {
+		case <-s.done:
+			if !s.explained.Load() {
+				s.ended.add(fmt.Errorf("%w: %s", ErrTargetEnded, s.ending()))
+			}
+		default:
+		}
 		pg := -s.cmd.Process.Pid
 		_ = syscall.Kill(pg, syscall.SIGTERM)
 		select {
@@ -282,10 +327,17 @@ func (s *Server) explain(err error) error {
 	}
 	select {
 	case <-s.done:
-		return fmt.Errorf("%w; the target command %q had exited (%v); its stderr ended: %s", err, s.Command, s.cmd.ProcessState, cmp.Or(s.errs.String(), "(nothing)"))
+		s.explained.Store(true)
+		return fmt.Errorf("%w; the target command had exited: %s", err, s.ending())
 	case <-time.After(time.Second):
 		return err
 	}
+}
+
+// ending says how the command, which has exited, ended: its command line,
+// exit status and the end of its stderr.
+func (s *Server) ending() string {
+	return fmt.Sprintf("%q (%v); its stderr ended: %s", s.Command, s.cmd.ProcessState, cmp.Or(s.errs.String(), "(nothing)"))
 }
 
 // releaseMemory runs the garbage collector and returns freed memory to the

@@ -117,16 +117,77 @@ func TestServerExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := srv.explain(failed)
-	if !errors.Is(got, failed) || !strings.Contains(got.Error(), "had exited (exit status 2)") || !strings.Contains(got.Error(), "goroutine") {
+	if !errors.Is(got, failed) || !strings.Contains(got.Error(), "had exited: ") || !strings.Contains(got.Error(), "(exit status 2); its stderr ended") || !strings.Contains(got.Error(), "goroutine") {
 		t.Errorf("explain after a crash = %v, want the failure, the exit status and the end of the target's stderr", got)
 	}
 	// The hardware tasks' client says so of its own failed requests.
 	c := newHWClient(srv, hwData(1, 10))
 	defer c.close()
-	if err := c.store(context.Background(), "m18-explain", 0, 1); err == nil || !strings.Contains(err.Error(), "had exited (exit status 2)") {
+	if err := c.store(context.Background(), "m18-explain", 0, 1); err == nil || !strings.Contains(err.Error(), "(exit status 2); its stderr ended") {
 		t.Errorf("a store to the crashed target: err = %v, want one naming how the target ended", err)
 	}
 	if got := (&Server{Kind: "external"}).explain(failed); got != failed {
 		t.Errorf("explain on an external target = %v, want the error as it is", got)
+	}
+}
+
+// TestTargetEnded: a command target that ends on its own while a
+// catalogue task runs makes the task's error say so — how it ended and the
+// end of its stderr — with the task's outcome kept; a target stopped by
+// the task, a built-in one, or a crash a request's error already explained
+// add nothing.
+func TestTargetEnded(t *testing.T) {
+	tests := []struct {
+		name    string
+		command bool
+		crash   bool
+		explain bool // a request's failure was explained by the crash
+		ended   bool
+	}{
+		{name: "crashed", command: true, crash: true, ended: true},
+		{name: "stopped by the task", command: true},
+		{name: "crash already explained", command: true, crash: true, explain: true},
+		{name: "built-in"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := Env{Seed: 1, Dir: t.TempDir()}
+			if tt.command {
+				env.TargetCommand = childCommand(t, target.Options{})
+			}
+			task := budgeted(func(ctx context.Context, env Env, _ struct{}) (*Outcome, error) {
+				srv, err := startServer(ctx, env, ServerParams{})
+				if err != nil {
+					return nil, err
+				}
+				defer srv.Close()
+				var runErr error
+				if tt.crash {
+					// A Go program sent SIGSEGV prints its goroutines and
+					// exits with status 2.
+					if err := syscall.Kill(srv.PID, syscall.SIGSEGV); err != nil {
+						t.Fatal(err)
+					}
+					<-srv.done
+					if tt.explain {
+						runErr = srv.explain(errors.New("store: connection refused"))
+					}
+				}
+				return &Outcome{Skipped: []string{"measured"}}, runErr
+			}, func(Budget) struct{} { return struct{}{} })
+			o, err := task(context.Background(), env)
+			if o == nil || len(o.Skipped) != 1 {
+				t.Errorf("outcome %+v not kept", o)
+			}
+			if got := errors.Is(err, ErrTargetEnded); got != tt.ended {
+				t.Fatalf("error %v: ended %v, want %v", err, got, tt.ended)
+			}
+			if tt.ended && (!strings.Contains(err.Error(), "(exit status 2); its stderr ended") || !strings.Contains(err.Error(), "goroutine")) {
+				t.Errorf("error %v: want the exit status and the end of the target's stderr", err)
+			}
+			if tt.explain && (err == nil || strings.Count(err.Error(), "its stderr ended") != 1) {
+				t.Errorf("error %v: want the request's explained failure, once", err)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -78,6 +79,10 @@ type Env struct {
 	// Hardware and Labels are recorded in the result.
 	Hardware result.Fingerprint
 	Labels   []string
+
+	// ended collects the command targets that ended on their own during
+	// one task (set by the catalogue's Run).
+	ended *endedTargets
 }
 
 // Outcome is what a task produced.
@@ -114,9 +119,19 @@ type Task struct {
 // budgeted makes a catalogue entry's Run from a task's function and its
 // budget's configuration: the task runs with the configuration of
 // env.Budget.
+//
+// A command target that ended on its own while the task ran — it crashed
+// or exited — makes the task's error say so (ErrTargetEnded: how it ended
+// and the end of its stderr), whatever the task made of its failed
+// requests; the outcome, with what was measured, is returned all the same.
 func budgeted[C any](run func(context.Context, Env, C) (*Outcome, error), budget func(Budget) C) func(context.Context, Env) (*Outcome, error) {
 	return func(ctx context.Context, env Env) (*Outcome, error) {
-		return run(ctx, env, budget(env.Budget))
+		env.ended = &endedTargets{}
+		o, err := run(ctx, env, budget(env.Budget))
+		if e := env.ended.err(); e != nil {
+			err = errors.Join(err, e)
+		}
+		return o, err
 	}
 }
 
