@@ -364,7 +364,7 @@ func (f BurstFacts) settled() string {
 // analyzeBursts fills the baseline, per-burst figures and recovery.
 //
 // A window after a burst has recovered when few enough of its requests
-// are slower than the threshold: a p99 of the hundred-odd requests of one
+// are slower than the threshold or failed: a p99 of the hundred-odd requests of one
 // window is its slowest request or two, so judging it alone would judge
 // noise. Each burst's threshold comes from its reference — the quiet
 // lead-in (less its first window) and, when the previous burst had
@@ -497,7 +497,9 @@ func binomialCritical(n uint64, p, alpha float64) uint64 {
 
 // windowLatencies keeps every request's latency (ms, as float32: 4 bytes
 // a request) by the window of its intended send, for counts above a
-// threshold decided after the run. Safe for concurrent use.
+// threshold decided after the run. A failed request is kept as +Inf: it
+// is over every threshold (a target answering errors fast has not
+// recovered), and quantile32 leaves it out. Safe for concurrent use.
 type windowLatencies struct {
 	width time.Duration
 	mu    sync.Mutex
@@ -511,8 +513,12 @@ func newWindowLatencies(width time.Duration) *windowLatencies {
 // Observe records s; it has the signature of load.Engine.Observe.
 func (l *windowLatencies) Observe(s load.Sample) {
 	k := int64(s.Intended / l.width)
+	v := float32(s.Latency.Seconds() * 1000)
+	if !s.Outcome.OK() {
+		v = float32(math.Inf(1))
+	}
 	l.mu.Lock()
-	l.ms[k] = append(l.ms[k], float32(s.Latency.Seconds()*1000))
+	l.ms[k] = append(l.ms[k], v)
 	l.mu.Unlock()
 }
 
@@ -527,13 +533,14 @@ func (l *windowLatencies) span(from, to time.Duration) []float32 {
 	return out
 }
 
-// quantile32 is the q-quantile of xs (the value at rank ⌈q·n⌉, as an HDR
-// histogram reports it); 0 for none.
+// quantile32 is the q-quantile of the finite values of xs (the value at
+// rank ⌈q·n⌉, as an HDR histogram reports it): of the requests served,
+// not failed; 0 for none.
 func quantile32(xs []float32, q float64) float64 {
-	if len(xs) == 0 {
+	s := slices.DeleteFunc(slices.Clone(xs), func(x float32) bool { return math.IsInf(float64(x), 1) })
+	if len(s) == 0 {
 		return 0
 	}
-	s := slices.Clone(xs)
 	slices.Sort(s)
 	i := int(math.Ceil(q*float64(len(s)))) - 1
 	return float64(s[min(max(i, 0), len(s)-1)])

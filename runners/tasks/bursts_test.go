@@ -83,12 +83,13 @@ func TestAnalyzeBursts(t *testing.T) {
 // requests a few milliseconds slow (a shared machine's hiccups), so every
 // window's p99 is above the baseline's threshold; the recovery is
 // immediate all the same. The same windows with a fifth of their requests
-// slow (a queue draining) are not recovered.
+// slow (a queue draining) are not recovered, and a target that answers
+// every request with an error, fast, has not recovered until it serves.
 func TestRecoveryIgnoresNoise(t *testing.T) {
 	a := scenario.Arrival{Pattern: "burst_sequence", BaseRate: 100, Multipliers: []float64{10}, BurstDurationSec: 2, GapSec: 6}
 	for _, tc := range []struct {
 		name      string
-		slowEvery int // one request in slowEvery after the burst is slow
+		slowEvery int // one request in slowEvery after the burst is slow; 0: all fail for 3 s
 		recovered bool
 		recovery  float64
 		settled   float64 // the share of slow requests at the gap's end
@@ -96,6 +97,7 @@ func TestRecoveryIgnoresNoise(t *testing.T) {
 		{"hiccups", 40, true, 0, 0.025}, // 2–3 of 100: p99 above threshold
 		{"queue", 5, false, 6, 0.2},     // 20 of 100
 		{"clean", 1 << 30, true, 0, 0},
+		{"failing fast", 0, true, 3, 0}, // every request fails, fast, for 3 s
 	} {
 		wins := window.New(time.Second, time.Now())
 		lats := newWindowLatencies(time.Second)
@@ -103,13 +105,17 @@ func TestRecoveryIgnoresNoise(t *testing.T) {
 		for ms := 0; ms < 14_000; ms += 10 {
 			at := time.Duration(ms) * time.Millisecond
 			lat := time.Millisecond + time.Duration(ms%7)*10*time.Microsecond // 1.00–1.06 ms
-			if ms >= 8000 {
+			o := load.Outcome(200)
+			if ms >= 8000 && tc.slowEvery > 0 {
 				i++
 				if i%tc.slowEvery == 0 {
 					lat = 6 * time.Millisecond
 				}
 			}
-			s := load.Sample{Intended: at, Latency: lat, Outcome: 200}
+			if ms >= 8000 && ms < 11_000 && tc.slowEvery == 0 {
+				lat, o = 100*time.Microsecond, 503
+			}
+			s := load.Sample{Intended: at, Latency: lat, Outcome: o}
 			wins.Observe(s)
 			lats.Observe(s)
 		}
