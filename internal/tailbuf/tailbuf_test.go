@@ -12,12 +12,14 @@ func TestBuffer(t *testing.T) {
 		writes []string
 		want   string
 	}{
-		{10, nil, ""},
-		{10, []string{"  \n"}, ""},
-		{10, []string{"panic: x\n"}, "panic: x"},
-		{10, []string{"0123456789"}, "0123456789"},
-		{10, []string{"01234", "56789", "ab"}, "…23456789ab"},
-		{4, []string{"one line\n", "two\n"}, "…two"},
+		{12, nil, ""},
+		{12, []string{"  \n"}, ""},
+		{12, []string{"panic: x\n"}, "panic: x"},
+		{12, []string{"0123456789ab"}, "0123456789ab"},
+		{12, []string{"012", "3456789ab"}, "0123456789ab"},
+		// head "012", tail the last nine bytes.
+		{12, []string{"01234", "56789", "abcdef"}, "012\n…\n789abcdef"},
+		{8, []string{"SIGSEGV\n", "goroutine 1\n", "rip 0x1\n"}, "SI\n…\np 0x1"},
 	}
 	for _, tt := range tests {
 		b := New(tt.max)
@@ -33,7 +35,8 @@ func TestBuffer(t *testing.T) {
 }
 
 // TestBufferConcurrent: writers at once (stdout and stderr copied into one
-// buffer) keep whole writes and no more than max bytes.
+// buffer) keep whole writes and no more than max bytes: the first ones and
+// the last ones.
 func TestBufferConcurrent(t *testing.T) {
 	b := New(64)
 	done := make(chan bool)
@@ -47,8 +50,8 @@ func TestBufferConcurrent(t *testing.T) {
 	}
 	<-done
 	<-done
-	got := strings.TrimPrefix(b.String(), "…")
-	if len(got) > 64 || !strings.Contains(got, ":0999") {
-		t.Errorf("kept %d bytes %q; want at most 64 ending in the last writes", len(got), got)
+	head, tail, ok := strings.Cut(b.String(), "\n…\n")
+	if !ok || len(head)+len(tail) > 64 || !strings.Contains(head, ":0000") || !strings.Contains(tail, ":0999") {
+		t.Errorf("kept %q … %q; want at most 64 bytes, the first writes and the last", head, tail)
 	}
 }

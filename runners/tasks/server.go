@@ -272,13 +272,13 @@ func (s *Server) waitAlive(ctx context.Context, timeout time.Duration) error {
 		}
 		select {
 		case <-s.done:
-			return fmt.Errorf("%w: the target command %q exited before answering %s/health/alive; its stderr ended: %s", load.ErrUnreachable, s.Command, s.URL, s.errs.String())
+			return fmt.Errorf("%w: the target command %q exited before answering %s/health/alive; its stderr: %s", load.ErrUnreachable, s.Command, s.URL, s.stderr())
 		case <-ctx.Done():
 			return fmt.Errorf("%w while waiting for the target command to start", load.ErrInterrupted)
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: the target command %q did not answer %s/health/alive within %v; its stderr ended: %s", load.ErrUnreachable, s.Command, s.URL, timeout, s.errs.String())
+			return fmt.Errorf("%w: the target command %q did not answer %s/health/alive within %v; its stderr: %s", load.ErrUnreachable, s.Command, s.URL, timeout, s.stderr())
 		}
 	}
 }
@@ -335,10 +335,14 @@ func (s *Server) explain(err error) error {
 }
 
 // ending says how the command, which has exited, ended: its command line,
-// exit status and the end of its stderr.
+// exit status and what its stderr began and ended with.
 func (s *Server) ending() string {
-	return fmt.Sprintf("%q (%v); its stderr ended: %s", s.Command, s.cmd.ProcessState, cmp.Or(s.errs.String(), "(nothing)"))
+	return fmt.Sprintf("%q (%v); its stderr: %s", s.Command, s.cmd.ProcessState, s.stderr())
 }
+
+// stderr is what the command's stderr began and ended with, or
+// "(nothing)".
+func (s *Server) stderr() string { return cmp.Or(s.errs.String(), "(nothing)") }
 
 // releaseMemory runs the garbage collector and returns freed memory to the
 // OS, so that RSS shows live memory rather than garbage awaiting collection.
