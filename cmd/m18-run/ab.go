@@ -65,7 +65,7 @@ var abCodes = map[int]string{
 
 // ab runs the local A/B gate; its error maps to the exit code (exitCode).
 func ab(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := cli.NewFlagSet("ab", stderr)
+	fs := cli.NewFlagSet("m18-run ab", stderr)
 	scen := fs.String("scenario", "ci/pr_gate", "scenario: a built-in `NAME` or a TOML file")
 	slowdown := fs.Float64("slowdown", 10, "head's extra CPU time per request, `PCT` percent of its process's (0: A/A)")
 	reps := fs.Int("repetitions", 10, "pairs at the first look (at least 2; 8 or more for looks)")

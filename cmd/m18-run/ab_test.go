@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/engram/m18-gate/gate"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/runners/load"
 	"github.com/engram/m18-gate/runners/result"
@@ -82,10 +83,19 @@ func TestAB(t *testing.T) {
 			if code != 1 {
 				t.Errorf("exit %d, want 1 (regression)\n%s%s", code, stdout.String(), stderr.String())
 			}
-			// Confirmed on the fewest pairs the exact test reaches alpha with
-			// (9 for two families at 0.01), at least half the first's 10.
-			if got := v.Confirmation != nil; got != tt.confirm || tt.confirm && (len(confirms) != v.Confirmation.Pairs || len(confirms) < 8) {
-				t.Errorf("confirmed %v (%+v) with %d confirming runs, want %v on at least 8", got, v.Confirmation, len(confirms), tt.confirm)
+			if got := v.Confirmation != nil; got != tt.confirm {
+				t.Fatalf("confirmed %v (%+v), want %v", got, v.Confirmation, tt.confirm)
+			}
+			if !tt.confirm {
+				return
+			}
+			// Confirmed on as many pairs as the first verdict asks for.
+			first, err := verdict.ReadFile(filepath.Join(out, "first-verdict.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := gate.ConfirmPairs(first, gate.DefaultAlpha); want == 0 || len(confirms) != want || v.Confirmation.Pairs != want {
+				t.Errorf("confirmed on %d pairs with %d confirming runs, want %d (gate.ConfirmPairs of the first verdict)", v.Confirmation.Pairs, len(confirms), want)
 			}
 		})
 	}

@@ -119,7 +119,7 @@ func Arch(ctx context.Context, env Env, cfg ArchConfig) (*Outcome, error) {
 			return nil, fmt.Errorf("task 011 (simd %s): %w", m, err)
 		}
 		defer srv.Close()
-		c := newHWClient(srv, data)
+		c := newHWClient(srv.URL, data)
 		defer c.close()
 		progressf(env, "011 simd %s: storing %d memories\n", m, cfg.Nodes)
 		if err := c.store(ctx, "m18-arch", 0, cfg.Nodes); err != nil {

@@ -68,7 +68,7 @@ func perfTarget(ctx context.Context, env Env, data *dataset.Generator, preload f
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c := newHWClient(srv, data)
+	c := newHWClient(srv.URL, data)
 	err = preload(ctx, c)
 	var evs []instrument.PerfEvent
 	if err == nil {
@@ -127,7 +127,7 @@ func simulateCaches(ctx context.Context, env Env, id string, cfg CacheSimConfig,
 		if err != nil {
 			return instrument.CacheSim{}, 0, err
 		}
-		c := newHWClient(srv, data)
+		c := newHWClient(srv.URL, data)
 		n := 0
 		werr := preload(ctx, c)
 		if werr == nil && wl != nil {
@@ -197,7 +197,7 @@ func simulateInOneRun(ctx context.Context, env Env, id string, cfg CacheSimConfi
 		return nil, "", fmt.Errorf("task %s callgrind: %w", id, err)
 	}
 	defer srv.Close()
-	c := newHWClient(srv, data)
+	c := newHWClient(srv.URL, data)
 	defer c.close()
 	progressf(env, "%s callgrind: preload\n", id)
 	if err := preload(ctx, c); err != nil {

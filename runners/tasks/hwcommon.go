@@ -66,17 +66,14 @@ func DatasetDigest(seed uint64, n int) string {
 
 // hwClient sends the hardware tasks' requests one at a time.
 type hwClient struct {
-	srv    *Server
 	base   string
 	client *http.Client
 	data   *dataset.Generator
 	vec    []float32
 }
 
-// newHWClient is a client of srv's target; a request that fails in
-// transport names how the target ended if it crashed (Server.explain).
-func newHWClient(srv *Server, data *dataset.Generator) *hwClient {
-	return &hwClient{srv: srv, base: strings.TrimSuffix(srv.URL, "/"), client: &http.Client{Timeout: 2 * time.Minute}, data: data, vec: make([]float32, data.Dim())}
+func newHWClient(base string, data *dataset.Generator) *hwClient {
+	return &hwClient{base: strings.TrimSuffix(base, "/"), client: &http.Client{Timeout: 2 * time.Minute}, data: data, vec: make([]float32, data.Dim())}
 }
 
 func (c *hwClient) close() { c.client.CloseIdleConnections() }
@@ -97,26 +94,17 @@ func (c *hwClient) do(ctx context.Context, method, route, space string, body []b
 	req.Header.Set("X-Memory-Space", space)
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return nil, c.explain(ctx, err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, c.explain(ctx, err)
+		return nil, err
 	}
 	if resp.StatusCode/100 != 2 {
 		return nil, fmt.Errorf("%s %s: %s: %.200s", method, route, resp.Status, b)
 	}
 	return b, nil
-}
-
-// explain adds to a transport failure how the target ended, unless ctx
-// ended first (the failure is then the cancellation's).
-func (c *hwClient) explain(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return err
-	}
-	return c.srv.explain(err)
 }
 
 // store stores dataset memories first…first+n-1 in space, with their ids

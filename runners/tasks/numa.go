@@ -237,7 +237,7 @@ func numaPolicyRun(ctx context.Context, env Env, cfg NUMAConfig, data *dataset.G
 		return run, nil, loc, err
 	}
 	defer srv.Close()
-	c := newHWClient(srv, data)
+	c := newHWClient(srv.URL, data)
 	defer c.close()
 	if err := c.store(ctx, "m18-numa", 0, cfg.Nodes); err != nil {
 		return run, nil, loc, err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -17,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,11 +47,9 @@ type Server struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	errs *tailbuf.Buffer
-	// ended, once the command answered, hears of its end before Close
-	// (nil: nobody listens); explained is set when a request's error
-	// already said how it ended.
-	ended     *endedTargets
-	explained atomic.Bool
+	// ended, once the command answered, hears from Close that it had
+	// ended on its own (nil: nobody listens).
+	ended *endedTargets
 }
 
 // ErrTargetEnded says a command target ended on its own — crashed or
@@ -257,18 +255,13 @@ func freePort() (int, error) {
 // or timeout passes.
 func (s *Server) waitAlive(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	if _, err := url.Parse(s.URL); err != nil {
+		return fmt.Errorf("%w: %v", load.ErrConfig, err)
+	}
 	c := &http.Client{Timeout: time.Second}
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(s.URL, "/")+"/health/alive", nil)
-		if err != nil {
-			return fmt.Errorf("%w: %v", load.ErrConfig, err)
-		}
-		if resp, err := c.Do(req); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode/100 == 2 {
-				return nil
-			}
+		if s.alive(ctx, c) {
+			return nil
 		}
 		select {
 		case <-s.done:
@@ -295,13 +288,7 @@ func (s *Server) Close() error {
 		releaseMemory()
 	}
 	if s.cmd != nil {
-		select {
-		case <-s.done:
-			if !s.explained.Load() {
-				s.ended.add(fmt.Errorf("%w: %s", ErrTargetEnded, s.ending()))
-			}
-		default:
-		}
+		own := s.endedOnItsOwn()
 		pg := -s.cmd.Process.Pid
 		_ = syscall.Kill(pg, syscall.SIGTERM)
 		select {
@@ -311,26 +298,48 @@ func (s *Server) Close() error {
 			<-s.done
 			err = errors.New("the target command did not stop within 10 s of SIGTERM; killed")
 		}
+		if own {
+			s.ended.add(fmt.Errorf("%w: %s", ErrTargetEnded, s.ending()))
+		}
 		s.cmd = nil
 	}
 	return err
 }
 
-// explain adds to err, a request's failure, how the target command ended
-// when it ended on its own: its exit status and the end of its stderr (a
-// target that crashed shows only as a reset connection otherwise). It
-// waits up to a second for the process to be reaped; err is returned as it
-// is while the target runs, and for targets not started as a command.
-func (s *Server) explain(err error) error {
-	if err == nil || s.cmd == nil {
-		return err
+// alive reports whether the target answers GET /health/alive with 2xx.
+func (s *Server) alive(ctx context.Context, c *http.Client) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(s.URL, "/")+"/health/alive", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode/100 == 2
+}
+
+// endedOnItsOwn reports whether the command had ended before Close stops
+// it. A target that crashed a moment ago may still be exiting — its
+// sockets close, failing the task's requests, before the process can be
+// waited for — so one that does not answer its health check is given a
+// second to finish.
+func (s *Server) endedOnItsOwn() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+	}
+	if s.alive(context.Background(), &http.Client{Timeout: time.Second}) {
+		return false
 	}
 	select {
 	case <-s.done:
-		s.explained.Store(true)
-		return fmt.Errorf("%w; the target command had exited: %s", err, s.ending())
+		return true
 	case <-time.After(time.Second):
-		return err
+		return false
 	}
 }
 

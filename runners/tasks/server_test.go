@@ -94,59 +94,23 @@ func TestServerCommandFailsFast(t *testing.T) {
 	}
 }
 
-// TestServerExplain: a request's failure is explained by the target's end
-// when the target crashed (its status and stderr), and left as it is while
-// the target runs.
-func TestServerExplain(t *testing.T) {
-	env := Env{Seed: 1, Dir: t.TempDir(), TargetCommand: childCommand(t, target.Options{})}
-	srv, err := startServer(context.Background(), env, ServerParams{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	failed := errors.New("store m18-node-1: connection reset by peer")
-	if got := srv.explain(failed); got != failed {
-		t.Errorf("explain on a running target = %v, want the error as it is", got)
-	}
-	if got := srv.explain(nil); got != nil {
-		t.Errorf("explain(nil) = %v, want nil", got)
-	}
-	// A Go program sent SIGSEGV prints the signal and its goroutines and
-	// exits with status 2: a crash.
-	if err := syscall.Kill(srv.PID, syscall.SIGSEGV); err != nil {
-		t.Fatal(err)
-	}
-	got := srv.explain(failed)
-	if !errors.Is(got, failed) || !strings.Contains(got.Error(), "had exited: ") || !strings.Contains(got.Error(), "(exit status 2); its stderr: ") || !strings.Contains(got.Error(), "goroutine") {
-		t.Errorf("explain after a crash = %v, want the failure, the exit status and the end of the target's stderr", got)
-	}
-	// The hardware tasks' client says so of its own failed requests.
-	c := newHWClient(srv, hwData(1, 10))
-	defer c.close()
-	if err := c.store(context.Background(), "m18-explain", 0, 1); err == nil || !strings.Contains(err.Error(), "(exit status 2); its stderr: ") {
-		t.Errorf("a store to the crashed target: err = %v, want one naming how the target ended", err)
-	}
-	if got := (&Server{Kind: "external"}).explain(failed); got != failed {
-		t.Errorf("explain on an external target = %v, want the error as it is", got)
-	}
-}
-
 // TestTargetEnded: a command target that ends on its own while a
 // catalogue task runs makes the task's error say so — how it ended and the
-// two ends of its stderr — with the task's outcome kept; a target stopped by
-// the task, a built-in one, or a crash a request's error already explained
-// add nothing.
+// two ends of its stderr — with the task's outcome kept, whether the task
+// closes the target long after the crash or right after a request failed
+// on it (before the process is reaped); a target stopped by the task, or a
+// built-in one, adds nothing.
 func TestTargetEnded(t *testing.T) {
 	tests := []struct {
 		name    string
 		command bool
 		crash   bool
-		explain bool // a request's failure was explained by the crash
+		request bool // a request right after the crash, Close at once
 		ended   bool
 	}{
-		{name: "crashed", command: true, crash: true, ended: true},
+		{name: "crashed, closed later", command: true, crash: true, ended: true},
+		{name: "crashed, a request failed, closed at once", command: true, crash: true, request: true, ended: true},
 		{name: "stopped by the task", command: true},
-		{name: "crash already explained", command: true, crash: true, explain: true},
 		{name: "built-in"},
 	}
 	for _, tt := range tests {
@@ -161,19 +125,21 @@ func TestTargetEnded(t *testing.T) {
 					return nil, err
 				}
 				defer srv.Close()
-				var runErr error
-				if tt.crash {
-					// A Go program sent SIGSEGV prints its goroutines and
-					// exits with status 2.
-					if err := syscall.Kill(srv.PID, syscall.SIGSEGV); err != nil {
-						t.Fatal(err)
-					}
-					<-srv.done
-					if tt.explain {
-						runErr = srv.explain(errors.New("store: connection refused"))
-					}
+				if !tt.crash {
+					return &Outcome{Skipped: []string{"measured"}}, nil
 				}
-				return &Outcome{Skipped: []string{"measured"}}, runErr
+				// A Go program sent SIGSEGV prints the signal and its
+				// goroutines and exits with status 2.
+				if err := syscall.Kill(srv.PID, syscall.SIGSEGV); err != nil {
+					t.Fatal(err)
+				}
+				if !tt.request {
+					<-srv.done
+					return &Outcome{Skipped: []string{"measured"}}, nil
+				}
+				c := newHWClient(srv.URL, hwData(1, 10))
+				defer c.close()
+				return &Outcome{Skipped: []string{"measured"}}, c.store(ctx, "m18-ended", 0, 100)
 			}, func(Budget) struct{} { return struct{}{} })
 			o, err := task(context.Background(), env)
 			if o == nil || len(o.Skipped) != 1 {
@@ -183,11 +149,12 @@ func TestTargetEnded(t *testing.T) {
 				t.Fatalf("error %v: ended %v, want %v", err, got, tt.ended)
 			}
 			// The runtime's first line names the signal; the dump follows.
-			if tt.ended && (!strings.Contains(err.Error(), "(exit status 2); its stderr: SIGSEGV") || !strings.Contains(err.Error(), "goroutine")) {
-				t.Errorf("error %v: want the exit status and the target's stderr, from its first line", err)
+			if tt.ended && (!strings.Contains(err.Error(), "(exit status 2); its stderr: SIGSEGV") || !strings.Contains(err.Error(), "goroutine") ||
+				strings.Count(err.Error(), "its stderr: ") != 1) {
+				t.Errorf("error %v: want the exit status and the target's stderr from its first line, once", err)
 			}
-			if tt.explain && (err == nil || strings.Count(err.Error(), "its stderr: ") != 1) {
-				t.Errorf("error %v: want the request's explained failure, once", err)
+			if tt.request && !strings.Contains(err.Error(), "store m18-node-") {
+				t.Errorf("error %v: want the failed request's error too", err)
 			}
 		})
 	}

@@ -122,7 +122,7 @@ type Task struct {
 //
 // A command target that ended on its own while the task ran — it crashed
 // or exited — makes the task's error say so (ErrTargetEnded: how it ended
-// and the end of its stderr), whatever the task made of its failed
+// and what its stderr began and ended with), whatever the task made of its failed
 // requests; the outcome, with what was measured, is returned all the same.
 func budgeted[C any](run func(context.Context, Env, C) (*Outcome, error), budget func(Budget) C) func(context.Context, Env) (*Outcome, error) {
 	return func(ctx context.Context, env Env) (*Outcome, error) {
