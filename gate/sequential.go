@@ -46,6 +46,19 @@ func ParseLooks(s string) (Looks, error) {
 	return l, nil
 }
 
+// AutoLooks is the plan "auto" of the action's looks input (and of m18-run
+// ab's --looks) for reps pairs at the first look: reps, 1.5×reps and
+// 2×reps pairs; none (nil, a fixed design) below 8 pairs, where a look's
+// share of alpha would be out of the exact paired test's reach.
+// scripts/action/lib.sh looks_plan writes the same rule in shell, checked
+// against this one by internal/actiontest's TestLooksPlan.
+func AutoLooks(reps int) Looks {
+	if reps < 8 {
+		return nil
+	}
+	return Looks{reps, reps * 3 / 2, reps * 2}
+}
+
 // String is the plan as ParseLooks reads it.
 func (l Looks) String() string {
 	s := make([]string, len(l))

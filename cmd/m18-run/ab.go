@@ -192,19 +192,14 @@ Example:
 	return nil
 }
 
-// abLooks is the sequential plan of --looks: auto is the action's (its
-// looks input, scripts/action/lib.sh looks_plan): reps, 1.5×reps and
-// 2×reps pairs, none below 8 pairs (a look's share of alpha would be out
-// of the exact test's reach); off is none.
+// abLooks is the sequential plan of --looks: auto is the action's
+// (gate.AutoLooks), off is none.
 func abLooks(s string, reps int) (gate.Looks, error) {
 	switch s {
 	case "off":
 		return nil, nil
 	case "auto":
-		if reps < 8 {
-			return nil, nil
-		}
-		return gate.Looks{reps, reps * 3 / 2, reps * 2}, nil
+		return gate.AutoLooks(reps), nil
 	}
 	return gate.ParseLooks(s)
 }

@@ -1,12 +1,16 @@
 package actiontest
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/engram/m18-gate/gate"
 )
 
 // TestLooksPlan: the looks input becomes the plan measure.sh and gate.sh
-// follow, and a bad plan is refused before any pair is measured.
+// follow, and a bad plan is refused before any pair is measured; auto is
+// gate.AutoLooks (m18-run ab's) for every number of repetitions.
 func TestLooksPlan(t *testing.T) {
 	tests := []struct {
 		looks, reps string
@@ -38,6 +42,13 @@ func TestLooksPlan(t *testing.T) {
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("looks %q, repetitions %s: %v %q, want %q", tt.looks, tt.reps, err, got, tt.want)
+		}
+	}
+	for reps := 1; reps <= 40; reps++ {
+		want := gate.AutoLooks(reps).String()
+		got, err := libShell(t, "looks_plan", []string{"M18_LOOKS=auto", "M18_REPETITIONS=" + strconv.Itoa(reps)})
+		if err != nil || got != want {
+			t.Errorf("looks auto, repetitions %d: lib.sh %q, %v; gate.AutoLooks %q", reps, got, err, want)
 		}
 	}
 }
