@@ -26,8 +26,8 @@ const preloadBatch = 64
 // counts as already present).
 func PreloadID(i uint64) string { return "m18-node-" + strconv.FormatUint(i, 10) }
 
-// preload stores nodes 0…nodes-1 with remember, PreloadConcurrency at a
-// time, closed-loop (as fast as the target takes them), showing progress.
+// preload stores nodes 0…nodes-1 with remember, node 0 first and then
+// PreloadConcurrency at a time, closed-loop (as fast as the target takes them), showing progress.
 // More than 1 % failed stores fail the run: recall would search an
 // incomplete store (Engram's loadtest never preloaded at all).
 func preload(ctx context.Context, client *http.Client, p *plan, d Data) (*result.Preload, error) {
@@ -56,6 +56,22 @@ func preload(ctx context.Context, client *http.Client, p *plan, d Data) (*result
 	u := *p.base
 	u.Path = joinPath(u.Path, RouteRemember)
 	target := u.String()
+	store := func(i uint64, vec []float32, buf []byte) []byte {
+		space := d.Space(i)
+		buf = AppendRemember(buf[:0], d, i, PreloadID(i), space, vec)
+		if err := storeOnce(ctx, client, target, space, buf); err != nil {
+			failed.Add(1)
+			firstErr.CompareAndSwap(nil, err.Error())
+		}
+		done.Add(1)
+		return buf
+	}
+	// Node 0 is stored before any other, so that a target holding part of
+	// this dataset holds node 0: a generator preloading the same target at
+	// the same time (another shard) sees this dataset in it, not someone
+	// else's data (inspectPreloaded).
+	store(0, make([]float32, p.data.EmbeddingDim), nil)
+	next.Store(1)
 	var wg sync.WaitGroup
 	for w := 0; w < p.PreloadConcurrency; w++ {
 		wg.Add(1)
@@ -69,14 +85,7 @@ func preload(ctx context.Context, client *http.Client, p *plan, d Data) (*result
 					return
 				}
 				for i := lo; i < min(lo+preloadBatch, n) && ctx.Err() == nil; i++ {
-					space := d.Space(i)
-					buf = AppendRemember(buf[:0], d, i, PreloadID(i), space, vec)
-					err := storeOnce(ctx, client, target, space, buf)
-					if err != nil {
-						failed.Add(1)
-						firstErr.CompareAndSwap(nil, err.Error())
-					}
-					done.Add(1)
+					buf = store(i, vec, buf)
 				}
 			}
 		}()

@@ -1,10 +1,15 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/engram/m18-gate/runners/target"
 )
@@ -82,5 +87,46 @@ func TestPreloadIsIdempotent(t *testing.T) {
 	}
 	if n := count(); n != 300 {
 		t.Errorf("a refused preload changed the target: %d memories, want 300", n)
+	}
+}
+
+// TestPreloadConcurrent: generators that preload one empty target at the
+// same time (the shards of a run, each starting when it starts) all see
+// one dataset — none takes the other's first stores for someone else's
+// data — and the target ends up holding it once. The target here is slow
+// to store node 0 (200 ms), and the second generator looks at it 50 ms
+// after the first began: while the first's stores are in flight.
+func TestPreloadConcurrent(t *testing.T) {
+	srv, err := target.NewServer(target.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if bytes.Contains(body, []byte(`"`+PreloadID(0)+`"`)) {
+			time.Sleep(200 * time.Millisecond)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		srv.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	sc := parse(t, preloadScenario)
+	errs := make(chan error, 2)
+	for g := range 2 {
+		go func() {
+			time.Sleep(time.Duration(g) * 50 * time.Millisecond)
+			nodes := 300
+			_, err := Run(context.Background(), Config{Scenario: sc, Endpoint: ts.URL, Target: "external",
+				Repetitions: 1, Duration: 100 * time.Millisecond, Seed: 7, Nodes: &nodes, Limits: lenient})
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := srv.Len(""); n != 300 {
+		t.Errorf("the target holds %d memories, want 300", n)
 	}
 }
