@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/engram/m18-gate/gate"
@@ -34,12 +37,14 @@ verdict.
 Usage:
   m18-run ab [--slowdown 10] [--scenario ci/pr_gate] [flags]
 
-A pair's base and head run at the same time (--duet, the default), each
-as a child m18-run with its own built-in target, so that both sides share
-whatever else the machine is doing; each records its process's CPU time
-per request (cpu_per_op, the target's with the load generator's). The
-side started first alternates. --duet=false runs the sides one after the
-other in this process, interleaved A B B A ….
+A pair's base and head run at the same time (--duet, the default), so
+that both sides share whatever else the machine is doing: each side is a
+child m18-run against its own reference target, itself a process of its
+own (m18-run target), and records that process's CPU time per request
+(cpu_per_op, the target's alone). The side started first alternates.
+--duet=false runs the sides one after the other in this process, each
+against a built-in target in this process (cpu_per_op then counts the
+load generator too), interleaved A B B A ….
 
 The gate looks at --repetitions pairs and, while the verdict is not clear,
 at 1.5× and 2× as many (--looks auto, as the action's looks input; each
@@ -67,7 +72,7 @@ var abCodes = map[int]string{
 func ab(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("m18-run ab", stderr)
 	scen := fs.String("scenario", "ci/pr_gate", "scenario: a built-in `NAME` or a TOML file")
-	slowdown := fs.Float64("slowdown", 10, "head's extra CPU time per request, `PCT` percent of its process's (0: A/A)")
+	slowdown := fs.Float64("slowdown", 10, "head's extra CPU time per request, `PCT` percent of its target process's (0: A/A)")
 	reps := fs.Int("repetitions", 10, "pairs at the first look (at least 2; 8 or more for looks)")
 	looks := fs.String("looks", "auto", "sequential `PLAN` in pairs: auto (--repetitions, then 1.5× and 2× while undecided;\n"+
 		"off below 8), off (decide once on --repetitions pairs) or increasing numbers such as 10,15,20 (--repetitions unused)")
@@ -89,7 +94,7 @@ Example:
 		return err
 	}
 	if fs.NArg() > 0 {
-		return cli.Usagef("ab: unexpected argument %q (see --help)", fs.Arg(0))
+		return cli.Usagef("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	r := abRunner{scenario: *scen, slowdown: *slowdown, duration: *duration, warmup: *warmup, rate: *rate, seed: *seed, out: *out, duet: *duet, progress: stderr}
 	if *quiet {
@@ -98,31 +103,31 @@ Example:
 	var err error
 	if *warmup != "" {
 		if r.warm, r.autoWarm, err = load.ParseWarmup(*warmup); err != nil {
-			return cli.Usagef("ab: --warmup %v", err)
+			return cli.Usagef("--warmup %v", err)
 		}
 	}
 	if *reps < 2 {
-		return cli.Usagef("ab: --repetitions %d: want at least 2 (8 or more for the exact paired test to reach p < 0.01)", *reps)
+		return cli.Usagef("--repetitions %d: want at least 2 (8 or more for the exact paired test to reach p < 0.01)", *reps)
 	}
 	plan, err := abLooks(*looks, *reps)
 	if err != nil {
-		return cli.Usagef("ab: --looks: %v (or auto; off decides once on --repetitions pairs)", err)
+		return cli.Usagef("--looks: %v (or auto; off decides once on --repetitions pairs)", err)
 	}
 	if r.sc, err = scenario.Load(*scen); err != nil {
-		return cli.Usagef("ab: %v", err)
+		return cli.Usagef("%v", err)
 	}
 	if *duet {
 		if r.self, err = os.Executable(); err != nil {
-			return fmt.Errorf("ab: --duet runs this program again and cannot find it: %w (use --duet=false)", err)
+			return fmt.Errorf("--duet runs this program again and cannot find it: %w (use --duet=false)", err)
 		}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return cli.Usagef("ab: --out: %v", err)
+		return cli.Usagef("--out: %v", err)
 	}
 	// A first verdict is this run's only when this run confirms.
 	firstPath := filepath.Join(*out, "first-verdict.json")
 	if err := os.Remove(firstPath); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("ab: %w", err)
+		return err
 	}
 	if !*duet {
 		fp, err := hw.Probe(ctx, hw.Options{})
@@ -134,7 +139,7 @@ Example:
 
 	design := "one after the other, interleaved A B B A …"
 	if *duet {
-		design = "base and head at once"
+		design = "base and head at once, each target in a process of its own"
 	}
 	fmt.Fprintf(r.progress, "m18-run ab: %s, head --slowdown %v%%, pairs %s, %s\n", r.sc.Ref, *slowdown, cmp.Or(plan.String(), strconv.Itoa(*reps)), design)
 	p := gate.DefaultPolicy()
@@ -153,7 +158,7 @@ Example:
 			return err
 		}
 		if v, err = gate.CompareFiles(base, head, p); err != nil {
-			return fmt.Errorf("ab: %w", err)
+			return err
 		}
 		s := v.Sequential
 		if s == nil || !s.Continue {
@@ -163,7 +168,7 @@ Example:
 	}
 	if k := gate.ConfirmPairs(v, p.Alpha); *confirm && k > 0 {
 		if err := verdict.WriteFile(firstPath, v); err != nil {
-			return fmt.Errorf("ab: %w", err)
+			return err
 		}
 		fmt.Fprintf(r.progress, "m18-run ab: regressed; confirming on %d fresh pairs\n", k)
 		b, h, err := r.pairs(ctx, "confirm-", 0, k)
@@ -172,24 +177,21 @@ Example:
 		}
 		p.Looks = nil
 		if v, err = gate.ConfirmFiles(firstPath, b, h, p); err != nil {
-			return fmt.Errorf("ab: confirming on %d pairs: %w", k, err)
+			return fmt.Errorf("confirming on %d pairs: %w", k, err)
 		}
 	}
 	v.Markdown = render.Markdown(v, render.Options{})
 	if err := os.WriteFile(filepath.Join(*out, "verdict.md"), []byte(v.Markdown), 0o644); err != nil {
-		return fmt.Errorf("ab: %w", err)
+		return err
 	}
 	if err := verdict.WriteFile(filepath.Join(*out, "verdict.json"), v); err != nil {
-		return fmt.Errorf("ab: %w", err)
+		return err
 	}
 	if err := render.Text(stdout, v); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nverdict written to %s\n", filepath.Join(*out, "verdict.json"))
-	if err := v.Summary.Err(); err != nil {
-		return fmt.Errorf("ab: %w", err)
-	}
-	return nil
+	return v.Summary.Err()
 }
 
 // abLooks is the sequential plan of --looks: auto is the action's
@@ -242,10 +244,10 @@ func (r *abRunner) pairs(ctx context.Context, prefix string, from, n int) (base,
 			}
 		}
 		if errors.Is(err, load.ErrInterrupted) || ctx.Err() != nil {
-			return base, head, fmt.Errorf("ab: %w", load.ErrInterrupted)
+			return base, head, load.ErrInterrupted
 		}
 		if err != nil {
-			return base, head, fmt.Errorf("ab: %spair %d: %w", prefix, i+1, err)
+			return base, head, fmt.Errorf("%spair %d: %w", prefix, i+1, err)
 		}
 		if order[0] == "head" {
 			paths[0], paths[1] = paths[1], paths[0]
@@ -300,50 +302,33 @@ func (r *abRunner) judge(side string, i int, err error) error {
 	return err
 }
 
-// duetPair runs base and head at once, each as a child m18-run with its
-// own built-in target, order[0] started first; it returns their result
-// files in order's order.
+// duetPair runs base and head at once, order[0] started first, each as a
+// child m18-run against its own reference target in a process of its own
+// (m18-run target), so that a run's CPU time per request is its target's
+// alone; it returns their result files in order's order.
 func (r *abRunner) duetPair(ctx context.Context, prefix string, i int, order [2]string) ([2]string, error) {
 	var paths [2]string
-	var cmds [2]*exec.Cmd
-	var errs [2]*tailbuf.Buffer
+	var sides [2]*duetSide
+	defer func() {
+		for _, s := range sides {
+			s.stopTarget()
+		}
+	}()
 	for k, side := range order {
 		paths[k] = r.path(prefix, side, i)
-		args := []string{"--scenario", r.scenario, "--output", paths[k], "--quiet", "--repetitions", "1",
-			"--seed", strconv.FormatUint(r.seed, 10), "--label", "m18-side:" + side}
-		if r.duration > 0 {
-			args = append(args, "--duration", r.duration.String())
-		}
-		if r.warmup != "" {
-			args = append(args, "--warmup", r.warmup)
-		}
-		if r.rate > 0 {
-			args = append(args, "--rate", strconv.FormatFloat(r.rate, 'g', -1, 64))
-		}
-		if side == "head" && r.slowdown != 0 {
-			args = append(args, "--target-slowdown", strconv.FormatFloat(r.slowdown, 'g', -1, 64), "--target-slowdown-of", target.SlowdownOfProcess)
-		}
-		c := exec.CommandContext(ctx, r.self, args...)
-		errs[k] = tailbuf.New(2000)
-		c.Stderr = errs[k]
-		// Interrupted, a child writes its partial result and exits 130.
-		c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
-		c.WaitDelay = 10 * time.Second
-		if err := c.Start(); err != nil {
+		s, err := r.startSide(ctx, side, paths[k])
+		if err != nil {
 			if k == 1 {
-				cmds[0].Process.Kill()
-				cmds[0].Wait()
+				sides[0].run.Process.Kill()
+				sides[0].run.Wait()
 			}
-			return paths, err
+			return paths, fmt.Errorf("%s: %w", side, err)
 		}
-		cmds[k] = c
+		sides[k] = s
 	}
 	var firstErr error
-	for k, c := range cmds {
-		err := c.Wait()
-		if err == nil {
-			continue
-		}
+	for k, s := range sides {
+		err := s.run.Wait()
 		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 			switch ee.ExitCode() {
 			case exitValidation:
@@ -354,12 +339,122 @@ func (r *abRunner) duetPair(ctx context.Context, prefix string, i int, order [2]
 				err = load.ErrInterrupted
 			}
 		}
+		if err != nil {
+			err = fmt.Errorf("%s: %s: %w%s", order[k], r.self, err, stderrLines(s.runErr))
+		}
+		// A target that ended before its run did failed the run, whatever
+		// the run made of it.
+		if terr := s.stopTarget(); terr != nil && ctx.Err() == nil {
+			err = errors.Join(err, fmt.Errorf("%s: %w", order[k], terr))
+		}
 		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("%s: %s: %w", order[k], r.self, err)
-			if e := errs[k].String(); e != "" {
-				firstErr = fmt.Errorf("%w\n%s", firstErr, e)
-			}
+			firstErr = err
 		}
 	}
 	return paths, firstErr
+}
+
+// duetSide is one side of a duet pair: its target and the run against it.
+type duetSide struct {
+	target, run       *exec.Cmd
+	targetErr, runErr *tailbuf.Buffer
+	targetDone        chan struct{} // closed when the target has ended
+	targetExit        error         // the target's Wait, once targetDone is closed
+	stopped           bool
+}
+
+// startSide starts side's target, waits for it to print its URL, and
+// starts the run against it, writing path.
+func (r *abRunner) startSide(ctx context.Context, side, path string) (*duetSide, error) {
+	s := &duetSide{targetErr: tailbuf.New(2000), runErr: tailbuf.New(2000), targetDone: make(chan struct{})}
+	targs := []string{"target", "--addr", "127.0.0.1:0", "--seed", strconv.FormatUint(r.seed, 10)}
+	if side == "head" && r.slowdown != 0 {
+		targs = append(targs, "--slowdown", strconv.FormatFloat(r.slowdown, 'g', -1, 64), "--slowdown-of", target.SlowdownOfProcess)
+	}
+	s.target = exec.Command(r.self, targs...)
+	s.target.Stderr = s.targetErr
+	stdout, err := s.target.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.target.Start(); err != nil {
+		return nil, fmt.Errorf("starting its target: %w", err)
+	}
+	urls := make(chan string, 1)
+	go func() {
+		br := bufio.NewReader(stdout)
+		line, _ := br.ReadString('\n')
+		urls <- strings.TrimSpace(line)
+		io.Copy(io.Discard, br)
+		s.targetExit = s.target.Wait()
+		close(s.targetDone)
+	}()
+	var url string
+	select {
+	case url = <-urls:
+	case <-time.After(30 * time.Second):
+	case <-ctx.Done():
+		s.stopTarget()
+		return nil, load.ErrInterrupted
+	}
+	if !strings.HasPrefix(url, "http://") {
+		s.stopTarget()
+		return nil, fmt.Errorf("its target (%s) did not print its URL: %v%s", strings.Join(s.target.Args, " "), s.targetExit, stderrLines(s.targetErr))
+	}
+
+	args := []string{"--scenario", r.scenario, "--output", path, "--quiet", "--repetitions", "1",
+		"--seed", strconv.FormatUint(r.seed, 10), "--label", "m18-side:" + side,
+		"--endpoint", url, "--target-pid", strconv.Itoa(s.target.Process.Pid)}
+	if r.duration > 0 {
+		args = append(args, "--duration", r.duration.String())
+	}
+	if r.warmup != "" {
+		args = append(args, "--warmup", r.warmup)
+	}
+	if r.rate > 0 {
+		args = append(args, "--rate", strconv.FormatFloat(r.rate, 'g', -1, 64))
+	}
+	c := exec.CommandContext(ctx, r.self, args...)
+	c.Stderr = s.runErr
+	// Interrupted, a run writes its partial result and exits 130.
+	c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
+	c.WaitDelay = 10 * time.Second
+	if err := c.Start(); err != nil {
+		s.stopTarget()
+		return nil, err
+	}
+	s.run = c
+	return s, nil
+}
+
+// stopTarget stops the side's target (SIGTERM; killed after 10 s) unless
+// it has ended already, and returns an error if it had ended on its own.
+// It does nothing for a nil side or a second time.
+func (s *duetSide) stopTarget() error {
+	if s == nil || s.stopped {
+		return nil
+	}
+	s.stopped = true
+	select {
+	case <-s.targetDone:
+		return fmt.Errorf("its target ended before the run did: %v%s", cmp.Or(s.targetExit, errors.New("exit status 0")), stderrLines(s.targetErr))
+	default:
+	}
+	s.target.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.targetDone:
+	case <-time.After(10 * time.Second):
+		s.target.Process.Kill()
+		<-s.targetDone
+	}
+	return nil
+}
+
+// stderrLines is what a child wrote to stderr, on lines of its own after
+// the message, or nothing.
+func stderrLines(b *tailbuf.Buffer) string {
+	if e := b.String(); e != "" {
+		return "\n" + e
+	}
+	return ""
 }

@@ -2,12 +2,12 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +23,8 @@ import (
 // times slower is a regression, confirmed on fresh pairs when --confirm is
 // on (or, on a machine too busy to tell, honestly inconclusive, never
 // unchanged); every run and the verdict are written, each run records its
-// process's CPU time per request, and a duet's sides overlap in time.
+// target process's CPU time per request, a duet's sides overlap in time
+// and each has a target process of its own.
 func TestAB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("up to 58 one-second runs: skipped with -short")
@@ -33,11 +34,12 @@ func TestAB(t *testing.T) {
 	tests := []struct {
 		name    string
 		args    []string
-		overlap bool // base and head of a pair measured at once
-		confirm bool // a confirming re-run
+		overlap bool   // base and head of a pair measured at once
+		confirm bool   // a confirming re-run
+		target  string // result.Run.Target of every run
 	}{
-		{name: "duet", overlap: true, confirm: true},
-		{name: "sequential", args: []string{"--duet=false", "--confirm=false"}},
+		{name: "duet", overlap: true, confirm: true, target: "external"},
+		{name: "sequential", args: []string{"--duet=false", "--confirm=false"}, target: "builtin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,6 +61,12 @@ func TestAB(t *testing.T) {
 					if d.Repetitions[0].Target == nil || d.Repetitions[0].Target.CPUPerOpMs <= 0 {
 						t.Errorf("pair %d: %s records no CPU time per request", i+1, d.Run.Labels)
 					}
+					if d.Run.Target != tt.target {
+						t.Errorf("pair %d: target %q, want %q", i+1, d.Run.Target, tt.target)
+					}
+				}
+				if tt.overlap && b.Run.Endpoint == h.Run.Endpoint {
+					t.Errorf("pair %d: base and head measured one target, %s", i+1, b.Run.Endpoint)
 				}
 				rb, rh := b.Repetitions[0], h.Repetitions[0]
 				if overlap := rb.Start.Before(rh.End) && rh.Start.Before(rb.End); overlap != tt.overlap {
@@ -114,43 +122,59 @@ func abResult(t *testing.T, out, side string, i int) *result.Document {
 // TestDuetPairChildren: what a duet child's exit status means for ab — a
 // failed [validation] keeps the result, a slipped generator keeps it with a
 // warning, an interrupted child interrupts the gate, and any other failure
-// names the side and ends with the child's stderr.
+// names the side and ends with the child's stderr — and a side's target
+// that does not start, or ends before its run, fails the pair naming it.
 func TestDuetPairChildren(t *testing.T) {
+	const serving = "echo http://127.0.0.1:1; exec sleep 60"
 	tests := []struct {
-		exit      int
+		name      string
+		exit      int    // the head run's
+		target    string // the head target's shell
 		interrupt bool
-		fail      bool
+		fail      string // the error's end; "" for none
 		warn      string
 	}{
-		{exit: 0},
-		{exit: exitValidation},
-		{exit: exitGenerator, warn: "kept; expect an inconclusive verdict"},
-		{exit: exitInterrupted, interrupt: true, fail: true},
-		{exit: 3, fail: true},
+		{name: "ok"},
+		{name: "validation", exit: exitValidation},
+		{name: "generator", exit: exitGenerator, warn: "kept; expect an inconclusive verdict"},
+		{name: "interrupted", exit: exitInterrupted, interrupt: true, fail: "interrupted"},
+		{name: "failed", exit: 3, fail: "head went wrong"},
+		{name: "target refused", target: "echo 'cannot listen' >&2; exit 3", fail: "cannot listen"},
+		{name: "target crashed", target: "echo http://127.0.0.1:1; echo 'SIGSEGV' >&2; exit 2", fail: "SIGSEGV"},
 	}
 	for _, tt := range tests {
-		t.Run(strconv.Itoa(tt.exit), func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			self := filepath.Join(dir, "m18-run")
-			// The head fails as the case says; the base always succeeds.
-			script := fmt.Sprintf("#!/bin/sh\ncase \"$*\" in *m18-side:head*) echo \"head went wrong\" >&2; exit %d;; esac\nexit 0\n", tt.exit)
+			// The head's target and run do as the case says; the base's
+			// serve and succeed. A run lasts long enough for a crashed
+			// target to have ended before it.
+			script := fmt.Sprintf(`#!/bin/sh
+case "$*" in
+target*--slowdown*) %s ;;
+target*) %s ;;
+*m18-side:head*) sleep 0.3; echo "head went wrong" >&2; exit %d ;;
+esac
+sleep 0.3
+`, cmp.Or(tt.target, serving), serving, tt.exit)
 			if err := os.WriteFile(self, []byte(script), 0o755); err != nil {
 				t.Fatal(err)
 			}
 			var progress bytes.Buffer
 			r := abRunner{scenario: "ci/pr_gate", slowdown: 10, out: dir, duet: true, self: self, progress: &progress}
 			paths, err := r.duetPair(context.Background(), "", 0, [2]string{"base", "head"})
-			if (err != nil) != tt.fail {
-				t.Fatalf("exit %d: error %v, want failure %v", tt.exit, err, tt.fail)
+			t.Log(err)
+			if (err != nil) != (tt.fail != "") {
+				t.Fatalf("error %v, want failure %v", err, tt.fail != "")
 			}
 			if got := errors.Is(err, load.ErrInterrupted); got != tt.interrupt {
-				t.Errorf("exit %d: interrupted %v, want %v (%v)", tt.exit, got, tt.interrupt, err)
+				t.Errorf("interrupted %v, want %v (%v)", got, tt.interrupt, err)
 			}
-			if tt.fail && !tt.interrupt && (!strings.Contains(err.Error(), "head: ") || !strings.HasSuffix(err.Error(), "head went wrong")) {
-				t.Errorf("exit %d: the error names neither the side nor the child's stderr: %v", tt.exit, err)
+			if tt.fail != "" && !tt.interrupt && (!strings.HasPrefix(err.Error(), "head: ") || !strings.HasSuffix(err.Error(), tt.fail)) {
+				t.Errorf("the error names neither the side nor the child's stderr: %v", err)
 			}
 			if !strings.Contains(progress.String(), tt.warn) || tt.warn == "" && progress.Len() > 0 {
-				t.Errorf("exit %d: progress %q, want %q", tt.exit, progress.String(), tt.warn)
+				t.Errorf("progress %q, want %q", progress.String(), tt.warn)
 			}
 			if paths != [2]string{filepath.Join(dir, "base-01.json"), filepath.Join(dir, "head-01.json")} {
 				t.Errorf("paths %q", paths)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/internal/cli"
+	"github.com/engram/m18-gate/internal/targetcmd"
 	"github.com/engram/m18-gate/runners/hw"
 	"github.com/engram/m18-gate/runners/live"
 	"github.com/engram/m18-gate/runners/load"
@@ -52,6 +53,7 @@ Usage:
   m18-run merge SHARD.json...            merge the documents of a sharded run (m18-run merge --help)
   m18-run ab [--slowdown 10]             the whole gate on this machine, as the action runs it: reference
                                          target against a slowed copy in pairs at once, compared; prints the verdict
+  m18-run target [flags]                 the reference target in its own process, as m18-target (m18-run target --help)
 
 Without --endpoint the built-in reference target is started in-process on
 127.0.0.1; the --target-* flags set its knobs. With --competitor the same
@@ -66,7 +68,8 @@ Flags:
 const usageTail = `
 Exit codes:
   0    ok
-  1    the scenario's [validation] failed (the message says which check, by how much)
+  1    the scenario's [validation] failed (the message says which check, by how much);
+       m18-run ab: a regression; m18-run target: the server failed while running
   3    bad input, target unreachable, or preload failed (the message says how to fix it)
   4    the load generator, not the target, was the bottleneck (too many late or
        dropped sends): the result is written but does not describe the target
@@ -96,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	p := &cli.Program{
 		Name:     "m18-run",
 		Usage:    usage,
-		Commands: map[string]cli.Command{"list": list, "competitors": competitors, "ab": ab, "check": check, "task": task, "merge": mergeCmd},
+		Commands: map[string]cli.Command{"list": list, "competitors": competitors, "ab": ab, "check": check, "task": task, "merge": mergeCmd, "target": serveTarget},
 		Exit:     exitCode,
 	}
 	if len(args) > 0 {
@@ -115,7 +118,7 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.Is(err, load.ErrGeneratorBottleneck), errors.Is(err, merge.ErrSlipped):
 		return exitGenerator
-	case errors.Is(err, load.ErrValidation), errors.Is(err, verdict.ErrRegression):
+	case errors.Is(err, load.ErrValidation), errors.Is(err, verdict.ErrRegression), errors.Is(err, targetcmd.ErrFailed):
 		return exitValidation
 	case errors.Is(err, verdict.ErrCompetitiveRegression):
 		return cli.ExitCompetitive
@@ -317,6 +320,13 @@ func partial(err error) error {
 		return fmt.Errorf("%w (partial result, not a valid sample)", err)
 	}
 	return err
+}
+
+// serveTarget is m18-run target: m18-target's command, so that m18-run ab
+// (and go run ./cmd/m18-run) need no other binary to run a target in its
+// own process.
+func serveTarget(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return targetcmd.Serve(ctx, "m18-run target", args, stdout, stderr)
 }
 
 func list(_ context.Context, _ []string, stdout, _ io.Writer) error {

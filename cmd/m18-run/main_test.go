@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,5 +151,47 @@ func TestWarmupFlag(t *testing.T) {
 	if !d.Run.Config.WarmupAuto || d.Run.Config.WarmupSeconds != 3 || w == nil || !w.Auto || w.MaxSeconds != 3 || w.Windows == 0 ||
 		(w.Ended != result.WarmupSettled && w.Ended != result.WarmupMaximum) || !strings.Contains(stderr.String(), "warm-up 1/1: "+w.Note) {
 		t.Errorf("config %+v, warm-up %+v; progress:\n%s", d.Run.Config, w, stderr.String())
+	}
+}
+
+// TestTargetSubcommand: m18-run target is m18-target's command under
+// m18-run's name — its help and refusals, and a server that prints its URL,
+// answers, and stops cleanly when its context ends.
+func TestTargetSubcommand(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"target", "--help"}, 0, "m18-run target runs the Engram-compatible reference target"},
+		{[]string{"target", "--addr", "0.0.0.0:7432"}, exitInput, "--allow-remote"},
+		{[]string{"target", "--slowdwn", "10"}, exitInput, "did you mean --slowdown?"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(tt.args, &out, &errb); code != tt.code || !strings.Contains(out.String()+errb.String(), tt.want) {
+			t.Errorf("%q: exit %d (want %d), output lacks %q:\n%s%s", tt.args, code, tt.code, tt.want, out.String(), errb.String())
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- serveTarget(ctx, []string{"--addr", "127.0.0.1:0"}, pw, io.Discard) }()
+	url, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	resp, err := http.Get(strings.TrimSpace(url) + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("health: %s", resp.Status)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("stopped: %v, want a clean shutdown", err)
 	}
 }
