@@ -319,7 +319,11 @@ func (r *abRunner) duetPair(ctx context.Context, prefix string, i int, order [2]
 		s, err := r.startSide(ctx, side, paths[k])
 		if err != nil {
 			if k == 1 {
-				sides[0].run.Process.Kill()
+				// Interrupted, the first side's run has its signal and
+				// writes its partial result; otherwise it measures alone.
+				if ctx.Err() == nil {
+					sides[0].run.Process.Kill()
+				}
 				sides[0].run.Wait()
 			}
 			return paths, fmt.Errorf("%s: %w", side, err)
