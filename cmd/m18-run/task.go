@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -131,6 +132,9 @@ func task(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	env.Budget, env.Endpoint, env.TargetPID, env.Seed = b, *endpoint, *pid, *seed
 	env.TargetCommand, env.Affinity = *command, *affinity
+	if self, err := os.Executable(); err == nil {
+		env.ReferenceTarget = []string{self, "target"} // m18-run target, when m18-target is not at hand
+	}
 	env.Compare = compare
 	if *affinity && *command == "" {
 		return cli.Usagef("--affinity pins a target started by --target-command; give one")

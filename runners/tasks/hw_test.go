@@ -289,7 +289,15 @@ func TestInstrumentedEnv(t *testing.T) {
 	if why != "" || e.TargetCommand != want || e.TargetOptions != (target.Options{}) {
 		t.Errorf("built in: %q %q", e.TargetCommand, why)
 	}
+	// m18-target found first; else the reference target's command given.
+	ref := []string{"/opt/my tools/m18-run", "target"}
+	if e, _ := instrumentedEnv(Env{ReferenceTarget: ref}); !strings.HasPrefix(e.TargetCommand, "{instrument} "+filepath.Join(bin, "m18-target")+" ") {
+		t.Errorf("m18-target on PATH and a reference command: %q", e.TargetCommand)
+	}
 	t.Setenv("PATH", t.TempDir())
+	if e, why := instrumentedEnv(Env{ReferenceTarget: ref}); why != "" || e.TargetCommand != "{instrument} '/opt/my tools/m18-run' target --addr {addr} --seed {seed}" {
+		t.Errorf("reference command: %q %q", e.TargetCommand, why)
+	}
 	if _, why := instrumentedEnv(Env{}); !strings.Contains(why, "m18-target") {
 		t.Errorf("no m18-target: %q", why)
 	}

@@ -210,9 +210,9 @@ func (c *hwClient) getMany(ctx context.Context, space string, ids []string) erro
 // {instrument} placeholder, so that the task can start the target under an
 // instrument: env's own --target-command when it has the placeholder, else
 // the reference target's binary (m18-target on PATH or beside this
-// program) with env's hardware knobs. It returns a reason instead when the
-// target cannot be started here (an --endpoint target, a command without
-// the placeholder, no m18-target).
+// program, or else env.ReferenceTarget) with env's hardware knobs. It
+// returns a reason instead when the target cannot be started here (an
+// --endpoint target, a command without the placeholder, neither).
 func instrumentedEnv(env Env) (Env, string) {
 	switch {
 	case env.TargetCommand != "":
@@ -223,11 +223,14 @@ func instrumentedEnv(env Env) (Env, string) {
 	case env.Endpoint != "":
 		return env, "an --endpoint target is not started here, so it cannot run under an instrument: give --target-command with " + InstrumentPlaceholder
 	}
-	bin := targetBinary()
-	if bin == "" {
+	ref := env.ReferenceTarget
+	if bin := targetBinary(); bin != "" {
+		ref = []string{bin}
+	}
+	if len(ref) == 0 {
 		return env, "the reference target must run as its own process here, and m18-target is neither on PATH nor beside this program (go install ./cmd/m18-target, or give --target-command with " + InstrumentPlaceholder + ")"
 	}
-	cmd := InstrumentPlaceholder + " " + shellQuote(bin) + " --addr {addr} --seed {seed}"
+	cmd := InstrumentPlaceholder + " " + shellJoin(ref) + " --addr {addr} --seed {seed}"
 	if f := targetFlags(env.TargetOptions); len(f) > 0 {
 		cmd += " " + shellJoin(f)
 	}

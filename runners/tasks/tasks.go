@@ -57,6 +57,12 @@ type Env struct {
 	// and per task {threads}, {nodes}, …; see ExpandCommand). It must serve
 	// on {port} or {addr}, or on Endpoint when that is given.
 	TargetCommand string
+	// ReferenceTarget is a command line that runs the reference target as
+	// a process of its own, m18-target's flags to follow (m18-run sets it
+	// to "m18-run target"): what tasks 010, 012 and 013 run the built-in
+	// target under their instrument with when m18-target is neither on
+	// PATH nor beside this program. Empty: m18-target only.
+	ReferenceTarget []string
 	// Affinity pins a target started from TargetCommand to as many CPUs as
 	// the step's thread count (task 007), with or without a {threads}
 	// placeholder.
