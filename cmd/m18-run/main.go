@@ -163,7 +163,7 @@ func measure(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if fs.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q (subcommands are list, check, task and merge; flags start with --)", fs.Arg(0))
+		return cli.Usagef("unexpected argument %q (subcommands are list, competitors, check, task, merge, ab and target; flags start with --)", fs.Arg(0))
 	}
 	if *scen == "" {
 		return cli.Usagef("--scenario is required: a built-in name (m18-run list) or a TOML file; e.g. --scenario ci/fast_regression_check")
