@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -11,8 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/engram/m18-gate/gate"
@@ -25,6 +22,7 @@ import (
 	"github.com/engram/m18-gate/runners/result"
 	"github.com/engram/m18-gate/runners/scenario"
 	"github.com/engram/m18-gate/runners/target"
+	"github.com/engram/m18-gate/runners/tasks"
 )
 
 const abUsage = `m18-run ab is the whole gate on one machine, as the action runs it: the
@@ -304,8 +302,9 @@ func (r *abRunner) judge(side string, i int, err error) error {
 
 // duetPair runs base and head at once, order[0] started first, each as a
 // child m18-run against its own reference target in a process of its own
-// (m18-run target), so that a run's CPU time per request is its target's
-// alone; it returns their result files in order's order.
+// (m18-run target, started and stopped as the tasks start theirs), so that
+// a run's CPU time per request is its target's alone; it returns their
+// result files in order's order.
 func (r *abRunner) duetPair(ctx context.Context, prefix string, i int, order [2]string) ([2]string, error) {
 	var paths [2]string
 	var sides [2]*duetSide
@@ -344,7 +343,10 @@ func (r *abRunner) duetPair(ctx context.Context, prefix string, i int, order [2]
 			}
 		}
 		if err != nil {
-			err = fmt.Errorf("%s: %s: %w%s", order[k], r.self, err, stderrLines(s.runErr))
+			err = fmt.Errorf("%s: %s: %w", order[k], r.self, err)
+			if e := s.runErr.String(); e != "" {
+				err = fmt.Errorf("%w\n%s", err, e)
+			}
 		}
 		// A target that ended before its run did failed the run, whatever
 		// the run made of it.
@@ -360,55 +362,26 @@ func (r *abRunner) duetPair(ctx context.Context, prefix string, i int, order [2]
 
 // duetSide is one side of a duet pair: its target and the run against it.
 type duetSide struct {
-	target, run       *exec.Cmd
-	targetErr, runErr *tailbuf.Buffer
-	targetDone        chan struct{} // closed when the target has ended
-	targetExit        error         // the target's Wait, once targetDone is closed
-	stopped           bool
+	target *tasks.Server
+	run    *exec.Cmd
+	runErr *tailbuf.Buffer
 }
 
-// startSide starts side's target, waits for it to print its URL, and
-// starts the run against it, writing path.
+// startSide starts side's target and, once it answers, the run against it,
+// writing path.
 func (r *abRunner) startSide(ctx context.Context, side, path string) (*duetSide, error) {
-	s := &duetSide{targetErr: tailbuf.New(2000), runErr: tailbuf.New(2000), targetDone: make(chan struct{})}
-	targs := []string{"target", "--addr", "127.0.0.1:0", "--seed", strconv.FormatUint(r.seed, 10)}
+	targs := []string{r.self, "target", "--addr", "{addr}", "--seed", strconv.FormatUint(r.seed, 10)}
 	if side == "head" && r.slowdown != 0 {
 		targs = append(targs, "--slowdown", strconv.FormatFloat(r.slowdown, 'g', -1, 64), "--slowdown-of", target.SlowdownOfProcess)
 	}
-	s.target = exec.Command(r.self, targs...)
-	s.target.Stderr = s.targetErr
-	stdout, err := s.target.StdoutPipe()
+	srv, err := tasks.StartServer(ctx, tasks.Env{TargetCommand: tasks.ShellJoin(targs), Dir: r.out}, tasks.ServerParams{})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.target.Start(); err != nil {
-		return nil, fmt.Errorf("starting its target: %w", err)
-	}
-	urls := make(chan string, 1)
-	go func() {
-		br := bufio.NewReader(stdout)
-		line, _ := br.ReadString('\n')
-		urls <- strings.TrimSpace(line)
-		io.Copy(io.Discard, br)
-		s.targetExit = s.target.Wait()
-		close(s.targetDone)
-	}()
-	var url string
-	select {
-	case url = <-urls:
-	case <-time.After(30 * time.Second):
-	case <-ctx.Done():
-		s.stopTarget()
-		return nil, load.ErrInterrupted
-	}
-	if !strings.HasPrefix(url, "http://") {
-		s.stopTarget()
-		return nil, fmt.Errorf("its target (%s) did not print its URL: %v%s", strings.Join(s.target.Args, " "), s.targetExit, stderrLines(s.targetErr))
-	}
-
+	s := &duetSide{target: srv, runErr: tailbuf.New(2000)}
 	args := []string{"--scenario", r.scenario, "--output", path, "--quiet", "--repetitions", "1",
 		"--seed", strconv.FormatUint(r.seed, 10), "--label", "m18-side:" + side,
-		"--endpoint", url, "--target-pid", strconv.Itoa(s.target.Process.Pid)}
+		"--endpoint", srv.URL, "--target-pid", strconv.Itoa(srv.PID)}
 	if r.duration > 0 {
 		args = append(args, "--duration", r.duration.String())
 	}
@@ -424,41 +397,21 @@ func (r *abRunner) startSide(ctx context.Context, side, path string) (*duetSide,
 	c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
 	c.WaitDelay = 10 * time.Second
 	if err := c.Start(); err != nil {
-		s.stopTarget()
+		srv.Close()
 		return nil, err
 	}
 	s.run = c
 	return s, nil
 }
 
-// stopTarget stops the side's target (SIGTERM; killed after 10 s) unless
-// it has ended already, and returns an error if it had ended on its own.
-// It does nothing for a nil side or a second time.
+// stopTarget stops the side's target and returns tasks.ErrTargetEnded if
+// it had ended on its own; it does nothing for a nil side or a second
+// time.
 func (s *duetSide) stopTarget() error {
-	if s == nil || s.stopped {
+	if s == nil || s.target == nil {
 		return nil
 	}
-	s.stopped = true
-	select {
-	case <-s.targetDone:
-		return fmt.Errorf("its target ended before the run did: %v%s", cmp.Or(s.targetExit, errors.New("exit status 0")), stderrLines(s.targetErr))
-	default:
-	}
-	s.target.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.targetDone:
-	case <-time.After(10 * time.Second):
-		s.target.Process.Kill()
-		<-s.targetDone
-	}
-	return nil
-}
-
-// stderrLines is what a child wrote to stderr, on lines of its own after
-// the message, or nothing.
-func stderrLines(b *tailbuf.Buffer) string {
-	if e := b.String(); e != "" {
-		return "\n" + e
-	}
-	return ""
+	err := s.target.Stop()
+	s.target = nil
+	return err
 }

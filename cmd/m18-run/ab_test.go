@@ -124,14 +124,17 @@ func abResult(t *testing.T, out, side string, i int) *result.Document {
 // warning, an interrupted child interrupts the gate, and any other failure
 // names the side and ends with the child's stderr — and a side's target
 // that does not start, or ends before its run, fails the pair naming it.
+// The runs are a stand-in script; the targets are this test binary's
+// m18-run target, through the script.
 func TestDuetPairChildren(t *testing.T) {
-	const serving = "echo http://127.0.0.1:1; exec sleep 60"
+	const serving = `M18_RUN_TEST_MAIN=1 exec "$TESTBIN" "$@"`
 	tests := []struct {
 		name      string
 		exit      int    // the head run's
 		target    string // the head target's shell
 		interrupt bool
 		fail      string // the error's end; "" for none
+		says      string // what else the error says
 		warn      string
 	}{
 		{name: "ok"},
@@ -139,23 +142,30 @@ func TestDuetPairChildren(t *testing.T) {
 		{name: "generator", exit: exitGenerator, warn: "kept; expect an inconclusive verdict"},
 		{name: "interrupted", exit: exitInterrupted, interrupt: true, fail: "interrupted"},
 		{name: "failed", exit: 3, fail: "head went wrong"},
-		{name: "target refused", target: "echo 'cannot listen' >&2; exit 3", fail: "cannot listen"},
-		{name: "target crashed", target: "echo http://127.0.0.1:1; echo 'SIGSEGV' >&2; exit 2", fail: "SIGSEGV"},
+		{name: "target refused", target: "echo 'cannot listen' >&2; exit 3", fail: "cannot listen", says: "exited before answering"},
+		// Killed half a second after it started: answering by then, and
+		// before its run (a second) ends.
+		{name: "target crashed", target: `M18_RUN_TEST_MAIN=1 "$TESTBIN" "$@" & sleep 0.5; kill -9 $!; echo SIGSEGV >&2; exit 2`,
+			fail: "SIGSEGV", says: "ended before"},
 	}
+	testBin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TESTBIN", testBin)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			self := filepath.Join(dir, "m18-run")
 			// The head's target and run do as the case says; the base's
-			// serve and succeed. A run lasts long enough for a crashed
-			// target to have ended before it.
+			// serve and succeed.
 			script := fmt.Sprintf(`#!/bin/sh
 case "$*" in
 target*--slowdown*) %s ;;
 target*) %s ;;
-*m18-side:head*) sleep 0.3; echo "head went wrong" >&2; exit %d ;;
+*m18-side:head*) sleep 1; echo "head went wrong" >&2; exit %d ;;
 esac
-sleep 0.3
+sleep 1
 `, cmp.Or(tt.target, serving), serving, tt.exit)
 			if err := os.WriteFile(self, []byte(script), 0o755); err != nil {
 				t.Fatal(err)
@@ -170,8 +180,8 @@ sleep 0.3
 			if got := errors.Is(err, load.ErrInterrupted); got != tt.interrupt {
 				t.Errorf("interrupted %v, want %v (%v)", got, tt.interrupt, err)
 			}
-			if tt.fail != "" && !tt.interrupt && (!strings.HasPrefix(err.Error(), "head: ") || !strings.HasSuffix(err.Error(), tt.fail)) {
-				t.Errorf("the error names neither the side nor the child's stderr: %v", err)
+			if tt.fail != "" && !tt.interrupt && (!strings.HasPrefix(err.Error(), "head: ") || !strings.HasSuffix(strings.TrimSpace(err.Error()), tt.fail) || !strings.Contains(err.Error(), tt.says)) {
+				t.Errorf("the error names neither the side nor the child's stderr, or does not say %q: %v", tt.says, err)
 			}
 			if !strings.Contains(progress.String(), tt.warn) || tt.warn == "" && progress.Len() > 0 {
 				t.Errorf("progress %q, want %q", progress.String(), tt.warn)

@@ -114,7 +114,7 @@ func Arch(ctx context.Context, env Env, cfg ArchConfig) (*Outcome, error) {
 	for _, m := range modes {
 		o := env.TargetOptions
 		o.ScalarDot = m == "off"
-		srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"simd": m, "instrument": ""}, Options: &o})
+		srv, err := StartServer(ctx, env, ServerParams{Values: map[string]string{"simd": m, "instrument": ""}, Options: &o})
 		if err != nil {
 			return nil, fmt.Errorf("task 011 (simd %s): %w", m, err)
 		}

@@ -64,7 +64,7 @@ type CacheSection struct {
 // it from outside), preloads it and lists the events the CPU offers. The
 // caller closes the server and the client.
 func perfTarget(ctx context.Context, env Env, data *dataset.Generator, preload func(context.Context, *hwClient) error) (*Server, *hwClient, []instrument.PerfEvent, error) {
-	srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": "", "simd": "on"}})
+	srv, err := StartServer(ctx, env, ServerParams{Values: map[string]string{"instrument": "", "simd": "on"}})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -123,7 +123,7 @@ func simulateCaches(ctx context.Context, env Env, id string, cfg CacheSimConfig,
 			os.Remove(f)
 		}
 		args := cfg.command(instrument.CachegrindArgs(filepath.Join(dir, prefix+"%p.out"), cfg.D1, cfg.LL))
-		srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}, StartTimeout: valgrindStartTimeout})
+		srv, err := StartServer(ctx, env, ServerParams{Values: map[string]string{"instrument": ShellJoin(args), "simd": "on"}, StartTimeout: valgrindStartTimeout})
 		if err != nil {
 			return instrument.CacheSim{}, 0, err
 		}
@@ -192,7 +192,7 @@ func simulateInOneRun(ctx context.Context, env Env, id string, cfg CacheSimConfi
 		os.Remove(f)
 	}
 	args := cfg.command(instrument.CallgrindArgs(pattern, cfg.D1, cfg.LL))
-	srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(args), "simd": "on"}, StartTimeout: valgrindStartTimeout})
+	srv, err := StartServer(ctx, env, ServerParams{Values: map[string]string{"instrument": ShellJoin(args), "simd": "on"}, StartTimeout: valgrindStartTimeout})
 	if err != nil {
 		return nil, "", fmt.Errorf("task %s callgrind: %w", id, err)
 	}

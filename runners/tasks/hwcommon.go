@@ -230,9 +230,9 @@ func instrumentedEnv(env Env) (Env, string) {
 	if len(ref) == 0 {
 		return env, "the reference target must run as its own process here, and m18-target is neither on PATH nor beside this program (go install ./cmd/m18-target, or give --target-command with " + InstrumentPlaceholder + ")"
 	}
-	cmd := InstrumentPlaceholder + " " + shellJoin(ref) + " --addr {addr} --seed {seed}"
+	cmd := InstrumentPlaceholder + " " + ShellJoin(ref) + " --addr {addr} --seed {seed}"
 	if f := targetFlags(env.TargetOptions); len(f) > 0 {
-		cmd += " " + shellJoin(f)
+		cmd += " " + ShellJoin(f)
 	}
 	env.TargetCommand = cmd
 	env.TargetOptions = target.Options{}
@@ -304,8 +304,8 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// shellJoin quotes and joins a command line.
-func shellJoin(args []string) string {
+// ShellJoin quotes and joins a command line.
+func ShellJoin(args []string) string {
 	q := make([]string, len(args))
 	for i, a := range args {
 		q[i] = shellQuote(a)

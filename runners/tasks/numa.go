@@ -232,7 +232,7 @@ func NUMA(ctx context.Context, env Env, cfg NUMAConfig) (*Outcome, error) {
 func numaPolicyRun(ctx context.Context, env Env, cfg NUMAConfig, data *dataset.Generator, pol NUMAPolicy, nodes []instrument.Node) (NUMAPolicyRun, *PlacementFigures, instrument.Figure, error) {
 	run := NUMAPolicyRun{Policy: pol}
 	loc := instrument.NotMeasured("local_share", instrument.NoCounters)
-	srv, err := startServer(ctx, env, ServerParams{Values: map[string]string{"instrument": shellJoin(pol.Args), "simd": "on"}})
+	srv, err := StartServer(ctx, env, ServerParams{Values: map[string]string{"instrument": ShellJoin(pol.Args), "simd": "on"}})
 	if err != nil {
 		return run, nil, loc, err
 	}

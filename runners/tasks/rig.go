@@ -85,7 +85,7 @@ func startWarmRig(ctx context.Context, env Env, sc *scenario.Scenario, nodes int
 // memories of sc's data (none when nodes is 0). maxInFlight caps the
 // requests in flight, and so the connections.
 func startRig(ctx context.Context, env Env, p ServerParams, sc *scenario.Scenario, nodes, maxInFlight int) (*rig, error) {
-	srv, err := startServer(ctx, env, p)
+	srv, err := StartServer(ctx, env, p)
 	if err != nil {
 		return nil, err
 	}
@@ -511,7 +511,7 @@ func prepareRun(ctx context.Context, env Env, sc *scenario.Scenario, id, label s
 	if builtin {
 		releaseMemory()
 	}
-	srv, err := startServer(ctx, env, ServerParams{})
+	srv, err := StartServer(ctx, env, ServerParams{})
 	if err != nil {
 		return nil, load.Config{}, fmt.Errorf("task %s: %w", id, err)
 	}

@@ -236,7 +236,7 @@ func Scaling(ctx context.Context, env Env, cfg ScalingConfig) (*Outcome, error) 
 	)
 	var ext *Server
 	if env.Endpoint != "" && env.TargetCommand == "" {
-		ext, _ = startServer(ctx, env, ServerParams{})
+		ext, _ = StartServer(ctx, env, ServerParams{})
 	}
 	for _, n := range cfg.Sizes {
 		if ctx.Err() != nil {
@@ -339,7 +339,7 @@ func scalingSize(ctx context.Context, env Env, cfg ScalingConfig, sc *scenario.S
 			}
 		}
 		// A fresh target per size: built in, or the command with {nodes}.
-		tgt, err = startServer(ctx, env, ServerParams{Values: map[string]string{"nodes": strconv.Itoa(n)}})
+		tgt, err = StartServer(ctx, env, ServerParams{Values: map[string]string{"nodes": strconv.Itoa(n)}})
 		if err != nil {
 			return nil, false, err
 		}

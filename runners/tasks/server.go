@@ -54,7 +54,7 @@ type Server struct {
 
 // ErrTargetEnded says a command target ended on its own — crashed or
 // exited — while a task was running it.
-var ErrTargetEnded = errors.New("the target command ended before the task stopped it")
+var ErrTargetEnded = errors.New("the target command ended before it was stopped")
 
 // endedTargets collects, for one task run, how its command targets ended
 // on their own.
@@ -64,7 +64,7 @@ type endedTargets struct {
 }
 
 func (e *endedTargets) add(err error) {
-	if e == nil {
+	if e == nil || err == nil {
 		return
 	}
 	e.mu.Lock()
@@ -132,10 +132,11 @@ func ExpandCommand(tmpl string, values map[string]string) (string, error) {
 	return out, nil
 }
 
-// startServer starts (or names) the target of env: the built-in reference
+// StartServer starts (or names) the target of env: the built-in reference
 // target with p.Options (default env.TargetOptions), env.TargetCommand
-// expanded with p, or env.Endpoint as it is.
-func startServer(ctx context.Context, env Env, p ServerParams) (*Server, error) {
+// expanded with p (through sh -c, in a process group of its own, ready once
+// it answers /health/alive), or env.Endpoint as it is. Close or Stop it.
+func StartServer(ctx context.Context, env Env, p ServerParams) (*Server, error) {
 	switch {
 	case env.TargetCommand != "":
 		return startCommand(ctx, env, p)
@@ -279,9 +280,25 @@ func (s *Server) waitAlive(ctx context.Context, timeout time.Duration) error {
 // Close stops a target started here (a built-in one, whose memory is
 // returned to the OS so that the next RSS reading does not count it; or a
 // command, sent SIGTERM and after 10 s SIGKILL) and does nothing for an
-// external one.
+// external one. A command that had ended on its own is recorded for the
+// task's error (ErrTargetEnded).
 func (s *Server) Close() error {
-	var err error
+	ended, err := s.stop()
+	s.ended.add(ended)
+	return err
+}
+
+// Stop is Close for a caller outside a task: a command that had ended on
+// its own before Stop is its error, ErrTargetEnded with how it ended
+// (joined to a failure to stop it, if any).
+func (s *Server) Stop() error {
+	ended, err := s.stop()
+	return errors.Join(ended, err)
+}
+
+// stop stops the target as Close says and returns, apart, how a command
+// that had ended on its own ended (ErrTargetEnded; nil otherwise).
+func (s *Server) stop() (ended, err error) {
 	if s.inst != nil {
 		err = s.inst.Close()
 		s.inst = nil
@@ -299,11 +316,11 @@ func (s *Server) Close() error {
 			err = errors.New("the target command did not stop within 10 s of SIGTERM; killed")
 		}
 		if own {
-			s.ended.add(fmt.Errorf("%w: %s", ErrTargetEnded, s.ending()))
+			ended = fmt.Errorf("%w: %s", ErrTargetEnded, s.ending())
 		}
 		s.cmd = nil
 	}
-	return err
+	return ended, err
 }
 
 // alive reports whether the target answers GET /health/alive with 2xx.

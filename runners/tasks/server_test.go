@@ -41,7 +41,7 @@ func TestExpandCommand(t *testing.T) {
 func TestServerCommand(t *testing.T) {
 	env := Env{Seed: 1, Dir: t.TempDir(), TargetCommand: childCommand(t, target.Options{})}
 	ctx := context.Background()
-	srv, err := startServer(ctx, env, ServerParams{CPUs: []int{0}})
+	srv, err := StartServer(ctx, env, ServerParams{CPUs: []int{0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,14 +82,14 @@ func TestServerCommand(t *testing.T) {
 func TestServerCommandFailsFast(t *testing.T) {
 	env := Env{TargetCommand: "echo no such server >&2; exit 3 # {port}"}
 	start := time.Now()
-	_, err := startServer(context.Background(), env, ServerParams{})
+	_, err := StartServer(context.Background(), env, ServerParams{})
 	if err == nil || !errors.Is(err, load.ErrUnreachable) || !strings.Contains(err.Error(), "no such server") {
 		t.Fatalf("err = %v, want unreachable naming the command's stderr", err)
 	}
 	if time.Since(start) > 10*time.Second {
 		t.Errorf("a command that exits took %v to be reported; want it noticed at once", time.Since(start))
 	}
-	if _, err := startServer(context.Background(), Env{TargetCommand: "srv --threads 2"}, ServerParams{}); err == nil || !strings.Contains(err.Error(), "{port}") {
+	if _, err := StartServer(context.Background(), Env{TargetCommand: "srv --threads 2"}, ServerParams{}); err == nil || !strings.Contains(err.Error(), "{port}") {
 		t.Errorf("a command without {port} or --endpoint: err = %v, want one naming {port}", err)
 	}
 }
@@ -120,7 +120,7 @@ func TestTargetEnded(t *testing.T) {
 				env.TargetCommand = childCommand(t, target.Options{})
 			}
 			task := budgeted(func(ctx context.Context, env Env, _ struct{}) (*Outcome, error) {
-				srv, err := startServer(ctx, env, ServerParams{})
+				srv, err := StartServer(ctx, env, ServerParams{})
 				if err != nil {
 					return nil, err
 				}
