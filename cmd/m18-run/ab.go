@@ -313,10 +313,17 @@ func (r *abRunner) duetPair(ctx context.Context, prefix string, i int, order [2]
 			s.stopTarget()
 		}
 	}()
+	// Both targets first, then both runs, so that the runs start together.
 	for k, side := range order {
 		paths[k] = r.path(prefix, side, i)
-		s, err := r.startSide(ctx, side, paths[k])
+		s, err := r.startTarget(ctx, side)
 		if err != nil {
+			return paths, fmt.Errorf("%s: %w", side, err)
+		}
+		sides[k] = s
+	}
+	for k, side := range order {
+		if err := r.startRun(ctx, sides[k], side, paths[k]); err != nil {
 			if k == 1 {
 				// Interrupted, the first side's run has its signal and
 				// writes its partial result; otherwise it measures alone.
@@ -327,7 +334,6 @@ func (r *abRunner) duetPair(ctx context.Context, prefix string, i int, order [2]
 			}
 			return paths, fmt.Errorf("%s: %w", side, err)
 		}
-		sides[k] = s
 	}
 	var firstErr error
 	for k, s := range sides {
@@ -367,9 +373,8 @@ type duetSide struct {
 	runErr *tailbuf.Buffer
 }
 
-// startSide starts side's target and, once it answers, the run against it,
-// writing path.
-func (r *abRunner) startSide(ctx context.Context, side, path string) (*duetSide, error) {
+// startTarget starts side's target and returns once it answers.
+func (r *abRunner) startTarget(ctx context.Context, side string) (*duetSide, error) {
 	targs := []string{r.self, "target", "--addr", "{addr}", "--seed", strconv.FormatUint(r.seed, 10)}
 	if side == "head" && r.slowdown != 0 {
 		targs = append(targs, "--slowdown", strconv.FormatFloat(r.slowdown, 'g', -1, 64), "--slowdown-of", target.SlowdownOfProcess)
@@ -378,10 +383,14 @@ func (r *abRunner) startSide(ctx context.Context, side, path string) (*duetSide,
 	if err != nil {
 		return nil, err
 	}
-	s := &duetSide{target: srv, runErr: tailbuf.New(2000)}
+	return &duetSide{target: srv, runErr: tailbuf.New(2000)}, nil
+}
+
+// startRun starts side's run against s's target, writing path.
+func (r *abRunner) startRun(ctx context.Context, s *duetSide, side, path string) error {
 	args := []string{"--scenario", r.scenario, "--output", path, "--quiet", "--repetitions", "1",
 		"--seed", strconv.FormatUint(r.seed, 10), "--label", "m18-side:" + side,
-		"--endpoint", srv.URL, "--target-pid", strconv.Itoa(srv.PID)}
+		"--endpoint", s.target.URL, "--target-pid", strconv.Itoa(s.target.PID)}
 	if r.duration > 0 {
 		args = append(args, "--duration", r.duration.String())
 	}
@@ -397,11 +406,10 @@ func (r *abRunner) startSide(ctx context.Context, side, path string) (*duetSide,
 	c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
 	c.WaitDelay = 10 * time.Second
 	if err := c.Start(); err != nil {
-		srv.Close()
-		return nil, err
+		return err
 	}
 	s.run = c
-	return s, nil
+	return nil
 }
 
 // stopTarget stops the side's target and returns tasks.ErrTargetEnded if

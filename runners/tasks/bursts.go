@@ -364,9 +364,9 @@ func (f BurstFacts) settled() string {
 // analyzeBursts fills the baseline, per-burst figures and recovery.
 //
 // A window after a burst has recovered when few enough of its requests
-// are slower than the threshold or failed: a p99 of the hundred-odd requests of one
-// window is its slowest request or two, so judging it alone would judge
-// noise. Each burst's threshold comes from its reference — the quiet
+// are slower than the threshold or failed: a p99 of the hundred-odd
+// requests of one window is its slowest request or two, so judging it
+// alone would judge noise. Each burst's threshold comes from its reference — the quiet
 // lead-in (less its first window) and, when the previous burst had
 // recovered before it, the second half of the gap before the burst — as
 // max(Threshold × its p99, its p99 + NoiseFloorMs). At most a fraction p0

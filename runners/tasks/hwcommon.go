@@ -72,6 +72,7 @@ type hwClient struct {
 	vec    []float32
 }
 
+// newHWClient is a client of the target at base.
 func newHWClient(base string, data *dataset.Generator) *hwClient {
 	return &hwClient{base: strings.TrimSuffix(base, "/"), client: &http.Client{Timeout: 2 * time.Minute}, data: data, vec: make([]float32, data.Dim())}
 }
@@ -304,7 +305,7 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// ShellJoin quotes and joins a command line.
+// ShellJoin quotes and joins a command line for sh (a target command).
 func ShellJoin(args []string) string {
 	q := make([]string, len(args))
 	for i, a := range args {
