@@ -251,11 +251,12 @@ func TestABInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		// Interrupt once the first pair is written and the second has run
-		// for a moment.
+		// Interrupt once the first pair is written and the second is
+		// measuring: its targets and runs start and preload in about a
+		// second here (several under load), and then measure for 8 s.
 		for {
 			if _, err := os.Stat(filepath.Join(out, "head-01.json")); err == nil {
-				time.Sleep(500 * time.Millisecond)
+				time.Sleep(3 * time.Second)
 				cancel()
 				return
 			}
@@ -267,13 +268,13 @@ func TestABInterrupted(t *testing.T) {
 		}
 	}()
 	var stdout, stderr bytes.Buffer
-	err := ab(ctx, []string{"--scenario", filepath.Join("testdata", "ab.toml"), "--duration", "5s", "--repetitions", "4", "--looks", "off",
+	err := ab(ctx, []string{"--scenario", filepath.Join("testdata", "ab.toml"), "--duration", "8s", "--repetitions", "4", "--looks", "off",
 		"--out", out, "--quiet"}, &stdout, &stderr)
 	if !errors.Is(err, load.ErrInterrupted) || exitCode(err) != exitInterrupted {
 		t.Fatalf("error %v (exit %d), want interrupted (%d)\n%s", err, exitCode(err), exitInterrupted, stderr.String())
 	}
 	// The second pair's children were interrupted (not killed, and not
-	// left to run out their 5 s): each wrote its partial result.
+	// left to run out their 8 s): each wrote its partial result.
 	for _, side := range []string{"base", "head"} {
 		if _, err := os.Stat(filepath.Join(out, side+"-02.json.partial")); err != nil {
 			t.Errorf("no partial result of the interrupted %s run: %v", side, err)
