@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,8 +46,9 @@ func TestAB(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// testdata/ab.toml is recall-only over 500 memories, 1 s a run.
 			out := filepath.Join(t.TempDir(), "out")
+			const pairs = 10
 			var stdout, stderr bytes.Buffer
-			code := run(append([]string{"ab", "--scenario", filepath.Join("testdata", "ab.toml"), "--slowdown", "200", "--repetitions", "10",
+			code := run(append([]string{"ab", "--scenario", filepath.Join("testdata", "ab.toml"), "--slowdown", "200", "--repetitions", strconv.Itoa(pairs),
 				"--looks", "off", "--rate", "100", "--out", out, "--quiet"}, tt.args...), &stdout, &stderr)
 			v, err := verdict.ReadFile(filepath.Join(out, "verdict.json"))
 			if err != nil {
@@ -55,7 +57,7 @@ func TestAB(t *testing.T) {
 			if !strings.Contains(stdout.String(), "verdict written to") {
 				t.Errorf("stdout does not name the verdict:\n%s", stdout.String())
 			}
-			for i := range 10 {
+			for i := range pairs {
 				b, h := abResult(t, out, "base", i), abResult(t, out, "head", i)
 				for _, d := range []*result.Document{b, h} {
 					if d.Repetitions[0].Target == nil || d.Repetitions[0].Target.CPUPerOpMs <= 0 {
@@ -102,7 +104,7 @@ func TestAB(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := gate.ConfirmPairs(first, gate.DefaultAlpha); want == 0 || len(confirms) != want || v.Confirmation.Pairs != want {
+			if want := gate.ConfirmPairs(first, gate.DefaultPolicy()); want == 0 || len(confirms) != want || v.Confirmation.Pairs != want {
 				t.Errorf("confirmed on %d pairs with %d confirming runs, want %d (gate.ConfirmPairs of the first verdict)", v.Confirmation.Pairs, len(confirms), want)
 			}
 		})

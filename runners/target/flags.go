@@ -1,6 +1,11 @@
 package target
 
-import "flag"
+import (
+	"cmp"
+	"flag"
+	"strconv"
+	"time"
+)
 
 // KnobFlags defines the flags of the knobs of o on fs — slowdown,
 // stall-every, stall-for, fail-rate, capacity and leak, and the
@@ -37,4 +42,47 @@ func KnobFlags(fs *flag.FlagSet, prefix string, o *Options) {
 	fs.BoolVar(&o.SharedWorkers, prefix+"shared-workers", false, about+"one pool of --"+prefix+"workers for all memory spaces (a busy space delays the others)")
 	fs.Float64Var(&o.Serial, prefix+"serial", 0, about+"do fraction `F` in [0,1] of --"+prefix+"work under one global lock (serialises requests)")
 	fs.BoolVar(&o.KeyLock, prefix+"key-lock", false, about+"requests of one memory space do their --"+prefix+"work one at a time (a popular space is a hot spot)")
+}
+
+// KnobArgs are the arguments that set o's knobs on a target that is a
+// process of its own (KnobFlags with prefix "": m18-target, m18-run
+// target), the zero ones left out; a slowdown says what it is a percentage
+// of, handler when o leaves it empty, as the built-in target reads it.
+func KnobArgs(o Options) []string {
+	var f []string
+	num := func(name string, v float64) {
+		if v != 0 {
+			f = append(f, "--"+name, strconv.FormatFloat(v, 'g', -1, 64))
+		}
+	}
+	dur := func(name string, d time.Duration) {
+		if d != 0 {
+			f = append(f, "--"+name, d.String())
+		}
+	}
+	num("slowdown", o.Slowdown)
+	if o.Slowdown != 0 { // m18-target's own default is process; keep the option's meaning
+		f = append(f, "--slowdown-of", cmp.Or(o.SlowdownOf, SlowdownOfHandler))
+	}
+	dur("stall-every", o.StallEvery)
+	dur("stall-for", o.StallFor)
+	num("fail-rate", o.FailRate)
+	num("capacity", o.Capacity)
+	num("leak", o.LeakMBPerMin)
+	dur("work", o.Work)
+	num("workers", float64(o.Workers))
+	if o.SharedWorkers {
+		f = append(f, "--shared-workers")
+	}
+	num("serial", o.Serial)
+	if o.KeyLock {
+		f = append(f, "--key-lock")
+	}
+	if o.ScalarDot {
+		f = append(f, "--simd", "off")
+	}
+	if o.Counters != "" {
+		f = append(f, "--counters", o.Counters)
+	}
+	return f
 }

@@ -74,3 +74,36 @@ func TestSIMDFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestKnobArgs: every knob's flag, as KnobArgs writes it, parses back into
+// the same options with m18-target's flag set; a slowdown with no unit
+// says handler, and zero knobs write nothing.
+func TestKnobArgs(t *testing.T) {
+	every := Options{Slowdown: 25, SlowdownOf: SlowdownOfHandler, StallEvery: time.Second, StallFor: 10 * time.Millisecond, FailRate: 0.01, Capacity: 800,
+		LeakMBPerMin: 2, Work: time.Millisecond, Workers: 4, SharedWorkers: true, Serial: 0.5, KeyLock: true, ScalarDot: true, Counters: CountersPadded}
+	tests := []struct {
+		name string
+		o    Options
+		want Options
+	}{
+		{"every knob", every, every},
+		{"slowdown of the process", Options{Slowdown: 10, SlowdownOf: SlowdownOfProcess}, Options{Slowdown: 10, SlowdownOf: SlowdownOfProcess}},
+		{"slowdown, unit left empty", Options{Slowdown: 10}, Options{Slowdown: 10, SlowdownOf: SlowdownOfHandler}},
+		{"no knob", Options{}, Options{SlowdownOf: SlowdownOfProcess}}, // m18-target's default unit
+	}
+	for _, tt := range tests {
+		fs := flag.NewFlagSet("m18-target", flag.ContinueOnError)
+		var back Options
+		KnobFlags(fs, "", &back)
+		args := KnobArgs(tt.o)
+		if err := fs.Parse(args); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if back != tt.want {
+			t.Errorf("%s: %q parses to\n %+v\nwant %+v", tt.name, args, back, tt.want)
+		}
+		if tt.o == (Options{}) && len(args) > 0 {
+			t.Errorf("%s: %q, want no arguments", tt.name, args)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package tasks
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"math"
 	"os"
 	"os/exec"
@@ -300,22 +299,6 @@ func TestInstrumentedEnv(t *testing.T) {
 	}
 	if _, why := instrumentedEnv(Env{}); !strings.Contains(why, "m18-target") {
 		t.Errorf("no m18-target: %q", why)
-	}
-}
-
-// TestTargetFlagsParse: every knob's flag, as instrumentedEnv writes it,
-// parses back into the same options with m18-target's flag set.
-func TestTargetFlagsParse(t *testing.T) {
-	o := target.Options{Slowdown: 25, SlowdownOf: target.SlowdownOfHandler, StallEvery: time.Second, StallFor: 10 * time.Millisecond, FailRate: 0.01, Capacity: 800,
-		LeakMBPerMin: 2, Work: time.Millisecond, Workers: 4, SharedWorkers: true, Serial: 0.5, KeyLock: true, ScalarDot: true, Counters: target.CountersPadded}
-	fs := flag.NewFlagSet("m18-target", flag.ContinueOnError)
-	var back target.Options
-	target.KnobFlags(fs, "", &back)
-	if err := fs.Parse(targetFlags(o)); err != nil {
-		t.Fatal(err)
-	}
-	if back != o {
-		t.Errorf("round trip:\n got %+v\nwant %+v", back, o)
 	}
 }
 

@@ -2,7 +2,6 @@ package tasks
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -232,53 +231,12 @@ func instrumentedEnv(env Env) (Env, string) {
 		return env, "the reference target must run as its own process here, and m18-target is neither on PATH nor beside this program (go install ./cmd/m18-target, or give --target-command with " + InstrumentPlaceholder + ")"
 	}
 	cmd := InstrumentPlaceholder + " " + ShellJoin(ref) + " --addr {addr} --seed {seed}"
-	if f := targetFlags(env.TargetOptions); len(f) > 0 {
+	if f := target.KnobArgs(env.TargetOptions); len(f) > 0 {
 		cmd += " " + ShellJoin(f)
 	}
 	env.TargetCommand = cmd
 	env.TargetOptions = target.Options{}
 	return env, ""
-}
-
-// targetFlags are the m18-target flags that set o's knobs (the zero ones
-// left out).
-func targetFlags(o target.Options) []string {
-	var f []string
-	num := func(name string, v float64) {
-		if v != 0 {
-			f = append(f, "--"+name, strconv.FormatFloat(v, 'g', -1, 64))
-		}
-	}
-	dur := func(name string, d time.Duration) {
-		if d != 0 {
-			f = append(f, "--"+name, d.String())
-		}
-	}
-	num("slowdown", o.Slowdown)
-	if o.Slowdown != 0 { // m18-target's own default is process; keep the option's meaning
-		f = append(f, "--slowdown-of", cmp.Or(o.SlowdownOf, target.SlowdownOfHandler))
-	}
-	dur("stall-every", o.StallEvery)
-	dur("stall-for", o.StallFor)
-	num("fail-rate", o.FailRate)
-	num("capacity", o.Capacity)
-	num("leak", o.LeakMBPerMin)
-	dur("work", o.Work)
-	num("workers", float64(o.Workers))
-	if o.SharedWorkers {
-		f = append(f, "--shared-workers")
-	}
-	num("serial", o.Serial)
-	if o.KeyLock {
-		f = append(f, "--key-lock")
-	}
-	if o.ScalarDot {
-		f = append(f, "--simd", "off")
-	}
-	if o.Counters != "" {
-		f = append(f, "--counters", o.Counters)
-	}
-	return f
 }
 
 // targetBinary finds m18-target on PATH or beside this program.
