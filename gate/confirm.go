@@ -3,8 +3,12 @@ package gate
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"sort"
 	"strings"
+
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/engram/m18-gate/gate/input"
 	"github.com/engram/m18-gate/gate/render"
@@ -164,11 +168,14 @@ func Confirm(first *verdict.Verdict, base, head *input.Set, p Policy) (*verdict.
 }
 
 // ConfirmPairs is the number of pairs a confirming re-run of first should
-// measure at level alpha: enough for the exact signed-rank test (the cost
-// metrics' test) to reach alpha after the Bonferroni factor of the families
-// the regressed comparisons fall in (adjustFamilies), and at least half the
-// pairs first decided on. 0 when there is nothing to confirm.
-func ConfirmPairs(first *verdict.Verdict, alpha float64) int {
+// measure under the policy p: enough for the exact signed-rank test (the
+// cost metrics' test) to reach p.Alpha after the Bonferroni factor of the
+// families the regressed comparisons fall in (adjustFamilies); at least
+// half the pairs first decided on; and, where first's intervals were wide,
+// enough to call each change regressed again with probability p.Power
+// (rerunPower), up to the pairs first's design planned (its last look, or
+// its pairs). 0 when there is nothing to confirm.
+func ConfirmPairs(first *verdict.Verdict, p Policy) int {
 	targets := ToConfirm(first)
 	if len(targets) == 0 {
 		return 0
@@ -177,8 +184,90 @@ func ConfirmPairs(first *verdict.Verdict, alpha float64) int {
 	for _, c := range targets {
 		families[isCostMetric(c.Metric)] = true
 	}
-	need := stats.MinPairsForAlpha(alpha / float64(len(families)))
-	return max(need, (decidedPairs(first)+1)/2, stats.MinSamplesForAlpha(alpha))
+	level := p.Alpha / float64(len(families))
+	n := decidedPairs(first)
+	floor := max(stats.MinPairsForAlpha(level), (n+1)/2, stats.MinSamplesForAlpha(p.Alpha))
+	budget := n
+	if s := first.Sequential; s != nil && len(s.Looks) > 0 {
+		budget = max(budget, s.Looks[len(s.Looks)-1])
+	}
+	k := floor
+	for _, c := range targets {
+		sigma := pairSpread(c, n, firstLevel(first, p.Alpha))
+		// The power grows with the pairs: the fewest that reach p.Power,
+		// by bisection, or budget when none below it does.
+		k += sort.Search(max(budget-k, 0), func(i int) bool {
+			return rerunPower(c, sigma, k+i, level) >= p.Power
+		})
+	}
+	return k
+}
+
+// powerDraws is how many simulated re-runs rerunPower draws: the standard
+// error of its estimate of a power near 0.8 is then 0.013.
+const powerDraws = 1000
+
+// rerunPower is the probability that a re-run of k pairs calls c regressed
+// again at level, were the change first measured the true one and the
+// pairs' log ratios normal with spread sigma: the share of powerDraws
+// simulated re-runs (seeded, so the answer is the same every time) whose
+// test — the signed-rank test for the target's cost per request, else the
+// paired t test, as estimatePaired tests — is significant and whose
+// estimate is beyond c's threshold. 1 when sigma is 0 or unknown: first's
+// interval then asks for nothing beyond the floor.
+func rerunPower(c verdict.Comparison, sigma float64, k int, level float64) float64 {
+	if !(sigma > 0) || math.IsInf(sigma, 0) || !(c.Change > -1) || math.IsInf(c.Change, 0) {
+		return 1
+	}
+	shift, sign := math.Log1p(c.Change), 1.0
+	if c.HigherIsBetter {
+		sign = -1
+	}
+	rng := rand.New(rand.NewPCG(uint64(k), 0x6d3138))
+	d := make([]float64, k)
+	found := 0
+	for range powerDraws {
+		for i := range d {
+			d[i] = shift + sigma*rng.NormFloat64()
+		}
+		var p float64
+		if isCostMetric(c.Metric) {
+			p, _ = stats.SignedRank(d)
+		} else {
+			t, _ := stats.PairedT(d)
+			p = t.P
+		}
+		if p < level && sign*math.Expm1(stats.WalshMedian(d)) > c.Threshold {
+			found++
+		}
+	}
+	return float64(found) / powerDraws
+}
+
+// pairSpread is the spread of one pair's log ratio that first's interval
+// for c implies: n pairs gave the median's bootstrap interval (estimatePaired)
+// a half-width h at level, and a normal sample's median has a standard
+// error of √(π/2)·σ/√n, so σ = h·√n / (z(level)·√(π/2)). 0 when the
+// interval says nothing (absolute metrics, unbounded or missing intervals).
+func pairSpread(c verdict.Comparison, n int, level float64) float64 {
+	if isAbsoluteMetric(c.Metric) || n < 1 || !(c.CILow > -1) || math.IsInf(c.CIHigh, 0) {
+		return 0
+	}
+	h := (math.Log1p(c.CIHigh) - math.Log1p(c.CILow)) / 2
+	z := distuv.UnitNormal.Quantile(1 - level/2)
+	return h * math.Sqrt(float64(n)) / (z * math.Sqrt(math.Pi/2))
+}
+
+// firstLevel is the level first's intervals were computed at: its look's
+// part of the level when it was a look of a sequential gate.
+func firstLevel(first *verdict.Verdict, alpha float64) float64 {
+	switch {
+	case first.Sequential != nil && first.Sequential.Spent > 0:
+		return first.Sequential.Spent
+	case first.Alpha > 0:
+		return first.Alpha
+	}
+	return alpha
 }
 
 // decidedPairs is the number of pairs first decided on: its look's, else

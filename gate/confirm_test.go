@@ -242,7 +242,7 @@ func TestConfirmNothingToConfirm(t *testing.T) {
 	if v.Confirmation != nil || !reflect.DeepEqual(v, first) {
 		t.Errorf("nothing to confirm: got %+v, want a copy of the first verdict", v.Confirmation)
 	}
-	if n := ConfirmPairs(first, 0.01); n != 0 {
+	if n := ConfirmPairs(first, pairedPolicy()); n != 0 {
 		t.Errorf("ConfirmPairs = %d with nothing regressed, want 0", n)
 	}
 }
@@ -259,28 +259,57 @@ func TestConfirmMismatch(t *testing.T) {
 
 // TestConfirmPairs: the smallest n with 2/2ⁿ below alpha over the
 // families regressed (alpha 0.01: 2⁸ = 256 > 200, so 8; over two
-// families 0.005: 2⁹ = 512 > 400, so 9), and at least half the pairs the
-// first verdict decided on.
+// families 0.005: 2⁹ = 512 > 400, so 9), at least half the pairs the
+// first verdict decided on, and the pairs its intervals' noise asks for, up
+// to its design's pairs.
+//
+// The noisy cases' bounds come from an independent simulation
+// (testdata/confirm_power.py, 10 000 draws per size, its own
+// exact signed-rank and t distributions): lo is the first size its power
+// reaches 0.76, hi the first it reaches 0.84 — ConfirmPairs's 1 000 draws
+// estimate a power near 0.8 within ±0.04 (three standard errors).
 func TestConfirmPairs(t *testing.T) {
 	reg := func(metric string, n int) verdict.Comparison {
 		return verdict.Comparison{Scenario: "s", Operation: "overall", Metric: metric, Decision: verdict.Regressed, NBase: n, NHead: n}
 	}
+	// noisy is reg with a change e, its interval and the threshold 5 %.
+	noisy := func(metric string, n int, e, lo, hi float64) verdict.Comparison {
+		c := reg(metric, n)
+		c.Change, c.CILow, c.CIHigh, c.Threshold = e, lo, hi, 0.05
+		return c
+	}
+	look := func(spent float64, looks ...int) *verdict.Sequential {
+		return &verdict.Sequential{Pairs: looks[0], Looks: looks, Alpha: 0.01, Spent: spent}
+	}
+	cpu := result.MetricCPUPerOp
 	tests := []struct {
-		name  string
-		v     verdict.Verdict
-		alpha float64
-		want  int
+		name   string
+		v      verdict.Verdict
+		alpha  float64
+		lo, hi int
 	}{
-		{"one family", verdict.Verdict{Comparisons: []verdict.Comparison{reg("p50", 10)}}, 0.01, 8},
-		{"two families", verdict.Verdict{Comparisons: []verdict.Comparison{reg("p50", 10), reg(result.MetricCPUPerOp, 10)}}, 0.01, 9},
-		{"half of many pairs", verdict.Verdict{Comparisons: []verdict.Comparison{reg("p50", 40)}}, 0.01, 20},
-		{"half of a sequential look", verdict.Verdict{Comparisons: []verdict.Comparison{reg("p50", 30)}, Sequential: &verdict.Sequential{Pairs: 23}}, 0.01, 12},
-		{"alpha 0.05", verdict.Verdict{Comparisons: []verdict.Comparison{reg("p50", 6)}}, 0.05, 6}, // 2/2⁶ < 0.05; but MinSamplesForAlpha(0.05) = 4, half of 6 = 3
-		{"follows only", verdict.Verdict{Comparisons: []verdict.Comparison{{Metric: "B/s", Decision: verdict.Regressed, Follows: "sec/op"}}}, 0.01, 0},
+		{"one family", verdict.Verdict{Comparisons: []verdict.Comparison{reg("p50", 10)}}, 0.01, 8, 8},
+		{"two families", verdict.Verdict{Comparisons: []verdict.Comparison{reg("p50", 10), reg(cpu, 10)}}, 0.01, 9, 9},
+		{"half of many pairs", verdict.Verdict{Comparisons: []verdict.Comparison{reg("p50", 40)}}, 0.01, 20, 20},
+		{"half of a sequential look", verdict.Verdict{Comparisons: []verdict.Comparison{reg("p50", 30)}, Sequential: &verdict.Sequential{Pairs: 23}}, 0.01, 12, 12},
+		{"alpha 0.05", verdict.Verdict{Comparisons: []verdict.Comparison{reg("p50", 6)}}, 0.05, 6, 6}, // 2/2⁶ < 0.05; but MinSamplesForAlpha(0.05) = 4, half of 6 = 3
+		{"follows only", verdict.Verdict{Comparisons: []verdict.Comparison{{Metric: "B/s", Decision: verdict.Regressed, Follows: "sec/op"}}}, 0.01, 0, 0},
+		// The reference's power at 8 pairs: 0.990.
+		{"narrow interval", verdict.Verdict{Alpha: 0.01, Comparisons: []verdict.Comparison{noisy(cpu, 20, 0.12, 0.09, 0.15)}}, 0.01, 10, 10},
+		// A first look of m18-run ab with both cores busy: 0.742 at 8, 0.889 at 9.
+		{"a noisy first look", verdict.Verdict{Alpha: 0.005, Sequential: look(0.005, 10, 15, 20), Comparisons: []verdict.Comparison{noisy(cpu, 10, 0.1284, 0.032, 0.198)}}, 0.01, 9, 9},
+		// 0.790 at 14, 0.827 at 15, 0.873 at 16.
+		{"an early look", verdict.Verdict{Alpha: 0.0031, Sequential: look(0.0031, 8, 15, 20), Comparisons: []verdict.Comparison{noisy(cpu, 8, 0.11, -0.03, 0.25)}}, 0.01, 14, 16},
+		// The paired t test: 0.795 at 11, 0.842 at 12.
+		{"latency", verdict.Verdict{Alpha: 0.005, Sequential: look(0.005, 10, 15, 20), Comparisons: []verdict.Comparison{noisy("p50", 10, 0.14, 0.01, 0.28)}}, 0.01, 11, 12},
+		// The design planned 10 pairs (0.744); 0.814 at 11 is out of reach.
+		{"wider than the design", verdict.Verdict{Alpha: 0.01, Comparisons: []verdict.Comparison{noisy(cpu, 10, 0.11, 0.02, 0.20)}}, 0.01, 10, 10},
 	}
 	for _, tt := range tests {
-		if got := ConfirmPairs(&tt.v, tt.alpha); got != tt.want {
-			t.Errorf("%s: ConfirmPairs = %d, want %d", tt.name, got, tt.want)
+		p := DefaultPolicy()
+		p.Alpha = tt.alpha
+		if got := ConfirmPairs(&tt.v, p); got < tt.lo || got > tt.hi {
+			t.Errorf("%s: ConfirmPairs = %d, want %d … %d", tt.name, got, tt.lo, tt.hi)
 		}
 	}
 }

@@ -290,8 +290,9 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"regressed only when the re-run regresses too, else it becomes inconclusive. Exit 1 only for a\n"+
 		"confirmed regression. A verdict with no regression is copied as it is (nothing to confirm)")
 	confirmPairs := fs.Bool("confirm-pairs", false, "with --confirm and no --base/--head: print the pairs a confirming re-run of VERDICT should\n"+
-		"measure (enough for the exact signed-rank test to reach --alpha, and at least half the\n"+
-		"pairs the verdict decided on; 0 when nothing regressed) and exit 0")
+		"measure (enough for the exact signed-rank test to reach --alpha, at least half the pairs the\n"+
+		"verdict decided on, and where its intervals were wide enough to find its change again 80 %\n"+
+		"of the times, up to the pairs its design planned; 0 when nothing regressed) and exit 0")
 	fs.Usage = usageFor(fs, "m18-gate compare --base FILE... --head FILE... [flags]\n"+
 		"       m18-gate compare --confirm VERDICT --base NEW... --head NEW... [--paired] [flags]\n"+
 		"       m18-gate compare --confirm VERDICT --confirm-pairs [--alpha A]",
@@ -358,7 +359,7 @@ func compareConfirm(firstPath string, pairsOnly bool, base, head []string, p gat
 		if err != nil {
 			return fmt.Errorf("--confirm: %w", err)
 		}
-		fmt.Fprintln(stdout, gate.ConfirmPairs(first, p.Alpha))
+		fmt.Fprintln(stdout, gate.ConfirmPairs(first, p))
 		return nil
 	}
 	v, err := gate.ConfirmFiles(firstPath, base, head, p)

@@ -47,8 +47,9 @@ load generator too), interleaved A B B A ….
 The gate looks at --repetitions pairs and, while the verdict is not clear,
 at 1.5× and 2× as many (--looks auto, as the action's looks input; each
 look at its share of the gate's alpha, 0.01); a regression is then
-measured again on as many fresh pairs as the exact test needs (--confirm)
-and reported only when the re-run regresses too.
+measured again on fresh pairs (--confirm: as many as the exact test
+needs, more when the first look's interval was wide, at most the pairs
+of the last look) and reported only when the re-run regresses too.
 
 It writes DIR/base-NN.json, DIR/head-NN.json (the confirming pairs as
 DIR/confirm-base-NN.json …), DIR/verdict.json and DIR/verdict.md (--out;
@@ -164,7 +165,7 @@ Example:
 		}
 		fmt.Fprintf(r.progress, "m18-run ab: look %d of %d at %d pairs: %s\n", s.Look, len(s.Looks), s.Pairs, s.Reason)
 	}
-	if k := gate.ConfirmPairs(v, p.Alpha); *confirm && k > 0 {
+	if k := gate.ConfirmPairs(v, p); *confirm && k > 0 {
 		if err := verdict.WriteFile(firstPath, v); err != nil {
 			return err
 		}
@@ -260,12 +261,19 @@ func (r *abRunner) path(prefix, side string, i int) string {
 	return filepath.Join(r.out, fmt.Sprintf("%s%s-%02d.json", prefix, side, i+1))
 }
 
+// knobs are side's target's knobs: the head's slowdown, of the target
+// process's CPU time per request.
+func (r *abRunner) knobs(side string) target.Options {
+	if side == "head" {
+		return target.Options{Slowdown: r.slowdown, SlowdownOf: target.SlowdownOfProcess}
+	}
+	return target.Options{}
+}
+
 // inProcess runs side once against a fresh in-process target.
 func (r *abRunner) inProcess(ctx context.Context, prefix, side string, i int) (string, error) {
-	o := target.Options{Seed: r.seed}
-	if side == "head" && r.slowdown != 0 {
-		o.Slowdown, o.SlowdownOf = r.slowdown, target.SlowdownOfProcess
-	}
+	o := r.knobs(side)
+	o.Seed = r.seed
 	inst, err := target.Start(o)
 	if err != nil {
 		return "", err
@@ -376,9 +384,7 @@ type duetSide struct {
 // startTarget starts side's target and returns once it answers.
 func (r *abRunner) startTarget(ctx context.Context, side string) (*duetSide, error) {
 	targs := []string{r.self, "target", "--addr", "{addr}", "--seed", strconv.FormatUint(r.seed, 10)}
-	if side == "head" && r.slowdown != 0 {
-		targs = append(targs, "--slowdown", strconv.FormatFloat(r.slowdown, 'g', -1, 64), "--slowdown-of", target.SlowdownOfProcess)
-	}
+	targs = append(targs, target.KnobArgs(r.knobs(side))...)
 	srv, err := tasks.StartServer(ctx, tasks.Env{TargetCommand: tasks.ShellJoin(targs), Dir: r.out}, tasks.ServerParams{})
 	if err != nil {
 		return nil, err
