@@ -212,7 +212,8 @@ const powerDraws = 1000
 // pairs' log ratios normal with spread sigma: the share of powerDraws
 // simulated re-runs (seeded, so the answer is the same every time) whose
 // test — the signed-rank test for the target's cost per request, else the
-// paired t test, as estimatePaired tests — is significant and whose
+// paired t test, as estimatePaired tests (an unpaired re-run's
+// Mann–Whitney test is taken to need as many) — is significant and whose
 // estimate is beyond c's threshold. 1 when sigma is 0 or unknown: first's
 // interval then asks for nothing beyond the floor.
 func rerunPower(c verdict.Comparison, sigma float64, k int, level float64) float64 {
