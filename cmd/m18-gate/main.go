@@ -291,8 +291,8 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"confirmed regression. A verdict with no regression is copied as it is (nothing to confirm)")
 	confirmPairs := fs.Bool("confirm-pairs", false, "with --confirm and no --base/--head: print the pairs a confirming re-run of VERDICT should\n"+
 		"measure (enough for the exact signed-rank test to reach --alpha, at least half the pairs the\n"+
-		"verdict decided on, and where its intervals were wide enough to find its change again 80 %\n"+
-		"of the times, up to the pairs its design planned; 0 when nothing regressed) and exit 0")
+		"verdict decided on, and where its intervals were wide enough to find its change again with\n"+
+		"80 % power, up to the pairs its design planned; 0 when nothing regressed) and exit 0")
 	fs.Usage = usageFor(fs, "m18-gate compare --base FILE... --head FILE... [flags]\n"+
 		"       m18-gate compare --confirm VERDICT --base NEW... --head NEW... [--paired] [flags]\n"+
 		"       m18-gate compare --confirm VERDICT --confirm-pairs [--alpha A]",
