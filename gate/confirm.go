@@ -194,10 +194,11 @@ func ConfirmPairs(first *verdict.Verdict, p Policy) int {
 	k := floor
 	for _, c := range targets {
 		sigma := pairSpread(c, n, firstLevel(first, p.Alpha))
-		// The power grows with the pairs: the fewest that reach p.Power,
-		// by bisection, or budget when none below it does.
-		k += sort.Search(max(budget-k, 0), func(i int) bool {
-			return rerunPower(c, sigma, k+i, level) >= p.Power
+		// The power grows with the pairs: the fewest from k on that reach
+		// p.Power, by bisection, or budget when none below it does.
+		from := k
+		k = from + sort.Search(max(budget-from, 0), func(i int) bool {
+			return rerunPower(c, sigma, from+i, level) >= p.Power
 		})
 	}
 	return k
