@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,6 +10,7 @@ import (
 	"github.com/engram/m18-gate/gate/input"
 	"github.com/engram/m18-gate/gate/stats"
 	"github.com/engram/m18-gate/internal/atomicfile"
+	"github.com/engram/m18-gate/internal/jsondoc"
 	"github.com/engram/m18-gate/internal/version"
 )
 
@@ -154,14 +154,9 @@ func ReadCalibration(path string) (*Calibration, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var c Calibration
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, input.JSONError(err))
-	}
-	if c.Schema != CalibrationSchema {
-		return nil, fmt.Errorf("%s: field \"schema\" is %q, want %q (make one with m18-gate calibrate)", path, c.Schema, CalibrationSchema)
+	if err := jsondoc.Decode(data, CalibrationSchema, "an m18-gate calibration, made by m18-gate calibrate", &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for i, e := range c.Entries {
 		if e.Scenario == "" || e.Metric == "" {

@@ -1,7 +1,6 @@
 package history
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/engram/m18-gate/internal/jsondoc"
 )
 
 // MarkerSchema names the accept marker document format.
@@ -153,13 +154,8 @@ func (s *Snapshot) readMarker(te object.TreeEntry) (Marker, error) {
 	if err != nil {
 		return m, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return m, fmt.Errorf("not an accept marker: %v", err)
-	}
-	if m.Schema != MarkerSchema {
-		return m, fmt.Errorf("schema is %q, this version reads %q only", m.Schema, MarkerSchema)
+	if err := jsondoc.Decode(data, MarkerSchema, "an accept marker", &m); err != nil {
+		return m, err
 	}
 	if m.At.IsZero() {
 		return m, fmt.Errorf("field \"at\" is missing")

@@ -82,7 +82,7 @@ func TestCorruptFilesAreReportedAndSkipped(t *testing.T) {
 	if len(points) != 2 || points[0].RunID != "good1" || points[1].RunID != "good2" {
 		t.Errorf("series kept %d points, want good1 and good2", len(points))
 	}
-	wantWarn(t, warns, corrupt, future+": unknown result schema")
+	wantWarn(t, warns, corrupt, future+": unknown schema: field \"schema\" is \"m18.result/v2\"")
 
 	// The corrupt and future runs are the newest; baseline skips them.
 	b, err := snap.Baseline(Query{Scenario: "ci/fast_regression_check", Fingerprint: "aaaaaaaaaaaa", Commit: commit})

@@ -379,7 +379,7 @@ type bundleLine struct {
 }
 
 // Load reads and decodes one run. The error names the path; it wraps
-// result.ErrUnknownSchema for a document of another version.
+// jsondoc.ErrSchema for a document of another version.
 func (s *Snapshot) Load(e Entry) (*Stored, error) {
 	var data []byte
 	where := e.Path

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/perf/benchfmt"
+
+	"github.com/engram/m18-gate/internal/jsondoc"
 )
 
 // StartConfigKey is the go test -bench configuration line that says when
@@ -113,7 +115,7 @@ type criterionSample struct {
 func readCriterion(name string, data []byte) (*Set, error) {
 	var c criterionSample
 	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, JSONError(err)
+		return nil, jsondoc.Explain(err)
 	}
 	if len(c.Iters) == 0 {
 		return nil, errors.New(`field "iters" is missing or empty`)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/engram/m18-gate/internal/jsondoc"
 	"github.com/engram/m18-gate/internal/sizecap"
 	"github.com/engram/m18-gate/runners/result"
 )
@@ -133,24 +134,6 @@ func hasField(m map[string]json.RawMessage, k string) bool {
 	return ok
 }
 
-// JSONError rewrites an encoding/json error so that it names the field (or
-// the byte offset of a syntax error).
-func JSONError(err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := te.Field
-		if field == "" {
-			field = "(top level)"
-		}
-		return fmt.Errorf("field %q: JSON %s cannot be a %s", field, te.Value, te.Type)
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Errorf("invalid JSON at byte %d: %w", se.Offset, err)
-	}
-	return err
-}
-
 // readResult reads an m18.result/v1 document: one value per repetition, per
 // operation (and "overall"), per metric. A competitor's run is keyed by
 // its series name (SCENARIO@NAME), so that it is never compared with
@@ -238,7 +221,7 @@ type engramOpReport struct {
 func readEngram(data []byte) (*Set, error) {
 	var r engramReport
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, JSONError(err)
+		return nil, jsondoc.Explain(err)
 	}
 	if r.ConfigName == nil || *r.ConfigName == "" {
 		return nil, errors.New(`field "config_name" is missing or empty; it names the scenario results are compared by`)
@@ -340,7 +323,7 @@ type hyperfineExport struct {
 func readHyperfine(data []byte) (*Set, error) {
 	var h hyperfineExport
 	if err := json.Unmarshal(data, &h); err != nil {
-		return nil, JSONError(err)
+		return nil, jsondoc.Explain(err)
 	}
 	s := NewSet()
 	for i, r := range h.Results {

@@ -1,10 +1,11 @@
 package input
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/engram/m18-gate/internal/jsondoc"
 )
 
 // SamplesSchema is the schema of the custom JSON of samples, for benchmark
@@ -39,8 +40,8 @@ type samplesDoc struct {
 // readSamples reads an m18.samples/v1 document (see SamplesSchema).
 func readSamples(data []byte) (*Set, error) {
 	var d samplesDoc
-	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, JSONError(err)
+	if err := jsondoc.Decode(data, SamplesSchema, "an m18 samples document", &d); err != nil {
+		return nil, err
 	}
 	if len(d.Benchmarks) == 0 {
 		return nil, errors.New(`field "benchmarks" is missing or empty`)

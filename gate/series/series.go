@@ -4,7 +4,6 @@
 package series
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/engram/m18-gate/gate/input"
 	"github.com/engram/m18-gate/gate/stats"
+	"github.com/engram/m18-gate/internal/jsondoc"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -85,19 +85,15 @@ func Load(paths []string, metric, operation string) ([]Series, error) {
 		if err != nil {
 			return nil, err
 		}
-		var probe struct {
-			Schema string `json:"schema"`
+		schema, err := jsondoc.Schema(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w (want m18 results or an %s file)", p, err, Schema)
 		}
-		if err := json.Unmarshal(data, &probe); err != nil {
-			return nil, fmt.Errorf("%s: not JSON (want m18 results or an %s file): %w", p, Schema, err)
-		}
-		switch probe.Schema {
+		switch schema {
 		case Schema:
-			dec := json.NewDecoder(bytes.NewReader(data))
-			dec.DisallowUnknownFields()
 			var f File
-			if err := dec.Decode(&f); err != nil {
-				return nil, fmt.Errorf("%s: %w", p, input.JSONError(err))
+			if err := jsondoc.Decode(data, Schema, "a series file", &f); err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
 			}
 			for i, s := range f.Series {
 				if s.Scenario == "" || s.Metric == "" {
@@ -130,7 +126,7 @@ func Load(paths []string, metric, operation string) ([]Series, error) {
 			}
 			add(FromRuns(doc.Run.SeriesName(), resOp, resMetric, []Run{{Time: doc.Run.Start, Commit: doc.Run.Commit, RunID: doc.Run.RunID, Values: vals}}))
 		default:
-			return nil, fmt.Errorf("%s: field \"schema\" is %q; changepoints reads %q results or %q files", p, probe.Schema, result.SchemaVersion, Schema)
+			return nil, fmt.Errorf("%s: field \"schema\" is %q; changepoints reads %q results or %q files", p, schema, result.SchemaVersion, Schema)
 		}
 	}
 	if len(byKey) == 0 {

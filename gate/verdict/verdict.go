@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/internal/atomicfile"
+	"github.com/engram/m18-gate/internal/jsondoc"
 	"github.com/engram/m18-gate/internal/sizecap"
 )
 
@@ -429,24 +430,9 @@ func Decode(r io.Reader) (*Verdict, error) {
 }
 
 func decode(data []byte) (*Verdict, error) {
-	var probe struct {
-		Schema *string `json:"schema"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %w", err)
-	}
-	if probe.Schema == nil || *probe.Schema != SchemaVersion {
-		got := "missing"
-		if probe.Schema != nil {
-			got = fmt.Sprintf("%q", *probe.Schema)
-		}
-		return nil, fmt.Errorf("field \"schema\" is %s, want %q (is this an m18-gate verdict?)", got, SchemaVersion)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var v Verdict
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("field error: %w", err)
+	if err := jsondoc.Decode(data, SchemaVersion, "an m18-gate verdict", &v); err != nil {
+		return nil, err
 	}
 	for i, c := range v.Comparisons {
 		switch c.Decision {

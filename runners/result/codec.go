@@ -3,21 +3,18 @@ package result
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/engram/m18-gate/internal/atomicfile"
+	"github.com/engram/m18-gate/internal/jsondoc"
 )
 
-// ErrUnknownSchema is wrapped by Decode when a document names a schema
-// version this package does not read.
-var ErrUnknownSchema = errors.New("unknown result schema")
-
 // Decode reads one document. It rejects documents whose schema is missing or
-// not SchemaVersion, and documents with fields this version does not define,
-// so that a newer writer's output is never half-read.
+// not SchemaVersion (wrapping jsondoc.ErrSchema), documents with fields this
+// version does not define, so that a newer writer's output is never
+// half-read, and anything after the document.
 func Decode(r io.Reader) (*Document, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -28,26 +25,9 @@ func Decode(r io.Reader) (*Document, error) {
 
 // Unmarshal is Decode over a byte slice.
 func Unmarshal(data []byte) (*Document, error) {
-	var probe struct {
-		Schema *string `json:"schema"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %w", err)
-	}
-	if probe.Schema == nil {
-		return nil, fmt.Errorf("%w: field \"schema\" is missing (want %q; is this an m18-run result?)", ErrUnknownSchema, SchemaVersion)
-	}
-	if *probe.Schema != SchemaVersion {
-		return nil, fmt.Errorf("%w: field \"schema\" is %q, this version reads %q only (upgrade m18-gate to read newer results)", ErrUnknownSchema, *probe.Schema, SchemaVersion)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var d Document
-	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("field error: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("trailing data after the document")
+	if err := jsondoc.Decode(data, SchemaVersion, "an m18-run result", &d); err != nil {
+		return nil, err
 	}
 	return &d, nil
 }
