@@ -12,6 +12,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
 
@@ -92,11 +93,7 @@ func remote(dir string) Remote {
 // need it when it is absent.
 func gitBin(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git binary not on PATH: skipping verification with real git")
-	}
-	return p
+	return testenv.Tool(t, "git")
 }
 
 // runGit runs the real git (verification only) in dir.

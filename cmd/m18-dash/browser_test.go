@@ -27,12 +27,6 @@ import (
 
 var screenshot = flag.String("screenshot", "", "also save the regressed chart's screenshot to `FILE` (the README's docs/dashboard.png)")
 
-// Debian's chromium and chromedriver.
-const (
-	chromiumBin     = "/usr/bin/chromium"
-	chromedriverBin = "/usr/bin/chromedriver"
-)
-
 // webdriver is the little of the W3C WebDriver protocol the test needs,
 // spoken to chromedriver over HTTP on loopback.
 type webdriver struct {
@@ -121,11 +115,7 @@ func (w *webdriver) screenshot(path string) {
 // startBrowser starts chromedriver on a free loopback port and a headless
 // Chromium session; both end with the test.
 func startBrowser(t *testing.T) *webdriver {
-	for _, b := range []string{chromiumBin, chromedriverBin} {
-		if _, err := os.Stat(b); err != nil {
-			t.Skipf("%s not installed (Debian packages chromium and chromium-driver): skipping the browser test", b)
-		}
-	}
+	chromiumBin, chromedriverBin := testenv.Tool(t, "chromium"), testenv.Tool(t, "chromedriver")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

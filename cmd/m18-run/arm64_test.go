@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/tasks"
 )
 
@@ -19,10 +20,7 @@ import (
 // answers, SIMD path and scalar fallback alike, as this machine. Timings
 // under emulation are not compared.
 func TestArm64UnderQemu(t *testing.T) {
-	qemu, err := exec.LookPath("qemu-aarch64")
-	if err != nil {
-		t.Skip("qemu-aarch64 is not installed (apt-get install qemu-user): arm64 run skipped")
-	}
+	qemu := testenv.Tool(t, "qemu-aarch64")
 	if runtime.GOARCH == "arm64" {
 		t.Skip("this machine is arm64: nothing to emulate")
 	}

@@ -15,10 +15,9 @@ import (
 	"time"
 
 	"github.com/engram/m18-gate/internal/competitortest"
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/result"
 )
-
-const prometheusBin = "/usr/bin/prometheus" // Debian's prometheus package
 
 // promQuery runs an instant query against Prometheus's HTTP API and returns
 // the first sample's value, ok false when the result is empty.
@@ -54,9 +53,7 @@ func promQuery(t *testing.T, base, q string) (float64, bool) {
 // series back through Prometheus's query API and checks them against the
 // result document.
 func TestPrometheusScrapesLiveMetrics(t *testing.T) {
-	if _, err := os.Stat(prometheusBin); err != nil {
-		t.Skipf("%s not installed (Debian package prometheus): skipping the scrape test", prometheusBin)
-	}
+	prometheusBin := testenv.Tool(t, "prometheus")
 	dir := t.TempDir()
 	mport, pport := competitortest.FreePort(t), competitortest.FreePort(t)
 	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: m18-run\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n", mport)

@@ -444,9 +444,7 @@ func newHosts(t *testing.T, n int) *hosts {
 	if os.Geteuid() != 0 {
 		t.Skip("network namespaces need root: run as root to test shards on separate hosts")
 	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("no ip command (iproute2): cannot make network namespaces")
-	}
+	testenv.Tool(t, "ip")
 	ip := func(args ...string) error {
 		out, err := exec.Command("ip", args...).CombinedOutput()
 		if err != nil {

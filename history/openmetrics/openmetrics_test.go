@@ -9,9 +9,8 @@ import (
 	"testing"
 
 	"github.com/engram/m18-gate/internal/dashtest"
+	"github.com/engram/m18-gate/internal/testenv"
 )
-
-const promtool = "/usr/bin/promtool" // Debian's prometheus package
 
 func TestWrite(t *testing.T) {
 	p := dashtest.Default()
@@ -55,9 +54,7 @@ func TestWrite(t *testing.T) {
 // TestPromtoolBackfill feeds the export to Prometheus's own tools: the
 // backfill Prometheus documents for OpenMetrics files must accept it.
 func TestPromtoolBackfill(t *testing.T) {
-	if _, err := os.Stat(promtool); err != nil {
-		t.Skipf("%s not installed (Debian package prometheus): skipping", promtool)
-	}
+	promtool := testenv.Tool(t, "promtool")
 	_, docs := dashtest.Make(t, dashtest.Default())
 	var b bytes.Buffer
 	if err := Write(&b, docs); err != nil {

@@ -60,7 +60,7 @@ func TestConfirmSetting(t *testing.T) {
 // (TestDuet's gates, too few pairs to regress, show that a gate without
 // regression measures no confirming pair.)
 func TestConfirm(t *testing.T) {
-	needTools(t, "bash", "git", "curl")
+	testenv.Tools(t, "bash", "git", "curl")
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin")
 	testenv.Build(t, bin+"/", "./cmd/m18-run")

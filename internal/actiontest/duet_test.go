@@ -20,7 +20,7 @@ import (
 // its side's commit and carrying its target's CPU per request; when they
 // cannot, the sides take turns (auto) or the step refuses (true).
 func TestDuet(t *testing.T) {
-	needTools(t, "bash", "git", "curl")
+	testenv.Tools(t, "bash", "git", "curl")
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin")
 	testenv.Build(t, bin+"/", "./cmd/m18-run")

@@ -231,10 +231,7 @@ func TestActionEndToEnd(t *testing.T) {
 func newE2E(t *testing.T, what, token string, tools ...string) *e2e {
 	t.Helper()
 	needEndToEnd(t, "end-to-end run of "+what+" with act", tools...)
-	act, err := exec.LookPath("act")
-	if err != nil {
-		t.Skipf("act is not on PATH (go install github.com/nektos/act@v0.2.89; .ci/run does): the end-to-end run of %s is skipped", what)
-	}
+	act := testenv.Tool(t, "act")
 	w := &e2e{t: t, root: testenv.ModuleRoot(t), tmp: t.TempDir(), token: token, act: act, commits: map[string]string{}}
 	w.artifacts = filepath.Join(w.tmp, "artifacts")
 	return w

@@ -16,7 +16,7 @@ import (
 // hyperfine exports and go test -bench output, matched by globs) and gate.sh
 // compares them, unpaired, writing the verdict and its outputs.
 func TestFilesMode(t *testing.T) {
-	needTools(t, "bash")
+	testenv.Tools(t, "bash")
 	root := testenv.ModuleRoot(t)
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin")

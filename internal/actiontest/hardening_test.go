@@ -192,7 +192,7 @@ func runScript(t *testing.T, dir, script string, env ...string) (string, int) {
 // TestGuardRefusesForkOnSelfHosted runs guard.sh, the action's first step,
 // for the events and runners it must refuse and those it must let through.
 func TestGuardRefusesForkOnSelfHosted(t *testing.T) {
-	needTools(t, "bash")
+	testenv.Tools(t, "bash")
 	fork := []string{"M18_EVENT_NAME=pull_request", "M18_HEAD_REPO_FORK=true", "M18_HEAD_REPO=mallory/widgets", "M18_BASE_REPO=acme/widgets"}
 	same := []string{"M18_EVENT_NAME=pull_request", "M18_HEAD_REPO_FORK=false", "M18_HEAD_REPO=acme/widgets", "M18_BASE_REPO=acme/widgets"}
 	tests := []struct {
@@ -256,7 +256,7 @@ func gitRepo(t *testing.T, base, head map[string]string) (dir, baseSHA, headSHA 
 // TestPolicyReadFromBase runs prepare.sh for a pull request whose head
 // loosens the gate's threshold: the policy the gate uses is the base's.
 func TestPolicyReadFromBase(t *testing.T) {
-	needTools(t, "bash", "git")
+	testenv.Tools(t, "bash", "git")
 	strict := "[defaults]\nthreshold = \"5%\"\n"
 	loose := "[defaults]\nthreshold = \"500%\"\n"
 	tests := []struct {
@@ -310,7 +310,7 @@ func TestPolicyReadFromBase(t *testing.T) {
 // target-command that dump their environment: neither sees a token, both see
 // what they need.
 func TestTokenNeverReachesBuildOrTarget(t *testing.T) {
-	needTools(t, "bash", "git", "curl", "env")
+	testenv.Tools(t, "bash", "git", "curl", "env")
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin")
 	testenv.Build(t, bin+"/", "./cmd/m18-run")

@@ -143,17 +143,7 @@ func needEndToEnd(t *testing.T, what string, tools ...string) {
 	if os.Getenv(SkipE2EEnv) != "" {
 		t.Skipf("%s is set", SkipE2EEnv)
 	}
-	needTools(t, tools...)
-}
-
-// needTools skips t when one of tools is not on PATH.
-func needTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
-	}
+	testenv.Tools(t, tools...)
 }
 
 // runCommand runs cmd and returns its combined output and exit code; a

@@ -12,10 +12,7 @@ import (
 // `uses: ./`, the action's metadata). .ci/run installs it; elsewhere the
 // test skips when it is not on PATH.
 func TestActionlint(t *testing.T) {
-	bin, err := exec.LookPath("actionlint")
-	if err != nil {
-		t.Skip("actionlint is not on PATH (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12; .ci/run does)")
-	}
+	bin := testenv.Tool(t, "actionlint")
 	cmd := exec.Command(bin, "-no-color")
 	cmd.Dir = testenv.ModuleRoot(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -26,10 +23,7 @@ func TestActionlint(t *testing.T) {
 // TestShellcheck checks the action's scripts and the M17-compatible scripts
 // when shellcheck is installed (Debian package shellcheck).
 func TestShellcheck(t *testing.T) {
-	bin, err := exec.LookPath("shellcheck")
-	if err != nil {
-		t.Skip("shellcheck is not on PATH (apt-get install shellcheck)")
-	}
+	bin := testenv.Tool(t, "shellcheck")
 	root := testenv.ModuleRoot(t)
 	files, _ := filepath.Glob(filepath.Join(root, "scripts", "*.sh"))
 	action, _ := filepath.Glob(filepath.Join(root, "scripts", "action", "*.sh"))

@@ -81,7 +81,7 @@ func changePointLine(s stepChange) *regexp.Regexp {
 // history unreachable, a series in a format m18-gate does not read, an
 // unknown metric, Slack refusing the alert) fails the step.
 func TestChangePointsScript(t *testing.T) {
-	needTools(t, "bash")
+	testenv.Tools(t, "bash")
 	root := testenv.ModuleRoot(t)
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin")

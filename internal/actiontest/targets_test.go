@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 // TestGroupAlive: measure.sh waits for a stopped target's process group
@@ -20,7 +22,7 @@ import (
 // unreaped child, so it stays a zombie for as long as the check runs;
 // kill -0 still finds its group, group_alive does not.
 func TestGroupAlive(t *testing.T) {
-	needTools(t, "bash", "ps", "awk", "sleep", "true")
+	testenv.Tools(t, "bash", "ps", "awk", "sleep", "true")
 	check := func(script string, pgid int) bool {
 		t.Helper()
 		out, err := libShell(t, script, nil, strconv.Itoa(pgid))
@@ -85,7 +87,7 @@ func TestGroupAlive(t *testing.T) {
 // previous run's target shutting down) is waited for: target-command then
 // starts (here a target.sh that exits at once, so measure.sh stops there).
 func TestTargetAddressTaken(t *testing.T) {
-	needTools(t, "bash", "git", "curl")
+	testenv.Tools(t, "bash", "git", "curl")
 	tests := []struct {
 		name    string
 		letGo   time.Duration // 0: the old server answers throughout

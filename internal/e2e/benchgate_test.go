@@ -37,11 +37,7 @@ func TestBenchGateScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs 32 target processes")
 	}
-	for _, tool := range []string{"bash", "jq", "bc"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not on PATH", tool)
-		}
-	}
+	testenv.Tools(t, "bash", "jq", "bc")
 	keep := t.TempDir()
 	// ci/pr_gate at 200 requests/s over 100 memories, as a scenario file
 	// (SCENARIO): m18-run then runs without the wrapper's flags.

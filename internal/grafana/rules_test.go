@@ -12,22 +12,14 @@ import (
 	"github.com/engram/m18-gate/internal/testenv"
 )
 
-const promtool = "/usr/bin/promtool" // Debian's prometheus package
-
 // RulesPath is the committed Prometheus rules file, from the module root.
 const RulesPath = ".github/prometheus/m18-rules.yml"
-
-func needPromtool(t *testing.T) {
-	if _, err := os.Stat(promtool); err != nil {
-		t.Skipf("%s not installed (Debian package prometheus): skipping", promtool)
-	}
-}
 
 // TestAlertRules runs promtool check rules on the committed rules, and
 // promtool test rules on their unit tests (planted degradations that must
 // fire and quiet stretches that must not).
 func TestAlertRules(t *testing.T) {
-	needPromtool(t)
+	promtool := testenv.Tool(t, "promtool")
 	root := testenv.ModuleRoot(t)
 	rules := filepath.Join(root, filepath.FromSlash(RulesPath))
 	if out, err := exec.Command(promtool, "check", "rules", rules).CombinedOutput(); err != nil {
@@ -45,7 +37,7 @@ func TestAlertRules(t *testing.T) {
 // Grafana dashboard (panels and annotations), with the dashboard's
 // variables filled in, by checking them as recording rules.
 func TestDashboardQueriesParse(t *testing.T) {
-	needPromtool(t)
+	promtool := testenv.Tool(t, "promtool")
 	d := imported(t)
 	var exprs []string
 	for _, p := range d.Panels {

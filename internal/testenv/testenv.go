@@ -1,7 +1,8 @@
 // Package testenv is what tests need of the checkout they run in: the
 // module root, the go command, this module's commands built for a test to
-// run as processes, Engram's scenario files beside the checkout, and the
-// small input files a test writes (WriteFile). It is for tests only: its
+// run as processes, Engram's scenario files beside the checkout, the small
+// input files a test writes (WriteFile), and the programs a test runs
+// (Tool: the test is skipped, saying how to install one that is missing). It is for tests only: its
 // functions take a testing.TB and fail or skip the test instead of returning
 // errors.
 package testenv
@@ -122,4 +123,53 @@ func MainAs(m *testing.M, env string, run func(args []string, stdout, stderr io.
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
+}
+
+// Tool returns the path of the program name on PATH; without it, it skips
+// t, saying how to install it.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s is not on PATH (%s; .ci/run installs it): skipped", name, install(name))
+	}
+	return p
+}
+
+// Tools skips t when one of the programs names is not on PATH (see Tool).
+func Tools(t testing.TB, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		Tool(t, name)
+	}
+}
+
+// install says how to install the program name on Debian.
+func install(name string) string {
+	pkg := name
+	switch name {
+	case "actionlint":
+		return "go install github.com/rhysd/actionlint/cmd/actionlint"
+	case "act":
+		return "go install github.com/nektos/act"
+	case "callgrind_control", "cg_annotate":
+		pkg = "valgrind"
+	case "perf":
+		pkg = "linux-perf"
+	case "qemu-aarch64":
+		pkg = "qemu-user"
+	case "ip":
+		pkg = "iproute2"
+	case "promtool":
+		pkg = "prometheus"
+	case "chromedriver":
+		pkg = "chromium-driver"
+	case "numastat":
+		pkg = "numactl"
+	case "ps":
+		pkg = "procps"
+	case "awk":
+		pkg = "gawk"
+	}
+	return "Debian: apt-get install " + pkg
 }

@@ -1,10 +1,12 @@
 package testenv
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,5 +62,49 @@ func TestWriteFile(t *testing.T) {
 	path := WriteFile(t, dir, "p.toml", "[defaults]\n")
 	if got, err := os.ReadFile(path); err != nil || string(got) != "[defaults]\n" || path != filepath.Join(dir, "p.toml") {
 		t.Errorf("WriteFile = %q holding %q, %v", path, got, err)
+	}
+}
+
+// skipRecorder is a testing.TB whose Skipf records instead of skipping.
+type skipRecorder struct {
+	testing.TB
+	skips []string
+}
+
+func (r *skipRecorder) Skipf(format string, args ...any) {
+	r.skips = append(r.skips, fmt.Sprintf(format, args...))
+}
+
+func TestTool(t *testing.T) {
+	if p := Tool(t, "sh"); !filepath.IsAbs(p) {
+		t.Errorf("Tool(sh) = %q, want an absolute path", p)
+	}
+	tests := []struct {
+		names []string
+		want  []string
+	}{
+		{[]string{"sh"}, nil},
+		{[]string{"sh", "m18-no-such-tool"}, []string{"m18-no-such-tool is not on PATH (Debian: apt-get install m18-no-such-tool; .ci/run installs it)"}},
+	}
+	for _, tt := range tests {
+		r := &skipRecorder{TB: t}
+		Tools(r, tt.names...)
+		if !slices.EqualFunc(r.skips, tt.want, strings.HasPrefix) {
+			t.Errorf("Tools(%q) skipped %q, want %q", tt.names, r.skips, tt.want)
+		}
+	}
+}
+
+func TestInstall(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"jq", "Debian: apt-get install jq"},
+		{"callgrind_control", "Debian: apt-get install valgrind"},
+		{"qemu-aarch64", "Debian: apt-get install qemu-user"},
+		{"act", "go install github.com/nektos/act"},
+	}
+	for _, tt := range tests {
+		if got := install(tt.name); got != tt.want {
+			t.Errorf("install(%q) = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

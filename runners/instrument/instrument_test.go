@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 func read(t *testing.T, name string) []byte {
@@ -333,9 +335,7 @@ func TestFigureJSON(t *testing.T) {
 // TestPerfLive runs perf list and perf stat -p on this process: the
 // output parses, and the event asked for is reported (counted or not).
 func TestPerfLive(t *testing.T) {
-	if _, err := exec.LookPath("perf"); err != nil {
-		t.Skip("perf is not installed (apt-get install linux-perf)")
-	}
+	testenv.Tool(t, "perf")
 	ctx := context.Background()
 	evs, err := Perf{}.List(ctx)
 	if err != nil {
@@ -361,11 +361,7 @@ func TestPerfLive(t *testing.T) {
 // dump parses, is labelled callgrind and has the simulated geometry asked
 // for.
 func TestCallgrindZeroDump(t *testing.T) {
-	for _, tool := range []string{"valgrind", "callgrind_control"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (apt-get install valgrind)", tool)
-		}
-	}
+	testenv.Tools(t, "valgrind", "callgrind_control")
 	dir := t.TempDir()
 	pattern := filepath.Join(dir, "callgrind.%p.out")
 	d1, ll := Geometry{Size: 16 << 10, Assoc: 8, Line: 64}, Geometry{Size: 64 << 10, Assoc: 8, Line: 64}

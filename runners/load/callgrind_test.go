@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/engram/m18-gate/internal/testenv"
 )
 
 func TestCallgrindTotal(t *testing.T) {
@@ -25,11 +27,7 @@ func TestCallgrindTotal(t *testing.T) {
 // start and stop: a shell loop under callgrind, instrumentation off until
 // the phase starts.
 func TestCallgrindPhase(t *testing.T) {
-	for _, tool := range []string{"valgrind", "callgrind_control", "bash"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (Debian: apt-get install valgrind)", tool)
-		}
-	}
+	testenv.Tools(t, "valgrind", "callgrind_control", "bash")
 	dir := t.TempDir()
 	cmd := exec.Command("valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file="+filepath.Join(dir, "cg.%p"),
 		"bash", "-c", "while :; do :; done")
@@ -65,11 +63,7 @@ func TestCallgrindPhase(t *testing.T) {
 // it is given: a target started through a shell, as the action's
 // target-command is (the shell forks valgrind: it has more to run after).
 func TestStartCallgrindInTree(t *testing.T) {
-	for _, tool := range []string{"valgrind", "callgrind_control", "bash"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (Debian: apt-get install valgrind)", tool)
-		}
-	}
+	testenv.Tools(t, "valgrind", "callgrind_control", "bash")
 	dir := t.TempDir()
 	cmd := exec.Command("bash", "-c", `valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$1/cg.%p" bash -c 'while :; do :; done'; echo done`, "sh", dir)
 	if err := cmd.Start(); err != nil {

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/engram/m18-gate/internal/testenv"
 	"github.com/engram/m18-gate/runners/instrument"
 	"github.com/engram/m18-gate/runners/result"
 	"github.com/engram/m18-gate/runners/target"
@@ -307,11 +307,7 @@ func TestInstrumentedEnv(t *testing.T) {
 // task's instrument. It skips the test without valgrind.
 func valgrindEnv(t *testing.T) Env {
 	t.Helper()
-	for _, tool := range []string{"valgrind", "callgrind_control"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (apt-get install valgrind): cache-simulation proofs skipped", tool)
-		}
-	}
+	testenv.Tools(t, "valgrind", "callgrind_control")
 	return Env{Budget: BudgetPR, Seed: 3, Dir: t.TempDir(), TargetCommand: instrumentedChild(t, target.Options{})}
 }
 
