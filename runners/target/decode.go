@@ -95,12 +95,11 @@ func decodeRemember(body []byte) (remember, error) {
 			return remember{}, fieldErrorf("memory_type", "must be semantic, episodic or procedural (got %q)", clip(t, 40))
 		}
 	}
-	if req.MemorySpaceID != nil && *req.MemorySpaceID != "" {
-		if err := checkSpace("memory_space_id", *req.MemorySpaceID); err != nil {
-			return remember{}, err
-		}
-		out.Space = *req.MemorySpaceID
+	space, err := optionalSpace(req.MemorySpaceID)
+	if err != nil {
+		return remember{}, err
 	}
+	out.Space = space
 	return out, nil
 }
 
@@ -226,12 +225,11 @@ func decodeComplete(body []byte) (complete, error) {
 			out.MaxIterations = *c.MaxIterations
 		}
 	}
-	if req.MemorySpaceID != nil && *req.MemorySpaceID != "" {
-		if err := checkSpace("memory_space_id", *req.MemorySpaceID); err != nil {
-			return complete{}, err
-		}
-		out.Space = *req.MemorySpaceID
+	space, err := optionalSpace(req.MemorySpaceID)
+	if err != nil {
+		return complete{}, err
 	}
+	out.Space = space
 	return out, nil
 }
 
@@ -324,6 +322,15 @@ func checkUnit(field string, v float64) (float32, error) {
 		return 0, fieldErrorf(field, "must be a number in [0, 1] (got %v)", v)
 	}
 	return float32(v), nil
+}
+
+// optionalSpace validates the optional field memory_space_id: "" when it is
+// absent or empty (the default space).
+func optionalSpace(id *string) (string, error) {
+	if id == nil || *id == "" {
+		return "", nil
+	}
+	return *id, checkSpace("memory_space_id", *id)
 }
 
 // checkSpace validates a memory space id: 1 to 64 bytes of letters, digits,
