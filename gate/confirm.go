@@ -53,7 +53,11 @@ func ToConfirm(first *verdict.Verdict) []verdict.Comparison {
 // and head measured after first — fresh pairs — with the policy p
 // (paired when p is; Benjamini–Hochberg over just those comparisons; the
 // same thresholds; p.Alpha, the whole level, also when first was a look of
-// a sequential gate). A comparison stays regressed only when the re-run
+// a sequential gate). With p.Looks the re-run is sequential in its own
+// right (ConfirmLooks): it decides at the look its pairs reach, at that
+// look's part of p.Alpha, and Confirmation.Sequential.Continue asks for
+// the next look's pairs while no comparison is confirmed and some are
+// still inconclusive. A comparison stays regressed only when the re-run
 // also calls it regressed; otherwise it becomes inconclusive, its reason
 // saying that the re-run did not confirm it and what the re-run measured.
 // Every other comparison keeps its first decision; a derived metric follows
@@ -91,7 +95,7 @@ func Confirm(first *verdict.Verdict, base, head *input.Set, p Policy) (*verdict.
 			}
 		}
 	}
-	p.Looks, p.Tier = nil, ""
+	p.Tier = ""
 	rerun, err := Compare(rb, rh, p)
 	if err != nil {
 		return nil, fmt.Errorf("re-run: %w", err)
@@ -107,6 +111,9 @@ func Confirm(first *verdict.Verdict, base, head *input.Set, p Policy) (*verdict.
 		Base:  rerun.Base,
 		Head:  rerun.Head,
 		First: verdict.FirstDecision{CreatedAt: first.CreatedAt, Outcome: first.Summary.Outcome, Pairs: decidedPairs(first)},
+	}
+	if s := rerun.Sequential; s != nil {
+		conf.Alpha, conf.Sequential = s.Spent, s
 	}
 	if s := first.Sequential; s != nil {
 		conf.First.Look, conf.First.Looks = s.Look, slices.Clone(s.Looks)
@@ -176,6 +183,12 @@ func Confirm(first *verdict.Verdict, base, head *input.Set, p Policy) (*verdict.
 // (rerunPower), up to the pairs first's design planned (its last look, or
 // its pairs). 0 when there is nothing to confirm.
 func ConfirmPairs(first *verdict.Verdict, p Policy) int {
+	return confirmPairs(first, p, p.Alpha)
+}
+
+// confirmPairs is ConfirmPairs for a re-run that tests at alpha, p.Alpha or
+// a look's part of it.
+func confirmPairs(first *verdict.Verdict, p Policy, alpha float64) int {
 	targets := ToConfirm(first)
 	if len(targets) == 0 {
 		return 0
@@ -184,9 +197,9 @@ func ConfirmPairs(first *verdict.Verdict, p Policy) int {
 	for _, c := range targets {
 		families[isCostMetric(c.Metric)] = true
 	}
-	level := p.Alpha / float64(len(families))
+	level := alpha / float64(len(families))
 	n := decidedPairs(first)
-	floor := max(stats.MinPairsForAlpha(level), (n+1)/2, stats.MinSamplesForAlpha(p.Alpha))
+	floor := max(stats.MinPairsForAlpha(level), (n+1)/2, stats.MinSamplesForAlpha(alpha))
 	budget := n
 	if s := first.Sequential; s != nil && len(s.Looks) > 0 {
 		budget = max(budget, s.Looks[len(s.Looks)-1])
@@ -202,6 +215,22 @@ func ConfirmPairs(first *verdict.Verdict, p Policy) int {
 		})
 	}
 	return k
+}
+
+// ConfirmLooks is the plan of a sequential confirming re-run of first under
+// the policy p: looks at k, 1.5·k and 2·k pairs (AutoLooks), k being the
+// pairs ConfirmPairs asks for at the first look's part of p.Alpha (half of
+// it). The re-run then stops at k pairs when those confirm the regression
+// or clear it, and measures up to twice as many while they cannot tell —
+// a machine noisier during the re-run than during the first stage, which
+// no count fixed from the first stage's noise foresees. nil when there is
+// nothing to confirm.
+func ConfirmLooks(first *verdict.Verdict, p Policy) Looks {
+	k := confirmPairs(first, p, p.Alpha/2) // the first of AutoLooks' three looks spends half
+	if k == 0 {
+		return nil
+	}
+	return Looks{k, k * 3 / 2, k * 2}
 }
 
 // powerDraws is how many simulated re-runs rerunPower draws: the standard

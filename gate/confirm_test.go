@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,23 +169,14 @@ func TestConfirm(t *testing.T) {
 			}
 			for _, cm := range v.Comparisons {
 				switch {
-				case contains(tt.unconfirmd, cm.Metric) && !strings.HasPrefix(cm.Reason, "not confirmed by a re-run of 9 pairs: "):
+				case slices.Contains(tt.unconfirmd, cm.Metric) && !strings.HasPrefix(cm.Reason, "not confirmed by a re-run of 9 pairs: "):
 					t.Errorf("%s: reason %q, want the note that the re-run did not confirm it", cm.Metric, cm.Reason)
-				case contains(tt.confirmed, cm.Metric) && !strings.Contains(cm.Reason, "; confirmed by a re-run of 9 pairs: +10.0% ["):
+				case slices.Contains(tt.confirmed, cm.Metric) && !strings.Contains(cm.Reason, "; confirmed by a re-run of 9 pairs: +10.0% ["):
 					t.Errorf("%s: reason %q, want the re-run's numbers", cm.Metric, cm.Reason)
 				}
 			}
 		})
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestConfirmNumbers checks the re-run's numbers of a confirmed latency
@@ -226,6 +218,86 @@ func TestConfirmNumbers(t *testing.T) {
 		return
 	}
 	t.Fatal("no re-run of p50 recorded")
+}
+
+// noisier is head = base × (1+shift) × 1.25 and × 0.8 alternately: pairs
+// that disagree, as a machine busier during a re-run than before makes
+// them.
+func noisier(base []float64, shift float64) []float64 {
+	out := make([]float64, len(base))
+	for i, v := range base {
+		j := 1.25
+		if i%2 == 1 {
+			j = 0.8
+		}
+		out[i] = v * (1 + shift) * j
+	}
+	return out
+}
+
+// TestConfirmLooks: a sequential re-run of a CPU-per-request regression
+// found on 10 pairs looks at 9, 13 and 18 pairs — 9 is the fewest with
+// which the exact signed-rank test can reach the first look's level, half
+// of α 0.01 (2/2⁹ < 0.005 < 2/2⁸), the rest AutoLooks' — and stops at the
+// first look that confirms or clears the regression, going on only while
+// it cannot tell.
+func TestConfirmLooks(t *testing.T) {
+	base := spread(100, 0.05, 10)
+	fb, fh := interleavedSets(metricRuns{result.MetricCPUPerOp, base, slower(base, 0.10)})
+	first, err := Compare(fb, fh, pairedPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := ConfirmLooks(first, pairedPolicy())
+	if !slices.Equal(plan, Looks{9, 13, 18}) {
+		t.Fatalf("ConfirmLooks = %v, want 9,13,18", plan)
+	}
+	tests := []struct {
+		name      string
+		pairs     int
+		head      func([]float64, float64) []float64
+		shift     float64
+		confirmed bool
+		look      int
+		spent     float64 // α × the look's new pairs / 18
+		goOn      bool
+	}{
+		{"confirmed at the first look", 9, slower, 0.10, true, 1, 0.005, false},
+		{"cleared at the first look", 9, slower, 0, false, 1, 0.005, false},
+		{"undecided at the first look: go on", 9, noisier, 0.10, false, 1, 0.005, true},
+		{"confirmed at the second look", 13, slower, 0.10, true, 2, 0.01 * 4 / 18, false},
+		{"undecided at the last look: not confirmed", 18, noisier, 0.10, false, 3, 0.01 * 5 / 18, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rb := spread(200, 0.04, tt.pairs)
+			b, h := interleavedSets(metricRuns{result.MetricCPUPerOp, rb, tt.head(rb, tt.shift)})
+			p := pairedPolicy()
+			p.Looks = plan
+			v, err := Confirm(first, b, h, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := v.Confirmation
+			if c == nil || c.Sequential == nil || len(c.Comparisons) != 1 {
+				t.Fatalf("confirmation %+v, want one sequential re-run", c)
+			}
+			s := c.Sequential
+			if c.Comparisons[0].Confirmed != tt.confirmed || s.Look != tt.look || s.Continue != tt.goOn || !slices.Equal(s.Looks, plan) || s.Pairs != tt.pairs {
+				t.Errorf("confirmed %v (%s) at look %d of %v on %d pairs, continue %v (%s); want confirmed %v at look %d on %d, continue %v",
+					c.Comparisons[0].Confirmed, c.Comparisons[0].Reason, s.Look, s.Looks, s.Pairs, s.Continue, s.Reason, tt.confirmed, tt.look, tt.pairs, tt.goOn)
+			}
+			if math.Abs(c.Alpha-tt.spent) > 1e-12 || math.Abs(s.Spent-tt.spent) > 1e-12 || s.Alpha != 0.01 {
+				t.Errorf("re-run tested at %v (look spent %v of %v), want %v of 0.01", c.Alpha, s.Spent, s.Alpha, tt.spent)
+			}
+			if want := map[bool]string{true: verdict.OutcomeRegression, false: verdict.OutcomePass}[tt.confirmed]; v.Summary.Outcome != want {
+				t.Errorf("outcome %s, want %s", v.Summary.Outcome, want)
+			}
+		})
+	}
+	if plan := ConfirmLooks(&verdict.Verdict{}, pairedPolicy()); plan != nil {
+		t.Errorf("ConfirmLooks of a verdict with nothing regressed = %v, want none", plan)
+	}
 }
 
 func TestConfirmNothingToConfirm(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/engram/m18-gate/gate/verdict"
+	"github.com/engram/m18-gate/internal/cli"
 	"github.com/engram/m18-gate/internal/testenv"
 )
 
@@ -27,6 +28,7 @@ func TestCompareConfirmExitCodes(t *testing.T) {
 		return writeResult(t, dir, name, "ci/fast_regression_check", "aaaaaaaaaaaa", p50, 10, seed, nil)
 	}
 	base2, slow2, same2 := w("base2", 0.2, 11), w("slow2", 0.24, 12), w("same2", 0.2, 13)
+	near2 := w("near2", 0.206, 15) // +3 %: within noise of the 5 % threshold, undecided
 	other := writeResult(t, dir, "otherscen", "ci/other", "aaaaaaaaaaaa", 0.2, 10, 14, nil)
 	out := filepath.Join(dir, "out.json")
 	runCases(t, []cmdCase{
@@ -39,8 +41,14 @@ func TestCompareConfirmExitCodes(t *testing.T) {
 		{"first not a verdict", []string{"compare", "--confirm", r.base, "--base", base2, "--head", slow2}, exitUsage, "", "is this an m18-gate verdict"},
 		{"other scenario", []string{"compare", "--confirm", first, "--base", other, "--head", other}, exitUsage, "", "re-run the same scenarios"},
 		{"no files", []string{"compare", "--confirm", first}, exitUsage, "", "needs the re-run's --base"},
-		{"with looks", []string{"compare", "--confirm", first, "--looks", "5,10", "--base", base2, "--head", slow2}, exitUsage, "", "drop --looks"},
-		{"pairs without confirm", []string{"compare", "--confirm-pairs"}, exitUsage, "", "needs --confirm"},
+		{"looks", []string{"compare", "--confirm", first, "--confirm-looks"}, exitPass, "9,13,18\n", ""},
+		{"looks of a pass", []string{"compare", "--confirm", pass, "--confirm-looks"}, exitPass, "\n", ""},
+		{"confirmed at a look", []string{"compare", "--confirm", first, "--looks", "9,13,18", "--paired", "--base", base2, "--head", slow2}, exitRegression, "confirmed by a re-run of 10 pairs (look 1 of 3): ", ""},
+		{"cleared at a look", []string{"compare", "--confirm", first, "--looks", "9,13,18", "--paired", "--base", base2, "--head", same2}, exitPass, "not confirmed by a re-run of 10 pairs (look 1 of 3): ", ""},
+		{"undecided at a look", []string{"compare", "--confirm", first, "--looks", "9,13,18", "--paired", "--base", base2, "--head", near2}, cli.ExitIncomplete, "", "not decided at this look: look 1 of 3 at 10 pairs"},
+		{"looks and pairs", []string{"compare", "--confirm", first, "--confirm-looks", "--confirm-pairs"}, exitUsage, "", "one of"},
+		{"pairs without confirm", []string{"compare", "--confirm-pairs"}, exitUsage, "", "need --confirm VERDICT"},
+		{"looks without confirm", []string{"compare", "--confirm-looks"}, exitUsage, "", "need --confirm VERDICT"},
 	})
 	v, err := verdict.ReadFile(out)
 	if err != nil {

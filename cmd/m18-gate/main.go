@@ -250,7 +250,7 @@ var (
 		cli.ExitFail:        "internal regression (includes error-rate regressions); with --confirm, only a confirmed one",
 		cli.ExitCompetitive: "competitive regression only",
 		cli.ExitUsage:       "bad flags or input (missing file, unreadable format, scenario mismatch,\n      different hardware fingerprints; with --confirm, an unreadable VERDICT or a re-run that\n      lacks a comparison to confirm); the message names the file and field",
-		cli.ExitIncomplete:  "with --looks: no regression yet but not decided at this look; measure the next look's pairs and compare again",
+		cli.ExitIncomplete:  "with --looks: no regression yet but not decided at this look; measure the next look's pairs and compare again\n      (with --confirm: the re-run neither confirmed nor cleared the regression yet)",
 	}
 	calibrateCodes = map[int]string{
 		cli.ExitOK:    "calibrated (the table is printed, --output written)",
@@ -283,7 +283,8 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	looks := fs.String("looks", "", "sequential gate (with --paired): the `PLAN` of looks in pairs, e.g. 10,15,20. The pairs given\n"+
 		"decide at the last look they reach, at that look's part of --alpha (alpha spending: every look\n"+
 		"together raises a false alarm with probability at most --alpha); exit 4 asks for the next look's\n"+
-		"pairs when nothing regressed yet but something is undecided. See gate/README.md")
+		"pairs when nothing regressed yet but something is undecided. With --confirm, the re-run's own\n"+
+		"plan (--confirm-looks prints it): exit 4 while it neither confirms nor clears. See gate/README.md")
 	confirm := fs.String("confirm", "", "confirming re-run: the first `VERDICT` (a compare --output that regressed); --base and --head\n"+
 		"are then pairs measured after it. Only the comparisons it called regressed are judged again,\n"+
 		"with the same policy flags (--paired too), Benjamini-Hochberg over just those; one stays\n"+
@@ -293,9 +294,13 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"measure (enough for the exact signed-rank test to reach --alpha, at least half the pairs the\n"+
 		"verdict decided on, and where its intervals were wide enough to find its change again with\n"+
 		"80 % power, up to the pairs its design planned; 0 when nothing regressed) and exit 0")
+	confirmLooks := fs.Bool("confirm-looks", false, "with --confirm and no --base/--head: print the plan of a sequential confirming re-run of VERDICT\n"+
+		"(for --looks: the pairs --confirm-pairs asks for at the first look's half of --alpha, then 1.5 and\n"+
+		"2 times as many, e.g. 9,13,18: a re-run on a machine noisier than the first stage's goes on\n"+
+		"until it can tell; an empty line when nothing regressed) and exit 0")
 	fs.Usage = usageFor(fs, "m18-gate compare --base FILE... --head FILE... [flags]\n"+
 		"       m18-gate compare --confirm VERDICT --base NEW... --head NEW... [--paired] [flags]\n"+
-		"       m18-gate compare --confirm VERDICT --confirm-pairs [--alpha A]",
+		"       m18-gate compare --confirm VERDICT --confirm-pairs|--confirm-looks [--alpha A]",
 		"Compares every (scenario, operation, metric) that base and head share, one value per run,\n"+
 			"writes the verdict and prints a table. Thresholds are in percent; --alpha is a probability.\n"+
 			"Flags override the config's [defaults]; the config's per-scenario and per-metric\n"+
@@ -310,15 +315,16 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(rest) > 0 {
 		return cli.Usagef("unexpected argument %q (files go after --base or --head)", rest[0])
 	}
-	if *confirmPairs && *confirm == "" {
-		return cli.Usagef("--confirm-pairs needs --confirm VERDICT")
+	planOnly := *confirmPairs || *confirmLooks
+	switch {
+	case planOnly && *confirm == "":
+		return cli.Usagef("--confirm-pairs and --confirm-looks need --confirm VERDICT")
+	case *confirmPairs && *confirmLooks:
+		return cli.Usagef("give one of --confirm-pairs (a fixed re-run) and --confirm-looks (a sequential one)")
 	}
-	if *confirm != "" && *looks != "" {
-		return cli.Usagef("--confirm with --looks: a confirming re-run decides once on all its pairs; drop --looks")
-	}
-	if !*confirmPairs && (len(base.names) == 0 || len(head.names) == 0) {
+	if !planOnly && (len(base.names) == 0 || len(head.names) == 0) {
 		if *confirm != "" {
-			return cli.Usagef("compare --confirm %s needs the re-run's --base FILE... and --head FILE... (or --confirm-pairs)", *confirm)
+			return cli.Usagef("compare --confirm %s needs the re-run's --base FILE... and --head FILE... (or --confirm-pairs, --confirm-looks)", *confirm)
 		}
 		return cli.Usagef("compare needs --base FILE... and --head FILE...")
 	}
@@ -328,13 +334,16 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	p.Paired = *paired
-	if *confirm != "" {
-		return compareConfirm(*confirm, *confirmPairs, base.names, head.names, p, pf, stdout, stderr)
-	}
 	if *looks != "" {
 		if p.Looks, err = gate.ParseLooks(*looks); err != nil {
 			return cli.Usagef("--looks: %v", err)
 		}
+	}
+	if *confirm != "" {
+		if planOnly {
+			return confirmPlan(*confirm, *confirmLooks, p, stdout)
+		}
+		return compareConfirm(*confirm, base.names, head.names, p, pf, stdout, stderr)
 	}
 
 	v, err := gate.CompareFiles(base.names, head.names, p)
@@ -344,24 +353,37 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := pf.finish(v, stdout); err != nil {
 		return err
 	}
-	if s := v.Sequential; s != nil && s.Continue {
-		return fmt.Errorf("%w: look %d of %d at %d pairs: %s", errNextLook, s.Look, len(s.Looks), s.Pairs, s.Reason)
+	return nextLook(v.Sequential)
+}
+
+// nextLook is errNextLook when the look s asks for more pairs.
+func nextLook(s *verdict.Sequential) error {
+	if s == nil || !s.Continue {
+		return nil
 	}
+	return fmt.Errorf("%w: look %d of %d at %d pairs: %s", errNextLook, s.Look, len(s.Looks), s.Pairs, s.Reason)
+}
+
+// confirmPlan is compare --confirm --confirm-pairs or --confirm-looks:
+// how a confirming re-run of the verdict at firstPath should measure, the
+// pairs of a fixed one or the looks of a sequential one.
+func confirmPlan(firstPath string, looks bool, p gate.Policy, stdout io.Writer) error {
+	first, err := verdict.ReadFile(firstPath)
+	if err != nil {
+		return fmt.Errorf("--confirm: %w", err)
+	}
+	if looks {
+		fmt.Fprintln(stdout, gate.ConfirmLooks(first, p).String())
+		return nil
+	}
+	fmt.Fprintln(stdout, gate.ConfirmPairs(first, p))
 	return nil
 }
 
 // compareConfirm is compare --confirm: the confirming re-run of the
-// regressions of the verdict at firstPath on the files base and head, or,
-// with pairsOnly, the number of pairs that re-run should measure.
-func compareConfirm(firstPath string, pairsOnly bool, base, head []string, p gate.Policy, pf *policyFlags, stdout, stderr io.Writer) error {
-	if pairsOnly {
-		first, err := verdict.ReadFile(firstPath)
-		if err != nil {
-			return fmt.Errorf("--confirm: %w", err)
-		}
-		fmt.Fprintln(stdout, gate.ConfirmPairs(first, p))
-		return nil
-	}
+// regressions of the verdict at firstPath on the files base and head, at
+// its look when p has looks.
+func compareConfirm(firstPath string, base, head []string, p gate.Policy, pf *policyFlags, stdout, stderr io.Writer) error {
 	v, err := gate.ConfirmFiles(firstPath, base, head, p)
 	if err != nil {
 		return fmt.Errorf("--confirm: %w", err)
@@ -369,7 +391,10 @@ func compareConfirm(firstPath string, pairsOnly bool, base, head []string, p gat
 	if v.Confirmation == nil {
 		fmt.Fprintf(stderr, "m18-gate: nothing to confirm: %s has no regressed comparison; its verdict is copied as it is\n", firstPath)
 	}
-	return pf.finish(v, stdout)
+	if err := pf.finish(v, stdout); err != nil || v.Confirmation == nil {
+		return err
+	}
+	return nextLook(v.Confirmation.Sequential)
 }
 
 const calibrateHelp = `Measures the run-to-run noise of every (scenario, operation, metric) in A/A runs of one

@@ -109,8 +109,13 @@ type Confirmation struct {
 	// Pairs is the number of pairs the re-run measured.
 	Pairs int `json:"pairs"`
 	// Alpha is the level the re-run tested at (Benjamini–Hochberg over
-	// its comparisons only).
+	// its comparisons only): a look's part of the whole when the re-run
+	// was sequential.
 	Alpha float64 `json:"alpha"`
+	// Sequential is the re-run's look when it was measured in looks of
+	// its own (m18-gate compare --confirm --looks); nil when it decided
+	// once on all its pairs. Continue asks for the next look's pairs.
+	Sequential *Sequential `json:"sequential,omitempty"`
 	// Base and Head are the re-run's files.
 	Base Side `json:"base"`
 	Head Side `json:"head"`
@@ -460,6 +465,9 @@ func (c *Confirmation) validate() error {
 	}
 	if c.Pairs < 0 {
 		return fmt.Errorf("confirmation.pairs is %d, want the number of pairs the re-run measured (≥ 0)", c.Pairs)
+	}
+	if s := c.Sequential; s != nil && (s.Look < 1 || s.Look > len(s.Looks)) {
+		return fmt.Errorf("confirmation.sequential.look is %d, want 1 to %d (its looks %v)", s.Look, len(s.Looks), s.Looks)
 	}
 	switch c.First.Outcome {
 	case OutcomePass, OutcomeRegression, OutcomeCompetitiveRegression:
