@@ -47,9 +47,12 @@ load generator too), interleaved A B B A ….
 The gate looks at --repetitions pairs and, while the verdict is not clear,
 at 1.5× and 2× as many (--looks auto, as the action's looks input; each
 look at its share of the gate's alpha, 0.01); a regression is then
-measured again on fresh pairs (--confirm: as many as the exact test
-needs, more when the first look's interval was wide, at most the pairs
-of the last look) and reported only when the re-run regresses too.
+measured again on fresh pairs and reported only when the re-run regresses
+too (--confirm). The re-run looks in turn: first at as many pairs as the
+exact test needs at half the alpha, more when the first look's interval
+was wide (at most the pairs of the last look), then at 1.5× and 2× as
+many while it can neither confirm nor clear the regression
+(m18-gate compare --confirm-looks).
 
 It writes DIR/base-NN.json, DIR/head-NN.json (the confirming pairs as
 DIR/confirm-base-NN.json …), DIR/verdict.json and DIR/verdict.md (--out;
@@ -165,18 +168,27 @@ Example:
 		}
 		fmt.Fprintf(r.progress, "m18-run ab: look %d of %d at %d pairs: %s\n", s.Look, len(s.Looks), s.Pairs, s.Reason)
 	}
-	if k := gate.ConfirmPairs(v, p); *confirm && k > 0 {
+	if plan := gate.ConfirmLooks(v, p); *confirm && plan != nil {
 		if err := verdict.WriteFile(firstPath, v); err != nil {
 			return err
 		}
-		fmt.Fprintf(r.progress, "m18-run ab: regressed; confirming on %d fresh pairs\n", k)
-		b, h, err := r.pairs(ctx, "confirm-", 0, k)
-		if err != nil {
-			return err
-		}
-		p.Looks = nil
-		if v, err = gate.ConfirmFiles(firstPath, b, h, p); err != nil {
-			return fmt.Errorf("confirming on %d pairs: %w", k, err)
+		fmt.Fprintf(r.progress, "m18-run ab: regressed; confirming on fresh pairs, looking at %s of them\n", plan)
+		p.Looks = plan
+		var base, head []string
+		for _, n := range plan {
+			b, h, err := r.pairs(ctx, "confirm-", len(base), n)
+			base, head = append(base, b...), append(head, h...)
+			if err != nil {
+				return err
+			}
+			if v, err = gate.ConfirmFiles(firstPath, base, head, p); err != nil {
+				return fmt.Errorf("confirming on %d pairs: %w", n, err)
+			}
+			s := v.Confirmation.Sequential
+			if s == nil || !s.Continue {
+				break
+			}
+			fmt.Fprintf(r.progress, "m18-run ab: confirming look %d of %d at %d pairs: %s\n", s.Look, len(s.Looks), s.Pairs, s.Reason)
 		}
 	}
 	v.Markdown = render.Markdown(v, render.Options{})

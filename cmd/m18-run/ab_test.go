@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,13 +100,16 @@ func TestAB(t *testing.T) {
 			if !tt.confirm {
 				return
 			}
-			// Confirmed on as many pairs as the first verdict asks for.
+			// Confirmed at a look of the plan the first verdict asks for,
+			// on that look's pairs.
 			first, err := verdict.ReadFile(filepath.Join(out, "first-verdict.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := gate.ConfirmPairs(first, gate.DefaultPolicy()); want == 0 || len(confirms) != want || v.Confirmation.Pairs != want {
-				t.Errorf("confirmed on %d pairs with %d confirming runs, want %d (gate.ConfirmPairs of the first verdict)", v.Confirmation.Pairs, len(confirms), want)
+			plan := gate.ConfirmLooks(first, gate.DefaultPolicy())
+			s := v.Confirmation.Sequential
+			if s == nil || !slices.Equal(s.Looks, plan) || s.Look < 1 || len(confirms) != plan[s.Look-1] || v.Confirmation.Pairs != len(confirms) || s.Continue {
+				t.Errorf("confirmed on %d pairs with %d confirming runs at %+v, want a look of %v (gate.ConfirmLooks of the first verdict)", v.Confirmation.Pairs, len(confirms), s, plan)
 			}
 		})
 	}

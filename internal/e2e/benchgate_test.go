@@ -29,10 +29,10 @@ func atoi(t *testing.T, s string) int {
 // 20 pairs — shrunk to 1-second runs and a slowdown large enough to be certain: the
 // slowed head is detected by its target's CPU per request, the identical
 // head raises no alarm, and the summary lines report both rates and the
-// minutes per gate. The slowed head's regression is confirmed by a re-run of
-// the pairs compare --confirm-pairs asks for (the script's CONFIRM=auto,
-// the action's default), counted in the trial's pairs; the identical head
-// needs none.
+// minutes per gate. The slowed head's regression is confirmed by a re-run
+// at the first look of the plan compare --confirm-looks gives (the
+// script's CONFIRM=auto, the action's default), counted in the trial's
+// pairs; the identical head needs none.
 func TestBenchGateScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs 32 target processes")
@@ -71,16 +71,16 @@ func TestBenchGateScript(t *testing.T) {
 			t.Errorf("the output does not match %s:\n%s", want, out)
 		}
 	}
-	// A look's pairs (10 for a slowdown this large), then as many as the
-	// first verdict's --confirm-pairs (at least 8: the signed-rank test's
-	// floor 2/2ⁿ reaches 0.01 at n = 8).
+	// A look's pairs (10 for a slowdown this large), then the re-run's
+	// first look, as --confirm-looks plans it: at least 9 (the signed-rank
+	// test's floor 2/2ⁿ reaches half of 0.01 at n = 9).
 	m := regexp.MustCompile(`(?m)^trial slow-1 .* ([0-9]+) pairs \(([0-9]+) to confirm`).FindSubmatch(out)
 	if m == nil {
 		t.Fatalf("no slow-1 trial line with a confirmation:\n%s", out)
 	}
 	all, extra := atoi(t, string(m[1])), atoi(t, string(m[2]))
-	if look := all - extra; extra < 8 || look != 10 && look != 15 && look != 20 {
-		t.Errorf("slow-1 used %d pairs with %d to confirm; want a look's 10, 15 or 20 + at least 8", all, extra)
+	if look := all - extra; extra < 9 || look != 10 && look != 15 && look != 20 {
+		t.Errorf("slow-1 used %d pairs with %d to confirm; want a look's 10, 15 or 20 + at least 9", all, extra)
 	}
 	// KEEP holds each gate's out/ directory as the action leaves it, with
 	// the scripts' logs: the pairs ran as duets.
@@ -100,7 +100,8 @@ func TestBenchGateScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := v.Confirmation; c == nil || c.Pairs != extra || c.First.Pairs != all-extra || v.Summary.Outcome != verdict.OutcomeRegression {
-		t.Errorf("slow-1 verdict: confirmation %+v, outcome %s; want %d pairs confirming a regression on %d", c, v.Summary.Outcome, extra, all-extra)
+	if c := v.Confirmation; c == nil || c.Pairs != extra || c.First.Pairs != all-extra || v.Summary.Outcome != verdict.OutcomeRegression ||
+		c.Sequential == nil || c.Sequential.Continue || c.Sequential.Looks[c.Sequential.Look-1] != extra {
+		t.Errorf("slow-1 verdict: confirmation %+v, outcome %s; want %d pairs, a look of the re-run's plan, confirming a regression on %d", c, v.Summary.Outcome, extra, all-extra)
 	}
 }

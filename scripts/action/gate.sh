@@ -66,6 +66,9 @@ confirm_head=("$out"/confirm/head/*.json)
 if [ "$mode" = ab ] && { [ "$rc" = 1 ] || [ "$rc" = 2 ]; } && [ "${#confirm_base[@]}" -gt 0 ] && [ "${#confirm_head[@]}" -gt 0 ]; then
 	cp "$out/verdict.json" "$out/first-verdict.json"
 	cargs=(compare --confirm "$out/first-verdict.json" --paired --output "$out/verdict.json" --markdown "$out/verdict.md" --outcome "$out/outcome")
+	# A re-run in looks (measure.sh's confirm auto) decides at the look its
+	# pairs reached.
+	if [ -s "$out/confirm/looks" ]; then cargs+=(--looks "$(cat "$out/confirm/looks")"); fi
 	for f in "${confirm_base[@]}"; do cargs+=(--base "$f"); done
 	for f in "${confirm_head[@]}"; do cargs+=(--head "$f"); done
 	echo "m18-gate: confirming the regression on ${#confirm_head[@]} more result files (out/confirm)"

@@ -14,8 +14,9 @@
 # environment of a few allow-listed variables.
 #
 # Writes $M18_WORK/out/head/*.json, out/base/*.json (ab), the confirming
-# re-run's out/confirm/{base,head}/*.json (ab, when a regression is to be
-# confirmed: the confirm input) and
+# re-run's out/confirm/{base,head}/*.json and, when it looks in turn, its
+# plan out/confirm/looks (ab, when a regression is to be confirmed: the
+# confirm input) and
 # $M18_WORK/scenarios (one per line), and sets the output result-path.
 set -euo pipefail
 set -m # every background job gets its own process group: the target is stopped whole
@@ -373,16 +374,41 @@ if [ "$mode" = ab ]; then
 		*) die "m18-gate compare after $i pairs failed (exit $rc): $(head -n 3 "$out/logs/first.err")" ;;
 		esac
 	fi
+	# auto: the re-run looks in turn (m18-gate compare --confirm-looks, e.g.
+	# 9,13,18), stopping at the first look that confirms or clears the
+	# regression; the plan is kept in out/confirm/looks for gate.sh. A
+	# number: that many pairs, decided once.
 	if [ "$confirm" != off ] && { [ "$rc" = 1 ] || [ "$rc" = 2 ]; }; then
-		n=$confirm
-		if [ "$n" = auto ]; then
-			n=$(m18-gate compare --confirm "$first" --confirm-pairs "${policy_flags[@]}" 2>"$out/logs/confirm-pairs.err") ||
-				die "m18-gate compare --confirm-pairs failed: $(head -n 3 "$out/logs/confirm-pairs.err")"
-		fi
-		echo "m18-gate: regression after $i pairs; measuring $n more pairs to confirm it before the gate fails"
 		mkdir -p "$out/confirm/base" "$out/confirm/head"
-		for ((j = 0; j < n; j++)); do
-			measure_pair "$j" "$out/confirm" "$n"
+		cplan=
+		cends=("$confirm")
+		if [ "$confirm" = auto ]; then
+			cplan=$(m18-gate compare --confirm "$first" --confirm-looks "${policy_flags[@]}" 2>"$out/logs/confirm-looks.err") ||
+				die "m18-gate compare --confirm-looks failed: $(head -n 3 "$out/logs/confirm-looks.err")"
+			read -r -a cends <<<"${cplan//,/ }"
+			printf '%s\n' "$cplan" >"$out/confirm/looks"
+			echo "m18-gate: regression after $i pairs; confirming it on fresh pairs, looking at $cplan of them, before the gate fails"
+		else
+			echo "m18-gate: regression after $i pairs; measuring $confirm more pairs to confirm it before the gate fails"
+		fi
+		j=0
+		for end in "${cends[@]}"; do
+			for ((; j < end; j++)); do
+				measure_pair "$j" "$out/confirm" "${cends[-1]}"
+			done
+			if [ -z "$cplan" ] || [ "$end" = "${cends[-1]}" ]; then break; fi
+			crc=0
+			m18-gate compare --confirm "$first" --paired --looks "$cplan" --quiet "${policy_flags[@]}" \
+				--base "$out"/confirm/base/*.json --head "$out"/confirm/head/*.json --output "$out/logs/confirm-look-$end.json" \
+				>/dev/null 2>"$out/logs/confirm-look-$end.err" || crc=$?
+			case "$crc" in
+			4) echo "m18-gate: confirming look at $end pairs: not decided yet; measuring up to the next look" ;;
+			0 | 1 | 2)
+				echo "m18-gate: confirming look at $end pairs decided (exit $crc); the gate step reports it"
+				break
+				;;
+			*) die "m18-gate compare --confirm at the look of $end pairs failed (exit $crc): $(head -n 3 "$out/logs/confirm-look-$end.err")" ;;
+			esac
 		done
 	elif [ "$confirm" != off ]; then
 		echo "m18-gate: no regression after $i pairs: nothing to confirm"
