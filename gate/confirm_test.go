@@ -57,16 +57,29 @@ func interleavedSets(runs ...metricRuns) (*input.Set, *input.Set) {
 // slower is head = base × (1+shift), each pair jittered by ±0.2 %
 // alternately so that the paired differences have a spread.
 func slower(base []float64, shift float64) []float64 {
+	return jittered(base, shift, func(i int) float64 {
+		switch {
+		case i%3 == 0:
+			return 1.0005
+		case i%2 == 1:
+			return 0.998
+		}
+		return 1.002
+	})
+}
+
+// noisier is head = base × (1+shift) × 1.25 and × 0.8 alternately: pairs
+// that disagree, as a machine busier during a re-run than before makes
+// them.
+func noisier(base []float64, shift float64) []float64 {
+	return jittered(base, shift, func(i int) float64 { return []float64{1.25, 0.8}[i%2] })
+}
+
+// jittered is base × (1+shift) × jitter(i) for each pair i.
+func jittered(base []float64, shift float64, jitter func(i int) float64) []float64 {
 	out := make([]float64, len(base))
 	for i, v := range base {
-		j := 1.002
-		if i%2 == 1 {
-			j = 0.998
-		}
-		if i%3 == 0 {
-			j = 1.0005
-		}
-		out[i] = v * (1 + shift) * j
+		out[i] = v * (1 + shift) * jitter(i)
 	}
 	return out
 }
@@ -218,21 +231,6 @@ func TestConfirmNumbers(t *testing.T) {
 		return
 	}
 	t.Fatal("no re-run of p50 recorded")
-}
-
-// noisier is head = base × (1+shift) × 1.25 and × 0.8 alternately: pairs
-// that disagree, as a machine busier during a re-run than before makes
-// them.
-func noisier(base []float64, shift float64) []float64 {
-	out := make([]float64, len(base))
-	for i, v := range base {
-		j := 1.25
-		if i%2 == 1 {
-			j = 0.8
-		}
-		out[i] = v * (1 + shift) * j
-	}
-	return out
 }
 
 // TestConfirmLooks: a sequential re-run of a CPU-per-request regression

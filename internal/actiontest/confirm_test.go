@@ -160,7 +160,7 @@ func TestConfirm(t *testing.T) {
 					t.Errorf("measure.sh did not say it confirms looking at %s pairs:\n%s", plan, tail(out, 30))
 				}
 				for _, end := range plan[:tt.look-1] {
-					if !strings.Contains(out, fmt.Sprintf("confirming look at %d pairs: not decided yet; measuring up to the next look", end)) {
+					if !strings.Contains(out, fmt.Sprintf("confirm look at %d pairs: not decided yet; measuring up to the next look", end)) {
 						t.Errorf("measure.sh did not go on after its look at %d pairs:\n%s", end, tail(out, 30))
 					}
 				}

@@ -298,6 +298,41 @@ measure_pair() {
 	fi
 }
 
+# measure_looks DEST PLAN N NAME [FLAG...] measures pairs into
+# DEST/{base,head} look by look: PLAN's looks (such as 10,15,20), or N pairs
+# at once when PLAN is empty. After each look but the last it runs
+# m18-gate compare --paired --looks PLAN FLAG... over them (the verdict in
+# logs/NAME-END.json) and stops at the first look that decides. It sets
+# pairs (how many it measured), decided (the verdict of the look that
+# decided; empty when none did before the last) and decided_rc (that
+# compare's exit code).
+measure_looks() {
+	local dest=$1 plan=$2 n=$3 name=$4 ends end
+	shift 4
+	read -r -a ends <<<"${plan//,/ }"
+	if [ "${#ends[@]}" -eq 0 ]; then ends=("$n"); fi
+	pairs=0 decided='' decided_rc=0
+	for end in "${ends[@]}"; do
+		for ((; pairs < end; pairs++)); do
+			measure_pair "$pairs" "$dest" "${ends[-1]}"
+		done
+		if [ -z "$plan" ] || [ "$end" = "${ends[-1]}" ]; then return 0; fi
+		decided_rc=0
+		m18-gate compare --paired --looks "$plan" --quiet "${policy_flags[@]}" "$@" \
+			--base "$dest"/base/*.json --head "$dest"/head/*.json --output "$out/logs/$name-$end.json" \
+			>/dev/null 2>"$out/logs/$name-$end.err" || decided_rc=$?
+		case "$decided_rc" in
+		4) echo "m18-gate: ${name//-/ } at $end pairs: not decided yet; measuring up to the next look" ;;
+		0 | 1 | 2)
+			echo "m18-gate: ${name//-/ } at $end pairs decided (exit $decided_rc); the gate step reports it"
+			decided=$out/logs/$name-$end.json
+			return 0
+			;;
+		*) die "m18-gate compare at the ${name//-/ } of $end pairs failed (exit $decided_rc): $(head -n 3 "$out/logs/$name-$end.err")" ;;
+		esac
+	done
+}
+
 build() { # build DIR
 	if [ -z "${M18_BUILD_COMMAND:-}" ]; then return 0; fi
 	echo "m18-gate: building $1"
@@ -331,31 +366,11 @@ if [ "$mode" = ab ]; then
 	# clear look (a regression, or everything decided). Fixed: one look.
 	plan=$(looks_plan) || exit 3
 	confirm=$(confirm_setting) || exit 3
-	read -r -a ends <<<"${plan//,/ }"
-	if [ "${#ends[@]}" -eq 0 ]; then ends=("$reps"); fi
 	policy_flags
-	i=0
-	first= # the verdict that decided, when a look did
-	rc=0
-	for end in "${ends[@]}"; do
-		for ((; i < end; i++)); do
-			measure_pair "$i" "$out" "${ends[-1]}"
-		done
-		if [ -z "$plan" ] || [ "$end" = "${ends[-1]}" ]; then break; fi
-		rc=0
-		m18-gate compare --paired --looks "$plan" --quiet "${policy_flags[@]}" \
-			--base "$out"/base/*.json --head "$out"/head/*.json --output "$out/logs/look-$end.json" \
-			>/dev/null 2>"$out/logs/look-$end.err" || rc=$?
-		case "$rc" in
-		4) echo "m18-gate: look at $end pairs: not decided yet; measuring up to the next look" ;;
-		0 | 1 | 2)
-			echo "m18-gate: look at $end pairs decided (exit $rc); the gate step reports it"
-			first=$out/logs/look-$end.json
-			break
-			;;
-		*) die "m18-gate compare at the look of $end pairs failed (exit $rc): $(head -n 3 "$out/logs/look-$end.err")" ;;
-		esac
-	done
+	measure_looks "$out" "$plan" "$reps" look
+	i=$pairs
+	first=$decided # the verdict that decided, when a look did
+	rc=$decided_rc
 	# Confirming re-run (the confirm input): a gate that regressed measures
 	# more pairs, into out/confirm/{base,head}, and the gate step fails only
 	# when m18-gate compare --confirm finds the regressions again in them.
@@ -381,35 +396,15 @@ if [ "$mode" = ab ]; then
 	if [ "$confirm" != off ] && { [ "$rc" = 1 ] || [ "$rc" = 2 ]; }; then
 		mkdir -p "$out/confirm/base" "$out/confirm/head"
 		cplan=
-		cends=("$confirm")
 		if [ "$confirm" = auto ]; then
 			cplan=$(m18-gate compare --confirm "$first" --confirm-looks "${policy_flags[@]}" 2>"$out/logs/confirm-looks.err") ||
 				die "m18-gate compare --confirm-looks failed: $(head -n 3 "$out/logs/confirm-looks.err")"
-			read -r -a cends <<<"${cplan//,/ }"
 			printf '%s\n' "$cplan" >"$out/confirm/looks"
 			echo "m18-gate: regression after $i pairs; confirming it on fresh pairs, looking at $cplan of them, before the gate fails"
 		else
 			echo "m18-gate: regression after $i pairs; measuring $confirm more pairs to confirm it before the gate fails"
 		fi
-		j=0
-		for end in "${cends[@]}"; do
-			for ((; j < end; j++)); do
-				measure_pair "$j" "$out/confirm" "${cends[-1]}"
-			done
-			if [ -z "$cplan" ] || [ "$end" = "${cends[-1]}" ]; then break; fi
-			crc=0
-			m18-gate compare --confirm "$first" --paired --looks "$cplan" --quiet "${policy_flags[@]}" \
-				--base "$out"/confirm/base/*.json --head "$out"/confirm/head/*.json --output "$out/logs/confirm-look-$end.json" \
-				>/dev/null 2>"$out/logs/confirm-look-$end.err" || crc=$?
-			case "$crc" in
-			4) echo "m18-gate: confirming look at $end pairs: not decided yet; measuring up to the next look" ;;
-			0 | 1 | 2)
-				echo "m18-gate: confirming look at $end pairs decided (exit $crc); the gate step reports it"
-				break
-				;;
-			*) die "m18-gate compare --confirm at the look of $end pairs failed (exit $crc): $(head -n 3 "$out/logs/confirm-look-$end.err")" ;;
-			esac
-		done
+		measure_looks "$out/confirm" "$cplan" "$confirm" confirm-look --confirm "$first"
 	elif [ "$confirm" != off ]; then
 		echo "m18-gate: no regression after $i pairs: nothing to confirm"
 	fi
