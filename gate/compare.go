@@ -187,8 +187,8 @@ func Compare(base, head *input.Set, p Policy) (*verdict.Verdict, error) {
 		tooFew -= tooFewPaired
 	}
 	if tooFew > 0 {
-		v.Warnings = append(v.Warnings, fmt.Sprintf("%d of %d comparisons have too few runs for p < %v to be reachable: run at least %d per side (%d recommended)",
-			tooFew, len(own), p.Alpha, stats.MinSamplesForAlpha(p.Alpha), max(DefaultRepetitions, stats.MinSamplesForAlpha(p.Alpha))))
+		v.Warnings = append(v.Warnings, fmt.Sprintf("%d of %d comparisons have too few runs for p < %s to be reachable: run at least %d per side (%d recommended)",
+			tooFew, len(own), render.Level(p.Alpha), stats.MinSamplesForAlpha(p.Alpha), max(DefaultRepetitions, stats.MinSamplesForAlpha(p.Alpha))))
 	}
 	sortComparisons(v.Comparisons)
 	slices.SortStableFunc(v.Skipped, func(a, b verdict.Skip) int {
@@ -368,6 +368,7 @@ func relativeShift(x, y []float64, baseMedian float64) float64 {
 func decide(pr *pair, p Policy) {
 	c := &pr.c
 	alpha, t := p.Alpha, c.Threshold
+	level := render.Level(alpha)
 	nmin := stats.MinSamplesForAlpha(alpha)
 	n := min(c.NBase, c.NHead)
 	minP := func(m int) float64 { return stats.MinPValue(m, m) }
@@ -404,14 +405,14 @@ func decide(pr *pair, p Policy) {
 		pr.tooFew = true
 		c.Decision = verdict.Inconclusive
 		c.RunsNeeded = nmin
-		c.Reason = fmt.Sprintf("too few pairs: %d interleaved pairs cannot judge a change at α = %v; need at least %d pairs", pr.pairs, alpha, nmin)
+		c.Reason = fmt.Sprintf("too few pairs: %d interleaved pairs cannot judge a change at α = %s; need at least %d pairs", pr.pairs, level, nmin)
 		return
 	}
 	if pr.pairs == 0 && stats.MinPValue(c.NBase, c.NHead) >= alpha {
 		pr.tooFew = true
 		c.Decision = verdict.Inconclusive
 		c.RunsNeeded = nmin
-		c.Reason = fmt.Sprintf("too few runs: with %d base and %d head runs no difference can reach p < %v; need at least %d runs per side", c.NBase, c.NHead, alpha, nmin)
+		c.Reason = fmt.Sprintf("too few runs: with %d base and %d head runs no difference can reach p < %s; need at least %d runs per side", c.NBase, c.NHead, level, nmin)
 		return
 	}
 	if pr.zeroBase {
@@ -422,14 +423,14 @@ func decide(pr *pair, p Policy) {
 	switch {
 	case sig && beyond(worse, shift):
 		c.Decision = verdict.Regressed
-		c.Reason = fmt.Sprintf("%s worse (%s), %s < %v, beyond the %s threshold", strings.TrimPrefix(pct(worse), "+"), ci, ptext, alpha, thr)
+		c.Reason = fmt.Sprintf("%s worse (%s), %s < %s, beyond the %s threshold", strings.TrimPrefix(pct(worse), "+"), ci, ptext, level, thr)
 		if abs {
-			c.Reason = fmt.Sprintf("error rate %s → %s, %s worse (%s), %s < %v: more than %s worse is a regression (compare_m17's error-rate rule)", render.Fraction(c.BaseMedian), render.Fraction(c.HeadMedian), strings.TrimPrefix(pct(worse), "+"), ci, ptext, alpha, strings.TrimPrefix(pct(t), "+"))
+			c.Reason = fmt.Sprintf("error rate %s → %s, %s worse (%s), %s < %s: more than %s worse is a regression (compare_m17's error-rate rule)", render.Fraction(c.BaseMedian), render.Fraction(c.HeadMedian), strings.TrimPrefix(pct(worse), "+"), ci, ptext, level, strings.TrimPrefix(pct(t), "+"))
 		}
 		return
 	case sig && beyond(-worse, -shift):
 		c.Decision = verdict.Improved
-		c.Reason = fmt.Sprintf("%s better (%s), %s < %v, beyond the %s threshold", strings.TrimPrefix(pct(-worse), "+"), ci, ptext, alpha, thr)
+		c.Reason = fmt.Sprintf("%s better (%s), %s < %s, beyond the %s threshold", strings.TrimPrefix(pct(-worse), "+"), ci, ptext, level, thr)
 		return
 	case wlo > -t && whi < t:
 		c.Decision = verdict.Unchanged
@@ -443,7 +444,7 @@ func decide(pr *pair, p Policy) {
 	var effect float64
 	switch {
 	case math.Abs(worse) > t && !sig:
-		c.Reason = fmt.Sprintf("change %s is beyond the %s threshold but not significant (%s ≥ %v; %s)", pct(c.Change), thr, ptext, alpha, ci)
+		c.Reason = fmt.Sprintf("change %s is beyond the %s threshold but not significant (%s ≥ %s; %s)", pct(c.Change), thr, ptext, level, ci)
 		effect = math.Abs(worse)
 	case math.Abs(worse) > t:
 		c.Reason = fmt.Sprintf("ratio of medians %s and Hodges–Lehmann shift %s disagree about crossing the %s threshold (%s, %s)", pct(c.Change), pct(pr.shift), thr, ci, ptext)

@@ -218,7 +218,8 @@ func confirmPairs(first *verdict.Verdict, p Policy, alpha float64) int {
 }
 
 // ConfirmLooks is the plan of a sequential confirming re-run of first under
-// the policy p: looks at k, 1.5·k and 2·k pairs (AutoLooks), k being the
+// the policy p: looks at k, 1.5·k and 2·k pairs (AutoLooks' rule, without
+// its floor of 8: k already is as many as the test needs), k being the
 // pairs ConfirmPairs asks for at the first look's part of p.Alpha (half of
 // it). The re-run then stops at k pairs when those confirm the regression
 // or clear it, and measures up to twice as many while they cannot tell —

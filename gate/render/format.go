@@ -89,9 +89,14 @@ func Look(v *verdict.Verdict) string {
 	if s == nil {
 		return ""
 	}
-	f := func(x float64) string { return trim(strconv.FormatFloat(x, 'f', 4, 64)) }
 	return fmt.Sprintf("look %d of %d (%d pairs; α %s of %s spent here): %s",
-		s.Look, len(s.Looks), s.Pairs, f(s.Spent), f(s.Alpha), Plain(s.Reason))
+		s.Look, len(s.Looks), s.Pairs, Level(s.Spent), Level(s.Alpha), Plain(s.Reason))
+}
+
+// Level formats a significance level with three significant digits: 0.01,
+// 0.0025, 0.00273 (a look's part of α: 0.01 × 6/22).
+func Level(a float64) string {
+	return strconv.FormatFloat(a, 'g', 3, 64)
 }
 
 // SortedCriteria returns the task criteria of v, failed ones first, each
