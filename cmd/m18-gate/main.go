@@ -295,9 +295,9 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"verdict decided on, and where its intervals were wide enough to find its change again with\n"+
 		"80 % power, up to the pairs its design planned; 0 when nothing regressed) and exit 0")
 	confirmLooks := fs.Bool("confirm-looks", false, "with --confirm and no --base/--head: print the plan of a sequential confirming re-run of VERDICT\n"+
-		"(for --looks: the pairs --confirm-pairs asks for at the first look's half of --alpha, then 1.5 and\n"+
-		"2 times as many, e.g. 9,13,18: a re-run on a machine noisier than the first stage's goes on\n"+
-		"until it can tell; an empty line when nothing regressed) and exit 0")
+		"(for --looks: the pairs --confirm-pairs asks for at half of --alpha, then twice as many, e.g.\n"+
+		"9,18, each look spending half: a re-run on a machine noisier than the first stage's goes on\n"+
+		"to the second look; an empty line when nothing regressed) and exit 0")
 	fs.Usage = usageFor(fs, "m18-gate compare --base FILE... --head FILE... [flags]\n"+
 		"       m18-gate compare --confirm VERDICT --base NEW... --head NEW... [--paired] [flags]\n"+
 		"       m18-gate compare --confirm VERDICT --confirm-pairs|--confirm-looks [--alpha A]",

@@ -50,8 +50,8 @@ look at its share of the gate's alpha, 0.01); a regression is then
 measured again on fresh pairs and reported only when the re-run regresses
 too (--confirm). The re-run looks in turn: first at as many pairs as the
 exact test needs at half the alpha, more when the first look's interval
-was wide (at most the pairs of the last look), then at 1.5× and 2× as
-many while it can neither confirm nor clear the regression
+was wide (at most the pairs of the last look), then at twice as many
+while it can neither confirm nor clear the regression
 (m18-gate compare --confirm-looks).
 
 It writes DIR/base-NN.json, DIR/head-NN.json (the confirming pairs as

@@ -29,17 +29,17 @@ func TestSummaryErr(t *testing.T) {
 // TestDecodeConfirmation: a confirmation is read back with its re-run's
 // look, and one that contradicts itself is refused, naming the field.
 func TestDecodeConfirmation(t *testing.T) {
-	const ok = `"confirmation":{"pairs":13,"alpha":0.0022,"sequential":{"look":2,"looks":[9,13,18],"pairs":13,"alpha":0.01,"spent":0.0022,"continue":false,"reason":"stopped: regression"},` +
+	const ok = `"confirmation":{"pairs":18,"alpha":0.005,"sequential":{"look":2,"looks":[9,18],"pairs":18,"alpha":0.01,"spent":0.005,"continue":false,"reason":"stopped: regression"},` +
 		`"base":{"files":null},"head":{"files":null},"first":{"created_at":"2026-03-14T15:09:26Z","outcome":"regression","pairs":10},` +
 		`"comparisons":[{"scenario":"ci/fast","operation":"overall","metric":"p99","confirmed":true,"decision":"regressed","reason":"slower","change":0.1,"ci_low":0.05,"ci_high":0.2,"p_value":0.001,"p_adjusted":0.001}]},`
 	tests := []struct {
 		name, from, to, err string
 	}{
 		{"sequential", "", "", ""},
-		{"look beyond the plan", `"look":2,`, `"look":4,`, "confirmation.sequential.look is 4, want 1 to 3"},
+		{"look beyond the plan", `"look":2,`, `"look":3,`, "confirmation.sequential.look is 3, want 1 to 2"},
 		{"look 0", `"look":2,`, `"look":0,`, "confirmation.sequential.look is 0"},
 		{"confirmed but not regressed", `"confirmed":true,"decision":"regressed"`, `"confirmed":true,"decision":"inconclusive"`, "confirmation.comparisons[0].confirmed is true"},
-		{"negative pairs", `"pairs":13,"alpha":0.0022`, `"pairs":-1,"alpha":0.0022`, "confirmation.pairs is -1"},
+		{"negative pairs", `"pairs":18,"alpha":0.005`, `"pairs":-1,"alpha":0.005`, "confirmation.pairs is -1"},
 	}
 	for _, tt := range tests {
 		doc := strings.Replace(seedVerdict, `"summary":`, ok+`"summary":`, 1)
@@ -54,8 +54,8 @@ func TestDecodeConfirmation(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		if s := v.Confirmation.Sequential; s == nil || s.Look != 2 || len(s.Looks) != 3 || s.Spent != 0.0022 {
-			t.Errorf("%s: sequential %+v, want look 2 of 9,13,18", tt.name, s)
+		if s := v.Confirmation.Sequential; s == nil || s.Look != 2 || len(s.Looks) != 2 || s.Spent != 0.005 {
+			t.Errorf("%s: sequential %+v, want look 2 of 9,18", tt.name, s)
 		}
 	}
 }

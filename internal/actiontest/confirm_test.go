@@ -98,7 +98,7 @@ func TestConfirm(t *testing.T) {
 	}{
 		{"slowed head", "", target("s=100"), "auto", "1", "regression", 1, 0, true},
 		{"re-run undecided: to its last look", target(starts("base") + `if [ "$n" -ge 10 ] && [ $((n % 2)) = 1 ]; then s=100; fi`),
-			target(starts("head") + `if [ "$n" -lt 10 ] || [ $((n % 2)) = 0 ]; then s=100; fi`), "auto", "0", "inconclusive", 3, 0, false},
+			target(starts("head") + `if [ "$n" -lt 10 ] || [ $((n % 2)) = 0 ]; then s=100; fi`), "auto", "0", "inconclusive", 2, 0, false},
 		{"slowed head, confirm off", "", target("s=100"), "off", "1", "regression", 0, 0, false},
 		{"slowed during the first pairs only", "", target(starts("head") + `if [ "$n" -lt 10 ]; then s=100; fi`),
 			"8", "0", "inconclusive", 0, 8, false},

@@ -390,7 +390,7 @@ if [ "$mode" = ab ]; then
 		esac
 	fi
 	# auto: the re-run looks in turn (m18-gate compare --confirm-looks, e.g.
-	# 9,13,18), stopping at the first look that confirms or clears the
+	# 9,18), stopping at the first look that confirms or clears the
 	# regression; the plan is kept in out/confirm/looks for gate.sh. A
 	# number: that many pairs, decided once.
 	if [ "$confirm" != off ] && { [ "$rc" = 1 ] || [ "$rc" = 2 ]; }; then
