@@ -225,9 +225,8 @@ func confirmPairs(first *verdict.Verdict, p Policy, alpha float64) int {
 // than during the first stage, which no count fixed from the first stage's
 // noise foresees. Two looks, not AutoLooks' three: a middle look would take
 // half of the last one's share (linear spending), and the last look is the
-// one a noisy re-run needs (an undecided re-run of 22 pairs had p 0.0037,
-// short of the 0.0027 a third look may spend). nil when there is nothing
-// to confirm.
+// one a noisy re-run needs (gate/README.md, "Confirming re-run", has the
+// measurements). nil when there is nothing to confirm.
 func ConfirmLooks(first *verdict.Verdict, p Policy) Looks {
 	k := confirmPairs(first, p, p.Alpha/2)
 	if k == 0 {
