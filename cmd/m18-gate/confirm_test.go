@@ -31,6 +31,9 @@ func TestCompareConfirmExitCodes(t *testing.T) {
 	near2 := w("near2", 0.206, 15) // +3 %: within noise of the 5 % threshold, undecided
 	other := writeResult(t, dir, "otherscen", "ci/other", "aaaaaaaaaaaa", 0.2, 10, 14, nil)
 	out := filepath.Join(dir, "out.json")
+	// --confirm-looks: 9 pairs, the fewest with which the exact signed-rank
+	// test reaches a look's half of α 0.01 (2/2⁹ < 0.005 < 2/2⁸; the
+	// first verdict's 2 % noise asks for no more), then twice as many.
 	runCases(t, []cmdCase{
 		{"confirmed", []string{"compare", "--confirm", first, "--base", base2, "--head", slow2, "--output", out}, exitRegression, "confirmed by a re-run of 10 pairs: ", ""},
 		{"not confirmed", []string{"compare", "--confirm", first, "--base", base2, "--head", same2}, exitPass, "not confirmed by a re-run of 10 pairs: ", ""},

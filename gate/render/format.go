@@ -379,8 +379,9 @@ func RerunNumbers(r verdict.Rerun) string {
 // Confirmed is the line that says what a confirming re-run found:
 // "confirmed by a re-run of 8 pairs: cpu_per_op +9.8% [+6.0%, +12.1%]", or
 // "not confirmed by a re-run of 8 pairs: cpu_per_op +1.2% [-2.0%, +4.1%]"
-// ("of 18 pairs (look 2 of 2)" for a sequential re-run), both parts when the re-run confirmed some comparisons and not others;
-// empty without a re-run.
+// ("of 18 pairs (look 2 of 2)" for a sequential re-run), both parts when
+// the re-run confirmed some comparisons and not others; empty without a
+// re-run.
 func Confirmed(v *verdict.Verdict) string {
 	c := v.Confirmation
 	if c == nil || len(c.Comparisons) == 0 {

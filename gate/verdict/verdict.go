@@ -451,10 +451,22 @@ func decode(data []byte) (*Verdict, error) {
 	default:
 		return nil, fmt.Errorf("summary.outcome is %q, want pass, regression or competitive_regression", v.Summary.Outcome)
 	}
+	if err := v.Sequential.validate("sequential"); err != nil {
+		return nil, err
+	}
 	if err := v.Confirmation.validate(); err != nil {
 		return nil, err
 	}
 	return &v, nil
+}
+
+// validate checks that a look, named field in messages, is one of its
+// plan's; nil is no look.
+func (s *Sequential) validate(field string) error {
+	if s != nil && (s.Look < 1 || s.Look > len(s.Looks)) {
+		return fmt.Errorf("%s.look is %d, want 1 to %d (its looks %v)", field, s.Look, len(s.Looks), s.Looks)
+	}
+	return nil
 }
 
 // validate checks a confirmation: pairs not negative, every re-run named,
@@ -466,8 +478,8 @@ func (c *Confirmation) validate() error {
 	if c.Pairs < 0 {
 		return fmt.Errorf("confirmation.pairs is %d, want the number of pairs the re-run measured (≥ 0)", c.Pairs)
 	}
-	if s := c.Sequential; s != nil && (s.Look < 1 || s.Look > len(s.Looks)) {
-		return fmt.Errorf("confirmation.sequential.look is %d, want 1 to %d (its looks %v)", s.Look, len(s.Looks), s.Looks)
+	if err := c.Sequential.validate("confirmation.sequential"); err != nil {
+		return err
 	}
 	switch c.First.Outcome {
 	case OutcomePass, OutcomeRegression, OutcomeCompetitiveRegression:

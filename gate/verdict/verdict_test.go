@@ -27,7 +27,8 @@ func TestSummaryErr(t *testing.T) {
 }
 
 // TestDecodeConfirmation: a confirmation is read back with its re-run's
-// look, and one that contradicts itself is refused, naming the field.
+// look, and one that contradicts itself — or a gate's look outside its
+// plan — is refused, naming the field.
 func TestDecodeConfirmation(t *testing.T) {
 	const ok = `"confirmation":{"pairs":18,"alpha":0.005,"sequential":{"look":2,"looks":[9,18],"pairs":18,"alpha":0.01,"spent":0.005,"continue":false,"reason":"stopped: regression"},` +
 		`"base":{"files":null},"head":{"files":null},"first":{"created_at":"2026-03-14T15:09:26Z","outcome":"regression","pairs":10},` +
@@ -39,6 +40,7 @@ func TestDecodeConfirmation(t *testing.T) {
 		{"look beyond the plan", `"look":2,`, `"look":3,`, "confirmation.sequential.look is 3, want 1 to 2"},
 		{"look 0", `"look":2,`, `"look":0,`, "confirmation.sequential.look is 0"},
 		{"confirmed but not regressed", `"confirmed":true,"decision":"regressed"`, `"confirmed":true,"decision":"inconclusive"`, "confirmation.comparisons[0].confirmed is true"},
+		{"the gate's look beyond its plan", `"summary":`, `"sequential":{"look":4,"looks":[10,15,20],"pairs":20,"alpha":0.01,"spent":0.0025,"continue":false,"reason":"last look"},"summary":`, "sequential.look is 4, want 1 to 3"},
 		{"negative pairs", `"pairs":18,"alpha":0.005`, `"pairs":-1,"alpha":0.005`, "confirmation.pairs is -1"},
 	}
 	for _, tt := range tests {

@@ -27,7 +27,7 @@ func TestBenchConfirmScript(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench_confirm.sh: %v\n%s", err, out)
 	}
-	head := regexp.MustCompile(`(?m)^first look: 10 pairs, cpu_per_op \+[0-9.]+ % \[\+[0-9.]+, \+[0-9.]+\]; fixed re-run ([0-9]+) pairs at alpha 0\.01; sequential ([0-9]+),([0-9]+), each look at 0\.005$`).FindSubmatch(out)
+	head := regexp.MustCompile(`(?m)^first look: 10 pairs, cpu_per_op \+[0-9.]+ % \[\+[0-9.]+, \+[0-9.]+\]; fixed re-run ([0-9]+) pairs at alpha 0\.01; sequential ([0-9]+),([0-9]+), looks at 0\.005, 0\.005$`).FindSubmatch(out)
 	if head == nil {
 		t.Fatalf("no first-look line:\n%s", out)
 	}

@@ -50,6 +50,7 @@ func Decode(data []byte, schema, what string, v any) error {
 	dec.DisallowUnknownFields()
 	// Schema has checked that data is one JSON value and nothing after it.
 	err = dec.Decode(v)
+	// encoding/json has no error type for an unknown field, only this text.
 	if name, ok := strings.CutPrefix(fmt.Sprint(err), "json: unknown field "); ok {
 		return fmt.Errorf("field %s is not in %s (a typo, or a newer writer's field?)", name, schema)
 	}

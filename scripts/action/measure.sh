@@ -399,6 +399,7 @@ if [ "$mode" = ab ]; then
 		if [ "$confirm" = auto ]; then
 			cplan=$(m18-gate compare --confirm "$first" --confirm-looks "${policy_flags[@]}" 2>"$out/logs/confirm-looks.err") ||
 				die "m18-gate compare --confirm-looks failed: $(head -n 3 "$out/logs/confirm-looks.err")"
+			[ -n "$cplan" ] || die "m18-gate compare --confirm-looks printed no plan for $first, which regressed"
 			printf '%s\n' "$cplan" >"$out/confirm/looks"
 			echo "m18-gate: regression after $i pairs; confirming it on fresh pairs, looking at $cplan of them, before the gate fails"
 		else

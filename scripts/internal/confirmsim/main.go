@@ -15,10 +15,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/engram/m18-gate/gate"
 	"github.com/engram/m18-gate/gate/input"
+	"github.com/engram/m18-gate/gate/render"
 	"github.com/engram/m18-gate/gate/verdict"
 	"github.com/engram/m18-gate/runners/result"
 )
@@ -91,19 +93,30 @@ func run(draws int, change, sigma float64, n int, seed uint64) error {
 	}
 	c := gate.ToConfirm(first)[0]
 	k, plan := gate.ConfirmPairs(first, p), gate.ConfirmLooks(first, p)
-	fmt.Printf("first look: %d pairs, cpu_per_op %+.1f %% [%+.1f, %+.1f]; fixed re-run %d pairs at alpha %g; sequential %s, each look at %g\n",
-		n, 100*c.Change, 100*c.CILow, 100*c.CIHigh, k, p.Alpha, plan, p.Alpha/2)
+	levels := make([]string, len(plan))
+	for i, m := range plan {
+		_, spend, err := plan.Spend(p.Alpha, m)
+		if err != nil {
+			return err
+		}
+		levels[i] = render.Level(spend)
+	}
+	fmt.Printf("first look: %d pairs, cpu_per_op %+.1f %% [%+.1f, %+.1f]; fixed re-run %d pairs at alpha %s; sequential %s, looks at %s\n",
+		n, 100*c.Change, 100*c.CILow, 100*c.CIHigh, k, render.Level(p.Alpha), plan, strings.Join(levels, ", "))
 	fmt.Printf("%-28s %8s %8s %7s %12s %12s\n", "re-run", "fixed", "looks", "ratio", "fixed pairs", "looks pairs")
+	// The identical rows' rates are α-sized false alarms: a ratio of two
+	// of them is noise, and is not printed.
 	rows := []struct {
 		name        string
 		shift, mult float64
+		ratio       bool
 	}{
-		{"regressed, as noisy", math.Log1p(change), 1},
-		{"regressed, 1.5x noisier", math.Log1p(change), 1.5},
-		{"regressed, 2x noisier", math.Log1p(change), 2},
-		{"regressed, 3x noisier", math.Log1p(change), 3},
-		{"identical (false alarm)", 0, 1},
-		{"identical, 2x noisier", 0, 2},
+		{"regressed, as noisy", math.Log1p(change), 1, true},
+		{"regressed, 1.5x noisier", math.Log1p(change), 1.5, true},
+		{"regressed, 2x noisier", math.Log1p(change), 2, true},
+		{"regressed, 3x noisier", math.Log1p(change), 3, true},
+		{"identical (false alarm)", 0, 1, false},
+		{"identical, 2x noisier", 0, 2, false},
 	}
 	for _, r := range rows {
 		var fixed, looks, lookPairs int
@@ -134,7 +147,7 @@ func run(draws int, change, sigma float64, n int, seed uint64) error {
 		}
 		pf, pl := float64(fixed)/float64(draws), float64(looks)/float64(draws)
 		ratio := "-"
-		if fixed > 0 {
+		if r.ratio && fixed > 0 {
 			ratio = fmt.Sprintf("%.2f", pl/pf)
 		}
 		fmt.Printf("%-28s %8.3f %8.3f %7s %12d %12.1f\n", r.name, pf, pl, ratio, k, float64(lookPairs)/float64(draws))
